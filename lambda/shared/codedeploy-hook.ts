@@ -1,0 +1,109 @@
+import {
+  CodeDeployClient,
+  LifecycleEventStatus,
+  PutLifecycleEventHookExecutionStatusCommand,
+} from '@aws-sdk/client-codedeploy';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { isTransientError, retry, RetryOptions } from './retry';
+
+/** The ids CodeDeploy sends to a lifecycle hook (Lambda and ECS deployments alike). */
+export interface HookIds {
+  readonly DeploymentId: string;
+  readonly LifecycleEventHookExecutionId: string;
+}
+
+/** The outcome of a hook's check. `reason` is logged and returned. */
+export interface CheckResult {
+  readonly status: 'Succeeded' | 'Failed';
+  readonly reason: string;
+}
+
+/** What a hook handler returns (and logs). */
+export interface HookResult extends CheckResult {
+  /** Whether CodeDeploy was told; false only when the event carried no ids to report against. */
+  readonly reported: boolean;
+}
+
+/** Dependencies of `runHook`, injected so tests pass mocked clients. */
+export interface HookDeps {
+  readonly codedeploy: CodeDeployClient;
+  readonly logger: Logger;
+  /** Upper bound for the check; a check still running then counts as Failed. */
+  readonly checkTimeoutMs: number;
+  /** Retry settings for reporting. @default - 5 attempts, exponential backoff from 200 ms */
+  readonly retry?: RetryOptions;
+}
+
+/** Extracts the two ids from a hook event, or says what is wrong with it. */
+export function parseHookIds(event: unknown): HookIds | { error: string } {
+  if (typeof event !== 'object' || event === null) {
+    return { error: `event is ${event === null ? 'null' : typeof event}, expected an object with DeploymentId and LifecycleEventHookExecutionId` };
+  }
+  const e = event as Record<string, unknown>;
+  const missing = (['DeploymentId', 'LifecycleEventHookExecutionId'] as const).filter((k) => typeof e[k] !== 'string' || e[k] === '');
+  if (missing.length > 0) {
+    return { error: `event lacks ${missing.join(' and ')} (got keys: ${Object.keys(e).join(', ') || 'none'})` };
+  }
+  return { DeploymentId: e.DeploymentId as string, LifecycleEventHookExecutionId: e.LifecycleEventHookExecutionId as string };
+}
+
+/** Tells CodeDeploy the hook's outcome, retrying throttling and server errors. */
+export async function reportHookStatus(client: CodeDeployClient, ids: HookIds, status: 'Succeeded' | 'Failed', options?: RetryOptions): Promise<void> {
+  await retry(
+    () =>
+      client.send(
+        new PutLifecycleEventHookExecutionStatusCommand({
+          deploymentId: ids.DeploymentId,
+          lifecycleEventHookExecutionId: ids.LifecycleEventHookExecutionId,
+          status: status === 'Succeeded' ? LifecycleEventStatus.SUCCEEDED : LifecycleEventStatus.FAILED,
+        }),
+      ),
+    { ...options, shouldRetry: isTransientError },
+  );
+}
+
+/**
+ * Runs a hook's check and always reports its outcome to CodeDeploy: a malformed event, a check
+ * that throws or outlives `checkTimeoutMs` all report Failed with the reason logged. An unreported
+ * hook would stall the deployment until CodeDeploy's one-hour hook timeout.
+ */
+export async function runHook(event: unknown, check: (ids: HookIds) => Promise<CheckResult>, deps: HookDeps): Promise<HookResult> {
+  const ids = parseHookIds(event);
+  if ('error' in ids) {
+    // Nothing to report against: CodeDeploy fails the hook at its own timeout.
+    deps.logger.error('Malformed hook event; cannot report to CodeDeploy', { reason: ids.error, event });
+    return { status: 'Failed', reason: `malformed event: ${ids.error}`, reported: false };
+  }
+  let outcome: CheckResult;
+  try {
+    outcome = await withTimeout(check(ids), deps.checkTimeoutMs);
+  } catch (err) {
+    outcome = { status: 'Failed', reason: `check failed: ${describeError(err)}` };
+  }
+  deps.logger.info('Hook decision', { deploymentId: ids.DeploymentId, status: outcome.status, reason: outcome.reason });
+  try {
+    await reportHookStatus(deps.codedeploy, ids, outcome.status, deps.retry);
+  } catch (err) {
+    deps.logger.error('Could not report hook status to CodeDeploy', { deploymentId: ids.DeploymentId, error: describeError(err) });
+    throw err; // Lambda's async retry then tries the whole hook again.
+  }
+  return { ...outcome, reported: true };
+}
+
+/** One readable line for any thrown value. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

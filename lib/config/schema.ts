@@ -1,0 +1,279 @@
+import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { z } from 'zod';
+
+/**
+ * The shape of `safe-deploy.config.json`, as a zod schema so that one declaration gives both the
+ * TypeScript types and the validation at synth. Every message names what is wrong with the value
+ * and how to fix it; the loader prefixes the field path (e.g. `stages[1].waves[0].regions[0]`).
+ */
+
+const known = new Set(RegionInfo.regions.map((r) => r.name));
+const show = (v: unknown) => JSON.stringify(v);
+
+const accountId = z
+  .string({ error: (i) => `${show(i.input)} is not an AWS account id: use the 12-digit id as a string, e.g. "123456789012"` })
+  .regex(/^\d{12}$/, { error: (i) => `${show(i.input)} is not an AWS account id: use the 12-digit id as a string, e.g. "123456789012"` });
+
+const region = z
+  .string({ error: (i) => `${show(i.input)} is not an AWS region: use a region code, e.g. "us-east-1"` })
+  .refine((r) => known.has(r), { error: (i) => `${show(i.input)} is not an AWS region: use a region code, e.g. "us-east-1"` });
+
+const GIT_REF = /^(?!-|\/)(?!.*(?:\.\.|\/\/|@\{|\.lock$|\/$|\.$))[^\s~^:?*[\\\x00-\x1f\x7f]+$/;
+const branch = z
+  .string()
+  .regex(GIT_REF, { error: (i) => `${show(i.input)} is not a valid git branch name: remove spaces and any of ~ ^ : ? * [ \\ .. (e.g. "main" or "release/v2")` });
+
+const CONNECTION_ARN =
+  /^arn:aws(-cn|-us-gov)?:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/;
+const connectionArn = z.string().regex(CONNECTION_ARN, {
+  error: (i) =>
+    `${show(i.input)} is not a CodeConnections connection ARN: create a GitHub connection (README, "GitHub connection") and paste its ARN, ` +
+    'e.g. "arn:aws:codeconnections:us-east-1:123456789012:connection/12345678-1234-1234-1234-123456789012"',
+});
+
+const NAME = /^[A-Za-z][A-Za-z0-9-]{0,39}$/;
+const name = (what: string) =>
+  z.string().regex(NAME, {
+    error: (i) => `${show(i.input)} is not a valid ${what} name: start with a letter, then letters, digits or '-' (at most 40), e.g. "Beta"`,
+  });
+
+const percent = z.number().int().min(1).max(99, { error: (i) => `${show(i.input)} is not a traffic percentage: use a whole number from 1 to 99` });
+const minutes = (max: number) =>
+  z.number().int().min(1, { error: (i) => `${show(i.input)} minutes: use a whole number from 1 to ${max}` }).max(max, {
+    error: (i) => `${show(i.input)} minutes: use a whole number from 1 to ${max}`,
+  });
+
+/** How CodeDeploy shifts traffic from the old version to the new one. */
+export const trafficShiftSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ type: z.literal('all-at-once') }).strict(),
+    /** `percent` of traffic for `intervalMinutes`, then the rest. */
+    z.object({ type: z.literal('canary'), percent, intervalMinutes: minutes(2880) }).strict(),
+    /** `percent` more of the traffic every `intervalMinutes`. */
+    z.object({ type: z.literal('linear'), percent, intervalMinutes: minutes(2880) }).strict(),
+  ],
+  { error: (i) => `${show((i.input as { type?: unknown })?.type ?? i.input)} is not a traffic shift type: use "all-at-once", "canary" or "linear"` },
+);
+export type TrafficShift = z.infer<typeof trafficShiftSchema>;
+
+const PERIOD_ERROR = (i: { input: unknown }) => `${show(i.input)} is not a CloudWatch alarm period: use 10, 30 or a multiple of 60 seconds`;
+
+/** Per-stage overrides of a service's alarm thresholds; what is left out keeps the construct's default. */
+export const alarmOverridesSchema = z
+  .object({
+    /** Percentage of requests that fail before the alarm fires. */
+    errorRatePercent: z.number().gt(0).max(100),
+    /** p99 latency, in milliseconds, above which the alarm fires. */
+    p99LatencyMs: z.number().int().positive(),
+    /** Length of one evaluation period, in seconds. */
+    periodSeconds: z.number().int().refine((p) => p === 10 || p === 30 || (p >= 60 && p % 60 === 0), { error: PERIOD_ERROR }),
+    /** Number of periods the alarm looks at. */
+    evaluationPeriods: z.number().int().min(1).max(10),
+    /** How many of those periods must breach (M of N). */
+    datapointsToAlarm: z.number().int().min(1).max(10),
+  })
+  .partial()
+  .strict()
+  .refine((a) => a.datapointsToAlarm === undefined || a.datapointsToAlarm <= (a.evaluationPeriods ?? a.datapointsToAlarm), {
+    error: (i) => `datapointsToAlarm ${show((i.input as { datapointsToAlarm?: number }).datapointsToAlarm)} exceeds evaluationPeriods: it must be at most evaluationPeriods`,
+  });
+export type AlarmOverrides = z.infer<typeof alarmOverridesSchema>;
+
+const lambdaServiceSchema = z
+  .object({
+    /** Traffic shift for the Lambda alias. */
+    deployment: trafficShiftSchema,
+    /** Alarm threshold overrides. */
+    alarms: alarmOverridesSchema.optional(),
+  })
+  .strict();
+
+const ecsServiceSchema = z
+  .object({
+    /** Traffic shift from the blue to the green task set. */
+    deployment: trafficShiftSchema,
+    /** Alarm threshold overrides. */
+    alarms: alarmOverridesSchema.optional(),
+    /** Minutes the blue task set keeps running after a successful shift (instant rollback window). */
+    blueTerminationWaitMinutes: z.number().int().min(0).max(2880).optional(),
+  })
+  .strict();
+
+/** A production gate: the release must have baked this long, served this much, with alarms quiet. */
+export const bakeSchema = z
+  .object({
+    /** Minutes since the previous wave finished deploying. */
+    minutes: z.number().int().min(0).max(10080),
+    /** Requests the new version must have served in the previous wave. */
+    minRequests: z.number().int().min(0),
+  })
+  .strict();
+
+const DAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+const hhmm = z.string().regex(HHMM, { error: (i) => `${show(i.input)} is not a time of day: use 24-hour "HH:MM", e.g. "09:30"` });
+const isTimeZone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** When a production stage may start deploying. */
+export const deploymentWindowSchema = z
+  .object({
+    /** IANA time zone the windows are in, e.g. "Europe/Berlin". */
+    timeZone: z.string().refine(isTimeZone, { error: (i) => `${show(i.input)} is not an IANA time zone: use e.g. "America/New_York" or "UTC"` }),
+    /** Open windows: on these days, from `start` to `end` (local time). */
+    windows: z
+      .array(
+        z
+          .object({
+            days: z.array(z.enum(DAYS, { error: (i) => `${show(i.input)} is not a day: use one of ${DAYS.join(', ')}` })).min(1),
+            start: hhmm,
+            end: hhmm,
+          })
+          .strict()
+          .refine((w) => w.start < w.end, { error: (i) => `window ${show(i.input)}: start must be before end (same day, local time)` }),
+      )
+      .min(1),
+    /** Dates (YYYY-MM-DD, local) on which no window opens, such as holidays. */
+    blockedDates: z
+      .array(z.string().regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, { error: (i) => `${show(i.input)} is not a date: use "YYYY-MM-DD"` }))
+      .default([]),
+  })
+  .strict();
+export type DeploymentWindow = z.infer<typeof deploymentWindowSchema>;
+
+/** One wave: the regions (of one account) deployed in parallel. */
+const waveSchema = z
+  .object({
+    /** Wave name, unique in its stage, e.g. "Wave1". */
+    name: name('wave'),
+    /** Regions deployed in parallel in this wave. */
+    regions: z.array(region).min(1, { error: 'list at least one region, e.g. ["us-east-1"]' }),
+    /** Account of this wave, when it differs from the stage's. */
+    account: accountId.optional(),
+  })
+  .strict();
+
+export const stageSchema = z
+  .object({
+    /** Stage name, unique in the pipeline, e.g. "Beta" or "Prod". */
+    name: name('stage'),
+    /** Pre-production stages run the post-deployment tests; production ones are guarded. */
+    type: z.enum(['pre-production', 'production'], {
+      error: (i) => `${show(i.input)} is not a stage type: use "pre-production" or "production"`,
+    }),
+    /** Account the stage deploys to. Default: the pipeline's account. */
+    account: accountId.optional(),
+    /** Whether a person must approve before the stage starts. */
+    manualApproval: z.boolean().default(false),
+    /** Waves, deployed one after the other; regions in a wave deploy in parallel. */
+    waves: z.array(waveSchema).min(1, { error: 'list at least one wave, e.g. [{ "name": "Wave1", "regions": ["us-east-1"] }]' }),
+    /** Lambda service settings. */
+    lambda: lambdaServiceSchema,
+    /** ECS service settings. */
+    ecs: ecsServiceSchema,
+    /** Bake gate before each wave after the first and before this stage (production only). */
+    bake: bakeSchema.optional(),
+    /** Deployment windows (production only). */
+    deploymentWindow: deploymentWindowSchema.optional(),
+  })
+  .strict();
+export type StageConfig = z.infer<typeof stageSchema>;
+export type WaveConfig = StageConfig['waves'][number];
+
+export const configSchema = z
+  .object({
+    /** Prefix of resource names; lower case, e.g. "safe-deploy". */
+    appName: z.string().regex(/^[a-z][a-z0-9-]{1,24}$/, {
+      error: (i) => `${show(i.input)} is not a valid app name: lower-case letters, digits and '-', 2 to 25 characters, e.g. "safe-deploy"`,
+    }),
+    /** The repository the pipeline builds. */
+    github: z
+      .object({
+        owner: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, { error: (i) => `${show(i.input)} is not a GitHub owner: use the user or organisation name, e.g. "my-org"` }),
+        repo: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { error: (i) => `${show(i.input)} is not a GitHub repository name: use the name only, e.g. "safe-deploy"` }),
+        branch,
+        connectionArn,
+      })
+      .strict(),
+    /** Where the pipeline itself lives. */
+    pipeline: z
+      .object({
+        account: accountId,
+        region,
+        /** Pipeline name. Default: "<appName>-pipeline". */
+        name: z.string().regex(/^[A-Za-z0-9.@_-]{1,100}$/).optional(),
+      })
+      .strict(),
+    /** How long published artifacts are kept (so that there is something to roll back to). */
+    artifacts: z
+      .object({
+        /** Days a pipeline artifact is kept in the artifact bucket. */
+        retentionDays: z.number().int().min(30, { error: (i) => `${show(i.input)} days is too short to roll back to: keep artifacts at least 30 days` }).default(180),
+        /** Container images kept in the ECR repository. */
+        imageCount: z.number().int().min(5, { error: (i) => `${show(i.input)} images is too few to roll back to: keep at least 5` }).default(20),
+      })
+      .strict()
+      .default({ retentionDays: 180, imageCount: 20 }),
+    /** Stages, in deployment order. */
+    stages: z.array(stageSchema).min(1),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const stages = cfg.stages;
+    const firstProd = stages.findIndex((s) => s.type === 'production');
+    if (firstProd < 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages'],
+        message: `no stage has type "production" (stages: ${show(stages.map((s) => s.name))}): mark the last stage "type": "production"`,
+      });
+    } else if (!stages.slice(0, firstProd).some((s) => s.type === 'pre-production')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages', firstProd, 'type'],
+        message: `production stage ${show(stages[firstProd].name)} comes before any pre-production stage: put a "pre-production" stage (e.g. "Beta") before it`,
+      });
+    }
+    const seen = new Map<string, number>();
+    stages.forEach((s, i) => {
+      const key = s.name.toLowerCase();
+      if (seen.has(key)) {
+        ctx.addIssue({ code: 'custom', path: ['stages', i, 'name'], message: `${show(s.name)} is already the name of stages[${seen.get(key)}]: give each stage a unique name` });
+      } else {
+        seen.set(key, i);
+      }
+      const waves = new Map<string, number>();
+      const targets = new Map<string, string>();
+      s.waves.forEach((w, j) => {
+        if (waves.has(w.name.toLowerCase())) {
+          ctx.addIssue({ code: 'custom', path: ['stages', i, 'waves', j, 'name'], message: `${show(w.name)} is already the name of waves[${waves.get(w.name.toLowerCase())}]: give each wave of a stage a unique name` });
+        }
+        waves.set(w.name.toLowerCase(), j);
+        w.regions.forEach((r, k) => {
+          const target = `${w.account ?? s.account ?? cfg.pipeline.account}/${r}`;
+          const where = `waves[${j}].regions[${k}]`;
+          if (targets.has(target)) {
+            ctx.addIssue({ code: 'custom', path: ['stages', i, 'waves', j, 'regions', k], message: `${show(r)} is already deployed by ${targets.get(target)} of this stage (same account): list each region once per stage` });
+          }
+          targets.set(target, where);
+        });
+      });
+      for (const key of ['bake', 'deploymentWindow'] as const) {
+        if (s[key] && s.type !== 'production') {
+          ctx.addIssue({ code: 'custom', path: ['stages', i, key], message: `is set on pre-production stage ${show(s.name)}: ${key} guards production stages only; move it to a production stage or remove it` });
+        }
+      }
+    });
+  });
+
+/** The validated configuration, with defaults applied. */
+export type SafeDeployConfig = z.infer<typeof configSchema>;
+/** The configuration as written in the file, before defaults. */
+export type SafeDeployConfigInput = z.input<typeof configSchema>;

@@ -250,19 +250,19 @@ export const configSchema = z
         seen.set(key, i);
       }
       const waves = new Map<string, number>();
-      const targets = new Map<string, string>();
+      const regions = new Map<string, string>();
       s.waves.forEach((w, j) => {
         if (waves.has(w.name.toLowerCase())) {
           ctx.addIssue({ code: 'custom', path: ['stages', i, 'waves', j, 'name'], message: `${show(w.name)} is already the name of waves[${waves.get(w.name.toLowerCase())}]: give each wave of a stage a unique name` });
         }
         waves.set(w.name.toLowerCase(), j);
         w.regions.forEach((r, k) => {
-          const target = `${w.account ?? s.account ?? cfg.pipeline.account}/${r}`;
+          // Each region is one CDK Stage named "<stage>-<region>", so a region appears once per stage.
           const where = `waves[${j}].regions[${k}]`;
-          if (targets.has(target)) {
-            ctx.addIssue({ code: 'custom', path: ['stages', i, 'waves', j, 'regions', k], message: `${show(r)} is already deployed by ${targets.get(target)} of this stage (same account): list each region once per stage` });
+          if (regions.has(r)) {
+            ctx.addIssue({ code: 'custom', path: ['stages', i, 'waves', j, 'regions', k], message: `${show(r)} is already deployed by ${regions.get(r)} of this stage: list each region once per stage (use another stage for another account in the same region)` });
           }
-          targets.set(target, where);
+          regions.set(r, where);
         });
       });
       for (const key of ['bake', 'deploymentWindow'] as const) {

@@ -1,0 +1,244 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig, parseConfig, pipelineName, waveAccount } from '../../lib/config/load-config';
+import type { SafeDeployConfigInput } from '../../lib/config/schema';
+
+/** The example configuration shipped with the repo, as a fresh mutable object. */
+function example(): SafeDeployConfigInput {
+  return JSON.parse(require('node:fs').readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
+}
+
+/** The problems a configuration has (empty when valid). */
+function problems(mutate: (c: any) => void): string[] {
+  const config = example();
+  mutate(config);
+  try {
+    parseConfig(config);
+    return [];
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return e.problems;
+  }
+}
+
+describe('the example configuration', () => {
+  test('is valid and gets defaults applied', () => {
+    const config = loadConfig();
+    expect(config.appName).toBe('safe-deploy');
+    expect(config.stages.map((s) => [s.name, s.type])).toEqual([
+      ['Beta', 'pre-production'],
+      ['Prod', 'production'],
+    ]);
+    expect(config.stages[0].manualApproval).toBe(false);
+    expect(config.artifacts).toEqual({ retentionDays: 180, imageCount: 20 });
+    expect(pipelineName(config)).toBe('safe-deploy-pipeline');
+  });
+
+  test('a wave inherits the stage account, then the pipeline account', () => {
+    const config = loadConfig();
+    const [beta, prod] = config.stages;
+    expect(waveAccount(config, beta, beta.waves[0])).toBe(config.pipeline.account);
+    expect(waveAccount(config, prod, prod.waves[0])).toBe('222222222222');
+  });
+});
+
+describe('overrides for a laptop deploy', () => {
+  test('context wins over the environment, which wins over the file', () => {
+    const config = loadConfig({
+      context: (k) => ({ githubBranch: 'feature-x', githubOwner: 'ctx-owner' } as Record<string, string>)[k],
+      env: { SAFE_DEPLOY_GITHUB_OWNER: 'env-owner', SAFE_DEPLOY_PIPELINE_REGION: 'eu-west-1' },
+    });
+    expect(config.github.branch).toBe('feature-x');
+    expect(config.github.owner).toBe('ctx-owner');
+    expect(config.pipeline.region).toBe('eu-west-1');
+  });
+
+  test('an overridden value is validated like the file', () => {
+    expect(() => loadConfig({ env: { SAFE_DEPLOY_GITHUB_BRANCH: 'my branch' } })).toThrow(
+      /github\.branch: "my branch" is not a valid git branch name: remove spaces/,
+    );
+  });
+
+  describe('another file', () => {
+    let dir: string;
+    beforeAll(() => (dir = mkdtempSync(path.join(tmpdir(), 'safe-deploy-config-'))));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    test('is read from context "config"', () => {
+      const file = path.join(dir, 'other.json');
+      writeFileSync(file, JSON.stringify({ ...example(), appName: 'other-app' }));
+      expect(loadConfig({ context: (k) => (k === 'config' ? file : undefined) }).appName).toBe('other-app');
+    });
+
+    test('fails when the file does not exist', () => {
+      expect(() => loadConfig({ file: path.join(dir, 'missing.json') })).toThrow(/the file does not exist: create it/);
+    });
+
+    test('fails when the file is not JSON', () => {
+      const file = path.join(dir, 'broken.json');
+      writeFileSync(file, '{ "appName": ');
+      expect(() => loadConfig({ file })).toThrow(/not valid JSON .*: fix the syntax/);
+    });
+  });
+});
+
+describe('validation', () => {
+  test('fails when the connection ARN is not a CodeConnections ARN', () => {
+    expect(problems((c) => (c.github.connectionArn = 'arn:aws:s3:::bucket'))).toEqual([
+      expect.stringMatching(/^github\.connectionArn: "arn:aws:s3:::bucket" is not a CodeConnections connection ARN: create a GitHub connection/),
+    ]);
+  });
+
+  test('accepts the older codestar-connections ARN form', () => {
+    expect(problems((c) => (c.github.connectionArn = 'arn:aws:codestar-connections:eu-west-1:123456789012:connection/12345678-1234-1234-1234-123456789012'))).toEqual([]);
+  });
+
+  test('fails when a region does not exist', () => {
+    expect(problems((c) => (c.stages[1].waves[1].regions[0] = 'us-east-9'))).toEqual([
+      'stages[1].waves[1].regions[0]: "us-east-9" is not an AWS region: use a region code, e.g. "us-east-1"',
+    ]);
+  });
+
+  test('fails when the pipeline region does not exist', () => {
+    expect(problems((c) => (c.pipeline.region = 'mars-1'))).toEqual(['pipeline.region: "mars-1" is not an AWS region: use a region code, e.g. "us-east-1"']);
+  });
+
+  test.each([
+    ['too short', '12345'],
+    ['letters', '12345678901a'],
+    ['a number', 123456789012],
+  ])('fails when an account id is %s', (_, bad) => {
+    expect(problems((c) => (c.stages[1].account = bad))).toEqual([
+      `stages[1].account: ${JSON.stringify(bad)} is not an AWS account id: use the 12-digit id as a string, e.g. "123456789012"`,
+    ]);
+  });
+
+  test('fails when no stage is production', () => {
+    expect(problems((c) => (c.stages = [c.stages[0]]))).toEqual([
+      'stages: no stage has type "production" (stages: ["Beta"]): mark the last stage "type": "production"',
+    ]);
+  });
+
+  test('fails when production comes before any pre-production stage', () => {
+    expect(problems((c) => c.stages.reverse())).toEqual([
+      'stages[0].type: production stage "Prod" comes before any pre-production stage: put a "pre-production" stage (e.g. "Beta") before it',
+    ]);
+  });
+
+  test('fails when two stages share a name (case-insensitively)', () => {
+    expect(problems((c) => (c.stages[1].name = 'BETA'))).toEqual([
+      'stages[1].name: "BETA" is already the name of stages[0]: give each stage a unique name',
+    ]);
+  });
+
+  test('fails when two waves of a stage share a name', () => {
+    expect(problems((c) => (c.stages[1].waves[1].name = 'Wave1'))).toEqual([
+      'stages[1].waves[1].name: "Wave1" is already the name of waves[0]: give each wave of a stage a unique name',
+    ]);
+  });
+
+  test('fails when a stage lists a region twice', () => {
+    expect(problems((c) => c.stages[1].waves[1].regions.push('us-east-1'))).toEqual([
+      expect.stringMatching(/^stages\[1\]\.waves\[1\]\.regions\[2\]: "us-east-1" is already deployed by waves\[0\]\.regions\[0\] of this stage: list each region once per stage/),
+    ]);
+  });
+
+  test.each(['my branch', 'feature..x', 'bad~name', '-leading'])('fails when the branch name is %j', (bad) => {
+    expect(problems((c) => (c.github.branch = bad))).toEqual([
+      `github.branch: ${JSON.stringify(bad)} is not a valid git branch name: remove spaces and any of ~ ^ : ? * [ \\ .. (e.g. "main" or "release/v2")`,
+    ]);
+  });
+
+  test('accepts a branch with a slash', () => {
+    expect(problems((c) => (c.github.branch = 'release/v2'))).toEqual([]);
+  });
+
+  test('fails when a stage name has characters a stack name cannot', () => {
+    expect(problems((c) => (c.stages[0].name = 'Beta stage'))).toEqual([
+      `stages[0].name: "Beta stage" is not a valid stage name: start with a letter, then letters, digits or '-' (at most 40), e.g. "Beta"`,
+    ]);
+  });
+
+  test('fails when the stage type is unknown', () => {
+    expect(problems((c) => (c.stages[0].type = 'staging'))).toEqual(['stages[0].type: "staging" is not a stage type: use "pre-production" or "production"']);
+  });
+
+  test('fails when a traffic shift is out of range or unknown', () => {
+    expect(
+      problems((c) => {
+        c.stages[1].lambda.deployment = { type: 'canary', percent: 100, intervalMinutes: 0 };
+        c.stages[1].ecs.deployment = { type: 'blue-green' };
+      }),
+    ).toEqual([
+      'stages[1].lambda.deployment.percent: 100 is not a traffic percentage: use a whole number from 1 to 99',
+      'stages[1].lambda.deployment.intervalMinutes: 0 minutes: use a whole number from 1 to 2880',
+      'stages[1].ecs.deployment.type: "blue-green" is not a traffic shift type: use "all-at-once", "canary" or "linear"',
+    ]);
+  });
+
+  test('fails when an alarm period is not one CloudWatch supports', () => {
+    expect(problems((c) => (c.stages[1].lambda.alarms = { periodSeconds: 45 }))).toEqual([
+      'stages[1].lambda.alarms.periodSeconds: 45 is not a CloudWatch alarm period: use 10, 30 or a multiple of 60 seconds',
+    ]);
+  });
+
+  test('fails when datapointsToAlarm exceeds evaluationPeriods', () => {
+    expect(problems((c) => (c.stages[1].lambda.alarms = { evaluationPeriods: 2, datapointsToAlarm: 3 }))).toEqual([
+      'stages[1].lambda.alarms: datapointsToAlarm 3 exceeds evaluationPeriods: it must be at most evaluationPeriods',
+    ]);
+  });
+
+  test('fails when a production-only setting is on a pre-production stage', () => {
+    expect(problems((c) => (c.stages[0].bake = { minutes: 10, minRequests: 1 }))).toEqual([
+      'stages[0].bake: is set on pre-production stage "Beta": bake guards production stages only; move it to a production stage or remove it',
+    ]);
+  });
+
+  test('fails when the deployment window has a bad time zone, day or time', () => {
+    expect(
+      problems((c) => {
+        c.stages[1].deploymentWindow = { timeZone: 'Mars/Olympus', windows: [{ days: ['MON', 'FUNDAY'], start: '9:00', end: '17:00' }] };
+      }),
+    ).toEqual([
+      'stages[1].deploymentWindow.timeZone: "Mars/Olympus" is not an IANA time zone: use e.g. "America/New_York" or "UTC"',
+      'stages[1].deploymentWindow.windows[0].days[1]: "FUNDAY" is not a day: use one of MON, TUE, WED, THU, FRI, SAT, SUN',
+      'stages[1].deploymentWindow.windows[0].start: "9:00" is not a time of day: use 24-hour "HH:MM", e.g. "09:30"',
+    ]);
+  });
+
+  test('fails when artifacts would not be kept long enough to roll back to', () => {
+    expect(problems((c) => (c.artifacts = { retentionDays: 7, imageCount: 2 }))).toEqual([
+      'artifacts.retentionDays: 7 days is too short to roll back to: keep artifacts at least 30 days',
+      'artifacts.imageCount: 2 images is too few to roll back to: keep at least 5',
+    ]);
+  });
+
+  test('fails when a field is missing, mistyped or unknown', () => {
+    expect(
+      problems((c) => {
+        delete c.github.repo;
+        c.stages[0].manualApproval = 'yes';
+        c.stages[0].regions = ['us-east-1'];
+      }),
+    ).toEqual([
+      'github.repo: is missing: add it (expected string)',
+      'stages[0].manualApproval: "yes" is not a boolean: use a boolean',
+      `stages[0]: unknown field "regions": remove it or check the spelling (README, "Configuration reference")`,
+    ]);
+  });
+
+  test('the error names the source file and lists each problem on its own line', () => {
+    const error = (() => {
+      try {
+        parseConfig({}, 'my.json');
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error.message.split('\n')[0]).toBe('Invalid configuration in my.json:');
+    expect(error.problems).toContain('appName: is missing: add it (expected string)');
+    expect(error.problems.length).toBeGreaterThanOrEqual(4);
+  });
+});

@@ -1,0 +1,24 @@
+import { App, AppProps } from 'aws-cdk-lib';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+/** The feature flags of cdk.json, so tests synthesize what `cdk synth` does. */
+const FEATURE_FLAGS: Record<string, unknown> = require('../../cdk.json').context;
+
+/** A temporary output folder and the Apps synthesized into it; call `cleanup()` in afterAll. */
+export class TestApps {
+  private readonly dirs: string[] = [];
+
+  /** A new App with cdk.json's feature flags, writing to its own temp folder. */
+  create(props: AppProps = {}): App {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'safe-deploy-test-'));
+    this.dirs.push(outdir);
+    return new App({ ...props, outdir, context: { ...FEATURE_FLAGS, ...props.context } });
+  }
+
+  /** Removes every folder created. */
+  cleanup(): void {
+    for (const dir of this.dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  }
+}

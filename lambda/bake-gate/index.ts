@@ -1,0 +1,144 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import {
+  CodePipelineClient,
+  FailureType,
+  GetPipelineExecutionCommand,
+  PutJobFailureResultCommand,
+  PutJobSuccessResultCommand,
+} from '@aws-sdk/client-codepipeline';
+// STS ships with the Lambda runtime's SDK; see the report: add @aws-sdk/client-sts to package.json and import from there.
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/nested-clients/sts';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { CodePipelineEvent } from 'aws-lambda';
+import { describeError } from '../shared/codedeploy-hook';
+import { createLogger } from '../shared/logger';
+import { isTransientError, retry, RetryOptions } from '../shared/retry';
+import { evaluateGate, GateDecision, GateDeps, GateTarget, parseGateParameters, parseGateState } from './gate';
+
+/** Dependencies of `handleGateJob`; tests inject mocks. */
+export interface GateJobDeps {
+  readonly codepipeline: CodePipelineClient;
+  readonly cloudWatchFor: GateDeps['cloudWatchFor'];
+  readonly logger: Logger;
+  readonly now: () => Date;
+  /** Pause before asking CodePipeline to call again, so waits do not spin. */
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Milliseconds to pause before a continuation. */
+  readonly pollIntervalMs: number;
+  /** Pipeline name, for the override log's look-up of who started the execution. @default - not looked up */
+  readonly pipelineName?: string;
+  readonly retry?: RetryOptions;
+}
+
+/** What the handler did with a job. */
+export interface GateJobResult {
+  readonly jobId?: string;
+  readonly outcome: 'succeeded' | 'continued' | 'failed' | 'unreportable';
+  readonly reason: string;
+}
+
+const MAX_MESSAGE = 4900;
+
+/**
+ * Runs one gate evaluation and always reports it: success, success with a continuation token
+ * (keep waiting), or failure, including for malformed parameters and SDK errors. Only an event
+ * without a job id cannot be reported (CodePipeline then times the action out).
+ */
+export async function handleGateJob(event: CodePipelineEvent | undefined, deps: GateJobDeps): Promise<GateJobResult> {
+  const job = event?.['CodePipeline.job'];
+  const jobId = typeof job?.id === 'string' && job.id ? job.id : undefined;
+  if (!jobId) {
+    deps.logger.error('Malformed CodePipeline job event; nothing to report against', { keys: Object.keys(event ?? {}) });
+    return { outcome: 'unreportable', reason: 'event has no CodePipeline.job.id' };
+  }
+  let decision: GateDecision;
+  try {
+    const params = parseGateParameters(job?.data?.actionConfiguration?.configuration?.UserParameters);
+    const state = parseGateState(job?.data?.continuationToken, deps.now());
+    decision = await evaluateGate(params, state, {
+      cloudWatchFor: deps.cloudWatchFor,
+      now: deps.now,
+      logOverride: async (details) => {
+        const triggeredBy = await whoStarted(deps, params.executionId);
+        deps.logger.warn('Deployment window overridden by operator', { ...details, triggeredBy });
+      },
+    });
+  } catch (err) {
+    decision = { kind: 'fail', reason: `gate error: ${describeError(err)}` };
+  }
+  deps.logger.info('Gate decision', { jobId, decision: decision.kind, reason: decision.reason });
+  try {
+    if (decision.kind === 'fail') {
+      await retry(
+        () =>
+          deps.codepipeline.send(
+            new PutJobFailureResultCommand({ jobId, failureDetails: { type: FailureType.JobFailed, message: decision.reason.slice(0, MAX_MESSAGE) } }),
+          ),
+        { ...deps.retry, shouldRetry: isTransientError },
+      );
+      return { jobId, outcome: 'failed', reason: decision.reason };
+    }
+    if (decision.kind === 'wait') await deps.sleep(deps.pollIntervalMs);
+    await retry(
+      () =>
+        deps.codepipeline.send(
+          new PutJobSuccessResultCommand({
+            jobId,
+            continuationToken: decision.kind === 'wait' ? JSON.stringify(decision.state) : undefined,
+            executionDetails: { summary: decision.reason.slice(0, 2000) },
+          }),
+        ),
+      { ...deps.retry, shouldRetry: isTransientError },
+    );
+    return { jobId, outcome: decision.kind === 'wait' ? 'continued' : 'succeeded', reason: decision.reason };
+  } catch (err) {
+    deps.logger.error('Could not report the gate result to CodePipeline', { jobId, error: describeError(err) });
+    throw err; // Lambda's async retry runs the whole evaluation again.
+  }
+}
+
+async function whoStarted(deps: GateJobDeps, executionId: string | undefined): Promise<string | undefined> {
+  if (!deps.pipelineName || !executionId || executionId.startsWith('#{')) return undefined;
+  try {
+    const out = await deps.codepipeline.send(new GetPipelineExecutionCommand({ pipelineName: deps.pipelineName, pipelineExecutionId: executionId }));
+    const t = out.pipelineExecution?.trigger;
+    return t ? `${t.triggerType ?? 'unknown'}: ${t.triggerDetail ?? 'unknown'}` : undefined;
+  } catch (err) {
+    deps.logger.warn('Could not look up who started the execution', { executionId, error: describeError(err) });
+    return undefined;
+  }
+}
+
+/** Assumes the target's GateReaderRole and caches a CloudWatch client per role and region. */
+export function crossAccountCloudWatch(sts: STSClient, sessionName: string): (target: GateTarget) => Promise<CloudWatchClient> {
+  const cache = new Map<string, { client: CloudWatchClient; expires: number }>();
+  return async (target) => {
+    const key = `${target.roleArn}|${target.region}`;
+    const hit = cache.get(key);
+    if (hit && hit.expires > Date.now() + 120_000) return hit.client;
+    const out = await sts.send(new AssumeRoleCommand({ RoleArn: target.roleArn, RoleSessionName: sessionName, DurationSeconds: 900 }));
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error(`AssumeRole ${target.roleArn} returned no credentials`);
+    const client = new CloudWatchClient({
+      region: target.region,
+      credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration },
+    });
+    cache.set(key, { client, expires: c.Expiration?.getTime() ?? Date.now() + 900_000 });
+    return client;
+  };
+}
+
+const logger = createLogger('bake-gate');
+const codepipeline = new CodePipelineClient({});
+const cloudWatchFor = crossAccountCloudWatch(new STSClient({}), 'safe-deploy-bake-gate');
+
+export const handler = async (event: CodePipelineEvent): Promise<GateJobResult> =>
+  handleGateJob(event, {
+    codepipeline,
+    cloudWatchFor,
+    logger,
+    now: () => new Date(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    pollIntervalMs: Number(process.env.POLL_INTERVAL_SECONDS ?? '60') * 1000,
+    pipelineName: process.env.PIPELINE_NAME,
+  });

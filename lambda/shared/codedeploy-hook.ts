@@ -58,16 +58,23 @@ export async function reportHookStatus(client: CodeDeployClient, ids: HookIds, s
           status: status === 'Succeeded' ? LifecycleEventStatus.SUCCEEDED : LifecycleEventStatus.FAILED,
         }),
       ),
-    { ...options, shouldRetry: isTransientError },
+    { ...options, shouldRetry: options?.shouldRetry ?? isTransientError },
   );
 }
 
 /**
- * Runs a hook's check and always reports its outcome to CodeDeploy: a malformed event, a check
- * that throws or outlives `checkTimeoutMs` all report Failed with the reason logged. An unreported
- * hook would stall the deployment until CodeDeploy's one-hour hook timeout.
+ * A hook's check. `signal` aborts when `checkTimeoutMs` elapses: pass it to SDK calls
+ * (`client.send(cmd, { abortSignal: signal })`) so a timed-out check stops its requests.
  */
-export async function runHook(event: unknown, check: (ids: HookIds) => Promise<CheckResult>, deps: HookDeps): Promise<HookResult> {
+export type HookCheck = (ids: HookIds, signal: AbortSignal) => Promise<CheckResult>;
+
+/**
+ * Runs a hook's check and always reports its outcome to CodeDeploy: a check that throws or
+ * outlives `checkTimeoutMs` reports Failed with the reason logged. An unreported hook would stall
+ * the deployment until CodeDeploy's one-hour hook timeout. Only an event without the two ids cannot
+ * be reported (there is nothing to report against); it is logged and returned as Failed.
+ */
+export async function runHook(event: unknown, check: HookCheck, deps: HookDeps): Promise<HookResult> {
   const ids = parseHookIds(event);
   if ('error' in ids) {
     // Nothing to report against: CodeDeploy fails the hook at its own timeout.
@@ -75,8 +82,12 @@ export async function runHook(event: unknown, check: (ids: HookIds) => Promise<C
     return { status: 'Failed', reason: `malformed event: ${ids.error}`, reported: false };
   }
   let outcome: CheckResult;
+  const controller = new AbortController();
   try {
-    outcome = await withTimeout(check(ids), deps.checkTimeoutMs);
+    outcome = await withTimeout(() => check(ids, controller.signal), deps.checkTimeoutMs, controller);
+    if (!isCheckResult(outcome)) {
+      outcome = { status: 'Failed', reason: `check returned ${JSON.stringify(outcome)}, not { status, reason }` };
+    }
   } catch (err) {
     outcome = { status: 'Failed', reason: `check failed: ${describeError(err)}` };
   }
@@ -96,13 +107,25 @@ export function describeError(err: unknown): string {
   return String(err);
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+function isCheckResult(v: unknown): v is CheckResult {
+  const r = v as Partial<CheckResult> | null | undefined;
+  return typeof r === 'object' && r !== null && (r.status === 'Succeeded' || r.status === 'Failed') && typeof r.reason === 'string';
+}
+
+/** Races `start()` against a timer; on timeout, aborts `controller` so the check's requests stop. */
+async function withTimeout<T>(start: () => Promise<T>, ms: number, controller: AbortController): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => {
+      const err = new Error(`timed out after ${ms} ms`);
+      err.name = 'CheckTimeout';
+      controller.abort(err);
+      reject(err);
+    }, ms);
   });
   try {
-    return await Promise.race([promise, timeout]);
+    // `start` runs inside the race so that a synchronous throw becomes a rejection too.
+    return await Promise.race([Promise.resolve().then(start), timeout]);
   } finally {
     clearTimeout(timer);
   }

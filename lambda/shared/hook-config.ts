@@ -1,0 +1,26 @@
+/** Settings every Lambda-deployment hook reads from its environment, validated once at cold start. */
+export interface LambdaHookConfig {
+  /** Name of the function being deployed. */
+  readonly functionName: string;
+  /** The alias CodeDeploy shifts. */
+  readonly aliasName: string;
+  /** Upper bound for the whole check, in ms. */
+  readonly checkTimeoutMs: number;
+}
+
+/** Reads FUNCTION_NAME, ALIAS_NAME and CHECK_TIMEOUT_MS; a missing one becomes a readable error. */
+export function readHookConfig(env: Record<string, string | undefined>): LambdaHookConfig | { error: string } {
+  const problems: string[] = [];
+  const functionName = env.FUNCTION_NAME ?? '';
+  const aliasName = env.ALIAS_NAME ?? '';
+  const checkTimeoutMs = Number(env.CHECK_TIMEOUT_MS ?? '30000');
+  if (functionName === '') problems.push('FUNCTION_NAME is not set');
+  if (aliasName === '') problems.push('ALIAS_NAME is not set');
+  if (!Number.isInteger(checkTimeoutMs) || checkTimeoutMs <= 0) problems.push(`CHECK_TIMEOUT_MS ${JSON.stringify(env.CHECK_TIMEOUT_MS)} is not a positive integer`);
+  return problems.length > 0 ? { error: problems.join('; ') } : { functionName, aliasName, checkTimeoutMs };
+}
+
+/** Whether the AppSpec's `Name` (a name or an ARN) designates the function this hook guards. */
+export function isSameFunction(appSpecName: string, functionName: string): boolean {
+  return appSpecName === functionName || appSpecName.endsWith(`:function:${functionName}`);
+}

@@ -1,4 +1,4 @@
-import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, CompositeAlarm, StateValue, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CodePipelineClient, GetPipelineExecutionCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -65,7 +65,7 @@ function deps(nowIso: string, extra: Partial<GateJobDeps> = {}): GateJobDeps {
   };
 }
 
-const composite = (name: string, state = 'OK') => ({
+const composite = (name: string, state: StateValue = 'OK'): CompositeAlarm => ({
   AlarmName: name,
   StateValue: state,
   StateReason: state === 'ALARM' ? 'arn:aws:cloudwatch:...:alarm:ErrorRate transitioned to ALARM' : 'all children OK',
@@ -87,7 +87,7 @@ const latency = {
   Dimensions: [{ Name: 'FunctionName', Value: 'Beta-LambdaService-Fn1A2B3C' }, { Name: 'Resource', Value: 'Beta-LambdaService-Fn1A2B3C:live' }],
 };
 
-function healthyAlarms(guardState = 'OK', observeState = 'OK') {
+function healthyAlarms(guardState: StateValue = 'OK', observeState: StateValue = 'OK') {
   cw.on(DescribeAlarmsCommand, { AlarmNames: guard.healthAlarmNames }).resolves({ CompositeAlarms: [composite(guard.healthAlarmNames[0], guardState)], MetricAlarms: [] });
   cw.on(DescribeAlarmsCommand, { AlarmNames: observe.healthAlarmNames }).resolves({ CompositeAlarms: [composite(observe.healthAlarmNames[0], observeState)], MetricAlarms: [] });
   cw.on(DescribeAlarmsCommand, { AlarmNames: ['Beta-us-east-1-LambdaService-ErrorRate', 'Beta-us-east-1-LambdaService-Latency'] }).resolves({

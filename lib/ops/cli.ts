@@ -1,0 +1,207 @@
+import { createInterface } from 'node:readline/promises';
+import { Command, CommanderError, Option } from 'commander';
+import type { RetryOptions } from '../../lambda/shared/retry';
+import { ConfigError, loadConfig, pipelineName as configuredPipelineName } from '../config/load-config';
+import { findCommitArtifacts, formatCommitArtifacts } from './artifacts';
+import { ClientsForRegion, clientsPerRegion, createClients, OpsClients } from './clients';
+import { CommonOptions, OpsError } from './context';
+import { diagnosePipeline, formatDiagnosis } from './diagnose';
+import { describeError, exitCodeOf } from './errors';
+import { describeRollbackPlan, executeRollback, formatRollback, planRollback } from './rollback';
+import { formatRetry, retryFailedStage } from './retry-stage';
+import { formatStatus, getPipelineStatus } from './status';
+
+/** Where output goes; process.stdout and process.stderr fit. */
+export interface Output {
+  write(text: string): unknown;
+}
+
+/** Everything the CLI takes from its environment, so tests can pass their own. */
+export interface CliDeps {
+  /** SDK clients, or a factory per region. @default - createClients(region) */
+  readonly clients?: OpsClients | ClientsForRegion;
+  /** @default process.stdout */
+  readonly stdout?: Output;
+  /** @default process.stderr */
+  readonly stderr?: Output;
+  /** Whether a person can answer a question (stdin is a terminal). @default process.stdin.isTTY */
+  readonly isTTY?: boolean;
+  /** Asks a yes/no question. @default - a readline prompt on stderr */
+  readonly confirm?: (question: string) => Promise<boolean>;
+  /** Environment variables (region, config overrides). @default process.env */
+  readonly env?: Record<string, string | undefined>;
+  /** Waits between retries and polls; tests pass one that resolves at once. @default - setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+interface GlobalOptions {
+  pipeline?: string;
+  region?: string;
+  config?: string;
+  json?: boolean;
+  debug?: boolean;
+}
+
+/** Exit codes: 0 success, 1 refused or bad input, 2 AWS or environment error, 3 failure found but not recognised. */
+export const EXIT = { ok: 0, refused: 1, aws: 2, unexplained: 3 } as const;
+
+/**
+ * Runs deployctl with `argv` (the arguments after the program name) and returns the exit code.
+ * Never throws and never calls process.exit: bin/deployctl.ts sets process.exitCode.
+ */
+export async function main(argv: string[], deps: CliDeps = {}): Promise<number> {
+  const stdout = deps.stdout ?? process.stdout;
+  const stderr = deps.stderr ?? process.stderr;
+  const env = deps.env ?? process.env;
+  const isTTY = deps.isTTY ?? Boolean(process.stdin.isTTY);
+  const confirm = deps.confirm ?? askOnTerminal;
+  const retry: RetryOptions | undefined = deps.sleep ? { sleep: deps.sleep } : undefined;
+  let exitCode: number = EXIT.ok;
+
+  const print = (opts: GlobalOptions, value: unknown, text: string) => {
+    stdout.write(`${opts.json ? JSON.stringify(value, null, 2) : text}\n`);
+  };
+
+  /** Resolves pipeline and region, runs the verb, and turns any error into one line. */
+  const run = (body: (opts: GlobalOptions & Record<string, unknown>, target: CommonOptions & { pipelineName: string; clients: OpsClients }) => Promise<number>) =>
+    async (opts: GlobalOptions & Record<string, unknown>) => {
+      let context: { pipelineName?: string; region?: string } = {};
+      try {
+        const target = resolveTarget(opts, env);
+        context = target;
+        const factory: ClientsForRegion = typeof deps.clients === 'function' ? deps.clients : deps.clients ? () => deps.clients as OpsClients : createClients;
+        const clients = factory(target.region);
+        exitCode = await body(opts, { ...target, clients, clientsFor: clientsPerRegion(clients, target.region, factory), retry });
+      } catch (err) {
+        stderr.write(`deployctl: ${describeError(err, { ...context, stageName: opts.stage as string | undefined })}\n`);
+        if (opts.debug && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
+        exitCode = exitCodeOf(err);
+      }
+    };
+
+  const program = new Command('deployctl')
+    .description('Operate the safe-deploy pipeline: status, retry, rollback, diagnose.')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => stdout.write(s),
+      writeErr: (s) => stderr.write(s),
+      // Usage errors stay on one line, the suggestion included.
+      outputError: (s, write) => write(`deployctl: ${s.trim().replace(/\s*\n\s*/g, ' ')}\n`),
+    });
+
+  const verb = (name: string, description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .option('--pipeline <name>', 'pipeline name (default: the one safe-deploy.config.json deploys)')
+      .option('--region <region>', "pipeline's region (default: AWS_REGION, AWS_DEFAULT_REGION, then the config's pipeline.region)")
+      .option('--config <file>', 'configuration file (default: SAFE_DEPLOY_CONFIG, then safe-deploy.config.json)')
+      .option('--json', 'print JSON for scripts')
+      .option('--debug', 'print stack traces of errors');
+
+  verb('status', "every stage's latest status and commit, and CodeDeploy deployments in flight").action(
+    run(async (opts, t) => {
+      const status = await getPipelineStatus(t.clients, t);
+      print(opts, status, formatStatus(status));
+      return EXIT.ok;
+    }),
+  );
+
+  verb('retry', 'retry the failed actions of a failed stage')
+    .option('--stage <name>', 'stage to retry (default: the stage that failed)')
+    .action(
+      run(async (opts, t) => {
+        const result = await retryFailedStage(t.clients, { ...t, stageName: opts.stage as string | undefined });
+        print(opts, result, formatRetry(result));
+        return EXIT.ok;
+      }),
+    );
+
+  verb('rollback', 'roll a stage back to its last successful execution, stopping its CodeDeploy deployments first')
+    .addOption(new Option('--stage <name>', 'stage to roll back').makeOptionMandatory())
+    .option('--to <executionId>', 'execution to roll back to (default: the last successful one before the current)')
+    .option('--yes', 'do not ask for confirmation')
+    .action(
+      run(async (opts, t) => {
+        const plan = await planRollback(t.clients, { ...t, stageName: opts.stage as string, targetExecutionId: opts.to as string | undefined });
+        if (!opts.yes) {
+          if (!isTTY) {
+            throw new OpsError('refused', 'refusing to roll back without confirmation: stdin is not a terminal, pass --yes');
+          }
+          (opts.json ? stderr : stdout).write(`${describeRollbackPlan(plan)}\n`);
+          if (!(await confirm('Proceed? [y/N] '))) {
+            throw new OpsError('refused', 'rollback cancelled: nothing was changed');
+          }
+        }
+        const result = await executeRollback(t.clients, plan, { ...t, sleep: deps.sleep });
+        print(opts, result, formatRollback(result));
+        return EXIT.ok;
+      }),
+    );
+
+  verb('diagnose', 'explain the latest failed execution: where, why, and how to fix it')
+    .option('--execution <id>', 'execution to explain (default: the latest failed one)')
+    .action(
+      run(async (opts, t) => {
+        const diagnosis = await diagnosePipeline(t.clients, { ...t, executionId: opts.execution as string | undefined });
+        print(opts, diagnosis, formatDiagnosis(diagnosis));
+        return diagnosis.cause === 'unknown' ? EXIT.unexplained : EXIT.ok;
+      }),
+    );
+
+  verb('artifacts', 'find the execution that built a commit and its artifacts')
+    .addOption(new Option('--commit <sha>', 'commit id (at least 7 hex digits)').makeOptionMandatory())
+    .action(
+      run(async (opts, t) => {
+        const found = await findCommitArtifacts(t.clients, { ...t, commit: opts.commit as string });
+        print(opts, found, formatCommitArtifacts(found));
+        return EXIT.ok;
+      }),
+    );
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are successes; usage errors were already printed on one line.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.refused;
+    }
+    stderr.write(`deployctl: ${describeError(err)}\n`);
+    return EXIT.aws;
+  }
+  return exitCode;
+}
+
+/** Pipeline name and region from the flags, the environment and the configuration, in that order. */
+export function resolveTarget(opts: GlobalOptions, env: Record<string, string | undefined>): { pipelineName: string; region: string } {
+  const fromEnv = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+  let pipelineName = opts.pipeline;
+  let region = opts.region ?? fromEnv;
+  if (!pipelineName || !region) {
+    let config;
+    try {
+      config = loadConfig({ file: opts.config, env });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      if (!pipelineName) {
+        const more = err.problems.length > 1 ? ` (+${err.problems.length - 1} more)` : '';
+        throw new OpsError('input', `cannot tell which pipeline: ${err.source} is not usable (${err.problems[0]}${more}); pass --pipeline NAME`);
+      }
+    }
+    pipelineName ??= config && configuredPipelineName(config);
+    region ??= config?.pipeline.region;
+  }
+  if (!region) {
+    throw new OpsError('input', 'no AWS region: pass --region, set AWS_REGION, or set pipeline.region in safe-deploy.config.json');
+  }
+  return { pipelineName: pipelineName!, region };
+}
+
+async function askOnTerminal(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,73 @@
+import { retry, RetryOptions } from '../../lambda/shared/retry';
+import { ClientsForRegion, clientsPerRegion, OpsClients } from './clients';
+
+/** What every operator function works with. */
+export interface OpsContext {
+  /** Clients of the pipeline's region. */
+  readonly clients: OpsClients;
+  /** Region of the pipeline. */
+  readonly region: string;
+  /** Clients of another region (cross-region stage actions). */
+  readonly clientsFor: ClientsForRegion;
+  /** How AWS calls are retried on throttling. */
+  readonly retry?: RetryOptions;
+}
+
+/** Options shared by the operator functions, beyond the required ones. */
+export interface CommonOptions {
+  /** Region of the pipeline. */
+  readonly region: string;
+  /** Clients for other regions. @default - createClients(region), cached */
+  readonly clientsFor?: ClientsForRegion;
+  /** Retry of throttled calls. @default - 5 attempts, 200 ms doubling */
+  readonly retry?: RetryOptions;
+}
+
+export function opsContext(clients: OpsClients, opts: CommonOptions): OpsContext {
+  return {
+    clients,
+    region: opts.region,
+    clientsFor: opts.clientsFor ?? clientsPerRegion(clients, opts.region),
+    retry: opts.retry,
+  };
+}
+
+/** One AWS call, retried on throttling and 5xx beyond what the SDK already did. */
+export function call<T>(ctx: OpsContext, fn: () => Promise<T>): Promise<T> {
+  return retry(fn, ctx.retry);
+}
+
+/**
+ * A failure the operator can act on, with a one-line message that says what to do.
+ * `kind` lets callers pick an exit code or a test assert the reason.
+ */
+export class OpsError extends Error {
+  constructor(
+    readonly kind: 'refused' | 'stage-not-found' | 'not-found' | 'input',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OpsError';
+  }
+}
+
+/** The account of an ARN (`arn:aws:iam::123456789012:role/x`), if it has one. */
+export function arnAccount(arn: string | undefined): string | undefined {
+  const account = arn?.split(':')[4];
+  return account && /^\d{12}$/.test(account) ? account : undefined;
+}
+
+/** Console links: what an operator clicks next. */
+export const consoleLinks = {
+  execution: (region: string, pipeline: string, executionId: string) =>
+    `https://${region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/${encodeURIComponent(pipeline)}/executions/${executionId}/timeline?region=${region}`,
+  deployment: (region: string, deploymentId: string) =>
+    `https://${region}.console.aws.amazon.com/codesuite/codedeploy/deployments/${deploymentId}?region=${region}`,
+  stack: (region: string, stackId: string) =>
+    `https://${region}.console.aws.amazon.com/cloudformation/home?region=${region}#/stacks/events?stackId=${encodeURIComponent(stackId)}`,
+};
+
+/** Shortens a commit id for humans. */
+export function shortSha(revisionId: string | undefined): string {
+  return revisionId && /^[0-9a-f]{40}$/.test(revisionId) ? revisionId.slice(0, 7) : (revisionId ?? '-');
+}

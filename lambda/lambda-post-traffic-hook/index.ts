@@ -38,9 +38,9 @@ export async function checkLiveAlias(ids: HookIds, signal: AbortSignal, deps: Po
 const codedeploy = new CodeDeployClient({});
 const lambda = new LambdaClient({});
 const logger = createLogger('lambda-post-traffic-hook');
-const config = readHookConfig(process.env);
-
 export async function handler(event: CodeDeployLambdaHookEvent): Promise<HookResult> {
+  // Read per invocation (it is cheap) so a misconfiguration is reported, not thrown at cold start.
+  const config = readHookConfig(process.env);
   const checkTimeoutMs = 'error' in config ? 1000 : config.checkTimeoutMs;
   return runHook(
     event,

@@ -1,0 +1,2 @@
+export * from './safety-policy';
+export * from './stage-type';

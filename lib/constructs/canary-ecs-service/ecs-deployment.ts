@@ -1,0 +1,176 @@
+import { CfnElement, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import * as path from 'node:path';
+
+/** Properties of an EcsCodeDeployDeployment. */
+export interface EcsCodeDeployDeploymentProps {
+  /** The deployment group of the ECS service (CODE_DEPLOY controller). */
+  readonly deploymentGroup: codedeploy.IEcsDeploymentGroup;
+  /** The task definition to roll out; each new revision of it becomes one CodeDeploy deployment. */
+  readonly taskDefinition: ecs.TaskDefinition;
+  /** The container the load balancer sends traffic to. */
+  readonly containerName: string;
+  /** Its port. */
+  readonly containerPort: number;
+  /**
+   * A value that changes whenever the task definition does (e.g. the image URI), so that the
+   * template diff shows this resource updating along with the task definition.
+   */
+  readonly revision: string;
+  /** Lambda run at AfterAllowTestTraffic. @default - no hook */
+  readonly afterAllowTestTrafficHook?: lambda.IFunction;
+  /** How long to wait for the deployment before failing the stack update. @default Duration.hours(2) */
+  readonly timeout?: Duration;
+  /** How often to poll CodeDeploy. @default Duration.seconds(30) */
+  readonly queryInterval?: Duration;
+}
+
+/**
+ * A custom resource that rolls its task definition out through CodeDeploy and waits for the
+ * outcome: CloudFormation cannot change the task definition of a CODE_DEPLOY-controlled service.
+ * The stack update fails, with CodeDeploy's reason (alarm or hook), when the deployment rolls back.
+ */
+export class EcsCodeDeployDeployment extends Construct {
+  /** The custom resource. */
+  readonly resource: CustomResource;
+  /** The deployment this update created ('' when the task definition was unchanged). */
+  readonly deploymentId: string;
+
+  constructor(scope: Construct, id: string, props: EcsCodeDeployDeploymentProps) {
+    super(scope, id);
+    const timeout = props.timeout ?? Duration.hours(2);
+    if (timeout.toMinutes() < 15 || timeout.toHours({ integral: false }) > 2) {
+      throw new Error(`timeout: ${timeout.toHumanString()} is out of range: use 15 minutes to 2 hours (the Provider framework's limit), e.g. Duration.hours(2)`);
+    }
+    const stack = Stack.of(this);
+    const group = props.deploymentGroup;
+    const entry = path.join(__dirname, '..', '..', '..', 'lambda', 'ecs-deployment', 'index.ts');
+    const fnProps = {
+      entry,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      bundling: { minify: true, sourceMap: false },
+      loggingFormat: lambda.LoggingFormat.JSON,
+    };
+    const onEvent = new NodejsFunction(this, 'OnEvent', {
+      ...fnProps,
+      handler: 'onEvent',
+      description: 'Starts the CodeDeploy deployment of a new ECS task definition revision',
+      timeout: Duration.minutes(2),
+      logGroup: new logs.LogGroup(this, 'OnEventLogs', { retention: logs.RetentionDays.THREE_MONTHS }),
+    });
+    const isComplete = new NodejsFunction(this, 'IsComplete', {
+      ...fnProps,
+      handler: 'isComplete',
+      description: 'Waits for the CodeDeploy deployment of an ECS task definition and reports its outcome',
+      timeout: Duration.minutes(1),
+      logGroup: new logs.LogGroup(this, 'IsCompleteLogs', { retention: logs.RetentionDays.THREE_MONTHS }),
+    });
+
+    // Least privilege: CodeDeploy actions on this group / its application / its config only.
+    const groupArn = group.deploymentGroupArn;
+    const readActions = ['codedeploy:GetDeployment', 'codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets'];
+    onEvent.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['codedeploy:GetDeploymentGroup', 'codedeploy:ListDeployments', 'codedeploy:GetDeployment', 'codedeploy:CreateDeployment', 'codedeploy:StopDeployment'],
+        resources: [groupArn],
+      }),
+    );
+    onEvent.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeploymentConfig'], resources: [group.deploymentConfig.deploymentConfigArn] }));
+    onEvent.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['codedeploy:RegisterApplicationRevision', 'codedeploy:GetApplicationRevision'],
+        resources: [group.application.applicationArn],
+      }),
+    );
+    // CreateDeployment hands the task definition's roles to ECS.
+    const passRoles = [props.taskDefinition.taskRole.roleArn, props.taskDefinition.obtainExecutionRole().roleArn];
+    onEvent.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: passRoles,
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      }),
+    );
+    isComplete.addToRolePolicy(new iam.PolicyStatement({ actions: readActions, resources: [groupArn] }));
+
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: onEvent,
+      isCompleteHandler: isComplete,
+      queryInterval: props.queryInterval ?? Duration.seconds(30),
+      totalTimeout: timeout,
+      logGroup: new logs.LogGroup(this, 'ProviderLogs', { retention: logs.RetentionDays.THREE_MONTHS }),
+      disableWaiterStateMachineLogging: false,
+      waiterStateMachineLogOptions: {
+        destination: new logs.LogGroup(this, 'WaiterLogs', { retention: logs.RetentionDays.THREE_MONTHS }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: false,
+      },
+    });
+
+    const hooks: Record<string, string> = {};
+    if (props.afterAllowTestTrafficHook) hooks.AfterAllowTestTraffic = props.afterAllowTestTrafficHook.functionArn;
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::EcsCodeDeployDeployment',
+      properties: {
+        ApplicationName: group.application.applicationName,
+        DeploymentGroupName: group.deploymentGroupName,
+        TaskDefinitionArn: props.taskDefinition.taskDefinitionArn,
+        ContainerName: props.containerName,
+        ContainerPort: String(props.containerPort),
+        Revision: props.revision,
+        ...(Object.keys(hooks).length > 0 ? { Hooks: hooks } : {}),
+      },
+    });
+    this.deploymentId = this.resource.getAttString('DeploymentId');
+    acknowledgeLambdaBasics(onEvent);
+    acknowledgeLambdaBasics(isComplete);
+    // The Provider framework's own functions and state machine (aws-cdk-lib code, not ours).
+    const arnOf = (fn: lambda.IFunction) => `<${stack.resolve(stack.getLogicalId(fn.node.defaultChild as CfnElement))}.Arn>:*`;
+    const invoked = [onEvent, isComplete, ...['framework-isComplete', 'framework-onTimeout'].map((c) => provider.node.findChild(c) as lambda.IFunction)];
+    for (const fn of invoked) {
+      Validations.of(provider).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${arnOf(fn)}]`,
+        reason: 'The Provider framework invokes this one function; the :* suffix only covers its versions and aliases.',
+      });
+    }
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: "The Provider framework's functions only write their own logs; AWSLambdaBasicExecutionRole grants exactly that.",
+    });
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: "The Provider framework's functions use the runtime aws-cdk-lib ships and tests them with.",
+    });
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'The waiter state machine logs to CloudWatch Logs; the log-delivery actions (logs:CreateLogDelivery, PutResourcePolicy, ...) have no resource-level permissions.',
+    });
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-SF2',
+      reason: 'The waiter state machine only loops over isComplete; its executions are logged (ALL) and the handlers log every decision, so X-Ray adds nothing to diagnose.',
+    });
+  }
+}
+
+/** Findings every NodejsFunction of this project has, with the reasons they are accepted. */
+export function acknowledgeLambdaBasics(fn: lambda.Function): void {
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason: 'Grants only writing this function its own logs (logs:CreateLogStream/PutLogEvents); the AWS-managed policy is the standard for that.',
+  });
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason: 'The project pins Node.js 22 (nodejs22.x), the runtime its toolchain and AWS SDK pins are tested on; moving to 24 is a deliberate upgrade.',
+  });
+}

@@ -1,0 +1,3 @@
+export * from './alarm-settings';
+export * from './canary-ecs-service';
+export * from './ecs-deployment';

@@ -48,7 +48,7 @@ test('a healthy new version: invokes GET /health on the target version, reports 
   expect(result).toEqual({ status: 'Succeeded', reason: `${FUNCTION_NAME}:7 GET /health answered 200 ok from version 7`, reported: true });
   expect(codedeployMock).toHaveReceivedCommandWith(GetDeploymentCommand, { deploymentId: HOOK_EVENT.DeploymentId });
   expect(lambdaMock).toHaveReceivedCommandWith(InvokeCommand, { FunctionName: FUNCTION_NAME, Qualifier: '7', InvocationType: 'RequestResponse' });
-  const payload = JSON.parse(new TextDecoder().decode(lambdaMock.commandCalls(InvokeCommand)[0].args[0].input.Payload));
+  const payload = JSON.parse(new TextDecoder().decode(lambdaMock.commandCalls(InvokeCommand)[0].args[0].input.Payload as Uint8Array));
   expect(payload).toMatchObject({ version: '2.0', rawPath: '/health', requestContext: { http: { method: 'GET', path: '/health' } } });
   expectReported('Succeeded');
   expect(info).toHaveBeenCalledWith('Hook decision', expect.objectContaining({ status: 'Succeeded' }));

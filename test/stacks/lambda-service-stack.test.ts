@@ -1,0 +1,279 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CfnResource, Stage, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { LambdaServiceStack } from '../../lib/stacks/lambda-service-stack';
+import { TestApps } from '../support/app';
+
+const apps = new TestApps();
+const maskAssetHashes = (s: string) => s.replace(/[0-9a-f]{64}/g, '[ASSET_HASH]').replace(/CurrentVersion[0-9A-Fa-f]{40}/g, 'CurrentVersion[HASH]');
+afterAll(() => apps.cleanup());
+
+describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 5 min)', () => {
+  let stack: LambdaServiceStack;
+  let template: Template;
+  let synthError: unknown;
+  let outdir: string;
+
+  beforeAll(() => {
+    const app = apps.create();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const stage = new Stage(app, 'Prod', { env: { account: '111111111111', region: 'us-east-1' } });
+    stack = new LambdaServiceStack(stage, 'LambdaService', {
+      deployment: { type: 'canary', percent: 10, intervalMinutes: 5 },
+      alarms: { errorRatePercent: 2, p99LatencyMs: 800 },
+    });
+    outdir = app.outdir;
+    try {
+      app.synth();
+    } catch (e) {
+      synthError = e;
+    }
+    template = Template.fromStack(stack);
+  });
+
+  /** The logical ID of the one resource of `type` whose construct path contains `pathPart`. */
+  const logicalId = (type: string, pathPart: string) => {
+    const found = stack.node
+      .findAll()
+      .filter((c) => c instanceof CfnResource && c.cfnResourceType === type && c.node.path.includes(pathPart))
+      .map((c) => stack.getLogicalId(c as CfnResource));
+    if (found.length !== 1) throw new Error(`expected one ${type} at ${pathPart}, found ${found.length}`);
+    return found[0];
+  };
+  const ids = () => ({
+    fn: stack.getLogicalId(stack.service.function.node.defaultChild as never),
+    // The current version's logical ID gets a code hash appended at synth: take it from the template.
+    version: Object.keys(template.findResources('AWS::Lambda::Version'))[0],
+    pre: stack.getLogicalId(stack.service.preTrafficHook.node.defaultChild as never),
+    post: stack.getLogicalId(stack.service.postTrafficHook.node.defaultChild as never),
+    app: logicalId('AWS::CodeDeploy::Application', 'DeploymentGroup/Application'),
+    group: logicalId('AWS::CodeDeploy::DeploymentGroup', 'DeploymentGroup/Resource'),
+  });
+  const newVersionDims = () => [
+    { Name: 'ExecutedVersion', Value: { 'Fn::GetAtt': [ids().version, 'Version'] } },
+    { Name: 'FunctionName', Value: { Ref: ids().fn } },
+    { Name: 'Resource', Value: { 'Fn::Join': ['', [{ Ref: ids().fn }, ':live']] } },
+  ];
+
+  test('cdk-nag AwsSolutions: zero unacknowledged findings', () => {
+    expect(synthError).toBeUndefined();
+    const report = path.join(outdir, 'validation-report.json');
+    const violations = fs.existsSync(report)
+      ? JSON.parse(fs.readFileSync(report, 'utf8')).pluginReports.flatMap((r: { violations: unknown[] }) => r.violations)
+      : [];
+    expect(violations).toEqual([]);
+  });
+
+  test('the service function: Node 22 on ARM, bundled, its version retained', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 256,
+      Timeout: 10,
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^ServiceFunctionLogGroup') } },
+    });
+    template.hasResource('AWS::Lambda::Version', { UpdateReplacePolicy: 'Retain', DeletionPolicy: 'Retain', Properties: { FunctionName: { Ref: ids().fn } } });
+  });
+
+  test('the live alias points at the current version and its update is a CodeDeploy deployment with both hooks', () => {
+    const { fn, version, pre, post, app, group } = ids();
+    template.hasResource('AWS::Lambda::Alias', {
+      Properties: { Name: 'live', FunctionName: { Ref: fn }, FunctionVersion: { 'Fn::GetAtt': [version, 'Version'] } },
+      UpdatePolicy: {
+        CodeDeployLambdaAliasUpdate: {
+          ApplicationName: { Ref: app },
+          DeploymentGroupName: { Ref: group },
+          BeforeAllowTrafficHook: { Ref: pre },
+          AfterAllowTrafficHook: { Ref: post },
+        },
+      },
+      // Alarms move to the new version's dimensions before the alias update starts the deployment.
+      DependsOn: Match.arrayWith([logicalId('AWS::CloudWatch::Alarm', 'ErrorRateAlarm'), logicalId('AWS::CloudWatch::Alarm', 'LatencyAlarm'), logicalId('AWS::CloudWatch::Alarm', 'ThrottlesAlarm')]),
+    });
+  });
+
+  test('a public Function URL on the alias, and its URL as the ServiceUrl output', () => {
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', Qualifier: 'live', TargetFunctionArn: { 'Fn::GetAtt': [ids().fn, 'Arn'] } });
+    template.hasOutput('ServiceUrl', { Value: { 'Fn::GetAtt': [logicalId('AWS::Lambda::Url', 'Alias/FunctionUrl'), 'FunctionUrl'] } });
+    expect(stack.serviceUrl.node.id).toBe('ServiceUrl');
+  });
+
+  test('the deployment group: the canary config, rollback on failure, stop and alarm, the three metric alarms', () => {
+    template.hasResourceProperties('AWS::CodeDeploy::DeploymentConfig', {
+      ComputePlatform: 'Lambda',
+      TrafficRoutingConfig: { Type: 'TimeBasedCanary', TimeBasedCanary: { CanaryPercentage: 10, CanaryInterval: 5 } },
+    });
+    template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentConfigName: { Ref: logicalId('AWS::CodeDeploy::DeploymentConfig', 'DeploymentConfig') },
+      DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
+      AutoRollbackConfiguration: { Enabled: true, Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'] },
+      AlarmConfiguration: {
+        Enabled: true,
+        Alarms: [
+          { Name: { Ref: logicalId('AWS::CloudWatch::Alarm', 'ErrorRateAlarm') } },
+          { Name: { Ref: logicalId('AWS::CloudWatch::Alarm', 'LatencyAlarm') } },
+          { Name: { Ref: logicalId('AWS::CloudWatch::Alarm', 'ThrottlesAlarm') } },
+        ],
+      },
+    });
+  });
+
+  test('error-rate alarm: 100 * errors / invocations of the new version through the alias, > 2%, 2 of 3 minutes, no data = OK', () => {
+    const stat = (metricName: string) => ({ Metric: { Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: newVersionDims() }, Period: 60, Stat: 'Sum' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: [
+        { Id: 'expr_1', Expression: '100 * errors / invocations', ReturnData: true, Label: 'New version error rate (%)' },
+        { Id: 'errors', MetricStat: stat('Errors'), ReturnData: false, Label: 'Errors' },
+        { Id: 'invocations', MetricStat: stat('Invocations'), ReturnData: false, Label: 'Invocations' },
+      ],
+      Threshold: 2,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  test('latency alarm: p99 Duration of the new version through the alias > 800 ms', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: [{ Id: 'm1', ReturnData: true, MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Duration', Dimensions: newVersionDims() }, Period: 60, Stat: 'p99' } }],
+      Threshold: 800,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  test('throttles alarm: any throttle of the alias', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: [
+        {
+          Id: 'm1',
+          ReturnData: true,
+          MetricStat: {
+            Metric: { Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: newVersionDims().slice(1) },
+            Period: 60,
+            Stat: 'Sum',
+          },
+        },
+      ],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  test('composite alarm named <stack name>-Health fires on any of the three', () => {
+    const arn = (part: string) => ({ 'Fn::GetAtt': [logicalId('AWS::CloudWatch::Alarm', part), 'Arn'] });
+    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
+      AlarmName: 'Prod-LambdaService-Health',
+      AlarmRule: { 'Fn::Join': ['', ['(ALARM("', arn('ErrorRateAlarm'), '") OR ALARM("', arn('LatencyAlarm'), '") OR ALARM("', arn('ThrottlesAlarm'), '"))']] },
+    });
+    expect(stack.service.compositeAlarm.alarmName).toBeDefined();
+  });
+
+  test.each([
+    ['pre', 'PreTrafficHookRole/DefaultPolicy'],
+    ['post', 'PostTrafficHookRole/DefaultPolicy'],
+  ])('the %s-traffic hook may write its logs, invoke only the service function qualifiers, and read/report only its deployment group', (name, policyPath) => {
+    const { fn, app, group } = ids();
+    const policy = template.toJSON().Resources[logicalId('AWS::IAM::Policy', policyPath)];
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logicalId('AWS::Logs::LogGroup', name === 'pre' ? 'PreTrafficHookLogGroup' : 'PostTrafficHookLogGroup'), 'Arn'] } },
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [fn, 'Arn'] }, ':*']] } },
+      {
+        Action: ['codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', ['arn:aws:codedeploy:us-east-1:111111111111:deploymentgroup:', { Ref: app }, '/', { Ref: group }]] },
+      },
+    ]);
+  });
+
+  test('the hooks know their function, alias and check timeout, and outlive the check', () => {
+    for (const id of [ids().pre, ids().post]) {
+      expect(template.toJSON().Resources[id].Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Timeout: 60,
+        Environment: { Variables: { FUNCTION_NAME: { Ref: ids().fn }, ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: '30000' } },
+      });
+    }
+  });
+
+  test('CodeDeploy may invoke the two hooks only', () => {
+    const { pre, post } = ids();
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('DeploymentGroupServiceRole'),
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'lambda:InvokeFunction',
+            Effect: 'Allow',
+            Resource: [
+              { 'Fn::GetAtt': [post, 'Arn'] },
+              { 'Fn::GetAtt': [pre, 'Arn'] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [post, 'Arn'] }, ':*']] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [pre, 'Arn'] }, ':*']] },
+            ],
+          },
+        ],
+      },
+    });
+  });
+
+  test('a dashboard with traffic by version, errors, latency percentiles and the alarms', () => {
+    const body = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(body).toContain('{AWS/Lambda,FunctionName,Resource,ExecutedVersion} MetricName=\\\\\\"Invocations\\\\\\"');
+    expect(body).toContain('MetricName=\\\\\\"Errors\\\\\\"');
+    for (const p of ['p50', 'p90', 'p99']) expect(body).toContain(`\\"stat\\":\\"${p}\\"`);
+    expect(body).toContain('\\"type\\":\\"alarm\\"');
+  });
+
+  test('no warning: the 5-minute canary outlasts the alarms (4 minutes worst case)', () => {
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('worst-case detection'));
+  });
+
+  test('snapshot', () => {
+    // Masked here as well: test/asset-hash-serializer.ts's `printer(mask(value))` drops the printer's
+    // other arguments and throws in jest 29 (reported to the lead), so nothing is left for it to mask.
+    expect(JSON.parse(maskAssetHashes(JSON.stringify(template.toJSON())))).toMatchSnapshot();
+  });
+});
+
+describe('LambdaServiceStack, env-agnostic (laptop)', () => {
+  test.each([
+    [{ type: 'all-at-once' } as const, undefined],
+    [{ type: 'linear', percent: 25, intervalMinutes: 2 } as const, { Type: 'TimeBasedLinear', TimeBasedLinear: { LinearPercentage: 25, LinearInterval: 2 } }],
+  ])('synthesizes with %j', (deployment, routing) => {
+    const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new LambdaServiceStack(app, 'LambdaService', { deployment });
+    const template = Template.fromStack(stack);
+    if (routing === undefined) {
+      template.resourceCountIs('AWS::CodeDeploy::DeploymentConfig', 0);
+      template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { DeploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce' });
+    } else {
+      template.hasResourceProperties('AWS::CodeDeploy::DeploymentConfig', { ComputePlatform: 'Lambda', TrafficRoutingConfig: routing });
+    }
+    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'LambdaService-Health' });
+    // Without an env, the deployment group ARN in the hooks' policies uses the deploying account and region.
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('":deploymentgroup:"');
+    expect(policies).toContain('{"Ref":"AWS::Region"}');
+    expect(policies).toContain('{"Ref":"AWS::AccountId"}');
+  });
+
+  test('warns when a canary step is shorter than the alarms can react', () => {
+    const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new LambdaServiceStack(app, 'LambdaService', { deployment: { type: 'canary', percent: 10, intervalMinutes: 3 } });
+    Annotations.fromStack(stack).hasWarning(
+      '/LambdaService',
+      "deployment.intervalMinutes 3 is shorter than the alarms' worst-case detection time (240 s): a bad version may take all traffic before its alarm fires. Use intervalMinutes >= 4 or faster alarms. [ack: safe-deploy:canary-shorter-than-alarms]",
+    );
+  });
+});

@@ -1,0 +1,124 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { createClients } from '../../lib/ops/clients';
+import { Diagnosis, diagnosePipeline, formatDiagnosis } from '../../lib/ops/diagnose';
+import { describeError } from '../shared/codedeploy-hook';
+import { createLogger } from '../shared/logger';
+import { isTransientError, retry, RetryOptions } from '../shared/retry';
+
+/** Detail of "CodePipeline Pipeline Execution State Change". */
+export interface PipelineExecutionDetail {
+  readonly pipeline: string;
+  readonly 'execution-id': string;
+  readonly state: string;
+}
+
+/** Detail of "CodeDeploy Deployment State-change Notification" (forwarded from service accounts). */
+export interface CodeDeployDeploymentDetail {
+  readonly application: string;
+  readonly deploymentGroup: string;
+  readonly deploymentId: string;
+  readonly state: string;
+  readonly region?: string;
+}
+
+export type NotifierEvent =
+  | EventBridgeEvent<'CodePipeline Pipeline Execution State Change', PipelineExecutionDetail>
+  | EventBridgeEvent<'CodeDeploy Deployment State-change Notification', CodeDeployDeploymentDetail>;
+
+/** An SNS message: subject (at most 100 characters) and body. */
+export interface Notification {
+  readonly subject: string;
+  readonly message: string;
+}
+
+export interface NotifierDeps {
+  readonly sns: SNSClient;
+  readonly topicArn: string;
+  /** Explains a failed execution (deployctl's diagnosis). */
+  readonly diagnose: (pipelineName: string, executionId: string, region: string) => Promise<Diagnosis>;
+  readonly logger: Logger;
+  readonly retry?: RetryOptions;
+}
+
+const console = (region: string, path: string) => `https://${region}.console.aws.amazon.com/${path}`;
+
+/** Link to a pipeline execution in the CodePipeline console. */
+export function executionLink(region: string, pipeline: string, executionId: string): string {
+  return console(region, `codesuite/codepipeline/pipelines/${encodeURIComponent(pipeline)}/executions/${encodeURIComponent(executionId)}/timeline?region=${region}`);
+}
+
+/** Builds the notification for a failed pipeline execution; a diagnosis error still notifies. */
+export async function pipelineFailureNotification(event: EventBridgeEvent<string, PipelineExecutionDetail>, deps: NotifierDeps): Promise<Notification> {
+  const { pipeline } = event.detail;
+  const executionId = event.detail['execution-id'];
+  const link = executionLink(event.region, pipeline, executionId);
+  let body: string;
+  let where = '';
+  try {
+    const d = await deps.diagnose(pipeline, executionId, event.region);
+    where = d.stageName ? ` in ${d.stageName}` : '';
+    const blocked = d.stageName?.startsWith('Gate-') ? 'A safety gate blocked the release (bake, alarms or deployment window).\n\n' : '';
+    body = `${blocked}${formatDiagnosis(d)}`;
+  } catch (err) {
+    deps.logger.error('Diagnosis failed; notifying without it', { pipeline, executionId, error: describeError(err) });
+    body = `Pipeline ${pipeline}, execution ${executionId}: FAILED.\nThe automatic diagnosis failed (${describeError(err)}); run \`deployctl diagnose --execution ${executionId}\`.`;
+  }
+  return {
+    subject: truncate(`[safe-deploy] ${pipeline} failed${where}`, 100),
+    message: `${body}\n\nExecution: ${link}\nAccount ${event.account}, region ${event.region}, at ${event.time}.`,
+  };
+}
+
+/** Builds the notification for a CodeDeploy deployment that failed and rolled back. */
+export function rollbackNotification(event: EventBridgeEvent<string, CodeDeployDeploymentDetail>): Notification {
+  const d = event.detail;
+  const region = d.region ?? event.region;
+  return {
+    subject: truncate(`[safe-deploy] CodeDeploy rollback: ${d.application}/${d.deploymentGroup}`, 100),
+    message: [
+      `CodeDeploy deployment ${d.deploymentId} of ${d.application} / ${d.deploymentGroup} ended in ${d.state} in account ${event.account}, region ${region}.`,
+      'With automatic rollback on alarm or failure, the previous version is serving again; the pipeline stage that started it fails and rolls back.',
+      'Why: open the deployment (alarm that fired, or failed lifecycle hook), or run `deployctl diagnose`.',
+      `Deployment: ${console(region, `codesuite/codedeploy/deployments/${encodeURIComponent(d.deploymentId)}?region=${region}`)}`,
+      `At ${event.time}.`,
+    ].join('\n'),
+  };
+}
+
+/** Routes an event to its notification and publishes it to the topic. */
+export async function notify(event: NotifierEvent, deps: NotifierDeps): Promise<Notification | undefined> {
+  let n: Notification | undefined;
+  if (event['detail-type'] === 'CodePipeline Pipeline Execution State Change' && event.detail.state === 'FAILED') {
+    n = await pipelineFailureNotification(event, deps);
+  } else if (event['detail-type'] === 'CodeDeploy Deployment State-change Notification' && event.detail.state === 'FAILURE') {
+    n = rollbackNotification(event);
+  }
+  if (!n) {
+    deps.logger.info('Event ignored', { detailType: event['detail-type'] });
+    return undefined;
+  }
+  const message = n;
+  await retry(() => deps.sns.send(new PublishCommand({ TopicArn: deps.topicArn, Subject: message.subject, Message: message.message })), {
+    ...deps.retry,
+    shouldRetry: isTransientError,
+  });
+  deps.logger.info('Notification published', { subject: n.subject });
+  return n;
+}
+
+function truncate(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 3)}...`;
+}
+
+const logger = createLogger('pipeline-notifier');
+const sns = new SNSClient({});
+
+export const handler = async (event: NotifierEvent): Promise<Notification | undefined> =>
+  notify(event, {
+    sns,
+    topicArn: process.env.TOPIC_ARN ?? '',
+    logger,
+    diagnose: (pipelineName, executionId, region) => diagnosePipeline(createClients(region), { pipelineName, executionId, region }),
+  });

@@ -311,7 +311,7 @@ export function describeFailure(info: DeploymentInfo, hooks: string[] | { error:
     parts.push(`(lifecycle events unreadable: ${hooks.error})`);
   }
   if (info.rollbackInfo?.rollbackMessage) parts.push(`rollback: ${info.rollbackInfo.rollbackMessage}`);
-  return `${parts.join('. ')}.`;
+  return `${parts.map((p) => p.replace(/\.+$/, '')).join('. ')}.`;
 }
 
 function callWithRetry(deps: DeploymentDeps) {

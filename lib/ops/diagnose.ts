@@ -314,7 +314,8 @@ export function classifyFailure(e: FailureEvidence): { cause: FailureCause; summ
   const resource = e.stackEvent?.logicalId ? `${e.stackEvent.logicalId} (${e.stackEvent.resourceType})` : undefined;
 
   const alarm = () => {
-    const names = all.match(ALARM_NAMES)?.[1].split(',').map((n) => n.trim().replace(/\.$/, '')).filter(Boolean) ?? [];
+    const listed = all.match(ALARM_NAMES)?.[1].split(',') ?? [all.match(/alarms? (\S+) went into ALARM/)?.[1] ?? ''];
+    const names = listed.map((n) => n.trim().replace(/\.$/, '').replace(/^<(.*)>$/, '$1')).filter(Boolean);
     const which = names.length > 0 ? `alarm ${names.join(', ')}` : 'one of its alarms';
     return {
       cause: 'codedeploy-alarm-rollback' as const,
@@ -346,7 +347,7 @@ export function classifyFailure(e: FailureEvidence): { cause: FailureCause; summ
         : 'Find the denied call in CloudTrail (errorCode AccessDenied) and grant it to the role that made it, then retry.',
     };
   }
-  if (ALARM_NAMES.test(all) || /alarms? (?:was|were|has been|have been) (?:triggered|activated)|ALARM_ACTIVE/i.test(all)) return alarm();
+  if (ALARM_NAMES.test(all) || /alarms? (?:was|were|has been|have been) (?:triggered|activated)|went into ALARM|ALARM_ACTIVE/i.test(all)) return alarm();
   if (/lifecycle event|validation (?:Lambda )?functions?|HOOK_EXECUTION_FAILURE/i.test(all) || (d && HOOK_NAMES.test(all))) return hook();
   if (MISSING_ARTIFACT.test(all)) {
     return {

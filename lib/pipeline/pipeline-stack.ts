@@ -53,8 +53,9 @@ export class PipelineStack extends cdk.Stack {
     const region = config.pipeline.region;
     const stageAccounts = config.stages.flatMap((s) => s.waves.map((w) => waveAccount(config, s, w)));
 
+    const repositoryName = `${config.appName}-service`;
     this.artifacts = new ArtifactStore(this, 'Artifacts', {
-      repositoryName: `${config.appName}-service`,
+      repositoryName,
       retentionDays: config.artifacts.retentionDays,
       imageCount: config.artifacts.imageCount,
       pullAccounts: stageAccounts.filter((a) => a !== account),
@@ -96,7 +97,8 @@ export class PipelineStack extends cdk.Stack {
       codeBuildDefaults: { buildEnvironment },
     });
 
-    const repositoryArn = `arn:${RegionInfo.get(region).partition ?? 'aws'}:ecr:${region}:${account}:repository/${this.artifacts.repository.repositoryName}`;
+    // A literal ARN: the stage stacks live in other stages (and accounts), so no cross-stack reference.
+    const repositoryArn = `arn:${RegionInfo.get(region).partition ?? 'aws'}:ecr:${region}:${account}:repository/${repositoryName}`;
     const image = { repositoryArn, tag: commit };
     const publishImage = this.publishImageStep(source, buildEnvironment);
 
@@ -118,10 +120,17 @@ export class PipelineStack extends cdk.Stack {
             settings: stage,
             image,
           });
-          pipelineWave.addStage(target, {
+          const steps = {
             pre: stage.type === 'production' ? [new pipelines.ConfirmPermissionsBroadening(`SecurityCheck-${target.stageName}`, { stage: target })] : [],
             post: stage.type === 'pre-production' ? [smokeTest(target)] : [],
-          });
+          };
+          if (wave.regions.length === 1) {
+            // CDK Pipelines names a one-target wave after its Stage ("Prod-us-east-1"); keep the
+            // configured name ("Prod-Wave1") so that operators and deployctl see the config's names.
+            pipelineWave.stages.push(pipelines.StageDeployment.fromStage(target, { ...steps, stageName: name }));
+          } else {
+            pipelineWave.addStage(target, steps);
+          }
           return target;
         });
         this.waves.push({ pipelineStageName: name, stage, waveIndex, targets });

@@ -1,0 +1,390 @@
+import { Stack, Stage, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { EcsServiceStack, EcsServiceStackProps } from '../../lib/stacks/ecs-service-stack';
+import { TestApps } from '../support/app';
+
+const apps = new TestApps();
+afterAll(() => apps.cleanup());
+
+const ENV = { account: '111111111111', region: 'us-east-1' };
+const REPO = 'arn:aws:ecr:us-east-1:222222222222:repository/safe-deploy/service';
+const base: EcsServiceStackProps = { deployment: { type: 'canary', percent: 10, intervalMinutes: 5 }, image: { repositoryArn: REPO, tag: 'abc1234' } };
+
+function build(props: Partial<EcsServiceStackProps> = {}, env: typeof ENV | undefined = ENV) {
+  const app = apps.create();
+  const stage = new Stage(app, 'Beta', { env });
+  const stack = new EcsServiceStack(stage, 'EcsService', { ...base, ...props });
+  return { app, stage, stack };
+}
+
+/** Resources of `a` and `b` that differ, by logical ID. */
+function changedResources(a: Template, b: Template): string[] {
+  const ra = a.toJSON().Resources as Record<string, unknown>;
+  const rb = b.toJSON().Resources as Record<string, unknown>;
+  return [...new Set([...Object.keys(ra), ...Object.keys(rb)])].filter((k) => JSON.stringify(ra[k]) !== JSON.stringify(rb[k])).sort();
+}
+
+let stack: EcsServiceStack;
+let template: Template;
+let nagReport: { pluginReports: { pluginName: string; conclusion: string; violations: { ruleName: string; severity?: string; violatingConstructs: { constructPath: string }[] }[] }[] };
+
+beforeAll(() => {
+  const built = build();
+  stack = built.stack;
+  Validations.of(built.app).addPlugins(new AwsSolutionsChecks(built.app));
+  // A validation plugin failure makes synth throw; the report is in the assembly either way.
+  let error: unknown;
+  try {
+    built.app.synth();
+  } catch (e) {
+    error = e;
+  }
+  nagReport = JSON.parse(readFileSync(path.join(built.app.outdir, 'validation-report.json'), 'utf8'));
+  if (error) throw error;
+  template = Template.fromStack(stack);
+});
+
+describe('EcsServiceStack', () => {
+  test('cdk-nag AwsSolutions: zero unacknowledged findings', () => {
+    // A plugin with nothing to report leaves no entry; any finding would be listed here (see the next test).
+    const findings = nagReport.pluginReports
+      .filter((r) => r.pluginName === 'AwsSolutions')
+      .flatMap((r) => r.violations.map((v) => `${v.ruleName} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`));
+    expect(findings).toEqual([]);
+  });
+
+  test('the cdk-nag check above does detect a finding (guards against a vacuous pass)', () => {
+    const app = apps.create();
+    const s = new Stack(new Stage(app, 'Probe', { env: ENV }), 'Probe');
+    new s3.Bucket(s, 'Plain');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
+    const report = JSON.parse(readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8')) as typeof nagReport;
+    const rules = report.pluginReports.filter((r) => r.pluginName === 'AwsSolutions').flatMap((r) => r.violations.map((v) => v.ruleName));
+    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']));
+  });
+
+  test('VPC: 2 AZs without lookups, public + private subnets, one NAT with our own EIP, flow logs', () => {
+    template.resourceCountIs('AWS::EC2::Subnet', 4);
+    template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    template.resourceCountIs('AWS::EC2::EIP', 1);
+    template.hasResourceProperties('AWS::EC2::NatGateway', { AllocationId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NatEip1'), 'AllocationId'] } });
+    template.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: { 'Fn::Select': [0, { 'Fn::GetAZs': '' }] } });
+    template.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: { 'Fn::Select': [1, { 'Fn::GetAZs': '' }] } });
+    template.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'REJECT', LogDestinationType: 'cloud-watch-logs' });
+  });
+
+  test('Fargate cluster with container insights; service with the CODE_DEPLOY controller pinned to the task family', () => {
+    template.hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }] });
+    const services = template.findResources('AWS::ECS::Service');
+    const [svc] = Object.values(services) as { Properties: Record<string, unknown>; DependsOn: string[] }[];
+    expect(svc.Properties).toMatchObject({
+      DeploymentController: { Type: 'CODE_DEPLOY' },
+      LaunchType: 'FARGATE',
+      DesiredCount: 2,
+      NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED' } },
+      LoadBalancers: [{ ContainerName: 'app', ContainerPort: 8080, TargetGroupArn: { Ref: expect.stringMatching(/BlueTargetGroup/) } }],
+    });
+    // The family name only (not a revision ARN): CloudFormation never changes it when the image does.
+    expect(typeof svc.Properties.TaskDefinition).toBe('string');
+    expect(svc.Properties.TaskDefinition).toMatch(/TaskDefinition/);
+  });
+
+  test('task definition: pinned ECR image, logs, read-only root, replaced revisions retained', () => {
+    template.hasResource('AWS::ECS::TaskDefinition', {
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        Cpu: '256',
+        Memory: '512',
+        RequiresCompatibilities: ['FARGATE'],
+        ContainerDefinitions: [
+          Match.objectLike({
+            Name: 'app',
+            Image: { 'Fn::Join': ['', ['222222222222.dkr.ecr.us-east-1.', { Ref: 'AWS::URLSuffix' }, '/safe-deploy/service:abc1234']] },
+            ReadonlyRootFilesystem: true,
+            PortMappings: [{ ContainerPort: 8080, Protocol: 'tcp' }],
+            LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
+            Environment: Match.arrayWith([{ Name: 'APP_VERSION', Value: 'abc1234' }]),
+          }),
+        ],
+      }),
+    });
+  });
+
+  test('execution role may pull from the pipeline account repository', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], Effect: 'Allow', Resource: REPO },
+          { Action: 'ecr:GetAuthorizationToken', Effect: 'Allow', Resource: '*' },
+        ]),
+      },
+      Roles: [{ Ref: Match.stringLikeRegexp('TaskDefinitionExecutionRole') }],
+    });
+  });
+
+  test('ALB: production listener on 80, test listener on 8080 (restricted), access logs to a TLS-only encrypted bucket', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'access_logs.s3.enabled', Value: 'true' }]),
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' }]),
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('BlueTargetGroup') } }],
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 8080,
+      Protocol: 'HTTP',
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('GreenTargetGroup') } }],
+    });
+    const sg = Object.values(template.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('^ALB') } }))[0] as {
+      Properties: { SecurityGroupIngress: { CidrIp: unknown; FromPort: number }[] };
+    };
+    expect(sg.Properties.SecurityGroupIngress).toEqual([
+      expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 80, ToPort: 80 }),
+      expect.objectContaining({ CidrIp: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^NatEip1/), 'PublicIp'] }, '/32']] }, FromPort: 8080, ToPort: 8080 }),
+    ]);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('blue and green target groups health-check /health', () => {
+    const tgs = template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Properties: { HealthCheckPath: '/health', Matcher: { HttpCode: '200' }, TargetType: 'ip', Port: 8080, HealthCheckIntervalSeconds: 10 },
+    });
+    expect(Object.keys(tgs).sort()).toEqual([expect.stringMatching(/BlueTargetGroup/), expect.stringMatching(/GreenTargetGroup/)]);
+  });
+
+  test('deployment group: canary config, blue/green with test listener, alarms, rollback on failure, stop and alarm', () => {
+    template.hasResourceProperties('AWS::CodeDeploy::DeploymentConfig', {
+      ComputePlatform: 'ECS',
+      TrafficRoutingConfig: { Type: 'TimeBasedCanary', TimeBasedCanary: { CanaryPercentage: 10, CanaryInterval: 5 } },
+    });
+    template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentConfigName: { Ref: Match.stringLikeRegexp('DeploymentConfig') },
+      DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
+      AutoRollbackConfiguration: { Enabled: true, Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'] },
+      AlarmConfiguration: { Enabled: true, Alarms: Match.arrayWith([{ Name: { Ref: Match.stringLikeRegexp('BlueErrorRateAlarm') } }, { Name: { Ref: Match.stringLikeRegexp('GreenErrorRateAlarm') } }]) },
+      BlueGreenDeploymentConfiguration: {
+        TerminateBlueInstancesOnDeploymentSuccess: { Action: 'TERMINATE', TerminationWaitTimeInMinutes: 0 },
+        DeploymentReadyOption: { ActionOnTimeout: 'CONTINUE_DEPLOYMENT', WaitTimeInMinutes: 0 },
+      },
+      LoadBalancerInfo: {
+        TargetGroupPairInfoList: [
+          Match.objectLike({
+            ProdTrafficRoute: { ListenerArns: [{ Ref: Match.stringLikeRegexp('ProductionListener') }] },
+            TestTrafficRoute: { ListenerArns: [{ Ref: Match.stringLikeRegexp('TestListener') }] },
+          }),
+        ],
+      },
+    });
+    const group = Object.values(template.findResources('AWS::CodeDeploy::DeploymentGroup'))[0] as { Properties: { AlarmConfiguration: { Alarms: unknown[] } } };
+    expect(group.Properties.AlarmConfiguration.Alarms).toHaveLength(6);
+  });
+
+  test('alarms: 5xx rate as metric math, p99 latency, unhealthy hosts; defaults, missing data not breaching', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Beta-EcsService-Green-5xxRate',
+      Threshold: 1,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: '100 * FILL(greenErrors, 0) / greenRequests', Id: 'expr_1' }),
+        Match.objectLike({ Id: 'greenErrors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ApplicationELB' }), Period: 60, Stat: 'Sum' }), ReturnData: false }),
+        Match.objectLike({ Id: 'greenRequests', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'RequestCount' }), Period: 60, Stat: 'Sum' }), ReturnData: false }),
+      ]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Beta-EcsService-Blue-p99Latency',
+      MetricName: 'TargetResponseTime',
+      ExtendedStatistic: 'p99',
+      Threshold: 1,
+      Period: 60,
+      TreatMissingData: 'notBreaching',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Beta-EcsService-Green-UnhealthyHosts',
+      MetricName: 'UnHealthyHostCount',
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+  });
+
+  test('composite alarm named <stack name>-Health over every alarm', () => {
+    const composite = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm'))[0] as { Properties: { AlarmName: string; AlarmRule: unknown } };
+    expect(composite.Properties.AlarmName).toBe('Beta-EcsService-Health');
+    expect(JSON.stringify(composite.Properties.AlarmRule).match(/ALARM\(/g)).toHaveLength(6);
+  });
+
+  test('test hook: in the VPC, calls the test listener, may report only to its group; CodeDeploy may invoke it', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('AfterAllowTestTraffic'),
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
+      Environment: { Variables: { TEST_URL: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [Match.stringLikeRegexp('LoadBalancer'), 'DNSName'] }, ':8080']] } } },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Action: 'codedeploy:PutLifecycleEventHookExecutionStatus', Effect: 'Allow' })] },
+      Roles: [{ Ref: Match.stringLikeRegexp('TestTrafficHookServiceRole') }],
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Action: 'lambda:InvokeFunction', Resource: Match.arrayWith([{ 'Fn::GetAtt': [Match.stringLikeRegexp('TestTrafficHook'), 'Arn'] }]) })] },
+      Roles: [{ Ref: Match.stringLikeRegexp('DeploymentGroupServiceRole') }],
+    });
+  });
+
+  test('deployment resource: task definition ARN, container, hook; 2 h timeout, 30 s polling', () => {
+    template.hasResourceProperties('Custom::EcsCodeDeployDeployment', {
+      ApplicationName: { Ref: Match.stringLikeRegexp('DeploymentGroupApplication') },
+      DeploymentGroupName: { Ref: Match.stringLikeRegexp('DeploymentGroup') },
+      TaskDefinitionArn: { Ref: Match.stringLikeRegexp('TaskDefinition') },
+      ContainerName: 'app',
+      ContainerPort: '8080',
+      Hooks: { AfterAllowTestTraffic: { 'Fn::GetAtt': [Match.stringLikeRegexp('TestTrafficHook'), 'Arn'] } },
+    });
+    const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as { Properties: { DefinitionString: unknown; LoggingConfiguration: { Level: string } } };
+    const def = JSON.stringify(sm.Properties.DefinitionString);
+    expect(def).toContain('\\"IntervalSeconds\\":30');
+    expect(def).toContain('\\"MaxAttempts\\":240'); // 2 h / 30 s
+    expect(sm.Properties.LoggingConfiguration.Level).toBe('ALL');
+    const [cr] = Object.values(template.findResources('Custom::EcsCodeDeployDeployment')) as { DependsOn: string[] }[];
+    expect(cr.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^BetaEcsService|Service/)]));
+  });
+
+  test('deployment resource IAM: CodeDeploy scoped to the group / config / application, PassRole only to ecs-tasks', () => {
+    const groupArn = Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':deploymentgroup:')])] });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: ['codedeploy:CreateDeployment', 'codedeploy:GetDeployment', 'codedeploy:GetDeploymentGroup', 'codedeploy:ListDeployments', 'codedeploy:StopDeployment'],
+            Effect: 'Allow',
+            Resource: groupArn,
+          },
+          { Action: 'codedeploy:GetDeploymentConfig', Effect: 'Allow', Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':deploymentconfig:')])] }) },
+          {
+            Action: ['codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision'],
+            Effect: 'Allow',
+            Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':application:')])] }),
+          },
+          {
+            Action: 'iam:PassRole',
+            Effect: 'Allow',
+            Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+            Resource: [
+              { 'Fn::GetAtt': [Match.stringLikeRegexp('TaskDefinitionExecutionRole'), 'Arn'] },
+              { 'Fn::GetAtt': [Match.stringLikeRegexp('TaskDefinitionTaskRole'), 'Arn'] },
+            ],
+          },
+        ],
+      },
+      Roles: [{ Ref: Match.stringLikeRegexp('DeploymentOnEventServiceRole') }],
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [{ Action: ['codedeploy:BatchGetDeploymentTargets', 'codedeploy:GetDeployment', 'codedeploy:ListDeploymentTargets'], Effect: 'Allow', Resource: groupArn }],
+      },
+      Roles: [{ Ref: Match.stringLikeRegexp('DeploymentIsCompleteServiceRole') }],
+    });
+  });
+
+  test('dashboard and outputs', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.hasOutput('ServiceUrl', { Value: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [Match.stringLikeRegexp('LoadBalancer'), 'DNSName'] }]] } });
+    expect(stack.serviceUrl.node.id).toBe('ServiceUrl');
+    expect(stack.service.compositeAlarm).toBeDefined();
+  });
+
+  test('snapshot', () => {
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+});
+
+describe('a new image changes only the task definition and the deployment resource', () => {
+  test('second synth with a new tag', () => {
+    const next = Template.fromStack(build({ image: { repositoryArn: REPO, tag: 'def5678' } }).stack);
+    expect(changedResources(template, next)).toEqual([
+      expect.stringMatching(/^ServiceDeployment[0-9A-F]{8}$/),
+      expect.stringMatching(/^ServiceTaskDefinition[0-9A-F]{8}$/),
+    ]);
+    const svc = (t: Template) => JSON.stringify(Object.values(t.findResources('AWS::ECS::Service'))[0]);
+    expect(svc(next)).toBe(svc(template));
+  });
+});
+
+describe('deployment config per stage type, overrides and env-agnostic synth', () => {
+  test('linear', () => {
+    Template.fromStack(build({ deployment: { type: 'linear', percent: 20, intervalMinutes: 2 } }).stack).hasResourceProperties('AWS::CodeDeploy::DeploymentConfig', {
+      TrafficRoutingConfig: { Type: 'TimeBasedLinear', TimeBasedLinear: { LinearPercentage: 20, LinearInterval: 2 } },
+    });
+  });
+
+  test('all-at-once, alarm overrides, blue wait, HTTPS, two NATs, env-agnostic with the local image asset', () => {
+    const t = Template.fromStack(
+      build(
+        {
+          deployment: { type: 'all-at-once' },
+          alarms: { errorRatePercent: 5, p99LatencyMs: 2500, periodSeconds: 30, evaluationPeriods: 5, datapointsToAlarm: 3 },
+          blueTerminationWaitMinutes: 30,
+          image: undefined,
+          natGateways: 2,
+          certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/12345678-1234-1234-1234-123456789012',
+        },
+        undefined,
+      ).stack,
+    );
+    t.resourceCountIs('AWS::CodeDeploy::DeploymentConfig', 0);
+    t.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce',
+      BlueGreenDeploymentConfiguration: Match.objectLike({ TerminateBlueInstancesOnDeploymentSuccess: { Action: 'TERMINATE', TerminationWaitTimeInMinutes: 30 } }),
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('-Blue-5xxRate$'), Threshold: 5, EvaluationPeriods: 5, DatapointsToAlarm: 3 });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TargetResponseTime', Threshold: 2.5, Period: 30 });
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS', Certificates: [{ CertificateArn: Match.stringLikeRegexp('^arn:aws:acm') }] });
+    t.resourceCountIs('AWS::EC2::NatGateway', 2);
+    t.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Image: { 'Fn::Sub': Match.stringLikeRegexp('container-assets') } })],
+    });
+  });
+});
+
+describe('validation', () => {
+  test('fails when natGateways is 0', () => {
+    expect(() => build({ natGateways: 0 })).toThrow('natGateways: 0 is out of range: use 1 (cost-sized) or 2 (one per AZ); tasks run in private subnets and need egress');
+  });
+  test('fails when blueTerminationWaitMinutes is out of range', () => {
+    expect(() => build({ blueTerminationWaitMinutes: 3000 })).toThrow('blueTerminationWaitMinutes: 3000 is out of range: use a whole number from 0 to 2880');
+  });
+  test('fails when the image is not an ECR repository ARN', () => {
+    expect(() => build({ image: { repositoryArn: 'my-repo', tag: 'abc' } })).toThrow(
+      'image: {"repositoryArn":"my-repo","tag":"abc"} is not an ECR image: use { repositoryArn: "arn:aws:ecr:<region>:<account>:repository/<name>", tag: "<git commit>" }',
+    );
+  });
+  test('fails when an alarm override is invalid', () => {
+    expect(() => build({ alarms: { evaluationPeriods: 2, datapointsToAlarm: 3 } })).toThrow('alarms.datapointsToAlarm: 3 must be a whole number from 1 to evaluationPeriods (2)');
+  });
+  test('fails when the certificate ARN is not an ACM ARN', () => {
+    expect(() => build({ certificateArn: 'arn:aws:iam::111111111111:server-certificate/x' })).toThrow(
+      'certificateArn: "arn:aws:iam::111111111111:server-certificate/x" is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)',
+    );
+  });
+});

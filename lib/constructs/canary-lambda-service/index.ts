@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
 import type { AlarmOverrides } from '../../config/schema';
 import { AlarmSettings, resolveAlarmSettings } from './alarm-settings';
 
@@ -178,14 +179,13 @@ export class CanaryLambdaService extends Construct {
       description: `Execution role of ${this.node.path}/${id}`,
     });
     const fn = new NodejsFunction(this, id, {
-      entry,
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_22_X,
+      code: bundledHandler(entry),
+      handler: 'index.handler',
+      runtime: HANDLER_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       role,
       logGroup,
-      bundling: { minify: true, sourceMap: false },
       ...extra,
     });
     // Its own log group only, instead of AWSLambdaBasicExecutionRole's logs:* on every group.

@@ -19,7 +19,7 @@ export interface CommonOptions {
   readonly region: string;
   /** Clients for other regions. @default - createClients(region), cached */
   readonly clientsFor?: ClientsForRegion;
-  /** Retry of throttled calls. @default - 5 attempts, 200 ms doubling */
+  /** Retry of throttled calls, on top of the SDK's own. @default - 3 attempts, 200 ms doubling */
   readonly retry?: RetryOptions;
 }
 
@@ -28,7 +28,8 @@ export function opsContext(clients: OpsClients, opts: CommonOptions): OpsContext
     clients,
     region: opts.region,
     clientsFor: opts.clientsFor ?? clientsPerRegion(clients, opts.region),
-    retry: opts.retry,
+    // The SDK has already retried each call up to 6 times; a few more attempts here are enough.
+    retry: { attempts: 3, ...opts.retry },
   };
 }
 

@@ -1,5 +1,6 @@
 import { Aspects, IAspect, Stack } from 'aws-cdk-lib';
 import type { Construct, IConstruct } from 'constructs';
+import type { DeploymentWindowSpec } from '../../lambda/shared/deployment-window';
 
 /** Whether a Stage's stacks are production (guarded by the safety policy) or pre-production. */
 export type StageType = 'pre-production' | 'production';
@@ -9,11 +10,7 @@ export interface StageSafetySettings {
   /** Bake before the stage (config `bake`). @default - no bake */
   readonly bake?: { readonly minutes: number; readonly minRequests: number };
   /** Deployment window of the stage (config `deploymentWindow`). @default - any time */
-  readonly deploymentWindow?: {
-    readonly timeZone: string;
-    readonly windows: ReadonlyArray<{ readonly days: readonly string[]; readonly start: string; readonly end: string }>;
-    readonly blockedDates?: readonly string[];
-  };
+  readonly deploymentWindow?: DeploymentWindowSpec;
 }
 
 /** The marker as stored in construct metadata (and, for stacks, in the cloud assembly manifest). */

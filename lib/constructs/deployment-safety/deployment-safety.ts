@@ -1,0 +1,291 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { GateParameters, GateTarget } from '../../../lambda/bake-gate/gate';
+import type { StageSafetySettings, StageType } from '../../policy/stage-type';
+import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
+import { ArnParts, gateFunctionRoleName, gateReaderRoleArn, nagResource } from './names';
+
+/** One region of a pipeline stage: where its services run and how to tell they are healthy. */
+export interface SafetyTarget {
+  /** Account the services run in. */
+  readonly account: string;
+  /** Region the services run in. */
+  readonly region: string;
+  /** Aggregate health alarms of the stacks, e.g. ["Prod-Wave1-us-east-1-LambdaService-Health"]. */
+  readonly healthAlarmNames: string[];
+}
+
+/** A CodePipeline stage (one wave) as the safety wiring sees it. */
+export interface SafetyStage extends StageSafetySettings {
+  /** The CodePipeline stage's name, e.g. "Prod-Wave1"; must exist in the pipeline. */
+  readonly stageName: string;
+  /** Production stages get a gate before them and roll back on failure. */
+  readonly type: StageType;
+  /** The regions the stage deploys to. */
+  readonly targets: SafetyTarget[];
+}
+
+/** Properties of DeploymentSafety. */
+export interface DeploymentSafetyProps {
+  /** The built pipeline (`cdkPipeline.pipeline` after `buildPipeline()`); must be pipelineType V2. */
+  readonly pipeline: codepipeline.Pipeline;
+  /** Every service stage, in pipeline order. */
+  readonly stages: SafetyStage[];
+  /**
+   * The pipeline's physical name, when it has a fixed one (config `pipeline.name`): lets the gate
+   * log who started an execution that overrides a window.
+   * @default - the override log omits who started the execution
+   */
+  readonly pipelineName?: string;
+  /** Prefix of the fixed role names (gate function, GateReaderRole). @default 'safe-deploy' */
+  readonly appName?: string;
+  /** E-mail addresses subscribed to the notification topic. @default - none; subscribe later */
+  readonly notificationEmails?: string[];
+  /** How long the gate waits between checks while baking. @default Duration.minutes(1) */
+  readonly pollInterval?: Duration;
+  /** How long past the bake time the gate waits for enough requests before failing. @default Duration.hours(2) */
+  readonly requestGrace?: Duration;
+}
+
+/** Name of the pipeline variable that overrides a deployment window (set when starting an execution). */
+export const OVERRIDE_VARIABLE = 'SafetyOverride';
+
+/**
+ * Wires the safety net into a built CodePipeline (V2): a bake gate stage before each production
+ * stage (bake time, requests served, quiet alarms, deployment window with an audited override),
+ * automatic rollback of a failed production stage, and notifications of pipeline failures,
+ * CodeDeploy rollbacks and blocked gates on a KMS-encrypted, TLS-only SNS topic.
+ *
+ * Create it after `buildPipeline()` and after any other stage is added: it inserts stages and
+ * addresses the CloudFormation stages by position.
+ */
+export class DeploymentSafety extends Construct {
+  /** Receives every notification. */
+  readonly topic: sns.Topic;
+  /** The bake gate function (its role name is fixed so GateReaderRoles can trust it). */
+  readonly gateFunction: nodejs.NodejsFunction;
+  /** Explains failures and publishes them. */
+  readonly notifierFunction: nodejs.NodejsFunction;
+  /** Names of the gate stages added, e.g. ["Gate-Prod-Wave1"]. */
+  readonly gateStageNames: string[] = [];
+
+  constructor(scope: Construct, id: string, props: DeploymentSafetyProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const appName = props.appName ?? 'safe-deploy';
+    const pipeline = props.pipeline;
+    validateStages(props.stages, pipeline);
+
+    const key = new kms.Key(this, 'TopicKey', { enableKeyRotation: true, description: `${appName} pipeline notifications` });
+    this.topic = new sns.Topic(this, 'Topic', { masterKey: key, enforceSSL: true, displayName: `${appName} deployments` });
+    for (const email of props.notificationEmails ?? []) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+
+    // ---- Bake gate ----------------------------------------------------------------------------
+    const gateRole = new iam.Role(this, 'GateRole', {
+      roleName: gateFunctionRoleName(appName),
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Bake gate: reads alarms and metrics of service accounts through their GateReaderRole',
+    });
+    // The pipeline references the function, so the function must not reference the pipeline:
+    // its name comes in as a literal, and the pipeline read permission is a separate policy.
+    this.gateFunction = this.handler('BakeGate', 'bake-gate/index.ts', gateRole, Duration.minutes(3), {
+      POLL_INTERVAL_SECONDS: String((props.pollInterval ?? Duration.minutes(1)).toSeconds()),
+      ...(props.pipelineName ? { PIPELINE_NAME: props.pipelineName } : {}),
+    });
+    const accounts = [...new Set(props.stages.flatMap((s) => s.targets.map((t) => t.account)))].sort();
+    const parts = { partition: stack.partition, region: stack.region, account: stack.account };
+    const resolve = (x: unknown) => stack.resolve(x);
+    const readerRoles = (account: string) => (p: ArnParts) => `arn:${p.partition}:iam::${account}:role/${appName}-gate-reader-*`;
+    gateRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: accounts.map((a) => readerRoles(a)(parts)) }));
+    Validations.of(gateRole).acknowledge(
+      ...accounts.map((a) => ({
+        id: `AwsSolutions-IAM5[Resource::${nagResource(resolve, parts, readerRoles(a))}]`,
+        reason: `The gate reads every region of account ${a} through that region's GateReaderRole (one fixed name per region); the wildcard is the region suffix only, and those roles are read-only CloudWatch.`,
+      })),
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'codepipeline:PutJobSuccessResult/PutJobFailureResult (added by LambdaInvokeAction) support no resource-level permissions; a job id cannot be scoped by ARN.',
+      },
+    );
+    new iam.Policy(this, 'GateReadsPipeline', {
+      roles: [gateRole],
+      statements: [new iam.PolicyStatement({ actions: ['codepipeline:GetPipelineExecution'], resources: [pipeline.pipelineArn] })],
+    });
+
+    pipeline.addVariable(
+      new codepipeline.Variable({
+        variableName: OVERRIDE_VARIABLE,
+        defaultValue: 'none',
+        description: 'Reason for deploying outside a deployment window (emergency fix); "none" keeps the windows',
+      }),
+    );
+
+    const graceMinutes = (props.requestGrace ?? Duration.hours(2)).toMinutes();
+    props.stages.forEach((stage, i) => {
+      if (stage.type !== 'production') return;
+      const previous = props.stages[i - 1];
+      const before = pipeline.stages.find((s) => s.stageName === stage.stageName)!;
+      const params: GateParameters = {
+        stageName: stage.stageName,
+        bake: stage.bake,
+        window: stage.deploymentWindow,
+        observe: previous.targets.map((t) => gateTarget(t, appName, stack.partition)),
+        guard: stage.targets.map((t) => gateTarget(t, appName, stack.partition)),
+        override: `#{variables.${OVERRIDE_VARIABLE}}`,
+        executionId: '#{codepipeline.PipelineExecutionId}',
+        maxWaitMinutes: (stage.bake?.minutes ?? 0) + graceMinutes,
+      };
+      const gateStageName = `Gate-${stage.stageName}`;
+      pipeline.addStage({
+        stageName: gateStageName,
+        placement: { rightBefore: before },
+        actions: [
+          new actions.LambdaInvokeAction({
+            actionName: 'BakeGate',
+            lambda: this.gateFunction,
+            userParametersString: JSON.stringify(params),
+          }),
+        ],
+      });
+      this.gateStageNames.push(gateStageName);
+    });
+
+    // A failed production stage rolls back to the last successful execution's revision. CDK
+    // Pipelines builds the stages, so the condition goes on the CloudFormation stage by position.
+    const cfn = pipeline.node.defaultChild as codepipeline.CfnPipeline;
+    for (const stage of props.stages.filter((s) => s.type === 'production')) {
+      const index = pipeline.stages.findIndex((s) => s.stageName === stage.stageName);
+      cfn.addPropertyOverride(`Stages.${index}.OnFailure`, { Result: 'ROLLBACK' });
+      this.node.addValidation({
+        validate: () =>
+          pipeline.stages[index]?.stageName === stage.stageName
+            ? []
+            : [`DeploymentSafety: pipeline stage ${index} is no longer "${stage.stageName}": a stage was added after DeploymentSafety; create DeploymentSafety last`],
+      });
+    }
+
+    // ---- Notifications ------------------------------------------------------------------------
+    const notifierRole = new iam.Role(this, 'NotifierRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    this.notifierFunction = this.handler('Notifier', 'pipeline-notifier/index.ts', notifierRole, Duration.minutes(1), {
+      TOPIC_ARN: this.topic.topicArn,
+    });
+    this.topic.grantPublish(this.notifierFunction);
+    notifierRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['codepipeline:GetPipeline', 'codepipeline:GetPipelineExecution', 'codepipeline:GetPipelineState', 'codepipeline:ListActionExecutions', 'codepipeline:ListPipelineExecutions'],
+        resources: [pipeline.pipelineArn],
+      }),
+    );
+    const projects = (p: ArnParts) => `arn:${p.partition}:codebuild:${p.region}:${p.account}:project/*`;
+    notifierRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codebuild:BatchGetBuilds'], resources: [projects(parts)] }));
+    notifierRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudformation:DescribeStackEvents', 'codedeploy:GetDeployment'],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(notifierRole).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::${nagResource(resolve, parts, projects)}]`,
+        reason: 'Diagnosis reads the build of whichever CDK Pipelines project failed; those project names are generated. Read-only (BatchGetBuilds).',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Diagnosis reads the failing stack events and CodeDeploy deployment of whatever stage failed; names are only known at failure time. Read-only actions (DescribeStackEvents, GetDeployment).',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason: "Added by topic.grantPublish for the topic's own KMS key (resource-scoped to that key): SNS needs a data key to encrypt each message.",
+      },
+    );
+
+    const target = new targets.LambdaFunction(this.notifierFunction, { retryAttempts: 4, maxEventAge: Duration.hours(1) });
+    new events.Rule(this, 'PipelineFailed', {
+      description: `Notifies ${this.topic.node.path}: failed executions of the pipeline (includes blocked gates)`,
+      eventPattern: {
+        source: ['aws.codepipeline'],
+        detailType: ['CodePipeline Pipeline Execution State Change'],
+        resources: [pipeline.pipelineArn],
+        detail: { state: ['FAILED'] },
+      },
+      targets: [target],
+    });
+    new events.Rule(this, 'CodeDeployRollback', {
+      description: 'Notifies failed (rolled back) CodeDeploy deployments, forwarded from service accounts by RollbackEventForwarder',
+      eventPattern: {
+        source: ['aws.codedeploy'],
+        detailType: ['CodeDeploy Deployment State-change Notification'],
+        detail: { state: ['FAILURE'] },
+      },
+      targets: [target],
+    });
+    accounts
+      .filter((a) => a !== stack.account)
+      .forEach((a) => {
+        new events.CfnEventBusPolicy(this, `AllowEventsFrom${a}`, {
+          statementId: `safe-deploy-codedeploy-${a}`,
+          statement: {
+            Effect: 'Allow',
+            Principal: { AWS: `arn:${stack.partition}:iam::${a}:root` },
+            Action: 'events:PutEvents',
+            Resource: `arn:${stack.partition}:events:${stack.region}:${stack.account}:event-bus/default`,
+            Condition: { StringEquals: { 'events:source': 'aws.codedeploy' } },
+          },
+        });
+      });
+  }
+
+  private handler(id: string, entry: string, role: iam.Role, timeout: Duration, environment: Record<string, string>): nodejs.NodejsFunction {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.THREE_MONTHS });
+    const fn = new nodejs.NodejsFunction(this, id, {
+      code: bundledHandler(entry),
+      handler: 'index.handler',
+      runtime: HANDLER_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      bundling: { minify: true, sourceMap: false },
+      role,
+      timeout,
+      memorySize: 256,
+      logGroup,
+      environment,
+    });
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'The project pins Node.js 22 for every handler (TOOLCHAIN.md: SDK and bundler targets); Node.js 22 is a supported Lambda runtime. Upgrade all handlers together.',
+    });
+    role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole'));
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'AWS managed policy limited to writing the function’s own CloudWatch Logs; no data access.',
+    });
+    return fn;
+  }
+}
+
+function gateTarget(t: SafetyTarget, appName: string, partition: string): GateTarget {
+  return { account: t.account, region: t.region, roleArn: gateReaderRoleArn(appName, t.account, t.region, partition), healthAlarmNames: t.healthAlarmNames };
+}
+
+function validateStages(stages: SafetyStage[], pipeline: codepipeline.Pipeline): void {
+  const problems: string[] = [];
+  const names = new Set(pipeline.stages.map((s) => s.stageName));
+  stages.forEach((s, i) => {
+    if (!names.has(s.stageName)) problems.push(`stages[${i}].stageName: "${s.stageName}" is not a stage of the pipeline (stages: ${[...names].join(', ')})`);
+    if (s.type === 'production' && i === 0) problems.push(`stages[${i}]: production stage "${s.stageName}" has no stage before it to bake in: put a pre-production stage first`);
+    if (s.targets.length === 0) problems.push(`stages[${i}].targets: "${s.stageName}" lists no targets: give each region's account, region and health alarm names`);
+    if (s.type !== 'production' && (s.bake || s.deploymentWindow)) problems.push(`stages[${i}]: bake and deploymentWindow guard production stages only; "${s.stageName}" is ${s.type}`);
+  });
+  if (problems.length > 0) throw new Error(`DeploymentSafety: invalid stages:\n  - ${problems.join('\n  - ')}`);
+}

@@ -1,0 +1,91 @@
+import { Stack, Token, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { ArnParts, gateFunctionRoleName, gateReaderRoleName, nagResource } from './names';
+
+/** Properties of GateReaderRole. */
+export interface GateReaderRoleProps {
+  /** Account of the pipeline, where the bake gate function runs. */
+  readonly pipelineAccount: string;
+  /** Same prefix as DeploymentSafety's `appName`. @default 'safe-deploy' */
+  readonly appName?: string;
+}
+
+/**
+ * The role the bake gate assumes in a service account to read alarm states, alarm history and
+ * request metrics: read-only CloudWatch, trusted only by the gate function's role. Create one per
+ * service account and region (e.g. in the stage's LambdaService stack); the stack needs a
+ * concrete region, which is part of the role name.
+ */
+export class GateReaderRole extends Construct {
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: GateReaderRoleProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    if (Token.isUnresolved(stack.region)) {
+      throw new Error(`GateReaderRole ${this.node.path}: the stack has no concrete region; give it env: { account, region } (the role name contains the region)`);
+    }
+    const appName = props.appName ?? 'safe-deploy';
+    const parts = { partition: stack.partition, region: stack.region, account: stack.account };
+    const alarms = (p: ArnParts) => `arn:${p.partition}:cloudwatch:${p.region}:${p.account}:alarm:*`;
+    const gateRoleArn = `arn:${stack.partition}:iam::${props.pipelineAccount}:role/${gateFunctionRoleName(appName)}`;
+    this.role = new iam.Role(this, 'Resource', {
+      roleName: gateReaderRoleName(appName, stack.region),
+      // Trust the account with a condition on the caller, so the role deploys even before the gate role exists.
+      assumedBy: new iam.AccountPrincipal(props.pipelineAccount).withConditions({ ArnEquals: { 'aws:PrincipalArn': gateRoleArn } }),
+      description: 'Lets the pipeline bake gate read alarm states, alarm history and request metrics (read-only)',
+    });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
+        resources: [alarms(parts)],
+      }),
+    );
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+    Validations.of(this.role).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::${nagResource((x) => stack.resolve(x), parts, alarms)}]`,
+        reason: 'Read-only DescribeAlarms/DescribeAlarmHistory over this account and region: child alarm names are generated and discovered from the composite health alarm at run time.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'cloudwatch:GetMetricData supports no resource-level permissions (IAM service authorization reference); it is read-only.',
+      },
+    );
+  }
+}
+
+/** Properties of RollbackEventForwarder. */
+export interface RollbackEventForwarderProps {
+  /** Account of the pipeline (where the notifier runs). */
+  readonly pipelineAccount: string;
+  /** Region of the pipeline. */
+  readonly pipelineRegion: string;
+}
+
+/**
+ * Forwards this account's failed CodeDeploy deployments (rollbacks) to the pipeline account's
+ * default event bus, where DeploymentSafety notifies them. Create one per service account and
+ * region; DeploymentSafety allows those accounts to put `aws.codedeploy` events.
+ */
+export class RollbackEventForwarder extends Construct {
+  readonly rule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: RollbackEventForwarderProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const bus = events.EventBus.fromEventBusArn(
+      this,
+      'PipelineBus',
+      `arn:${stack.partition}:events:${props.pipelineRegion}:${props.pipelineAccount}:event-bus/default`,
+    );
+    this.rule = new events.Rule(this, 'Resource', {
+      description: 'Forwards failed CodeDeploy deployments to the pipeline account for notification',
+      eventPattern: { source: ['aws.codedeploy'], detailType: ['CodeDeploy Deployment State-change Notification'], detail: { state: ['FAILURE'] } },
+      targets: [new targets.EventBus(bus)],
+    });
+  }
+}

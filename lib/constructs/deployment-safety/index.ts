@@ -1,0 +1,3 @@
+export * from './deployment-safety';
+export * from './gate-reader-role';
+export * from './names';

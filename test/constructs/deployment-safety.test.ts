@@ -1,0 +1,237 @@
+import { CfnWaitConditionHandle, Stack, Stage } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as pipelines from 'aws-cdk-lib/pipelines';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { DeploymentSafety, GateReaderRole, RollbackEventForwarder, SafetyStage } from '../../lib/constructs/deployment-safety';
+import { TestApps } from '../support/app';
+
+const apps = new TestApps();
+afterAll(() => apps.cleanup());
+
+const CONNECTION = 'arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-4000-8000-000000000000';
+const PIPELINE_ENV = { account: '111111111111', region: 'us-east-1' };
+
+class ServiceStage extends Stage {
+  constructor(scope: Stack, id: string, env: { account: string; region: string }) {
+    super(scope, id, { env });
+    new CfnWaitConditionHandle(new Stack(this, 'LambdaService'), 'Placeholder');
+  }
+}
+
+const stages: SafetyStage[] = [
+  { stageName: 'Beta', type: 'pre-production', targets: [{ account: '222222222222', region: 'us-east-1', healthAlarmNames: ['Beta-us-east-1-LambdaService-Health'] }] },
+  {
+    stageName: 'Prod-Wave1',
+    type: 'production',
+    bake: { minutes: 30, minRequests: 1000 },
+    deploymentWindow: { timeZone: 'Europe/Berlin', windows: [{ days: ['MON', 'TUE', 'WED', 'THU'], start: '09:00', end: '16:00' }], blockedDates: ['2026-12-24'] },
+    targets: [{ account: '333333333333', region: 'eu-west-1', healthAlarmNames: ['Prod-Wave1-eu-west-1-LambdaService-Health'] }],
+  },
+];
+
+function buildPipelineStack(safetyStages: SafetyStage[] = stages): { stack: Stack; safety: DeploymentSafety } {
+  const app = apps.create();
+  const stack = new Stack(app, 'Pipeline', { env: PIPELINE_ENV });
+  const cdkPipeline = new pipelines.CodePipeline(stack, 'Pipeline', {
+    pipelineName: 'safe-deploy-pipeline',
+    pipelineType: codepipeline.PipelineType.V2,
+    crossAccountKeys: true,
+    synth: new pipelines.ShellStep('Synth', {
+      input: pipelines.CodePipelineSource.connection('my-org/safe-deploy', 'main', { connectionArn: CONNECTION }),
+      commands: ['npm ci', 'npx cdk synth'],
+    }),
+  });
+  cdkPipeline.addStage(new ServiceStage(stack, 'Beta', { account: '222222222222', region: 'us-east-1' }));
+  cdkPipeline.addStage(new ServiceStage(stack, 'Prod-Wave1', { account: '333333333333', region: 'eu-west-1' }));
+  cdkPipeline.buildPipeline();
+  const safety = new DeploymentSafety(stack, 'Safety', { pipeline: cdkPipeline.pipeline, stages: safetyStages, pipelineName: 'safe-deploy-pipeline', notificationEmails: ['oncall@example.com'] });
+  return { stack, safety };
+}
+
+describe('DeploymentSafety', () => {
+  let stack: Stack;
+  let safety: DeploymentSafety;
+  let template: Template;
+  beforeAll(() => {
+    ({ stack, safety } = buildPipelineStack());
+    template = Template.fromStack(stack);
+  });
+
+  test('inserts a gate stage right before the production stage and rolls production back on failure', () => {
+    const pipeline = template.findResources('AWS::CodePipeline::Pipeline');
+    const names = (Object.values(pipeline)[0].Properties.Stages as Array<{ Name: string }>).map((s) => s.Name);
+    expect(names.slice(-3)).toEqual(['Beta', 'Gate-Prod-Wave1', 'Prod-Wave1']);
+    expect(safety.gateStageNames).toEqual(['Gate-Prod-Wave1']);
+    template.hasResourceProperties('AWS::CodePipeline::Pipeline', {
+      PipelineType: 'V2',
+      Variables: [{ Name: 'SafetyOverride', DefaultValue: 'none', Description: Match.stringLikeRegexp('deployment window') }],
+      Stages: Match.arrayWith([
+        Match.objectLike({ Name: 'Beta', OnFailure: Match.absent() }),
+        Match.objectLike({ Name: 'Prod-Wave1', OnFailure: { Result: 'ROLLBACK' } }),
+      ]),
+    });
+  });
+
+  test('the gate action passes bake, window, observed and guarded targets, override variable and execution id', () => {
+    const pipeline = Object.values(template.findResources('AWS::CodePipeline::Pipeline'))[0];
+    const gate = (pipeline.Properties.Stages as Array<{ Name: string; Actions: Array<Record<string, any>> }>).find((s) => s.Name === 'Gate-Prod-Wave1')!;
+    expect(gate.Actions).toHaveLength(1);
+    expect(gate.Actions[0].ActionTypeId).toEqual({ Category: 'Invoke', Owner: 'AWS', Provider: 'Lambda', Version: '1' });
+    expect(JSON.parse(gate.Actions[0].Configuration.UserParameters)).toEqual({
+      stageName: 'Prod-Wave1',
+      bake: { minutes: 30, minRequests: 1000 },
+      window: { timeZone: 'Europe/Berlin', windows: [{ days: ['MON', 'TUE', 'WED', 'THU'], start: '09:00', end: '16:00' }], blockedDates: ['2026-12-24'] },
+      observe: [{ account: '222222222222', region: 'us-east-1', roleArn: 'arn:aws:iam::222222222222:role/safe-deploy-gate-reader-us-east-1', healthAlarmNames: ['Beta-us-east-1-LambdaService-Health'] }],
+      guard: [{ account: '333333333333', region: 'eu-west-1', roleArn: 'arn:aws:iam::333333333333:role/safe-deploy-gate-reader-eu-west-1', healthAlarmNames: ['Prod-Wave1-eu-west-1-LambdaService-Health'] }],
+      override: '#{variables.SafetyOverride}',
+      executionId: '#{codepipeline.PipelineExecutionId}',
+      maxWaitMinutes: 150,
+    });
+  });
+
+  test('the gate function: Node 22 on ARM, fixed role name, may assume only the reader roles', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Timeout: 180,
+      Environment: { Variables: { POLL_INTERVAL_SECONDS: '60', PIPELINE_NAME: 'safe-deploy-pipeline' } },
+      Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SafetyGateRole'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', { RoleName: 'safe-deploy-bake-gate' });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^SafetyGateRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Resource: [
+              'arn:aws:iam::222222222222:role/safe-deploy-gate-reader-*',
+              'arn:aws:iam::333333333333:role/safe-deploy-gate-reader-*',
+            ],
+          },
+        ]),
+      },
+    });
+  });
+
+  test('notifications: KMS-encrypted TLS-only topic, e-mail subscription, failure and rollback rules', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SafetyTopicKey'), 'Arn'] } });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.codepipeline'],
+        'detail-type': ['CodePipeline Pipeline Execution State Change'],
+        resources: Match.anyValue(),
+        detail: { state: ['FAILED'] },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SafetyNotifier'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 3600 } })],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.codedeploy'], 'detail-type': ['CodeDeploy Deployment State-change Notification'], detail: { state: ['FAILURE'] } },
+    });
+    template.resourcePropertiesCountIs('AWS::Events::EventBusPolicy', { StatementId: Match.stringLikeRegexp('^safe-deploy-codedeploy-') }, 2);
+    template.hasResourceProperties('AWS::Events::EventBusPolicy', {
+      StatementId: 'safe-deploy-codedeploy-333333333333',
+      Statement: Match.objectLike({ Principal: { AWS: 'arn:aws:iam::333333333333:root' }, Action: 'events:PutEvents' }),
+    });
+  });
+
+  test('the notifier may publish to the topic (and use its key) and read the pipeline', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^SafetyNotifierRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'sns:Publish', Resource: { Ref: Match.stringLikeRegexp('^SafetyTopic') } }),
+          Match.objectLike({ Action: Match.arrayWith(['kms:GenerateDataKey*']) }),
+          Match.objectLike({ Action: Match.arrayWith(['codepipeline:GetPipelineExecution', 'codepipeline:ListActionExecutions']) }),
+        ]),
+      },
+    });
+  });
+
+  test('cdk-nag AwsSolutions: no unacknowledged finding in the safety constructs', () => {
+    const report = new AwsSolutionsChecks().validateScope(safety);
+    expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(',')}`)).toEqual([]);
+  });
+
+  test('snapshot', () => {
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+
+  test('fails when a stage is not in the pipeline, production comes first, or targets are missing', () => {
+    expect(() =>
+      buildPipelineStack([
+        { stageName: 'Prod', type: 'production', targets: [] },
+        { stageName: 'Beta', type: 'pre-production', bake: { minutes: 5, minRequests: 1 }, targets: stages[0].targets },
+      ]),
+    ).toThrow(
+      [
+        'DeploymentSafety: invalid stages:',
+        '  - stages[0].stageName: "Prod" is not a stage of the pipeline (stages: Source, Build, UpdatePipeline, Beta, Prod-Wave1)',
+        '  - stages[0]: production stage "Prod" has no stage before it to bake in: put a pre-production stage first',
+        `  - stages[0].targets: "Prod" lists no targets: give each region's account, region and health alarm names`,
+        '  - stages[1]: bake and deploymentWindow guard production stages only; "Beta" is pre-production',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('GateReaderRole and RollbackEventForwarder', () => {
+  let template: Template;
+  let stack: Stack;
+  beforeAll(() => {
+    const app = apps.create();
+    stack = new Stack(app, 'Service', { env: { account: '333333333333', region: 'eu-west-1' } });
+    new GateReaderRole(stack, 'GateReader', { pipelineAccount: '111111111111' });
+    new RollbackEventForwarder(stack, 'Rollbacks', { pipelineAccount: '111111111111', pipelineRegion: 'us-east-1' });
+    template = Template.fromStack(stack);
+  });
+
+  test('reader role: trusted only by the gate role, read-only CloudWatch', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'safe-deploy-gate-reader-eu-west-1',
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { AWS: 'arn:aws:iam::111111111111:root' },
+            Condition: { ArnEquals: { 'aws:PrincipalArn': 'arn:aws:iam::111111111111:role/safe-deploy-bake-gate' } },
+          },
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          { Action: ['cloudwatch:DescribeAlarmHistory', 'cloudwatch:DescribeAlarms'], Effect: 'Allow', Resource: 'arn:aws:cloudwatch:eu-west-1:333333333333:alarm:*' },
+          { Action: 'cloudwatch:GetMetricData', Effect: 'Allow', Resource: '*' },
+        ],
+      },
+    });
+  });
+
+  test('forwarder: failed CodeDeploy deployments to the pipeline account bus', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.codedeploy'], detail: { state: ['FAILURE'] } },
+      Targets: [Match.objectLike({ Arn: 'arn:aws:events:us-east-1:111111111111:event-bus/default' })],
+    });
+  });
+
+  test('cdk-nag AwsSolutions: no unacknowledged finding', () => {
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+  });
+
+  test('fails when the stack has no concrete region', () => {
+    const app = apps.create();
+    expect(() => new GateReaderRole(new Stack(app, 'NoEnv'), 'GateReader', { pipelineAccount: '111111111111' })).toThrow(
+      'GateReaderRole NoEnv/GateReader: the stack has no concrete region; give it env: { account, region } (the role name contains the region)',
+    );
+  });
+});

@@ -4,6 +4,8 @@ import {
   CreateDeploymentCommand,
   GetDeploymentCommand,
   GetDeploymentGroupCommand,
+  GetDeploymentGroupOutput,
+  GetDeploymentOutput,
   ListDeploymentsCommand,
   ListDeploymentTargetsCommand,
   StopDeploymentCommand,
@@ -49,7 +51,7 @@ const update = (td = TD2, old = TD1): CloudFormationCustomResourceEvent => ({
 });
 const del = (): CloudFormationCustomResourceEvent => ({ ...base, RequestType: 'Delete', PhysicalResourceId: 'Beta-EcsService-App/Beta-EcsService-Group', ResourceProperties: props() });
 const appSpecFor = (td: string) => buildAppSpec({ ...parseProperties(props(td)) });
-const deploymentInfo = (id: string, status: string, td: string, extra: object = {}) => ({
+const deploymentInfo = (id: string, status: string, td: string, extra: object = {}): GetDeploymentOutput => ({
   deploymentInfo: {
     deploymentId: id,
     applicationName: 'Beta-EcsService-App',
@@ -59,8 +61,8 @@ const deploymentInfo = (id: string, status: string, td: string, extra: object = 
     revision: { revisionType: 'AppSpecContent', appSpecContent: { content: appSpecFor(td), sha256: 'x' } },
     ...extra,
   },
-});
-const group = (lastSuccessful?: string) => ({
+}) as GetDeploymentOutput;
+const group = (lastSuccessful?: string): GetDeploymentGroupOutput => ({
   deploymentGroupInfo: {
     applicationName: 'Beta-EcsService-App',
     deploymentGroupName: 'Beta-EcsService-Group',

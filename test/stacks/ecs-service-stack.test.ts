@@ -14,9 +14,9 @@ const ENV = { account: '111111111111', region: 'us-east-1' };
 const REPO = 'arn:aws:ecr:us-east-1:222222222222:repository/safe-deploy/service';
 const base: EcsServiceStackProps = { deployment: { type: 'canary', percent: 10, intervalMinutes: 5 }, image: { repositoryArn: REPO, tag: 'abc1234' } };
 
-function build(props: Partial<EcsServiceStackProps> = {}, env: typeof ENV | undefined = ENV) {
+function build(props: Partial<EcsServiceStackProps> = {}, envAgnostic = false) {
   const app = apps.create();
-  const stage = new Stage(app, 'Beta', { env });
+  const stage = new Stage(app, 'Beta', { env: envAgnostic ? undefined : ENV });
   const stack = new EcsServiceStack(stage, 'EcsService', { ...base, ...props });
   return { app, stage, stack };
 }
@@ -349,7 +349,7 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
           natGateways: 2,
           certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/12345678-1234-1234-1234-123456789012',
         },
-        undefined,
+        true,
       ).stack,
     );
     t.resourceCountIs('AWS::CodeDeploy::DeploymentConfig', 0);
@@ -361,6 +361,19 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TargetResponseTime', Threshold: 2.5, Period: 30 });
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS', Certificates: [{ CertificateArn: Match.stringLikeRegexp('^arn:aws:acm') }] });
     t.resourceCountIs('AWS::EC2::NatGateway', 2);
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'access_logs.s3.enabled', Value: 'true' }]),
+    });
+    t.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 's3:PutObject',
+            Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { 'Fn::FindInMap': Match.anyValue() }, ':root']] } },
+          }),
+        ]),
+      },
+    });
     t.hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [Match.objectLike({ Image: { 'Fn::Sub': Match.stringLikeRegexp('container-assets') } })],
     });

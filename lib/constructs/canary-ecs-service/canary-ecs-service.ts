@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
+import { FactName } from 'aws-cdk-lib/region-info';
 import type { AlarmOverrides } from '../../config/schema';
 import { EcsAlarmSettings, resolveEcsAlarmSettings } from './alarm-settings';
 import { acknowledgeLambdaBasics, EcsCodeDeployDeployment } from './ecs-deployment';
@@ -151,7 +152,23 @@ export class CanaryEcsService extends Construct {
       vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
       dropInvalidHeaderFields: true,
     });
-    this.loadBalancer.logAccessLogs(this.accessLogBucket, 'alb');
+    if (!Token.isUnresolved(stack.region)) {
+      this.loadBalancer.logAccessLogs(this.accessLogBucket, 'alb');
+    } else {
+      // Env-agnostic stack: logAccessLogs needs a concrete region, so grant the regional ELB account
+      // through CDK's region-fact mapping (Fn::FindInMap on AWS::Region) instead.
+      this.accessLogBucket.addToResourcePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:PutObject'],
+          principals: [new iam.AccountPrincipal(stack.regionalFact(FactName.ELBV2_ACCOUNT))],
+          resources: [this.accessLogBucket.arnForObjects(`alb/AWSLogs/${stack.account}/*`)],
+        }),
+      );
+      this.loadBalancer.setAttribute('access_logs.s3.enabled', 'true');
+      this.loadBalancer.setAttribute('access_logs.s3.bucket', this.accessLogBucket.bucketName);
+      this.loadBalancer.setAttribute('access_logs.s3.prefix', 'alb');
+      this.loadBalancer.node.addDependency(this.accessLogBucket.policy!);
+    }
 
     const targetGroup = (tgId: string) =>
       new elbv2.ApplicationTargetGroup(this, tgId, {

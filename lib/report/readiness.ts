@@ -1,0 +1,290 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { STAGE_TYPE_METADATA, StageMarker } from '../policy/stage-type';
+
+/**
+ * The model behind the numbers (documented in the README section of the report):
+ *
+ *   detection  = (M + 1) x P + metricDelay + evaluationInterval + codeDeployPoll
+ *
+ * for a metric alarm with period P that fires on M breaching datapoints (DatapointsToAlarm, or
+ * EvaluationPeriods when unset). Worst case: errors start just after a period boundary, so that
+ * partial period may not breach; then M full periods must. CloudWatch publishes the datapoint
+ * about `metricDelay` later, evaluates the alarm every minute (every 10 s for periods under a
+ * minute), and CodeDeploy sees the alarm state at its next poll. A composite alarm fires when
+ * its children do: its worst case is the slowest child (the failure may trip only that one).
+ * Several alarms on a deployment group: the slowest counts, for the same reason.
+ *
+ * Exposure integrates the new version's traffic share from the start of the shift until
+ * rollback starts (or the deployment ends): canary p% until the interval, then 100%; linear
+ * +p% every interval. If detection comes after the deployment has completed, CodeDeploy no longer
+ * rolls back automatically: the report flags it ("caught by canary: no").
+ */
+export const MODEL = {
+  metricDelaySeconds: 60,
+  evaluationIntervalSeconds: 60,
+  highResolutionEvaluationSeconds: 10,
+  codeDeployPollSeconds: 60,
+} as const;
+
+export interface AlarmReport {
+  readonly name: string;
+  readonly kind: 'metric' | 'composite';
+  readonly periodSeconds?: number;
+  readonly evaluationPeriods?: number;
+  readonly datapointsToAlarm?: number;
+  /** Worst case from first errors to CodeDeploy seeing the alarm. */
+  readonly detectionSeconds: number;
+  readonly children?: AlarmReport[];
+}
+
+export interface TrafficShift {
+  readonly type: 'canary' | 'linear' | 'all-at-once' | 'unknown';
+  readonly percent?: number;
+  readonly intervalMinutes?: number;
+}
+
+export interface ServiceReport {
+  readonly stage: string;
+  readonly stageType: StageMarker['type'] | 'unmarked';
+  readonly stack: string;
+  readonly service: string;
+  readonly kind: 'lambda-alias' | 'ecs-service';
+  readonly deploymentConfig: string;
+  readonly shift: TrafficShift;
+  readonly alarms: AlarmReport[];
+  /** Worst case from a bad release's first errors to rollback start; undefined without alarms. */
+  readonly worstCaseToRollbackSeconds?: number;
+  /** Minutes from the start of the shift until CodeDeploy considers the deployment done. */
+  readonly deploymentMinutes?: number;
+  /** Whether detection comes before the deployment completes (so CodeDeploy rolls back). */
+  readonly caughtByCanary: boolean;
+  /** Share of traffic on the new version just before rollback starts, percent. */
+  readonly shareAtRollbackPercent?: number;
+  /** Integral of the new version's share until rollback, in minutes of full traffic. */
+  readonly exposureTrafficMinutes?: number;
+  readonly bake?: StageMarker['bake'];
+  readonly deploymentWindow?: StageMarker['deploymentWindow'];
+}
+
+type Resource = { Type: string; Properties?: Record<string, any>; UpdatePolicy?: Record<string, any> };
+type Resources = Record<string, Resource>;
+
+interface StackArtifact {
+  readonly displayName: string;
+  readonly template: { Resources?: Resources };
+  readonly marker?: StageMarker;
+}
+
+/** Reads every stack of a cloud assembly directory (cdk.out), nested stage assemblies included. */
+export function readAssembly(dir: string): StackArtifact[] {
+  const manifestFile = path.join(dir, 'manifest.json');
+  if (!existsSync(manifestFile)) throw new Error(`${dir} is not a cloud assembly (no manifest.json): run "npx cdk synth" first or pass --app <cdk.out>`);
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf-8')) as { artifacts?: Record<string, any> };
+  const out: StackArtifact[] = [];
+  for (const [id, art] of Object.entries(manifest.artifacts ?? {})) {
+    if (art.type === 'cdk:cloud-assembly') {
+      out.push(...readAssembly(path.join(dir, art.properties.directoryName)));
+    } else if (art.type === 'aws:cloudformation:stack') {
+      const metadata: Record<string, Array<{ type: string; data: unknown }>> = { ...(art.metadata ?? {}) };
+      if (art.additionalMetadataFile) Object.assign(metadata, JSON.parse(readFileSync(path.join(dir, art.additionalMetadataFile), 'utf-8')));
+      const marker = Object.values(metadata)
+        .flat()
+        .find((m) => m.type === STAGE_TYPE_METADATA)?.data as StageMarker | undefined;
+      out.push({ displayName: art.displayName ?? id, template: JSON.parse(readFileSync(path.join(dir, art.properties.templateFile), 'utf-8')), marker });
+    }
+  }
+  return out;
+}
+
+/** The rollback-readiness of every canary-deployed service in the assembly. */
+export function buildReport(dir: string): ServiceReport[] {
+  return readAssembly(dir).flatMap(stackReports);
+}
+
+function stackReports(stack: StackArtifact): ServiceReport[] {
+  const resources = stack.template.Resources ?? {};
+  const slash = stack.displayName.lastIndexOf('/');
+  const stage = slash > 0 ? stack.displayName.slice(0, slash) : '(app)';
+  const out: ServiceReport[] = [];
+  for (const [id, r] of Object.entries(resources)) {
+    let dgId: string | undefined;
+    let kind: ServiceReport['kind'];
+    if (r.Type === 'AWS::Lambda::Alias') {
+      kind = 'lambda-alias';
+      dgId = refOf(r.UpdatePolicy?.CodeDeployLambdaAliasUpdate?.DeploymentGroupName);
+    } else if (r.Type === 'AWS::ECS::Service') {
+      kind = 'ecs-service';
+      dgId = Object.entries(resources).find(
+        ([, g]) => g.Type === 'AWS::CodeDeploy::DeploymentGroup' && (g.Properties?.ECSServices ?? []).some((s: { ServiceName?: unknown }) => refOf(s.ServiceName) === id),
+      )?.[0];
+    } else {
+      continue;
+    }
+    const dg = dgId ? resources[dgId]?.Properties : undefined;
+    const configRef = dg?.DeploymentConfigName;
+    const shift = dg ? parseShift(configRef, resources) : ({ type: 'all-at-once' } as TrafficShift);
+    const alarms = ((dg?.AlarmConfiguration?.Enabled === false ? [] : dg?.AlarmConfiguration?.Alarms) ?? []).map((a: { Name?: unknown }) => alarmReport(a.Name, resources));
+    const detection = alarms.length > 0 ? Math.max(...alarms.map((a: AlarmReport) => a.detectionSeconds)) : undefined;
+    const terminationWait = Number(dg?.BlueGreenDeploymentConfiguration?.TerminateBlueInstancesOnDeploymentSuccess?.TerminationWaitTimeInMinutes ?? 0);
+    const timeline = shareTimeline(shift);
+    const deploymentMinutes = timeline ? timeline.completeAt + (kind === 'ecs-service' ? terminationWait : 0) : undefined;
+    const exposure = detection !== undefined && timeline ? exposureUntil(timeline, detection / 60) : undefined;
+    out.push({
+      stage,
+      stageType: stack.marker?.type ?? 'unmarked',
+      stack: stack.displayName,
+      service: id,
+      kind,
+      deploymentConfig: !dg ? 'none (no CodeDeploy deployment group)' : typeof configRef === 'string' ? configRef : configRef === undefined ? `CodeDeploy default (all at once)` : `custom ${refOf(configRef) ?? JSON.stringify(configRef)}`,
+      shift,
+      alarms,
+      worstCaseToRollbackSeconds: detection,
+      deploymentMinutes,
+      caughtByCanary: detection !== undefined && deploymentMinutes !== undefined && detection / 60 < deploymentMinutes,
+      shareAtRollbackPercent: exposure?.share,
+      exposureTrafficMinutes: exposure ? round(exposure.trafficMinutes) : undefined,
+      bake: stack.marker?.bake,
+      deploymentWindow: stack.marker?.deploymentWindow,
+    });
+  }
+  return out;
+}
+
+/** Predefined names (CodeDeployDefault.LambdaCanary10Percent5Minutes, ...ECSLinear10PercentEvery1Minutes) or a custom config. */
+export function parseShift(ref: unknown, resources: Resources): TrafficShift {
+  if (ref === undefined) return { type: 'all-at-once' };
+  if (typeof ref === 'string') {
+    if (/AllAtOnce/i.test(ref)) return { type: 'all-at-once' };
+    const canary = /Canary(\d+)Percent(\d+)Minutes?$/i.exec(ref);
+    if (canary) return { type: 'canary', percent: Number(canary[1]), intervalMinutes: Number(canary[2]) };
+    const linear = /Linear(\d+)PercentEvery(\d+)Minutes?$/i.exec(ref);
+    if (linear) return { type: 'linear', percent: Number(linear[1]), intervalMinutes: Number(linear[2]) };
+    return { type: 'unknown' };
+  }
+  const custom = resources[refOf(ref) ?? '']?.Properties?.TrafficRoutingConfig;
+  if (!custom) return { type: 'unknown' };
+  if (custom.Type === 'TimeBasedCanary') return { type: 'canary', percent: custom.TimeBasedCanary.CanaryPercentage, intervalMinutes: custom.TimeBasedCanary.CanaryInterval };
+  if (custom.Type === 'TimeBasedLinear') return { type: 'linear', percent: custom.TimeBasedLinear.LinearPercentage, intervalMinutes: custom.TimeBasedLinear.LinearInterval };
+  return { type: 'all-at-once' };
+}
+
+/** Worst-case detection of one alarm (see MODEL). */
+export function metricAlarmDetectionSeconds(periodSeconds: number, datapointsToAlarm: number): number {
+  const evaluation = periodSeconds < 60 ? MODEL.highResolutionEvaluationSeconds : MODEL.evaluationIntervalSeconds;
+  return (datapointsToAlarm + 1) * periodSeconds + MODEL.metricDelaySeconds + evaluation + MODEL.codeDeployPollSeconds;
+}
+
+function alarmReport(nameRef: unknown, resources: Resources, depth = 0): AlarmReport {
+  const id = refOf(nameRef) ?? Object.entries(resources).find(([, r]) => r.Properties?.AlarmName === nameRef)?.[0];
+  const r = id ? resources[id] : undefined;
+  const name = typeof r?.Properties?.AlarmName === 'string' ? r.Properties.AlarmName : (id ?? String(nameRef));
+  if (r?.Type === 'AWS::CloudWatch::Alarm') {
+    const p = r.Properties ?? {};
+    const period = Number(p.Period ?? Math.max(...(p.Metrics ?? []).map((m: any) => Number(m.MetricStat?.Period ?? m.Period ?? 0)), 0));
+    const n = Number(p.EvaluationPeriods);
+    const m = Number(p.DatapointsToAlarm ?? n);
+    return { name, kind: 'metric', periodSeconds: period, evaluationPeriods: n, datapointsToAlarm: m, detectionSeconds: metricAlarmDetectionSeconds(period, m) };
+  }
+  if (r?.Type === 'AWS::CloudWatch::CompositeAlarm' && depth < 5) {
+    const childIds = [...new Set(referencedIds(r.Properties?.AlarmRule).filter((c) => resources[c]?.Type?.startsWith('AWS::CloudWatch::') && c !== id))];
+    const children = childIds.map((c) => alarmReport({ Ref: c }, resources, depth + 1));
+    return { name, kind: 'composite', children, detectionSeconds: children.length > 0 ? Math.max(...children.map((c) => c.detectionSeconds)) : Number.NaN };
+  }
+  // An alarm defined elsewhere: nothing to compute from.
+  return { name, kind: 'metric', detectionSeconds: Number.NaN };
+}
+
+interface Timeline {
+  /** [startMinute, sharePercent] steps, ascending. */
+  readonly steps: Array<[number, number]>;
+  readonly completeAt: number;
+}
+
+function shareTimeline(shift: TrafficShift): Timeline | undefined {
+  if (shift.type === 'all-at-once') return { steps: [[0, 100]], completeAt: 0 };
+  if (shift.type === 'canary') return { steps: [[0, shift.percent!], [shift.intervalMinutes!, 100]], completeAt: shift.intervalMinutes! };
+  if (shift.type === 'linear') {
+    const steps: Array<[number, number]> = [];
+    let share = shift.percent!;
+    let t = 0;
+    for (; share < 100; share += shift.percent!, t += shift.intervalMinutes!) steps.push([t, share]);
+    steps.push([t, 100]);
+    return { steps, completeAt: t };
+  }
+  return undefined;
+}
+
+/** Share just before `minutes`, and the integral of the share up to then (in full-traffic minutes). */
+export function exposureUntil(timeline: Timeline, minutes: number): { share: number; trafficMinutes: number } {
+  let area = 0;
+  let share = 0;
+  timeline.steps.forEach(([start, s], i) => {
+    const end = i + 1 < timeline.steps.length ? timeline.steps[i + 1][0] : Number.POSITIVE_INFINITY;
+    if (start >= minutes) return;
+    area += (Math.min(end, minutes) - start) * s;
+    share = s;
+  });
+  return { share, trafficMinutes: area / 100 };
+}
+
+function refOf(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.Ref === 'string') return o.Ref;
+  const g = o['Fn::GetAtt'];
+  return Array.isArray(g) && typeof g[0] === 'string' ? g[0] : undefined;
+}
+
+function referencedIds(v: unknown): string[] {
+  if (Array.isArray(v)) return v.flatMap(referencedIds);
+  if (typeof v !== 'object' || v === null) return [];
+  const own = refOf(v);
+  return [...(own ? [own] : []), ...Object.values(v).flatMap(referencedIds)];
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+/** Human-readable report, one block per service. */
+export function formatReport(reports: ServiceReport[]): string {
+  if (reports.length === 0) return 'No Lambda alias or ECS service found in the assembly.';
+  const min = (s?: number) => (s === undefined || Number.isNaN(s) ? 'unknown' : `${round(s / 60)} min`);
+  const lines: string[] = [];
+  for (const r of reports) {
+    lines.push(`${r.stage} (${r.stageType}) ${r.stack} ${r.kind} ${r.service}`);
+    const shift =
+      r.shift.type === 'canary'
+        ? `canary ${r.shift.percent}% for ${r.shift.intervalMinutes} min, then 100%`
+        : r.shift.type === 'linear'
+          ? `linear +${r.shift.percent}% every ${r.shift.intervalMinutes} min`
+          : r.shift.type;
+    lines.push(`  deployment config: ${r.deploymentConfig} (${shift}; done after ${r.deploymentMinutes ?? 'unknown'} min)`);
+    if (r.alarms.length === 0) lines.push('  alarms: NONE - a bad release is never rolled back automatically');
+    for (const a of r.alarms) {
+      lines.push(`  alarm ${a.name}: ${describeAlarm(a)}, worst-case detection ${min(a.detectionSeconds)}`);
+      for (const c of a.children ?? []) lines.push(`    child ${c.name}: ${describeAlarm(c)}, worst-case detection ${min(c.detectionSeconds)}`);
+    }
+    lines.push(`  worst case from first errors to rollback start: ${min(r.worstCaseToRollbackSeconds)}`);
+    lines.push(
+      `  caught by canary: ${r.caughtByCanary ? 'yes' : 'NO - the deployment completes before the alarms can fire; only the bake gate and pipeline rollback remain'}`,
+    );
+    if (r.exposureTrafficMinutes !== undefined) {
+      lines.push(`  exposure before rollback: ${r.shareAtRollbackPercent}% of traffic at rollback, ${r.exposureTrafficMinutes} full-traffic minutes`);
+    }
+    lines.push(`  bake: ${r.bake ? `${r.bake.minutes} min and ${r.bake.minRequests} requests` : 'none'}`);
+    const w = r.deploymentWindow;
+    lines.push(
+      `  deployment window: ${w ? `${w.windows.map((x) => `${x.days.join(',')} ${x.start}-${x.end}`).join('; ')} ${w.timeZone}${(w.blockedDates ?? []).length ? `, blocked ${w.blockedDates!.join(', ')}` : ''}` : 'any time'}`,
+    );
+  }
+  lines.push('', `Model: detection = (M+1) x period + ${MODEL.metricDelaySeconds}s metric delay + ${MODEL.evaluationIntervalSeconds}s alarm evaluation + ${MODEL.codeDeployPollSeconds}s CodeDeploy poll (README, "Rollback-readiness report").`);
+  return lines.join('\n');
+}
+
+function describeAlarm(a: AlarmReport): string {
+  if (a.kind === 'composite') return `composite of ${a.children?.length ?? 0}`;
+  if (a.periodSeconds === undefined) return 'defined outside the assembly';
+  return `period ${a.periodSeconds}s, ${a.datapointsToAlarm} of ${a.evaluationPeriods} datapoints`;
+}

@@ -1,10 +1,8 @@
 #!/usr/bin/env node
 import { execFileSync } from 'node:child_process';
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { App } from 'aws-cdk-lib';
 import { ConfigError, loadConfig } from '../lib/config/load-config';
-import { PipelineStack } from '../lib/pipeline/pipeline-stack';
-import { ServiceStage } from '../lib/pipeline/service-stage';
+import { buildSafeDeployApp } from '../lib/pipeline/safe-deploy-app';
 
 const app = new App();
 
@@ -17,25 +15,12 @@ try {
   process.exit(1);
 }
 
-new PipelineStack(app, 'SafeDeployPipeline', {
-  stackName: `${config.appName}-pipeline`,
-  env: { account: config.pipeline.account, region: config.pipeline.region },
-  config,
+buildSafeDeployApp(app, config, {
   commit: currentCommit(),
   cliVersion: require('aws-cdk/package.json').version,
+  personal: app.node.tryGetContext('personal') ?? process.env.SAFE_DEPLOY_PERSONAL_STAGE,
+  personalEnv: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
-
-// A personal stack set deployed straight from a laptop (`-c personal=<name>`), skipping the pipeline.
-const personal = app.node.tryGetContext('personal') ?? process.env.SAFE_DEPLOY_PERSONAL_STAGE;
-if (personal) {
-  const template = config.stages.find((s) => s.type === 'pre-production') ?? config.stages[0];
-  new ServiceStage(app, `Personal-${personal}`, {
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
-    settings: template,
-  });
-}
-
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
 /** The commit being built: CodeBuild's resolved source version, else the local checkout's HEAD. */
 function currentCommit(): string {

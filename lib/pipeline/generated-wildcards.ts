@@ -36,11 +36,15 @@ const KNOWN_WILDCARDS: KnownWildcard[] = [
   },
   {
     matches: (a, r) => all(a, (x) => x.startsWith('logs:')) && all(r, (x) => x.includes(':log-group:/aws/codebuild/')),
-    reason: 'Log streams inside the CodeBuild project\'s own log group (/aws/codebuild/<project>:*).',
+    reason: 'CodeBuild log groups only (/aws/codebuild/...): the project\'s own, or for the shared asset-publishing role, those of the asset projects whose names CDK Pipelines generates.',
   },
   {
     matches: (a, r) => all(a, (x) => x.startsWith('codebuild:')) && all(r, (x) => x.includes(':report-group/')),
-    reason: 'Test-report groups named after the CodeBuild project (<project>-*).',
+    reason: 'CodeBuild test-report groups only: those named after the project, or for the shared asset-publishing role, those of the generated asset projects.',
+  },
+  {
+    matches: (a, r) => all(a, (x) => ['codebuild:BatchGetBuilds', 'codebuild:StartBuild', 'codebuild:StopBuild'].includes(x)) && all(r, (x) => x === '*'),
+    reason: 'The shared asset-publishing role runs the asset CodeBuild projects that CDK Pipelines generates (one per asset, names unknown at synth); it can start and read builds, nothing else.',
   },
   {
     matches: (a, r) => a.length === 1 && a[0] === 'ecr:GetAuthorizationToken' && all(r, (x) => x === '*'),

@@ -10,7 +10,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import * as path from 'node:path';
+import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
 import { FactName } from 'aws-cdk-lib/region-info';
 import type { AlarmOverrides } from '../../config/schema';
 import { EcsAlarmSettings, resolveEcsAlarmSettings } from './alarm-settings';
@@ -256,13 +256,12 @@ export class CanaryEcsService extends Construct {
     });
 
     const hook = new NodejsFunction(this, 'TestTrafficHook', {
-      entry: path.join(__dirname, '..', '..', '..', 'lambda', 'ecs-test-traffic-hook', 'index.ts'),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_22_X,
+      code: bundledHandler('ecs-test-traffic-hook/index.ts'),
+      handler: 'index.handler',
+      runtime: HANDLER_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(60),
-      bundling: { minify: true, sourceMap: false },
       loggingFormat: lambda.LoggingFormat.JSON,
       description: 'CodeDeploy AfterAllowTestTraffic hook: calls the green task set through the test listener',
       vpc: props.vpc,

@@ -8,6 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
 import * as path from 'node:path';
 
 /** Properties of an EcsCodeDeployDeployment. */
@@ -54,23 +55,23 @@ export class EcsCodeDeployDeployment extends Construct {
     const group = props.deploymentGroup;
     const entry = path.join(__dirname, '..', '..', '..', 'lambda', 'ecs-deployment', 'index.ts');
     const fnProps = {
-      entry,
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: HANDLER_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
-      bundling: { minify: true, sourceMap: false },
       loggingFormat: lambda.LoggingFormat.JSON,
     };
     const onEvent = new NodejsFunction(this, 'OnEvent', {
       ...fnProps,
-      handler: 'onEvent',
+      code: bundledHandler(entry),
+      handler: 'index.onEvent',
       description: 'Starts the CodeDeploy deployment of a new ECS task definition revision',
       timeout: Duration.minutes(2),
       logGroup: new logs.LogGroup(this, 'OnEventLogs', { retention: logs.RetentionDays.THREE_MONTHS }),
     });
     const isComplete = new NodejsFunction(this, 'IsComplete', {
       ...fnProps,
-      handler: 'isComplete',
+      code: bundledHandler(entry),
+      handler: 'index.isComplete',
       description: 'Waits for the CodeDeploy deployment of an ECS task definition and reports its outcome',
       timeout: Duration.minutes(1),
       logGroup: new logs.LogGroup(this, 'IsCompleteLogs', { retention: logs.RetentionDays.THREE_MONTHS }),

@@ -24,6 +24,11 @@ export interface SafetyTarget {
   readonly region: string;
   /** Aggregate health alarms of the stacks, e.g. ["Prod-Wave1-us-east-1-LambdaService-Health"]. */
   readonly healthAlarmNames: string[];
+  /**
+   * Name of the GateReaderRole in that account, when it is not the default (GateReaderRole `roleName`).
+   * @default - `<appName>-gate-reader-<region>`
+   */
+  readonly readerRoleName?: string;
 }
 
 /** A CodePipeline stage (one wave) as the safety wiring sees it. */
@@ -107,6 +112,10 @@ export class DeploymentSafety extends Construct {
     const parts = { partition: stack.partition, region: stack.region, account: stack.account };
     const resolve = (x: unknown) => stack.resolve(x);
     const readerRoles = (account: string) => (p: ArnParts) => `arn:${p.partition}:iam::${account}:role/${appName}-gate-reader-*`;
+    const custom = props.stages.flatMap((s) => s.targets).filter((t) => t.readerRoleName && !t.readerRoleName.startsWith(`${appName}-gate-reader-`));
+    if (custom.length > 0) {
+      throw new Error(`DeploymentSafety: readerRoleName ${custom.map((t) => `"${t.readerRoleName}"`).join(', ')} must start with "${appName}-gate-reader-" (the gate may assume only those roles)`);
+    }
     gateRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: accounts.map((a) => readerRoles(a)(parts)) }));
     Validations.of(gateRole).acknowledge(
       ...accounts.map((a) => ({
@@ -275,7 +284,8 @@ export class DeploymentSafety extends Construct {
 }
 
 function gateTarget(t: SafetyTarget, appName: string, partition: string): GateTarget {
-  return { account: t.account, region: t.region, roleArn: gateReaderRoleArn(appName, t.account, t.region, partition), healthAlarmNames: t.healthAlarmNames };
+  const roleArn = t.readerRoleName ? `arn:${partition}:iam::${t.account}:role/${t.readerRoleName}` : gateReaderRoleArn(appName, t.account, t.region, partition);
+  return { account: t.account, region: t.region, roleArn, healthAlarmNames: t.healthAlarmNames };
 }
 
 function validateStages(stages: SafetyStage[], pipeline: codepipeline.Pipeline): void {

@@ -11,6 +11,12 @@ export interface GateReaderRoleProps {
   readonly pipelineAccount: string;
   /** Same prefix as DeploymentSafety's `appName`. @default 'safe-deploy' */
   readonly appName?: string;
+  /**
+   * Role name, when two stages share an account and region (IAM names are per account); pass
+   * the same name as the target's `readerRoleName` in DeploymentSafety.
+   * @default - `<appName>-gate-reader-<region>`
+   */
+  readonly roleName?: string;
 }
 
 /**
@@ -33,7 +39,7 @@ export class GateReaderRole extends Construct {
     const alarms = (p: ArnParts) => `arn:${p.partition}:cloudwatch:${p.region}:${p.account}:alarm:*`;
     const gateRoleArn = `arn:${stack.partition}:iam::${props.pipelineAccount}:role/${gateFunctionRoleName(appName)}`;
     this.role = new iam.Role(this, 'Resource', {
-      roleName: gateReaderRoleName(appName, stack.region),
+      roleName: props.roleName ?? gateReaderRoleName(appName, stack.region),
       // Trust the account with a condition on the caller, so the role deploys even before the gate role exists.
       assumedBy: new iam.AccountPrincipal(props.pipelineAccount).withConditions({ ArnEquals: { 'aws:PrincipalArn': gateRoleArn } }),
       description: 'Lets the pipeline bake gate read alarm states, alarm history and request metrics (read-only)',

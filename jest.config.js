@@ -4,7 +4,7 @@ module.exports = {
   roots: ['<rootDir>/test', '<rootDir>/container'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true }],
+    '^.+\\.tsx?$': ['ts-jest', {}],
   },
   snapshotSerializers: ['<rootDir>/test/asset-hash-serializer.ts'],
   modulePathIgnorePatterns: ['<rootDir>/cdk.out'],

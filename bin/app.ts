@@ -4,7 +4,9 @@ import { App } from 'aws-cdk-lib';
 import { ConfigError, loadConfig } from '../lib/config/load-config';
 import { buildSafeDeployApp } from '../lib/pipeline/safe-deploy-app';
 
-const app = new App();
+// The built-in CloudFormation validation costs seconds per synth; `npm test` runs it over the whole
+// app (test/app.test.ts), and so does the pipeline's build step. CDK_VALIDATION=true turns it on here.
+const app = new App({ builtinCloudFormationValidation: process.env.CDK_VALIDATION === 'true' });
 
 let config;
 try {

@@ -7,7 +7,7 @@ import {
   PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
 // STS ships with the Lambda runtime's SDK; see the report: add @aws-sdk/client-sts to package.json and import from there.
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/nested-clients/sts';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CodePipelineEvent } from 'aws-lambda';
 import { describeError } from '../shared/codedeploy-hook';

@@ -221,6 +221,14 @@ export const configSchema = z
       })
       .strict()
       .default({ retentionDays: 180, imageCount: 20 }),
+    /** Who hears of failed executions, CodeDeploy rollbacks and blocked gates. */
+    notifications: z
+      .object({
+        /** E-mail addresses subscribed to the notification topic (each confirms by mail). */
+        emails: z.array(z.email({ error: (i) => `${show(i.input)} is not an e-mail address: use e.g. "team@example.com"` })).default([]),
+      })
+      .strict()
+      .default({ emails: [] }),
     /** Stages, in deployment order. */
     stages: z.array(stageSchema).min(1),
   })

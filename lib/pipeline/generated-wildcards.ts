@@ -63,6 +63,10 @@ const KNOWN_WILDCARDS: KnownWildcard[] = [
     reason: 'The security-check auto-approver may only approve pipelines tagged SECURITY_CHECK=ALLOW_APPROVE, by the condition on the statement.',
   },
   {
+    matches: (a, r) => a.length === 1 && a[0] === 'lambda:ListFunctions' && all(r, (x) => x === '*'),
+    reason: "CodePipeline's Lambda invoke action role: ListFunctions has no resource-level permissions; the role may invoke only the one function named in its other statement.",
+  },
+  {
     matches: (a, r) => all(a, (x) => x === 'lambda:InvokeFunction') && all(r, (x) => !x.startsWith('*') && (x.endsWith(':*') || !x.includes('*'))),
     reason: 'Versions and aliases (<function>:*) of the one function named in the statement.',
   },

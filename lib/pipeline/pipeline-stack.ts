@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { pipelineName, waveAccount } from '../config/load-config';
 import type { SafeDeployConfig, StageConfig } from '../config/schema';
 import { ArtifactStore } from '../constructs/artifact-store';
+import { DeploymentSafety, gateReaderRoleNameForTarget } from '../constructs/deployment-safety';
 import { AcknowledgeGeneratedWildcards } from './generated-wildcards';
 import { ServiceStage } from './service-stage';
 
@@ -45,6 +46,8 @@ export class PipelineStack extends cdk.Stack {
   readonly artifacts: ArtifactStore;
   /** Every wave, in order. */
   readonly waves: DeployedWave[] = [];
+  /** Bake gates, production rollback on failure and notifications. */
+  readonly safety: DeploymentSafety;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -115,10 +118,12 @@ export class PipelineStack extends cdk.Stack {
           pipelineWave.addPre(new pipelines.ManualApprovalStep(`Approve-${stage.name}`, { comment: `Promote to ${stage.name}?` }));
         }
         const targets = wave.regions.map((targetRegion) => {
-          const target = new ServiceStage(this, `${stage.name}-${targetRegion}`, {
+          const targetId = `${stage.name}-${targetRegion}`;
+          const target = new ServiceStage(this, targetId, {
             env: { account: waveAccount(config, stage, wave), region: targetRegion },
             settings: stage,
             image,
+            pipeline: { account, region, appName: config.appName, gateReaderRoleName: gateReaderRoleNameForTarget(config.appName, targetId) },
           });
           const steps = {
             pre: stage.type === 'production' ? [new pipelines.ConfirmPermissionsBroadening(`SecurityCheck-${target.stageName}`, { stage: target })] : [],
@@ -139,6 +144,24 @@ export class PipelineStack extends cdk.Stack {
 
     this.pipeline.buildPipeline();
     this.triggerOnBranchPush(branch);
+    this.safety = new DeploymentSafety(this, 'Safety', {
+      pipeline: this.pipeline.pipeline,
+      pipelineName: pipelineName(config),
+      appName: config.appName,
+      notificationEmails: config.notifications.emails,
+      stages: this.waves.map((w) => ({
+        stageName: w.pipelineStageName,
+        type: w.stage.type,
+        bake: w.stage.bake,
+        deploymentWindow: w.stage.deploymentWindow,
+        targets: w.targets.map((t) => ({
+          account: t.account!,
+          region: t.region!,
+          healthAlarmNames: t.healthAlarmNames,
+          readerRoleName: gateReaderRoleNameForTarget(config.appName, t.stageName),
+        })),
+      })),
+    });
     this.acknowledgeGeneratedFindings();
   }
 

@@ -1,6 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { SafeDeployConfig } from '../config/schema';
+import { SafetyPolicyChecks } from '../policy';
 import { PipelineStack } from './pipeline-stack';
 import { ServiceStage } from './service-stage';
 
@@ -42,6 +43,6 @@ export function buildSafeDeployApp(app: App, config: SafeDeployConfig, options: 
     personal = new ServiceStage(app, `Personal-${options.personal}`, { env: options.personalEnv, settings: template });
   }
 
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new SafetyPolicyChecks());
   return { pipeline, personal };
 }

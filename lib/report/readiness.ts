@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { STAGE_TYPE_METADATA, StageMarker } from '../policy/stage-type';
+import { DETECTION_MODEL, metricAlarmDetectionSeconds } from '../constructs/shared/detection-time';
 
 /**
  * The model behind the numbers (documented in the README section of the report):
@@ -20,12 +21,7 @@ import { STAGE_TYPE_METADATA, StageMarker } from '../policy/stage-type';
  * +p% every interval. If detection comes after the deployment has completed, CodeDeploy no longer
  * rolls back automatically: the report flags it ("caught by canary: no").
  */
-export const MODEL = {
-  metricDelaySeconds: 60,
-  evaluationIntervalSeconds: 60,
-  highResolutionEvaluationSeconds: 10,
-  codeDeployPollSeconds: 60,
-} as const;
+export const MODEL = DETECTION_MODEL;
 
 export interface AlarmReport {
   readonly name: string;
@@ -169,11 +165,7 @@ export function parseShift(ref: unknown, resources: Resources): TrafficShift {
   return { type: 'all-at-once' };
 }
 
-/** Worst-case detection of one alarm (see MODEL). */
-export function metricAlarmDetectionSeconds(periodSeconds: number, datapointsToAlarm: number): number {
-  const evaluation = periodSeconds < 60 ? MODEL.highResolutionEvaluationSeconds : MODEL.evaluationIntervalSeconds;
-  return (datapointsToAlarm + 1) * periodSeconds + MODEL.metricDelaySeconds + evaluation + MODEL.codeDeployPollSeconds;
-}
+export { metricAlarmDetectionSeconds };
 
 function alarmReport(nameRef: unknown, resources: Resources, depth = 0): AlarmReport {
   const id = refOf(nameRef) ?? Object.entries(resources).find(([, r]) => r.Properties?.AlarmName === nameRef)?.[0];

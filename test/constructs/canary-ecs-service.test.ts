@@ -75,8 +75,9 @@ describe('alarm settings', () => {
       ].join('\n'),
     );
   });
-  test('worst-case time to rollback start: (datapointsToAlarm + 1) x period + 120 s', () => {
-    expect(worstCaseRollbackSeconds(DEFAULT_ECS_ALARM_SETTINGS)).toBe(300);
-    expect(worstCaseRollbackSeconds({ ...DEFAULT_ECS_ALARM_SETTINGS, periodSeconds: 30, datapointsToAlarm: 3 })).toBe(240);
+  test('worst-case time to rollback start: (datapointsToAlarm + 1) x period + metric delay, evaluation and CodeDeploy poll', () => {
+    expect(worstCaseRollbackSeconds(DEFAULT_ECS_ALARM_SETTINGS)).toBe(360); // 3 x 60 + 60 + 60 + 60
+    // High-resolution periods are evaluated every 10 s: 4 x 30 + 60 + 10 + 60.
+    expect(worstCaseRollbackSeconds({ ...DEFAULT_ECS_ALARM_SETTINGS, periodSeconds: 30, datapointsToAlarm: 3 })).toBe(250);
   });
 });

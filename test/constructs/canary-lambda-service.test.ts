@@ -59,9 +59,9 @@ describe('alarm settings', () => {
     expect(resolveAlarmSettings({ p99LatencyMs: undefined, errorRatePercent: 5 })).toEqual({ ...DEFAULT_ALARM_SETTINGS, errorRatePercent: 5 });
   });
 
-  test('worst-case detection is (datapointsToAlarm + 1) x period + 60 s: 240 s with the defaults', () => {
-    expect(worstCaseDetectionSeconds(DEFAULT_ALARM_SETTINGS)).toBe(240);
-    expect(worstCaseDetectionSeconds({ ...DEFAULT_ALARM_SETTINGS, periodSeconds: 120, datapointsToAlarm: 3, evaluationPeriods: 5 })).toBe(540);
+  test('worst-case detection is (datapointsToAlarm + 1) x period + 180 s of delays: 360 s with the defaults', () => {
+    expect(worstCaseDetectionSeconds(DEFAULT_ALARM_SETTINGS)).toBe(360);
+    expect(worstCaseDetectionSeconds({ ...DEFAULT_ALARM_SETTINGS, periodSeconds: 120, datapointsToAlarm: 3, evaluationPeriods: 5 })).toBe(660); // 4 x 120 + 180
   });
 
   const fails = (alarms: AlarmOverrides, message: string) => {

@@ -53,8 +53,48 @@ describe('PipelineStack on the example configuration', () => {
     });
   });
 
-  test('stages run in order: source, build, self-mutation, assets, pre-production, production waves', () => {
-    expect(stages.map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'Beta', 'Prod-Wave1', 'Prod-Wave2']);
+  test('stages run in order: source, build, self-mutation, assets, pre-production, then gated production waves', () => {
+    expect(stages.map((s) => s.Name)).toEqual([
+      'Source', 'Build', 'UpdatePipeline', 'Assets', 'Beta', 'Gate-Prod-Wave1', 'Prod-Wave1', 'Gate-Prod-Wave2', 'Prod-Wave2',
+    ]);
+  });
+
+  test('each production wave is gated by the bake gate, judging the stage before it', () => {
+    for (const [gate, previous, targets] of [
+      ['Gate-Prod-Wave1', 'Beta', ['us-east-1']],
+      ['Gate-Prod-Wave2', 'Prod-Wave1', ['us-west-2', 'eu-west-1']],
+    ] as const) {
+      const [action] = stages.find((s) => s.Name === gate)!.Actions;
+      expect(action.ActionTypeId).toMatchObject({ Category: 'Invoke', Provider: 'Lambda' });
+      const params = JSON.parse(action.Configuration!.UserParameters);
+      expect(params.stageName).toBe(gate.replace('Gate-', ''));
+      expect(params.bake).toEqual({ minutes: 60, minRequests: 500 });
+      expect(params.window.timeZone).toBe('America/New_York');
+      // Observes the stage before it (baked, served, quiet), guards the stage it opens (not alarming).
+      expect(JSON.stringify(params.observe)).toContain(previous === 'Beta' ? 'Beta-us-east-1-LambdaService-Health' : 'Prod-us-east-1-LambdaService-Health');
+      expect(params.guard.map((t: { region: string }) => t.region)).toEqual(targets);
+      expect(JSON.stringify(params.guard)).toContain(`Prod-${targets[0]}-EcsService-Health`);
+    }
+  });
+
+  test('a failed production stage rolls back on its own; pre-production does not', () => {
+    const onFailure = Object.fromEntries(stages.map((s: any) => [s.Name, s.OnFailure?.Result]));
+    expect(onFailure['Prod-Wave1']).toBe('ROLLBACK');
+    expect(onFailure['Prod-Wave2']).toBe('ROLLBACK');
+    expect(onFailure.Beta).toBeUndefined();
+  });
+
+  test('each stage trusts the gate with a read-only role named for it', () => {
+    const gateRead = template.findResources('AWS::IAM::Policy', {
+      Properties: { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sts:AssumeRole' })]) } },
+    });
+    const assumable = JSON.stringify(Object.values(gateRead).map((p) => p.Properties.PolicyDocument));
+    expect(assumable).toContain('safe-deploy-gate-reader-');
+    for (const wave of stack.waves) {
+      for (const target of wave.targets) {
+        Template.fromStack(target.lambdaService).hasResourceProperties('AWS::IAM::Role', { RoleName: `safe-deploy-gate-reader-${target.stageName}` });
+      }
+    }
   });
 
   test('the source is the configured GitHub branch through CodeConnections', () => {
@@ -104,7 +144,7 @@ describe('PipelineStack on the example configuration', () => {
   test('the container image is built once, before the first stage, tagged with the commit', () => {
     const publish = stages.flatMap((s) => s.Actions.filter((a) => a.Name === 'PublishImage').map(() => s.Name));
     expect(publish).toEqual(['Beta']);
-    const action = stages[4].Actions.find((a) => a.Name === 'PublishImage')!;
+    const action = stages.find((s) => s.Name === 'Beta')!.Actions.find((a) => a.Name === 'PublishImage')!;
     const spec = buildSpecOf(template, action);
     const commands = spec.phases.build.commands.join('\n');
     expect(commands).toContain('TAG="$CODEBUILD_RESOLVED_SOURCE_VERSION"');
@@ -139,7 +179,7 @@ describe('PipelineStack on the example configuration', () => {
   });
 
   test('pre-production is smoke-tested through the stack outputs after it deploys', () => {
-    const beta = stages[4];
+    const beta = stages.find((s) => s.Name === 'Beta')!;
     const deploys = beta.Actions.filter((a) => a.ActionTypeId.Provider === 'CloudFormation');
     const smoke = beta.Actions.find((a) => a.Name.startsWith('SmokeTest'))!;
     expect(smoke).toBeDefined();
@@ -152,7 +192,7 @@ describe('PipelineStack on the example configuration', () => {
   });
 
   test('production deploys only after a security-broadening check, never smoke-tested against prod', () => {
-    for (const stage of stages.slice(5)) {
+    for (const stage of stages.filter((s) => /^Prod-Wave/.test(s.Name))) {
       const deploys = stage.Actions.filter((a) => a.ActionTypeId.Provider === 'CloudFormation');
       // Per target: a CodeBuild security diff, then an approval it auto-approves when nothing broadens.
       const checks = stage.Actions.filter((a) => a.Name.includes('SecurityCheck'));
@@ -167,7 +207,7 @@ describe('PipelineStack on the example configuration', () => {
       [...new Set(stages.find((s) => s.Name === name)!.Actions.filter((a) => a.ActionTypeId.Provider === 'CloudFormation').map((a) => a.Region ?? 'us-east-1'))].sort();
     expect(deployRegions('Prod-Wave1')).toEqual(['us-east-1']);
     expect(deployRegions('Prod-Wave2')).toEqual(['eu-west-1', 'us-west-2']);
-    const prodRoles = JSON.stringify(stages.slice(5).flatMap((s) => s.Actions.filter((a) => a.ActionTypeId.Provider === 'CloudFormation').map((a) => a.RoleArn)));
+    const prodRoles = JSON.stringify(stages.filter((s) => /^Prod-Wave/.test(s.Name)).flatMap((s) => s.Actions.filter((a) => a.ActionTypeId.Provider === 'CloudFormation').map((a) => a.RoleArn)));
     expect(prodRoles).toContain('222222222222');
     expect(prodRoles).not.toContain(':111111111111:');
   });

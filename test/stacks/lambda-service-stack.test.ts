@@ -10,7 +10,7 @@ const apps = new TestApps();
 const maskAssetHashes = (s: string) => s.replace(/[0-9a-f]{64}/g, '[ASSET_HASH]').replace(/CurrentVersion[0-9A-Fa-f]{40}/g, 'CurrentVersion[HASH]');
 afterAll(() => apps.cleanup());
 
-describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 5 min)', () => {
+describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min)', () => {
   let stack: LambdaServiceStack;
   let template: Template;
   let synthError: unknown;
@@ -21,7 +21,7 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 5 min)
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     const stage = new Stage(app, 'Prod', { env: { account: '111111111111', region: 'us-east-1' } });
     stack = new LambdaServiceStack(stage, 'LambdaService', {
-      deployment: { type: 'canary', percent: 10, intervalMinutes: 5 },
+      deployment: { type: 'canary', percent: 10, intervalMinutes: 10 },
       alarms: { errorRatePercent: 2, p99LatencyMs: 800 },
     });
     outdir = app.outdir;
@@ -104,7 +104,7 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 5 min)
   test('the deployment group: the canary config, rollback on failure, stop and alarm, the three metric alarms', () => {
     template.hasResourceProperties('AWS::CodeDeploy::DeploymentConfig', {
       ComputePlatform: 'Lambda',
-      TrafficRoutingConfig: { Type: 'TimeBasedCanary', TimeBasedCanary: { CanaryPercentage: 10, CanaryInterval: 5 } },
+      TrafficRoutingConfig: { Type: 'TimeBasedCanary', TimeBasedCanary: { CanaryPercentage: 10, CanaryInterval: 10 } },
     });
     template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
       DeploymentConfigName: { Ref: logicalId('AWS::CodeDeploy::DeploymentConfig', 'DeploymentConfig') },
@@ -235,7 +235,7 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 5 min)
     expect(body).toContain('\\"type\\":\\"alarm\\"');
   });
 
-  test('no warning: the 5-minute canary outlasts the alarms (4 minutes worst case)', () => {
+  test('no warning: the 10-minute canary outlasts the alarms (6 minutes worst case)', () => {
     Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('worst-case detection'));
   });
 
@@ -273,7 +273,7 @@ describe('LambdaServiceStack, env-agnostic (laptop)', () => {
     const stack = new LambdaServiceStack(app, 'LambdaService', { deployment: { type: 'canary', percent: 10, intervalMinutes: 3 } });
     Annotations.fromStack(stack).hasWarning(
       '/LambdaService',
-      "deployment.intervalMinutes 3 is shorter than the alarms' worst-case detection time (240 s): a bad version may take all traffic before its alarm fires. Use intervalMinutes >= 4 or faster alarms. [ack: safe-deploy:canary-shorter-than-alarms]",
+      "deployment.intervalMinutes 3 is shorter than the alarms' worst-case detection time (360 s): a bad version may take all traffic before its alarm fires. Use intervalMinutes >= 6 or faster alarms. [ack: safe-deploy:canary-shorter-than-alarms]",
     );
   });
 });

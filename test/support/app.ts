@@ -10,11 +10,14 @@ const FEATURE_FLAGS: Record<string, unknown> = require('../../cdk.json').context
 export class TestApps {
   private readonly dirs: string[] = [];
 
-  /** A new App with cdk.json's feature flags, writing to its own temp folder. */
+  /**
+   * A new App with cdk.json's feature flags, writing to its own temp folder. The built-in
+   * CloudFormation validation is off unless asked for: test/app.test.ts runs it over the whole app once.
+   */
   create(props: AppProps = {}): App {
     const outdir = mkdtempSync(path.join(tmpdir(), 'safe-deploy-test-'));
     this.dirs.push(outdir);
-    return new App({ ...props, outdir, context: { ...FEATURE_FLAGS, ...props.context } });
+    return new App({ builtinCloudFormationValidation: false, ...props, outdir, context: { ...FEATURE_FLAGS, ...props.context } });
   }
 
   /** Removes every folder created. */

@@ -1,4 +1,5 @@
 import type { AlarmOverrides } from '../../config/schema';
+import { metricAlarmDetectionSeconds } from '../shared/detection-time';
 
 /** Alarm settings with every field set. */
 export type EcsAlarmSettings = Required<AlarmOverrides>;
@@ -43,13 +44,9 @@ export function resolveEcsAlarmSettings(overrides: AlarmOverrides = {}): EcsAlar
   return s;
 }
 
-/**
- * Worst-case seconds from a bad revision's first errors to CodeDeploy starting the rollback:
- * the period in which errors start may be diluted below the threshold, then `datapointsToAlarm`
- * full breaching periods, plus ~60 s for the ALB metric to land and ~60 s for CodeDeploy to poll.
- */
+/** Worst-case seconds from a bad revision's first errors to CodeDeploy starting the rollback (lib/constructs/shared/detection-time.ts). */
 export function worstCaseRollbackSeconds(s: EcsAlarmSettings): number {
-  return (s.datapointsToAlarm + 1) * s.periodSeconds + 60 + 60;
+  return metricAlarmDetectionSeconds(s.periodSeconds, s.datapointsToAlarm);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

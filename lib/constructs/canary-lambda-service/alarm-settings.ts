@@ -1,4 +1,5 @@
 import type { AlarmOverrides } from '../../config/schema';
+import { metricAlarmDetectionSeconds } from '../shared/detection-time';
 
 /** Alarm settings with every field decided. */
 export type AlarmSettings = Required<AlarmOverrides>;
@@ -20,11 +21,6 @@ export const DEFAULT_ALARM_SETTINGS: AlarmSettings = {
   datapointsToAlarm: 2,
 };
 
-/**
- * Allowance for Lambda to publish a minute's metrics and for CloudWatch to evaluate the alarm.
- * Observed as about a minute; AWS documents no upper bound.
- */
-export const METRIC_DELIVERY_ALLOWANCE_SECONDS = 60;
 
 /** Applies overrides to the defaults and validates the result; throws naming every bad field. */
 export function resolveAlarmSettings(overrides: AlarmOverrides = {}): AlarmSettings {
@@ -54,14 +50,9 @@ export function resolveAlarmSettings(overrides: AlarmOverrides = {}): AlarmSetti
   return s;
 }
 
-/**
- * Worst case, in seconds, from a bad version's first errors to its alarm firing (CodeDeploy starts
- * the rollback on its next alarm poll): the errors may start late in a period that then stays under
- * the threshold (1 period), then `datapointsToAlarm` fully bad periods must complete, then the
- * metrics must be published and evaluated. (D + 1) × P + delivery allowance.
- */
+/** Worst-case seconds from a bad version's first errors to CodeDeploy starting the rollback (lib/constructs/shared/detection-time.ts). */
 export function worstCaseDetectionSeconds(s: AlarmSettings): number {
-  return (s.datapointsToAlarm + 1) * s.periodSeconds + METRIC_DELIVERY_ALLOWANCE_SECONDS;
+  return metricAlarmDetectionSeconds(s.periodSeconds, s.datapointsToAlarm);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -12,7 +12,7 @@ import type { AlarmOverrides } from '../../config/schema';
 import { AlarmSettings, resolveAlarmSettings } from './alarm-settings';
 
 export type { AlarmSettings } from './alarm-settings';
-export { DEFAULT_ALARM_SETTINGS, METRIC_DELIVERY_ALLOWANCE_SECONDS, resolveAlarmSettings, worstCaseDetectionSeconds } from './alarm-settings';
+export { DEFAULT_ALARM_SETTINGS, resolveAlarmSettings, worstCaseDetectionSeconds } from './alarm-settings';
 
 const LAMBDA_DIR = path.join(__dirname, '..', '..', '..', 'lambda');
 

@@ -263,7 +263,6 @@ export class DeploymentSafety extends Construct {
       handler: 'index.handler',
       runtime: HANDLER_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
-      bundling: { minify: true, sourceMap: false },
       role,
       timeout,
       memorySize: 256,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /** Fixed role names: the gate in the pipeline account and the readers in service accounts meet by name. */
 
 /** Role of the bake gate function in the pipeline account. */
@@ -35,4 +36,13 @@ export function nagResource(resolve: (x: unknown) => unknown, actual: ArnParts, 
     region: part(actual.region, '<AWS::Region>'),
     account: part(actual.account, '<AWS::AccountId>'),
   });
+}
+
+/**
+ * Reader role name for one pipeline target (a CDK Stage such as "Prod-us-west-2"): unique even when
+ * several stages share an account and region. Falls back to a hash when IAM's 64 characters run out.
+ */
+export function gateReaderRoleNameForTarget(appName: string, targetStageName: string): string {
+  const name = `${appName}-gate-reader-${targetStageName}`;
+  return name.length <= 64 ? name : `${appName}-gate-reader-${createHash('sha256').update(targetStageName).digest('hex').slice(0, 16)}`;
 }

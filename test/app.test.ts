@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../lib/config/load-config';
 import { buildSafeDeployApp } from '../lib/pipeline/safe-deploy-app';
+import { DIAGRAM_BEGIN, DIAGRAM_END, renderArchitecture } from '../lib/report/architecture';
 import { TestApps } from './support/app';
 
 /** Every acknowledged policy finding in the tree: where, which rule, and why. */
@@ -83,6 +84,13 @@ describe('the whole app on the example configuration', () => {
     for (const ack of acks) {
       expect({ ...ack, reasonLength: ack.reason.trim().length >= 30 }).toEqual({ ...ack, reasonLength: true });
     }
+  });
+
+  test('the README\'s architecture diagram is the one the app generates (run `npm run diagram` after a change)', () => {
+    const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const inReadme = readme.slice(readme.indexOf(DIAGRAM_BEGIN) + DIAGRAM_BEGIN.length, readme.indexOf(DIAGRAM_END)).trim();
+    expect(inReadme).toBe(renderArchitecture(built.pipeline));
+    expect(inReadme).toContain('Gate_Prod_Wave1 --> Prod_Wave1');
   });
 
   test('counts (kept in step with the README figures)', () => {

@@ -214,6 +214,12 @@ describe('validation', () => {
     ]);
   });
 
+  test('fails when a notification address is not an e-mail address', () => {
+    expect(problems((c) => (c.notifications = { emails: ['ops@example.com', 'not-an-address'] }))).toEqual([
+      'notifications.emails[1]: "not-an-address" is not an e-mail address: use e.g. "team@example.com"',
+    ]);
+  });
+
   test('fails when a field is missing, mistyped or unknown', () => {
     expect(
       problems((c) => {

@@ -65,19 +65,24 @@ describe('alarm settings', () => {
   test('overrides keep the other defaults', () => {
     expect(resolveEcsAlarmSettings({ errorRatePercent: 5 })).toEqual({ ...DEFAULT_ECS_ALARM_SETTINGS, errorRatePercent: 5 });
   });
-  test('fails when values are invalid, naming each field', () => {
-    expect(() => resolveEcsAlarmSettings({ errorRatePercent: 0, p99LatencyMs: 1.5, periodSeconds: 45, evaluationPeriods: 11 })).toThrow(
+  test('fails when values are invalid, naming each field and the construct', () => {
+    expect(() => make({ alarms: { errorRatePercent: 0, p99LatencyMs: 1.5, periodSeconds: 45, evaluationPeriods: 11 } })).toThrow(
       [
-        'alarms.errorRatePercent: 0 is not a percentage: use a number greater than 0 and at most 100, e.g. 1',
-        'alarms.p99LatencyMs: 1.5 is not a latency: use a whole number of milliseconds above 0, e.g. 1000',
-        'alarms.periodSeconds: 45 is not a CloudWatch alarm period: use 10, 30 or a multiple of 60 seconds',
-        'alarms.evaluationPeriods: 11 is out of range: use a whole number from 1 to 10',
+        'Invalid CanaryEcsService alarm settings:',
+        '  - alarms.errorRatePercent: 0 is not a percentage: use a number greater than 0 and at most 100, e.g. 1',
+        '  - alarms.p99LatencyMs: 1.5 is not a latency: use a positive whole number of milliseconds, e.g. 1000',
+        '  - alarms.periodSeconds: 45 is not a whole number of minutes, the resolution Lambda and ALB metrics are published at: use a multiple of 60, e.g. 60',
+        '  - alarms.evaluationPeriods: 11 is out of range: use a whole number from 1 to 10, e.g. 3',
       ].join('\n'),
+    );
+  });
+  test('fails when the period is high-resolution: ALB metrics are published once a minute', () => {
+    expect(() => resolveEcsAlarmSettings({ periodSeconds: 10 })).toThrow(
+      'Invalid CanaryEcsService alarm settings:\n  - alarms.periodSeconds: 10 is not a whole number of minutes, the resolution Lambda and ALB metrics are published at: use a multiple of 60, e.g. 60',
     );
   });
   test('worst-case time to rollback start: (datapointsToAlarm + 1) x period + metric delay, evaluation and CodeDeploy poll', () => {
     expect(worstCaseRollbackSeconds(DEFAULT_ECS_ALARM_SETTINGS)).toBe(360); // 3 x 60 + 60 + 60 + 60
-    // High-resolution periods are evaluated every 10 s: 4 x 30 + 60 + 10 + 60.
-    expect(worstCaseRollbackSeconds({ ...DEFAULT_ECS_ALARM_SETTINGS, periodSeconds: 30, datapointsToAlarm: 3 })).toBe(250);
+    expect(worstCaseRollbackSeconds({ ...DEFAULT_ECS_ALARM_SETTINGS, periodSeconds: 120, datapointsToAlarm: 3 })).toBe(660); // 4 x 120 + 180
   });
 });

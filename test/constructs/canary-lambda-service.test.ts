@@ -55,8 +55,8 @@ describe('CanaryLambdaService', () => {
 describe('alarm settings', () => {
   test('defaults: error rate > 1%, p99 > 1000 ms, 60 s periods, 2 of 3', () => {
     expect(DEFAULT_ALARM_SETTINGS).toEqual({ errorRatePercent: 1, p99LatencyMs: 1000, periodSeconds: 60, evaluationPeriods: 3, datapointsToAlarm: 2 });
-    expect(resolveAlarmSettings()).toEqual(DEFAULT_ALARM_SETTINGS);
-    expect(resolveAlarmSettings({ p99LatencyMs: undefined, errorRatePercent: 5 })).toEqual({ ...DEFAULT_ALARM_SETTINGS, errorRatePercent: 5 });
+    expect(resolveAlarmSettings(undefined, 'CanaryLambdaService')).toEqual(DEFAULT_ALARM_SETTINGS);
+    expect(resolveAlarmSettings({ p99LatencyMs: undefined, errorRatePercent: 5 }, 'CanaryLambdaService')).toEqual({ ...DEFAULT_ALARM_SETTINGS, errorRatePercent: 5 });
   });
 
   test('worst-case detection is (datapointsToAlarm + 1) x period + 180 s of delays: 360 s with the defaults', () => {
@@ -79,7 +79,7 @@ describe('alarm settings', () => {
     fails({ errorRatePercent: 101 }, 'alarms.errorRatePercent: 101 is not a percentage: use a number greater than 0 and at most 100, e.g. 1');
   });
   test('fails when periodSeconds is not a multiple of 60', () => {
-    fails({ periodSeconds: 30 }, 'alarms.periodSeconds: 30 is not usable for Lambda metrics, which are published once a minute: use a multiple of 60, e.g. 60');
+    fails({ periodSeconds: 30 }, 'alarms.periodSeconds: 30 is not a whole number of minutes, the resolution Lambda and ALB metrics are published at: use a multiple of 60, e.g. 60');
   });
   test('fails when evaluationPeriods is out of range', () => {
     fails({ evaluationPeriods: 11, datapointsToAlarm: 1 }, 'alarms.evaluationPeriods: 11 is out of range: use a whole number from 1 to 10, e.g. 3');
@@ -91,7 +91,7 @@ describe('alarm settings', () => {
     fails({ evaluationPeriods: 2, datapointsToAlarm: 3 }, 'alarms.datapointsToAlarm: 3 must be a whole number from 1 to evaluationPeriods (2)');
   });
   test('fails listing every bad field at once', () => {
-    expect(() => resolveAlarmSettings({ p99LatencyMs: -1, errorRatePercent: -1 })).toThrow(
+    expect(() => resolveAlarmSettings({ p99LatencyMs: -1, errorRatePercent: -1 }, 'CanaryLambdaService')).toThrow(
       'Invalid CanaryLambdaService alarm settings:\n' +
         '  - alarms.errorRatePercent: -1 is not a percentage: use a number greater than 0 and at most 100, e.g. 1\n' +
         '  - alarms.p99LatencyMs: -1 is not a latency: use a positive whole number of milliseconds, e.g. 1000',

@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
 import { FactName } from 'aws-cdk-lib/region-info';
 import type { AlarmOverrides } from '../../config/schema';
-import { EcsAlarmSettings, resolveEcsAlarmSettings } from './alarm-settings';
+import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
 import { acknowledgeLambdaBasics, EcsCodeDeployDeployment } from './ecs-deployment';
 
 /** Properties of a CanaryEcsService. */
@@ -28,7 +28,7 @@ export interface CanaryEcsServiceProps {
   readonly deploymentConfig: codedeploy.IEcsDeploymentConfig;
   /** How long the blue task set keeps running after a successful shift (instant rollback window). @default Duration.minutes(0) */
   readonly blueTerminationWait?: Duration;
-  /** Alarm threshold overrides. @default - DEFAULT_ECS_ALARM_SETTINGS */
+  /** Alarm threshold overrides. @default - DEFAULT_ALARM_SETTINGS (lib/constructs/shared/alarm-settings) */
   readonly alarms?: AlarmOverrides;
   /**
    * Who may reach the test listener (the green task set before it takes production traffic).
@@ -80,7 +80,7 @@ export class CanaryEcsService extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   readonly accessLogBucket: s3.Bucket;
   /** The resolved alarm settings. */
-  readonly alarmSettings: EcsAlarmSettings;
+  readonly alarmSettings: AlarmSettings;
   /** http(s)://<alb dns> of the production listener. */
   readonly url: string;
 
@@ -91,7 +91,7 @@ export class CanaryEcsService extends Construct {
     const testPort = props.testListenerPort ?? 8080;
     const prodPort = props.certificateArn ? 443 : 80;
     validate(props, testPort, prodPort);
-    this.alarmSettings = resolveEcsAlarmSettings(props.alarms);
+    this.alarmSettings = resolveAlarmSettings(props.alarms, 'CanaryEcsService');
 
     this.cluster = new ecs.Cluster(this, 'Cluster', { vpc: props.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
 

@@ -9,10 +9,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
 import type { AlarmOverrides } from '../../config/schema';
-import { AlarmSettings, resolveAlarmSettings } from './alarm-settings';
+import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
 
-export type { AlarmSettings } from './alarm-settings';
-export { DEFAULT_ALARM_SETTINGS, resolveAlarmSettings, worstCaseDetectionSeconds } from './alarm-settings';
+export type { AlarmSettings } from '../shared/alarm-settings';
+export { DEFAULT_ALARM_SETTINGS, resolveAlarmSettings, worstCaseDetectionSeconds } from '../shared/alarm-settings';
 
 const LAMBDA_DIR = path.join(__dirname, '..', '..', '..', 'lambda');
 
@@ -75,7 +75,7 @@ export class CanaryLambdaService extends Construct {
 
   constructor(scope: Construct, id: string, props: CanaryLambdaServiceProps) {
     super(scope, id);
-    const settings = (this.alarmSettings = resolveAlarmSettings(props.alarms));
+    const settings = (this.alarmSettings = resolveAlarmSettings(props.alarms, 'CanaryLambdaService'));
     const aliasName = props.aliasName ?? 'live';
     if (!/^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$/.test(aliasName)) {
       throw new Error(`aliasName: ${JSON.stringify(aliasName)} is not a Lambda alias name: use letters, digits, '-' or '_' (not only digits), e.g. "live"`);

@@ -158,7 +158,7 @@ export class PipelineStack extends cdk.Stack {
           account: t.account!,
           region: t.region!,
           healthAlarmNames: t.healthAlarmNames,
-          readerRoleName: gateReaderRoleNameForTarget(config.appName, t.stageName),
+          readerRoleName: t.gateReaderRoleName,
         })),
       })),
     });

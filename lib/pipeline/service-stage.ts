@@ -41,6 +41,8 @@ export class ServiceStage extends cdk.Stage {
   readonly lambdaService: LambdaServiceStack;
   /** The ECS canary service. */
   readonly ecsService: EcsServiceStack;
+  /** The role the pipeline's bake gate assumes here, when a pipeline deploys this stage. */
+  readonly gateReaderRoleName?: string;
 
   constructor(scope: Construct, id: string, props: ServiceStageProps) {
     super(scope, id, props);
@@ -62,6 +64,7 @@ export class ServiceStage extends cdk.Stage {
     });
 
     if (props.pipeline) {
+      this.gateReaderRoleName = props.pipeline.gateReaderRoleName;
       new GateReaderRole(this.lambdaService, 'GateReader', {
         pipelineAccount: props.pipeline.account,
         appName: props.pipeline.appName,

@@ -9,11 +9,13 @@ import { Construct } from 'constructs';
 import * as path from 'node:path';
 import type { AlarmOverrides, TrafficShift } from '../config/schema';
 import { CanaryEcsService } from '../constructs/canary-ecs-service';
+import { worstCaseDetectionSeconds } from '../constructs/shared/alarm-settings';
+import { trafficRoutingFor, warnIfCanaryOutrunsAlarms } from '../constructs/shared/traffic-shift';
 
 export interface EcsServiceStackProps extends cdk.StackProps {
   /** Traffic shift from blue to green, from the stage's config. */
   readonly deployment: TrafficShift;
-  /** Alarm threshold overrides. @default - the construct's defaults (DEFAULT_ECS_ALARM_SETTINGS) */
+  /** Alarm threshold overrides. @default - the construct's defaults (DEFAULT_ALARM_SETTINGS) */
   readonly alarms?: AlarmOverrides;
   /**
    * Minutes blue keeps running after a successful shift.
@@ -80,7 +82,7 @@ export class EcsServiceStack extends cdk.Stack {
       vpc,
       image,
       version: props.image?.tag ?? 'local',
-      deploymentConfig: this.toDeploymentConfig(props.deployment),
+      deploymentConfig: toEcsDeploymentConfig(this, props.deployment),
       blueTerminationWait: cdk.Duration.minutes(props.blueTerminationWaitMinutes ?? 0),
       alarms: props.alarms,
       certificateArn: props.certificateArn,
@@ -90,25 +92,20 @@ export class EcsServiceStack extends cdk.Stack {
     this.serviceUrl = new cdk.CfnOutput(this, 'ServiceUrl', { value: this.service.url, description: 'Production URL of the ECS service' });
     new cdk.CfnOutput(this, 'DeploymentGroupName', { value: this.service.deploymentGroup.deploymentGroupName });
     new cdk.CfnOutput(this, 'HealthAlarmName', { value: this.service.compositeAlarm.alarmName });
+    warnIfCanaryOutrunsAlarms(this, props.deployment, worstCaseDetectionSeconds(this.service.alarmSettings));
   }
 
   /** Fixed AZ tokens: the VPC never looks AZs up (offline synth), and a real deploy still picks two. */
   get availabilityZones(): string[] {
     return [cdk.Fn.select(0, cdk.Fn.getAzs()), cdk.Fn.select(1, cdk.Fn.getAzs())];
   }
+}
 
-  private toDeploymentConfig(shift: TrafficShift): codedeploy.IEcsDeploymentConfig {
-    switch (shift.type) {
-      case 'all-at-once':
-        return codedeploy.EcsDeploymentConfig.ALL_AT_ONCE;
-      case 'canary':
-        return new codedeploy.EcsDeploymentConfig(this, 'DeploymentConfig', {
-          trafficRouting: codedeploy.TrafficRouting.timeBasedCanary({ percentage: shift.percent, interval: cdk.Duration.minutes(shift.intervalMinutes) }),
-        });
-      case 'linear':
-        return new codedeploy.EcsDeploymentConfig(this, 'DeploymentConfig', {
-          trafficRouting: codedeploy.TrafficRouting.timeBasedLinear({ percentage: shift.percent, interval: cdk.Duration.minutes(shift.intervalMinutes) }),
-        });
-    }
-  }
+/**
+ * The CodeDeploy config for a stage's traffic shift: the predefined all-at-once config, or a
+ * custom time-based canary/linear config (created in `scope` as `DeploymentConfig`).
+ */
+export function toEcsDeploymentConfig(scope: Construct, shift: TrafficShift): codedeploy.IEcsDeploymentConfig {
+  const trafficRouting = trafficRoutingFor(shift);
+  return trafficRouting ? new codedeploy.EcsDeploymentConfig(scope, 'DeploymentConfig', { trafficRouting }) : codedeploy.EcsDeploymentConfig.ALL_AT_ONCE;
 }

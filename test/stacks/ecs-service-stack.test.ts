@@ -1,6 +1,6 @@
 import { Stack, Stage, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -332,6 +332,16 @@ describe('a new image changes only the task definition and the deployment resour
 });
 
 describe('deployment config per stage type, overrides and env-agnostic synth', () => {
+  test('warns, as the Lambda stack does, when a canary step is shorter than the alarms can react', () => {
+    // base: a 5-minute canary against 360 s worst-case detection with the default alarms.
+    Annotations.fromStack(stack).hasWarning(
+      '/Beta/EcsService',
+      "deployment.intervalMinutes 5 is shorter than the alarms' worst-case detection time (360 s): a bad version may take all traffic before its alarm fires. Use intervalMinutes >= 6 or faster alarms. [ack: safe-deploy:canary-shorter-than-alarms]",
+    );
+    const outlasting = build({ deployment: { type: 'canary', percent: 10, intervalMinutes: 10 } }).stack;
+    Annotations.fromStack(outlasting).hasNoWarning('*', Match.stringLikeRegexp('worst-case detection'));
+  });
+
   test('linear', () => {
     Template.fromStack(build({ deployment: { type: 'linear', percent: 20, intervalMinutes: 2 } }).stack).hasResourceProperties('AWS::CodeDeploy::DeploymentConfig', {
       TrafficRoutingConfig: { Type: 'TimeBasedLinear', TimeBasedLinear: { LinearPercentage: 20, LinearInterval: 2 } },
@@ -343,7 +353,7 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
       build(
         {
           deployment: { type: 'all-at-once' },
-          alarms: { errorRatePercent: 5, p99LatencyMs: 2500, periodSeconds: 30, evaluationPeriods: 5, datapointsToAlarm: 3 },
+          alarms: { errorRatePercent: 5, p99LatencyMs: 2500, periodSeconds: 120, evaluationPeriods: 5, datapointsToAlarm: 3 },
           blueTerminationWaitMinutes: 30,
           image: undefined,
           natGateways: 2,
@@ -358,7 +368,7 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
       BlueGreenDeploymentConfiguration: Match.objectLike({ TerminateBlueInstancesOnDeploymentSuccess: { Action: 'TERMINATE', TerminationWaitTimeInMinutes: 30 } }),
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('-Blue-5xxRate$'), Threshold: 5, EvaluationPeriods: 5, DatapointsToAlarm: 3 });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TargetResponseTime', Threshold: 2.5, Period: 30 });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TargetResponseTime', Threshold: 2.5, Period: 120 });
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS', Certificates: [{ CertificateArn: Match.stringLikeRegexp('^arn:aws:acm') }] });
     t.resourceCountIs('AWS::EC2::NatGateway', 2);
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {

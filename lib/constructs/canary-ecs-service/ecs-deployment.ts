@@ -10,6 +10,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
 import * as path from 'node:path';
+import { acknowledgeFindings } from '../shared/acknowledge';
 
 /** Properties of an EcsCodeDeployDeployment. */
 export interface EcsCodeDeployDeploymentProps {
@@ -139,27 +140,17 @@ export class EcsCodeDeployDeployment extends Construct {
     // The Provider framework's own functions and state machine (aws-cdk-lib code, not ours).
     const arnOf = (fn: lambda.IFunction) => `<${stack.resolve(stack.getLogicalId(fn.node.defaultChild as CfnElement))}.Arn>:*`;
     const invoked = [onEvent, isComplete, ...['framework-isComplete', 'framework-onTimeout'].map((c) => provider.node.findChild(c) as lambda.IFunction)];
-    for (const fn of invoked) {
-      Validations.of(provider).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${arnOf(fn)}]`,
-        reason: 'The Provider framework invokes this one function; the :* suffix only covers its versions and aliases.',
-      });
-    }
-    Validations.of(provider).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: "The Provider framework's functions only write their own logs; AWSLambdaBasicExecutionRole grants exactly that.",
-    });
-    Validations.of(provider).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: "The Provider framework's functions use the runtime aws-cdk-lib ships and tests them with.",
-    });
-    Validations.of(provider).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'The waiter state machine logs to CloudWatch Logs; the log-delivery actions (logs:CreateLogDelivery, PutResourcePolicy, ...) have no resource-level permissions.',
-    });
-    Validations.of(provider).acknowledge({
-      id: 'AwsSolutions-SF2',
-      reason: 'The waiter state machine only loops over isComplete; its executions are logged (ALL) and the handlers log every decision, so X-Ray adds nothing to diagnose.',
+    acknowledgeFindings(provider, {
+      ...Object.fromEntries(
+        invoked.map((fn) => [`AwsSolutions-IAM5[Resource::${arnOf(fn)}]`, 'The Provider framework invokes this one function; the :* suffix only covers its versions and aliases.']),
+      ),
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
+        "The Provider framework's functions only write their own logs; AWSLambdaBasicExecutionRole grants exactly that.",
+      'AwsSolutions-L1': "The Provider framework's functions use the runtime aws-cdk-lib ships and tests them with.",
+      'AwsSolutions-IAM5[Resource::*]':
+        'The waiter state machine logs to CloudWatch Logs; the log-delivery actions (logs:CreateLogDelivery, PutResourcePolicy, ...) have no resource-level permissions.',
+      'AwsSolutions-SF2':
+        'The waiter state machine only loops over isComplete; its executions are logged (ALL) and the handlers log every decision, so X-Ray adds nothing to diagnose.',
     });
   }
 }

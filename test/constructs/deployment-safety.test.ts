@@ -107,8 +107,8 @@ describe('DeploymentSafety', () => {
             Action: 'sts:AssumeRole',
             Effect: 'Allow',
             Resource: [
-              'arn:aws:iam::222222222222:role/safe-deploy-gate-reader-*',
-              'arn:aws:iam::333333333333:role/safe-deploy-gate-reader-*',
+              'arn:aws:iam::222222222222:role/safe-deploy-gate-reader-us-east-1',
+              'arn:aws:iam::333333333333:role/safe-deploy-gate-reader-eu-west-1',
             ],
           },
         ]),

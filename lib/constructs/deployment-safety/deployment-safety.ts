@@ -108,25 +108,20 @@ export class DeploymentSafety extends Construct {
       POLL_INTERVAL_SECONDS: String((props.pollInterval ?? Duration.minutes(1)).toSeconds()),
       ...(props.pipelineName ? { PIPELINE_NAME: props.pipelineName } : {}),
     });
-    const accounts = [...new Set(props.stages.flatMap((s) => s.targets.map((t) => t.account)))].sort();
-    const parts = { partition: stack.partition, region: stack.region, account: stack.account };
-    const resolve = (x: unknown) => stack.resolve(x);
-    const readerRoles = (account: string) => (p: ArnParts) => `arn:${p.partition}:iam::${account}:role/${appName}-gate-reader-*`;
     const custom = props.stages.flatMap((s) => s.targets).filter((t) => t.readerRoleName && !t.readerRoleName.startsWith(`${appName}-gate-reader-`));
     if (custom.length > 0) {
       throw new Error(`DeploymentSafety: readerRoleName ${custom.map((t) => `"${t.readerRoleName}"`).join(', ')} must start with "${appName}-gate-reader-" (the gate may assume only those roles)`);
     }
-    gateRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: accounts.map((a) => readerRoles(a)(parts)) }));
-    Validations.of(gateRole).acknowledge(
-      ...accounts.map((a) => ({
-        id: `AwsSolutions-IAM5[Resource::${nagResource(resolve, parts, readerRoles(a))}]`,
-        reason: `The gate reads every region of account ${a} through that region's GateReaderRole (one fixed name per region); the wildcard is the region suffix only, and those roles are read-only CloudWatch.`,
-      })),
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'codepipeline:PutJobSuccessResult/PutJobFailureResult (added by LambdaInvokeAction) support no resource-level permissions; a job id cannot be scoped by ARN.',
-      },
-    );
+    const accounts = [...new Set(props.stages.flatMap((s) => s.targets.map((t) => t.account)))].sort();
+    const parts = { partition: stack.partition, region: stack.region, account: stack.account };
+    const resolve = (x: unknown) => stack.resolve(x);
+    // Exactly the reader roles of the targets, each known at synth: no wildcard.
+    const readerRoleArns = [...new Set(props.stages.flatMap((s) => s.targets.map((t) => gateTarget(t, appName, stack.partition).roleArn)))].sort();
+    gateRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: readerRoleArns }));
+    Validations.of(gateRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'codepipeline:PutJobSuccessResult/PutJobFailureResult (added by LambdaInvokeAction) support no resource-level permissions; a job id cannot be scoped by ARN.',
+    });
     new iam.Policy(this, 'GateReadsPipeline', {
       roles: [gateRole],
       statements: [new iam.PolicyStatement({ actions: ['codepipeline:GetPipelineExecution'], resources: [pipeline.pipelineArn] })],

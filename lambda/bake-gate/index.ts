@@ -9,8 +9,9 @@ import {
 // STS ships with the Lambda runtime's SDK; see the report: add @aws-sdk/client-sts to package.json and import from there.
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { CodePipelineEvent } from 'aws-lambda';
-import { describeError } from '../shared/codedeploy-hook';
+import type { CodePipelineEvent, Context } from 'aws-lambda';
+import { describeError, withTimeout } from '../shared/codedeploy-hook';
+import { BOUNDED_HTTP } from '../shared/http';
 import { createLogger } from '../shared/logger';
 import { isTransientError, retry, RetryOptions } from '../shared/retry';
 import { evaluateGate, GateDecision, GateDeps, GateTarget, parseGateParameters, parseGateState } from './gate';
@@ -28,7 +29,18 @@ export interface GateJobDeps {
   /** Pipeline name, for the override log's look-up of who started the execution. @default - not looked up */
   readonly pipelineName?: string;
   readonly retry?: RetryOptions;
+  /**
+   * Time left in this invocation (Lambda's `context.getRemainingTimeInMillis`): the evaluation and
+   * the pause before a continuation then end `reportReserveMs` before the function's timeout, so the
+   * job is always reported. @default - unbounded
+   */
+  readonly remainingTimeMs?: () => number;
+  /** Time kept for reporting, with `remainingTimeMs`. @default 15000 */
+  readonly reportReserveMs?: number;
 }
+
+/** Time the gate keeps for reporting (with retries) before Lambda's timeout. */
+export const GATE_REPORT_RESERVE_MS = 15_000;
 
 /** What the handler did with a job. */
 export interface GateJobResult {
@@ -51,18 +63,25 @@ export async function handleGateJob(event: CodePipelineEvent | undefined, deps: 
     deps.logger.error('Malformed CodePipeline job event; nothing to report against', { keys: Object.keys(event ?? {}) });
     return { outcome: 'unreportable', reason: 'event has no CodePipeline.job.id' };
   }
+  const timeLeft = () => (deps.remainingTimeMs ? Math.max(0, deps.remainingTimeMs() - (deps.reportReserveMs ?? GATE_REPORT_RESERVE_MS)) : undefined);
   let decision: GateDecision;
   try {
+    if (!Number.isFinite(deps.pollIntervalMs) || deps.pollIntervalMs < 0) {
+      throw new Error(`gate misconfigured: POLL_INTERVAL_SECONDS gives a poll interval of ${deps.pollIntervalMs} ms; set it to a number of seconds >= 0`);
+    }
     const params = parseGateParameters(job?.data?.actionConfiguration?.configuration?.UserParameters);
     const state = parseGateState(job?.data?.continuationToken, deps.now());
-    decision = await evaluateGate(params, state, {
-      cloudWatchFor: deps.cloudWatchFor,
-      now: deps.now,
-      logOverride: async (details) => {
-        const triggeredBy = await whoStarted(deps, params.executionId);
-        deps.logger.warn('Deployment window overridden by operator', { ...details, triggeredBy });
-      },
-    });
+    const evaluate = () =>
+      evaluateGate(params, state, {
+        cloudWatchFor: deps.cloudWatchFor,
+        now: deps.now,
+        logOverride: async (details) => {
+          const triggeredBy = await whoStarted(deps, params.executionId);
+          deps.logger.warn('Deployment window overridden by operator', { ...details, triggeredBy });
+        },
+      });
+    const budget = timeLeft();
+    decision = budget === undefined ? await evaluate() : await withTimeout(evaluate, budget, new AbortController());
   } catch (err) {
     decision = { kind: 'fail', reason: `gate error: ${describeError(err)}` };
   }
@@ -78,7 +97,7 @@ export async function handleGateJob(event: CodePipelineEvent | undefined, deps: 
       );
       return { jobId, outcome: 'failed', reason: decision.reason };
     }
-    if (decision.kind === 'wait') await deps.sleep(deps.pollIntervalMs);
+    if (decision.kind === 'wait') await deps.sleep(Math.min(deps.pollIntervalMs, timeLeft() ?? Infinity));
     await retry(
       () =>
         deps.codepipeline.send(
@@ -121,6 +140,7 @@ export function crossAccountCloudWatch(sts: STSClient, sessionName: string): (ta
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error(`AssumeRole ${target.roleArn} returned no credentials`);
     const client = new CloudWatchClient({
       region: target.region,
+      requestHandler: BOUNDED_HTTP,
       credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration },
     });
     cache.set(key, { client, expires: c.Expiration?.getTime() ?? Date.now() + 900_000 });
@@ -129,10 +149,10 @@ export function crossAccountCloudWatch(sts: STSClient, sessionName: string): (ta
 }
 
 const logger = createLogger('bake-gate');
-const codepipeline = new CodePipelineClient({});
-const cloudWatchFor = crossAccountCloudWatch(new STSClient({}), 'safe-deploy-bake-gate');
+const codepipeline = new CodePipelineClient({ requestHandler: BOUNDED_HTTP });
+const cloudWatchFor = crossAccountCloudWatch(new STSClient({ requestHandler: BOUNDED_HTTP }), 'safe-deploy-bake-gate');
 
-export const handler = async (event: CodePipelineEvent): Promise<GateJobResult> =>
+export const handler = async (event: CodePipelineEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<GateJobResult> =>
   handleGateJob(event, {
     codepipeline,
     cloudWatchFor,
@@ -141,4 +161,5 @@ export const handler = async (event: CodePipelineEvent): Promise<GateJobResult> 
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     pollIntervalMs: Number(process.env.POLL_INTERVAL_SECONDS ?? '60') * 1000,
     pipelineName: process.env.PIPELINE_NAME,
+    remainingTimeMs: context && (() => context.getRemainingTimeInMillis()),
   });

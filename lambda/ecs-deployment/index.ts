@@ -1,8 +1,9 @@
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { BOUNDED_HTTP } from '../shared/http';
 import { createLogger } from '../shared/logger';
 import * as deployment from './deployment';
 
-const codedeploy = new CodeDeployClient({});
+const codedeploy = new CodeDeployClient({ requestHandler: BOUNDED_HTTP });
 const logger = createLogger('ecs-deployment');
 
 /** Provider framework onEvent: starts the CodeDeploy deployment (or stops one on Delete). */

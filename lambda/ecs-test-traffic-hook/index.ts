@@ -1,6 +1,8 @@
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import type { Context } from 'aws-lambda';
 import type { CheckResult, HookResult } from '../shared/codedeploy-hook';
 import { describeError, runHook } from '../shared/codedeploy-hook';
+import { BOUNDED_HTTP } from '../shared/http';
 import { createLogger } from '../shared/logger';
 
 /**
@@ -34,6 +36,8 @@ export interface TestTrafficOptions {
   /** Timeout of one request. @default 5000 */
   readonly requestTimeoutMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Aborts the check's requests (runHook's timeout). @default - only the per-request timeout */
+  readonly signal?: AbortSignal;
 }
 
 export const PROBES: Probe[] = [
@@ -59,6 +63,7 @@ export async function checkTestTraffic(options: TestTrafficOptions, probes: Prob
     const url = `${options.testUrl}${probe.path}`;
     let problem = '';
     for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (options.signal?.aborted) return { status: 'Failed', reason: `GET ${url}: abandoned, the check ran out of time` };
       problem = await callOnce(url, probe, options);
       if (problem === '') break;
       if (attempt < attempts) await sleep(options.delayMs ?? 2000);
@@ -71,7 +76,8 @@ export async function checkTestTraffic(options: TestTrafficOptions, probes: Prob
 
 async function callOnce(url: string, probe: Probe, options: TestTrafficOptions): Promise<string> {
   try {
-    const res = await options.fetch(url, { signal: AbortSignal.timeout(options.requestTimeoutMs ?? 5000) });
+    const perRequest = AbortSignal.timeout(options.requestTimeoutMs ?? 5000);
+    const res = await options.fetch(url, { signal: options.signal ? AbortSignal.any([perRequest, options.signal]) : perRequest });
     const text = await res.text();
     if (res.status !== 200) return `status ${res.status}, body ${text.slice(0, 200)}`;
     let body: unknown;
@@ -86,14 +92,21 @@ async function callOnce(url: string, probe: Probe, options: TestTrafficOptions):
   }
 }
 
-const codedeploy = new CodeDeployClient({});
+/**
+ * Worst case of the check: 2 probes x 3 attempts x 5 s request timeout + 2 x 2 s pauses each = 38 s.
+ * The function's timeout is 60 s (CanaryEcsService); the rest is for reporting.
+ */
+export const CHECK_TIMEOUT_MS = 45_000;
+
+const codedeploy = new CodeDeployClient({ requestHandler: BOUNDED_HTTP });
 const logger = createLogger('ecs-test-traffic-hook');
 
-export async function handler(event: EcsHookEvent): Promise<HookResult> {
-  return runHook(event, () => checkTestTraffic({ testUrl: process.env.TEST_URL, fetch }), {
+export async function handler(event: EcsHookEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<HookResult> {
+  // TEST_URL is read per invocation: a missing one is reported as Failed, not thrown at import.
+  return runHook(event, (_ids, signal) => checkTestTraffic({ testUrl: process.env.TEST_URL, fetch, signal }), {
     codedeploy,
     logger,
-    // Inside the Lambda's 60 s timeout, leaving time to report.
-    checkTimeoutMs: 45_000,
+    checkTimeoutMs: CHECK_TIMEOUT_MS,
+    remainingTimeMs: context && (() => context.getRemainingTimeInMillis()),
   });
 }

@@ -32,7 +32,19 @@ export interface HookDeps {
   readonly checkTimeoutMs: number;
   /** Retry settings for reporting. @default - 5 attempts, exponential backoff from 200 ms */
   readonly retry?: RetryOptions;
+  /**
+   * Time left in this invocation (Lambda's `context.getRemainingTimeInMillis`). The check then
+   * also stops `reportReserveMs` before the function's own timeout, so a hook whose
+   * CHECK_TIMEOUT_MS outgrew its function timeout still reports instead of being killed.
+   * @default - only `checkTimeoutMs` bounds the check
+   */
+  readonly remainingTimeMs?: () => number;
+  /** Time kept for reporting after the check, with `remainingTimeMs`. @default 10000 */
+  readonly reportReserveMs?: number;
 }
+
+/** Time a hook keeps after its check for reporting (with retries) before Lambda's timeout. */
+export const REPORT_RESERVE_MS = 10_000;
 
 /** Extracts the two ids from a hook event, or says what is wrong with it. */
 export function parseHookIds(event: unknown): HookIds | { error: string } {
@@ -84,7 +96,8 @@ export async function runHook(event: unknown, check: HookCheck, deps: HookDeps):
   let outcome: CheckResult;
   const controller = new AbortController();
   try {
-    outcome = await withTimeout(() => check(ids, controller.signal), deps.checkTimeoutMs, controller);
+    const timeoutMs = checkBudgetMs(deps);
+    outcome = await withTimeout(() => check(ids, controller.signal), timeoutMs, controller);
     if (!isCheckResult(outcome)) {
       outcome = { status: 'Failed', reason: `check returned ${JSON.stringify(outcome)}, not { status, reason }` };
     }
@@ -101,6 +114,13 @@ export async function runHook(event: unknown, check: HookCheck, deps: HookDeps):
   return { ...outcome, reported: true };
 }
 
+/** The check's time limit: `checkTimeoutMs`, cut short when the invocation has less time left. */
+export function checkBudgetMs(deps: Pick<HookDeps, 'checkTimeoutMs' | 'remainingTimeMs' | 'reportReserveMs'>): number {
+  if (!deps.remainingTimeMs) return deps.checkTimeoutMs;
+  const left = deps.remainingTimeMs() - (deps.reportReserveMs ?? REPORT_RESERVE_MS);
+  return Math.max(0, Math.min(deps.checkTimeoutMs, left));
+}
+
 /** One readable line for any thrown value. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
@@ -112,8 +132,11 @@ function isCheckResult(v: unknown): v is CheckResult {
   return typeof r === 'object' && r !== null && (r.status === 'Succeeded' || r.status === 'Failed') && typeof r.reason === 'string';
 }
 
-/** Races `start()` against a timer; on timeout, aborts `controller` so the check's requests stop. */
-async function withTimeout<T>(start: () => Promise<T>, ms: number, controller: AbortController): Promise<T> {
+/**
+ * Races `start()` against a timer; on timeout, aborts `controller` (so the work's requests stop)
+ * and rejects with a `CheckTimeout` error. A synchronous throw of `start` becomes a rejection.
+ */
+export async function withTimeout<T>(start: () => Promise<T>, ms: number, controller: AbortController): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

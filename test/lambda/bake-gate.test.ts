@@ -1,3 +1,4 @@
+import '../support/quiet-logs';
 import { CloudWatchClient, CompositeAlarm, StateValue, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CodePipelineClient, GetPipelineExecutionCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -289,6 +290,68 @@ describe('handleGateJob', () => {
       const r = await handleGateJob(jobEvent(baseParams), deps(START));
       expect(r.outcome).toBe('continued');
       expect(cp).toHaveReceivedCommandTimes(PutJobSuccessResultCommand, 2);
+    });
+    test.each([
+      ['null', null],
+      ['a string', 'CodePipeline.job'],
+      ['an array', [{ 'CodePipeline.job': { id: 'x' } }]],
+      ['a job whose id is a number', { 'CodePipeline.job': { id: 42 } }],
+      ['a job that is a string', { 'CodePipeline.job': 'job-1' }],
+    ])('an event that is %s cannot be reported and says so, without throwing', async (_what, event) => {
+      const r = await handleGateJob(event as unknown as CodePipelineEvent, deps(START));
+      expect(r).toEqual({ outcome: 'unreportable', reason: 'event has no CodePipeline.job.id' });
+      expect(cp).not.toHaveReceivedAnyCommand();
+    });
+    test('a job without data (no UserParameters) is reported as a failure', async () => {
+      const r = await handleGateJob({ 'CodePipeline.job': { id: 'job-1' } } as unknown as CodePipelineEvent, deps(START));
+      expect(r.outcome).toBe('failed');
+      expect(cp).toHaveReceivedCommandWith(PutJobFailureResultCommand, {
+        jobId: 'job-1',
+        failureDetails: { type: 'JobFailed', message: expect.stringMatching(/^gate error: Error: UserParameters is empty/) },
+      });
+    });
+    test('a continuation token that is not a gate state is reported as a failure', async () => {
+      const r = await handleGateJob(jobEvent(baseParams, 'null'), deps(START));
+      expect(r).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/^gate error: TypeError: /) });
+      expect(cp).toHaveReceivedCommandTimes(PutJobFailureResultCommand, 1);
+    });
+    test.each([Number.NaN, -1000])('a poll interval of %p ms (bad POLL_INTERVAL_SECONDS) is reported as a failure', async (pollIntervalMs) => {
+      healthyAlarms();
+      const r = await handleGateJob(jobEvent(baseParams), deps(START, { pollIntervalMs }));
+      expect(r).toEqual({
+        jobId: '11111111-2222-3333-4444-555555555555',
+        outcome: 'failed',
+        reason: `gate error: Error: gate misconfigured: POLL_INTERVAL_SECONDS gives a poll interval of ${pollIntervalMs} ms; set it to a number of seconds >= 0`,
+      });
+      expect(cp).not.toHaveReceivedCommand(PutJobSuccessResultCommand);
+    });
+    test('an evaluation that hangs is cut off before the function times out and reported as a failure', async () => {
+      const d = deps(START, { cloudWatchFor: () => new Promise(() => undefined), remainingTimeMs: () => 15_030 });
+      const r = await handleGateJob(jobEvent(baseParams), d);
+      expect(r).toMatchObject({ outcome: 'failed', reason: 'gate error: CheckTimeout: timed out after 30 ms' });
+      expect(cp).toHaveReceivedCommandTimes(PutJobFailureResultCommand, 1);
+    });
+    test('the pause before a continuation never outlasts the invocation (reporting time kept)', async () => {
+      healthyAlarms();
+      const d = deps(START, { pollIntervalMs: 300_000, remainingTimeMs: () => 120_000 });
+      const r = await handleGateJob(jobEvent(baseParams), d);
+      expect(r.outcome).toBe('continued');
+      expect(d.sleep).toHaveBeenCalledWith(105_000);
+      expect(cp).toHaveReceivedCommandTimes(PutJobSuccessResultCommand, 1);
+    });
+    test('without a deadline the pause is the poll interval', async () => {
+      healthyAlarms();
+      const d = deps(START);
+      await handleGateJob(jobEvent(baseParams), d);
+      expect(d.sleep).toHaveBeenCalledWith(60_000);
+    });
+    test('a failure report that is throttled is retried', async () => {
+      cp.on(PutJobFailureResultCommand)
+        .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }))
+        .resolves({});
+      const r = await handleGateJob(jobEvent('{not json'), deps(START));
+      expect(r.outcome).toBe('failed');
+      expect(cp).toHaveReceivedCommandTimes(PutJobFailureResultCommand, 2);
     });
     test('reporting that keeps failing is rethrown so Lambda retries the invocation', async () => {
       healthyAlarms();

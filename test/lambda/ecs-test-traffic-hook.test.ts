@@ -1,7 +1,8 @@
+import '../support/quiet-logs';
 import { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { checkTestTraffic, handler } from '../../lambda/ecs-test-traffic-hook';
+import { CHECK_TIMEOUT_MS, checkTestTraffic, handler } from '../../lambda/ecs-test-traffic-hook';
 
 const cd = mockClient(CodeDeployClient);
 const URL_ = 'http://beta-alb-123456.us-east-1.elb.amazonaws.com:8080';
@@ -57,6 +58,20 @@ describe('checkTestTraffic', () => {
     expect((await checkTestTraffic({ testUrl: URL_, fetch: f, sleep: noSleep, attempts: 2 })).reason).toBe(`GET ${URL_}/health: TypeError: fetch failed (after 2 attempts)`);
   });
 
+  test("the check's signal aborts a request in flight and stops further attempts", async () => {
+    const controller = new AbortController();
+    let seen: AbortSignal | undefined;
+    const hanging = jest.fn((_url: string | URL | Request, init?: RequestInit) => {
+      seen = init?.signal ?? undefined;
+      return new Promise<Response>((_resolve, reject) => seen?.addEventListener('abort', () => reject(seen?.reason)));
+    }) as unknown as typeof fetch;
+    const pending = checkTestTraffic({ testUrl: URL_, fetch: hanging, sleep: noSleep, requestTimeoutMs: 60_000, signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 10));
+    controller.abort(Object.assign(new Error('timed out after 45000 ms'), { name: 'CheckTimeout' }));
+    await expect(pending).resolves.toEqual({ status: 'Failed', reason: `GET ${URL_}/health: abandoned, the check ran out of time` });
+    expect(hanging).toHaveBeenCalledTimes(1);
+  });
+
   test('Failed when TEST_URL is missing or not a base URL', async () => {
     expect(await checkTestTraffic({ testUrl: undefined, fetch: goodFetch })).toEqual({
       status: 'Failed',
@@ -99,6 +114,22 @@ describe('handler (always reports to CodeDeploy)', () => {
     expect(result.reason).toContain('Error: boom');
     expect(cd).toHaveReceivedCommandWith(PutLifecycleEventHookExecutionStatusCommand, { status: 'Failed' });
   }, 20_000);
+
+  test('reports Failed before the function times out when green never answers', async () => {
+    process.env.TEST_URL = URL_;
+    global.fetch = jest.fn((_url: string | URL | Request, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason))),
+    ) as unknown as typeof fetch;
+    const result = await handler(event, { getRemainingTimeInMillis: () => 10_050 });
+    expect(result).toEqual({ status: 'Failed', reason: 'check failed: CheckTimeout: timed out after 50 ms', reported: true });
+    expect(cd).toHaveReceivedCommandWith(PutLifecycleEventHookExecutionStatusCommand, { status: 'Failed' });
+  });
+
+  test('the check is bounded well inside the 60 s function timeout, leaving time to report', () => {
+    // 2 probes x 3 attempts x 5 s per request + 2 x 2 s pauses per probe.
+    expect(2 * (3 * 5_000 + 2 * 2_000)).toBeLessThan(CHECK_TIMEOUT_MS);
+    expect(CHECK_TIMEOUT_MS + 10_000).toBeLessThanOrEqual(60_000);
+  });
 
   test('a malformed event cannot be reported and says why', async () => {
     expect(await handler({ DeploymentId: 'd-1' } as never)).toEqual({

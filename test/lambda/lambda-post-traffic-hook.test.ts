@@ -1,3 +1,4 @@
+import '../support/quiet-logs';
 import { CodeDeployClient, GetDeploymentCommand, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -70,4 +71,52 @@ test.each([[undefined], ['{}'], [{ LifecycleEventHookExecutionId: 'x' }]])('a ma
   await expect(handler(event as never)).resolves.toMatchObject({ status: 'Failed', reported: false });
   expect(codedeployMock).not.toHaveReceivedAnyCommand();
   expect(lambdaMock).not.toHaveReceivedAnyCommand();
+});
+
+describe('always reports', () => {
+  test('a missing environment variable is reported as Failed with the reason, not thrown', async () => {
+    delete process.env.ALIAS_NAME;
+    process.env.CHECK_TIMEOUT_MS = '-5';
+    await expect(handler(HOOK_EVENT)).resolves.toEqual({
+      status: 'Failed',
+      reason: 'hook misconfigured: ALIAS_NAME is not set; CHECK_TIMEOUT_MS "-5" is not a positive integer',
+      reported: true,
+    });
+    expect(reported()).toEqual(['Failed']);
+    expect(lambdaMock).not.toHaveReceivedAnyCommand();
+  });
+
+  test('a CHECK_TIMEOUT_MS longer than the invocation has left is cut short so the hook still reports', async () => {
+    process.env.CHECK_TIMEOUT_MS = '900000';
+    lambdaMock.on(InvokeCommand).callsFake(() => new Promise(() => undefined));
+    const context = { getRemainingTimeInMillis: () => 10_050 };
+    await expect(handler(HOOK_EVENT, context)).resolves.toEqual({ status: 'Failed', reason: 'check failed: CheckTimeout: timed out after 50 ms', reported: true });
+    expect(reported()).toEqual(['Failed']);
+  });
+
+  test('a deployment of another function is Failed without invoking anything', async () => {
+    codedeployMock.on(GetDeploymentCommand).resolves(getDeploymentOutput(appSpec({ Name: 'Other-Function' })));
+    await expect(handler(HOOK_EVENT)).resolves.toEqual({
+      status: 'Failed',
+      reason: `deployment targets Other-Function:live, but this hook guards ${FUNCTION_NAME}:live`,
+      reported: true,
+    });
+    expect(lambdaMock).not.toHaveReceivedAnyCommand();
+  });
+
+  test('a report throttled twice is retried until CodeDeploy accepts it', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+    codedeployMock.on(PutLifecycleEventHookExecutionStatusCommand).rejectsOnce(throttled).rejectsOnce(throttled).resolves({});
+    await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded', reported: true });
+    expect(reported()).toEqual(['Succeeded', 'Succeeded', 'Succeeded']);
+  });
+
+  test.each([null, 'd-8XQ2B7LMN', [HOOK_EVENT], { DeploymentId: HOOK_EVENT.DeploymentId, LifecycleEventHookExecutionId: 7 }])(
+    'a malformed event %j returns Failed without calling anything (there is nothing to report against)',
+    async (event) => {
+      await expect(handler(event as never)).resolves.toMatchObject({ status: 'Failed', reported: false, reason: expect.stringMatching(/^malformed event: /) });
+      expect(codedeployMock).not.toHaveReceivedAnyCommand();
+      expect(lambdaMock).not.toHaveReceivedAnyCommand();
+    },
+  );
 });

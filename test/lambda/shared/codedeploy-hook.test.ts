@@ -1,8 +1,9 @@
+import '../../support/quiet-logs';
 import { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { describeError, parseHookIds, reportHookStatus, runHook } from '../../../lambda/shared/codedeploy-hook';
+import { checkBudgetMs, describeError, parseHookIds, reportHookStatus, runHook } from '../../../lambda/shared/codedeploy-hook';
 
 const codedeployMock = mockClient(CodeDeployClient);
 const codedeploy = new CodeDeployClient({ region: 'us-east-1' });
@@ -84,7 +85,7 @@ describe('runHook', () => {
     expect(result).toEqual({ status: 'Failed', reason: 'check returned {"status":"Maybe"}, not { status, reason }', reported: true });
   });
 
-  test.each([null, 'not-an-event', { DeploymentId: 'd-1' }, { LifecycleEventHookExecutionId: 'x' }])(
+  test.each([null, undefined, 'not-an-event', 42, [EVENT], { DeploymentId: 'd-1' }, { LifecycleEventHookExecutionId: 'x' }, { DeploymentId: ['d-1'], LifecycleEventHookExecutionId: 'x' }])(
     'a malformed event %j is Failed and logged, and nothing is reported (there is nothing to report against)',
     async (event) => {
       const { deps: d, err } = deps();
@@ -121,6 +122,37 @@ describe('runHook', () => {
     await expect(runHook(EVENT, async () => ({ status: 'Succeeded', reason: 'ok' }), d)).rejects.toThrow('not authorized');
     expect(codedeployMock).toHaveReceivedCommandTimes(PutLifecycleEventHookExecutionStatusCommand, 1);
     expect(err).toHaveBeenCalledWith('Could not report hook status to CodeDeploy', { deploymentId: 'd-ABCDEF123', error: 'AccessDeniedException: not authorized' });
+  });
+});
+
+describe('the check ends before the function does', () => {
+  test('a check that would outlive the invocation is cut at the remaining time minus the reporting reserve', async () => {
+    const { deps: d } = deps(60_000);
+    const result = await runHook(EVENT, () => new Promise(() => undefined), { ...d, remainingTimeMs: () => 10_040 });
+    expect(result).toEqual({ status: 'Failed', reason: 'check failed: CheckTimeout: timed out after 40 ms', reported: true });
+    expect(codedeployMock).toHaveReceivedCommandWith(PutLifecycleEventHookExecutionStatusCommand, { status: 'Failed' });
+  });
+
+  test('a remaining-time reader that throws still reports Failed', async () => {
+    const { deps: d } = deps();
+    const remainingTimeMs = () => {
+      throw new TypeError('context.getRemainingTimeInMillis is not a function');
+    };
+    await expect(runHook(EVENT, async () => ({ status: 'Succeeded', reason: 'ok' }), { ...d, remainingTimeMs })).resolves.toEqual({
+      status: 'Failed',
+      reason: 'check failed: TypeError: context.getRemainingTimeInMillis is not a function',
+      reported: true,
+    });
+  });
+
+  test.each([
+    [{ checkTimeoutMs: 30_000 }, 30_000],
+    [{ checkTimeoutMs: 30_000, remainingTimeMs: (): number => 59_000 }, 30_000],
+    [{ checkTimeoutMs: 30_000, remainingTimeMs: (): number => 25_000 }, 15_000],
+    [{ checkTimeoutMs: 30_000, remainingTimeMs: (): number => 25_000, reportReserveMs: 5_000 }, 20_000],
+    [{ checkTimeoutMs: 30_000, remainingTimeMs: (): number => 3_000 }, 0],
+  ])('checkBudgetMs(%o) is %d', (d, expected) => {
+    expect(checkBudgetMs(d)).toBe(expected);
   });
 });
 

@@ -1,0 +1,68 @@
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { Context } from 'aws-lambda';
+import { CheckResult, HookIds, HookResult, runHook } from './codedeploy-hook';
+import { BOUNDED_HTTP } from './http';
+import { isSameFunction, LambdaHookConfig, readHookConfig } from './hook-config';
+import { getDeploymentTarget, LambdaDeploymentTarget, smokeTestHealth } from './lambda-deployment';
+import type { CodeDeployLambdaHookEvent } from './lambda-hook-event';
+import { createLogger } from './logger';
+import type { RetryOptions } from './retry';
+
+/** Clients and settings a Lambda-deployment hook's check needs; tests pass mocks. */
+export interface LambdaHookDeps {
+  readonly codedeploy: CodeDeployClient;
+  readonly lambda: LambdaClient;
+  readonly config: LambdaHookConfig;
+  readonly retry?: RetryOptions;
+}
+
+/** Which qualifier of the guarded function a hook's smoke request goes to. */
+export type SmokeQualifier = (target: LambdaDeploymentTarget, config: LambdaHookConfig) => string;
+
+/**
+ * Reads the deployment's AppSpec, refuses a deployment of another function or alias, then sends
+ * `GET /health` to the qualifier `qualifierOf` picks and expects the deployment's target version
+ * to answer it.
+ */
+export async function smokeTestDeployment(ids: HookIds, signal: AbortSignal, deps: LambdaHookDeps, qualifierOf: SmokeQualifier): Promise<CheckResult> {
+  const target = await getDeploymentTarget(deps.codedeploy, ids.DeploymentId, { signal, retry: deps.retry });
+  if (!isSameFunction(target.functionName, deps.config.functionName) || target.alias !== deps.config.aliasName) {
+    return {
+      status: 'Failed',
+      reason: `deployment targets ${target.functionName}:${target.alias}, but this hook guards ${deps.config.functionName}:${deps.config.aliasName}`,
+    };
+  }
+  return smokeTestHealth(
+    deps.lambda,
+    { functionName: deps.config.functionName, qualifier: qualifierOf(target, deps.config), expectVersion: target.targetVersion },
+    { signal, retry: deps.retry },
+  );
+}
+
+/**
+ * The Lambda handler of a Lambda-deployment hook: clients and logger are created once (nothing
+ * here reads the environment or can throw at import); FUNCTION_NAME, ALIAS_NAME and
+ * CHECK_TIMEOUT_MS are read per invocation so a misconfiguration is reported as Failed.
+ */
+export function lambdaHookHandler(
+  serviceName: string,
+  check: (ids: HookIds, signal: AbortSignal, deps: LambdaHookDeps) => Promise<CheckResult>,
+): (event: CodeDeployLambdaHookEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<HookResult> {
+  const codedeploy = new CodeDeployClient({ requestHandler: BOUNDED_HTTP });
+  // No request timeout: an invoke lasts as long as the function runs; the check's signal bounds it.
+  const lambda = new LambdaClient({});
+  const logger = createLogger(serviceName);
+  return async (event, context) => {
+    const config = readHookConfig(process.env);
+    const checkTimeoutMs = 'error' in config ? 1000 : config.checkTimeoutMs;
+    return runHook(
+      event,
+      async (ids, signal) => {
+        if ('error' in config) return { status: 'Failed', reason: `hook misconfigured: ${config.error}` };
+        return check(ids, signal, { codedeploy, lambda, config });
+      },
+      { codedeploy, logger, checkTimeoutMs, remainingTimeMs: context && (() => context.getRemainingTimeInMillis()) },
+    );
+  };
+}

@@ -1,3 +1,4 @@
+import '../support/quiet-logs';
 import {
   BatchGetDeploymentTargetsCommand,
   CodeDeployClient,

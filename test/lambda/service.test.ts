@@ -1,3 +1,4 @@
+import '../support/quiet-logs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { handler, handleRequest } from '../../lambda/service';
 import { functionUrlEvent } from '../../lambda/shared/lambda-deployment';

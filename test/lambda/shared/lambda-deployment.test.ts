@@ -1,3 +1,4 @@
+import '../../support/quiet-logs';
 import { parseAppSpec } from '../../../lambda/shared/lambda-deployment';
 import { isSameFunction, readHookConfig } from '../../../lambda/shared/hook-config';
 

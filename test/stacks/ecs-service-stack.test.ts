@@ -242,14 +242,88 @@ describe('EcsServiceStack', () => {
       VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
       Environment: { Variables: { TEST_URL: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [Match.stringLikeRegexp('LoadBalancer'), 'DNSName'] }, ':8080']] } } },
     });
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: [Match.objectLike({ Action: 'codedeploy:PutLifecycleEventHookExecutionStatus', Effect: 'Allow' })] },
-      Roles: [{ Ref: Match.stringLikeRegexp('TestTrafficHookServiceRole') }],
+    const logWrite = (logGroup: string) => ({
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp(logGroup), 'Arn'] },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: [Match.objectLike({ Action: 'lambda:InvokeFunction', Resource: Match.arrayWith([{ 'Fn::GetAtt': [Match.stringLikeRegexp('TestTrafficHook'), 'Arn'] }]) })] },
-      Roles: [{ Ref: Match.stringLikeRegexp('DeploymentGroupServiceRole') }],
+      PolicyDocument: {
+        Statement: [
+          logWrite('TestTrafficHookLogs'),
+          {
+            Action: [
+              'ec2:AssignPrivateIpAddresses',
+              'ec2:CreateNetworkInterface',
+              'ec2:DeleteNetworkInterface',
+              'ec2:DescribeNetworkInterfaces',
+              'ec2:DescribeSubnets',
+              'ec2:UnassignPrivateIpAddresses',
+            ],
+            Effect: 'Allow',
+            Resource: '*',
+          },
+          {
+            Action: 'codedeploy:PutLifecycleEventHookExecutionStatus',
+            Effect: 'Allow',
+            Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':deploymentgroup:')])] }),
+          },
+        ],
+      },
+      Roles: [{ Ref: Match.stringLikeRegexp('TestTrafficHookRole') }],
     });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] },
+      Description: Match.stringLikeRegexp('TestTrafficHook$'),
+      ManagedPolicyArns: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'lambda:InvokeFunction',
+            Effect: 'Allow',
+            Resource: [
+              { 'Fn::GetAtt': [Match.stringLikeRegexp('TestTrafficHook'), 'Arn'] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('TestTrafficHook'), 'Arn'] }, ':*']] },
+            ],
+          },
+        ],
+      },
+      Roles: [{ Ref: Match.stringLikeRegexp('ServiceDeploymentRole') }],
+    });
+  });
+
+  test('test hook: egress only to the test listener port and HTTPS', () => {
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: 'AfterAllowTestTraffic hook: out to the test listener and HTTPS only',
+      SecurityGroupEgress: [
+        Match.objectLike({ CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080 }),
+        Match.objectLike({ CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443 }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('AfterAllowTestTraffic'),
+      VpcConfig: Match.objectLike({ SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('TestTrafficHookSecurityGroup'), 'GroupId'] }] }),
+    });
+  });
+
+  test('CodeDeploy role: AWSCodeDeployRoleForECSLimited, not the account-wide AWSCodeDeployRoleForECS', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'codedeploy.amazonaws.com' } })] },
+      ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AWSCodeDeployRoleForECSLimited']] }],
+    });
+    template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { ServiceRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ServiceDeploymentRole'), 'Arn'] } });
+  });
+
+  test('no role has AWSLambdaBasicExecutionRole, AWSLambdaVPCAccessExecutionRole or AWSCodeDeployRoleForECS (logs:* or invoke/read on the whole account)', () => {
+    // Except aws-cdk-lib's own provider that strips the VPC's default security group rules at deploy time.
+    const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([id]) => !id.startsWith('CustomVpcRestrictDefaultSG'));
+    expect(roles.length).toBeGreaterThanOrEqual(9);
+    const managed = JSON.stringify(roles.map(([, r]) => r.Properties.ManagedPolicyArns ?? []));
+    expect(managed).not.toContain('AWSLambdaBasicExecutionRole');
+    expect(managed).not.toContain('AWSLambdaVPCAccessExecutionRole');
+    expect(managed).not.toMatch(/AWSCodeDeployRoleForECS"/);
   });
 
   test('deployment resource: task definition ARN, container, hook; 2 h timeout, 30 s polling', () => {
@@ -275,6 +349,7 @@ describe('EcsServiceStack', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
+          { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeploymentOnEventLogs'), 'Arn'] } },
           {
             Action: ['codedeploy:CreateDeployment', 'codedeploy:GetDeployment', 'codedeploy:GetDeploymentGroup', 'codedeploy:ListDeployments', 'codedeploy:StopDeployment'],
             Effect: 'Allow',
@@ -297,14 +372,28 @@ describe('EcsServiceStack', () => {
           },
         ],
       },
-      Roles: [{ Ref: Match.stringLikeRegexp('DeploymentOnEventServiceRole') }],
+      Roles: [{ Ref: Match.stringLikeRegexp('DeploymentOnEventRole') }],
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
-        Statement: [{ Action: ['codedeploy:BatchGetDeploymentTargets', 'codedeploy:GetDeployment', 'codedeploy:ListDeploymentTargets'], Effect: 'Allow', Resource: groupArn }],
+        Statement: [
+          { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeploymentIsCompleteLogs'), 'Arn'] } },
+          { Action: ['codedeploy:BatchGetDeploymentTargets', 'codedeploy:GetDeployment', 'codedeploy:ListDeploymentTargets'], Effect: 'Allow', Resource: groupArn },
+        ],
       },
-      Roles: [{ Ref: Match.stringLikeRegexp('DeploymentIsCompleteServiceRole') }],
+      Roles: [{ Ref: Match.stringLikeRegexp('DeploymentIsCompleteRole') }],
     });
+    // The Provider framework's functions: their own log group, and invoking our two handlers only.
+    for (const role of ['DeploymentFrameworkOnEventRole', 'DeploymentFrameworkCompleteAndTimeoutRole']) {
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeploymentProviderLogs'), 'Arn'] } },
+          ]),
+        },
+        Roles: [{ Ref: Match.stringLikeRegexp(role) }],
+      });
+    }
   });
 
   test('dashboard and outputs', () => {

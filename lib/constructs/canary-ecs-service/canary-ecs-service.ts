@@ -14,7 +14,8 @@ import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
 import { FactName } from 'aws-cdk-lib/region-info';
 import type { AlarmOverrides } from '../../config/schema';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
-import { acknowledgeLambdaBasics, EcsCodeDeployDeployment } from './ecs-deployment';
+import { acknowledgeNodeRuntime, EcsCodeDeployDeployment } from './ecs-deployment';
+import { logWriterRole } from '../shared/log-writer-role';
 
 /** Properties of a CanaryEcsService. */
 export interface CanaryEcsServiceProps {
@@ -199,7 +200,9 @@ export class CanaryEcsService extends Construct {
     });
     Validations.of(albSg).acknowledge({
       id: 'AwsSolutions-EC23',
-      reason: 'The production listener of a public web service must accept traffic from any address; the test listener is restricted to the test hook.',
+      reason:
+        'Only the production listener port is open to any IPv4 address: it serves a public web service. The test listener admits only the ' +
+        "VPC's NAT addresses (the test hook's egress), and the ALB may only reach the tasks' container port.",
     });
     this.testListener = this.loadBalancer.addListener('TestListener', {
       port: testPort,
@@ -208,7 +211,7 @@ export class CanaryEcsService extends Construct {
       open: false,
     });
     for (const peer of props.testTrafficPeers) {
-      albSg.addIngressRule(peer, ec2.Port.tcp(testPort), 'Test listener: the AfterAllowTestTraffic hook');
+      albSg.addIngressRule(peer, ec2.Port.tcp(testPort), 'Test listener: VPC egress (NAT) address, used by the AfterAllowTestTraffic hook');
     }
 
     this.service = new ecs.FargateService(this, 'Service', {
@@ -237,8 +240,24 @@ export class CanaryEcsService extends Construct {
       alarmRule: cloudwatch.AlarmRule.anyOf(...this.alarms.map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))),
     });
 
+    // CodeDeploy's role, with the Limited policy: EcsDeploymentGroup would attach AWSCodeDeployRoleForECS,
+    // which may invoke every Lambda function, publish to every SNS topic and read every S3 object of
+    // the account. The group gets an immutable view so that it cannot attach that policy anyway.
+    const codeDeployRole = new iam.Role(this, 'DeploymentRole', {
+      assumedBy: new iam.ServicePrincipal('codedeploy.amazonaws.com'),
+      description: `CodeDeploy blue/green deployments of ${this.node.path}`,
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AWSCodeDeployRoleForECSLimited')],
+    });
+    Validations.of(codeDeployRole).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECSLimited]',
+      reason:
+        "AWS's limited service-role policy for ECS blue/green: task-set and listener/rule changes (no resource-level scoping in ECS/ELB for them), " +
+        'DescribeAlarms, iam:PassRole only to ecs-tasks, and Lambda/SNS/S3 only on CodeDeployHook_*/CodeDeployTopic_*/UseWithCodeDeploy-tagged objects. ' +
+        'Our hook, not named CodeDeployHook_*, is granted separately.',
+    });
     this.deploymentGroup = new codedeploy.EcsDeploymentGroup(this, 'DeploymentGroup', {
       service: this.service,
+      role: codeDeployRole.withoutPolicyUpdates(),
       deploymentConfig: props.deploymentConfig,
       alarms: this.alarms,
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
@@ -250,11 +269,32 @@ export class CanaryEcsService extends Construct {
         terminationWaitTime: props.blueTerminationWait ?? Duration.minutes(0),
       },
     });
-    Validations.of(this.deploymentGroup).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS]',
-      reason: "AWSCodeDeployRoleForECS is the AWS-maintained service-role policy for ECS blue/green; CodeDeploy needs it to manage task sets, listeners and target groups, and it tracks new CodeDeploy features.",
-    });
 
+    const hookLogs = new logs.LogGroup(this, 'TestTrafficHookLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    // Out only to the test listener (through the NAT, to the ALB's public addresses) and to the
+    // CodeDeploy API over HTTPS; DNS goes to the VPC resolver, which security groups do not filter.
+    const hookSg = new ec2.SecurityGroup(this, 'TestTrafficHookSecurityGroup', {
+      vpc: props.vpc,
+      description: 'AfterAllowTestTraffic hook: out to the test listener and HTTPS only',
+      allowAllOutbound: false,
+    });
+    hookSg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(testPort), 'The test listener, reached at the ALB public addresses through the NAT');
+    hookSg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'CodeDeploy API (PutLifecycleEventHookExecutionStatus)');
+    const hookRole = logWriterRole(this, 'TestTrafficHookRole', { logGroup: hookLogs, description: `Execution role of ${this.node.path}/TestTrafficHook` });
+    // What Lambda needs to attach the function to the VPC: AWSLambdaVPCAccessExecutionRole minus its logs:* on every log group.
+    hookRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }),
+    );
     const hook = new NodejsFunction(this, 'TestTrafficHook', {
       code: bundledHandler('ecs-test-traffic-hook/index.ts'),
       handler: 'index.handler',
@@ -266,8 +306,10 @@ export class CanaryEcsService extends Construct {
       description: 'CodeDeploy AfterAllowTestTraffic hook: calls the green task set through the test listener',
       vpc: props.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [hookSg],
       environment: { TEST_URL: `http://${this.loadBalancer.loadBalancerDnsName}:${testPort}` },
-      logGroup: new logs.LogGroup(this, 'TestTrafficHookLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY }),
+      logGroup: hookLogs,
+      role: hookRole,
     });
     hook.addToRolePolicy(
       new iam.PolicyStatement({
@@ -275,15 +317,18 @@ export class CanaryEcsService extends Construct {
         resources: [this.deploymentGroup.deploymentGroupArn],
       }),
     );
-    hook.grantInvoke(this.deploymentGroup.role);
-    acknowledgeLambdaBasics(hook);
-    Validations.of(hook).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-      reason: 'The hook runs in the VPC to reach the restricted test listener; this AWS-managed policy only manages its network interfaces.',
+    hook.grantInvoke(codeDeployRole);
+    acknowledgeNodeRuntime(hook);
+    Validations.of(hookRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'The hook runs in the VPC so that its traffic leaves through the NAT addresses the test listener admits. Lambda attaches it with ' +
+        'ec2 network-interface actions (Create/Describe/DeleteNetworkInterface, DescribeSubnets, Assign/UnassignPrivateIpAddresses) that the hook role ' +
+        'must hold on any resource, as AWSLambdaVPCAccessExecutionRole grants them; the Describe actions have no resource-level permissions.',
     });
-    Validations.of(this.deploymentGroup).acknowledge({
+    Validations.of(codeDeployRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${stack.resolve(stack.getLogicalId(hook.node.defaultChild as CfnElement))}.Arn>:*]`,
-      reason: 'CodeDeploy may invoke only the test hook function; the :* suffix covers its versions.',
+      reason: 'CodeDeploy may invoke only the test hook function; the :* suffix covers its versions and aliases.',
     });
     this.testTrafficHook = hook;
 

@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
 import * as path from 'node:path';
 import { acknowledgeFindings } from '../shared/acknowledge';
+import { logWriterRole } from '../shared/log-writer-role';
 
 /** Properties of an EcsCodeDeployDeployment. */
 export interface EcsCodeDeployDeploymentProps {
@@ -61,21 +62,25 @@ export class EcsCodeDeployDeployment extends Construct {
       memorySize: 256,
       loggingFormat: lambda.LoggingFormat.JSON,
     };
+    const onEventLogs = new logs.LogGroup(this, 'OnEventLogs', { retention: logs.RetentionDays.THREE_MONTHS });
     const onEvent = new NodejsFunction(this, 'OnEvent', {
       ...fnProps,
       code: bundledHandler(entry),
       handler: 'index.onEvent',
       description: 'Starts the CodeDeploy deployment of a new ECS task definition revision',
       timeout: Duration.minutes(2),
-      logGroup: new logs.LogGroup(this, 'OnEventLogs', { retention: logs.RetentionDays.THREE_MONTHS }),
+      logGroup: onEventLogs,
+      role: logWriterRole(this, 'OnEventRole', { logGroup: onEventLogs, description: `Execution role of ${this.node.path}/OnEvent` }),
     });
+    const isCompleteLogs = new logs.LogGroup(this, 'IsCompleteLogs', { retention: logs.RetentionDays.THREE_MONTHS });
     const isComplete = new NodejsFunction(this, 'IsComplete', {
       ...fnProps,
       code: bundledHandler(entry),
       handler: 'index.isComplete',
       description: 'Waits for the CodeDeploy deployment of an ECS task definition and reports its outcome',
       timeout: Duration.minutes(1),
-      logGroup: new logs.LogGroup(this, 'IsCompleteLogs', { retention: logs.RetentionDays.THREE_MONTHS }),
+      logGroup: isCompleteLogs,
+      role: logWriterRole(this, 'IsCompleteRole', { logGroup: isCompleteLogs, description: `Execution role of ${this.node.path}/IsComplete` }),
     });
 
     // Least privilege: CodeDeploy actions on this group / its application / its config only.
@@ -105,12 +110,19 @@ export class EcsCodeDeployDeployment extends Construct {
     );
     isComplete.addToRolePolicy(new iam.PolicyStatement({ actions: readActions, resources: [groupArn] }));
 
+    // The framework's functions get log-writer roles too (two: the framework wants onEvent's apart).
+    const providerLogs = new logs.LogGroup(this, 'ProviderLogs', { retention: logs.RetentionDays.THREE_MONTHS });
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: onEvent,
       isCompleteHandler: isComplete,
       queryInterval: props.queryInterval ?? Duration.seconds(30),
       totalTimeout: timeout,
-      logGroup: new logs.LogGroup(this, 'ProviderLogs', { retention: logs.RetentionDays.THREE_MONTHS }),
+      logGroup: providerLogs,
+      frameworkOnEventRole: logWriterRole(this, 'FrameworkOnEventRole', { logGroup: providerLogs, description: `Provider framework onEvent of ${this.node.path}` }),
+      frameworkCompleteAndTimeoutRole: logWriterRole(this, 'FrameworkCompleteAndTimeoutRole', {
+        logGroup: providerLogs,
+        description: `Provider framework isComplete/onTimeout of ${this.node.path}`,
+      }),
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: {
         destination: new logs.LogGroup(this, 'WaiterLogs', { retention: logs.RetentionDays.THREE_MONTHS }),
@@ -135,17 +147,19 @@ export class EcsCodeDeployDeployment extends Construct {
       },
     });
     this.deploymentId = this.resource.getAttString('DeploymentId');
-    acknowledgeLambdaBasics(onEvent);
-    acknowledgeLambdaBasics(isComplete);
+    acknowledgeNodeRuntime(onEvent);
+    acknowledgeNodeRuntime(isComplete);
     // The Provider framework's own functions and state machine (aws-cdk-lib code, not ours).
     const arnOf = (fn: lambda.IFunction) => `<${stack.resolve(stack.getLogicalId(fn.node.defaultChild as CfnElement))}.Arn>:*`;
     const invoked = [onEvent, isComplete, ...['framework-isComplete', 'framework-onTimeout'].map((c) => provider.node.findChild(c) as lambda.IFunction)];
-    acknowledgeFindings(provider, {
-      ...Object.fromEntries(
+    // On this construct: the invoking policies belong to the framework roles above and the waiter's role.
+    acknowledgeFindings(
+      this,
+      Object.fromEntries(
         invoked.map((fn) => [`AwsSolutions-IAM5[Resource::${arnOf(fn)}]`, 'The Provider framework invokes this one function; the :* suffix only covers its versions and aliases.']),
       ),
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
-        "The Provider framework's functions only write their own logs; AWSLambdaBasicExecutionRole grants exactly that.",
+    );
+    acknowledgeFindings(provider, {
       'AwsSolutions-L1': "The Provider framework's functions use the runtime aws-cdk-lib ships and tests them with.",
       'AwsSolutions-IAM5[Resource::*]':
         'The waiter state machine logs to CloudWatch Logs; the log-delivery actions (logs:CreateLogDelivery, PutResourcePolicy, ...) have no resource-level permissions.',
@@ -155,12 +169,8 @@ export class EcsCodeDeployDeployment extends Construct {
   }
 }
 
-/** Findings every NodejsFunction of this project has, with the reasons they are accepted. */
-export function acknowledgeLambdaBasics(fn: lambda.Function): void {
-  Validations.of(fn).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason: 'Grants only writing this function its own logs (logs:CreateLogStream/PutLogEvents); the AWS-managed policy is the standard for that.',
-  });
+/** The runtime finding every NodejsFunction of this project has, with the reason it is accepted. */
+export function acknowledgeNodeRuntime(fn: lambda.Function): void {
   Validations.of(fn).acknowledge({
     id: 'AwsSolutions-L1',
     reason: 'The project pins Node.js 22 (nodejs22.x), the runtime its toolchain and AWS SDK pins are tested on; moving to 24 is a deliberate upgrade.',

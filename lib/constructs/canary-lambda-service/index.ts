@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
 import type { AlarmOverrides } from '../../config/schema';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
+import { logWriterRole } from '../shared/log-writer-role';
 
 export type { AlarmSettings } from '../shared/alarm-settings';
 export { DEFAULT_ALARM_SETTINGS, resolveAlarmSettings, worstCaseDetectionSeconds } from '../shared/alarm-settings';
@@ -171,13 +172,10 @@ export class CanaryLambdaService extends Construct {
     this.dashboard = this.buildDashboard(aliasName, aliasDims, newVersionErrorRate, [...metricAlarms, this.compositeAlarm], period);
   }
 
-  /** A Node 22 ARM function with its own log group and a role that may write only to it. */
+  /** A Node 22 ARM function with its own log group and a role that may write only to it (no AWSLambdaBasicExecutionRole). */
   private nodeFunction(id: string, entry: string, extra: Partial<ConstructorParameters<typeof NodejsFunction>[2]>): NodejsFunction {
     const logGroup = new logs.LogGroup(this, `${id}LogGroup`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
-    const role = new iam.Role(this, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of ${this.node.path}/${id}`,
-    });
+    const role = logWriterRole(this, `${id}Role`, { logGroup, description: `Execution role of ${this.node.path}/${id}` });
     const fn = new NodejsFunction(this, id, {
       code: bundledHandler(entry),
       handler: 'index.handler',
@@ -188,8 +186,6 @@ export class CanaryLambdaService extends Construct {
       logGroup,
       ...extra,
     });
-    // Its own log group only, instead of AWSLambdaBasicExecutionRole's logs:* on every group.
-    logGroup.grantWrite(role);
     Validations.of(fn).acknowledge({
       id: 'AwsSolutions-L1',
       reason: 'Node.js 22 is the runtime this project standardises on (TOOLCHAIN.md, AWS SDK v3 support); it is a supported, non-deprecated Lambda runtime.',
@@ -221,7 +217,10 @@ export class CanaryLambdaService extends Construct {
     const stack = Stack.of(this);
     Validations.of(this.deploymentGroup).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
-      reason: "AWS's policy for CodeDeploy's Lambda service role: it may update aliases and read alarm states, which CodeDeploy needs to shift traffic and honour alarms; the Limited variant has no S3 or broad invoke access.",
+      reason:
+        "AWS's limited policy for CodeDeploy's Lambda service role: Get/UpdateAlias, GetProvisionedConcurrencyConfig and DescribeAlarms (on any resource: " +
+        'the policy does not scope them), S3 reads only under */CodeDeploy/* or of UseWithCodeDeploy-tagged objects, invoke only of CodeDeployHook_* functions; ' +
+        'no SNS. The role is assumable by CodeDeploy only; our hooks are granted separately.',
     });
     for (const hook of [this.preTrafficHook, this.postTrafficHook]) {
       const hookId = stack.getLogicalId(hook.node.defaultChild as lambda.CfnFunction);

@@ -7,16 +7,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
-import type { AlarmOverrides, TrafficShift } from '../config/schema';
+import type { TrafficShift } from '../config/schema';
+import type { CanaryServiceStackProps } from './canary-service-stack-props';
 import { CanaryEcsService } from '../constructs/canary-ecs-service';
 import { worstCaseDetectionSeconds } from '../constructs/shared/alarm-settings';
 import { trafficRoutingFor, warnIfCanaryOutrunsAlarms } from '../constructs/shared/traffic-shift';
 
-export interface EcsServiceStackProps extends cdk.StackProps {
-  /** Traffic shift from blue to green, from the stage's config. */
-  readonly deployment: TrafficShift;
-  /** Alarm threshold overrides. @default - the construct's defaults (DEFAULT_ALARM_SETTINGS) */
-  readonly alarms?: AlarmOverrides;
+/** Properties of an EcsServiceStack: `deployment` shifts traffic from blue to green. */
+export interface EcsServiceStackProps extends CanaryServiceStackProps {
   /**
    * Minutes blue keeps running after a successful shift.
    * @default 0 - blue stops at once; an alarm during the shift already rolls back, and a later

@@ -1,17 +1,14 @@
 import * as cdk from 'aws-cdk-lib';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import { Construct } from 'constructs';
-import type { AlarmOverrides, TrafficShift } from '../config/schema';
+import type { TrafficShift } from '../config/schema';
+import type { CanaryServiceStackProps } from './canary-service-stack-props';
 import { CanaryLambdaService } from '../constructs/canary-lambda-service';
 import { worstCaseDetectionSeconds } from '../constructs/shared/alarm-settings';
 import { trafficRoutingFor, warnIfCanaryOutrunsAlarms } from '../constructs/shared/traffic-shift';
 
-export interface LambdaServiceStackProps extends cdk.StackProps {
-  /** Traffic shift for the live alias, from the stage's config. */
-  readonly deployment: TrafficShift;
-  /** Alarm threshold overrides. @default - the construct's defaults */
-  readonly alarms?: AlarmOverrides;
-}
+/** Properties of a LambdaServiceStack: `deployment` shifts the live alias. */
+export type LambdaServiceStackProps = CanaryServiceStackProps;
 
 /** The Lambda service of one stage/wave/region: the canary-released function and its Function URL. */
 export class LambdaServiceStack extends cdk.Stack {

@@ -57,7 +57,8 @@ export const trafficShiftSchema = z.discriminatedUnion(
 );
 export type TrafficShift = z.infer<typeof trafficShiftSchema>;
 
-const PERIOD_ERROR = (i: { input: unknown }) => `${show(i.input)} is not a CloudWatch alarm period: use 10, 30 or a multiple of 60 seconds`;
+// Lambda and ALB publish metrics once a minute: a shorter alarm period would see mostly empty periods.
+const PERIOD_ERROR = (i: { input: unknown }) => `${show(i.input)} is not a usable alarm period: use a multiple of 60 seconds (Lambda and ALB metrics are per minute)`;
 
 /** Per-stage overrides of a service's alarm thresholds; what is left out keeps the construct's default. */
 export const alarmOverridesSchema = z
@@ -67,7 +68,7 @@ export const alarmOverridesSchema = z
     /** p99 latency, in milliseconds, above which the alarm fires. */
     p99LatencyMs: z.number().int().positive(),
     /** Length of one evaluation period, in seconds. */
-    periodSeconds: z.number().int().refine((p) => p === 10 || p === 30 || (p >= 60 && p % 60 === 0), { error: PERIOD_ERROR }),
+    periodSeconds: z.number().int().refine((p) => p >= 60 && p % 60 === 0, { error: PERIOD_ERROR }),
     /** Number of periods the alarm looks at. */
     evaluationPeriods: z.number().int().min(1).max(10),
     /** How many of those periods must breach (M of N). */

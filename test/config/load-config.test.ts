@@ -177,9 +177,9 @@ describe('validation', () => {
     ]);
   });
 
-  test('fails when an alarm period is not one CloudWatch supports', () => {
-    expect(problems((c) => (c.stages[1].lambda.alarms = { periodSeconds: 45 }))).toEqual([
-      'stages[1].lambda.alarms.periodSeconds: 45 is not a CloudWatch alarm period: use 10, 30 or a multiple of 60 seconds',
+  test.each([45, 30, 90])('fails when an alarm period is %j seconds', (period) => {
+    expect(problems((c) => (c.stages[1].lambda.alarms = { periodSeconds: period }))).toEqual([
+      `stages[1].lambda.alarms.periodSeconds: ${period} is not a usable alarm period: use a multiple of 60 seconds (Lambda and ALB metrics are per minute)`,
     ]);
   });
 

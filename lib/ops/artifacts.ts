@@ -1,7 +1,7 @@
-import { ActionExecutionDetail, ListActionExecutionsCommand, ListPipelineExecutionsCommand, PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
+import { ListPipelineExecutionsCommand, PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
 import { OpsClients } from './clients';
 import { call, CommonOptions, OpsError, opsContext } from './context';
-import { commitMessage } from './pipeline';
+import { commitMessage, listActionExecutions } from './pipeline';
 
 /** Where the build outputs of one commit are. */
 export interface CommitArtifacts {
@@ -50,15 +50,7 @@ export async function findCommitArtifacts(clients: OpsClients, opts: CommonOptio
   // Prefer the newest execution that succeeded: its artifacts are the ones that were deployed.
   const best = matches.find((m) => m.summary.status === 'Succeeded') ?? matches[0];
   const executionId = best.summary.pipelineExecutionId!;
-  const details: ActionExecutionDetail[] = [];
-  token = undefined;
-  do {
-    const out = await call(ctx, () =>
-      clients.codepipeline.send(new ListActionExecutionsCommand({ pipelineName: opts.pipelineName, filter: { pipelineExecutionId: executionId }, nextToken: token })),
-    );
-    details.push(...(out.actionExecutionDetails ?? []));
-    token = out.nextToken;
-  } while (token);
+  const details = await listActionExecutions(ctx, opts.pipelineName, executionId);
   const artifacts = details.flatMap((d) =>
     (d.output?.outputArtifacts ?? [])
       .filter((a) => a.s3location?.bucket && a.s3location.key)

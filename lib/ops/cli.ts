@@ -57,9 +57,20 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
   const confirm = deps.confirm ?? askOnTerminal;
   const retry: RetryOptions | undefined = deps.sleep ? { sleep: deps.sleep } : undefined;
   let exitCode: number = EXIT.ok;
+  // Known before parsing, for usage errors that commander reports before any verb runs.
+  const wantsJson = argv.includes('--json');
 
   const print = (opts: GlobalOptions, value: unknown, text: string) => {
     stdout.write(`${opts.json ? JSON.stringify(value, null, 2) : text}\n`);
+  };
+  /**
+   * Every error: one line on stderr; with --json also `{ "error": { "message", "exitCode" } }` on
+   * stdout, so a script reading stdout always gets one JSON document.
+   */
+  const fail = (json: boolean | undefined, message: string, code: number): number => {
+    stderr.write(`deployctl: ${message}\n`);
+    if (json) stdout.write(`${JSON.stringify({ error: { message, exitCode: code } }, null, 2)}\n`);
+    return code;
   };
 
   /** Resolves pipeline and region, runs the verb, and turns any error into one line. */
@@ -73,11 +84,22 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
         const clients = factory(target.region);
         exitCode = await body(opts, { ...target, clients, clientsFor: clientsPerRegion(clients, target.region, factory), retry });
       } catch (err) {
-        stderr.write(`deployctl: ${describeError(err, { ...context, stageName: opts.stage as string | undefined })}\n`);
+        exitCode = fail(opts.json, describeError(err, { ...context, stageName: opts.stage as string | undefined }), exitCodeOf(err));
         if (opts.debug && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
-        exitCode = exitCodeOf(err);
       }
     };
+
+  /** A verb that computes a result, prints it (text or --json) and exits by it. */
+  const show = <T>(
+    get: (opts: GlobalOptions & Record<string, unknown>, target: CommonOptions & { pipelineName: string; clients: OpsClients }) => Promise<T>,
+    format: (value: T) => string,
+    exitOf: (value: T) => number = () => EXIT.ok,
+  ) =>
+    run(async (opts, t) => {
+      const value = await get(opts, t);
+      print(opts, value, format(value));
+      return exitOf(value);
+    });
 
   const program = new Command('deployctl')
     .description('Operate the safe-deploy pipeline: status, retry, rollback, diagnose.')
@@ -85,8 +107,8 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     .configureOutput({
       writeOut: (s) => stdout.write(s),
       writeErr: (s) => stderr.write(s),
-      // Usage errors stay on one line, the suggestion included.
-      outputError: (s, write) => write(`deployctl: ${s.trim().replace(/\s*\n\s*/g, ' ')}\n`),
+      // Usage errors stay on one line, the suggestion included (and as JSON on stdout with --json).
+      outputError: (s) => void fail(wantsJson, s.trim().replace(/\s*\n\s*/g, ' '), EXIT.refused),
     });
 
   const verb = (name: string, description: string) =>
@@ -100,29 +122,19 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       .option('--debug', 'print stack traces of errors');
 
   verb('status', "every stage's latest status and commit, and CodeDeploy deployments in flight").action(
-    run(async (opts, t) => {
-      const status = await getPipelineStatus(t.clients, t);
-      print(opts, status, formatStatus(status));
-      return EXIT.ok;
-    }),
+    show((_opts, t) => getPipelineStatus(t.clients, t), formatStatus),
   );
 
   verb('retry', 'retry the failed actions of a failed stage')
     .option('--stage <name>', 'stage to retry (default: the stage that failed)')
-    .action(
-      run(async (opts, t) => {
-        const result = await retryFailedStage(t.clients, { ...t, stageName: opts.stage as string | undefined });
-        print(opts, result, formatRetry(result));
-        return EXIT.ok;
-      }),
-    );
+    .action(show((opts, t) => retryFailedStage(t.clients, { ...t, stageName: opts.stage as string | undefined }), formatRetry));
 
   verb('rollback', 'roll a stage back to its last successful execution, stopping its CodeDeploy deployments first')
     .addOption(new Option('--stage <name>', 'stage to roll back').makeOptionMandatory())
     .option('--to <executionId>', 'execution to roll back to (default: the last successful one before the current)')
     .option('--yes', 'do not ask for confirmation')
     .action(
-      run(async (opts, t) => {
+      show(async (opts, t) => {
         const plan = await planRollback(t.clients, { ...t, stageName: opts.stage as string, targetExecutionId: opts.to as string | undefined });
         if (!opts.yes) {
           if (!isTTY) {
@@ -133,31 +145,23 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
             throw new OpsError('refused', 'rollback cancelled: nothing was changed');
           }
         }
-        const result = await executeRollback(t.clients, plan, { ...t, sleep: deps.sleep });
-        print(opts, result, formatRollback(result));
-        return EXIT.ok;
-      }),
+        return executeRollback(t.clients, plan, { ...t, sleep: deps.sleep });
+      }, formatRollback),
     );
 
   verb('diagnose', 'explain the latest failed execution: where, why, and how to fix it')
     .option('--execution <id>', 'execution to explain (default: the latest failed one)')
     .action(
-      run(async (opts, t) => {
-        const diagnosis = await diagnosePipeline(t.clients, { ...t, executionId: opts.execution as string | undefined });
-        print(opts, diagnosis, formatDiagnosis(diagnosis));
-        return diagnosis.cause === 'unknown' ? EXIT.unexplained : EXIT.ok;
-      }),
+      show(
+        (opts, t) => diagnosePipeline(t.clients, { ...t, executionId: opts.execution as string | undefined }),
+        formatDiagnosis,
+        (diagnosis) => (diagnosis.cause === 'unknown' ? EXIT.unexplained : EXIT.ok),
+      ),
     );
 
   verb('artifacts', 'find the execution that built a commit and its artifacts')
     .addOption(new Option('--commit <sha>', 'commit id (at least 7 hex digits)').makeOptionMandatory())
-    .action(
-      run(async (opts, t) => {
-        const found = await findCommitArtifacts(t.clients, { ...t, commit: opts.commit as string });
-        print(opts, found, formatCommitArtifacts(found));
-        return EXIT.ok;
-      }),
-    );
+    .action(show((opts, t) => findCommitArtifacts(t.clients, { ...t, commit: opts.commit as string }), formatCommitArtifacts));
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -166,8 +170,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       // Help and version are successes; usage errors were already printed on one line.
       return err.exitCode === 0 ? EXIT.ok : EXIT.refused;
     }
-    stderr.write(`deployctl: ${describeError(err)}\n`);
-    return EXIT.aws;
+    return fail(wantsJson, describeError(err), EXIT.aws);
   }
   return exitCode;
 }

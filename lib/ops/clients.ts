@@ -15,14 +15,19 @@ export interface OpsClients {
 export type ClientsForRegion = (region: string) => OpsClients;
 
 /**
- * The SDK retries throttling and 5xx itself (standard mode, here with more attempts than its
- * default 3); `call()` in aws.ts adds a few attempts on top for what it gives up on.
+ * How the CLI's clients talk to AWS, so an unreachable or silent endpoint fails in seconds, not
+ * minutes: the SDK retries throttling, 5xx and network errors itself (standard mode, 3 attempts);
+ * `call()` in context.ts adds a few attempts on top for throttling and 5xx only. Worst case of one
+ * call against an endpoint that accepts connections but never answers: 3 x 10 s.
  */
-const MAX_ATTEMPTS = 6;
+export const CLIENT_SETTINGS = {
+  maxAttempts: 3,
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
+} as const;
 
 /** Creates the clients for `region` with the default credential chain. */
 export function createClients(region: string): OpsClients {
-  const config = { region, maxAttempts: MAX_ATTEMPTS };
+  const config = { region, ...CLIENT_SETTINGS };
   return {
     codepipeline: new CodePipelineClient(config),
     codedeploy: new CodeDeployClient(config),

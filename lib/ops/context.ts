@@ -1,4 +1,4 @@
-import { retry, RetryOptions } from '../../lambda/shared/retry';
+import { isTransientError, retry, RetryOptions } from '../../lambda/shared/retry';
 import { ClientsForRegion, clientsPerRegion, OpsClients } from './clients';
 
 /** What every operator function works with. */
@@ -28,14 +28,44 @@ export function opsContext(clients: OpsClients, opts: CommonOptions): OpsContext
     clients,
     region: opts.region,
     clientsFor: opts.clientsFor ?? clientsPerRegion(clients, opts.region),
-    // The SDK has already retried each call up to 6 times; a few more attempts here are enough.
-    retry: { attempts: 3, ...opts.retry },
+    // The SDK has already retried each call; a few more attempts here, for answers only.
+    retry: { attempts: 3, shouldRetry: isRetryableAnswer, ...opts.retry },
   };
+}
+
+/**
+ * Throttling and 5xx answers are worth more attempts after the SDK's own. Network errors and
+ * timeouts (no HTTP answer) are not: the SDK has already retried them with its timeouts, and
+ * retrying again would multiply the wait of an operator whose endpoint is unreachable.
+ */
+export function isRetryableAnswer(err: unknown): boolean {
+  const status = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  return status !== undefined && isTransientError(err);
 }
 
 /** One AWS call, retried on throttling and 5xx beyond what the SDK already did. */
 export function call<T>(ctx: OpsContext, fn: () => Promise<T>): Promise<T> {
   return retry(fn, ctx.retry);
+}
+
+/** Upper bound of pages `collectPages` reads: a list API that never stops paging must not hang the CLI. */
+export const MAX_LIST_PAGES = 100;
+
+/**
+ * Calls a paginated list API page by page (each call retried like `call`) and returns every item.
+ * Stops after `MAX_LIST_PAGES` pages or when a page repeats the token it was asked with.
+ */
+export async function collectPages<T>(ctx: OpsContext, page: (token: string | undefined) => Promise<{ items?: T[]; next?: string }>): Promise<T[]> {
+  const all: T[] = [];
+  let token: string | undefined;
+  for (let n = 0; n < MAX_LIST_PAGES; n++) {
+    const asked = token;
+    const out = await call(ctx, () => page(asked));
+    all.push(...(out.items ?? []));
+    token = out.next;
+    if (!token || token === asked) break;
+  }
+  return all;
 }
 
 /**

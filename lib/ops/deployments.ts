@@ -9,7 +9,7 @@ import {
   ListDeploymentTargetsCommand,
 } from '@aws-sdk/client-codedeploy';
 import { OpsClients } from './clients';
-import { call, OpsContext } from './context';
+import { call, collectPages, OpsContext } from './context';
 import { DeployTarget } from './pipeline';
 
 /** Statuses of a deployment that has not finished. */
@@ -104,14 +104,10 @@ export async function findInFlightDeployments(ctx: OpsContext, targets: DeployTa
 }
 
 async function listStackResources(ctx: OpsContext, clients: OpsClients, stackName: string): Promise<StackResourceSummary[]> {
-  const all: StackResourceSummary[] = [];
-  let token: string | undefined;
-  do {
-    const out = await call(ctx, () => clients.cloudformation.send(new ListStackResourcesCommand({ StackName: stackName, NextToken: token })));
-    all.push(...(out.StackResourceSummaries ?? []));
-    token = out.NextToken;
-  } while (token);
-  return all;
+  return collectPages(ctx, async (token) => {
+    const out = await clients.cloudformation.send(new ListStackResourcesCommand({ StackName: stackName, NextToken: token }));
+    return { items: out.StackResourceSummaries, next: out.NextToken };
+  });
 }
 
 /** CloudFormation says `ValidationError: Stack with id X does not exist`. */
@@ -121,13 +117,10 @@ export function isMissingStack(err: unknown): boolean {
 }
 
 async function listInFlight(ctx: OpsContext, clients: OpsClients): Promise<DeploymentInfo[]> {
-  const ids: string[] = [];
-  let token: string | undefined;
-  do {
-    const out = await call(ctx, () => clients.codedeploy.send(new ListDeploymentsCommand({ includeOnlyStatuses: IN_FLIGHT_STATUSES, nextToken: token })));
-    ids.push(...(out.deployments ?? []));
-    token = out.nextToken;
-  } while (token);
+  const ids = await collectPages(ctx, async (token) => {
+    const out = await clients.codedeploy.send(new ListDeploymentsCommand({ includeOnlyStatuses: IN_FLIGHT_STATUSES, nextToken: token }));
+    return { items: out.deployments, next: out.nextToken };
+  });
   const infos: DeploymentInfo[] = [];
   for (const deploymentId of ids) {
     const out = await call(ctx, () => clients.codedeploy.send(new GetDeploymentCommand({ deploymentId })));
@@ -138,13 +131,10 @@ async function listInFlight(ctx: OpsContext, clients: OpsClients): Promise<Deplo
 
 /** The deployment's targets: ECS task sets or Lambda alias versions, with their traffic weights. */
 export async function getDeploymentTargets(ctx: OpsContext, clients: OpsClients, deploymentId: string): Promise<DeploymentTarget[]> {
-  const targetIds: string[] = [];
-  let token: string | undefined;
-  do {
-    const out = await call(ctx, () => clients.codedeploy.send(new ListDeploymentTargetsCommand({ deploymentId, nextToken: token })));
-    targetIds.push(...(out.targetIds ?? []));
-    token = out.nextToken;
-  } while (token);
+  const targetIds = await collectPages(ctx, async (token) => {
+    const out = await clients.codedeploy.send(new ListDeploymentTargetsCommand({ deploymentId, nextToken: token }));
+    return { items: out.targetIds, next: out.nextToken };
+  });
   const targets: DeploymentTarget[] = [];
   // BatchGetDeploymentTargets takes at most 25 ids.
   for (let i = 0; i < targetIds.length; i += 25) {

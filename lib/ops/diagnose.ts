@@ -4,14 +4,13 @@ import { GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import {
   ActionExecutionDetail,
   GetPipelineExecutionCommand,
-  ListActionExecutionsCommand,
   ListPipelineExecutionsCommand,
   PipelineExecutionSummary,
 } from '@aws-sdk/client-codepipeline';
 import { OpsClients } from './clients';
 import { arnAccount, call, CommonOptions, consoleLinks, OpsContext, opsContext } from './context';
 import { getDeploymentTargets, isMissingStack } from './deployments';
-import { getPipelineInfo, getPipelineState } from './pipeline';
+import { getPipelineInfo, getPipelineState, listActionExecutions } from './pipeline';
 
 export type FailureCause =
   | 'build-or-test'
@@ -150,15 +149,7 @@ async function latestFinishedExecution(ctx: OpsContext, pipelineName: string): P
 }
 
 async function failedActions(ctx: OpsContext, pipelineName: string, executionId: string): Promise<ActionExecutionDetail[]> {
-  const all: ActionExecutionDetail[] = [];
-  let token: string | undefined;
-  do {
-    const out = await call(ctx, () =>
-      ctx.clients.codepipeline.send(new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId: executionId }, nextToken: token })),
-    );
-    all.push(...(out.actionExecutionDetails ?? []));
-    token = out.nextToken;
-  } while (token);
+  const all = await listActionExecutions(ctx, pipelineName, executionId);
   return all
     .filter((a) => a.status === 'Failed')
     .sort((a, b) => (a.lastUpdateTime?.getTime() ?? 0) - (b.lastUpdateTime?.getTime() ?? 0));

@@ -47,8 +47,12 @@ export function describeError(err: unknown, c: ErrorContext = {}): string {
   if (name === 'StageNotRetryableException' || name === 'UnableToRollbackStageException' || name === 'ConflictException' || name === 'NotLatestPipelineExecutionException') {
     return `AWS refused (${name}): ${message}`;
   }
-  if (/Region is missing|region/i.test(name) && /missing/i.test(message)) {
+  if (/Region is missing/i.test(message) || (/region/i.test(name) && /missing/i.test(message))) {
     return 'no AWS region: pass --region, set AWS_REGION, or set pipeline.region in safe-deploy.config.json';
+  }
+  if (name === 'TimeoutError') {
+    // The SDK's HTTP handler prefixes its own name and a log tag; the limit is what matters.
+    return `AWS did not answer in time (${message.replace(/^@smithy\/[\w-]+ - \[\w+\]\s*/, '')}): check your network, proxy and region (and AWS_ENDPOINT_URL if set)`;
   }
   if (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|NetworkingError/.test(`${name} ${message} ${(err as { code?: string })?.code ?? ''}`)) {
     return `cannot reach AWS (${name}: ${message}): check your network, proxy and region`;
@@ -56,8 +60,14 @@ export function describeError(err: unknown, c: ErrorContext = {}): string {
   if (isTransientError(err)) {
     return `AWS had a temporary problem (${name}: ${message}) even after retries: rerun`;
   }
+  if (PROGRAMMING_ERRORS.has(name) && !(err as { $metadata?: unknown })?.$metadata) {
+    // Not an AWS answer: most likely a response shape deployctl did not expect.
+    return `internal error (${name}: ${message}): rerun with --debug for the stack trace and report it`;
+  }
   return `${name}: ${message}`;
 }
+
+const PROGRAMMING_ERRORS = new Set(['TypeError', 'RangeError', 'ReferenceError', 'SyntaxError']);
 
 function isThrottling(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };

@@ -1,5 +1,7 @@
 import {
   ActionDeclaration,
+  ActionExecutionDetail,
+  ListActionExecutionsCommand,
   GetPipelineCommand,
   GetPipelineExecutionCommand,
   GetPipelineStateCommand,
@@ -7,7 +9,7 @@ import {
   PipelineExecutionNotFoundException,
   StageState,
 } from '@aws-sdk/client-codepipeline';
-import { arnAccount, call, OpsContext, OpsError } from './context';
+import { arnAccount, call, collectPages, OpsContext, OpsError } from './context';
 
 /** Something a stage deploys that may run a CodeDeploy deployment. */
 export interface DeployTarget {
@@ -133,4 +135,12 @@ export function commitMessage(summary: string | undefined): string | undefined {
     }
   }
   return text.split('\n')[0].trim();
+}
+
+/** Every action execution of one pipeline execution. */
+export function listActionExecutions(ctx: OpsContext, pipelineName: string, executionId: string): Promise<ActionExecutionDetail[]> {
+  return collectPages(ctx, async (token) => {
+    const out = await ctx.clients.codepipeline.send(new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId: executionId }, nextToken: token }));
+    return { items: out.actionExecutionDetails, next: out.nextToken };
+  });
 }

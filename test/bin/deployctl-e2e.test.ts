@@ -36,3 +36,24 @@ test('without credentials it prints one line on stderr and exits non-zero', () =
   expect(r.stdout).toBe('');
   expect(r.status).toBe(2);
 });
+
+test('with credentials but an unreachable endpoint it fails fast, on one line, and as JSON with --json', () => {
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE00',
+    AWS_SECRET_ACCESS_KEY: 'example-secret',
+    AWS_REGION: 'us-east-1',
+    // Port 9 (discard) is closed on a test machine: the connection is refused at once.
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    AWS_CONFIG_FILE: path.join(home, 'none'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none'),
+  };
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [BIN, 'status', '--json'], { cwd: ROOT, encoding: 'utf8', env, timeout: 30_000 });
+  const line = 'cannot reach AWS (Error: connect ECONNREFUSED 127.0.0.1:9): check your network, proxy and region';
+  expect(r.stderr.split('\n').filter(Boolean)).toEqual([`deployctl: ${line}`]);
+  expect(JSON.parse(r.stdout)).toEqual({ error: { message: line, exitCode: 2 } });
+  expect(r.status).toBe(2);
+  expect(Date.now() - started).toBeLessThan(15_000);
+});

@@ -32,6 +32,13 @@ async function run(argv: string[], extra: { isTTY?: boolean; confirm?: (q: strin
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
 const oneLine = (s: string) => s.split('\n').filter(Boolean);
+/** One readable line on stderr, no stack trace, nothing on stdout, the exit code. */
+const expectOneLine = (r: { code: number; stderr: string; stdout: string }, line: string, code = 2) => {
+  expect(oneLine(r.stderr)).toEqual([line]);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.stdout).toBe('');
+  expect(r.code).toBe(code);
+};
 
 let m: f.Mocks;
 let dir: string;
@@ -206,12 +213,6 @@ describe('artifacts', () => {
 });
 
 describe('bad input and bad environments: one line on stderr, no stack trace, non-zero exit', () => {
-  const expectOneLine = (r: { code: number; stderr: string; stdout: string }, line: string, code = 2) => {
-    expect(oneLine(r.stderr)).toEqual([line]);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(r.stdout).toBe('');
-    expect(r.code).toBe(code);
-  };
 
   test('no credentials', async () => {
     m.codepipeline.on(GetPipelineStateCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError', tryNextLink: false }));
@@ -295,5 +296,104 @@ describe('bad input and bad environments: one line on stderr, no stack trace, no
     const r = await run(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Usage: deployctl \[options\] \[command\][\s\S]*status[\s\S]*retry[\s\S]*rollback[\s\S]*diagnose[\s\S]*artifacts/);
+  });
+});
+
+describe('more bad environments: one line, no stack trace', () => {
+
+  test('an unknown host (ENOTFOUND) is not retried on top of the SDK', async () => {
+    m.codepipeline.on(GetPipelineStateCommand).rejects(Object.assign(new Error('getaddrinfo ENOTFOUND codepipeline.us-east-9.amazonaws.com'), { code: 'ENOTFOUND', $metadata: {} }));
+    expectOneLine(await run(['status']), 'deployctl: cannot reach AWS (Error: getaddrinfo ENOTFOUND codepipeline.us-east-9.amazonaws.com): check your network, proxy and region');
+    expect(m.codepipeline).toHaveReceivedCommandTimes(GetPipelineStateCommand, 1);
+  });
+
+  test('an endpoint that does not answer (the SDK request timeout)', async () => {
+    m.codepipeline.on(GetPipelineStateCommand).rejects(
+      Object.assign(new Error('@smithy/node-http-handler - [ERROR] a request has exceeded the configured 10000 ms requestTimeout.'), { name: 'TimeoutError', code: 'ETIMEDOUT', $metadata: {} }),
+    );
+    expectOneLine(
+      await run(['status']),
+      'deployctl: AWS did not answer in time (a request has exceeded the configured 10000 ms requestTimeout.): check your network, proxy and region (and AWS_ENDPOINT_URL if set)',
+    );
+    expect(m.codepipeline).toHaveReceivedCommandTimes(GetPipelineStateCommand, 1);
+  });
+
+  test('a malformed API response (a TypeError inside deployctl) is one line, not a stack trace', async () => {
+    m.codepipeline.on(GetPipelineStateCommand).resolves({ stageStates: [null] } as never);
+    const r = await run(['status']);
+    expect(oneLine(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(/^deployctl: internal error \(TypeError: .+\): rerun with --debug for the stack trace and report it\n$/);
+    expect(r.code).toBe(2);
+  });
+});
+
+describe('--json: stdout is always one JSON document, errors included; stderr keeps the one line', () => {
+  const parse = (stdout: string) => JSON.parse(stdout) as { error?: { message: string; exitCode: number } };
+
+  test.each([
+    [['status', '--json', '--pipeline', 'nope'], 2],
+    [['retry', '--json', '--pipeline', 'nope'], 2],
+    [['diagnose', '--json', '--pipeline', 'nope'], 2],
+    [['artifacts', '--json', '--pipeline', 'nope', '--commit', 'abcdef1'], 2],
+    [['rollback', '--json', '--pipeline', 'nope', '--stage', 'Beta', '--yes'], 2],
+  ])('%j: an AWS error', async (argv, code) => {
+    const notFound = new PipelineNotFoundException({ message: 'Account 111111111111 does not have a pipeline with name nope', $metadata: f.metadata });
+    m.codepipeline.onAnyCommand().rejects(notFound);
+    const r = await run(argv as string[]);
+    const message = "pipeline nope not found in us-east-1: check --pipeline and --region, and that your credentials are for the pipeline's account";
+    expect(parse(r.stdout)).toEqual({ error: { message, exitCode: code } });
+    expect(r.stderr).toBe(`deployctl: ${message}\n`);
+    expect(r.code).toBe(code);
+  });
+
+  test('a refusal', async () => {
+    const r = await run(['retry', '--json', '--stage', 'Source']);
+    expect(parse(r.stdout)).toEqual({ error: { message: 'nothing to retry: stage Source has not failed (latest status: Succeeded)', exitCode: 1 } });
+    expect(oneLine(r.stderr)).toHaveLength(1);
+    expect(r.code).toBe(1);
+  });
+
+  test('rollback without a terminal and without --yes', async () => {
+    m.codepipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [] });
+    const r = await run(['rollback', '--json', '--stage', 'Beta', '--to', f.EXEC_PREVIOUS]);
+    expect(parse(r.stdout).error).toEqual({ message: expect.stringMatching(/^refusing to roll back without confirmation|^no earlier/), exitCode: 1 });
+    expect(r.code).toBe(1);
+  });
+
+  test('a usage error (missing mandatory option)', async () => {
+    const r = await run(['rollback', '--json']);
+    expect(parse(r.stdout)).toEqual({ error: { message: "error: required option '--stage <name>' not specified", exitCode: 1 } });
+    expect(r.stderr).toBe("deployctl: error: required option '--stage <name>' not specified\n");
+    expect(r.code).toBe(1);
+  });
+
+  test('no region', async () => {
+    const r = await run(['status', '--json', '--pipeline', 'p', '--config', path.join(dir, 'missing.json')]);
+    expect(parse(r.stdout)).toEqual({ error: { message: 'no AWS region: pass --region, set AWS_REGION, or set pipeline.region in safe-deploy.config.json', exitCode: 1 } });
+    expect(r.code).toBe(1);
+  });
+
+  test('without --json an error prints nothing on stdout', async () => {
+    m.codepipeline.on(GetPipelineStateCommand).rejects(new PipelineNotFoundException({ message: 'no', $metadata: f.metadata }));
+    const r = await run(['status', '--pipeline', 'nope']);
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(2);
+  });
+});
+
+describe('--help for every verb', () => {
+  test.each([
+    ['status', []],
+    ['retry', ['--stage <name>']],
+    ['rollback', ['--stage <name>', '--to <executionId>', '--yes']],
+    ['diagnose', ['--execution <id>']],
+    ['artifacts', ['--commit <sha>']],
+  ])('%s --help lists its options and the shared ones, exits 0, calls nothing', async (verb, own) => {
+    const r = await run([verb, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain(`Usage: deployctl ${verb} [options]`);
+    for (const option of [...own, '--pipeline <name>', '--region <region>', '--config <file>', '--json', '--debug']) expect(r.stdout).toContain(option);
+    expect(m.codepipeline).not.toHaveReceivedAnyCommand();
   });
 });

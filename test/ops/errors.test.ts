@@ -11,6 +11,21 @@ test.each([
   [err('InternalServerException', 'Internal failure', { $metadata: { httpStatusCode: 500 } }), 'AWS had a temporary problem (InternalServerException: Internal failure) even after retries: rerun'],
   [err('UnableToRollbackStageException', 'Unable to roll back stage Beta: the stage is in progress.'), 'AWS refused (UnableToRollbackStageException): Unable to roll back stage Beta: the stage is in progress.'],
   [err('SomethingNew', 'first line\n    at stack'), 'SomethingNew: first line'],
+  [
+    err('TimeoutError', '@smithy/node-http-handler - [ERROR] a request has exceeded the configured 10000 ms requestTimeout.', { code: 'ETIMEDOUT' }),
+    'AWS did not answer in time (a request has exceeded the configured 10000 ms requestTimeout.): check your network, proxy and region (and AWS_ENDPOINT_URL if set)',
+  ],
+  [
+    err('TimeoutError', 'Socket timed out without establishing a connection within 3000 ms'),
+    'AWS did not answer in time (Socket timed out without establishing a connection within 3000 ms): check your network, proxy and region (and AWS_ENDPOINT_URL if set)',
+  ],
+  [err('Error', 'connect ECONNREFUSED 127.0.0.1:9', { code: 'ECONNREFUSED' }), 'cannot reach AWS (Error: connect ECONNREFUSED 127.0.0.1:9): check your network, proxy and region'],
+  [
+    new TypeError("Cannot read properties of undefined (reading 'map')"),
+    "internal error (TypeError: Cannot read properties of undefined (reading 'map')): rerun with --debug for the stack trace and report it",
+  ],
+  [err('ThrottlingException', 'Rate exceeded', { $metadata: { httpStatusCode: 400 } }), 'AWS is throttling requests (ThrottlingException) even after retries: wait a minute and rerun'],
+  [err('Error', 'Region is missing'), 'no AWS region: pass --region, set AWS_REGION, or set pipeline.region in safe-deploy.config.json'],
 ])('describes %p on one line', (e, line) => {
   expect(describeError(e)).toBe(line);
 });

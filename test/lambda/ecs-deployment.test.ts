@@ -204,6 +204,11 @@ describe('onEvent: Create / Update', () => {
 });
 
 describe('onEvent: malformed events', () => {
+  test.each([null, 'Create', ['Create'], { RequestType: 'Upsert' }])('fails on the event %j, naming RequestType', async (event) => {
+    await expect(onEvent(event as never, deps)).rejects.toThrow(/^Malformed custom resource event: RequestType .* is not Create, Update or Delete$/);
+    expect(cd).not.toHaveReceivedAnyCommand();
+  });
+
   test('fails when RequestType is missing', async () => {
     await expect(onEvent({} as CloudFormationCustomResourceEvent, deps)).rejects.toThrow(
       'Malformed custom resource event: RequestType undefined is not Create, Update or Delete',
@@ -340,6 +345,22 @@ describe('isComplete', () => {
     const event = waiting({ DeploymentId: '', StoppedDeploymentId: 'd-NEW', Action: 'stopped' });
     expect(await isComplete(event, deps)).toEqual({ IsComplete: false });
     expect(await isComplete(event, deps)).toMatchObject({ IsComplete: true });
+  });
+
+  test.each(['Created', 'Queued', 'Ready', 'Baking'])('keeps waiting while the deployment is %s (not terminal)', async (status) => {
+    cd.on(GetDeploymentCommand).resolves(deploymentInfo('d-NEW', status, TD2));
+    expect(await isComplete(waiting({ DeploymentId: 'd-NEW' }), deps)).toEqual({ IsComplete: false });
+  });
+
+  test('after a Delete that stopped two deployments, completes once both ended (one already gone)', async () => {
+    cd.on(GetDeploymentCommand, { deploymentId: 'd-A' }).resolves(deploymentInfo('d-A', 'Stopped', TD2));
+    cd.on(GetDeploymentCommand, { deploymentId: 'd-B' }).rejects(awsError('DeploymentDoesNotExistException', 'gone'));
+    const event = { ...del(), Data: { DeploymentId: '', StoppedDeploymentId: 'd-A,d-B', Action: 'stopped' } } as IsCompleteRequest;
+    expect(await isComplete(event, deps)).toEqual({ IsComplete: true, Data: { DeploymentId: '', StoppedDeploymentId: 'd-A,d-B', Action: 'stopped' } });
+  });
+
+  test.each([null, undefined, 'x'])('fails (the Provider framework then fails the resource) on a %p event', async (event) => {
+    await expect(isComplete(event as never, deps)).rejects.toThrow(/^Malformed isComplete event: Data undefined lacks/);
   });
 
   test('fails when Data from onEvent is missing', async () => {

@@ -6,7 +6,6 @@ import {
   PutJobFailureResultCommand,
   PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
-// STS ships with the Lambda runtime's SDK; see the report: add @aws-sdk/client-sts to package.json and import from there.
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CodePipelineEvent, Context } from 'aws-lambda';

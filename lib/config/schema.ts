@@ -105,7 +105,12 @@ const ecsServiceSchema = z
 export const bakeSchema = z
   .object({
     /** Minutes since the previous wave finished deploying. */
-    minutes: z.number().int().min(0).max(10080),
+    minutes: z
+      .number()
+      .int()
+      .min(0)
+      // CodePipeline fails a Lambda invoke action after 24 hours; the gate also waits up to 2 hours past the bake for traffic.
+      .max(1200, { error: (i) => `${show(i.input)} minutes is longer than the gate can wait: CodePipeline ends a Lambda action after 24 hours and the gate allows 2 more hours for traffic, so use at most 1200` }),
     /** Requests the new version must have served in the previous wave. */
     minRequests: z.number().int().min(0),
   })

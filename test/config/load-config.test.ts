@@ -214,6 +214,12 @@ describe('validation', () => {
     ]);
   });
 
+  test('fails when a bake is longer than a pipeline action can wait', () => {
+    expect(problems((c) => (c.stages[1].bake = { minutes: 1440, minRequests: 10 }))).toEqual([
+      'stages[1].bake.minutes: 1440 minutes is longer than the gate can wait: CodePipeline ends a Lambda action after 24 hours and the gate allows 2 more hours for traffic, so use at most 1200',
+    ]);
+  });
+
   test('fails when a notification address is not an e-mail address', () => {
     expect(problems((c) => (c.notifications = { emails: ['ops@example.com', 'not-an-address'] }))).toEqual([
       'notifications.emails[1]: "not-an-address" is not an e-mail address: use e.g. "team@example.com"',

@@ -5,6 +5,7 @@ import { GateReaderRole, RollbackEventForwarder } from '../constructs/deployment
 import { markStageType } from '../policy';
 import { EcsServiceStack } from '../stacks/ecs-service-stack';
 import { LambdaServiceStack } from '../stacks/lambda-service-stack';
+import { healthAlarmName } from '../constructs/shared/health-alarm';
 
 /** Where the pipeline that deploys a stage lives, for the resources that talk back to it. */
 export interface PipelineLink {
@@ -79,6 +80,6 @@ export class ServiceStage extends cdk.Stage {
 
   /** Names of the composite alarms that sum up each service's health (`<stack name>-Health`). */
   get healthAlarmNames(): string[] {
-    return [this.lambdaService, this.ecsService].map((s) => `${s.stackName}-Health`);
+    return [this.lambdaService, this.ecsService].map(healthAlarmName);
   }
 }

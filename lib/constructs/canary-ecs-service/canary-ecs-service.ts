@@ -16,6 +16,7 @@ import type { AlarmOverrides } from '../../config/schema';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
 import { acknowledgeNodeRuntime, EcsCodeDeployDeployment } from './ecs-deployment';
 import { logWriterRole } from '../shared/log-writer-role';
+import { healthAlarmName } from '../shared/health-alarm';
 
 /** Properties of a CanaryEcsService. */
 export interface CanaryEcsServiceProps {
@@ -235,7 +236,7 @@ export class CanaryEcsService extends Construct {
       ...this.targetGroupAlarms('Green', this.greenTargetGroup),
     ];
     this.compositeAlarm = new cloudwatch.CompositeAlarm(this, 'Health', {
-      compositeAlarmName: `${stack.stackName}-Health`,
+      compositeAlarmName: healthAlarmName(stack),
       alarmDescription: 'Any alarm of the ECS service: target 5xx rate, p99 latency or unhealthy hosts, on the blue or green target group.',
       alarmRule: cloudwatch.AlarmRule.anyOf(...this.alarms.map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))),
     });

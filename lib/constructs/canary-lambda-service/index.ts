@@ -11,6 +11,7 @@ import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
 import type { AlarmOverrides } from '../../config/schema';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
 import { logWriterRole } from '../shared/log-writer-role';
+import { healthAlarmName } from '../shared/health-alarm';
 
 export type { AlarmSettings } from '../shared/alarm-settings';
 export { DEFAULT_ALARM_SETTINGS, resolveAlarmSettings, worstCaseDetectionSeconds } from '../shared/alarm-settings';
@@ -141,7 +142,7 @@ export class CanaryLambdaService extends Construct {
     });
     const metricAlarms = [this.errorRateAlarm, this.latencyAlarm, this.throttlesAlarm];
     this.compositeAlarm = new cloudwatch.CompositeAlarm(this, 'HealthAlarm', {
-      compositeAlarmName: `${Stack.of(this).stackName}-Health`,
+      compositeAlarmName: healthAlarmName(Stack.of(this)),
       alarmRule: cloudwatch.AlarmRule.anyOf(...metricAlarms.map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))),
       alarmDescription: `Health of the Lambda service of ${Stack.of(this).stackName}: in ALARM when any of its error-rate, latency or throttle alarms is.`,
     });

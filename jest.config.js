@@ -1,12 +1,15 @@
 /** Type-checking happens once, in `npm test`'s `tsc --noEmit`; jest only transpiles (isolatedModules). */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test', '<rootDir>/container'],
-  testMatch: ['**/*.test.ts'],
+  // services/ holds the team's own services: their unit tests run in `npm test`, and so in the pipeline.
+  roots: ['<rootDir>/test', '<rootDir>/services'],
+  testMatch: ['**/*.test.ts', '**/*.test.js'],
   transform: {
     '^.+\\.tsx?$': ['ts-jest', {}],
   },
+  setupFiles: ['<rootDir>/test/support/quiet-logs.ts'],
   snapshotSerializers: ['<rootDir>/test/asset-hash-serializer.ts'],
-  modulePathIgnorePatterns: ['<rootDir>/cdk.out'],
+  modulePathIgnorePatterns: ['<rootDir>/cdk.out', '<rootDir>/services/.*/node_modules'],
+  testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],
   testTimeout: 60000,
 };

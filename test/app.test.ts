@@ -1,12 +1,16 @@
-import { Stack, Stage, Validations } from 'aws-cdk-lib';
+import { App, Stack, Stage, Validations } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { IConstruct } from 'constructs';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../lib/config/load-config';
-import { buildSafeDeployApp } from '../lib/pipeline/safe-deploy-app';
+import type { SafeDeployConfig } from '../lib/config/schema';
+import { RELEASE_MANIFEST_FILE, writeReleaseManifest } from '../lib/pipeline/release-manifest';
+import { buildSafeDeployApp, SafeDeployApp } from '../lib/pipeline/safe-deploy-app';
+import { EcsServiceStack } from '../lib/stacks/ecs-service-stack';
 import { DIAGRAM_BEGIN, DIAGRAM_END, renderArchitecture } from '../lib/report/architecture';
 import { TestApps } from './support/app';
+import { fixtureConfig, FixtureName } from './support/fixtures';
 
 /** Every acknowledged policy finding in the tree: where, which rule, and why. */
 function acknowledgements(root: IConstruct): Array<{ path: string; id: string; reason: string }> {
@@ -25,33 +29,59 @@ function allStacks(assembly: CloudAssembly): Array<{ id: string; template: any }
   ];
 }
 
-describe('the whole app on the example configuration', () => {
-  const apps = new TestApps();
-  afterAll(() => apps.cleanup());
-  // Built-in CloudFormation validation on: the synth command skips it for speed (see bin/app.ts).
-  const app = apps.create({ builtinCloudFormationValidation: true });
-  const built = buildSafeDeployApp(app, loadConfig(), { commit: 'a'.repeat(40), cliVersion: '2.1148.1', personal: 'ci' });
-  let assembly: CloudAssembly;
-  let synthError: unknown;
+/** Synthesizes the whole app; returns the assembly or the error, and every unsuppressed validation failure. */
+function synthesize(app: App): { assembly?: CloudAssembly; failures: string[]; error?: string } {
+  let assembly: CloudAssembly | undefined;
+  let error: string | undefined;
+  try {
+    assembly = app.synth();
+  } catch (e) {
+    error = String(e);
+  }
+  const report = path.join(app.outdir, 'validation-report.json');
+  const failures: string[] = existsSync(report)
+    ? JSON.parse(readFileSync(report, 'utf8')).pluginReports.flatMap((p: any) =>
+        p.violations
+          .filter((v: any) => v.severity === 'error' || p.conclusion === 'failure')
+          .map((v: any) => `${p.pluginName} ${v.ruleName}: ${v.violatingConstructs.map((c: any) => c.constructPath).join(', ')}`),
+      )
+    : [];
+  return { assembly, failures, error };
+}
+
+const apps = new TestApps();
+afterAll(() => apps.cleanup());
+
+function build(config: SafeDeployConfig, app: App, personal?: string): SafeDeployApp {
+  return buildSafeDeployApp(app, config, { commit: 'a'.repeat(40), cliVersion: '2.1148.1', personal });
+}
+
+describe('whatever safe-deploy.config.json holds', () => {
+  // Only what must hold for any valid configuration: replacing the example with your own never fails this.
+  test('synthesizes offline with zero unsuppressed cdk-nag, safety-policy or CloudFormation-validation errors, and writes the release manifest', () => {
+    const app = apps.create({ builtinCloudFormationValidation: true });
+    const built = build(loadConfig(), app);
+    const { assembly, failures, error } = synthesize(app);
+    expect({ error, failures }).toEqual({ error: undefined, failures: [] });
+    writeReleaseManifest(assembly!.directory, built.pipeline.releaseManifest);
+    const manifest = JSON.parse(readFileSync(path.join(assembly!.directory, RELEASE_MANIFEST_FILE), 'utf8'));
+    expect(Object.keys(manifest.waves).length).toBeGreaterThan(0);
+  });
+});
+
+describe('the whole app on the example configuration (test/fixtures/example.config.json)', () => {
+  const app = apps.create();
+  const built = build(fixtureConfig('example'), app, 'ci');
+  let result: ReturnType<typeof synthesize>;
   beforeAll(() => {
-    try {
-      assembly = app.synth();
-    } catch (e) {
-      synthError = e;
-    }
+    result = synthesize(app);
   });
 
-  test('synthesizes offline with zero unsuppressed cdk-nag, safety-policy or CloudFormation errors', () => {
-    const report = path.join(app.outdir, 'validation-report.json');
-    const failures = existsSync(report)
-      ? JSON.parse(readFileSync(report, 'utf8')).pluginReports.flatMap((p: any) =>
-          p.violations.filter((v: any) => v.severity === 'error' || p.conclusion === 'failure').map((v: any) => `${p.pluginName} ${v.ruleName}: ${v.violatingConstructs.map((c: any) => c.constructPath).join(', ')}`),
-        )
-      : [];
-    expect({ synthError: synthError ? String(synthError) : undefined, failures }).toEqual({ synthError: undefined, failures: [] });
+  test('synthesizes with zero unsuppressed cdk-nag or safety-policy errors', () => {
+    expect({ error: result.error, failures: result.failures }).toEqual({ error: undefined, failures: [] });
   });
 
-  test('deploys both services to every stage and region, plus a personal stage', () => {
+  test('deploys every service to every stage and region, plus a personal stage', () => {
     const stages = app.node.findAll().filter((c): c is Stage => Stage.isStage(c) && c !== app);
     expect(stages.map((s) => s.node.path).sort()).toEqual([
       'Personal-ci',
@@ -62,18 +92,18 @@ describe('the whole app on the example configuration', () => {
     ]);
     for (const stage of stages) {
       const stacks = stage.node.children.filter((c): c is Stack => Stack.isStack(c)).map((s) => s.node.id);
-      expect(stacks).toEqual(expect.arrayContaining(['LambdaService', 'EcsService']));
+      expect(stacks).toEqual(['Platform', 'greeting-api', 'greeting-web']);
     }
   });
 
-  test('the personal stage is environment-agnostic and builds the image from container/', () => {
-    const ecs = built.personal!.ecsService;
+  test('the personal stage is environment-agnostic and builds the image from the service directory', () => {
+    const ecs = built.personal!.service('greeting-web') as EcsServiceStack;
     expect(ecs.resolve(ecs.account)).toEqual({ Ref: 'AWS::AccountId' });
-    const stack = assembly.getNestedAssembly('assembly-Personal-ci').getStackArtifact(ecs.artifactId);
+    const stack = result.assembly!.getNestedAssembly('assembly-Personal-ci').getStackArtifact(ecs.artifactId);
     const manifest = JSON.parse(readFileSync(path.join(stack.assembly.directory, `${ecs.artifactId}.assets.json`), 'utf8'));
     const images = Object.values(manifest.dockerImages ?? {}) as Array<{ source: { directory: string } }>;
     expect(images).toHaveLength(1);
-    // The asset folder is a copy of container/, holding its Dockerfile.
+    // The asset folder is a copy of the service's build context, holding its Dockerfile.
     expect(existsSync(path.join(stack.assembly.directory, images[0].source.directory, 'Dockerfile'))).toBe(true);
     expect(JSON.stringify(stack.template)).toContain('container-assets');
   });
@@ -86,7 +116,7 @@ describe('the whole app on the example configuration', () => {
     }
   });
 
-  test('the README\'s architecture diagram is the one the app generates (run `npm run diagram` after a change)', () => {
+  test("the README's architecture diagram is the example's (run `npm run diagram` after a change)", () => {
     const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
     const inReadme = readme.slice(readme.indexOf(DIAGRAM_BEGIN) + DIAGRAM_BEGIN.length, readme.indexOf(DIAGRAM_END)).trim();
     expect(inReadme).toBe(renderArchitecture(built.pipeline));
@@ -94,10 +124,20 @@ describe('the whole app on the example configuration', () => {
   });
 
   test('counts (kept in step with the README figures)', () => {
-    const stacks = allStacks(assembly);
+    const stacks = allStacks(result.assembly!);
     const resources = stacks.reduce((n, s) => n + Object.keys(s.template.Resources ?? {}).length, 0);
     // Printed for the closing note and README; asserted loosely so that adding a resource is not a test failure.
     console.log(`templates=${stacks.length} resources=${resources} acknowledgements=${acknowledgements(app).length}`);
-    expect(stacks.length).toBeGreaterThanOrEqual(13);
+    expect(stacks.length).toBeGreaterThanOrEqual(17);
+  });
+});
+
+describe.each<FixtureName>(['three-services', 'lambda-only', 'ecs-only', 'two-ecs'])('the whole app on the %s fixture', (name) => {
+  test('synthesizes with zero unsuppressed cdk-nag or safety-policy errors', () => {
+    // Bundling skipped: these check the infrastructure of each mix, not the services' code.
+    const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
+    build(fixtureConfig(name), app);
+    const { failures, error } = synthesize(app);
+    expect({ error, failures }).toEqual({ error: undefined, failures: [] });
   });
 });

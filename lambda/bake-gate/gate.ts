@@ -7,37 +7,11 @@ import {
   MetricAlarm,
   MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
-import { evaluateDeploymentWindow, DeploymentWindowSpec } from '../shared/deployment-window';
+import { evaluateDeploymentWindow } from '../shared/deployment-window';
 
-/** One service region the gate looks at, read through the GateReaderRole in its account. */
-export interface GateTarget {
-  readonly account: string;
-  readonly region: string;
-  /** The GateReaderRole the gate assumes in that account. */
-  readonly roleArn: string;
-  /** Aggregate (composite) health alarms of the stage's stacks, e.g. "Prod-Wave1-us-east-1-LambdaService-Health". */
-  readonly healthAlarmNames: readonly string[];
-}
+import type { GateParameters, GateSettings, GateTarget } from './settings';
 
-/** What the pipeline passes in the action's UserParameters (JSON), rendered by DeploymentSafety. */
-export interface GateParameters {
-  /** The pipeline stage this gate guards, e.g. "Prod-Wave1". */
-  readonly stageName: string;
-  /** Bake required of the previous stage. @default - no bake, only alarms and window */
-  readonly bake?: { readonly minutes: number; readonly minRequests: number };
-  /** Window the guarded stage may start in. @default - any time */
-  readonly window?: DeploymentWindowSpec;
-  /** Targets of the previous stage: they must have baked, served enough and stayed quiet. */
-  readonly observe: readonly GateTarget[];
-  /** Targets of the guarded stage: their health alarms must not be firing. */
-  readonly guard: readonly GateTarget[];
-  /** Operator's override reason (pipeline variable); empty or "none" means no override. */
-  readonly override?: string;
-  /** Pipeline execution id (CodePipeline variable), for the override log. */
-  readonly executionId?: string;
-  /** Give up waiting for enough requests after this many minutes. */
-  readonly maxWaitMinutes: number;
-}
+export type { GateParameters, GateSettings, GateTarget } from './settings';
 
 /** State carried between invocations in the continuation token. */
 export interface GateState {
@@ -59,43 +33,14 @@ export interface GateDeps {
   readonly now: () => Date;
   /** Records an operator override (structured log line). */
   readonly logOverride: (details: Record<string, unknown>) => Promise<void> | void;
+  /**
+   * Whether the latest run of a deploy action of the guarded stage succeeded: then what it deploys
+   * exists, and a missing role or alarm is a fault, not a first run.
+   */
+  readonly deployedBefore: (stageName: string, actionName: string) => Promise<boolean>;
 }
 
 const NO_OVERRIDE = new Set(['', 'none']);
-
-/** Parses and checks UserParameters; throws a message that names the bad field. */
-export function parseGateParameters(raw: string | undefined): GateParameters {
-  if (!raw) throw new Error('UserParameters is empty: the gate action needs its JSON parameters (rendered by DeploymentSafety)');
-  let p: unknown;
-  try {
-    p = JSON.parse(raw);
-  } catch (err) {
-    throw new Error(`UserParameters is not JSON: ${(err as Error).message}`);
-  }
-  const o = p as Record<string, unknown>;
-  if (typeof o !== 'object' || o === null) throw new Error('UserParameters must be a JSON object');
-  if (typeof o.stageName !== 'string' || !o.stageName) throw new Error('UserParameters.stageName must be a non-empty string');
-  for (const key of ['observe', 'guard'] as const) {
-    if (!Array.isArray(o[key])) throw new Error(`UserParameters.${key} must be an array of targets`);
-    (o[key] as unknown[]).forEach((t, i) => {
-      const target = t as Record<string, unknown>;
-      for (const f of ['account', 'region', 'roleArn'] as const) {
-        if (typeof target?.[f] !== 'string' || !target[f]) throw new Error(`UserParameters.${key}[${i}].${f} must be a non-empty string`);
-      }
-      if (!Array.isArray(target.healthAlarmNames) || target.healthAlarmNames.some((n) => typeof n !== 'string')) {
-        throw new Error(`UserParameters.${key}[${i}].healthAlarmNames must be an array of alarm names`);
-      }
-    });
-  }
-  if (o.bake !== undefined) {
-    const b = o.bake as Record<string, unknown>;
-    if (typeof b?.minutes !== 'number' || typeof b?.minRequests !== 'number' || b.minutes < 0 || b.minRequests < 0) {
-      throw new Error('UserParameters.bake must be { "minutes": number >= 0, "minRequests": number >= 0 }');
-    }
-  }
-  if (typeof o.maxWaitMinutes !== 'number' || o.maxWaitMinutes <= 0) throw new Error('UserParameters.maxWaitMinutes must be a positive number');
-  return o as unknown as GateParameters;
-}
 
 /** Reads the continuation token, or starts a fresh state. */
 export function parseGateState(token: string | undefined, now: Date): GateState {
@@ -107,58 +52,102 @@ export function parseGateState(token: string | undefined, now: Date): GateState 
 
 /**
  * One evaluation of the gate. Order matters: the window and firing alarms fail at once (waiting
- * would not help or would hide a bad release); bake time and request count wait.
+ * would not help or would hide a bad release); bake time and request count wait. A guarded target
+ * that the pipeline has never deployed has no role or alarms yet: it passes, and the reason says so.
  */
-export async function evaluateGate(params: GateParameters, state: GateState, deps: GateDeps): Promise<GateDecision> {
+export async function evaluateGate(settings: GateSettings, params: Pick<GateParameters, 'override' | 'executionId'>, state: GateState, deps: GateDeps): Promise<GateDecision> {
   const now = deps.now();
+  const stageName = settings.stageName;
   const override = (params.override ?? '').trim();
   let overridden: string | undefined;
-  if (params.window) {
-    const w = evaluateDeploymentWindow(params.window, now);
+  if (settings.window) {
+    const w = evaluateDeploymentWindow(settings.window, now);
     if (!w.open) {
       if (NO_OVERRIDE.has(override.toLowerCase())) {
-        return { kind: 'fail', reason: `${params.stageName} is blocked: ${w.reason}. To deploy an emergency fix anyway, start a new execution with the pipeline variable SafetyOverride set to the reason (e.g. "INC-1234 hotfix").` };
+        return { kind: 'fail', reason: `${stageName} is blocked: ${w.reason}. To deploy an emergency fix anyway, start a new execution with the pipeline variable SafetyOverride set to the reason (e.g. "INC-1234 hotfix").` };
       }
       overridden = override;
-      await deps.logOverride({ stageName: params.stageName, executionId: params.executionId, override, window: w.reason });
+      await deps.logOverride({ stageName, executionId: params.executionId, override, window: w.reason });
     }
   }
 
-  for (const target of [...params.guard, ...params.observe]) {
-    const cw = await deps.cloudWatchFor(target);
-    const firing = await firingAlarms(cw, target);
-    if (firing.length > 0) return { kind: 'fail', reason: `${params.stageName} is blocked: ${firing.join('; ')}` };
+  const notes: string[] = [];
+  for (const target of settings.guard) {
+    const firing = await guardTarget(settings, target, deps, notes);
+    if (firing.length > 0) return { kind: 'fail', reason: `${stageName} is blocked: ${firing.join('; ')}` };
   }
-
-  for (const target of params.observe) {
+  for (const target of settings.observe) {
     const cw = await deps.cloudWatchFor(target);
+    const firing = await firingAlarms(cw, target, target.healthAlarmNames);
+    if (firing.length > 0) return { kind: 'fail', reason: `${stageName} is blocked: ${firing.join('; ')}` };
     const fired = await alarmsFiredSince(cw, target, new Date(state.startedAt), now);
     if (fired.length > 0) {
-      return { kind: 'fail', reason: `${params.stageName} is blocked: the previous stage did not stay quiet during the bake: ${fired.join('; ')}` };
+      return { kind: 'fail', reason: `${stageName} is blocked: the previous stage did not stay quiet during the bake: ${fired.join('; ')}` };
     }
   }
+  const firstRun = notes.length > 0 ? ` (${notes.join('; ')})` : '';
 
-  const bake = params.bake;
-  if (!bake) return pass(`${params.stageName}: alarms quiet${overridden ? ', window overridden' : ''}`, overridden);
+  const bake = settings.bake;
+  if (!bake) return pass(`${stageName}: alarms quiet${overridden ? ', window overridden' : ''}${firstRun}`, overridden);
   const elapsedMin = (now.getTime() - Date.parse(state.startedAt)) / 60_000;
   const next: GateState = { startedAt: state.startedAt, polls: state.polls + 1 };
   if (elapsedMin < bake.minutes) {
     return { kind: 'wait', reason: `baking: ${fmt(elapsedMin)} of ${bake.minutes} minutes elapsed`, state: next };
   }
+  const counting = settings.countRequests && bake.minRequests > 0;
   let requests = 0;
-  if (bake.minRequests > 0) {
-    requests = await countRequests(params.observe, new Date(state.startedAt), now, deps);
+  if (counting) {
+    requests = await countRequests(settings.observe, new Date(state.startedAt), now, deps);
     if (requests < bake.minRequests) {
-      if (elapsedMin < params.maxWaitMinutes) {
+      if (elapsedMin < settings.maxWaitMinutes) {
         return { kind: 'wait', reason: `baking: ${requests} of ${bake.minRequests} requests served after ${fmt(elapsedMin)} minutes`, state: next };
       }
       return {
         kind: 'fail',
-        reason: `${params.stageName} is blocked: the previous stage served only ${requests} requests in ${fmt(elapsedMin)} minutes (needs ${bake.minRequests}); send traffic or lower bake.minRequests`,
+        reason: `${stageName} is blocked: the previous stage served only ${requests} requests in ${fmt(elapsedMin)} minutes (needs ${bake.minRequests}); send traffic or lower bake.minRequests`,
       };
     }
   }
-  return pass(`${params.stageName}: baked ${fmt(elapsedMin)} minutes (needs ${bake.minutes}), ${requests} requests (needs ${bake.minRequests}), alarms quiet${overridden ? ', window overridden' : ''}`, overridden);
+  const served = counting ? `${requests} requests (needs ${bake.minRequests})` : 'requests not counted (the previous stage is pre-production)';
+  return pass(`${stageName}: baked ${fmt(elapsedMin)} minutes (needs ${bake.minutes}), ${served}, alarms quiet${overridden ? ', window overridden' : ''}${firstRun}`, overridden);
+}
+
+/**
+ * The guarded target's health alarms must not be firing. What the pipeline has never deployed
+ * there (no reader role yet, or a service stack not yet created) is noted and passes; the same
+ * thing missing after a successful deployment fails.
+ */
+async function guardTarget(settings: GateSettings, target: GateTarget, deps: GateDeps, notes: string[]): Promise<string[]> {
+  const where = `${target.account}/${target.region}`;
+  let cw: CloudWatchClient;
+  try {
+    cw = await deps.cloudWatchFor(target);
+  } catch (err) {
+    if (!isAccessDenied(err) || (await deps.deployedBefore(settings.stageName, target.platformAction))) throw err;
+    notes.push(`${where} not deployed yet: its platform stack (${target.platformAction}) has never been deployed, so there is no reader role or alarm to check`);
+    return [];
+  }
+  const { all } = await describeNamed(cw, target.healthAlarmNames);
+  const problems: string[] = [];
+  for (const [i, name] of target.healthAlarmNames.entries()) {
+    const alarm = all.find((a) => a.AlarmName === name);
+    if (!alarm) {
+      if (await deps.deployedBefore(settings.stageName, target.serviceActions[i])) {
+        problems.push(`alarm "${name}" does not exist in ${where}, although ${target.serviceActions[i]} deployed it: check the stack (deleted by hand?)`);
+      } else {
+        notes.push(`${name} not deployed yet (${target.serviceActions[i]} has never succeeded)`);
+      }
+    } else if (alarm.StateValue === 'ALARM') {
+      problems.push(`alarm "${name}" is in ALARM in ${where}: ${alarm.StateReason ?? 'no reason given'}`);
+    }
+  }
+  return problems;
+}
+
+/** AssumeRole refused: the role does not exist (or does not trust the gate). */
+function isAccessDenied(err: unknown): boolean {
+  const name = (err as { name?: string } | null)?.name ?? '';
+  return name === 'AccessDenied' || name === 'AccessDeniedException';
 }
 
 function pass(reason: string, overridden: string | undefined): GateDecision {
@@ -186,13 +175,17 @@ async function describeAll(cw: CloudWatchClient, names: readonly string[]): Prom
   return { metric, composite };
 }
 
-async function firingAlarms(cw: CloudWatchClient, target: GateTarget): Promise<string[]> {
-  if (target.healthAlarmNames.length === 0) return [];
-  const { metric, composite } = await describeAll(cw, target.healthAlarmNames);
-  const all = [...metric, ...composite];
+async function describeNamed(cw: CloudWatchClient, names: readonly string[]): Promise<{ all: Array<MetricAlarm | CompositeAlarm> }> {
+  if (names.length === 0) return { all: [] };
+  const { metric, composite } = await describeAll(cw, names);
+  return { all: [...metric, ...composite] };
+}
+
+async function firingAlarms(cw: CloudWatchClient, target: GateTarget, names: readonly string[]): Promise<string[]> {
+  const { all } = await describeNamed(cw, names);
   const where = `${target.account}/${target.region}`;
   const problems: string[] = [];
-  for (const name of target.healthAlarmNames) {
+  for (const name of names) {
     const alarm = all.find((a) => a.AlarmName === name);
     if (!alarm) problems.push(`alarm "${name}" does not exist in ${where}: check the stage's healthAlarmNames`);
     else if (alarm.StateValue === 'ALARM') problems.push(`alarm "${name}" is in ALARM in ${where}: ${alarm.StateReason ?? 'no reason given'}`);

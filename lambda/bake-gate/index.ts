@@ -3,6 +3,7 @@ import {
   CodePipelineClient,
   FailureType,
   GetPipelineExecutionCommand,
+  GetPipelineStateCommand,
   PutJobFailureResultCommand,
   PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
@@ -13,7 +14,9 @@ import { describeError, withTimeout } from '../shared/codedeploy-hook';
 import { BOUNDED_HTTP } from '../shared/http';
 import { createLogger } from '../shared/logger';
 import { isTransientError, retry, RetryOptions } from '../shared/retry';
-import { evaluateGate, GateDecision, GateDeps, GateTarget, parseGateParameters, parseGateState } from './gate';
+import { evaluateGate, GateDecision, GateDeps, GateTarget, parseGateState } from './gate';
+import { ArtifactReader, readArtifactWithJobCredentials, readGates } from './release-manifest';
+import { describeSettingsError, GateParameters, gateParametersSchema } from './settings';
 
 /** Dependencies of `handleGateJob`; tests inject mocks. */
 export interface GateJobDeps {
@@ -25,8 +28,14 @@ export interface GateJobDeps {
   readonly sleep: (ms: number) => Promise<void>;
   /** Milliseconds to pause before a continuation. */
   readonly pollIntervalMs: number;
-  /** Pipeline name, for the override log's look-up of who started the execution. @default - not looked up */
+  /**
+   * Pipeline name: for the override log's look-up of who started the execution, and to tell a first
+   * deployment (nothing to guard yet) from a deployed target whose role or alarm is missing.
+   * @default - neither: a missing role or alarm always fails the gate
+   */
   readonly pipelineName?: string;
+  /** Reads the input artifact (the cloud assembly). @default - S3 with the job's artifact credentials */
+  readonly readArtifact?: ArtifactReader;
   readonly retry?: RetryOptions;
   /**
    * Time left in this invocation (Lambda's `context.getRemainingTimeInMillis`): the evaluation and
@@ -43,8 +52,8 @@ export const GATE_REPORT_RESERVE_MS = 15_000;
 
 /** What the handler did with a job. */
 export interface GateJobResult {
-  readonly jobId?: string;
-  readonly outcome: 'succeeded' | 'continued' | 'failed' | 'unreportable';
+  readonly jobId: string;
+  readonly outcome: 'succeeded' | 'continued' | 'failed';
   readonly reason: string;
 }
 
@@ -52,15 +61,16 @@ const MAX_MESSAGE = 4900;
 
 /**
  * Runs one gate evaluation and always reports it: success, success with a continuation token
- * (keep waiting), or failure, including for malformed parameters and SDK errors. Only an event
- * without a job id cannot be reported (CodePipeline then times the action out).
+ * (keep waiting), or failure, including for malformed parameters and SDK errors. An event without
+ * a job id cannot be reported: the invocation then fails (so the function's Errors metric and its
+ * alarm show it) instead of returning as if all were well, while CodePipeline times the action out.
  */
 export async function handleGateJob(event: CodePipelineEvent | undefined, deps: GateJobDeps): Promise<GateJobResult> {
   const job = event?.['CodePipeline.job'];
   const jobId = typeof job?.id === 'string' && job.id ? job.id : undefined;
   if (!jobId) {
     deps.logger.error('Malformed CodePipeline job event; nothing to report against', { keys: Object.keys(event ?? {}) });
-    return { outcome: 'unreportable', reason: 'event has no CodePipeline.job.id' };
+    throw new Error(`malformed CodePipeline job event: no CodePipeline.job.id (keys: ${Object.keys(event ?? {}).join(', ') || 'none'}); the action will time out`);
   }
   const timeLeft = () => (deps.remainingTimeMs ? Math.max(0, deps.remainingTimeMs() - (deps.reportReserveMs ?? GATE_REPORT_RESERVE_MS)) : undefined);
   let decision: GateDecision;
@@ -70,15 +80,20 @@ export async function handleGateJob(event: CodePipelineEvent | undefined, deps: 
     }
     const params = parseGateParameters(job?.data?.actionConfiguration?.configuration?.UserParameters);
     const state = parseGateState(job?.data?.continuationToken, deps.now());
-    const evaluate = () =>
-      evaluateGate(params, state, {
+    const evaluate = async () => {
+      const gates = await readGates(job?.data, deps.readArtifact ?? readArtifactWithJobCredentials);
+      const settings = gates[params.gate];
+      if (!settings) throw new Error(`the release manifest has no gate ${JSON.stringify(params.gate)} (gates: ${Object.keys(gates).join(', ') || 'none'})`);
+      return evaluateGate(settings, params, state, {
         cloudWatchFor: deps.cloudWatchFor,
         now: deps.now,
-        logOverride: async (details) => {
+        logOverride: async (details: Record<string, unknown>) => {
           const triggeredBy = await whoStarted(deps, params.executionId);
           deps.logger.warn('Deployment window overridden by operator', { ...details, triggeredBy });
         },
+        deployedBefore: latestRunSucceeded(deps),
       });
+    };
     const budget = timeLeft();
     decision = budget === undefined ? await evaluate() : await withTimeout(evaluate, budget, new AbortController());
   } catch (err) {
@@ -113,6 +128,38 @@ export async function handleGateJob(event: CodePipelineEvent | undefined, deps: 
     deps.logger.error('Could not report the gate result to CodePipeline', { jobId, error: describeError(err) });
     throw err; // Lambda's async retry runs the whole evaluation again.
   }
+}
+
+/** Parses and checks UserParameters; throws a message that names the bad field. */
+export function parseGateParameters(raw: string | undefined): GateParameters {
+  if (!raw) throw new Error('UserParameters is empty: the gate action needs its JSON parameters (rendered by DeploymentSafety)');
+  let p: unknown;
+  try {
+    p = JSON.parse(raw);
+  } catch (err) {
+    throw new Error(`UserParameters is not JSON: ${(err as Error).message}`);
+  }
+  const parsed = gateParametersSchema.safeParse(p);
+  if (!parsed.success) throw new Error(describeSettingsError('UserParameters', parsed.error));
+  return parsed.data;
+}
+
+/**
+ * Whether the latest run of an action of a stage succeeded (one GetPipelineState per invocation).
+ * Without a pipeline name it answers yes, so a missing role or alarm fails the gate.
+ */
+function latestRunSucceeded(deps: GateJobDeps): (stageName: string, actionName: string) => Promise<boolean> {
+  let state: Promise<Map<string, string | undefined>> | undefined;
+  return async (stageName, actionName) => {
+    if (!deps.pipelineName) return true;
+    state ??= retry(() => deps.codepipeline.send(new GetPipelineStateCommand({ name: deps.pipelineName })), { ...deps.retry, shouldRetry: isTransientError }).then(
+      (out) =>
+        new Map(
+          (out.stageStates ?? []).flatMap((s) => (s.actionStates ?? []).map((a): [string, string | undefined] => [`${s.stageName}/${a.actionName}`, a.latestExecution?.status])),
+        ),
+    );
+    return (await state).get(`${stageName}/${actionName}`) === 'Succeeded';
+  };
 }
 
 async function whoStarted(deps: GateJobDeps, executionId: string | undefined): Promise<string | undefined> {

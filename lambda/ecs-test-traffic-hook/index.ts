@@ -17,11 +17,32 @@ export interface EcsHookEvent {
   readonly LifecycleEventHookExecutionId: string;
 }
 
-/** One request the check makes and what a good answer looks like. */
+/** One request the check makes and what a good answer is (the service's `testTraffic` in the config). */
 export interface Probe {
+  /** Path and query, e.g. "/health". */
   readonly path: string;
-  /** Returns a problem with the JSON body, or undefined when it is right. */
-  readonly validate: (body: unknown) => string | undefined;
+  /** @default 200 */
+  readonly expectedStatus?: number;
+  /** Text the body must contain. @default - any body */
+  readonly bodyContains?: string;
+}
+
+/** Parses TEST_PROBES (JSON array of probes); a bad value is an error the hook reports as Failed. */
+export function parseProbes(raw: string | undefined): Probe[] | { error: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw ?? '');
+  } catch {
+    return { error: `TEST_PROBES ${JSON.stringify(raw)} is not JSON: set it to e.g. [{"path":"/health"}]` };
+  }
+  if (!Array.isArray(v) || v.length === 0) return { error: `TEST_PROBES ${JSON.stringify(raw)} is not a non-empty list of probes` };
+  for (const [i, p] of v.entries()) {
+    const probe = p as Partial<Probe> | null;
+    if (typeof probe?.path !== 'string' || !probe.path.startsWith('/')) return { error: `TEST_PROBES[${i}].path ${JSON.stringify(probe?.path)} is not a path starting with "/"` };
+    if (probe.expectedStatus !== undefined && !Number.isInteger(probe.expectedStatus)) return { error: `TEST_PROBES[${i}].expectedStatus is not an HTTP status` };
+    if (probe.bodyContains !== undefined && typeof probe.bodyContains !== 'string') return { error: `TEST_PROBES[${i}].bodyContains is not a string` };
+  }
+  return v as Probe[];
 }
 
 /** Settings of the check. */
@@ -40,19 +61,8 @@ export interface TestTrafficOptions {
   readonly signal?: AbortSignal;
 }
 
-export const PROBES: Probe[] = [
-  {
-    path: '/health',
-    validate: (b) => ((b as { status?: unknown })?.status === 'ok' ? undefined : `expected {"status":"ok"}, got ${JSON.stringify(b)}`),
-  },
-  {
-    path: '/greeting?name=canary',
-    validate: (b) => ((b as { message?: unknown })?.message === 'Hello, canary!' ? undefined : `expected message "Hello, canary!", got ${JSON.stringify(b)}`),
-  },
-];
-
-/** Calls every probe through the test listener; Succeeded only if all answer 200 with the right body. */
-export async function checkTestTraffic(options: TestTrafficOptions, probes: Probe[] = PROBES): Promise<CheckResult> {
+/** Calls every probe through the test listener; Succeeded only if all answer as expected. */
+export async function checkTestTraffic(options: TestTrafficOptions, probes: Probe[]): Promise<CheckResult> {
   if (!options.testUrl || !/^https?:\/\/[^/\s]+$/.test(options.testUrl)) {
     return { status: 'Failed', reason: `TEST_URL ${JSON.stringify(options.testUrl)} is not a base URL like http://<alb-dns>:8080` };
   }
@@ -79,34 +89,56 @@ async function callOnce(url: string, probe: Probe, options: TestTrafficOptions):
     const perRequest = AbortSignal.timeout(options.requestTimeoutMs ?? 5000);
     const res = await options.fetch(url, { signal: options.signal ? AbortSignal.any([perRequest, options.signal]) : perRequest });
     const text = await res.text();
-    if (res.status !== 200) return `status ${res.status}, body ${text.slice(0, 200)}`;
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return `body is not JSON: ${text.slice(0, 200)}`;
-    }
-    return probe.validate(body) ?? '';
+    const expected = probe.expectedStatus ?? 200;
+    if (res.status !== expected) return `status ${res.status} (expected ${expected}), body ${text.slice(0, 200)}`;
+    if (probe.bodyContains !== undefined && !text.includes(probe.bodyContains)) return `the body does not contain ${JSON.stringify(probe.bodyContains)}: ${text.slice(0, 200)}`;
+    return '';
   } catch (err) {
     return describeError(err);
   }
 }
 
 /**
- * Worst case of the check: 2 probes x 3 attempts x 5 s request timeout + 2 x 2 s pauses each = 38 s.
- * The function's timeout is 60 s (CanaryEcsService); the rest is for reporting.
+ * Upper bound of the check (runHook aborts it then and reports Failed). One probe takes at most
+ * 3 attempts x 5 s + 2 x 2 s pauses = 19 s; CanaryEcsService sizes the function's timeout from the
+ * number of probes and passes this bound as CHECK_TIMEOUT_MS.
  */
-export const CHECK_TIMEOUT_MS = 45_000;
+export const DEFAULT_CHECK_TIMEOUT_MS = 45_000;
 
-const codedeploy = new CodeDeployClient({ requestHandler: BOUNDED_HTTP });
-const logger = createLogger('ecs-test-traffic-hook');
-
-export async function handler(event: EcsHookEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<HookResult> {
-  // TEST_URL is read per invocation: a missing one is reported as Failed, not thrown at import.
-  return runHook(event, (_ids, signal) => checkTestTraffic({ testUrl: process.env.TEST_URL, fetch, signal }), {
-    codedeploy,
-    logger,
-    checkTimeoutMs: CHECK_TIMEOUT_MS,
-    remainingTimeMs: context && (() => context.getRemainingTimeInMillis()),
-  });
+/** What the handler is built from; tests pass mocks and a sleep that does not wait. */
+export interface TestTrafficHookDeps {
+  readonly codedeploy: CodeDeployClient;
+  readonly logger: ReturnType<typeof createLogger>;
+  readonly fetch: typeof fetch;
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * The hook's handler over its dependencies. The environment (TEST_URL, TEST_PROBES,
+ * CHECK_TIMEOUT_MS) is read per invocation: a bad value is reported as Failed, not thrown at import.
+ */
+export function testTrafficHandler(deps: TestTrafficHookDeps) {
+  return async (event: EcsHookEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<HookResult> => {
+    const probes = parseProbes(process.env.TEST_PROBES);
+    const checkTimeoutMs = Number(process.env.CHECK_TIMEOUT_MS ?? DEFAULT_CHECK_TIMEOUT_MS);
+    return runHook(
+      event,
+      async (_ids, signal) =>
+        'error' in probes
+          ? { status: 'Failed', reason: `hook misconfigured: ${probes.error}` }
+          : checkTestTraffic({ testUrl: process.env.TEST_URL, fetch: deps.fetch, sleep: deps.sleep, signal }, probes),
+      {
+        codedeploy: deps.codedeploy,
+        logger: deps.logger,
+        checkTimeoutMs: Number.isInteger(checkTimeoutMs) && checkTimeoutMs > 0 ? checkTimeoutMs : DEFAULT_CHECK_TIMEOUT_MS,
+        remainingTimeMs: context && (() => context.getRemainingTimeInMillis()),
+      },
+    );
+  };
+}
+
+export const handler = testTrafficHandler({
+  codedeploy: new CodeDeployClient({ requestHandler: BOUNDED_HTTP }),
+  logger: createLogger('ecs-test-traffic-hook'),
+  fetch: (...args) => fetch(...args),
+});

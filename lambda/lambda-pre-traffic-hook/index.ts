@@ -6,7 +6,7 @@ export type PreTrafficDeps = LambdaHookDeps;
 
 /**
  * BeforeAllowTraffic: the alias still points at the old version. Finds the new version in the
- * deployment's AppSpec and sends it `GET /health` directly, so a broken build never gets traffic.
+ * deployment's AppSpec and runs the service's own check on it directly, so a broken build never gets traffic.
  */
 export function checkNewVersion(ids: HookIds, signal: AbortSignal, deps: PreTrafficDeps): Promise<CheckResult> {
   return smokeTestDeployment(ids, signal, deps, (target) => target.targetVersion);

@@ -92,7 +92,7 @@ export async function notify(event: NotifierEvent, deps: NotifierDeps): Promise<
   let n: Notification | undefined;
   if (event['detail-type'] === 'CodePipeline Pipeline Execution State Change' && event.detail.state === 'FAILED') {
     n = await pipelineFailureNotification(event, deps);
-  } else if (event['detail-type'] === 'CodeDeploy Deployment State-change Notification' && event.detail.state === 'FAILURE') {
+  } else if (event['detail-type'] === 'CodeDeploy Deployment State-change Notification' && ['FAILURE', 'STOP'].includes(event.detail.state)) {
     n = rollbackNotification(event);
   }
   if (!n) {

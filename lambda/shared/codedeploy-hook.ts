@@ -20,8 +20,8 @@ export interface CheckResult {
 
 /** What a hook handler returns (and logs). */
 export interface HookResult extends CheckResult {
-  /** Whether CodeDeploy was told; false only when the event carried no ids to report against. */
-  readonly reported: boolean;
+  /** CodeDeploy was told (an event it cannot be told about fails the invocation instead). */
+  readonly reported: true;
 }
 
 /** Dependencies of `runHook`, injected so tests pass mocked clients. */
@@ -84,14 +84,14 @@ export type HookCheck = (ids: HookIds, signal: AbortSignal) => Promise<CheckResu
  * Runs a hook's check and always reports its outcome to CodeDeploy: a check that throws or
  * outlives `checkTimeoutMs` reports Failed with the reason logged. An unreported hook would stall
  * the deployment until CodeDeploy's one-hour hook timeout. Only an event without the two ids cannot
- * be reported (there is nothing to report against); it is logged and returned as Failed.
+ * be reported (there is nothing to report against): the invocation then fails, so the function's
+ * Errors metric (and the alarm on it) shows it, instead of returning as if all were well.
  */
 export async function runHook(event: unknown, check: HookCheck, deps: HookDeps): Promise<HookResult> {
   const ids = parseHookIds(event);
   if ('error' in ids) {
-    // Nothing to report against: CodeDeploy fails the hook at its own timeout.
     deps.logger.error('Malformed hook event; cannot report to CodeDeploy', { reason: ids.error, event });
-    return { status: 'Failed', reason: `malformed event: ${ids.error}`, reported: false };
+    throw new Error(`malformed CodeDeploy hook event: ${ids.error}: nothing to report against; CodeDeploy fails the hook at its timeout`);
   }
   let outcome: CheckResult;
   const controller = new AbortController();

@@ -1,4 +1,6 @@
-/** Settings every Lambda-deployment hook reads from its environment, validated once at cold start. */
+import { parseServiceCheck, ServiceCheck } from './service-check';
+
+/** Settings every Lambda-deployment hook reads from its environment, validated per invocation. */
 export interface LambdaHookConfig {
   /** Name of the function being deployed. */
   readonly functionName: string;
@@ -6,9 +8,11 @@ export interface LambdaHookConfig {
   readonly aliasName: string;
   /** Upper bound for the whole check, in ms. */
   readonly checkTimeoutMs: number;
+  /** The service's own check of a version. */
+  readonly check: ServiceCheck;
 }
 
-/** Reads FUNCTION_NAME, ALIAS_NAME and CHECK_TIMEOUT_MS; a missing one becomes a readable error. */
+/** Reads FUNCTION_NAME, ALIAS_NAME, CHECK_TIMEOUT_MS and SERVICE_CHECK; a bad one becomes a readable error. */
 export function readHookConfig(env: Record<string, string | undefined>): LambdaHookConfig | { error: string } {
   const problems: string[] = [];
   const functionName = env.FUNCTION_NAME ?? '';
@@ -17,7 +21,9 @@ export function readHookConfig(env: Record<string, string | undefined>): LambdaH
   if (functionName === '') problems.push('FUNCTION_NAME is not set');
   if (aliasName === '') problems.push('ALIAS_NAME is not set');
   if (!Number.isInteger(checkTimeoutMs) || checkTimeoutMs <= 0) problems.push(`CHECK_TIMEOUT_MS ${JSON.stringify(env.CHECK_TIMEOUT_MS)} is not a positive integer`);
-  return problems.length > 0 ? { error: problems.join('; ') } : { functionName, aliasName, checkTimeoutMs };
+  const check = parseServiceCheck(env.SERVICE_CHECK);
+  if ('error' in check) problems.push(check.error);
+  return problems.length > 0 || 'error' in check ? { error: problems.join('; ') } : { functionName, aliasName, checkTimeoutMs, check };
 }
 
 /** Whether the AppSpec's `Name` (a name or an ARN) designates the function this hook guards. */

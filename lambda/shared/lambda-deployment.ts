@@ -2,6 +2,7 @@ import { CodeDeployClient, GetDeploymentCommand } from '@aws-sdk/client-codedepl
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { CheckResult } from './codedeploy-hook';
+import type { ServiceCheck } from './service-check';
 import { retry, RetryOptions } from './retry';
 
 /** What a Lambda deployment's AppSpec says is being deployed. */
@@ -108,26 +109,32 @@ export function functionUrlEvent(path: string, query: Record<string, string> = {
   };
 }
 
-/** Where and how to send the smoke request. */
-export interface SmokeTarget {
+/** Which version or alias of which function a check goes to. */
+export interface CheckTarget {
   readonly functionName: string;
   /** A version number or an alias name. */
   readonly qualifier: string;
-  /** When set, the body's `version` and Lambda's ExecutedVersion must equal it. */
+  /** When set, Lambda's ExecutedVersion must equal it. */
   readonly expectVersion?: string;
 }
 
 /**
- * Invokes `GET /health` on a function version or alias and checks the answer: no function error,
- * status 200, JSON body `{ status: "ok" }`, and the expected version when given. Throttling is
- * retried; a timeout comes from `signal`.
+ * Runs the service's own check on a function version or alias: an HTTP request as a Function URL
+ * event (status and, optionally, body text), or an invocation with the configured payload (no
+ * function error and, optionally, response text). Throttling is retried; a timeout comes from `signal`.
  */
-export async function smokeTestHealth(
+export async function runServiceCheck(
   client: LambdaClient,
-  target: SmokeTarget,
+  target: CheckTarget,
+  check: ServiceCheck,
   options: { signal?: AbortSignal; retry?: RetryOptions } = {},
 ): Promise<CheckResult> {
   const where = `${target.functionName}:${target.qualifier}`;
+  if (check.type === 'none') {
+    return { status: 'Succeeded', reason: `${where}: the service declares no health or invoke check; its alarms judge the version` };
+  }
+  const what = check.type === 'http' ? `GET ${check.path}` : 'the invoke check';
+  const event = check.type === 'http' ? functionUrlEvent(...splitPath(check.path)) : check.payload;
   const out = await retry(
     () =>
       client.send(
@@ -135,7 +142,7 @@ export async function smokeTestHealth(
           FunctionName: target.functionName,
           Qualifier: target.qualifier,
           InvocationType: 'RequestResponse',
-          Payload: new TextEncoder().encode(JSON.stringify(functionUrlEvent('/health'))),
+          Payload: new TextEncoder().encode(JSON.stringify(event ?? {})),
         }),
         { abortSignal: options.signal },
       ),
@@ -143,31 +150,35 @@ export async function smokeTestHealth(
   );
   const payload = out.Payload ? new TextDecoder().decode(out.Payload) : '';
   if (out.FunctionError) {
-    return { status: 'Failed', reason: `${where} raised ${out.FunctionError} error: ${payload.slice(0, 500)}` };
+    return { status: 'Failed', reason: `${where} ${what} raised ${out.FunctionError} error: ${payload.slice(0, 500)}` };
   }
   if (target.expectVersion !== undefined && out.ExecutedVersion !== undefined && out.ExecutedVersion !== target.expectVersion) {
     return { status: 'Failed', reason: `${where} ran version ${out.ExecutedVersion}, expected ${target.expectVersion}` };
   }
-  let response: { statusCode?: unknown; body?: unknown };
-  try {
-    response = JSON.parse(payload);
-  } catch {
-    return { status: 'Failed', reason: `${where} returned a payload that is not JSON: ${payload.slice(0, 200)}` };
+  let body = payload;
+  if (check.type === 'http') {
+    let response: { statusCode?: unknown; body?: unknown };
+    try {
+      response = JSON.parse(payload);
+    } catch {
+      return { status: 'Failed', reason: `${where} ${what} returned a payload that is not a Function URL response: ${payload.slice(0, 200)}` };
+    }
+    // A Function URL treats a returned value without statusCode as a 200 with that value as body.
+    const status = typeof response === 'object' && response !== null && 'statusCode' in response ? response.statusCode : 200;
+    if (status !== check.expectedStatus) {
+      return { status: 'Failed', reason: `${where} ${what} answered status ${JSON.stringify(status)}, expected ${check.expectedStatus}` };
+    }
+    body = typeof response?.body === 'string' ? response.body : JSON.stringify(response?.body ?? response);
   }
-  if (response?.statusCode !== 200) {
-    return { status: 'Failed', reason: `${where} GET /health answered status ${JSON.stringify(response?.statusCode)}, expected 200` };
+  if (check.bodyContains !== undefined && !body.includes(check.bodyContains)) {
+    return { status: 'Failed', reason: `${where} ${what}: the response does not contain ${JSON.stringify(check.bodyContains)}: ${body.slice(0, 200)}` };
   }
-  let body: { status?: unknown; version?: unknown };
-  try {
-    body = typeof response.body === 'string' ? JSON.parse(response.body) : response.body;
-  } catch {
-    return { status: 'Failed', reason: `${where} GET /health body is not JSON: ${String(response.body).slice(0, 200)}` };
-  }
-  if (body?.status !== 'ok') {
-    return { status: 'Failed', reason: `${where} GET /health body status is ${JSON.stringify(body?.status)}, expected "ok"` };
-  }
-  if (target.expectVersion !== undefined && body.version !== target.expectVersion) {
-    return { status: 'Failed', reason: `${where} GET /health reports version ${JSON.stringify(body.version)}, expected "${target.expectVersion}"` };
-  }
-  return { status: 'Succeeded', reason: `${where} GET /health answered 200 ok${target.expectVersion ? ` from version ${target.expectVersion}` : ''}` };
+  const version = target.expectVersion ? ` from version ${target.expectVersion}` : '';
+  return { status: 'Succeeded', reason: `${where} ${what} answered as expected${version}` };
+}
+
+/** "/orders?id=1" → ["/orders", { id: "1" }] */
+function splitPath(pathAndQuery: string): [string, Record<string, string>] {
+  const url = new URL(pathAndQuery, 'http://check.local');
+  return [url.pathname, Object.fromEntries(url.searchParams)];
 }

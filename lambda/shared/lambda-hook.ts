@@ -4,7 +4,7 @@ import type { Context } from 'aws-lambda';
 import { CheckResult, HookIds, HookResult, runHook } from './codedeploy-hook';
 import { BOUNDED_HTTP } from './http';
 import { isSameFunction, LambdaHookConfig, readHookConfig } from './hook-config';
-import { getDeploymentTarget, LambdaDeploymentTarget, smokeTestHealth } from './lambda-deployment';
+import { getDeploymentTarget, LambdaDeploymentTarget, runServiceCheck } from './lambda-deployment';
 import type { CodeDeployLambdaHookEvent } from './lambda-hook-event';
 import { createLogger } from './logger';
 import type { RetryOptions } from './retry';
@@ -21,9 +21,9 @@ export interface LambdaHookDeps {
 export type SmokeQualifier = (target: LambdaDeploymentTarget, config: LambdaHookConfig) => string;
 
 /**
- * Reads the deployment's AppSpec, refuses a deployment of another function or alias, then sends
- * `GET /health` to the qualifier `qualifierOf` picks and expects the deployment's target version
- * to answer it.
+ * Reads the deployment's AppSpec, refuses a deployment of another function or alias, then runs the
+ * service's own check on the qualifier `qualifierOf` picks and expects the deployment's target
+ * version to answer it.
  */
 export async function smokeTestDeployment(ids: HookIds, signal: AbortSignal, deps: LambdaHookDeps, qualifierOf: SmokeQualifier): Promise<CheckResult> {
   const target = await getDeploymentTarget(deps.codedeploy, ids.DeploymentId, { signal, retry: deps.retry });
@@ -33,9 +33,10 @@ export async function smokeTestDeployment(ids: HookIds, signal: AbortSignal, dep
       reason: `deployment targets ${target.functionName}:${target.alias}, but this hook guards ${deps.config.functionName}:${deps.config.aliasName}`,
     };
   }
-  return smokeTestHealth(
+  return runServiceCheck(
     deps.lambda,
     { functionName: deps.config.functionName, qualifier: qualifierOf(target, deps.config), expectVersion: target.targetVersion },
+    deps.config.check,
     { signal, retry: deps.retry },
   );
 }
@@ -43,7 +44,7 @@ export async function smokeTestDeployment(ids: HookIds, signal: AbortSignal, dep
 /**
  * The Lambda handler of a Lambda-deployment hook: clients and logger are created once (nothing
  * here reads the environment or can throw at import); FUNCTION_NAME, ALIAS_NAME and
- * CHECK_TIMEOUT_MS are read per invocation so a misconfiguration is reported as Failed.
+ * CHECK_TIMEOUT_MS and SERVICE_CHECK are read per invocation so a misconfiguration is reported as Failed.
  */
 export function lambdaHookHandler(
   serviceName: string,

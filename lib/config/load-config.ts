@@ -1,10 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { z } from 'zod';
 import { configSchema, SafeDeployConfig, StageConfig } from './schema';
+import { KIND_FIELDS, ServiceKind } from './service-schema';
+
+/** The repository root: where package.json, the pipeline's source checkout and `services/` are. */
+export const REPO_ROOT = path.join(__dirname, '..', '..');
 
 /** The configuration file at the repository root that users edit. */
-export const DEFAULT_CONFIG_FILE = path.join(__dirname, '..', '..', 'safe-deploy.config.json');
+export const DEFAULT_CONFIG_FILE = path.join(REPO_ROOT, 'safe-deploy.config.json');
 
 /** A configuration that cannot be used; `message` lists every problem, one per line. */
 export class ConfigError extends Error {
@@ -54,16 +58,64 @@ export function loadConfig(options: LoadConfigOptions = {}): SafeDeployConfig {
   } catch (e) {
     throw new ConfigError(file, [`not valid JSON (${(e as Error).message}): fix the syntax`]);
   }
-  return parseConfig(applyOverrides(raw, ctx, env), file);
+  return parseConfig(applyOverrides(raw, ctx, env), { source: file, baseDir: path.dirname(file) });
 }
 
-/** Validates an already-parsed configuration object. */
-export function parseConfig(raw: unknown, source = 'configuration'): SafeDeployConfig {
+/** Where a configuration object came from. */
+export interface ParseConfigOptions {
+  /** Named in error messages. @default 'configuration' */
+  readonly source?: string;
+  /** Directory that service paths are relative to (the config file's). @default - the repository root */
+  readonly baseDir?: string;
+}
+
+/**
+ * Validates an already-parsed configuration object. Service paths (`entry`, `directory`) come back
+ * absolute, resolved against `baseDir`, and must exist.
+ */
+export function parseConfig(raw: unknown, options: ParseConfigOptions | string = {}): SafeDeployConfig {
+  const { source = 'configuration', baseDir = REPO_ROOT } = typeof options === 'string' ? { source: options } : options;
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     throw new ConfigError(source, result.error.issues.map(describeIssue));
   }
-  return result.data;
+  const config = resolveServicePaths(result.data, baseDir);
+  const problems = checkServiceFiles(config, raw);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return config;
+}
+
+function resolveServicePaths(config: SafeDeployConfig, baseDir: string): SafeDeployConfig {
+  return {
+    ...config,
+    services: config.services.map((s) =>
+      s.kind === 'lambda' ? { ...s, entry: path.resolve(baseDir, s.entry) } : { ...s, directory: path.resolve(baseDir, s.directory) },
+    ),
+  };
+}
+
+/** Each service's files exist: the Lambda entry, the ECS build context and its Dockerfile. */
+function checkServiceFiles(config: SafeDeployConfig, raw: unknown): string[] {
+  const written = (i: number, key: string) => JSON.stringify((raw as { services?: Array<Record<string, unknown>> }).services?.[i]?.[key]);
+  const problems: string[] = [];
+  config.services.forEach((s, i) => {
+    if (s.kind === 'lambda') {
+      if (!isFile(s.entry)) problems.push(`services[${i}].entry: ${written(i, 'entry')} does not exist (looked for ${s.entry}): create the handler file or fix the path (relative to the config file)`);
+    } else if (!isDirectory(s.directory)) {
+      problems.push(`services[${i}].directory: ${written(i, 'directory')} is not a directory (looked for ${s.directory}): point it at the service's Docker build context (relative to the config file)`);
+    } else if (!isFile(path.resolve(s.directory, s.dockerfile))) {
+      problems.push(`services[${i}].dockerfile: ${JSON.stringify(s.dockerfile)} is not in ${written(i, 'directory')}: add a Dockerfile to the build context or set "dockerfile"`);
+    }
+  });
+  return problems;
+}
+
+function isFile(p: string): boolean {
+  return existsSync(p) && statSync(p).isFile();
+}
+
+function isDirectory(p: string): boolean {
+  return existsSync(p) && statSync(p).isDirectory();
 }
 
 /** The account a stage's wave deploys to. */
@@ -98,8 +150,11 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
       return issue.message.startsWith('Invalid input')
         ? `${where}: ${JSON.stringify(issue.input)} is not a ${issue.expected}: use a ${issue.expected}`
         : `${where}: ${issue.message}`;
-    case 'unrecognized_keys':
+    case 'unrecognized_keys': {
+      const wrongKind = wrongKindFields(issue);
+      if (wrongKind) return `${where}: ${wrongKind}`;
       return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling (README, "Configuration reference")`;
+    }
     case 'too_small':
     case 'too_big':
       return issue.message.startsWith('Too ')
@@ -110,6 +165,16 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
     default:
       return `${where}: ${issue.message}`;
   }
+}
+
+/** "port" on a Lambda service: say it is a field of ECS services rather than an unknown one. */
+function wrongKindFields(issue: z.core.$ZodIssueUnrecognizedKeys): string | undefined {
+  const kind = (issue.input as { kind?: unknown } | undefined)?.kind;
+  if (issue.path[0] !== 'services' || (kind !== 'lambda' && kind !== 'ecs')) return undefined;
+  const other: ServiceKind = kind === 'lambda' ? 'ecs' : 'lambda';
+  const misplaced = issue.keys.filter((k) => KIND_FIELDS[other].includes(k) && !KIND_FIELDS[kind].includes(k));
+  if (misplaced.length === 0 || misplaced.length !== issue.keys.length) return undefined;
+  return `${misplaced.map((k) => JSON.stringify(k)).join(', ')} ${misplaced.length > 1 ? 'are fields' : 'is a field'} of ${other} services, and this service has kind ${JSON.stringify(kind)}: remove ${misplaced.length > 1 ? 'them' : 'it'} or change "kind"`;
 }
 
 function formatPath(p: PropertyKey[]): string {

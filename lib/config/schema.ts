@@ -1,5 +1,6 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
+import { FARGATE_CPU, serviceNameSchema, serviceSchema, ServiceKind, isFargateSize } from './service-schema';
 
 /**
  * The shape of `safe-deploy.config.json`, as a zod schema so that one declaration gives both the
@@ -81,7 +82,8 @@ export const alarmOverridesSchema = z
   });
 export type AlarmOverrides = z.infer<typeof alarmOverridesSchema>;
 
-const lambdaServiceSchema = z
+/** Per-kind defaults of a stage for its Lambda services. */
+const lambdaDefaultsSchema = z
   .object({
     /** Traffic shift for the Lambda alias. */
     deployment: trafficShiftSchema,
@@ -90,16 +92,40 @@ const lambdaServiceSchema = z
   })
   .strict();
 
-const ecsServiceSchema = z
+const blueTerminationWait = z.number().int().min(0).max(2880, { error: (i) => `${show(i.input)} minutes is over CodeDeploy's limit: use 0 to 2880` });
+
+/** Per-kind defaults of a stage for its ECS services. */
+const ecsDefaultsSchema = z
   .object({
     /** Traffic shift from the blue to the green task set. */
     deployment: trafficShiftSchema,
     /** Alarm threshold overrides. */
     alarms: alarmOverridesSchema.optional(),
     /** Minutes the blue task set keeps running after a successful shift (instant rollback window). */
-    blueTerminationWaitMinutes: z.number().int().min(0).max(2880).optional(),
+    blueTerminationWaitMinutes: blueTerminationWait.optional(),
   })
   .strict();
+
+/** What one stage changes for one service, over the stage's per-kind defaults. */
+export const serviceOverrideSchema = z
+  .object({
+    deployment: trafficShiftSchema.optional(),
+    alarms: alarmOverridesSchema.optional(),
+    /** ECS only. */
+    blueTerminationWaitMinutes: blueTerminationWait.optional(),
+    /** ECS only: tasks per task set in this stage. */
+    desiredCount: z.number().int().min(1).max(100).optional(),
+    /** Lambda only: reserved concurrency in this stage. */
+    reservedConcurrency: z.number().int().min(1).max(10000).optional(),
+  })
+  .strict();
+export type ServiceOverride = z.infer<typeof serviceOverrideSchema>;
+/** Override fields that only one kind of service has. */
+export const OVERRIDE_KIND: Partial<Record<keyof ServiceOverride, ServiceKind>> = {
+  blueTerminationWaitMinutes: 'ecs',
+  desiredCount: 'ecs',
+  reservedConcurrency: 'lambda',
+};
 
 /** A production gate: the release must have baked this long, served this much, with alarms quiet. */
 export const bakeSchema = z
@@ -180,10 +206,12 @@ export const stageSchema = z
     manualApproval: z.boolean().default(false),
     /** Waves, deployed one after the other; regions in a wave deploy in parallel. */
     waves: z.array(waveSchema).min(1, { error: 'list at least one wave, e.g. [{ "name": "Wave1", "regions": ["us-east-1"] }]' }),
-    /** Lambda service settings. */
-    lambda: lambdaServiceSchema,
-    /** ECS service settings. */
-    ecs: ecsServiceSchema,
+    /** Defaults for the stage's Lambda services (required when there are any). */
+    lambda: lambdaDefaultsSchema.optional(),
+    /** Defaults for the stage's ECS services (required when there are any). */
+    ecs: ecsDefaultsSchema.optional(),
+    /** Per-service overrides in this stage, by service name. */
+    services: z.record(serviceNameSchema, serviceOverrideSchema).default({}),
     /** Bake gate before each wave after the first and before this stage (production only). */
     bake: bakeSchema.optional(),
     /** Deployment windows (production only). */
@@ -193,7 +221,7 @@ export const stageSchema = z
 export type StageConfig = z.infer<typeof stageSchema>;
 export type WaveConfig = StageConfig['waves'][number];
 
-export const configSchema = z
+const configObjectSchema = z
   .object({
     /** Prefix of resource names; lower case, e.g. "safe-deploy". */
     appName: z.string().regex(/^[a-z][a-z0-9-]{1,24}$/, {
@@ -235,11 +263,15 @@ export const configSchema = z
       })
       .strict()
       .default({ emails: [] }),
+    /** The team's services; every stage target deploys all of them. */
+    services: z.array(serviceSchema).min(1, { error: 'list at least one service, e.g. [{ "name": "orders-api", "kind": "lambda", "entry": "services/orders-api/handler.ts" }]' }),
     /** Stages, in deployment order. */
     stages: z.array(stageSchema).min(1),
   })
-  .strict()
-  .superRefine((cfg, ctx) => {
+  .strict();
+
+export const configSchema = configObjectSchema.superRefine((cfg, ctx) => {
+    checkServices(cfg, ctx);
     const stages = cfg.stages;
     const firstProd = stages.findIndex((s) => s.type === 'production');
     if (firstProd < 0) {
@@ -279,6 +311,16 @@ export const configSchema = z
           regions.set(r, where);
         });
       });
+      const previous = stages[i - 1];
+      if (s.type === 'production' && s.bake && s.bake.minRequests > 0 && s.waves.length === 1 && previous?.type !== 'production') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', i, 'bake', 'minRequests'],
+          message:
+            `${s.bake.minRequests} requests can never be counted: requests are counted on the previous production wave, and the only wave of ${show(s.name)} follows ` +
+            `pre-production, which serves only smoke-test requests; set it to 0, or split the stage into waves so later waves count the first wave's traffic`,
+        });
+      }
       for (const key of ['bake', 'deploymentWindow'] as const) {
         if (s[key] && s.type !== 'production') {
           ctx.addIssue({ code: 'custom', path: ['stages', i, key], message: `is set on pre-production stage ${show(s.name)}: ${key} guards production stages only; move it to a production stage or remove it` });
@@ -291,3 +333,68 @@ export const configSchema = z
 export type SafeDeployConfig = z.infer<typeof configSchema>;
 /** The configuration as written in the file, before defaults. */
 export type SafeDeployConfigInput = z.input<typeof configSchema>;
+
+type ConfigShape = z.output<typeof configObjectSchema>;
+type Ctx = z.core.$RefinementCtx<ConfigShape>;
+
+/** Names, kinds and per-stage settings of the services must agree with each other. */
+function checkServices(cfg: ConfigShape, ctx: Ctx): void {
+  const byName = new Map<string, { index: number; kind: ServiceKind }>();
+  cfg.services.forEach((svc, i) => {
+    const earlier = byName.get(svc.name);
+    if (earlier) {
+      ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: `${show(svc.name)} is already the name of services[${earlier.index}]: give each service a unique name` });
+    } else {
+      byName.set(svc.name, { index: i, kind: svc.kind });
+    }
+    if (svc.name === 'platform') {
+      ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: '"platform" is the name of the stack every target shares: give the service another name' });
+    }
+    if (svc.kind === 'lambda' && svc.healthCheck && svc.invokeCheck) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['services', i, 'invokeCheck'],
+        message: 'is set together with healthCheck: give an HTTP service a healthCheck, an event-driven one an invokeCheck, not both',
+      });
+    }
+    if (svc.kind === 'ecs' && FARGATE_CPU.includes(svc.cpu) && !isFargateSize(svc.cpu, svc.memoryMiB)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['services', i, 'memoryMiB'],
+        message: `${svc.memoryMiB} MiB is not a Fargate size for cpu ${svc.cpu}: see the Fargate task size table (e.g. cpu 256 takes 512, 1024 or 2048)`,
+      });
+    }
+  });
+  const known = [...byName.keys()];
+  cfg.stages.forEach((stage, i) => {
+    for (const [name, override] of Object.entries(stage.services)) {
+      const svc = byName.get(name);
+      if (!svc) {
+        ctx.addIssue({ code: 'custom', path: ['stages', i, 'services', name], message: `is not a service: the services are ${show(known)}; fix the name or remove the override` });
+        continue;
+      }
+      for (const field of Object.keys(override) as Array<keyof ServiceOverride>) {
+        const only = OVERRIDE_KIND[field];
+        if (only && only !== svc.kind) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', i, 'services', name, field],
+            message: `is a setting of ${only} services, and ${show(name)} is a ${svc.kind} service: remove it`,
+          });
+        }
+      }
+    }
+    for (const kind of ['lambda', 'ecs'] as const) {
+      if (stage[kind]) continue;
+      const uncovered = cfg.services.filter((s) => s.kind === kind && !stage.services[s.name]?.deployment).map((s) => s.name);
+      if (uncovered.length > 0) {
+        const example = kind === 'lambda' ? '{ "deployment": { "type": "all-at-once" } }' : '{ "deployment": { "type": "all-at-once" }, "blueTerminationWaitMinutes": 0 }';
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', i, kind],
+          message: `is missing: stage ${show(stage.name)} deploys the ${kind} services ${show(uncovered)}; add "${kind}": ${example}, or give each of them stages[${i}].services.<name>.deployment`,
+        });
+      }
+    }
+  });
+}

@@ -3,14 +3,16 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { SafeDeployConfig } from '../config/schema';
 import { SafetyPolicyChecks } from '../policy';
 import { PipelineStack } from './pipeline-stack';
-import { ServiceStage } from './service-stage';
+import { ServiceExtensions, ServiceStage } from './service-stage';
 
 /** What the app is built from, besides the configuration. */
 export interface SafeDeployAppOptions {
-  /** The git commit being synthesized (the container image tag). */
+  /** The git commit being synthesized (recorded in the release manifest and image labels). */
   readonly commit: string;
   /** The aws-cdk CLI version the pipeline installs. */
   readonly cliVersion: string;
+  /** The cdk-assets version the pipeline publishes assets with. @default - CDK Pipelines' default */
+  readonly cdkAssetsVersion?: string;
   /**
    * Name of a personal stage to deploy straight from a laptop, into `personalEnv`.
    * @default - none
@@ -18,6 +20,12 @@ export interface SafeDeployAppOptions {
   readonly personal?: string;
   /** Account and region of the personal stage. @default - the CLI's default account and region */
   readonly personalEnv?: { readonly account?: string; readonly region?: string };
+  /**
+   * Code added to services by name (safe-deploy.extensions.ts): runs for every target, after the
+   * service is built. The one place to add what the config does not offer, without forking.
+   * @default - none
+   */
+  readonly extensions?: ServiceExtensions;
 }
 
 /** The pipeline stack and, on request, a personal stage; policy checks on all of it. */
@@ -34,13 +42,20 @@ export function buildSafeDeployApp(app: App, config: SafeDeployConfig, options: 
     config,
     commit: options.commit,
     cliVersion: options.cliVersion,
+    cdkAssetsVersion: options.cdkAssetsVersion,
+    extensions: options.extensions,
   });
 
   let personal: ServiceStage | undefined;
   if (options.personal) {
-    // Deployed with `cdk deploy 'Personal-<name>/*'`; the image is built from container/ locally.
+    // Deployed with `cdk deploy 'Personal-<name>/*'`; ECS images are built from their directories locally.
     const template = config.stages.find((s) => s.type === 'pre-production') ?? config.stages[0];
-    personal = new ServiceStage(app, `Personal-${options.personal}`, { env: options.personalEnv, settings: template });
+    personal = new ServiceStage(app, `Personal-${options.personal}`, {
+      env: options.personalEnv,
+      settings: template,
+      services: config.services,
+      extensions: options.extensions,
+    });
   }
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new SafetyPolicyChecks());

@@ -1,85 +1,96 @@
 import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/schema';
-import { GateReaderRole, RollbackEventForwarder } from '../constructs/deployment-safety';
+import type { ServiceConfig } from '../config/service-schema';
+import { stageServices } from '../config/stage-services';
 import { markStageType } from '../policy';
-import { EcsServiceStack } from '../stacks/ecs-service-stack';
+import { EcsServiceStack, PublishedImage } from '../stacks/ecs-service-stack';
 import { LambdaServiceStack } from '../stacks/lambda-service-stack';
-import { healthAlarmName } from '../constructs/shared/health-alarm';
+import { PipelineLink, PlatformStack } from '../stacks/platform-stack';
 
-/** Where the pipeline that deploys a stage lives, for the resources that talk back to it. */
-export interface PipelineLink {
-  /** The pipeline's account. */
-  readonly account: string;
-  /** The pipeline's region. */
-  readonly region: string;
-  /** The app name (prefix of the gate's role names). */
-  readonly appName: string;
-  /** Name of the read-only role the bake gate assumes in this stage's account. */
-  readonly gateReaderRoleName: string;
-}
+export type { PipelineLink } from '../stacks/platform-stack';
+
+/** A service stack of a target. */
+export type ServiceStack = LambdaServiceStack | EcsServiceStack;
+
+/**
+ * Code a team adds to its services, by service name: runs once per deployment target, after the
+ * service is built (a queue, a table, grants, more alarms through `stack.service.addAlarm`).
+ */
+export type ServiceExtensions = Readonly<Record<string, (stack: ServiceStack, target: ServiceStage) => void>>;
 
 /** Properties of a ServiceStage. */
 export interface ServiceStageProps extends cdk.StageProps {
-  /** The stage's settings from the configuration: type, traffic shifts, alarm overrides, bake and window. */
-  readonly settings: Pick<StageConfig, 'type' | 'lambda' | 'ecs' | 'bake' | 'deploymentWindow'>;
+  /** The stage's settings from the configuration: type, per-kind defaults, per-service overrides, bake and window. */
+  readonly settings: Pick<StageConfig, 'name' | 'type' | 'lambda' | 'ecs' | 'services' | 'bake' | 'deploymentWindow'>;
+  /** The services to deploy (config `services`). */
+  readonly services: readonly ServiceConfig[];
   /**
-   * The container image, published once per commit by the pipeline.
-   * @default - built from container/ as a CDK image asset (laptop deploys)
+   * The ECS services' images, published by the pipeline, by service name.
+   * @default - each built from its directory as a CDK image asset (laptop deploys)
    */
-  readonly image?: { readonly repositoryArn: string; readonly tag: string };
+  readonly images?: Readonly<Record<string, PublishedImage>>;
   /**
-   * The pipeline deploying this stage: adds the bake gate's reader role and forwards CodeDeploy
+   * The pipeline deploying this target: adds the bake gate's reader role and forwards CodeDeploy
    * rollbacks to the pipeline's notifications.
    * @default - deployed from a laptop: neither
    */
   readonly pipeline?: PipelineLink;
+  /** Code added to services by name. @default - none */
+  readonly extensions?: ServiceExtensions;
 }
 
-/** One deployment target (account + region) of a stage: the Lambda service and the ECS service. */
+/**
+ * One deployment target (account + region) of a stage: one stack per configured service, and a
+ * platform stack with what they share (for ECS services a VPC and cluster; the gate's role).
+ */
 export class ServiceStage extends cdk.Stage {
-  /** The Lambda canary service. */
-  readonly lambdaService: LambdaServiceStack;
-  /** The ECS canary service. */
-  readonly ecsService: EcsServiceStack;
-  /** The role the pipeline's bake gate assumes here, when a pipeline deploys this stage. */
+  /** What the services share. */
+  readonly platform: PlatformStack;
+  /** One stack per service, in config order. */
+  readonly services: ServiceStack[] = [];
+  /** The role the pipeline's bake gate assumes here, when a pipeline deploys this target. */
   readonly gateReaderRoleName?: string;
 
   constructor(scope: Construct, id: string, props: ServiceStageProps) {
     super(scope, id, props);
-    const { lambda, ecs, type, bake, deploymentWindow } = props.settings;
+    const { type, bake, deploymentWindow } = props.settings;
     // Read by the safety policy at synth: production needs canaries, alarms and rollback on alarm.
     markStageType(this, type, { bake, deploymentWindow });
+    const services = stageServices({ services: [...props.services] }, props.settings);
+    const unknown = Object.keys(props.extensions ?? {}).filter((name) => !services.some((s) => s.name === name));
+    if (unknown.length > 0) {
+      throw new Error(`extensions: ${JSON.stringify(unknown)} ${unknown.length > 1 ? 'are not services' : 'is not a service'}: the services are ${JSON.stringify(services.map((s) => s.name))}; fix the name in safe-deploy.extensions.ts`);
+    }
 
-    this.lambdaService = new LambdaServiceStack(this, 'LambdaService', {
-      description: `safe-deploy Lambda canary service (${id})`,
-      deployment: lambda.deployment,
-      alarms: lambda.alarms,
+    this.platform = new PlatformStack(this, 'Platform', {
+      description: `safe-deploy shared platform of ${id}`,
+      ecs: services.some((s) => s.kind === 'ecs'),
+      pipeline: props.pipeline,
     });
-    this.ecsService = new EcsServiceStack(this, 'EcsService', {
-      description: `safe-deploy ECS canary service (${id})`,
-      deployment: ecs.deployment,
-      alarms: ecs.alarms,
-      blueTerminationWaitMinutes: ecs.blueTerminationWaitMinutes,
-      image: props.image,
-    });
-
-    if (props.pipeline) {
-      this.gateReaderRoleName = props.pipeline.gateReaderRoleName;
-      new GateReaderRole(this.lambdaService, 'GateReader', {
-        pipelineAccount: props.pipeline.account,
-        appName: props.pipeline.appName,
-        roleName: props.pipeline.gateReaderRoleName,
-      });
-      new RollbackEventForwarder(this.lambdaService, 'RollbackEvents', {
-        pipelineAccount: props.pipeline.account,
-        pipelineRegion: props.pipeline.region,
-      });
+    this.gateReaderRoleName = props.pipeline?.gateReaderRoleName;
+    for (const svc of services) {
+      const stack =
+        svc.kind === 'lambda'
+          ? new LambdaServiceStack(this, svc.name, { description: `safe-deploy Lambda service ${svc.name} (${id})`, service: svc })
+          : new EcsServiceStack(this, svc.name, {
+              description: `safe-deploy ECS service ${svc.name} (${id})`,
+              service: svc,
+              platform: this.platform,
+              image: props.images?.[svc.name],
+            });
+      props.extensions?.[svc.name]?.(stack, this);
+      this.services.push(stack);
     }
   }
 
   /** Names of the composite alarms that sum up each service's health (`<stack name>-Health`). */
   get healthAlarmNames(): string[] {
-    return [this.lambdaService, this.ecsService].map(healthAlarmName);
+    return this.services.map((s) => s.service.healthAlarmName);
+  }
+
+  /** The service stack of a service, by name. */
+  service(name: string): ServiceStack | undefined {
+    return this.services.find((s) => s.config.name === name);
   }
 }

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import type { TrafficShift } from '../config/schema';
+import { EcsServiceStack } from '../stacks/ecs-service-stack';
 import type { PipelineStack } from '../pipeline/pipeline-stack';
 
 /** Markers around the generated diagram in README.md. */
@@ -30,19 +31,27 @@ export function renderArchitecture(stack: PipelineStack): string {
   for (let i = 1; i < stages.length; i++) lines.push(`    ${id(stages[i - 1].Name)} --> ${id(stages[i].Name)}`);
   lines.push('  end');
   lines.push('  s3[("S3 artifact bucket<br/>KMS, versioned, TLS-only")]');
-  lines.push('  ecr[("ECR repository<br/>image tag = commit")]');
   lines.push(`  ${id('Build')} -. cloud assembly .-> s3`);
-  const publisher = stages.find((s) => s.Actions.some((a) => a.name === 'PublishImage'));
-  if (publisher) lines.push(`  ${id(publisher.Name)} -. docker push once .-> ecr`);
+  const publisher = stages.find((s) => s.Name === 'Images');
+  if (publisher) {
+    const repos = Object.keys(stack.repositories);
+    lines.push(`  ecr[("ECR: ${repos.join(', ')}<br/>tag = content hash, replicated per region")]`);
+    lines.push(`  ${id(publisher.Name)} -. build + push once .-> ecr`);
+  }
   for (const wave of stack.waves) {
     for (const target of wave.targets) {
       const t = id(`t-${target.stageName}`);
       lines.push(`  subgraph ${t}["${target.stageName} (${target.account}, ${wave.stage.type})"]`);
-      lines.push(`    ${t}l["Lambda alias live<br/>CodeDeploy ${shift(wave.stage.lambda.deployment)}"]`);
-      lines.push(`    ${t}e["ECS Fargate blue/green behind ALB<br/>CodeDeploy ${shift(wave.stage.ecs.deployment)}"]`);
-      lines.push(`    ${t}a{{"alarms: error rate, p99, saturation<br/>→ automatic rollback"}}`);
-      lines.push(`    ${t}a -.-> ${t}l`);
-      lines.push(`    ${t}a -.-> ${t}e`);
+      for (const svc of target.services) {
+        const c = svc.config;
+        const what =
+          svc instanceof EcsServiceStack
+            ? `ECS Fargate blue/green behind ALB, port ${svc.config.port}`
+            : `Lambda alias live${c.kind === 'lambda' && c.url !== 'none' ? `, ${c.url} URL` : ''}`;
+        lines.push(`    ${t}_${id(c.name)}["<b>${c.name}</b><br/>${what}<br/>CodeDeploy ${shift(c.deployment)}"]`);
+      }
+      lines.push(`    ${t}a{{"alarms per service<br/>→ automatic rollback"}}`);
+      for (const svc of target.services) lines.push(`    ${t}a -.-> ${t}_${id(svc.config.name)}`);
       lines.push('  end');
       lines.push(`  ${id(wave.pipelineStageName)} --> ${t}`);
     }
@@ -67,10 +76,10 @@ function describe(stage: { Name: string; Actions: Action[] }, cfnScope: Stack): 
   if (names.includes('Synth')) parts.push('npm ci · npm test · cdk synth');
   if (names.includes('SelfMutate')) parts.push('self-mutation');
   if (names.some((n) => n.endsWith('Assets'))) parts.push('publish Lambda bundles');
-  if (names.includes('PublishImage')) parts.push('build + push image');
+  if (stage.Name === 'Images') parts.push(`build + push ${names.length} image${names.length > 1 ? 's' : ''} once`);
   if (stage.Name.startsWith('Gate-')) parts.push('bake time · requests · alarms · window');
   if (names.some((n) => n.startsWith('Approve-'))) parts.push('manual approval');
-  if (names.some((n) => n.includes('SecurityCheck'))) parts.push('IAM broadening check');
+  if (names.some((n) => n.includes('PermissionsCheck'))) parts.push('IAM broadening check');
   const regions = new Set(stage.Actions.filter((a) => a.actionTypeId.provider === 'CloudFormation').map((a) => a.region ?? Stack.of(cfnScope).region));
   if (regions.size > 0) parts.push(`deploy ${[...regions].join(', ')}`);
   if (names.some((n) => n.startsWith('SmokeTest'))) parts.push('smoke test');

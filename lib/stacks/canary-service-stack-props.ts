@@ -8,3 +8,9 @@ export interface CanaryServiceStackProps extends cdk.StackProps {
   /** Alarm threshold overrides. @default - DEFAULT_ALARM_SETTINGS (lib/constructs/shared/alarm-settings) */
   readonly alarms?: AlarmOverrides;
 }
+
+/**
+ * Extends a service stack: `extend(stack)` runs after the service is built, so a team can add what
+ * the config does not offer (a queue, a table, grants, more alarms through `service.addAlarm`).
+ */
+export type ServiceExtension<S> = (stack: S) => void;

@@ -1,32 +1,58 @@
 import * as cdk from 'aws-cdk-lib';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { TrafficShift } from '../config/schema';
-import type { CanaryServiceStackProps } from './canary-service-stack-props';
+import type { StageLambdaService } from '../config/stage-services';
 import { CanaryLambdaService } from '../constructs/canary-lambda-service';
 import { worstCaseDetectionSeconds } from '../constructs/shared/alarm-settings';
+import { healthAlarmName } from '../constructs/shared/health-alarm';
 import { trafficRoutingFor, warnIfCanaryOutrunsAlarms } from '../constructs/shared/traffic-shift';
 
-/** Properties of a LambdaServiceStack: `deployment` shifts the live alias. */
-export type LambdaServiceStackProps = CanaryServiceStackProps;
+/** Properties of a LambdaServiceStack. */
+export interface LambdaServiceStackProps extends cdk.StackProps {
+  /** The service as its stage deploys it (config `services[]` with the stage's settings). */
+  readonly service: StageLambdaService;
+}
 
-/** The Lambda service of one stage/wave/region: the canary-released function and its Function URL. */
+const URL_AUTH: Record<StageLambdaService['url'], lambda.FunctionUrlAuthType | undefined> = {
+  none: undefined,
+  iam: lambda.FunctionUrlAuthType.AWS_IAM,
+  public: lambda.FunctionUrlAuthType.NONE,
+};
+
+/** One Lambda service of one deployment target: the canary-released function, its hooks and alarms. */
 export class LambdaServiceStack extends cdk.Stack {
   readonly service: CanaryLambdaService;
-  /** The live alias's Function URL (post-deployment tests use it). */
-  readonly serviceUrl: cdk.CfnOutput;
+  /** The Function URL of the live alias, when the service has one (post-deployment tests use it). */
+  readonly serviceUrl?: cdk.CfnOutput;
+  /** The configured service. */
+  readonly config: StageLambdaService;
 
   constructor(scope: Construct, id: string, props: LambdaServiceStackProps) {
     super(scope, id, props);
+    const svc = (this.config = props.service);
     this.service = new CanaryLambdaService(this, 'Service', {
-      deploymentConfig: toLambdaDeploymentConfig(this, props.deployment),
-      alarms: props.alarms,
+      entry: svc.entry,
+      handler: svc.handler,
+      deploymentConfig: toLambdaDeploymentConfig(this, svc.deployment),
+      functionUrlAuthType: URL_AUTH[svc.url],
+      healthCheck: svc.healthCheck,
+      invokeCheck: svc.invokeCheck,
+      memorySize: svc.memoryMiB,
+      timeout: cdk.Duration.seconds(svc.timeoutSeconds),
+      environment: svc.environment,
+      reservedConcurrentExecutions: svc.reservedConcurrency,
+      architecture: svc.architecture === 'x86_64' ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
+      description: `${svc.name} (safe-deploy Lambda service, ${this.stackName})`,
+      alarms: svc.alarms,
+      healthAlarmName: healthAlarmName(this),
     });
-    this.serviceUrl = new cdk.CfnOutput(this, 'ServiceUrl', {
-      value: this.service.functionUrl.url,
-      description: 'Function URL of the live alias',
-    });
-    warnIfCanaryOutrunsAlarms(this, props.deployment, worstCaseDetectionSeconds(this.service.alarmSettings));
+    if (this.service.functionUrl) {
+      this.serviceUrl = new cdk.CfnOutput(this, 'ServiceUrl', { value: this.service.functionUrl.url, description: `Function URL of ${svc.name} (live alias)` });
+    }
+    new cdk.CfnOutput(this, 'HealthAlarmName', { value: this.service.healthAlarmName });
+    warnIfCanaryOutrunsAlarms(this, svc.deployment, worstCaseDetectionSeconds(this.service.alarmSettings));
   }
 }
 

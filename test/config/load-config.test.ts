@@ -1,20 +1,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig, parseConfig, pipelineName, waveAccount } from '../../lib/config/load-config';
-import type { SafeDeployConfigInput } from '../../lib/config/schema';
+import { ConfigError, loadConfig, parseConfig, pipelineName, waveAccount } from '../../lib/config/load-config';
+import { stageServices } from '../../lib/config/stage-services';
+import { FIXTURES_DIR, fixtureConfig, fixtureJson, FixtureName } from '../support/fixtures';
 
-/** The example configuration shipped with the repo, as a fresh mutable object. */
-function example(): SafeDeployConfigInput {
-  return JSON.parse(require('node:fs').readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
-}
+const EXAMPLE_FILE = path.join(FIXTURES_DIR, 'example.config.json');
+/** The example fixture (the shipped example's layout with fixture services), as a fresh mutable object. */
+const example = () => fixtureJson('example');
 
 /** The problems a configuration has (empty when valid). */
-function problems(mutate: (c: any) => void): string[] {
-  const config = example();
-  mutate(config);
+function problems(mutate: (c: any) => void, name: FixtureName = 'example'): string[] {
   try {
-    parseConfig(config);
+    fixtureConfig(name, mutate);
     return [];
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
@@ -24,7 +22,7 @@ function problems(mutate: (c: any) => void): string[] {
 
 describe('the example configuration', () => {
   test('is valid and gets defaults applied', () => {
-    const config = loadConfig();
+    const config = loadConfig({ file: EXAMPLE_FILE });
     expect(config.appName).toBe('safe-deploy');
     expect(config.stages.map((s) => [s.name, s.type])).toEqual([
       ['Beta', 'pre-production'],
@@ -36,7 +34,7 @@ describe('the example configuration', () => {
   });
 
   test('a wave inherits the stage account, then the pipeline account', () => {
-    const config = loadConfig();
+    const config = loadConfig({ file: EXAMPLE_FILE });
     const [beta, prod] = config.stages;
     expect(waveAccount(config, beta, beta.waves[0])).toBe(config.pipeline.account);
     expect(waveAccount(config, prod, prod.waves[0])).toBe('222222222222');
@@ -46,6 +44,7 @@ describe('the example configuration', () => {
 describe('overrides for a laptop deploy', () => {
   test('context wins over the environment, which wins over the file', () => {
     const config = loadConfig({
+      file: EXAMPLE_FILE,
       context: (k) => ({ githubBranch: 'feature-x', githubOwner: 'ctx-owner' } as Record<string, string>)[k],
       env: { SAFE_DEPLOY_GITHUB_OWNER: 'env-owner', SAFE_DEPLOY_PIPELINE_REGION: 'eu-west-1' },
     });
@@ -55,7 +54,7 @@ describe('overrides for a laptop deploy', () => {
   });
 
   test('an overridden value is validated like the file', () => {
-    expect(() => loadConfig({ env: { SAFE_DEPLOY_GITHUB_BRANCH: 'my branch' } })).toThrow(
+    expect(() => loadConfig({ file: EXAMPLE_FILE, env: { SAFE_DEPLOY_GITHUB_BRANCH: 'my branch' } })).toThrow(
       /github\.branch: "my branch" is not a valid git branch name: remove spaces/,
     );
   });
@@ -65,10 +64,18 @@ describe('overrides for a laptop deploy', () => {
     beforeAll(() => (dir = mkdtempSync(path.join(tmpdir(), 'safe-deploy-config-'))));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-    test('is read from context "config"', () => {
+    test('is read from context "config", with service paths relative to it', () => {
       const file = path.join(dir, 'other.json');
-      writeFileSync(file, JSON.stringify({ ...example(), appName: 'other-app' }));
-      expect(loadConfig({ context: (k) => (k === 'config' ? file : undefined) }).appName).toBe('other-app');
+      const raw = example();
+      raw.services[0].entry = path.join(FIXTURES_DIR, raw.services[0].entry);
+      raw.services[1].directory = path.relative(dir, path.join(FIXTURES_DIR, raw.services[1].directory));
+      writeFileSync(file, JSON.stringify({ ...raw, appName: 'other-app' }));
+      const config = loadConfig({ context: (k) => (k === 'config' ? file : undefined) });
+      expect(config.appName).toBe('other-app');
+      expect(config.services.map((s) => (s.kind === 'lambda' ? s.entry : s.directory))).toEqual([
+        path.join(FIXTURES_DIR, 'services/greeting-api/handler.ts'),
+        path.join(FIXTURES_DIR, 'services/greeting-web'),
+      ]);
     });
 
     test('fails when the file does not exist', () => {
@@ -243,7 +250,7 @@ describe('validation', () => {
   test('the error names the source file and lists each problem on its own line', () => {
     const error = (() => {
       try {
-        parseConfig({}, 'my.json');
+        parseConfig({}, { source: 'my.json' });
       } catch (e) {
         return e as ConfigError;
       }
@@ -252,5 +259,150 @@ describe('validation', () => {
     expect(error.message.split('\n')[0]).toBe('Invalid configuration in my.json:');
     expect(error.problems).toContain('appName: is missing: add it (expected string)');
     expect(error.problems.length).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('services', () => {
+  test('the issue\'s three services: defaults applied, paths resolved against the config file', () => {
+    const config = fixtureConfig('three-services');
+    expect(config.services).toEqual([
+      expect.objectContaining({ name: 'orders-api', kind: 'lambda', handler: 'handler', url: 'public', healthCheck: { path: '/health', expectedStatus: 200 }, memoryMiB: 256, timeoutSeconds: 10, environment: {}, architecture: 'arm64' }),
+      expect.objectContaining({ name: 'billing-worker', kind: 'lambda', url: 'none', entry: path.join(FIXTURES_DIR, 'services/billing-worker/handler.ts') }),
+      expect.objectContaining({ name: 'storefront', kind: 'ecs', port: 8080, healthCheck: { path: '/healthz', expectedStatus: 200 }, dockerfile: 'Dockerfile', cpu: 256, memoryMiB: 512, desiredCount: 2, directory: path.join(FIXTURES_DIR, 'services/storefront') }),
+    ]);
+  });
+
+  test('a Lambda-only config needs no ecs block, an ECS-only one no lambda block', () => {
+    expect(problems(() => undefined, 'lambda-only')).toEqual([]);
+    expect(problems(() => undefined, 'ecs-only')).toEqual([]);
+  });
+
+  test('stage settings: per-kind defaults, then a per-service override', () => {
+    const config = fixtureConfig('three-services', (c) => {
+      c.stages[1].services = { 'billing-worker': { deployment: { type: 'linear', percent: 20, intervalMinutes: 5 }, alarms: { errorRatePercent: 5 }, reservedConcurrency: 7 } };
+    });
+    const prod = stageServices(config, config.stages[1]);
+    expect(prod.map((s) => [s.name, s.deployment])).toEqual([
+      ['orders-api', { type: 'canary', percent: 10, intervalMinutes: 10 }],
+      ['billing-worker', { type: 'linear', percent: 20, intervalMinutes: 5 }],
+      ['storefront', { type: 'canary', percent: 10, intervalMinutes: 10 }],
+    ]);
+    expect(prod[1]).toMatchObject({ alarms: { errorRatePercent: 5, p99LatencyMs: 1000 }, reservedConcurrency: 7 });
+    expect(prod[2]).toMatchObject({ blueTerminationWaitMinutes: 30 });
+    expect(stageServices(config, config.stages[0])[2]).toMatchObject({ deployment: { type: 'all-at-once' }, blueTerminationWaitMinutes: 0 });
+  });
+
+  test('a per-service deployment in every stage makes the per-kind block optional', () => {
+    expect(
+      problems((c) => {
+        delete c.stages[0].lambda;
+        c.stages[0].services = { 'greeting-api': { deployment: { type: 'all-at-once' } } };
+      }),
+    ).toEqual([]);
+  });
+
+  test('fails when a stage has services of a kind but no defaults for it', () => {
+    expect(problems((c) => delete c.stages[1].ecs, 'three-services')).toEqual([
+      'stages[1].ecs: is missing: stage "Prod" deploys the ecs services ["storefront"]; add "ecs": { "deployment": { "type": "all-at-once" }, "blueTerminationWaitMinutes": 0 }, or give each of them stages[1].services.<name>.deployment',
+    ]);
+  });
+
+  test('fails when an override names an unknown service', () => {
+    expect(problems((c) => (c.stages[1].services = { 'order-api': { deployment: { type: 'all-at-once' } } }))).toEqual([
+      'stages[1].services.order-api: is not a service: the services are ["greeting-api","greeting-web"]; fix the name or remove the override',
+    ]);
+  });
+
+  test('fails when an override sets a field of the other kind', () => {
+    expect(problems((c) => (c.stages[1].services = { 'greeting-api': { blueTerminationWaitMinutes: 5 }, 'greeting-web': { reservedConcurrency: 3 } }))).toEqual([
+      'stages[1].services.greeting-api.blueTerminationWaitMinutes: is a setting of ecs services, and "greeting-api" is a lambda service: remove it',
+      'stages[1].services.greeting-web.reservedConcurrency: is a setting of lambda services, and "greeting-web" is a ecs service: remove it',
+    ]);
+  });
+
+  test('fails when a service has a field of the other kind', () => {
+    expect(problems((c) => (c.services[0].port = 8080))).toEqual([
+      'services[0]: "port" is a field of ecs services, and this service has kind "lambda": remove it or change "kind"',
+    ]);
+  });
+
+  test('fails when two services share a name', () => {
+    expect(problems((c) => (c.services[1].name = 'greeting-api'))).toEqual(['services[1].name: "greeting-api" is already the name of services[0]: give each service a unique name']);
+  });
+
+  test.each([
+    ['Orders', '"Orders" is not a valid service name'],
+    ['platform', '"platform" is the name of the stack every target shares'],
+  ])('fails when a service is named %j', (name, message) => {
+    expect(problems((c) => (c.services[0].name = name))).toEqual([expect.stringContaining(message)]);
+  });
+
+  test('fails when the kind is unknown', () => {
+    expect(problems((c) => (c.services[0].kind = 'ec2'))).toEqual(['services[0].kind: "ec2" is not a service kind: use "lambda" or "ecs"']);
+  });
+
+  test('fails when there are no services', () => {
+    expect(problems((c) => (c.services = []))).toEqual([
+      'services: []: list at least one service, e.g. [{ "name": "orders-api", "kind": "lambda", "entry": "services/orders-api/handler.ts" }]',
+    ]);
+  });
+
+  test('fails when an entry, a directory or a Dockerfile does not exist, naming the path tried', () => {
+    expect(
+      problems((c) => {
+        c.services[0].entry = 'services/orders-api/main.ts';
+        c.services[1].directory = 'services/store';
+      }),
+    ).toEqual([
+      `services[0].entry: "services/orders-api/main.ts" does not exist (looked for ${path.join(FIXTURES_DIR, 'services/orders-api/main.ts')}): create the handler file or fix the path (relative to the config file)`,
+      `services[1].directory: "services/store" is not a directory (looked for ${path.join(FIXTURES_DIR, 'services/store')}): point it at the service's Docker build context (relative to the config file)`,
+    ]);
+    expect(problems((c) => (c.services[1].dockerfile = 'Dockerfile.prod'))).toEqual([
+      'services[1].dockerfile: "Dockerfile.prod" is not in "services/greeting-web": add a Dockerfile to the build context or set "dockerfile"',
+    ]);
+  });
+
+  test('fails when an entry is not a source file, or a check is malformed', () => {
+    expect(
+      problems((c) => {
+        c.services[0].entry = 'services/orders-api/handler.py';
+        c.services[0].healthCheck = { path: 'health', expectedStatus: 700 };
+        c.services[0].url = 'open';
+      }),
+    ).toEqual([
+      'services[0].entry: "services/orders-api/handler.py" is not a TypeScript or JavaScript file: point entry at the handler\'s source, e.g. "services/orders-api/handler.ts"',
+      'services[0].url: "open" is not a URL mode: use "none", "iam" or "public"',
+      'services[0].healthCheck.path: "health" is not a request path: start with "/", no spaces, e.g. "/health"',
+      'services[0].healthCheck.expectedStatus: 700 is not an HTTP status: use 100 to 599, e.g. 200',
+    ]);
+  });
+
+  test('fails when a Lambda service has both a health check and an invoke check', () => {
+    expect(problems((c) => (c.services[0].invokeCheck = { payload: {} }))).toEqual([
+      'services[0].invokeCheck: is set together with healthCheck: give an HTTP service a healthCheck, an event-driven one an invokeCheck, not both',
+    ]);
+  });
+
+  test('fails when an environment variable looks like a secret', () => {
+    expect(problems((c) => (c.services[0].environment = { TABLE_NAME: 'orders', DB_PASSWORD: 'hunter2', KEY_ID: 'AKIAABCDEFGHIJKLMNOP' }))).toEqual([
+      'services[0].environment.DB_PASSWORD: "DB_PASSWORD" looks like a secret: environment variables are visible to anyone who can read the function or task definition; store it in Secrets Manager or SSM Parameter Store and read it at run time',
+      'services[0].environment.KEY_ID: "KEY_ID" looks like a secret: environment variables are visible to anyone who can read the function or task definition; store it in Secrets Manager or SSM Parameter Store and read it at run time',
+    ]);
+  });
+
+  test('fails when an ECS task size is not one Fargate offers', () => {
+    expect(problems((c) => Object.assign(c.services[1], { cpu: 256, memoryMiB: 4096 }))).toEqual([
+      'services[1].memoryMiB: 4096 MiB is not a Fargate size for cpu 256: see the Fargate task size table (e.g. cpu 256 takes 512, 1024 or 2048)',
+    ]);
+    expect(problems((c) => (c.services[1].cpu = 300))).toEqual(['services[1].cpu: 300 is not a Fargate CPU size: use one of 256, 512, 1024, 2048, 4096, 8192, 16384']);
+  });
+});
+
+describe('bake', () => {
+  test('fails when minRequests can never be counted: one production wave right after pre-production', () => {
+    expect(problems((c) => (c.stages[1].waves = [c.stages[1].waves[0]]))).toEqual([
+      'stages[1].bake.minRequests: 500 requests can never be counted: requests are counted on the previous production wave, and the only wave of "Prod" follows pre-production, which serves only smoke-test requests; set it to 0, or split the stage into waves so later waves count the first wave\'s traffic',
+    ]);
+    expect(problems((c) => ((c.stages[1].waves = [c.stages[1].waves[0]]), (c.stages[1].bake.minRequests = 0)))).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ArtifactStore } from '../../lib/constructs/artifact-store';
+import { ImageReplication, ImageRepository } from '../../lib/constructs/image-repository';
 import { TestApps } from '../support/app';
 
 describe('ArtifactStore', () => {
@@ -8,7 +9,8 @@ describe('ArtifactStore', () => {
   let template: Template;
   beforeAll(() => {
     const stack = new Stack(apps.create(), 'Store', { env: { account: '111111111111', region: 'us-east-1' } });
-    new ArtifactStore(stack, 'Artifacts', { repositoryName: 'svc', retentionDays: 90, imageCount: 25, pullAccounts: ['222222222222', '222222222222', '333333333333'] });
+    new ArtifactStore(stack, 'Artifacts', { retentionDays: 90 });
+    new ImageRepository(stack, 'Svc', { repositoryName: 'safe-deploy/svc', imageCount: 25, pullAccounts: ['333333333333', '222222222222', '222222222222'] });
     template = Template.fromStack(stack);
   });
   afterAll(() => apps.cleanup());
@@ -52,7 +54,7 @@ describe('ArtifactStore', () => {
 
   test('the repository scans on push, has immutable tags, is KMS-encrypted and keeps the last N releases', () => {
     template.hasResourceProperties('AWS::ECR::Repository', {
-      RepositoryName: 'svc',
+      RepositoryName: 'safe-deploy/svc',
       ImageScanningConfiguration: { ScanOnPush: true },
       ImageTagMutability: 'IMMUTABLE',
       EncryptionConfiguration: { EncryptionType: 'KMS' },
@@ -80,11 +82,46 @@ describe('ArtifactStore', () => {
     });
   });
 
-  test.each([
-    [{ retentionDays: 7 }, 'ArtifactStore retentionDays: 7 is too short to roll back to: use a whole number of at least 30'],
-    [{ imageCount: 1 }, 'ArtifactStore imageCount: 1 is too few to roll back to: keep at least 5 images'],
-  ])('fails when %j', (props, message) => {
-    const stack = new Stack(apps.create(), 'Bad');
-    expect(() => new ArtifactStore(stack, 'Artifacts', { repositoryName: 'svc', ...props })).toThrow(message);
+  test('fails when artifacts would not outlive a rollback', () => {
+    expect(() => new ArtifactStore(new Stack(apps.create(), 'Bad'), 'Artifacts', { retentionDays: 7 })).toThrow(
+      'ArtifactStore retentionDays: 7 is too short to roll back to: use a whole number of at least 30',
+    );
+  });
+
+  test('fails when too few images would be kept', () => {
+    expect(() => new ImageRepository(new Stack(apps.create(), 'Bad'), 'Svc', { repositoryName: 'svc', imageCount: 1 })).toThrow(
+      'ImageRepository imageCount: 1 is too few to roll back to: keep at least 5 images',
+    );
+  });
+});
+
+describe('ImageReplication', () => {
+  const apps = new TestApps();
+  afterAll(() => apps.cleanup());
+
+  test('replicates the app\'s repositories (by prefix) to the other regions of the same account', () => {
+    const stack = new Stack(apps.create(), 'Store', { env: { account: '111111111111', region: 'us-east-1' } });
+    new ImageReplication(stack, 'Replication', { repositoryPrefix: 'safe-deploy/', regions: ['us-west-2', 'eu-west-1', 'us-west-2'], account: '111111111111' });
+    Template.fromStack(stack).hasResourceProperties('AWS::ECR::ReplicationConfiguration', {
+      ReplicationConfiguration: {
+        Rules: [
+          {
+            Destinations: [
+              { Region: 'eu-west-1', RegistryId: '111111111111' },
+              { Region: 'us-west-2', RegistryId: '111111111111' },
+            ],
+            RepositoryFilters: [{ Filter: 'safe-deploy/', FilterType: 'PREFIX_MATCH' }],
+          },
+        ],
+      },
+    });
+  });
+
+  test("fails when there are more regions than ECR's 25 destinations", () => {
+    const stack = new Stack(apps.create(), 'Store');
+    const regions = Array.from({ length: 26 }, (_, i) => `r-${i}`);
+    expect(() => new ImageReplication(stack, 'Replication', { repositoryPrefix: 'x/', regions, account: '111111111111' })).toThrow(
+      "ImageReplication regions: 26 regions: replicate to 1 to 25 (ECR's limit of destinations)",
+    );
   });
 });

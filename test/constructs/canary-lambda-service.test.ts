@@ -1,12 +1,17 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as path from 'node:path';
 import type { AlarmOverrides } from '../../lib/config/schema';
 import { CanaryLambdaService, DEFAULT_ALARM_SETTINGS, resolveAlarmSettings, worstCaseDetectionSeconds } from '../../lib/constructs/canary-lambda-service';
 import { TestApps } from '../support/app';
+import { FIXTURES_DIR } from '../support/fixtures';
 
 const apps = new TestApps();
 afterAll(() => apps.cleanup());
+const ENTRY = path.join(FIXTURES_DIR, 'services/orders-api/handler.ts');
 
 /** A stack whose assets are not bundled: these tests are about the construct's wiring, not its code. */
 function newStack(): Stack {
@@ -19,7 +24,10 @@ describe('CanaryLambdaService', () => {
   beforeAll(() => {
     const stack = newStack();
     service = new CanaryLambdaService(stack, 'Api', {
+      entry: ENTRY,
       deploymentConfig: codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
+      functionUrlAuthType: lambda.FunctionUrlAuthType.NONE,
+      healthCheck: { path: '/health', expectedStatus: 200 },
       aliasName: 'prod',
       hookCheckTimeout: Duration.seconds(45),
       alarms: { periodSeconds: 120, evaluationPeriods: 5, datapointsToAlarm: 3 },
@@ -34,7 +42,10 @@ describe('CanaryLambdaService', () => {
   test('applies the alias name to the alias, the URL and the hooks', () => {
     template.hasResourceProperties('AWS::Lambda::Alias', { Name: 'prod' });
     template.hasResourceProperties('AWS::Lambda::Url', { Qualifier: 'prod', AuthType: 'NONE' });
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { ALIAS_NAME: 'prod', CHECK_TIMEOUT_MS: '45000' } }, Timeout: 75 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { ALIAS_NAME: 'prod', CHECK_TIMEOUT_MS: '45000', SERVICE_CHECK: '{"type":"http","path":"/health","expectedStatus":200}', FUNCTION_NAME: Match.anyValue() } },
+      Timeout: 75,
+    });
   });
 
   test('applies period, evaluation periods and datapoints to every metric alarm, keeping default thresholds', () => {
@@ -65,7 +76,7 @@ describe('alarm settings', () => {
   });
 
   const fails = (alarms: AlarmOverrides, message: string) => {
-    expect(() => new CanaryLambdaService(newStack(), 'Api', { deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE, alarms })).toThrow(
+    expect(() => new CanaryLambdaService(newStack(), 'Api', { entry: ENTRY, deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE, alarms })).toThrow(
       `Invalid CanaryLambdaService alarm settings:\n  - ${message}`,
     );
   };
@@ -100,7 +111,7 @@ describe('alarm settings', () => {
 });
 
 describe('other props', () => {
-  const base = { deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE };
+  const base = { entry: ENTRY, deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE };
   test('fails when aliasName is not a Lambda alias name', () => {
     expect(() => new CanaryLambdaService(newStack(), 'Api', { ...base, aliasName: '42' })).toThrow(
       'aliasName: "42" is not a Lambda alias name: use letters, digits, \'-\' or \'_\' (not only digits), e.g. "live"',
@@ -111,5 +122,79 @@ describe('other props', () => {
     expect(() => new CanaryLambdaService(newStack(), 'Api', { ...base, hookCheckTimeout: Duration.minutes(11) })).toThrow(
       'hookCheckTimeout: 660 s is out of range: use 1 to 600 seconds, e.g. Duration.seconds(30)',
     );
+  });
+  test('fails when both a health check and an invoke check are given', () => {
+    expect(() => new CanaryLambdaService(newStack(), 'Api', { ...base, healthCheck: { path: '/h', expectedStatus: 200 }, invokeCheck: { payload: {} } })).toThrow(
+      'healthCheck and invokeCheck are both set: give an HTTP service a healthCheck, an event-driven one an invokeCheck',
+    );
+  });
+});
+
+describe('a reusable construct, as aws-codedeploy\'s are', () => {
+  test('several services share a stack, each with its own alias, group, hooks and uniquely named health alarm', () => {
+    const stack = newStack();
+    new CanaryLambdaService(stack, 'Orders', { ...{ entry: ENTRY }, deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE, functionUrlAuthType: lambda.FunctionUrlAuthType.AWS_IAM });
+    new CanaryLambdaService(stack, 'Billing', { entry: ENTRY, deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE, invokeCheck: { payload: { Records: [] } } });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 2);
+    t.resourceCountIs('AWS::Lambda::Alias', 2);
+    t.resourceCountIs('AWS::Lambda::Url', 1);
+    t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
+    t.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'Svc-Orders-Health' });
+    t.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'Svc-Billing-Health' });
+    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SERVICE_CHECK: '{"type":"invoke","payload":{"Records":[]}}' }) } });
+  });
+
+  test('no URL, no check: the hooks pass on alarms alone; the function takes the configured handler, memory, timeout, environment and concurrency', () => {
+    const stack = newStack();
+    const svc = new CanaryLambdaService(stack, 'Worker', {
+      entry: ENTRY,
+      handler: 'consume',
+      deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
+      memorySize: 1024,
+      timeout: Duration.seconds(60),
+      environment: { QUEUE: 'jobs' },
+      reservedConcurrentExecutions: 5,
+      architecture: lambda.Architecture.X86_64,
+    });
+    expect(svc.functionUrl).toBeUndefined();
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::Lambda::Url', 0);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.consume',
+      MemorySize: 1024,
+      Timeout: 60,
+      ReservedConcurrentExecutions: 5,
+      Architectures: ['x86_64'],
+      Environment: { Variables: { QUEUE: 'jobs' } },
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SERVICE_CHECK: '{"type":"none"}' }) } });
+  });
+
+  test('addAlarm: the deployment group watches it and the composite health alarm includes it', () => {
+    const stack = newStack();
+    const svc = new CanaryLambdaService(stack, 'Api', { entry: ENTRY, deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE, healthAlarmName: 'api-health' });
+    const queueAge = new cloudwatch.Alarm(stack, 'QueueAge', {
+      metric: new cloudwatch.Metric({ namespace: 'AWS/SQS', metricName: 'ApproximateAgeOfOldestMessage', dimensionsMap: { QueueName: 'jobs' } }),
+      threshold: 300,
+      evaluationPeriods: 2,
+    });
+    svc.addAlarm(queueAge);
+    expect(svc.alarms).toHaveLength(4);
+    const t = Template.fromStack(stack);
+    const alarmId = stack.getLogicalId(queueAge.node.defaultChild as cloudwatch.CfnAlarm);
+    t.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { AlarmConfiguration: { Enabled: true, Alarms: Match.arrayWith([{ Name: { Ref: alarmId } }]) } });
+    const [composite] = Object.values(t.findResources('AWS::CloudWatch::CompositeAlarm'));
+    expect(composite.Properties.AlarmName).toBe('api-health');
+    expect(JSON.stringify(composite.Properties.AlarmRule)).toContain(alarmId);
+  });
+
+  test('fails at synth when more than 10 alarms would watch the deployment group (CodeDeploy\'s limit)', () => {
+    const stack = newStack();
+    const svc = new CanaryLambdaService(stack, 'Api', { entry: ENTRY, deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE });
+    for (let i = 0; i < 8; i++) {
+      svc.addAlarm(new cloudwatch.Alarm(stack, `Extra${i}`, { metric: new cloudwatch.Metric({ namespace: 'X', metricName: `m${i}` }), threshold: 1, evaluationPeriods: 1 }));
+    }
+    expect(() => Template.fromStack(stack)).toThrow(/Svc\/Api: 11 alarms watch the deployment group, CodeDeploy allows at most 10: combine some with metric math/);
   });
 });

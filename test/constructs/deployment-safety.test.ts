@@ -12,21 +12,30 @@ afterAll(() => apps.cleanup());
 const CONNECTION = 'arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-4000-8000-000000000000';
 const PIPELINE_ENV = { account: '111111111111', region: 'us-east-1' };
 
+/** A target with a platform stack and one service stack, as ServiceStage builds them. */
 class ServiceStage extends Stage {
   constructor(scope: Stack, id: string, env: { account: string; region: string }) {
     super(scope, id, { env });
-    new CfnWaitConditionHandle(new Stack(this, 'LambdaService'), 'Placeholder');
+    new CfnWaitConditionHandle(new Stack(this, 'Platform'), 'Placeholder');
+    new CfnWaitConditionHandle(new Stack(this, 'orders-api'), 'Placeholder');
   }
 }
 
+const target = (stage: string, account: string, region: string) => ({
+  account,
+  region,
+  healthAlarmNames: [`${stage}-orders-api-Health`],
+  platformStackName: `${stage}-Platform`,
+  serviceStackNames: [`${stage}-orders-api`],
+});
 const stages: SafetyStage[] = [
-  { stageName: 'Beta', type: 'pre-production', targets: [{ account: '222222222222', region: 'us-east-1', healthAlarmNames: ['Beta-us-east-1-LambdaService-Health'] }] },
+  { stageName: 'Beta', type: 'pre-production', targets: [target('Beta', '222222222222', 'us-east-1')] },
   {
     stageName: 'Prod-Wave1',
     type: 'production',
     bake: { minutes: 30, minRequests: 1000 },
     deploymentWindow: { timeZone: 'Europe/Berlin', windows: [{ days: ['MON', 'TUE', 'WED', 'THU'], start: '09:00', end: '16:00' }], blockedDates: ['2026-12-24'] },
-    targets: [{ account: '333333333333', region: 'eu-west-1', healthAlarmNames: ['Prod-Wave1-eu-west-1-LambdaService-Health'] }],
+    targets: [target('Prod-Wave1', '333333333333', 'eu-west-1')],
   },
 ];
 
@@ -73,21 +82,59 @@ describe('DeploymentSafety', () => {
     });
   });
 
-  test('the gate action passes bake, window, observed and guarded targets, override variable and execution id', () => {
+  test('the gate action names its gate and reads the cloud assembly: its configuration stays small and fixed', () => {
     const pipeline = Object.values(template.findResources('AWS::CodePipeline::Pipeline'))[0];
     const gate = (pipeline.Properties.Stages as Array<{ Name: string; Actions: Array<Record<string, any>> }>).find((s) => s.Name === 'Gate-Prod-Wave1')!;
     expect(gate.Actions).toHaveLength(1);
     expect(gate.Actions[0].ActionTypeId).toEqual({ Category: 'Invoke', Owner: 'AWS', Provider: 'Lambda', Version: '1' });
+    expect(gate.Actions[0].InputArtifacts).toEqual([{ Name: 'Synth_Output' }]);
     expect(JSON.parse(gate.Actions[0].Configuration.UserParameters)).toEqual({
-      stageName: 'Prod-Wave1',
-      bake: { minutes: 30, minRequests: 1000 },
-      window: { timeZone: 'Europe/Berlin', windows: [{ days: ['MON', 'TUE', 'WED', 'THU'], start: '09:00', end: '16:00' }], blockedDates: ['2026-12-24'] },
-      observe: [{ account: '222222222222', region: 'us-east-1', roleArn: 'arn:aws:iam::222222222222:role/safe-deploy-gate-reader-us-east-1', healthAlarmNames: ['Beta-us-east-1-LambdaService-Health'] }],
-      guard: [{ account: '333333333333', region: 'eu-west-1', roleArn: 'arn:aws:iam::333333333333:role/safe-deploy-gate-reader-eu-west-1', healthAlarmNames: ['Prod-Wave1-eu-west-1-LambdaService-Health'] }],
+      gate: 'Gate-Prod-Wave1',
       override: '#{variables.SafetyOverride}',
       executionId: '#{codepipeline.PipelineExecutionId}',
-      maxWaitMinutes: 150,
     });
+  });
+
+  test('the gate settings (for the release manifest): bake, window, observed and guarded targets with their deploy actions', () => {
+    expect(safety.gates()).toEqual({
+      'Gate-Prod-Wave1': {
+        stageName: 'Prod-Wave1',
+        bake: { minutes: 30, minRequests: 1000 },
+        countRequests: false,
+        window: { timeZone: 'Europe/Berlin', windows: [{ days: ['MON', 'TUE', 'WED', 'THU'], start: '09:00', end: '16:00' }], blockedDates: ['2026-12-24'] },
+        observe: [
+          {
+            account: '222222222222',
+            region: 'us-east-1',
+            roleArn: 'arn:aws:iam::222222222222:role/safe-deploy-gate-reader-us-east-1',
+            healthAlarmNames: ['Beta-orders-api-Health'],
+            platformAction: 'Platform.Deploy',
+            serviceActions: ['orders-api.Deploy'],
+          },
+        ],
+        guard: [
+          {
+            account: '333333333333',
+            region: 'eu-west-1',
+            roleArn: 'arn:aws:iam::333333333333:role/safe-deploy-gate-reader-eu-west-1',
+            healthAlarmNames: ['Prod-Wave1-orders-api-Health'],
+            platformAction: 'Platform.Deploy',
+            serviceActions: ['orders-api.Deploy'],
+          },
+        ],
+        maxWaitMinutes: 150,
+      },
+    });
+  });
+
+  test('a manual approval goes into the gate stage, before the bake gate (which checks the window last)', () => {
+    const { stack: s } = buildPipelineStack([stages[0], { ...stages[1], manualApproval: true }]);
+    const pipeline = Object.values(Template.fromStack(s).findResources('AWS::CodePipeline::Pipeline'))[0];
+    const gate = (pipeline.Properties.Stages as Array<{ Name: string; Actions: Array<Record<string, any>> }>).find((x) => x.Name === 'Gate-Prod-Wave1')!;
+    expect(gate.Actions.map((a) => [a.Name, a.ActionTypeId.Category, a.RunOrder])).toEqual([
+      ['Approve-Prod-Wave1', 'Approval', 1],
+      ['BakeGate', 'Invoke', 2],
+    ]);
   });
 
   test('the gate function: Node 22 on ARM, fixed role name, may assume only the reader roles', () => {
@@ -96,11 +143,11 @@ describe('DeploymentSafety', () => {
       Architectures: ['arm64'],
       Timeout: 180,
       Environment: { Variables: { POLL_INTERVAL_SECONDS: '60', PIPELINE_NAME: 'safe-deploy-pipeline' } },
-      Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SafetyGateRole'), 'Arn'] },
+      Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SafetyBakeGateRole'), 'Arn'] },
     });
     template.hasResourceProperties('AWS::IAM::Role', { RoleName: 'safe-deploy-bake-gate' });
     template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: Match.stringLikeRegexp('^SafetyGateRole') }],
+      Roles: [{ Ref: Match.stringLikeRegexp('^SafetyBakeGateRole') }],
       PolicyDocument: {
         Statement: Match.arrayWith([
           {
@@ -133,7 +180,7 @@ describe('DeploymentSafety', () => {
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SafetyNotifier'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 3600 } })],
     });
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.codedeploy'], 'detail-type': ['CodeDeploy Deployment State-change Notification'], detail: { state: ['FAILURE'] } },
+      EventPattern: { source: ['aws.codedeploy'], 'detail-type': ['CodeDeploy Deployment State-change Notification'], detail: { state: ['FAILURE', 'STOP'] } },
     });
     template.resourcePropertiesCountIs('AWS::Events::EventBusPolicy', { StatementId: Match.stringLikeRegexp('^safe-deploy-codedeploy-') }, 2);
     template.hasResourceProperties('AWS::Events::EventBusPolicy', {
@@ -217,11 +264,19 @@ describe('GateReaderRole and RollbackEventForwarder', () => {
     });
   });
 
-  test('forwarder: failed CodeDeploy deployments to the pipeline account bus', () => {
+  test('forwarder: failed and stopped (alarm, operator) CodeDeploy deployments to the pipeline account bus', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.codedeploy'], detail: { state: ['FAILURE'] } },
+      EventPattern: { source: ['aws.codedeploy'], detail: { state: ['FAILURE', 'STOP'] } },
       Targets: [Match.objectLike({ Arn: 'arn:aws:events:us-east-1:111111111111:event-bus/default' })],
     });
+  });
+
+  test("fails when asked to forward from the pipeline's own account and region (events would be notified twice)", () => {
+    const app = apps.create();
+    const own = new Stack(app, 'Own', { env: { account: '111111111111', region: 'us-east-1' } });
+    expect(() => new RollbackEventForwarder(own, 'Rollbacks', { pipelineAccount: '111111111111', pipelineRegion: 'us-east-1' })).toThrow(
+      "RollbackEventForwarder Own/Rollbacks: the stack is in the pipeline's own account and region, where CodeDeploy's events already reach the notifier: do not forward them (they would be notified twice)",
+    );
   });
 
   test('cdk-nag AwsSolutions: no unacknowledged finding', () => {

@@ -1,4 +1,3 @@
-import '../support/quiet-logs';
 import {
   BatchGetDeploymentTargetsCommand,
   CodeDeployClient,

@@ -1,4 +1,3 @@
-import '../support/quiet-logs';
 
 /**
  * A handler module that throws while loading (e.g. reading a missing env var at import) never gets
@@ -11,7 +10,7 @@ const HANDLERS = [
   ['bake-gate', ['handler']],
   ['ecs-deployment', ['onEvent', 'isComplete']],
   ['pipeline-notifier', ['handler']],
-  ['service', ['handler']],
+  ['approve-permissions', ['handler']],
 ] as const;
 
 describe('handler modules load with no environment at all', () => {

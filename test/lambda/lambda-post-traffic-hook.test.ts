@@ -1,10 +1,9 @@
-import '../support/quiet-logs';
 import { CodeDeployClient, GetDeploymentCommand, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../lambda/lambda-post-traffic-hook';
-import { appSpec, FUNCTION_NAME, getDeploymentOutput, healthResponse, HOOK_EVENT, invokeOutput } from './lambda-traffic-hook-fixtures';
+import { appSpec, FUNCTION_NAME, getDeploymentOutput, healthResponse, HEALTH_CHECK, HOOK_EVENT, invokeOutput } from './lambda-traffic-hook-fixtures';
 
 const codedeployMock = mockClient(CodeDeployClient);
 const lambdaMock = mockClient(LambdaClient);
@@ -17,7 +16,7 @@ function reported() {
 beforeEach(() => {
   codedeployMock.reset();
   lambdaMock.reset();
-  process.env = { ...saved, FUNCTION_NAME, ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: '300' };
+  process.env = { ...saved, FUNCTION_NAME, ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: '300', SERVICE_CHECK: JSON.stringify(HEALTH_CHECK) };
   codedeployMock.on(GetDeploymentCommand).resolves(getDeploymentOutput(appSpec()));
   codedeployMock.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
   lambdaMock.on(InvokeCommand).resolves(invokeOutput(healthResponse()));
@@ -27,7 +26,7 @@ afterAll(() => {
 });
 
 test('after the shift, the alias serves the target version: invokes the alias, reports Succeeded', async () => {
-  await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Succeeded', reason: `${FUNCTION_NAME}:live GET /health answered 200 ok from version 7`, reported: true });
+  await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Succeeded', reason: `${FUNCTION_NAME}:live GET /health answered as expected from version 7`, reported: true });
   expect(lambdaMock).toHaveReceivedCommandWith(InvokeCommand, { FunctionName: FUNCTION_NAME, Qualifier: 'live' });
   expect(codedeployMock).toHaveReceivedCommandWith(PutLifecycleEventHookExecutionStatusCommand, {
     deploymentId: HOOK_EVENT.DeploymentId,
@@ -39,7 +38,7 @@ test('after the shift, the alias serves the target version: invokes the alias, r
 test.each([
   ['the alias still runs the old version', invokeOutput(healthResponse({ status: 'ok', version: '6' }), { ExecutedVersion: '6' }), `${FUNCTION_NAME}:live ran version 6, expected 7`],
   ['a 503 status', invokeOutput(healthResponse({ status: 'ok', version: '7' }, 503)), `${FUNCTION_NAME}:live GET /health answered status 503, expected 200`],
-  ['a bad body', invokeOutput(healthResponse({ healthy: true })), `${FUNCTION_NAME}:live GET /health body status is undefined, expected "ok"`],
+  ['a bad body', invokeOutput(healthResponse({ healthy: true })), `${FUNCTION_NAME}:live GET /health: the response does not contain "\\"status\\":\\"ok\\"": {"healthy":true}`],
 ])('reports Failed when %s', async (_what, output, reason) => {
   lambdaMock.on(InvokeCommand).resolves(output);
   await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Failed', reason, reported: true });
@@ -67,8 +66,8 @@ test('retries a throttled report', async () => {
   expect(reported()).toEqual(['Succeeded', 'Succeeded']);
 });
 
-test.each([[undefined], ['{}'], [{ LifecycleEventHookExecutionId: 'x' }]])('a malformed event %j is Failed without calls', async (event) => {
-  await expect(handler(event as never)).resolves.toMatchObject({ status: 'Failed', reported: false });
+test.each([[undefined], ['{}'], [{ LifecycleEventHookExecutionId: 'x' }]])('a malformed event %j fails the invocation without calls', async (event) => {
+  await expect(handler(event as never)).rejects.toThrow(/^malformed CodeDeploy hook event/);
   expect(codedeployMock).not.toHaveReceivedAnyCommand();
   expect(lambdaMock).not.toHaveReceivedAnyCommand();
 });
@@ -112,9 +111,9 @@ describe('always reports', () => {
   });
 
   test.each([null, 'd-8XQ2B7LMN', [HOOK_EVENT], { DeploymentId: HOOK_EVENT.DeploymentId, LifecycleEventHookExecutionId: 7 }])(
-    'a malformed event %j returns Failed without calling anything (there is nothing to report against)',
+    'a malformed event %j fails the invocation without calling anything (there is nothing to report against)',
     async (event) => {
-      await expect(handler(event as never)).resolves.toMatchObject({ status: 'Failed', reported: false, reason: expect.stringMatching(/^malformed event: /) });
+      await expect(handler(event as never)).rejects.toThrow(/^malformed CodeDeploy hook event: /);
       expect(codedeployMock).not.toHaveReceivedAnyCommand();
       expect(lambdaMock).not.toHaveReceivedAnyCommand();
     },

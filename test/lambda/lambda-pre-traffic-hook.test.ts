@@ -1,4 +1,3 @@
-import '../support/quiet-logs';
 import { CodeDeployClient, GetDeploymentCommand, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -6,13 +5,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { checkNewVersion, handler } from '../../lambda/lambda-pre-traffic-hook';
 import { runHook } from '../../lambda/shared/codedeploy-hook';
-import { appSpec, FUNCTION_NAME, getDeploymentOutput, healthResponse, HOOK_EVENT, invokeOutput } from './lambda-traffic-hook-fixtures';
+import { appSpec, FUNCTION_NAME, getDeploymentOutput, healthResponse, HEALTH_CHECK, HOOK_EVENT, invokeOutput } from './lambda-traffic-hook-fixtures';
 
 const codedeployMock = mockClient(CodeDeployClient);
 const lambdaMock = mockClient(LambdaClient);
 const codedeploy = new CodeDeployClient({ region: 'us-east-1' });
 const lambda = new LambdaClient({ region: 'us-east-1' });
-const config = { functionName: FUNCTION_NAME, aliasName: 'live', checkTimeoutMs: 200 };
+const config = { functionName: FUNCTION_NAME, aliasName: 'live', checkTimeoutMs: 200, check: HEALTH_CHECK };
 const retry = { sleep: async () => undefined };
 const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
 const info = jest.spyOn(logger, 'info');
@@ -44,9 +43,9 @@ beforeEach(() => {
   lambdaMock.on(InvokeCommand).resolves(invokeOutput(healthResponse()));
 });
 
-test('a healthy new version: invokes GET /health on the target version, reports Succeeded', async () => {
+test('a healthy new version: runs the service\'s own check (GET /health) on the target version, reports Succeeded', async () => {
   const result = await run();
-  expect(result).toEqual({ status: 'Succeeded', reason: `${FUNCTION_NAME}:7 GET /health answered 200 ok from version 7`, reported: true });
+  expect(result).toEqual({ status: 'Succeeded', reason: `${FUNCTION_NAME}:7 GET /health answered as expected from version 7`, reported: true });
   expect(codedeployMock).toHaveReceivedCommandWith(GetDeploymentCommand, { deploymentId: HOOK_EVENT.DeploymentId });
   expect(lambdaMock).toHaveReceivedCommandWith(InvokeCommand, { FunctionName: FUNCTION_NAME, Qualifier: '7', InvocationType: 'RequestResponse' });
   const payload = JSON.parse(new TextDecoder().decode(lambdaMock.commandCalls(InvokeCommand)[0].args[0].input.Payload as Uint8Array));
@@ -57,14 +56,12 @@ test('a healthy new version: invokes GET /health on the target version, reports 
 
 test.each([
   ['a 500 status', invokeOutput(healthResponse({ status: 'ok', version: '7' }, 500)), `${FUNCTION_NAME}:7 GET /health answered status 500, expected 200`],
-  ['a body that is not JSON', invokeOutput(healthResponse('<html>oops</html>')), `${FUNCTION_NAME}:7 GET /health body is not JSON: <html>oops</html>`],
-  ['a body whose status is not ok', invokeOutput(healthResponse({ status: 'degraded', version: '7' })), `${FUNCTION_NAME}:7 GET /health body status is "degraded", expected "ok"`],
-  ['a body from another version', invokeOutput(healthResponse({ status: 'ok', version: '6' })), `${FUNCTION_NAME}:7 GET /health reports version "6", expected "7"`],
-  ['a payload that is not JSON', invokeOutput('Task timed out'), `${FUNCTION_NAME}:7 returned a payload that is not JSON: Task timed out`],
+  ['a body without the expected text', invokeOutput(healthResponse({ status: 'degraded', version: '7' })), `${FUNCTION_NAME}:7 GET /health: the response does not contain "\\"status\\":\\"ok\\"": {"status":"degraded","version":"7"}`],
+  ['a payload that is not a Function URL response', invokeOutput('Task timed out'), `${FUNCTION_NAME}:7 GET /health returned a payload that is not a Function URL response: Task timed out`],
   [
     'a function error',
     invokeOutput({ errorType: 'Runtime.ImportModuleError', errorMessage: "Cannot find module 'x'" }, { FunctionError: 'Unhandled' }),
-    `${FUNCTION_NAME}:7 raised Unhandled error: {"errorType":"Runtime.ImportModuleError","errorMessage":"Cannot find module 'x'"}`,
+    `${FUNCTION_NAME}:7 GET /health raised Unhandled error: {"errorType":"Runtime.ImportModuleError","errorMessage":"Cannot find module 'x'"}`,
   ],
 ])('reports Failed on %s', async (_what, output, reason) => {
   lambdaMock.on(InvokeCommand).resolves(output);
@@ -131,9 +128,9 @@ test('reports Failed when GetDeployment is denied', async () => {
 });
 
 test.each([[null], [[]], [{ DeploymentId: 'd-1' }], [{ DeploymentId: 7, LifecycleEventHookExecutionId: 'x' }]])(
-  'a malformed event %j is Failed without calling anything',
+  'a malformed event %j fails the invocation loudly (nothing to report against) without calling anything',
   async (event) => {
-    await expect(run(event)).resolves.toMatchObject({ status: 'Failed', reported: false, reason: expect.stringMatching(/^malformed event: /) });
+    await expect(run(event)).rejects.toThrow(/^malformed CodeDeploy hook event: .*: nothing to report against; CodeDeploy fails the hook at its timeout$/);
     expect(lambdaMock).not.toHaveReceivedCommand(InvokeCommand);
     expect(codedeployMock).not.toHaveReceivedAnyCommand();
   },
@@ -146,22 +143,22 @@ describe('handler', () => {
   });
 
   function loadHandler(env: Record<string, string>) {
-    const { FUNCTION_NAME: _f, ALIAS_NAME: _a, CHECK_TIMEOUT_MS: _c, ...rest } = saved;
+    const { FUNCTION_NAME: _f, ALIAS_NAME: _a, CHECK_TIMEOUT_MS: _c, SERVICE_CHECK: _s, ...rest } = saved;
     process.env = { ...rest, ...env };
     return handler;
   }
 
   test('wires the environment and the clients: a healthy version is Succeeded', async () => {
-    const handler = loadHandler({ FUNCTION_NAME, ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: '5000' });
+    const handler = loadHandler({ FUNCTION_NAME, ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: '5000', SERVICE_CHECK: JSON.stringify(HEALTH_CHECK) });
     await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded', reported: true });
     expectReported('Succeeded');
   });
 
   test('a misconfigured hook still reports Failed with the reason', async () => {
-    const handler = loadHandler({ ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: 'soon' });
+    const handler = loadHandler({ ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: 'soon', SERVICE_CHECK: '{"type":"tcp"}' });
     await expect(handler(HOOK_EVENT)).resolves.toEqual({
       status: 'Failed',
-      reason: 'hook misconfigured: FUNCTION_NAME is not set; CHECK_TIMEOUT_MS "soon" is not a positive integer',
+      reason: 'hook misconfigured: FUNCTION_NAME is not set; CHECK_TIMEOUT_MS "soon" is not a positive integer; SERVICE_CHECK.type "tcp" is not "http", "invoke" or "none"',
       reported: true,
     });
     expectReported('Failed');

@@ -8,6 +8,9 @@ export const HOOK_EVENT = {
   LifecycleEventHookExecutionId: 'eyJlbmNyeXB0ZWREYXRhIjoiUm9ZL0FsTjdqNnRBa3N5dz09IiwiaXZQYXJhbWV0ZXJTcGVjIjoiVzJjVHFxdUdCQ0pDTDRFMyIsIm1hdGVyaWFsU2V0U2VyaWFsIjoxfQ==',
 };
 
+/** The check the example's HTTP services declare: GET /health, 200, body with "status":"ok". */
+export const HEALTH_CHECK = { type: 'http' as const, path: '/health', expectedStatus: 200, bodyContains: '"status":"ok"' };
+
 export function appSpec(props: Record<string, unknown> = {}): string {
   return JSON.stringify({
     version: 0.0,

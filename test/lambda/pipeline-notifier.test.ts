@@ -1,4 +1,3 @@
-import '../support/quiet-logs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -81,6 +80,23 @@ test('a forwarded CodeDeploy failure is published as a rollback with a deploymen
   expect(n?.subject).toBe('[safe-deploy] CodeDeploy rollback: Prod-LambdaService-App/Prod-LambdaService-DG');
   expect(n?.message).toContain('CodeDeploy deployment d-ABCDEF123 of Prod-LambdaService-App / Prod-LambdaService-DG ended in FAILURE in account 333333333333, region eu-west-1.');
   expect(n?.message).toContain('https://eu-west-1.console.aws.amazon.com/codesuite/codedeploy/deployments/d-ABCDEF123?region=eu-west-1');
+});
+
+test('a deployment stopped by an alarm (STOP) is a rollback too; SUCCESS and START are not', async () => {
+  const base = {
+    version: '0',
+    id: 'e3',
+    'detail-type': 'CodeDeploy Deployment State-change Notification' as const,
+    source: 'aws.codedeploy',
+    account: '333333333333',
+    time: '2026-06-03T10:05:00Z',
+    region: 'eu-west-1',
+    resources: [],
+  };
+  const detail = { application: 'Prod-orders-api-App', deploymentGroup: 'Prod-orders-api-DG', deploymentId: 'd-STOPPED1', region: 'eu-west-1' };
+  const stopped = await notify({ ...base, detail: { ...detail, state: 'STOP' } }, deps(jest.fn()));
+  expect(stopped?.message).toContain('ended in STOP');
+  for (const state of ['SUCCESS', 'START', 'READY']) expect(await notify({ ...base, detail: { ...detail, state } }, deps(jest.fn()))).toBeUndefined();
 });
 
 test('other states are ignored; a long subject is cut to SNS limit in ASCII', async () => {

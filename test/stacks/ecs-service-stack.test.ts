@@ -4,21 +4,30 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { EcsServiceStack, EcsServiceStackProps } from '../../lib/stacks/ecs-service-stack';
+import type { StageEcsService } from '../../lib/config/stage-services';
+import { EcsServiceStack, PublishedImage } from '../../lib/stacks/ecs-service-stack';
+import { PlatformStack } from '../../lib/stacks/platform-stack';
 import { TestApps } from '../support/app';
+import { fixtureService } from '../support/fixtures';
 
 const apps = new TestApps();
 afterAll(() => apps.cleanup());
 
 const ENV = { account: '111111111111', region: 'us-east-1' };
-const REPO = 'arn:aws:ecr:us-east-1:222222222222:repository/safe-deploy/service';
-const base: EcsServiceStackProps = { deployment: { type: 'canary', percent: 10, intervalMinutes: 5 }, image: { repositoryArn: REPO, tag: 'abc1234' } };
+const REPO = 'arn:aws:ecr:us-east-1:222222222222:repository/safe-deploy/storefront';
+const IMAGE: PublishedImage = { repositoryArn: REPO, tag: 'abc1234' };
 
-function build(props: Partial<EcsServiceStackProps> = {}, envAgnostic = false) {
+/** The three-services fixture's storefront (port 8080, /healthz) in a target of its own, with its platform stack. */
+function build(service: Partial<StageEcsService> = {}, options: { envAgnostic?: boolean; image?: PublishedImage | null; natGateways?: number } = {}) {
   const app = apps.create();
-  const stage = new Stage(app, 'Beta', { env: envAgnostic ? undefined : ENV });
-  const stack = new EcsServiceStack(stage, 'EcsService', { ...base, ...props });
-  return { app, stage, stack };
+  const stage = new Stage(app, 'Beta', { env: options.envAgnostic ? undefined : ENV });
+  const platform = new PlatformStack(stage, 'Platform', { ecs: true, natGateways: options.natGateways });
+  const stack = new EcsServiceStack(stage, 'storefront', {
+    service: fixtureService('ecs', 'storefront', { deployment: { type: 'canary', percent: 10, intervalMinutes: 5 }, blueTerminationWaitMinutes: 0, ...service }),
+    platform,
+    image: options.image === null ? undefined : (options.image ?? IMAGE),
+  });
+  return { app, stage, stack, platform };
 }
 
 /** Resources of `a` and `b` that differ, by logical ID. */
@@ -30,6 +39,7 @@ function changedResources(a: Template, b: Template): string[] {
 
 let stack: EcsServiceStack;
 let template: Template;
+let platformTemplate: Template;
 let nagReport: { pluginReports: { pluginName: string; conclusion: string; violations: { ruleName: string; severity?: string; violatingConstructs: { constructPath: string }[] }[] }[] };
 
 beforeAll(() => {
@@ -46,6 +56,7 @@ beforeAll(() => {
   nagReport = JSON.parse(readFileSync(path.join(built.app.outdir, 'validation-report.json'), 'utf8'));
   if (error) throw error;
   template = Template.fromStack(stack);
+  platformTemplate = Template.fromStack(built.platform);
 });
 
 describe('EcsServiceStack', () => {
@@ -68,18 +79,20 @@ describe('EcsServiceStack', () => {
     expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']));
   });
 
-  test('VPC: 2 AZs without lookups, public + private subnets, one NAT with our own EIP, flow logs', () => {
-    template.resourceCountIs('AWS::EC2::Subnet', 4);
-    template.resourceCountIs('AWS::EC2::NatGateway', 1);
-    template.resourceCountIs('AWS::EC2::EIP', 1);
-    template.hasResourceProperties('AWS::EC2::NatGateway', { AllocationId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NatEip1'), 'AllocationId'] } });
-    template.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: { 'Fn::Select': [0, { 'Fn::GetAZs': '' }] } });
-    template.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: { 'Fn::Select': [1, { 'Fn::GetAZs': '' }] } });
-    template.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'REJECT', LogDestinationType: 'cloud-watch-logs' });
+  test('platform stack: VPC in 2 AZs without lookups, public + private subnets, one NAT with our own EIP, flow logs, the cluster', () => {
+    platformTemplate.resourceCountIs('AWS::EC2::Subnet', 4);
+    platformTemplate.resourceCountIs('AWS::EC2::NatGateway', 1);
+    platformTemplate.resourceCountIs('AWS::EC2::EIP', 1);
+    platformTemplate.hasResourceProperties('AWS::EC2::NatGateway', { AllocationId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NatEip1'), 'AllocationId'] } });
+    platformTemplate.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: { 'Fn::Select': [0, { 'Fn::GetAZs': '' }] } });
+    platformTemplate.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: { 'Fn::Select': [1, { 'Fn::GetAZs': '' }] } });
+    platformTemplate.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'REJECT', LogDestinationType: 'cloud-watch-logs' });
+    platformTemplate.hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }] });
+    template.resourceCountIs('AWS::EC2::VPC', 0);
+    template.resourceCountIs('AWS::ECS::Cluster', 0);
   });
 
-  test('Fargate cluster with container insights; service with the CODE_DEPLOY controller pinned to the task family', () => {
-    template.hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }] });
+  test('service with the CODE_DEPLOY controller pinned to the task family, in the shared cluster', () => {
     const services = template.findResources('AWS::ECS::Service');
     const [svc] = Object.values(services) as { Properties: Record<string, unknown>; DependsOn: string[] }[];
     expect(svc.Properties).toMatchObject({
@@ -104,7 +117,7 @@ describe('EcsServiceStack', () => {
         ContainerDefinitions: [
           Match.objectLike({
             Name: 'app',
-            Image: { 'Fn::Join': ['', ['222222222222.dkr.ecr.us-east-1.', { Ref: 'AWS::URLSuffix' }, '/safe-deploy/service:abc1234']] },
+            Image: { 'Fn::Join': ['', ['222222222222.dkr.ecr.us-east-1.', { Ref: 'AWS::URLSuffix' }, '/safe-deploy/storefront:abc1234']] },
             ReadonlyRootFilesystem: true,
             PortMappings: [{ ContainerPort: 8080, Protocol: 'tcp' }],
             LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
@@ -150,7 +163,12 @@ describe('EcsServiceStack', () => {
     };
     expect(sg.Properties.SecurityGroupIngress).toEqual([
       expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 80, ToPort: 80 }),
-      expect.objectContaining({ CidrIp: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^NatEip1/), 'PublicIp'] }, '/32']] }, FromPort: 8080, ToPort: 8080 }),
+      // The platform stack's NAT address, by a (weak) cross-stack reference.
+      expect.objectContaining({
+        CidrIp: { 'Fn::Join': ['', [{ 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'Beta-Platform', OutputName: expect.stringMatching(/NatEip1PublicIp/) }) }, '/32']] },
+        FromPort: 8080,
+        ToPort: 8080,
+      }),
     ]);
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
@@ -161,9 +179,9 @@ describe('EcsServiceStack', () => {
     });
   });
 
-  test('blue and green target groups health-check /health', () => {
+  test("blue and green target groups health-check the service's own path (/healthz)", () => {
     const tgs = template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup', {
-      Properties: { HealthCheckPath: '/health', Matcher: { HttpCode: '200' }, TargetType: 'ip', Port: 8080, HealthCheckIntervalSeconds: 10 },
+      Properties: { HealthCheckPath: '/healthz', Matcher: { HttpCode: '200' }, TargetType: 'ip', Port: 8080, HealthCheckIntervalSeconds: 10 },
     });
     expect(Object.keys(tgs).sort()).toEqual([expect.stringMatching(/BlueTargetGroup/), expect.stringMatching(/GreenTargetGroup/)]);
   });
@@ -197,7 +215,7 @@ describe('EcsServiceStack', () => {
 
   test('alarms: 5xx rate as metric math, p99 latency, unhealthy hosts; defaults, missing data not breaching', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'Beta-EcsService-Green-5xxRate',
+      AlarmName: 'Beta-storefront-Green-5xxRate',
       Threshold: 1,
       EvaluationPeriods: 3,
       DatapointsToAlarm: 2,
@@ -210,7 +228,7 @@ describe('EcsServiceStack', () => {
       ]),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'Beta-EcsService-Blue-p99Latency',
+      AlarmName: 'Beta-storefront-Blue-p99Latency',
       MetricName: 'TargetResponseTime',
       ExtendedStatistic: 'p99',
       Threshold: 1,
@@ -218,7 +236,7 @@ describe('EcsServiceStack', () => {
       TreatMissingData: 'notBreaching',
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'Beta-EcsService-Green-UnhealthyHosts',
+      AlarmName: 'Beta-storefront-Green-UnhealthyHosts',
       MetricName: 'UnHealthyHostCount',
       Statistic: 'Maximum',
       Threshold: 0,
@@ -230,7 +248,7 @@ describe('EcsServiceStack', () => {
 
   test('composite alarm named <stack name>-Health over every alarm', () => {
     const composite = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm'))[0] as { Properties: { AlarmName: string; AlarmRule: unknown } };
-    expect(composite.Properties.AlarmName).toBe('Beta-EcsService-Health');
+    expect(composite.Properties.AlarmName).toBe('Beta-storefront-Health');
     expect(JSON.stringify(composite.Properties.AlarmRule).match(/ALARM\(/g)).toHaveLength(6);
   });
 
@@ -240,7 +258,13 @@ describe('EcsServiceStack', () => {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
-      Environment: { Variables: { TEST_URL: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [Match.stringLikeRegexp('LoadBalancer'), 'DNSName'] }, ':8080']] } } },
+      Environment: {
+        Variables: {
+          TEST_URL: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [Match.stringLikeRegexp('LoadBalancer'), 'DNSName'] }, ':8080']] },
+          TEST_PROBES: '[{"path":"/healthz","expectedStatus":200}]',
+          CHECK_TIMEOUT_MS: '24000',
+        },
+      },
     });
     const logWrite = (logGroup: string) => ({
       Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -250,7 +274,7 @@ describe('EcsServiceStack', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
-          logWrite('TestTrafficHookLogs'),
+          logWrite('TestTrafficHookFunctionLogs'),
           {
             Action: [
               'ec2:AssignPrivateIpAddresses',
@@ -270,11 +294,11 @@ describe('EcsServiceStack', () => {
           },
         ],
       },
-      Roles: [{ Ref: Match.stringLikeRegexp('TestTrafficHookRole') }],
+      Roles: [{ Ref: Match.stringLikeRegexp('TestTrafficHookFunctionRole') }],
     });
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] },
-      Description: Match.stringLikeRegexp('TestTrafficHook$'),
+      Description: Match.stringLikeRegexp('TestTrafficHook/Function$'),
       ManagedPolicyArns: Match.absent(),
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
@@ -410,7 +434,7 @@ describe('EcsServiceStack', () => {
 
 describe('a new image changes only the task definition and the deployment resource', () => {
   test('second synth with a new tag', () => {
-    const next = Template.fromStack(build({ image: { repositoryArn: REPO, tag: 'def5678' } }).stack);
+    const next = Template.fromStack(build({}, { image: { repositoryArn: REPO, tag: 'def5678' } }).stack);
     expect(changedResources(template, next)).toEqual([
       expect.stringMatching(/^ServiceDeployment[0-9A-F]{8}$/),
       expect.stringMatching(/^ServiceTaskDefinition[0-9A-F]{8}$/),
@@ -424,7 +448,7 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
   test('warns, as the Lambda stack does, when a canary step is shorter than the alarms can react', () => {
     // base: a 5-minute canary against 360 s worst-case detection with the default alarms.
     Annotations.fromStack(stack).hasWarning(
-      '/Beta/EcsService',
+      '/Beta/storefront',
       "deployment.intervalMinutes 5 is shorter than the alarms' worst-case detection time (360 s): a bad version may take all traffic before its alarm fires. Use intervalMinutes >= 6 or faster alarms. [ack: safe-deploy:canary-shorter-than-alarms]",
     );
     const outlasting = build({ deployment: { type: 'canary', percent: 10, intervalMinutes: 10 } }).stack;
@@ -438,19 +462,16 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
   });
 
   test('all-at-once, alarm overrides, blue wait, HTTPS, two NATs, env-agnostic with the local image asset', () => {
-    const t = Template.fromStack(
-      build(
-        {
-          deployment: { type: 'all-at-once' },
-          alarms: { errorRatePercent: 5, p99LatencyMs: 2500, periodSeconds: 120, evaluationPeriods: 5, datapointsToAlarm: 3 },
-          blueTerminationWaitMinutes: 30,
-          image: undefined,
-          natGateways: 2,
-          certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/12345678-1234-1234-1234-123456789012',
-        },
-        true,
-      ).stack,
+    const built = build(
+      {
+        deployment: { type: 'all-at-once' },
+        alarms: { errorRatePercent: 5, p99LatencyMs: 2500, periodSeconds: 120, evaluationPeriods: 5, datapointsToAlarm: 3 },
+        blueTerminationWaitMinutes: 30,
+        certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/12345678-1234-1234-1234-123456789012',
+      },
+      { envAgnostic: true, image: null, natGateways: 2 },
     );
+    const t = Template.fromStack(built.stack);
     t.resourceCountIs('AWS::CodeDeploy::DeploymentConfig', 0);
     t.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
       DeploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce',
@@ -459,7 +480,7 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('-Blue-5xxRate$'), Threshold: 5, EvaluationPeriods: 5, DatapointsToAlarm: 3 });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TargetResponseTime', Threshold: 2.5, Period: 120 });
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS', Certificates: [{ CertificateArn: Match.stringLikeRegexp('^arn:aws:acm') }] });
-    t.resourceCountIs('AWS::EC2::NatGateway', 2);
+    Template.fromStack(built.platform).resourceCountIs('AWS::EC2::NatGateway', 2);
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
       LoadBalancerAttributes: Match.arrayWith([{ Key: 'access_logs.s3.enabled', Value: 'true' }]),
     });
@@ -481,14 +502,22 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
 
 describe('validation', () => {
   test('fails when natGateways is 0', () => {
-    expect(() => build({ natGateways: 0 })).toThrow('natGateways: 0 is out of range: use 1 (cost-sized) or 2 (one per AZ); tasks run in private subnets and need egress');
+    expect(() => build({}, { natGateways: 0 })).toThrow('natGateways: 0 is out of range: use 1 (cost-sized) or 2 (one per AZ); tasks run in private subnets and need egress');
   });
   test('fails when blueTerminationWaitMinutes is out of range', () => {
-    expect(() => build({ blueTerminationWaitMinutes: 3000 })).toThrow('blueTerminationWaitMinutes: 3000 is out of range: use a whole number from 0 to 2880');
+    expect(() => build({ blueTerminationWaitMinutes: 3000 })).toThrow("blueTerminationWait: 3000 minutes is over CodeDeploy's limit: use at most 2880 minutes (2 days)");
   });
   test('fails when the image is not an ECR repository ARN', () => {
-    expect(() => build({ image: { repositoryArn: 'my-repo', tag: 'abc' } })).toThrow(
-      'image: {"repositoryArn":"my-repo","tag":"abc"} is not an ECR image: use { repositoryArn: "arn:aws:ecr:<region>:<account>:repository/<name>", tag: "<git commit>" }',
+    expect(() => build({}, { image: { repositoryArn: 'my-repo', tag: 'abc' } })).toThrow(
+      'image: {"repositoryArn":"my-repo","tag":"abc"} is not an ECR image: use { repositoryArn: "arn:aws:ecr:<region>:<account>:repository/<name>", tag: "<content hash>" }',
+    );
+  });
+  test('fails when the platform stack has no cluster', () => {
+    const app = apps.create();
+    const stage = new Stage(app, 'Beta', { env: ENV });
+    const platform = new PlatformStack(stage, 'Platform', { ecs: false });
+    expect(() => new EcsServiceStack(stage, 'storefront', { service: fixtureService('ecs', 'storefront'), platform, image: IMAGE })).toThrow(
+      'EcsServiceStack Beta/storefront: the platform stack Beta/Platform has no cluster: create it with ecs: true',
     );
   });
   test('fails when an alarm override is invalid', () => {

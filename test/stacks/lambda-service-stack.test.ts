@@ -5,6 +5,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { LambdaServiceStack } from '../../lib/stacks/lambda-service-stack';
 import { TestApps } from '../support/app';
+import { fixtureService } from '../support/fixtures';
 
 const apps = new TestApps();
 const maskAssetHashes = (s: string) => s.replace(/[0-9a-f]{64}/g, '[ASSET_HASH]').replace(/CurrentVersion[0-9A-Fa-f]{40}/g, 'CurrentVersion[HASH]');
@@ -20,9 +21,8 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
     const app = apps.create();
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     const stage = new Stage(app, 'Prod', { env: { account: '111111111111', region: 'us-east-1' } });
-    stack = new LambdaServiceStack(stage, 'LambdaService', {
-      deployment: { type: 'canary', percent: 10, intervalMinutes: 10 },
-      alarms: { errorRatePercent: 2, p99LatencyMs: 800 },
+    stack = new LambdaServiceStack(stage, 'orders-api', {
+      service: fixtureService('lambda', 'orders-api', { deployment: { type: 'canary', percent: 10, intervalMinutes: 10 }, alarms: { errorRatePercent: 2, p99LatencyMs: 800 } }),
     });
     outdir = app.outdir;
     try {
@@ -98,7 +98,7 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
   test('a public Function URL on the alias, and its URL as the ServiceUrl output', () => {
     template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', Qualifier: 'live', TargetFunctionArn: { 'Fn::GetAtt': [ids().fn, 'Arn'] } });
     template.hasOutput('ServiceUrl', { Value: { 'Fn::GetAtt': [logicalId('AWS::Lambda::Url', 'Alias/FunctionUrl'), 'FunctionUrl'] } });
-    expect(stack.serviceUrl.node.id).toBe('ServiceUrl');
+    expect(stack.serviceUrl!.node.id).toBe('ServiceUrl');
   });
 
   test('the deployment group: the canary config, rollback on failure, stop and alarm, the three metric alarms', () => {
@@ -172,7 +172,7 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
   test('composite alarm named <stack name>-Health fires on any of the three', () => {
     const arn = (part: string) => ({ 'Fn::GetAtt': [logicalId('AWS::CloudWatch::Alarm', part), 'Arn'] });
     template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
-      AlarmName: 'Prod-LambdaService-Health',
+      AlarmName: 'Prod-orders-api-Health',
       AlarmRule: { 'Fn::Join': ['', ['(ALARM("', arn('ErrorRateAlarm'), '") OR ALARM("', arn('LatencyAlarm'), '") OR ALARM("', arn('ThrottlesAlarm'), '"))']] },
     });
     expect(stack.service.compositeAlarm.alarmName).toBeDefined();
@@ -185,7 +185,7 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
     const { fn, app, group } = ids();
     const policy = template.toJSON().Resources[logicalId('AWS::IAM::Policy', policyPath)];
     expect(policy.Properties.PolicyDocument.Statement).toEqual([
-      { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logicalId('AWS::Logs::LogGroup', name === 'pre' ? 'PreTrafficHookLogGroup' : 'PostTrafficHookLogGroup'), 'Arn'] } },
+      { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logicalId('AWS::Logs::LogGroup', name === 'pre' ? 'PreTrafficHookLogs' : 'PostTrafficHookLogs'), 'Arn'] } },
       { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [fn, 'Arn'] }, ':*']] } },
       {
         Action: ['codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
@@ -195,13 +195,13 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
     ]);
   });
 
-  test('the hooks know their function, alias and check timeout, and outlive the check', () => {
+  test('the hooks know their function, alias, check timeout and the service\'s own check, and outlive the check', () => {
     for (const id of [ids().pre, ids().post]) {
       expect(template.toJSON().Resources[id].Properties).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         Timeout: 60,
-        Environment: { Variables: { FUNCTION_NAME: { Ref: ids().fn }, ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: '30000' } },
+        Environment: { Variables: { FUNCTION_NAME: { Ref: ids().fn }, ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: '30000', SERVICE_CHECK: '{"type":"http","path":"/health","expectedStatus":200}' } },
       });
     }
   });
@@ -252,7 +252,7 @@ describe('LambdaServiceStack, env-agnostic (laptop)', () => {
     [{ type: 'linear', percent: 25, intervalMinutes: 2 } as const, { Type: 'TimeBasedLinear', TimeBasedLinear: { LinearPercentage: 25, LinearInterval: 2 } }],
   ])('synthesizes with %j', (deployment, routing) => {
     const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new LambdaServiceStack(app, 'LambdaService', { deployment });
+    const stack = new LambdaServiceStack(app, 'billing-worker', { service: fixtureService('lambda', 'billing-worker', { deployment }) });
     const template = Template.fromStack(stack);
     if (routing === undefined) {
       template.resourceCountIs('AWS::CodeDeploy::DeploymentConfig', 0);
@@ -260,7 +260,10 @@ describe('LambdaServiceStack, env-agnostic (laptop)', () => {
     } else {
       template.hasResourceProperties('AWS::CodeDeploy::DeploymentConfig', { ComputePlatform: 'Lambda', TrafficRoutingConfig: routing });
     }
-    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'LambdaService-Health' });
+    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'billing-worker-Health' });
+    // No URL for a service that answers no HTTP, and no ServiceUrl output.
+    template.resourceCountIs('AWS::Lambda::Url', 0);
+    expect(stack.serviceUrl).toBeUndefined();
     // Without an env, the deployment group ARN in the hooks' policies uses the deploying account and region.
     const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
     expect(policies).toContain('":deploymentgroup:"');
@@ -270,9 +273,9 @@ describe('LambdaServiceStack, env-agnostic (laptop)', () => {
 
   test('warns when a canary step is shorter than the alarms can react', () => {
     const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new LambdaServiceStack(app, 'LambdaService', { deployment: { type: 'canary', percent: 10, intervalMinutes: 3 } });
+    const stack = new LambdaServiceStack(app, 'orders-api', { service: fixtureService('lambda', 'orders-api', { deployment: { type: 'canary', percent: 10, intervalMinutes: 3 } }) });
     Annotations.fromStack(stack).hasWarning(
-      '/LambdaService',
+      '/orders-api',
       "deployment.intervalMinutes 3 is shorter than the alarms' worst-case detection time (360 s): a bad version may take all traffic before its alarm fires. Use intervalMinutes >= 6 or faster alarms. [ack: safe-deploy:canary-shorter-than-alarms]",
     );
   });

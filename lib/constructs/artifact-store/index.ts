@@ -1,56 +1,37 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import * as ecr from 'aws-cdk-lib/aws-ecr';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 /** Properties of an ArtifactStore. */
 export interface ArtifactStoreProps {
-  /** Name of the ECR repository that holds the service's container images. */
-  readonly repositoryName: string;
   /**
    * Days a pipeline artifact (source, cloud assembly with the Lambda bundles) is kept. Rolling a
    * stage back to an execution needs that execution's artifacts.
    * @default 180
    */
   readonly retentionDays?: number;
-  /**
-   * Images kept in the repository, newest first; older ones expire.
-   * @default 20
-   */
-  readonly imageCount?: number;
-  /**
-   * Accounts (other than this one) whose services pull images from the repository.
-   * @default - none
-   */
-  readonly pullAccounts?: string[];
 }
 
 /**
- * Where a release's artifacts live, built once per commit and promoted unchanged: a versioned,
- * KMS-encrypted, TLS-only S3 bucket for pipeline artifacts and an immutable-tag ECR repository for
- * container images. Both are retained when the stack is deleted, so a rollback target outlives it.
+ * Where a release's pipeline artifacts live, built once per commit and promoted unchanged: a
+ * versioned, KMS-encrypted, TLS-only S3 bucket (source, cloud assembly with the Lambda bundles),
+ * retained when the stack is deleted, so a rollback target outlives it. Container images live in
+ * one ImageRepository per service.
  */
 export class ArtifactStore extends Construct {
   /** The pipeline's artifact bucket. */
   readonly bucket: s3.Bucket;
   /** The key that encrypts the bucket (and the pipeline's artifacts). */
   readonly key: kms.Key;
-  /** The container image repository. */
-  readonly repository: ecr.Repository;
   /** Where the bucket's access logs go. */
   readonly accessLogs: s3.Bucket;
 
-  constructor(scope: Construct, id: string, props: ArtifactStoreProps) {
+  constructor(scope: Construct, id: string, props: ArtifactStoreProps = {}) {
     super(scope, id);
     const retentionDays = props.retentionDays ?? 180;
-    const imageCount = props.imageCount ?? 20;
     if (!Number.isInteger(retentionDays) || retentionDays < 30) {
       throw new Error(`ArtifactStore retentionDays: ${retentionDays} is too short to roll back to: use a whole number of at least 30`);
-    }
-    if (!Number.isInteger(imageCount) || imageCount < 5) {
-      throw new Error(`ArtifactStore imageCount: ${imageCount} is too few to roll back to: keep at least 5 images`);
     }
 
     this.key = new kms.Key(this, 'Key', {
@@ -90,26 +71,5 @@ export class ArtifactStore extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    this.repository = new ecr.Repository(this, 'Repository', {
-      repositoryName: props.repositoryName,
-      imageScanOnPush: true,
-      imageTagMutability: ecr.TagMutability.IMMUTABLE,
-      encryption: ecr.RepositoryEncryption.KMS,
-      removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [
-        { rulePriority: 1, description: 'Untagged layers of failed pushes', tagStatus: ecr.TagStatus.UNTAGGED, maxImageAge: Duration.days(1) },
-        { rulePriority: 2, description: `Keep the last ${imageCount} releases to roll back to`, tagStatus: ecr.TagStatus.ANY, maxImageCount: imageCount },
-      ],
-    });
-    const pullAccounts = [...new Set(props.pullAccounts ?? [])];
-    if (pullAccounts.length > 0) {
-      this.repository.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'StageAccountsPull',
-          principals: pullAccounts.map((a) => new iam.AccountPrincipal(a)),
-          actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
-        }),
-      );
-    }
   }
 }

@@ -1,30 +1,31 @@
-import { CfnDeletionPolicy, CfnElement, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnDeletionPolicy, Duration, Lazy, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
-import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
 import { FactName } from 'aws-cdk-lib/region-info';
+import { Construct } from 'constructs';
 import type { AlarmOverrides } from '../../config/schema';
+import type { HttpCheck } from '../../config/service-schema';
+import { anyAlarm } from '../canary-lambda-service';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
-import { acknowledgeNodeRuntime, EcsCodeDeployDeployment } from './ecs-deployment';
-import { logWriterRole } from '../shared/log-writer-role';
-import { healthAlarmName } from '../shared/health-alarm';
+import { MAX_DEPLOYMENT_GROUP_ALARMS } from '../shared/service-checks';
+import { targetGroupAlarms } from './alarms';
+import { ecsServiceDashboard } from './dashboard';
+import { EcsCodeDeployDeployment } from './ecs-deployment';
+import { TestTrafficHook } from './test-traffic-hook';
 
 /** Properties of a CanaryEcsService. */
 export interface CanaryEcsServiceProps {
-  /** The VPC; tasks and the test hook run in its private subnets with egress, the ALB in its public ones. */
-  readonly vpc: ec2.IVpc;
+  /** The cluster; tasks and the test hook run in its VPC's private subnets with egress, the ALB in its public ones. */
+  readonly cluster: ecs.ICluster;
   /** The image to run. */
   readonly image: ecs.ContainerImage;
-  /** The release the image is (e.g. the git commit); shown by the service as its version. @default 'dev' */
+  /** The release the image is (e.g. its content hash); passed to the container as APP_VERSION. @default 'dev' */
   readonly version?: string;
   /** How CodeDeploy shifts traffic from blue to green. */
   readonly deploymentConfig: codedeploy.IEcsDeploymentConfig;
@@ -43,6 +44,13 @@ export interface CanaryEcsServiceProps {
   readonly certificateArn?: string;
   /** Port the container listens on. @default 8080 */
   readonly containerPort?: number;
+  /**
+   * The target groups' health check (path and status; the ALB cannot check the body).
+   * @default - GET /health answering 200
+   */
+  readonly healthCheck?: HttpCheck;
+  /** Requests the AfterAllowTestTraffic hook sends to the new task set. @default - the health check */
+  readonly testTraffic?: readonly HttpCheck[];
   /** Tasks per task set. @default 2 */
   readonly desiredCount?: number;
   /** vCPU units per task. @default 256 */
@@ -51,20 +59,29 @@ export interface CanaryEcsServiceProps {
   readonly memoryLimitMiB?: number;
   /** CPU architecture of the image. @default ecs.CpuArchitecture.X86_64 (what CodeBuild's standard image builds) */
   readonly cpuArchitecture?: ecs.CpuArchitecture;
+  /** Environment variables of the container (no secrets). @default - only PORT, APP_VERSION and SERVICE_NAME */
+  readonly environment?: Record<string, string>;
+  /**
+   * Prefix of the alarm names; the composite health alarm is `<prefix>-Health`.
+   * @default `<stack name>-<construct id>`
+   */
+  readonly alarmNamePrefix?: string;
   /** How long a stack update waits for a deployment before failing. @default Duration.hours(2) */
   readonly deploymentTimeout?: Duration;
 }
 
 const CONTAINER_NAME = 'app';
+const DEFAULT_HEALTH_CHECK: HttpCheck = { path: '/health', expectedStatus: 200 };
 
 /**
- * A Fargate service behind an ALB whose new revisions go out as CodeDeploy blue/green canaries:
+ * A Fargate service behind its own ALB whose new revisions go out as CodeDeploy blue/green canaries:
  * production and test listeners, blue and green target groups, alarms on both that roll a
- * deployment back, an AfterAllowTestTraffic hook, a dashboard, and a custom resource that turns
- * every new task definition revision into a CodeDeploy deployment and waits for its outcome.
+ * deployment back, an AfterAllowTestTraffic hook with the service's own probes, a dashboard, and
+ * a custom resource that turns every new task definition revision into a CodeDeploy deployment
+ * and waits for its outcome. Several can share a cluster (and a stack).
  */
 export class CanaryEcsService extends Construct {
-  readonly cluster: ecs.Cluster;
+  readonly cluster: ecs.ICluster;
   readonly taskDefinition: ecs.FargateTaskDefinition;
   readonly service: ecs.FargateService;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
@@ -73,11 +90,11 @@ export class CanaryEcsService extends Construct {
   readonly blueTargetGroup: elbv2.ApplicationTargetGroup;
   readonly greenTargetGroup: elbv2.ApplicationTargetGroup;
   readonly deploymentGroup: codedeploy.EcsDeploymentGroup;
-  /** The alarms that roll a deployment back (5xx rate, p99 latency, unhealthy hosts; per target group). */
-  readonly alarms: cloudwatch.Alarm[];
-  /** Any of `alarms`, named `<stack name>-Health` (pipeline gates look it up by name). */
+  /** Any of the service's alarms (also those added with `addAlarm`), named `<prefix>-Health`. */
   readonly compositeAlarm: cloudwatch.CompositeAlarm;
-  readonly testTrafficHook: lambda.IFunction;
+  /** The composite alarm's name, known at synth (pipeline gates look it up by name). */
+  readonly healthAlarmName: string;
+  readonly testTrafficHook: TestTrafficHook;
   readonly deployment: EcsCodeDeployDeployment;
   readonly dashboard: cloudwatch.Dashboard;
   readonly accessLogBucket: s3.Bucket;
@@ -85,17 +102,20 @@ export class CanaryEcsService extends Construct {
   readonly alarmSettings: AlarmSettings;
   /** http(s)://<alb dns> of the production listener. */
   readonly url: string;
+  private readonly rollbackAlarms: cloudwatch.IAlarm[] = [];
 
   constructor(scope: Construct, id: string, props: CanaryEcsServiceProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    const vpc = props.cluster.vpc;
     const containerPort = props.containerPort ?? 8080;
     const testPort = props.testListenerPort ?? 8080;
     const prodPort = props.certificateArn ? 443 : 80;
+    const healthCheck = props.healthCheck ?? DEFAULT_HEALTH_CHECK;
     validate(props, testPort, prodPort);
     this.alarmSettings = resolveAlarmSettings(props.alarms, 'CanaryEcsService');
-
-    this.cluster = new ecs.Cluster(this, 'Cluster', { vpc: props.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    const namePrefix = props.alarmNamePrefix ?? `${stack.stackName}-${id}`;
+    this.cluster = props.cluster;
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
       cpu: props.cpu ?? 256,
@@ -113,21 +133,23 @@ export class CanaryEcsService extends Construct {
         streamPrefix: 'app',
         logGroup: new logs.LogGroup(this, 'AppLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY }),
       }),
-      environment: { PORT: String(containerPort), APP_VERSION: props.version ?? 'dev', SERVICE_NAME: stack.stackName },
+      environment: { ...props.environment, PORT: String(containerPort), APP_VERSION: props.version ?? 'dev', SERVICE_NAME: stack.stackName },
       stopTimeout: Duration.seconds(30),
     });
-    Validations.of(this.taskDefinition).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ecr:GetAuthorizationToken, needed to pull the image, has no resource-level permissions; the pull actions themselves are scoped to the repository.',
-    });
-    Validations.of(this.taskDefinition).acknowledge({
-      id: 'CloudFormation-Validate::W3011',
-      reason: 'UpdateReplacePolicy Retain keeps replaced revisions registered for CodeDeploy and operator rollbacks; on stack delete the current revision is deregistered with the service, which is intended.',
-    });
-    Validations.of(this.taskDefinition).acknowledge({
-      id: 'AwsSolutions-ECS2',
-      reason: 'The environment holds only the listen port, the release version and the service name: no secrets.',
-    });
+    Validations.of(this.taskDefinition).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'ecr:GetAuthorizationToken, needed to pull the image, has no resource-level permissions; the pull actions themselves are scoped to the repository.',
+      },
+      {
+        id: 'CloudFormation-Validate::W3011',
+        reason: 'UpdateReplacePolicy Retain keeps replaced revisions registered for CodeDeploy and operator rollbacks; on stack delete the current revision is deregistered with the service, which is intended.',
+      },
+      {
+        id: 'AwsSolutions-ECS2',
+        reason: 'The environment holds the listen port, the release version, the service name and the configured variables, which the config schema refuses when they look like secrets.',
+      },
+    );
 
     // Load balancer: production listener open to the internet, test listener only to testTrafficPeers.
     this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
@@ -143,45 +165,29 @@ export class CanaryEcsService extends Construct {
       reason: 'This bucket receives the ALB access logs; logging access to the log bucket itself would only log the log delivery.',
     });
     const albSg = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
-      vpc: props.vpc,
+      vpc,
       description: 'ALB: production listener from anywhere, test listener from the test hook only',
       allowAllOutbound: false,
     });
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
-      vpc: props.vpc,
+      vpc,
       internetFacing: true,
       securityGroup: albSg,
       vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
       dropInvalidHeaderFields: true,
     });
-    if (!Token.isUnresolved(stack.region)) {
-      this.loadBalancer.logAccessLogs(this.accessLogBucket, 'alb');
-    } else {
-      // Env-agnostic stack: logAccessLogs needs a concrete region, so grant the regional ELB account
-      // through CDK's region-fact mapping (Fn::FindInMap on AWS::Region) instead.
-      this.accessLogBucket.addToResourcePolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:PutObject'],
-          principals: [new iam.AccountPrincipal(stack.regionalFact(FactName.ELBV2_ACCOUNT))],
-          resources: [this.accessLogBucket.arnForObjects(`alb/AWSLogs/${stack.account}/*`)],
-        }),
-      );
-      this.loadBalancer.setAttribute('access_logs.s3.enabled', 'true');
-      this.loadBalancer.setAttribute('access_logs.s3.bucket', this.accessLogBucket.bucketName);
-      this.loadBalancer.setAttribute('access_logs.s3.prefix', 'alb');
-      this.loadBalancer.node.addDependency(this.accessLogBucket.policy!);
-    }
+    this.logAccess(stack);
 
     const targetGroup = (tgId: string) =>
       new elbv2.ApplicationTargetGroup(this, tgId, {
-        vpc: props.vpc,
+        vpc,
         port: containerPort,
         protocol: elbv2.ApplicationProtocol.HTTP,
         targetType: elbv2.TargetType.IP,
         deregistrationDelay: Duration.seconds(30),
         healthCheck: {
-          path: '/health',
-          healthyHttpCodes: '200',
+          path: healthCheck.path,
+          healthyHttpCodes: String(healthCheck.expectedStatus ?? 200),
           interval: Duration.seconds(10),
           timeout: Duration.seconds(5),
           healthyThresholdCount: 2,
@@ -231,14 +237,16 @@ export class CanaryEcsService extends Construct {
     // Green tasks register in the green group during a deployment: allow the ALB to reach them too.
     this.service.connections.allowFrom(albSg, ec2.Port.tcp(containerPort), 'ALB to tasks (blue and green)');
 
-    this.alarms = [
-      ...this.targetGroupAlarms('Blue', this.blueTargetGroup),
-      ...this.targetGroupAlarms('Green', this.greenTargetGroup),
+    const metricAlarms = [
+      ...targetGroupAlarms(this, 'Blue', this.blueTargetGroup, this.alarmSettings, namePrefix, healthCheck.path),
+      ...targetGroupAlarms(this, 'Green', this.greenTargetGroup, this.alarmSettings, namePrefix, healthCheck.path),
     ];
+    this.rollbackAlarms.push(...metricAlarms);
+    this.healthAlarmName = `${namePrefix}-Health`;
     this.compositeAlarm = new cloudwatch.CompositeAlarm(this, 'Health', {
-      compositeAlarmName: healthAlarmName(stack),
-      alarmDescription: 'Any alarm of the ECS service: target 5xx rate, p99 latency or unhealthy hosts, on the blue or green target group.',
-      alarmRule: cloudwatch.AlarmRule.anyOf(...this.alarms.map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))),
+      compositeAlarmName: this.healthAlarmName,
+      alarmDescription: `Any alarm of the ECS service ${this.node.path}: target 5xx rate, p99 latency or unhealthy hosts, on the blue or green target group.`,
+      alarmRule: { renderAlarmRule: () => Lazy.string({ produce: () => anyAlarm(this.rollbackAlarms) }) },
     });
 
     // CodeDeploy's role, with the Limited policy: EcsDeploymentGroup would attach AWSCodeDeployRoleForECS,
@@ -260,7 +268,7 @@ export class CanaryEcsService extends Construct {
       service: this.service,
       role: codeDeployRole.withoutPolicyUpdates(),
       deploymentConfig: props.deploymentConfig,
-      alarms: this.alarms,
+      alarms: metricAlarms,
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
       blueGreenDeploymentConfig: {
         blueTargetGroup: this.blueTargetGroup,
@@ -270,68 +278,21 @@ export class CanaryEcsService extends Construct {
         terminationWaitTime: props.blueTerminationWait ?? Duration.minutes(0),
       },
     });
+    this.node.addValidation({
+      validate: () =>
+        this.rollbackAlarms.length > MAX_DEPLOYMENT_GROUP_ALARMS
+          ? [`${this.node.path}: ${this.rollbackAlarms.length} alarms watch the deployment group, CodeDeploy allows at most ${MAX_DEPLOYMENT_GROUP_ALARMS}: combine some with metric math`]
+          : [],
+    });
 
-    const hookLogs = new logs.LogGroup(this, 'TestTrafficHookLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
-    // Out only to the test listener (through the NAT, to the ALB's public addresses) and to the
-    // CodeDeploy API over HTTPS; DNS goes to the VPC resolver, which security groups do not filter.
-    const hookSg = new ec2.SecurityGroup(this, 'TestTrafficHookSecurityGroup', {
-      vpc: props.vpc,
-      description: 'AfterAllowTestTraffic hook: out to the test listener and HTTPS only',
-      allowAllOutbound: false,
+    this.testTrafficHook = new TestTrafficHook(this, 'TestTrafficHook', {
+      vpc,
+      testUrl: `http://${this.loadBalancer.loadBalancerDnsName}:${testPort}`,
+      testListenerPort: testPort,
+      probes: props.testTraffic ?? [healthCheck],
+      deploymentGroupArn: this.deploymentGroup.deploymentGroupArn,
+      codeDeployRole,
     });
-    hookSg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(testPort), 'The test listener, reached at the ALB public addresses through the NAT');
-    hookSg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'CodeDeploy API (PutLifecycleEventHookExecutionStatus)');
-    const hookRole = logWriterRole(this, 'TestTrafficHookRole', { logGroup: hookLogs, description: `Execution role of ${this.node.path}/TestTrafficHook` });
-    // What Lambda needs to attach the function to the VPC: AWSLambdaVPCAccessExecutionRole minus its logs:* on every log group.
-    hookRole.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'ec2:CreateNetworkInterface',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:DescribeSubnets',
-          'ec2:DeleteNetworkInterface',
-          'ec2:AssignPrivateIpAddresses',
-          'ec2:UnassignPrivateIpAddresses',
-        ],
-        resources: ['*'],
-      }),
-    );
-    const hook = new NodejsFunction(this, 'TestTrafficHook', {
-      code: bundledHandler('ecs-test-traffic-hook/index.ts'),
-      handler: 'index.handler',
-      runtime: HANDLER_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
-      timeout: Duration.seconds(60),
-      loggingFormat: lambda.LoggingFormat.JSON,
-      description: 'CodeDeploy AfterAllowTestTraffic hook: calls the green task set through the test listener',
-      vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      securityGroups: [hookSg],
-      environment: { TEST_URL: `http://${this.loadBalancer.loadBalancerDnsName}:${testPort}` },
-      logGroup: hookLogs,
-      role: hookRole,
-    });
-    hook.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['codedeploy:PutLifecycleEventHookExecutionStatus'],
-        resources: [this.deploymentGroup.deploymentGroupArn],
-      }),
-    );
-    hook.grantInvoke(codeDeployRole);
-    acknowledgeNodeRuntime(hook);
-    Validations.of(hookRole).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'The hook runs in the VPC so that its traffic leaves through the NAT addresses the test listener admits. Lambda attaches it with ' +
-        'ec2 network-interface actions (Create/Describe/DeleteNetworkInterface, DescribeSubnets, Assign/UnassignPrivateIpAddresses) that the hook role ' +
-        'must hold on any resource, as AWSLambdaVPCAccessExecutionRole grants them; the Describe actions have no resource-level permissions.',
-    });
-    Validations.of(codeDeployRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${stack.resolve(stack.getLogicalId(hook.node.defaultChild as CfnElement))}.Arn>:*]`,
-      reason: 'CodeDeploy may invoke only the test hook function; the :* suffix covers its versions and aliases.',
-    });
-    this.testTrafficHook = hook;
 
     this.deployment = new EcsCodeDeployDeployment(this, 'Deployment', {
       deploymentGroup: this.deploymentGroup,
@@ -339,106 +300,54 @@ export class CanaryEcsService extends Construct {
       containerName: container.containerName,
       containerPort,
       revision: container.imageName,
-      afterAllowTestTrafficHook: hook,
+      afterAllowTestTrafficHook: this.testTrafficHook.function,
       timeout: props.deploymentTimeout,
     });
     this.deployment.node.addDependency(this.service);
 
     this.url = `${props.certificateArn ? 'https' : 'http'}://${this.loadBalancer.loadBalancerDnsName}`;
-    this.dashboard = this.buildDashboard();
+    this.dashboard = ecsServiceDashboard(this, 'Dashboard', {
+      dashboardName: `${namePrefix}-ecs`,
+      settings: this.alarmSettings,
+      targetGroups: [
+        ['Blue', this.blueTargetGroup],
+        ['Green', this.greenTargetGroup],
+      ],
+      service: this.service,
+      alarms: [this.compositeAlarm, ...metricAlarms],
+      errorRateAlarms: metricAlarms.filter((a) => a.node.id.endsWith('ErrorRateAlarm')),
+    });
   }
 
-  private targetGroupAlarms(color: 'Blue' | 'Green', tg: elbv2.ApplicationTargetGroup): cloudwatch.Alarm[] {
-    const s = this.alarmSettings;
-    const stackName = Stack.of(this).stackName;
-    const period = Duration.seconds(s.periodSeconds);
-    const common = {
-      evaluationPeriods: s.evaluationPeriods,
-      datapointsToAlarm: s.datapointsToAlarm,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    };
-    const window = `${s.datapointsToAlarm} of ${s.evaluationPeriods} periods of ${s.periodSeconds} s`;
-    const c = color.toLowerCase();
-    const errorRate = new cloudwatch.MathExpression({
-      // No requests → no datapoint → missing data, which does not breach.
-      expression: `100 * FILL(${c}Errors, 0) / ${c}Requests`,
-      usingMetrics: {
-        [`${c}Errors`]: tg.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' }),
-        [`${c}Requests`]: tg.metrics.requestCount({ period, statistic: 'Sum' }),
-      },
-      period,
-      label: `${color} target 5xx rate (%)`,
-    });
-    return [
-      errorRate.createAlarm(this, `${color}ErrorRateAlarm`, {
-        ...common,
-        alarmName: `${stackName}-${color}-5xxRate`,
-        threshold: s.errorRatePercent,
-        alarmDescription: `${color} target group: more than ${s.errorRatePercent}% of requests get a 5xx from the tasks (${window}). Rolls the deployment back.`,
-      }),
-      tg.metrics.targetResponseTime({ period, statistic: 'p99' }).createAlarm(this, `${color}LatencyAlarm`, {
-        ...common,
-        alarmName: `${stackName}-${color}-p99Latency`,
-        threshold: s.p99LatencyMs / 1000, // TargetResponseTime is in seconds
-        alarmDescription: `${color} target group: p99 response time above ${s.p99LatencyMs} ms (${window}). Rolls the deployment back.`,
-      }),
-      tg.metrics.unhealthyHostCount({ period, statistic: 'Maximum' }).createAlarm(this, `${color}UnhealthyHostsAlarm`, {
-        ...common,
-        alarmName: `${stackName}-${color}-UnhealthyHosts`,
-        threshold: 0,
-        alarmDescription: `${color} target group: at least one task fails the /health check (${window}). Rolls the deployment back.`,
-      }),
-    ];
+  /** Adds an alarm that rolls a deployment back; it also feeds the composite health alarm. */
+  addAlarm(alarm: cloudwatch.IAlarm): void {
+    this.deploymentGroup.addAlarm(alarm);
+    this.rollbackAlarms.push(alarm);
   }
 
-  private buildDashboard(): cloudwatch.Dashboard {
-    const s = this.alarmSettings;
-    const period = Duration.seconds(s.periodSeconds);
-    const tgs = [
-      ['Blue', this.blueTargetGroup],
-      ['Green', this.greenTargetGroup],
-    ] as const;
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: Fn.join('-', [Stack.of(this).stackName, 'ecs']),
-      defaultInterval: Duration.hours(3),
-    });
-    dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms (any one rolls a deployment back)', alarms: [this.compositeAlarm, ...this.alarms], width: 24 }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Requests per target group',
-        left: tgs.map(([c, tg]) => tg.metrics.requestCount({ period, statistic: 'Sum', label: c })),
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Target 5xx rate (%)',
-        left: this.alarms.filter((a) => a.node.id.endsWith('ErrorRateAlarm')).map((a) => a.metric),
-        leftAnnotations: [{ value: s.errorRatePercent, label: 'alarm threshold' }],
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'p99 target response time (s)',
-        left: tgs.map(([c, tg]) => tg.metrics.targetResponseTime({ period, statistic: 'p99', label: c })),
-        leftAnnotations: [{ value: s.p99LatencyMs / 1000, label: 'alarm threshold' }],
-        width: 8,
+  /** The alarms that roll a deployment back (5xx rate, p99 latency, unhealthy hosts per target group, then added ones). */
+  get alarms(): cloudwatch.IAlarm[] {
+    return [...this.rollbackAlarms];
+  }
+
+  private logAccess(stack: Stack): void {
+    if (!Token.isUnresolved(stack.region)) {
+      this.loadBalancer.logAccessLogs(this.accessLogBucket, 'alb');
+      return;
+    }
+    // Env-agnostic stack: logAccessLogs needs a concrete region, so grant the regional ELB account
+    // through CDK's region-fact mapping (Fn::FindInMap on AWS::Region) instead.
+    this.accessLogBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        principals: [new iam.AccountPrincipal(stack.regionalFact(FactName.ELBV2_ACCOUNT))],
+        resources: [this.accessLogBucket.arnForObjects(`alb/AWSLogs/${stack.account}/*`)],
       }),
     );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Healthy / unhealthy tasks',
-        left: tgs.map(([c, tg]) => tg.metrics.healthyHostCount({ period, statistic: 'Minimum', label: `${c} healthy` })),
-        right: tgs.map(([c, tg]) => tg.metrics.unhealthyHostCount({ period, statistic: 'Maximum', label: `${c} unhealthy` })),
-        width: 12,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Service CPU / memory (%)',
-        left: [this.service.metricCpuUtilization({ period }), this.service.metricMemoryUtilization({ period })],
-        width: 12,
-      }),
-    );
-    return dashboard;
+    this.loadBalancer.setAttribute('access_logs.s3.enabled', 'true');
+    this.loadBalancer.setAttribute('access_logs.s3.bucket', this.accessLogBucket.bucketName);
+    this.loadBalancer.setAttribute('access_logs.s3.prefix', 'alb');
+    this.loadBalancer.node.addDependency(this.accessLogBucket.policy!);
   }
 }
 
@@ -458,6 +367,9 @@ function validate(props: CanaryEcsServiceProps, testPort: number, prodPort: numb
   }
   if (props.testTrafficPeers.length === 0) {
     problems.push('testTrafficPeers: is empty, so the AfterAllowTestTraffic hook could not reach the test listener: add the VPC egress (NAT) addresses');
+  }
+  if (props.testTraffic !== undefined && (props.testTraffic.length === 0 || props.testTraffic.length > 10)) {
+    problems.push(`testTraffic: ${props.testTraffic.length} probes: give 1 to 10 (each may take up to 19 s within the hook's time)`);
   }
   if (props.certificateArn !== undefined && !Token.isUnresolved(props.certificateArn) && !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/.test(props.certificateArn)) {
     problems.push(`certificateArn: ${JSON.stringify(props.certificateArn)} is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)`);

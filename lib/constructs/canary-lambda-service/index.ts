@@ -1,5 +1,4 @@
-import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,21 +6,50 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
 import type { AlarmOverrides } from '../../config/schema';
+import type { HttpCheck, InvokeCheck } from '../../config/service-schema';
+import { HandlerFunction, acknowledgeNodeRuntime } from '../handler-function';
+import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
+import { acknowledgeFindings } from '../shared/acknowledge';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
+import { MAX_DEPLOYMENT_GROUP_ALARMS, serviceCheckEnvironment } from '../shared/service-checks';
 import { logWriterRole } from '../shared/log-writer-role';
-import { healthAlarmName } from '../shared/health-alarm';
 
 export type { AlarmSettings } from '../shared/alarm-settings';
 export { DEFAULT_ALARM_SETTINGS, resolveAlarmSettings, worstCaseDetectionSeconds } from '../shared/alarm-settings';
 
-const LAMBDA_DIR = path.join(__dirname, '..', '..', '..', 'lambda');
-
 /** Properties of a `CanaryLambdaService`. */
 export interface CanaryLambdaServiceProps {
+  /** The handler's source file (.ts or .js), bundled by esbuild at synth. */
+  readonly entry: string;
+  /** The exported handler function. @default 'handler' */
+  readonly handler?: string;
   /** How CodeDeploy shifts the alias from the old version to the new one. */
   readonly deploymentConfig: codedeploy.ILambdaDeploymentConfig;
+  /** A Function URL on the alias, with this auth type. @default - no Function URL */
+  readonly functionUrlAuthType?: lambda.FunctionUrlAuthType;
+  /**
+   * GET request the pre- and post-traffic hooks send to the new version, as a Function URL event.
+   * @default - no HTTP check
+   */
+  readonly healthCheck?: HttpCheck;
+  /**
+   * Invocation the hooks make of the new version, for functions that answer no HTTP.
+   * @default - no invoke check: the version is judged by its alarms only
+   */
+  readonly invokeCheck?: InvokeCheck;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default Duration.seconds(10) */
+  readonly timeout?: Duration;
+  /** Environment variables (no secrets). @default - none */
+  readonly environment?: Record<string, string>;
+  /** Concurrency reserved for, and capping, the function. @default - unreserved */
+  readonly reservedConcurrentExecutions?: number;
+  /** @default lambda.Architecture.ARM_64 */
+  readonly architecture?: lambda.Architecture;
+  /** @default - names the entry */
+  readonly description?: string;
   /**
    * Alarm thresholds and evaluation settings.
    * @default - DEFAULT_ALARM_SETTINGS: error rate > 1%, p99 > 1000 ms, any throttle; 60 s periods, 2 of 3 to alarm
@@ -33,29 +61,29 @@ export interface CanaryLambdaServiceProps {
    */
   readonly aliasName?: string;
   /**
-   * Handler source file of the service, bundled by esbuild.
-   * @default - lambda/service/index.ts of this repository
+   * Name of the composite health alarm (the pipeline's bake gates look it up by name).
+   * @default `<stack name>-<construct id>-Health`
    */
-  readonly entry?: string;
+  readonly healthAlarmName?: string;
   /**
-   * Upper bound for each hook's smoke check; a check still running then reports Failed.
+   * Upper bound for each hook's check; a check still running then reports Failed.
    * @default Duration.seconds(30)
    */
   readonly hookCheckTimeout?: Duration;
 }
 
 /**
- * A Lambda HTTP service released by CodeDeploy: each change publishes a retained version, the
- * `live` alias shifts to it by the given deployment config, pre- and post-traffic hooks smoke-test
- * it, and alarms on the new version roll it back automatically.
+ * A Lambda service released by CodeDeploy: each change publishes a retained version, the alias
+ * shifts to it by the given deployment config, pre- and post-traffic hooks run the service's own
+ * check on it, and alarms on the new version roll it back automatically. Several can share a stack.
  */
 export class CanaryLambdaService extends Construct {
   /** The service function. */
   readonly function: NodejsFunction;
   /** The alias callers use; CodeDeploy shifts it between versions. */
   readonly alias: lambda.Alias;
-  /** The public Function URL on the alias. */
-  readonly functionUrl: lambda.FunctionUrl;
+  /** The Function URL on the alias, when one was asked for. */
+  readonly functionUrl?: lambda.FunctionUrl;
   /** The CodeDeploy deployment group that shifts the alias. */
   readonly deploymentGroup: codedeploy.LambdaDeploymentGroup;
   /** Error rate (%) of the version being deployed, as the alias routes to it. */
@@ -64,37 +92,47 @@ export class CanaryLambdaService extends Construct {
   readonly latencyAlarm: cloudwatch.Alarm;
   /** Throttled invocations of the alias. */
   readonly throttlesAlarm: cloudwatch.Alarm;
-  /** Any of the alarms above; named `<stack name>-Health` for the pipeline's gates. */
+  /** Any of the service's alarms (also those added with `addAlarm`). */
   readonly compositeAlarm: cloudwatch.CompositeAlarm;
-  /** BeforeAllowTraffic hook: smoke-tests the new version. */
+  /** The composite alarm's name, known at synth. */
+  readonly healthAlarmName: string;
+  /** BeforeAllowTraffic hook: checks the new version before it gets traffic. */
   readonly preTrafficHook: NodejsFunction;
-  /** AfterAllowTraffic hook: smoke-tests the alias after the shift. */
+  /** AfterAllowTraffic hook: checks the alias after the shift. */
   readonly postTrafficHook: NodejsFunction;
   /** Traffic by version, errors, latency and alarm states. */
   readonly dashboard: cloudwatch.Dashboard;
   /** The alarm settings in force (defaults plus overrides). */
   readonly alarmSettings: AlarmSettings;
+  private readonly rollbackAlarms: cloudwatch.IAlarm[] = [];
 
   constructor(scope: Construct, id: string, props: CanaryLambdaServiceProps) {
     super(scope, id);
+    const stack = Stack.of(this);
     const settings = (this.alarmSettings = resolveAlarmSettings(props.alarms, 'CanaryLambdaService'));
     const aliasName = props.aliasName ?? 'live';
-    if (!/^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$/.test(aliasName)) {
-      throw new Error(`aliasName: ${JSON.stringify(aliasName)} is not a Lambda alias name: use letters, digits, '-' or '_' (not only digits), e.g. "live"`);
-    }
+    validate(props, aliasName);
     const checkTimeout = props.hookCheckTimeout ?? Duration.seconds(30);
-    if (checkTimeout.toSeconds() < 1 || checkTimeout.toSeconds() > 600) {
-      throw new Error(`hookCheckTimeout: ${checkTimeout.toSeconds()} s is out of range: use 1 to 600 seconds, e.g. Duration.seconds(30)`);
-    }
 
-    this.function = this.nodeFunction('Function', props.entry ?? path.join(LAMBDA_DIR, 'service', 'index.ts'), {
-      description: 'safe-deploy demo HTTP service (GET /health, GET /greeting)',
-      timeout: Duration.seconds(10),
+    const logGroup = new logs.LogGroup(this, 'FunctionLogGroup', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    this.function = new NodejsFunction(this, 'Function', {
+      code: bundledHandler(props.entry),
+      handler: `index.${props.handler ?? 'handler'}`,
+      runtime: HANDLER_RUNTIME,
+      architecture: props.architecture ?? lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(10),
+      environment: props.environment,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      description: props.description ?? `${this.node.path} (canary-released by CodeDeploy)`,
+      role: logWriterRole(this, 'FunctionRole', { logGroup, description: `Execution role of ${this.node.path}/Function` }),
+      logGroup,
       // Every change publishes a version that stays after the next one, so rollback has a target.
       currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
     });
+    acknowledgeNodeRuntime(this.function);
     this.alias = new lambda.Alias(this, 'Alias', { aliasName, version: this.function.currentVersion });
-    this.functionUrl = this.alias.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    if (props.functionUrlAuthType) this.functionUrl = this.alias.addFunctionUrl({ authType: props.functionUrlAuthType });
 
     // Metrics of the alias, and of the version being deployed as the alias routes to it. Alarming on
     // ExecutedVersion = the new version isolates its signal: at 10% canary traffic, a new version
@@ -141,16 +179,24 @@ export class CanaryLambdaService extends Construct {
       alarmDescription: `Alias ${aliasName} throttles requests. Rolls the deployment back.`,
     });
     const metricAlarms = [this.errorRateAlarm, this.latencyAlarm, this.throttlesAlarm];
+    this.rollbackAlarms.push(...metricAlarms);
+    this.healthAlarmName = props.healthAlarmName ?? `${stack.stackName}-${id}-Health`;
     this.compositeAlarm = new cloudwatch.CompositeAlarm(this, 'HealthAlarm', {
-      compositeAlarmName: healthAlarmName(Stack.of(this)),
-      alarmRule: cloudwatch.AlarmRule.anyOf(...metricAlarms.map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))),
-      alarmDescription: `Health of the Lambda service of ${Stack.of(this).stackName}: in ALARM when any of its error-rate, latency or throttle alarms is.`,
+      compositeAlarmName: this.healthAlarmName,
+      alarmRule: { renderAlarmRule: () => Lazy.string({ produce: () => anyAlarm(this.rollbackAlarms) }) },
+      alarmDescription: `Health of the Lambda service ${this.node.path}: in ALARM when any of the alarms that roll its deployments back is.`,
     });
     // Update the alarms to the new version's dimensions before the alias update starts the deployment.
     this.alias.node.addDependency(...metricAlarms);
 
-    this.preTrafficHook = this.hookFunction('PreTrafficHook', 'lambda-pre-traffic-hook', aliasName, checkTimeout);
-    this.postTrafficHook = this.hookFunction('PostTrafficHook', 'lambda-post-traffic-hook', aliasName, checkTimeout);
+    const hookEnvironment = {
+      FUNCTION_NAME: this.function.functionName,
+      ALIAS_NAME: aliasName,
+      CHECK_TIMEOUT_MS: String(checkTimeout.toMilliseconds()),
+      ...serviceCheckEnvironment(props.healthCheck, props.invokeCheck),
+    };
+    this.preTrafficHook = this.hookFunction('PreTrafficHook', 'lambda-pre-traffic-hook/index.ts', 'BeforeAllowTraffic', hookEnvironment, checkTimeout);
+    this.postTrafficHook = this.hookFunction('PostTrafficHook', 'lambda-post-traffic-hook/index.ts', 'AfterAllowTraffic', hookEnvironment, checkTimeout);
 
     this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'DeploymentGroup', {
       alias: this.alias,
@@ -164,81 +210,65 @@ export class CanaryLambdaService extends Construct {
     // addPreHook/addPostHook already scope PutLifecycleEventHookExecutionStatus to this group's ARN;
     // GetDeployment (to read the AppSpec) is scoped the same way.
     for (const hook of [this.preTrafficHook, this.postTrafficHook]) {
-      hook.addToRolePolicy(
-        new iam.PolicyStatement({ actions: ['codedeploy:GetDeployment'], resources: [this.deploymentGroup.deploymentGroupArn] }),
-      );
+      hook.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeployment'], resources: [this.deploymentGroup.deploymentGroupArn] }));
     }
     this.acknowledgeDeploymentGroupFindings();
+    this.node.addValidation({
+      validate: () =>
+        this.rollbackAlarms.length > MAX_DEPLOYMENT_GROUP_ALARMS
+          ? [`${this.node.path}: ${this.rollbackAlarms.length} alarms watch the deployment group, CodeDeploy allows at most ${MAX_DEPLOYMENT_GROUP_ALARMS}: combine some with metric math`]
+          : [],
+    });
 
-    this.dashboard = this.buildDashboard(aliasName, aliasDims, newVersionErrorRate, [...metricAlarms, this.compositeAlarm], period);
+    this.dashboard = this.buildDashboard(aliasName, aliasDims, newVersionErrorRate, period);
   }
 
-  /** A Node 22 ARM function with its own log group and a role that may write only to it (no AWSLambdaBasicExecutionRole). */
-  private nodeFunction(id: string, entry: string, extra: Partial<ConstructorParameters<typeof NodejsFunction>[2]>): NodejsFunction {
-    const logGroup = new logs.LogGroup(this, `${id}LogGroup`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
-    const role = logWriterRole(this, `${id}Role`, { logGroup, description: `Execution role of ${this.node.path}/${id}` });
-    const fn = new NodejsFunction(this, id, {
-      code: bundledHandler(entry),
-      handler: 'index.handler',
-      runtime: HANDLER_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
-      role,
-      logGroup,
-      ...extra,
-    });
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'Node.js 22 is the runtime this project standardises on (TOOLCHAIN.md, AWS SDK v3 support); it is a supported, non-deprecated Lambda runtime.',
-    });
-    return fn;
+  /** Adds an alarm that rolls a deployment back; it also feeds the composite health alarm. */
+  addAlarm(alarm: cloudwatch.IAlarm): void {
+    this.deploymentGroup.addAlarm(alarm);
+    this.rollbackAlarms.push(alarm);
   }
 
-  private hookFunction(id: string, folder: string, aliasName: string, checkTimeout: Duration): NodejsFunction {
-    const hook = this.nodeFunction(id, path.join(LAMBDA_DIR, folder, 'index.ts'), {
-      description: `CodeDeploy ${id === 'PreTrafficHook' ? 'BeforeAllowTraffic' : 'AfterAllowTraffic'} hook of ${this.node.path}`,
+  /** The alarms that roll a deployment back, the three built-in ones first. */
+  get alarms(): cloudwatch.IAlarm[] {
+    return [...this.rollbackAlarms];
+  }
+
+  private hookFunction(id: string, entry: string, lifecycleEvent: string, environment: Record<string, string>, checkTimeout: Duration): NodejsFunction {
+    const hook = new HandlerFunction(this, id, {
+      entry,
+      description: `CodeDeploy ${lifecycleEvent} hook of ${this.node.path}`,
       // Room after the check for reporting to CodeDeploy, with retries.
       timeout: checkTimeout.plus(Duration.seconds(30)),
-      environment: {
-        FUNCTION_NAME: this.function.functionName,
-        ALIAS_NAME: aliasName,
-        CHECK_TIMEOUT_MS: String(checkTimeout.toMilliseconds()),
-      },
+      environment,
+      logRetention: logs.RetentionDays.ONE_MONTH,
     });
     // Versions and aliases of the service function only (`<function arn>:<qualifier>`).
     hook.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [`${this.function.functionArn}:*`] }));
-    Validations.of(hook.role!).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.function.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
-      reason: 'The hook invokes the version being deployed (unknown until deployment) and the alias of this one function; the wildcard is the qualifier of that function only.',
+    acknowledgeFindings(hook.executionRole, {
+      [`AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.function.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`]:
+        'The hook invokes the version being deployed (unknown until deployment) and the alias of this one function; the wildcard is the qualifier of that function only.',
     });
     return hook;
   }
 
   private acknowledgeDeploymentGroupFindings(): void {
     const stack = Stack.of(this);
-    Validations.of(this.deploymentGroup).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
-      reason:
+    const reasons: Record<string, string> = {
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]':
         "AWS's limited policy for CodeDeploy's Lambda service role: Get/UpdateAlias, GetProvisionedConcurrencyConfig and DescribeAlarms (on any resource: " +
         'the policy does not scope them), S3 reads only under */CodeDeploy/* or of UseWithCodeDeploy-tagged objects, invoke only of CodeDeployHook_* functions; ' +
         'no SNS. The role is assumable by CodeDeploy only; our hooks are granted separately.',
-    });
+    };
     for (const hook of [this.preTrafficHook, this.postTrafficHook]) {
       const hookId = stack.getLogicalId(hook.node.defaultChild as lambda.CfnFunction);
-      Validations.of(this.deploymentGroup).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${hookId}.Arn>:*]`,
-        reason: "LambdaDeploymentGroup grants CodeDeploy's role invoke on its hook function and that function's qualifiers; the wildcard covers one hook function only.",
-      });
+      reasons[`AwsSolutions-IAM5[Resource::<${hookId}.Arn>:*]`] =
+        "LambdaDeploymentGroup grants CodeDeploy's role invoke on its hook function and that function's qualifiers; the wildcard covers one hook function only.";
     }
+    acknowledgeFindings(this.deploymentGroup, reasons);
   }
 
-  private buildDashboard(
-    aliasName: string,
-    aliasDims: Record<string, string>,
-    newVersionErrorRate: cloudwatch.MathExpression,
-    alarms: cloudwatch.IAlarm[],
-    period: Duration,
-  ): cloudwatch.Dashboard {
+  private buildDashboard(aliasName: string, aliasDims: Record<string, string>, newVersionErrorRate: cloudwatch.MathExpression, period: Duration): cloudwatch.Dashboard {
     const fnName = this.function.functionName;
     const byVersion = (metricName: string, label: string) =>
       new cloudwatch.MathExpression({
@@ -267,7 +297,28 @@ export class CanaryLambdaService extends Construct {
       }),
       new cloudwatch.GraphWidget({ title: `Throttles (alias ${aliasName})`, left: [aliasMetric('Throttles', 'Sum', 'Throttles')], width: 12 }),
     );
-    dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24 }));
+    dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [this.compositeAlarm, this.errorRateAlarm, this.latencyAlarm, this.throttlesAlarm], width: 24 }),
+    );
     return dashboard;
   }
+}
+
+/** `ALARM(a) OR ALARM(b) ...` over alarms, as a composite alarm rule. */
+export function anyAlarm(alarms: readonly cloudwatch.IAlarm[]): string {
+  return cloudwatch.AlarmRule.anyOf(...alarms.map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))).renderAlarmRule();
+}
+
+function validate(props: CanaryLambdaServiceProps, aliasName: string): void {
+  const problems: string[] = [];
+  if (!/^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$/.test(aliasName)) {
+    problems.push(`aliasName: ${JSON.stringify(aliasName)} is not a Lambda alias name: use letters, digits, '-' or '_' (not only digits), e.g. "live"`);
+  }
+  const checkTimeout = props.hookCheckTimeout?.toSeconds() ?? 30;
+  if (checkTimeout < 1 || checkTimeout > 600) problems.push(`hookCheckTimeout: ${checkTimeout} s is out of range: use 1 to 600 seconds, e.g. Duration.seconds(30)`);
+  if (props.healthCheck && props.invokeCheck) problems.push('healthCheck and invokeCheck are both set: give an HTTP service a healthCheck, an event-driven one an invokeCheck');
+  if (props.reservedConcurrentExecutions !== undefined && !(Number.isInteger(props.reservedConcurrentExecutions) && props.reservedConcurrentExecutions >= 1)) {
+    problems.push(`reservedConcurrentExecutions: ${JSON.stringify(props.reservedConcurrentExecutions)} must be a whole number of at least 1`);
+  }
+  if (problems.length > 0) throw new Error(`Invalid CanaryLambdaService props:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 }

@@ -5,15 +5,13 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import type { GateParameters, GateTarget } from '../../../lambda/bake-gate/gate';
+import type { GateParameters, GateSettings, GateTarget } from '../../../lambda/bake-gate/settings';
 import type { StageSafetySettings, StageType } from '../../policy/stage-type';
-import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
+import { HandlerFunction } from '../handler-function';
+import { ROLLBACK_STATES } from './gate-reader-role';
 import { ArnParts, gateFunctionRoleName, gateReaderRoleArn, nagResource } from './names';
 
 /** One region of a pipeline stage: where its services run and how to tell they are healthy. */
@@ -22,8 +20,12 @@ export interface SafetyTarget {
   readonly account: string;
   /** Region the services run in. */
   readonly region: string;
-  /** Aggregate health alarms of the stacks, e.g. ["Prod-Wave1-us-east-1-LambdaService-Health"]. */
+  /** Aggregate health alarms of the target's services, e.g. ["Prod-us-east-1-orders-api-Health"]. */
   readonly healthAlarmNames: string[];
+  /** The stack that holds the target's GateReaderRole (deployed by the pipeline stage). */
+  readonly platformStackName: string;
+  /** The stacks that hold each health alarm, in the same order. */
+  readonly serviceStackNames: string[];
   /**
    * Name of the GateReaderRole in that account, when it is not the default (GateReaderRole `roleName`).
    * @default - `<appName>-gate-reader-<region>`
@@ -39,6 +41,8 @@ export interface SafetyStage extends StageSafetySettings {
   readonly type: StageType;
   /** The regions the stage deploys to. */
   readonly targets: SafetyTarget[];
+  /** A person approves in the gate stage before the bake gate runs (production only). @default false */
+  readonly manualApproval?: boolean;
 }
 
 /** Properties of DeploymentSafety. */
@@ -55,12 +59,16 @@ export interface DeploymentSafetyProps {
   readonly pipelineName?: string;
   /** Prefix of the fixed role names (gate function, GateReaderRole). @default 'safe-deploy' */
   readonly appName?: string;
+  /** The notification topic. @default - a new KMS-encrypted, TLS-only topic */
+  readonly topic?: sns.Topic;
   /** E-mail addresses subscribed to the notification topic. @default - none; subscribe later */
   readonly notificationEmails?: string[];
   /** How long the gate waits between checks while baking. @default Duration.minutes(1) */
   readonly pollInterval?: Duration;
   /** How long past the bake time the gate waits for enough requests before failing. @default Duration.hours(2) */
   readonly requestGrace?: Duration;
+  /** The name of the pipeline artifact that holds the cloud assembly and its release manifest. @default 'Synth_Output' */
+  readonly cloudAssemblyArtifactName?: string;
 }
 
 /** Name of the pipeline variable that overrides a deployment window (set when starting an execution). */
@@ -79,35 +87,45 @@ export class DeploymentSafety extends Construct {
   /** Receives every notification. */
   readonly topic: sns.Topic;
   /** The bake gate function (its role name is fixed so GateReaderRoles can trust it). */
-  readonly gateFunction: nodejs.NodejsFunction;
+  readonly gateFunction: HandlerFunction;
   /** Explains failures and publishes them. */
-  readonly notifierFunction: nodejs.NodejsFunction;
+  readonly notifierFunction: HandlerFunction;
   /** Names of the gate stages added, e.g. ["Gate-Prod-Wave1"]. */
   readonly gateStageNames: string[] = [];
+  private readonly gateInputs: Array<{ gateStageName: string; stage: SafetyStage; previous: SafetyStage; maxWaitMinutes: number }> = [];
+  private readonly appName: string;
+  private readonly pipeline: codepipeline.Pipeline;
 
   constructor(scope: Construct, id: string, props: DeploymentSafetyProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const appName = props.appName ?? 'safe-deploy';
-    const pipeline = props.pipeline;
+    const appName = (this.appName = props.appName ?? 'safe-deploy');
+    const pipeline = (this.pipeline = props.pipeline);
     validateStages(props.stages, pipeline);
 
-    const key = new kms.Key(this, 'TopicKey', { enableKeyRotation: true, description: `${appName} pipeline notifications` });
-    this.topic = new sns.Topic(this, 'Topic', { masterKey: key, enforceSSL: true, displayName: `${appName} deployments` });
+    this.topic =
+      props.topic ??
+      new sns.Topic(this, 'Topic', {
+        masterKey: new kms.Key(this, 'TopicKey', { enableKeyRotation: true, description: `${appName} pipeline notifications` }),
+        enforceSSL: true,
+        displayName: `${appName} deployments`,
+      });
     for (const email of props.notificationEmails ?? []) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
 
     // ---- Bake gate ----------------------------------------------------------------------------
-    const gateRole = new iam.Role(this, 'GateRole', {
-      roleName: gateFunctionRoleName(appName),
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Bake gate: reads alarms and metrics of service accounts through their GateReaderRole',
-    });
     // The pipeline references the function, so the function must not reference the pipeline:
     // its name comes in as a literal, and the pipeline read permission is a separate policy.
-    this.gateFunction = this.handler('BakeGate', 'bake-gate/index.ts', gateRole, Duration.minutes(3), {
-      POLL_INTERVAL_SECONDS: String((props.pollInterval ?? Duration.minutes(1)).toSeconds()),
-      ...(props.pipelineName ? { PIPELINE_NAME: props.pipelineName } : {}),
+    this.gateFunction = new HandlerFunction(this, 'BakeGate', {
+      entry: 'bake-gate/index.ts',
+      description: 'Bake gate: bake time, requests served, quiet alarms and deployment window before a production wave',
+      roleName: gateFunctionRoleName(appName),
+      timeout: Duration.minutes(3),
+      environment: {
+        POLL_INTERVAL_SECONDS: String((props.pollInterval ?? Duration.minutes(1)).toSeconds()),
+        ...(props.pipelineName ? { PIPELINE_NAME: props.pipelineName } : {}),
+      },
     });
+    const gateRole = this.gateFunction.executionRole;
     const custom = props.stages.flatMap((s) => s.targets).filter((t) => t.readerRoleName && !t.readerRoleName.startsWith(`${appName}-gate-reader-`));
     if (custom.length > 0) {
       throw new Error(`DeploymentSafety: readerRoleName ${custom.map((t) => `"${t.readerRoleName}"`).join(', ')} must start with "${appName}-gate-reader-" (the gate may assume only those roles)`);
@@ -116,7 +134,7 @@ export class DeploymentSafety extends Construct {
     const parts = { partition: stack.partition, region: stack.region, account: stack.account };
     const resolve = (x: unknown) => stack.resolve(x);
     // Exactly the reader roles of the targets, each known at synth: no wildcard.
-    const readerRoleArns = [...new Set(props.stages.flatMap((s) => s.targets.map((t) => gateTarget(t, appName, stack.partition).roleArn)))].sort();
+    const readerRoleArns = [...new Set(props.stages.flatMap((s) => s.targets.map((t) => readerRoleArn(t, appName, stack.partition))))].sort();
     gateRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: readerRoleArns }));
     Validations.of(gateRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -124,7 +142,7 @@ export class DeploymentSafety extends Construct {
     });
     new iam.Policy(this, 'GateReadsPipeline', {
       roles: [gateRole],
-      statements: [new iam.PolicyStatement({ actions: ['codepipeline:GetPipelineExecution'], resources: [pipeline.pipelineArn] })],
+      statements: [new iam.PolicyStatement({ actions: ['codepipeline:GetPipelineExecution', 'codepipeline:GetPipelineState'], resources: [pipeline.pipelineArn] })],
     });
 
     pipeline.addVariable(
@@ -136,28 +154,28 @@ export class DeploymentSafety extends Construct {
     );
 
     const graceMinutes = (props.requestGrace ?? Duration.hours(2)).toMinutes();
+    // The settings travel in the release manifest; the action only names its gate (lambda/bake-gate/settings.ts).
+    const cloudAssembly = new codepipeline.Artifact(props.cloudAssemblyArtifactName ?? 'Synth_Output');
     props.stages.forEach((stage, i) => {
       if (stage.type !== 'production') return;
       const previous = props.stages[i - 1];
       const before = pipeline.stages.find((s) => s.stageName === stage.stageName)!;
-      const params: GateParameters = {
-        stageName: stage.stageName,
-        bake: stage.bake,
-        window: stage.deploymentWindow,
-        observe: previous.targets.map((t) => gateTarget(t, appName, stack.partition)),
-        guard: stage.targets.map((t) => gateTarget(t, appName, stack.partition)),
-        override: `#{variables.${OVERRIDE_VARIABLE}}`,
-        executionId: '#{codepipeline.PipelineExecutionId}',
-        maxWaitMinutes: (stage.bake?.minutes ?? 0) + graceMinutes,
-      };
       const gateStageName = `Gate-${stage.stageName}`;
+      this.gateInputs.push({ gateStageName, stage, previous, maxWaitMinutes: (stage.bake?.minutes ?? 0) + graceMinutes });
+      const params: GateParameters = { gate: gateStageName, override: `#{variables.${OVERRIDE_VARIABLE}}`, executionId: '#{codepipeline.PipelineExecutionId}' };
+      const approval = stage.manualApproval
+        ? [new actions.ManualApprovalAction({ actionName: `Approve-${stage.stageName}`, runOrder: 1, additionalInformation: `Promote to ${stage.stageName}? The bake gate runs after the approval.` })]
+        : [];
       pipeline.addStage({
         stageName: gateStageName,
         placement: { rightBefore: before },
         actions: [
+          ...approval,
           new actions.LambdaInvokeAction({
             actionName: 'BakeGate',
+            runOrder: approval.length + 1,
             lambda: this.gateFunction,
+            inputs: [cloudAssembly],
             userParametersString: JSON.stringify(params),
           }),
         ],
@@ -180,10 +198,13 @@ export class DeploymentSafety extends Construct {
     }
 
     // ---- Notifications ------------------------------------------------------------------------
-    const notifierRole = new iam.Role(this, 'NotifierRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    this.notifierFunction = this.handler('Notifier', 'pipeline-notifier/index.ts', notifierRole, Duration.minutes(1), {
-      TOPIC_ARN: this.topic.topicArn,
+    this.notifierFunction = new HandlerFunction(this, 'Notifier', {
+      entry: 'pipeline-notifier/index.ts',
+      description: 'Explains failed executions and CodeDeploy rollbacks, and publishes them to the notification topic',
+      timeout: Duration.minutes(1),
+      environment: { TOPIC_ARN: this.topic.topicArn },
     });
+    const notifierRole = this.notifierFunction.executionRole;
     this.topic.grantPublish(this.notifierFunction);
     notifierRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -227,11 +248,11 @@ export class DeploymentSafety extends Construct {
       targets: [target],
     });
     new events.Rule(this, 'CodeDeployRollback', {
-      description: 'Notifies failed (rolled back) CodeDeploy deployments, forwarded from service accounts by RollbackEventForwarder',
+      description: 'Notifies failed or stopped (rolled back) CodeDeploy deployments: its own, and those RollbackEventForwarder forwards from other accounts and regions',
       eventPattern: {
         source: ['aws.codedeploy'],
         detailType: ['CodeDeploy Deployment State-change Notification'],
-        detail: { state: ['FAILURE'] },
+        detail: { state: ROLLBACK_STATES },
       },
       targets: [target],
     });
@@ -251,35 +272,52 @@ export class DeploymentSafety extends Construct {
       });
   }
 
-  private handler(id: string, entry: string, role: iam.Role, timeout: Duration, environment: Record<string, string>): nodejs.NodejsFunction {
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.THREE_MONTHS });
-    const fn = new nodejs.NodejsFunction(this, id, {
-      code: bundledHandler(entry),
-      handler: 'index.handler',
-      runtime: HANDLER_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
-      role,
-      timeout,
-      memorySize: 256,
-      logGroup,
-      environment,
-    });
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'The project pins Node.js 22 for every handler (TOOLCHAIN.md: SDK and bundler targets); Node.js 22 is a supported Lambda runtime. Upgrade all handlers together.',
-    });
-    role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole'));
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'AWS managed policy limited to writing the function’s own CloudWatch Logs; no data access.',
-    });
-    return fn;
+
+  /**
+   * What each gate checks, for the release manifest (call after the pipeline is complete): the
+   * deploy actions of the guarded stage's stacks are read from the built pipeline.
+   */
+  gates(): Record<string, GateSettings> {
+    const stack = Stack.of(this);
+    const cfn = this.pipeline.node.defaultChild as codepipeline.CfnPipeline;
+    const stages = stack.resolve(cfn.stages) as Array<{ name: string; actions: Array<{ name: string; configuration?: { StackName?: unknown; ActionMode?: unknown } }> }>;
+    // The action that changes the stack (not the one that only prepares a change set).
+    const deploys = (a: { configuration?: { ActionMode?: unknown } }) => ['CREATE_UPDATE', 'CHANGE_SET_EXECUTE'].includes(String(a.configuration?.ActionMode));
+    const actionsOf = (stageName: string) => (stackName: string) => {
+      const action = stages.find((s) => s.name === stageName)?.actions.find((a) => a.configuration?.StackName === stackName && deploys(a));
+      if (!action) throw new Error(`DeploymentSafety: pipeline stage "${stageName}" has no action deploying stack ${stackName}`);
+      return action.name;
+    };
+    const settings: Record<string, GateSettings> = {};
+    for (const g of this.gateInputs) {
+      settings[g.gateStageName] = {
+        stageName: g.stage.stageName,
+        bake: g.stage.bake,
+        // Pre-production serves only smoke-test requests: only a production wave's traffic is counted.
+        countRequests: g.previous.type === 'production',
+        window: g.stage.deploymentWindow ? { ...g.stage.deploymentWindow, windows: g.stage.deploymentWindow.windows.map((w) => ({ ...w, days: [...w.days] })), blockedDates: [...(g.stage.deploymentWindow.blockedDates ?? [])] } : undefined,
+        observe: g.previous.targets.map((t) => gateTarget(t, this.appName, stack.partition, actionsOf(g.previous.stageName))),
+        guard: g.stage.targets.map((t) => gateTarget(t, this.appName, stack.partition, actionsOf(g.stage.stageName))),
+        maxWaitMinutes: g.maxWaitMinutes,
+      };
+    }
+    return settings;
   }
 }
 
-function gateTarget(t: SafetyTarget, appName: string, partition: string): GateTarget {
-  const roleArn = t.readerRoleName ? `arn:${partition}:iam::${t.account}:role/${t.readerRoleName}` : gateReaderRoleArn(appName, t.account, t.region, partition);
-  return { account: t.account, region: t.region, roleArn, healthAlarmNames: t.healthAlarmNames };
+function readerRoleArn(t: SafetyTarget, appName: string, partition: string): string {
+  return t.readerRoleName ? `arn:${partition}:iam::${t.account}:role/${t.readerRoleName}` : gateReaderRoleArn(appName, t.account, t.region, partition);
+}
+
+function gateTarget(t: SafetyTarget, appName: string, partition: string, actionOf: (stackName: string) => string): GateTarget {
+  return {
+    account: t.account,
+    region: t.region,
+    roleArn: readerRoleArn(t, appName, partition),
+    healthAlarmNames: t.healthAlarmNames,
+    platformAction: actionOf(t.platformStackName),
+    serviceActions: t.serviceStackNames.map(actionOf),
+  };
 }
 
 function validateStages(stages: SafetyStage[], pipeline: codepipeline.Pipeline): void {

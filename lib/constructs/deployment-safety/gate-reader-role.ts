@@ -72,10 +72,14 @@ export interface RollbackEventForwarderProps {
   readonly pipelineRegion: string;
 }
 
+/** The CodeDeploy deployment states that mean a rollback: a failure, or a stop (by an alarm or an operator). */
+export const ROLLBACK_STATES = ['FAILURE', 'STOP'];
+
 /**
- * Forwards this account's failed CodeDeploy deployments (rollbacks) to the pipeline account's
- * default event bus, where DeploymentSafety notifies them. Create one per service account and
- * region; DeploymentSafety allows those accounts to put `aws.codedeploy` events.
+ * Forwards this account's failed and stopped CodeDeploy deployments (rollbacks) to the pipeline
+ * account's default event bus, where DeploymentSafety notifies them. Create one per service
+ * account and region other than the pipeline's own (there the events already are on that bus);
+ * DeploymentSafety allows those accounts to put `aws.codedeploy` events.
  */
 export class RollbackEventForwarder extends Construct {
   readonly rule: events.Rule;
@@ -83,14 +87,17 @@ export class RollbackEventForwarder extends Construct {
   constructor(scope: Construct, id: string, props: RollbackEventForwarderProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    if (stack.account === props.pipelineAccount && stack.region === props.pipelineRegion) {
+      throw new Error(`RollbackEventForwarder ${this.node.path}: the stack is in the pipeline's own account and region, where CodeDeploy's events already reach the notifier: do not forward them (they would be notified twice)`);
+    }
     const bus = events.EventBus.fromEventBusArn(
       this,
       'PipelineBus',
       `arn:${stack.partition}:events:${props.pipelineRegion}:${props.pipelineAccount}:event-bus/default`,
     );
     this.rule = new events.Rule(this, 'Resource', {
-      description: 'Forwards failed CodeDeploy deployments to the pipeline account for notification',
-      eventPattern: { source: ['aws.codedeploy'], detailType: ['CodeDeploy Deployment State-change Notification'], detail: { state: ['FAILURE'] } },
+      description: 'Forwards failed or stopped CodeDeploy deployments (rollbacks) to the pipeline account for notification',
+      eventPattern: { source: ['aws.codedeploy'], detailType: ['CodeDeploy Deployment State-change Notification'], detail: { state: ROLLBACK_STATES } },
       targets: [new targets.EventBus(bus)],
     });
   }

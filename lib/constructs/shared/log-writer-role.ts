@@ -10,6 +10,8 @@ export interface LogWriterRoleProps {
   readonly description: string;
   /** AWS-managed policies the function needs beyond logging. @default - none */
   readonly managedPolicies?: iam.IManagedPolicy[];
+  /** A fixed role name. @default - generated */
+  readonly roleName?: string;
 }
 
 /**
@@ -22,6 +24,7 @@ export function logWriterRole(scope: Construct, id: string, props: LogWriterRole
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description: props.description,
     managedPolicies: props.managedPolicies,
+    roleName: props.roleName,
   });
   props.logGroup.grantWrite(role);
   return role;

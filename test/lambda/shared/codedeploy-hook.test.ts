@@ -1,4 +1,3 @@
-import '../../support/quiet-logs';
 import { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -86,12 +85,11 @@ describe('runHook', () => {
   });
 
   test.each([null, undefined, 'not-an-event', 42, [EVENT], { DeploymentId: 'd-1' }, { LifecycleEventHookExecutionId: 'x' }, { DeploymentId: ['d-1'], LifecycleEventHookExecutionId: 'x' }])(
-    'a malformed event %j is Failed and logged, and nothing is reported (there is nothing to report against)',
+    'a malformed event %j fails the invocation and is logged; nothing is reported (there is nothing to report against)',
     async (event) => {
       const { deps: d, err } = deps();
       const check = jest.fn();
-      const result = await runHook(event, check, d);
-      expect(result).toEqual({ status: 'Failed', reason: expect.stringMatching(/^malformed event: event (is|lacks) /), reported: false });
+      await expect(runHook(event, check, d)).rejects.toThrow(/^malformed CodeDeploy hook event: event (is|lacks) /);
       expect(check).not.toHaveBeenCalled();
       expect(codedeployMock).not.toHaveReceivedCommand(PutLifecycleEventHookExecutionStatusCommand);
       expect(err).toHaveBeenCalledWith('Malformed hook event; cannot report to CodeDeploy', expect.objectContaining({ reason: expect.any(String) }));

@@ -1,14 +1,32 @@
-import '../support/quiet-logs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { handler, handleRequest } from '../../lambda/service';
-import { functionUrlEvent } from '../../lambda/shared/lambda-deployment';
+import { handler, handleRequest } from './handler';
 
 const info = { version: '7' };
 const body = (r: { body?: string }) => JSON.parse(r.body ?? 'null');
 
+/** A Function URL (payload 2.0) request, as Lambda passes it to the handler. */
 function event(method: string, path: string, query?: Record<string, string>): APIGatewayProxyEventV2 {
-  const e = functionUrlEvent(path, query);
-  return { ...e, requestContext: { ...e.requestContext, http: { ...e.requestContext.http, method } } };
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: new URLSearchParams(query).toString(),
+    headers: {},
+    queryStringParameters: query,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'test',
+      domainName: 'test.lambda-url.us-east-1.on.aws',
+      domainPrefix: 'test',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'jest' },
+      requestId: 'r1',
+      routeKey: '$default',
+      stage: '$default',
+      time: '29/Nov/2026:18:00:00 +0000',
+      timeEpoch: 0,
+    },
+  };
 }
 
 test('GET /health answers ok with the running version', () => {

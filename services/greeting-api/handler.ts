@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { createLogger } from '../shared/logger';
+import { Logger } from '@aws-lambda-powertools/logger';
 
 /** What the service knows about itself; injected so tests need no Lambda environment. */
 export interface ServiceInfo {
@@ -9,7 +9,7 @@ export interface ServiceInfo {
 
 const MAX_NAME_LENGTH = 64;
 
-const logger = createLogger('service');
+const logger = new Logger({ serviceName: 'greeting-api' });
 
 /** Routes one Function URL request (payload format 2.0). Pure: no I/O besides the returned value. */
 export function handleRequest(event: APIGatewayProxyEventV2, info: ServiceInfo): APIGatewayProxyStructuredResultV2 {

@@ -1,0 +1,103 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
+import { logWriterRole } from '../shared/log-writer-role';
+
+/** Properties of a HandlerFunction. */
+export interface HandlerFunctionProps {
+  /** Source file, absolute or relative to lambda/ (e.g. 'bake-gate/index.ts'). */
+  readonly entry: string;
+  /** Exported function to run. @default 'handler' */
+  readonly handlerName?: string;
+  /** What the function does, shown in the console. */
+  readonly description: string;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default - none */
+  readonly environment?: Record<string, string>;
+  /** How long its logs are kept. @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+  /** Run in this VPC (private subnets with egress). @default - not in a VPC */
+  readonly vpc?: ec2.IVpc;
+  /** With `vpc`. @default - a security group of Lambda's choosing */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /** A fixed name for the execution role, when other accounts trust it by name. @default - generated */
+  readonly roleName?: string;
+}
+
+/**
+ * One of safe-deploy's own handlers (hooks, gate, notifier, custom resources): Node.js 22 on ARM,
+ * bundled in-process by esbuild, JSON logs into a log group of its own, and an execution role that
+ * may write only to that group (instead of AWSLambdaBasicExecutionRole's logs:* on every group).
+ * Attaching to a VPC adds exactly the network-interface actions Lambda needs.
+ */
+export class HandlerFunction extends NodejsFunction {
+  /** The function's own log group. */
+  readonly logGroupResource: logs.LogGroup;
+  /** Its execution role. */
+  readonly executionRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = logWriterRole(scope, `${id}Role`, { logGroup, description: `Execution role of ${scope.node.path}/${id}`, roleName: props.roleName });
+    super(scope, id, {
+      code: bundledHandler(props.entry),
+      handler: `index.${props.handlerName ?? 'handler'}`,
+      runtime: HANDLER_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(30),
+      description: props.description,
+      environment: props.environment,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      logGroup,
+      role,
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : undefined,
+      securityGroups: props.securityGroups,
+    });
+    this.logGroupResource = logGroup;
+    this.executionRole = role;
+    if (props.vpc) {
+      // AWSLambdaVPCAccessExecutionRole minus its logs:* on every log group.
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Lambda attaches a VPC function with ec2 network-interface actions (Create/Describe/DeleteNetworkInterface, DescribeSubnets, ' +
+          'Assign/UnassignPrivateIpAddresses) that the role must hold on any resource, as AWSLambdaVPCAccessExecutionRole grants them; the Describe actions have no resource-level permissions.',
+      });
+    }
+    acknowledgeNodeRuntime(this);
+  }
+}
+
+/** The runtime finding every Node.js handler of this project has, with the reason it is accepted. */
+export function acknowledgeNodeRuntime(fn: lambda.Function): void {
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason: 'The project pins Node.js 22 (nodejs22.x) for every handler, the runtime its toolchain and AWS SDK pins are tested on; moving to 24 is a deliberate upgrade of all handlers together.',
+  });
+}

@@ -116,7 +116,7 @@ function gateLines(g: GateProgress, st: StageView, now: Date): string[] {
     const ends = st.startedAt && g.requiredMinutes !== undefined ? Date.parse(st.startedAt) + g.requiredMinutes * 60_000 : undefined;
     const left = ends !== undefined && ends > now.getTime() ? `, ends in ~${duration((ends - now.getTime()) / 1000)}` : '';
     lines.push(`bake     ${bar(fraction)} ${num(g.bakedMinutes)} of ${num(g.requiredMinutes)} min baked${left}`);
-    if (g.requiredRequests) lines.push(`requests then at least ${g.requiredRequests} served by the previous stage`);
+    if (g.requiredRequests) lines.push(`then     at least ${g.requiredRequests} requests served by the previous stage`);
   } else if (g.phase === 'waiting-for-traffic') {
     lines.push(`traffic  ${bar(fraction)} ${g.requests} of ${g.requiredRequests} requests served after ${num(g.bakedMinutes)} min (bake time done)`);
   } else if (g.phase === 'blocked') {

@@ -356,6 +356,12 @@ export function elapsedSeconds(stage: Pick<StageView, 'startedAt' | 'endedAt'>, 
   return Math.max(0, Math.round((Date.parse(end) - Date.parse(stage.startedAt)) / 1000));
 }
 
+/** An event as one JSON line: `type`, `time`, `executionId` first, then its own fields, none undefined. */
+export function eventJson(e: WatchEvent): string {
+  const { type, time, executionId, ...rest } = e;
+  return JSON.stringify(stripUndefined({ type, time, executionId, ...rest }));
+}
+
 /** JSON without `"x": undefined` keys, so each line carries only what is known. */
 export function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;

@@ -272,6 +272,7 @@ interface GroupState {
   settled: boolean;
   /** Why the group cannot be read (then it is not read again). */
   unreadable?: string;
+  finalView?: DeploymentView;
 }
 
 const TERMINAL_TARGET = new Set(['Succeeded', 'Failed', 'Skipped']);
@@ -353,11 +354,17 @@ export class WatchPoller {
     const decl = this.declaration;
 
     const stages: StageView[] = [];
+    const byStage = new Map<string, ActionExecutionDetail[]>();
+    for (const a of actions) {
+      const list = byStage.get(a.stageName ?? '') ?? [];
+      list.push(a);
+      byStage.set(a.stageName ?? '', list);
+    }
     const declaredNames = new Set(decl.stages.map((s) => s.name));
-    const extra = [...new Set(actions.map((a) => a.stageName ?? '').filter((n) => n && !declaredNames.has(n)))];
+    const extra = [...byStage.keys()].filter((n) => n && !declaredNames.has(n));
     const all: DeclaredStage[] = [...decl.stages, ...extra.map((name) => ({ name, actionCount: 0, targets: [] }))];
     for (const declared of all) {
-      const own = actions.filter((a) => a.stageName === declared.name);
+      const own = byStage.get(declared.name) ?? [];
       const stageStatus = stageStatusOf(own, declared.actionCount, ended);
       const started = own.map((a) => a.startTime?.getTime()).filter((t): t is number => t !== undefined);
       const updated = own.map((a) => a.lastUpdateTime?.getTime() ?? a.startTime?.getTime()).filter((t): t is number => t !== undefined);
@@ -671,6 +678,14 @@ export class WatchPoller {
   }
 
   private view(g: GroupState, now: Date): DeploymentView {
+    // A finished deployment's view no longer changes.
+    if (g.finalView) return g.finalView;
+    const view = this.computeView(g, now);
+    if (g.deployment?.done) g.finalView = view;
+    return view;
+  }
+
+  private computeView(g: GroupState, now: Date): DeploymentView {
     const dep = g.deployment;
     const splits = (dep?.targets ?? []).map(trafficSplit).filter((t): t is NonNullable<typeof t> => !!t);
     const traffic = splits[0];

@@ -10,6 +10,7 @@ import { describeError, exitCodeOf } from './errors';
 import type { Output } from './cli';
 import {
   diffSnapshots,
+  eventJson,
   outcomeOf,
   stripUndefined,
   TERMINAL_EXECUTION,
@@ -240,7 +241,7 @@ interface Sink {
 
 function createSink(mode: WatchOptions['mode'], out: TerminalOutput, x: { now: () => number; intervalSeconds: number }): Sink {
   if (mode === 'json') {
-    const line = (e: WatchEvent) => out.write(`${JSON.stringify(e)}\n`);
+    const line = (e: WatchEvent) => out.write(`${eventJson(e)}\n`);
     return { update: (_s, events) => events.forEach(line), emit: line, redraw: () => undefined, fail: line, close: () => undefined };
   }
   if (mode === 'plain') {

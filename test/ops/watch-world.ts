@@ -31,7 +31,15 @@ import type { TrafficRule } from '../../lib/ops/watch-model';
 import * as f from './fixtures';
 
 export const T0 = Date.parse('2026-11-03T14:00:00Z'); // Tuesday 09:00 in New York: inside the window
-const ISO = (minute: number) => new Date(T0 + minute * 60_000);
+const isoCache = new Map<number, Date>();
+const ISO = (minute: number) => {
+  let d = isoCache.get(minute);
+  if (!d) {
+    d = new Date(T0 + minute * 60_000);
+    isoCache.set(minute, d);
+  }
+  return d;
+};
 
 export interface Scenario {
   /** Account of the production stages. @default f.PIPELINE_ACCOUNT (readable with the pipeline's credentials) */

@@ -6,17 +6,17 @@
 import { ANSI, stripAnsi } from '../../lib/ops/watch-render';
 import { WATCH_POLLING } from '../../lib/ops/watch';
 import * as f from './fixtures';
-import { watchWorld } from './watch-run';
+import { docBlock, fenced, rateTable, watchWorld } from './watch-run';
 import { ReleaseWorld, T0 } from './watch-world';
 
 const lines = (frame: string) => frame.split('\n');
 
-describe('a healthy release through every stage, on a terminal', () => {
-  let run: Awaited<ReturnType<typeof watchWorld>>;
-  beforeAll(async () => {
-    run = await watchWorld(new ReleaseWorld(), { mode: 'tty' });
-  });
+let run: Awaited<ReturnType<typeof watchWorld>>;
+beforeAll(async () => {
+  run = await watchWorld(new ReleaseWorld(), { mode: 'tty' });
+});
 
+describe('a healthy release through every stage, on a terminal', () => {
   test('exits 0 when the execution succeeds, and leaves the last frame with every stage done', () => {
     expect(run.code).toBe(0);
     expect(run.err).toBe('');
@@ -110,5 +110,17 @@ describe('a healthy release through every stage, on a terminal', () => {
     // Eight stacks (a Lambda and an ECS service in Beta, Prod-Wave1 and the two regions of Prod-Wave2), a deployment each.
     expect(run.world.calls.filter((c) => c.command === 'ListStackResources')).toHaveLength(8);
     expect(run.world.calls.filter((c) => c.command === 'ListDeploymentTargets')).toHaveLength(8);
+  });
+});
+
+describe('docs/deployctl-watch.md shows this run', () => {
+  test('the frame of the Prod-Wave1 canary, as the renderer drew it', () => {
+    const frame = fenced('text', run.frameAt(88).trimEnd());
+    expect(docBlock('frame-canary', frame)).toBe(frame);
+  });
+
+  test('the call rate when every stage is readable with the pipeline account\'s credentials', () => {
+    const table = rateTable(run.world);
+    expect(docBlock('rate-single-account', table)).toBe(table);
   });
 });

@@ -1,4 +1,6 @@
 /** Runs `watchPipeline` against a ReleaseWorld on its simulated clock, and captures what it prints. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { watchPipeline, WatchOptions } from '../../lib/ops/watch';
 import { WatchEvent } from '../../lib/ops/watch-model';
@@ -74,4 +76,65 @@ export async function watchWorld(
   } finally {
     Object.values(mocks).forEach((m) => m.restore());
   }
+}
+
+/** Calls per minute of a simulated release, per phase, as a markdown table (for docs/deployctl-watch.md). */
+export function rateTable(world: ReleaseWorld): string {
+  const phases: { name: string; from: number; to: number }[] = [];
+  const stageWindow = (names: string[]) => {
+    const own = world.actions.filter((a) => names.includes(a.stage));
+    return { from: Math.min(...own.map((a) => a.start)), to: Math.max(...own.map((a) => a.end)) };
+  };
+  phases.push({ name: 'Source, Build, UpdatePipeline, Assets', ...stageWindow(['Source', 'Build', 'UpdatePipeline', 'Assets']) });
+  for (const stage of ['Beta', 'Gate-Prod-Wave1', 'Prod-Wave1', 'Gate-Prod-Wave2', 'Prod-Wave2']) phases.push({ name: stage, ...stageWindow([stage]) });
+  const last = world.calls[world.calls.length - 1].at;
+  phases.push({ name: 'Whole release', from: 0, to: (last - T0) / 60_000 });
+  const rows = phases.map((p) => {
+    const inside = world.calls.filter((c) => c.at >= T0 + p.from * 60_000 && c.at < T0 + p.to * 60_000);
+    const minutes = p.to - p.from;
+    const perMinute = new Map<number, number>();
+    for (const c of inside) {
+      const m = Math.floor((c.at - T0) / 60_000);
+      perMinute.set(m, (perMinute.get(m) ?? 0) + 1);
+    }
+    const max = Math.max(0, ...perMinute.values());
+    return `| ${p.name} | ${minutes.toFixed(0)} | ${inside.length} | ${(inside.length / minutes).toFixed(1)} | ${max} |`;
+  });
+  const times = world.calls.map((c) => c.at);
+  let busiest = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (j < times.length && times[j] < times[i] + 1000) j++;
+    busiest = Math.max(busiest, j - i);
+  }
+  return [
+    '| Phase | Minutes | Calls | Calls per minute (average) | Calls in the busiest minute |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
+    `Busiest second: ${busiest} calls.`,
+  ].join('\n');
+}
+
+/** A markdown code block. */
+export function fenced(lang: string, text: string): string {
+  return `\`\`\`${lang}\n${text}\n\`\`\``;
+}
+
+/**
+ * The generated block `name` of docs/deployctl-watch.md. With UPDATE_DOCS=1 it is rewritten with
+ * `text` first, so the doc shows real output: `UPDATE_DOCS=1 npx jest test/ops/watch-release test/ops/watch-docs`.
+ */
+export function docBlock(name: string, text: string): string {
+  const file = path.join(__dirname, '..', '..', 'docs', 'deployctl-watch.md');
+  const begin = `<!-- generated:${name} -->`;
+  const end = `<!-- /generated:${name} -->`;
+  const doc = readFileSync(file, 'utf8');
+  const from = doc.indexOf(begin);
+  const to = doc.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`${file} has no ${begin} ... ${end} block`);
+  if (process.env.UPDATE_DOCS === '1') {
+    writeFileSync(file, `${doc.slice(0, from + begin.length)}\n${text}\n${doc.slice(to)}`);
+    return text;
+  }
+  return doc.slice(from + begin.length + 1, to - 1);
 }

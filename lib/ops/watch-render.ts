@@ -246,8 +246,8 @@ export class TerminalFrame {
   constructor(private readonly out: TerminalOutput) {}
 
   draw(lines: string[]): void {
-    const columns = Math.max(20, this.out.columns ?? 120);
-    const rows = Math.max(4, (this.out.rows ?? 60) - 1);
+    const columns = Math.max(20, this.out.columns || 120); // 0: a terminal that does not know its size
+    const rows = Math.max(4, (this.out.rows || 60) - 1);
     let fitted = lines.map((l) => (l.length > columns ? `${l.slice(0, columns - 1)}…` : l));
     if (fitted.length > rows) fitted = [...fitted.slice(0, rows - 1), `… ${fitted.length - rows + 1} more lines: enlarge the terminal`];
     this.write(fitted);

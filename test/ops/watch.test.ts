@@ -142,3 +142,15 @@ describe('executions that change under the watch', () => {
     expect(run.world.calls.filter((c) => c.service !== 'codepipeline')).toEqual([]);
   });
 });
+
+describe('between two rounds', () => {
+  test('a terminal frame is redrawn every second (clocks and countdowns move) without any AWS call', async () => {
+    const run = await watchWorld(new ReleaseWorld(), { mode: 'tty', startMinute: 88, abortAtMinute: 89, redrawMs: 1000 });
+    const frames = run.writes.filter((w) => w.text.includes('updated '));
+    const rounds = run.world.calls.filter((c) => c.command === 'GetPipelineExecution').length;
+    expect(rounds).toBe(4);
+    expect(frames.length).toBeGreaterThanOrEqual(50);
+    const countdowns = frames.map((w) => w.text.match(/next shift to 100% in ~(\d+:\d\d)/)?.[1]);
+    expect(new Set(countdowns).size).toBeGreaterThanOrEqual(48);
+  });
+});

@@ -523,7 +523,8 @@ export class WatchPoller {
       const names = physical('AWS::CodeDeploy::DeploymentGroup');
       if (names.length > 0 && apps.length === 0) return []; // Created in this update, not yet complete: look again next round.
       const groups = names.map((n) => make(apps, n));
-      this.stackGroups.set(target.key, groups);
+      // A stack being created may not have its groups yet: only a non-empty answer is kept.
+      if (groups.length > 0) this.stackGroups.set(target.key, groups);
       return groups;
     } catch (err) {
       if (isMissingStack(err)) return []; // First deploy: the stack does not exist yet.

@@ -221,7 +221,11 @@ function abortableSleep(inner: ((ms: number) => Promise<void>) | undefined, sign
         if (s?.aborted) reject(new Interrupted());
         else resolve();
       };
-      if (inner) inner(ms).then(done, reject);
+      const fail = (err: unknown) => {
+        s?.removeEventListener('abort', onAbort);
+        reject(err);
+      };
+      if (inner) inner(ms).then(done, fail);
       else timer = setTimeout(done, ms);
     });
 }

@@ -10,6 +10,7 @@ import { describeError, exitCodeOf } from './errors';
 import { describeRollbackPlan, executeRollback, formatRollback, planRollback } from './rollback';
 import { formatRetry, retryFailedStage } from './retry-stage';
 import { formatStatus, getPipelineStatus } from './status';
+import { watchCommand } from './watch';
 
 /** Where output goes; process.stdout and process.stderr fit. */
 export interface Output {
@@ -32,6 +33,8 @@ export interface CliDeps {
   readonly env?: Record<string, string | undefined>;
   /** Waits between retries and polls; tests pass one that resolves at once. @default - setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Current time in milliseconds (`watch`); tests pass a simulated clock with `sleep`. @default Date.now */
+  readonly now?: () => number;
 }
 
 interface GlobalOptions {
@@ -162,6 +165,11 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
   verb('artifacts', 'find the execution that built a commit and its artifacts')
     .addOption(new Option('--commit <sha>', 'commit id (at least 7 hex digits)').makeOptionMandatory())
     .action(show((opts, t) => findCommitArtifacts(t.clients, { ...t, commit: opts.commit as string }), formatCommitArtifacts));
+
+  verb('watch', 'follow an execution until it ends: exit 0 if it succeeds, 4 failed, 5 stopped, 6 superseded, 130 Ctrl-C')
+    .option('--execution <id>', 'execution to follow (default: the latest in progress, else the latest)')
+    .option('--interval <seconds>', 'seconds between polls, 5 to 300 (default: 15)')
+    .action(run((opts, t) => watchCommand(t, opts, { stdout, stderr, sleep: deps.sleep, now: deps.now, injected: deps.clients !== undefined })));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

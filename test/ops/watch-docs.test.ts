@@ -1,0 +1,63 @@
+/**
+ * The example configuration's release (safe-deploy.config.json: Beta in the pipeline's account,
+ * Prod-Wave1 and Prod-Wave2 in account 222222222222), followed with --json: what watch can read with
+ * the pipeline account's credentials, and the call rate docs/deployctl-watch.md quotes.
+ */
+import { WatchEvent } from '../../lib/ops/watch-model';
+import * as f from './fixtures';
+import { docBlock, fenced, rateTable, watchWorld } from './watch-run';
+import { ReleaseWorld } from './watch-world';
+
+const ofType = <T extends WatchEvent['type']>(events: WatchEvent[], type: T) => events.filter((e): e is Extract<WatchEvent, { type: T }> => e.type === type);
+
+let run: Awaited<ReturnType<typeof watchWorld>>;
+beforeAll(async () => {
+  run = await watchWorld(new ReleaseWorld({ prodAccount: f.PROD_ACCOUNT }), { mode: 'json' });
+});
+
+test('the example release succeeds: exit 0, every stage in order, Beta\'s deployments, notes for production', () => {
+  expect(run.code).toBe(0);
+  const events = run.events();
+  expect(ofType(events, 'stage').filter((e) => e.status === 'Succeeded').map((e) => e.stage)).toEqual([
+    'Source',
+    'Build',
+    'UpdatePipeline',
+    'Assets',
+    'Beta',
+    'Gate-Prod-Wave1',
+    'Prod-Wave1',
+    'Gate-Prod-Wave2',
+    'Prod-Wave2',
+  ]);
+  expect([...new Set(ofType(events, 'deployment').map((e) => e.deploymentId))]).toEqual(['d-BUECSSV01', 'd-BULMBDA01']);
+  const note = (stage: string, stack: string, region: string) => `${stage}: stack ${stack} is in account ${f.PROD_ACCOUNT} (${region}): use credentials for it to see its deployments`;
+  expect(ofType(events, 'note').map((e) => e.message)).toEqual([
+    note('Prod-Wave1', 'Prod-us-east-1-EcsService', 'us-east-1'),
+    note('Prod-Wave1', 'Prod-us-east-1-LambdaService', 'us-east-1'),
+    note('Prod-Wave2', 'Prod-us-west-2-EcsService', 'us-west-2'),
+    note('Prod-Wave2', 'Prod-us-west-2-LambdaService', 'us-west-2'),
+    note('Prod-Wave2', 'Prod-eu-west-1-EcsService', 'eu-west-1'),
+    note('Prod-Wave2', 'Prod-eu-west-1-LambdaService', 'eu-west-1'),
+  ]);
+  // Nothing is read in the production account's regions.
+  expect(run.world.calls.filter((c) => c.region !== f.REGION)).toEqual([]);
+});
+
+test('docs/deployctl-watch.md quotes this run\'s call rate', () => {
+  const table = rateTable(run.world);
+  expect(docBlock('rate-example', table)).toBe(table);
+});
+
+test('docs/deployctl-watch.md shows real JSON events of this run', () => {
+  const events = run.out.trim().split('\n');
+  const pick = (type: string, contains = '') => events.find((l) => l.startsWith(`{"type":"${type}"`) && l.includes(contains))!;
+  const sample = fenced('json', [pick('start'), pick('stage', '"Beta","status":"InProgress"'), pick('deployment', 'AllowTraffic'), pick('gate', '"phase":"baking"'), pick('note'), pick('end')].join('\n'));
+  expect(docBlock('json-example', sample)).toBe(sample);
+});
+
+test('docs/deployctl-watch.md shows the plain lines of a canary that its alarm rolled back (a real run)', async () => {
+  const plain = await watchWorld(new ReleaseWorld({ failLambdaIn: 'Prod-Wave1' }), { mode: 'plain', startMinute: 83 });
+  expect(plain.code).toBe(4);
+  const text = fenced('text', plain.out.trimEnd());
+  expect(docBlock('plain-rollback', text)).toBe(text);
+});

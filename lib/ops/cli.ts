@@ -7,6 +7,7 @@ import { ClientsForRegion, clientsPerRegion, createClients, OpsClients } from '.
 import { CommonOptions, OpsError } from './context';
 import { diagnosePipeline, formatDiagnosis } from './diagnose';
 import { describeError, exitCodeOf } from './errors';
+import { AppConfigFor, appConfigClientsPerRegion, describeFlagsRollbackPlan, executeFlagsRollback, formatFlagsRollback, formatFlagsStatus, getFlagsStatus, planFlagsRollback } from './flags';
 import { describeRollbackPlan, executeRollback, formatRollback, planRollback } from './rollback';
 import { formatRetry, retryFailedStage } from './retry-stage';
 import { formatStatus, getPipelineStatus } from './status';
@@ -32,6 +33,8 @@ export interface CliDeps {
   readonly env?: Record<string, string | undefined>;
   /** Waits between retries and polls; tests pass one that resolves at once. @default - setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** AppConfig clients by region, for `flags`. @default - appConfigClientsPerRegion() */
+  readonly appconfig?: AppConfigFor;
 }
 
 interface GlobalOptions {
@@ -102,8 +105,10 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     });
 
   const program = new Command('deployctl')
-    .description('Operate the safe-deploy pipeline: status, retry, rollback, diagnose.')
+    .description('Operate the safe-deploy pipeline: status, retry, rollback, diagnose, flags.')
     .exitOverride()
+    // `flags rollback --stage X`: options after a subcommand are the subcommand's.
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (s) => stdout.write(s),
       writeErr: (s) => stderr.write(s),
@@ -111,8 +116,8 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       outputError: (s) => void fail(wantsJson, s.trim().replace(/\s*\n\s*/g, ' '), EXIT.refused),
     });
 
-  const verb = (name: string, description: string) =>
-    program
+  const verb = (name: string, description: string, parent: Command = program) =>
+    parent
       .command(name)
       .description(description)
       .option('--pipeline <name>', 'pipeline name (default: the one safe-deploy.config.json deploys)')
@@ -162,6 +167,37 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
   verb('artifacts', 'find the execution that built a commit and its artifacts')
     .addOption(new Option('--commit <sha>', 'commit id (at least 7 hex digits)').makeOptionMandatory())
     .action(show((opts, t) => findCommitArtifacts(t.clients, { ...t, commit: opts.commit as string }), formatCommitArtifacts));
+
+  const appconfigFor = deps.appconfig ?? appConfigClientsPerRegion();
+  const flags = verb('flags', 'feature flags per stage and service: the version AppConfig serves and any flag deployment in progress')
+    .enablePositionalOptions()
+    .option('--stage <name>', 'only this stage')
+    .option('--service <name>', 'only this service')
+    .action(
+      show(
+        (opts, t) => getFlagsStatus(t.clients, { ...t, appconfigFor, stageName: opts.stage as string | undefined, serviceName: opts.service as string | undefined }),
+        formatFlagsStatus,
+      ),
+    );
+  verb('rollback', "roll a service's flags back: stop the flag deployment in progress, or revert to the previous version", flags)
+    .addOption(new Option('--stage <name>', 'stage whose flags to roll back').makeOptionMandatory())
+    .addOption(new Option('--service <name>', 'service whose flags to roll back').makeOptionMandatory())
+    .option('--yes', 'do not ask for confirmation')
+    .action(
+      show(async (opts, t) => {
+        const plan = await planFlagsRollback(t.clients, { ...t, appconfigFor, stageName: opts.stage as string, serviceName: opts.service as string });
+        if (!opts.yes) {
+          if (!isTTY) {
+            throw new OpsError('refused', 'refusing to roll back flags without confirmation: stdin is not a terminal, pass --yes');
+          }
+          (opts.json ? stderr : stdout).write(`${describeFlagsRollbackPlan(plan)}\n`);
+          if (!(await confirm('Proceed? [y/N] '))) {
+            throw new OpsError('refused', 'flags rollback cancelled: nothing was changed');
+          }
+        }
+        return executeFlagsRollback(t.clients, plan, { ...t, appconfigFor });
+      }, formatFlagsRollback),
+    );
 
   try {
     await program.parseAsync(argv, { from: 'user' });

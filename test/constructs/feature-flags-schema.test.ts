@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { DEFAULT_ALARM_SETTINGS, worstCaseDetectionSeconds } from '../../lib/constructs/shared/alarm-settings';
 import {
+  DEFAULT_FLAG_ROLLOUTS,
   describeStrategy,
   featureFlagsDigest,
   FlagDeclarationError,
@@ -303,6 +305,13 @@ describe('rollouts', () => {
 
   test('fails when the type is unknown', () => {
     fails({ type: 'canary', percent: 10 }, 'rollout.type: "canary" is not a rollout type: use "all-at-once" or "linear"');
+  });
+
+  test('defaults by stage type bake at least as long as the default alarms take to fire', () => {
+    expect(toAppConfigStrategy(DEFAULT_FLAG_ROLLOUTS['pre-production'])).toEqual({ growthType: 'LINEAR', growthFactor: 100, deploymentDurationInMinutes: 0, finalBakeTimeInMinutes: 10 });
+    expect(toAppConfigStrategy(DEFAULT_FLAG_ROLLOUTS.production)).toEqual({ growthType: 'LINEAR', growthFactor: 20, deploymentDurationInMinutes: 30, finalBakeTimeInMinutes: 30 });
+    const detectionMinutes = worstCaseDetectionSeconds(DEFAULT_ALARM_SETTINGS) / 60;
+    for (const r of Object.values(DEFAULT_FLAG_ROLLOUTS)) expect(toAppConfigStrategy(r).finalBakeTimeInMinutes).toBeGreaterThanOrEqual(detectionMinutes);
   });
 
   test('the rollout schema embeds in a configuration schema', () => {

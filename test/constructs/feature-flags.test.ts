@@ -1,5 +1,5 @@
 import { Stack, StackProps } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -14,6 +14,7 @@ import { CanaryEcsService } from '../../lib/constructs/canary-ecs-service';
 import { CanaryLambdaService } from '../../lib/constructs/canary-lambda-service';
 import {
   appConfigExtensionLayerArn,
+  DEFAULT_FLAG_ROLLOUTS,
   FeatureFlagsApplication,
   FLAG_ENV,
   FlagDeclaration,
@@ -299,6 +300,13 @@ describe('ServiceFeatureFlags on its own', () => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::AppConfig::Application', 0);
     template.hasResourceProperties('AWS::AppConfig::Environment', { ApplicationId: 'abc1234', Name: 'orders' });
+  });
+
+  test('warns when a rollout gives the alarm no time to act (all at once, no bake), and not otherwise', () => {
+    const bare = buildSmall({ rollout: { type: 'all-at-once' } });
+    Annotations.fromStack(bare.stack).hasWarning('/Small/Flags', Match.stringLikeRegexp("all at once without a bake, so the health alarm cannot roll a bad flag back"));
+    const baked = buildSmall({ rollout: DEFAULT_FLAG_ROLLOUTS['pre-production'] });
+    Annotations.fromStack(baked.stack).hasNoWarning('*', Match.anyValue());
   });
 
   test('all-at-once: one 100 % step with no duration', () => {

@@ -1,4 +1,4 @@
-import { Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -187,6 +187,13 @@ export class ServiceFeatureFlags extends Construct {
     // Validates again, so flags built in code get the same checks as flags read from a file.
     const flags = parseServiceFlags(props.flags.map(toDeclarationInput), { source: `ServiceFeatureFlags ${props.serviceName}` });
     const strategySettings = toAppConfigStrategy(props.rollout);
+    if (strategySettings.deploymentDurationInMinutes === 0 && strategySettings.finalBakeTimeInMinutes === 0) {
+      // AppConfig watches monitors only while a deployment runs or bakes: this one does neither.
+      Annotations.of(this).addWarningV2(
+        '@safe-deploy/feature-flags:noBake',
+        `rollout of ${props.serviceName}'s flags: all at once without a bake, so the health alarm cannot roll a bad flag back; give bakeMinutes at least the alarm's detection time (e.g. 10)`,
+      );
+    }
     this.content = renderFeatureFlagsDocument(flags);
     this.contentDigest = featureFlagsDigest(this.content);
     const stack = Stack.of(this);

@@ -18,6 +18,18 @@ export type FlagRollout =
   /** `percent` more of the agents every `intervalMinutes`, then `bakeMinutes` of watching. */
   | { readonly type: 'linear'; readonly percent: number; readonly intervalMinutes: number; readonly bakeMinutes: number };
 
+/**
+ * Rollouts by stage type, for the configuration's per-type defaults. Both bake at least as long as
+ * the services' worst-case alarm detection with the default alarm settings (6 minutes, see
+ * lib/constructs/shared/detection-time.ts), so the health alarm can still roll a bad flag back:
+ * - pre-production: everyone at once, then 10 minutes of watching;
+ * - production: 20 % of the agents every 6 minutes (30 minutes), then 30 minutes of watching.
+ */
+export const DEFAULT_FLAG_ROLLOUTS: Readonly<Record<'pre-production' | 'production', FlagRollout>> = {
+  'pre-production': { type: 'all-at-once', bakeMinutes: 10 },
+  production: { type: 'linear', percent: 20, intervalMinutes: 6, bakeMinutes: 30 },
+};
+
 /** AppConfig's limits on a deployment strategy, in minutes. */
 export const APPCONFIG_STRATEGY_LIMITS = { durationMinutes: 1440, bakeMinutes: 1440 } as const;
 

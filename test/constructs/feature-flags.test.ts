@@ -269,9 +269,10 @@ describe('ServiceFeatureFlags on its own', () => {
     expect(found.map((v) => v.ruleName)).toEqual([id]);
   });
 
-  test('creates its own application when none is given, named after the stack', () => {
+  test('creates its own application when none is given, named after the stack and the service', () => {
     const { stack } = buildSmall();
-    Template.fromStack(stack).hasResourceProperties('AWS::AppConfig::Application', { Name: 'Small-flags' });
+    Template.fromStack(stack).hasResourceProperties('AWS::AppConfig::Application', { Name: 'Small-orders-flags' });
+    expect(new FeatureFlagsApplication(new Stack(apps.create(), 'Shared'), 'Flags').applicationIdentifier).toBe('Shared-flags');
   });
 
   test('uses an existing application by ID', () => {

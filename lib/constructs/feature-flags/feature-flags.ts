@@ -120,7 +120,7 @@ export interface ServiceFeatureFlagsProps {
   /**
    * The AppConfig application to put the service's environment and profile in (one per deployment
    * target, shared by its services, is the intended layout).
-   * @default - a FeatureFlagsApplication for this service alone, named `<stack name>-flags`
+   * @default - a FeatureFlagsApplication for this service alone, named `<stack name>-<service name>-flags`
    */
   readonly application?: IFeatureFlagsApplication;
 }
@@ -134,8 +134,9 @@ const SERVICE_NAME = /^[A-Za-z][A-Za-z0-9-]{0,63}$/;
  * `bindToTaskDefinition` give the service the AppConfig agent, the identifiers and read access.
  *
  * Lifecycle:
- * - first deploy: application, environment, profile, version 1 and its deployment are created; the
- *   service's resources reference only identifiers, so they can be created in the same stack update.
+ * - first deploy: application, environment, profile, version 1 and its deployment are created in
+ *   the same stack update as the service, which finds them by name (only its role's policy names the
+ *   profile's ID); until the first deployment is done the client answers with the declared defaults.
  * - a flags-only change: a new hosted configuration version replaces the old resource (the old
  *   version is retained, it is what AppConfig rolls back to) and a new deployment starts with the
  *   rollout. Nothing else in the template changes.
@@ -184,6 +185,7 @@ export class ServiceFeatureFlags extends Construct {
       );
     }
     this.serviceName = props.serviceName;
+    const stack = Stack.of(this);
     // Validates again, so flags built in code get the same checks as flags read from a file.
     const flags = parseServiceFlags(props.flags.map(toDeclarationInput), { source: `ServiceFeatureFlags ${props.serviceName}` });
     const strategySettings = toAppConfigStrategy(props.rollout);
@@ -196,9 +198,14 @@ export class ServiceFeatureFlags extends Construct {
     }
     this.content = renderFeatureFlagsDocument(flags);
     this.contentDigest = featureFlagsDigest(this.content);
-    const stack = Stack.of(this);
 
-    this.application = props.application ?? new FeatureFlagsApplication(this, 'Application');
+    // The agent finds the application by name: a per-service one is named after the stack and the service.
+    const ownName = `${stack.stackName}-${props.serviceName}-flags`;
+    this.application =
+      props.application ??
+      new FeatureFlagsApplication(this, 'Application', {
+        applicationName: !Token.isUnresolved(stack.stackName) && ownName.length <= 64 ? ownName : Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
+      });
     this.applicationId = this.application.applicationId;
 
     // AppConfig assumes this role to read the alarm during deployments: DescribeAlarms on that alarm only.

@@ -7,6 +7,7 @@ import { ClientsForRegion, clientsPerRegion, createClients, OpsClients } from '.
 import { CommonOptions, OpsError } from './context';
 import { diagnosePipeline, formatDiagnosis } from './diagnose';
 import { describeError, exitCodeOf } from './errors';
+import { AppConfigFor, appConfigClientsPerRegion, describeFlagsRollbackPlan, executeFlagsRollback, formatFlagsRollback, formatFlagsStatus, getFlagsStatus, planFlagsRollback } from './flags';
 import { describeRollbackPlan, executeRollback, formatRollback, planRollback } from './rollback';
 import { formatRetry, retryFailedStage } from './retry-stage';
 import { formatStatus, getPipelineStatus } from './status';
@@ -35,6 +36,8 @@ export interface CliDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Current time in milliseconds (`watch`); tests pass a simulated clock with `sleep`. @default Date.now */
   readonly now?: () => number;
+  /** AppConfig clients by region, for `flags`. @default - appConfigClientsPerRegion() */
+  readonly appconfig?: AppConfigFor;
 }
 
 interface GlobalOptions {
@@ -105,8 +108,10 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     });
 
   const program = new Command('deployctl')
-    .description('Operate the safe-deploy pipeline: status, retry, rollback, diagnose.')
+    .description('Operate the safe-deploy pipeline: status, retry, rollback, diagnose, flags.')
     .exitOverride()
+    // `flags rollback --stage X`: options after a subcommand are the subcommand's.
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (s) => stdout.write(s),
       writeErr: (s) => stderr.write(s),
@@ -114,8 +119,8 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       outputError: (s) => void fail(wantsJson, s.trim().replace(/\s*\n\s*/g, ' '), EXIT.refused),
     });
 
-  const verb = (name: string, description: string) =>
-    program
+  const verb = (name: string, description: string, parent: Command = program) =>
+    parent
       .command(name)
       .description(description)
       .option('--pipeline <name>', 'pipeline name (default: the one safe-deploy.config.json deploys)')
@@ -170,6 +175,37 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     .option('--execution <id>', 'execution to follow (default: the latest in progress, else the latest)')
     .option('--interval <seconds>', 'seconds between polls, 5 to 300 (default: 15)')
     .action(run((opts, t) => watchCommand(t, opts, { stdout, stderr, sleep: deps.sleep, now: deps.now, injected: deps.clients !== undefined })));
+
+  const appconfigFor = deps.appconfig ?? appConfigClientsPerRegion();
+  const flags = verb('flags', 'feature flags per stage and service: the version AppConfig serves and any flag deployment in progress')
+    .enablePositionalOptions()
+    .option('--stage <name>', 'only this stage')
+    .option('--service <name>', 'only this service')
+    .action(
+      show(
+        (opts, t) => getFlagsStatus(t.clients, { ...t, appconfigFor, stageName: opts.stage as string | undefined, serviceName: opts.service as string | undefined }),
+        formatFlagsStatus,
+      ),
+    );
+  verb('rollback', "roll a service's flags back: stop the flag deployment in progress, or revert to the previous version", flags)
+    .addOption(new Option('--stage <name>', 'stage whose flags to roll back').makeOptionMandatory())
+    .addOption(new Option('--service <name>', 'service whose flags to roll back').makeOptionMandatory())
+    .option('--yes', 'do not ask for confirmation')
+    .action(
+      show(async (opts, t) => {
+        const plan = await planFlagsRollback(t.clients, { ...t, appconfigFor, stageName: opts.stage as string, serviceName: opts.service as string });
+        if (!opts.yes) {
+          if (!isTTY) {
+            throw new OpsError('refused', 'refusing to roll back flags without confirmation: stdin is not a terminal, pass --yes');
+          }
+          (opts.json ? stderr : stdout).write(`${describeFlagsRollbackPlan(plan)}\n`);
+          if (!(await confirm('Proceed? [y/N] '))) {
+            throw new OpsError('refused', 'flags rollback cancelled: nothing was changed');
+          }
+        }
+        return executeFlagsRollback(t.clients, plan, { ...t, appconfigFor });
+      }, formatFlagsRollback),
+    );
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,0 +1,4 @@
+export * from './agent';
+export * from './feature-flags';
+export * from './rollout';
+export * from './schema';

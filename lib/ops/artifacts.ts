@@ -16,8 +16,12 @@ export interface CommitArtifacts {
   readonly otherExecutionIds: string[];
   /** Every output artifact the execution's actions wrote. */
   readonly artifacts: { readonly stageName?: string; readonly actionName?: string; readonly name?: string; readonly s3Uri: string }[];
-  /** Container images are tagged with the commit id. */
-  readonly imageTag: string;
+  /**
+   * The ECS services' images the release ran, from the Images stage's output variables: tagged by the
+   * content hash of their build context, so an unchanged service reuses the image an earlier commit
+   * built (`built: false`); the image's `org.opencontainers.image.revision` label names that commit.
+   */
+  readonly images: { readonly service: string; readonly repository?: string; readonly tag?: string; readonly built: boolean }[];
 }
 
 const MAX_PAGES = 10;
@@ -56,6 +60,14 @@ export async function findCommitArtifacts(clients: OpsClients, opts: CommonOptio
       .filter((a) => a.s3location?.bucket && a.s3location.key)
       .map((a) => ({ stageName: d.stageName, actionName: d.actionName, name: a.name, s3Uri: `s3://${a.s3location!.bucket}/${a.s3location!.key}` })),
   );
+  const images = details
+    .filter((d) => d.actionName?.startsWith('Image-') && d.output?.outputVariables?.IMAGE_TAG)
+    .map((d) => ({
+      service: d.actionName!.slice('Image-'.length),
+      repository: d.output!.outputVariables!.IMAGE_REPOSITORY,
+      tag: d.output!.outputVariables!.IMAGE_TAG,
+      built: d.output!.outputVariables!.IMAGE_BUILT === 'true',
+    }));
   return {
     pipelineName: opts.pipelineName,
     commit: best.revisionId,
@@ -64,7 +76,7 @@ export async function findCommitArtifacts(clients: OpsClients, opts: CommonOptio
     status: best.summary.status,
     otherExecutionIds: matches.map((m) => m.summary.pipelineExecutionId!).filter((id) => id !== executionId),
     artifacts,
-    imageTag: best.revisionId,
+    images,
   };
 }
 
@@ -73,6 +85,9 @@ export function formatCommitArtifacts(a: CommitArtifacts): string {
   if (a.otherExecutionIds.length > 0) lines.push(`  also ran in: ${a.otherExecutionIds.join(', ')}`);
   for (const art of a.artifacts) lines.push(`  ${art.stageName}/${art.actionName} ${art.name}: ${art.s3Uri}`);
   if (a.artifacts.length === 0) lines.push('  no S3 artifacts recorded (expired from the action history)');
-  lines.push(`  container image tag: ${a.imageTag}`);
+  for (const img of a.images) {
+    lines.push(`  image ${img.service}: ${img.repository ?? '?'}:${img.tag} (${img.built ? 'built by this commit' : 'unchanged, reused from the commit in its revision label'})`);
+  }
+  if (a.images.length === 0) lines.push('  no container images recorded (no ECS service, or expired from the action history)');
   return lines.join('\n');
 }

@@ -189,8 +189,16 @@ describe('artifacts', () => {
       ],
     });
     const synth = f.actionDetail({ stageName: 'Build', actionName: 'Synth', category: 'Build', provider: 'CodeBuild', status: 'Succeeded' });
+    const image = (service: string, tag: string, built: boolean) => ({
+      ...f.actionDetail({ stageName: 'Images', actionName: `Image-${service}`, category: 'Build', provider: 'CodeBuild', status: 'Succeeded' }),
+      output: { outputVariables: { IMAGE_TAG: tag, IMAGE_BUILT: String(built), IMAGE_REPOSITORY: `safe-deploy/${service}` } },
+    });
     m.codepipeline.on(ListActionExecutionsCommand).resolves({
-      actionExecutionDetails: [{ ...synth, output: { outputArtifacts: [{ name: 'Synth_Output', s3location: { bucket: 'safedeploypipeline-artifactsbucket-1abc', key: 'safe-deploy-pipeline/Synth_Outp/AbC1dEf' } }] } }],
+      actionExecutionDetails: [
+        { ...synth, output: { outputArtifacts: [{ name: 'Synth_Output', s3location: { bucket: 'safedeploypipeline-artifactsbucket-1abc', key: 'safe-deploy-pipeline/Synth_Outp/AbC1dEf' } }] } },
+        image('storefront', 'c'.repeat(64), true),
+        image('catalog', 'd'.repeat(64), false),
+      ],
     });
     const r = await run(['artifacts', '--commit', f.SHA_CURRENT.slice(0, 7)]);
     expect(r.code).toBe(0);
@@ -198,7 +206,8 @@ describe('artifacts', () => {
       [
         `Commit ${f.SHA_CURRENT}: execution ${f.EXEC_CURRENT} (Succeeded)`,
         '  Build/Synth Synth_Output: s3://safedeploypipeline-artifactsbucket-1abc/safe-deploy-pipeline/Synth_Outp/AbC1dEf',
-        `  container image tag: ${f.SHA_CURRENT}`,
+        `  image storefront: safe-deploy/storefront:${'c'.repeat(64)} (built by this commit)`,
+        `  image catalog: safe-deploy/catalog:${'d'.repeat(64)} (unchanged, reused from the commit in its revision label)`,
         '',
       ].join('\n'),
     );

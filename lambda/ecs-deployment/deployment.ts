@@ -14,6 +14,7 @@ import {
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { describeError } from '../shared/codedeploy-hook';
 import { retry, RetryOptions } from '../shared/retry';
 
@@ -32,6 +33,9 @@ export type HookEvent = (typeof HOOK_EVENTS)[number];
 export interface DeploymentProperties {
   readonly applicationName: string;
   readonly deploymentGroupName: string;
+  /** The ECS service and its cluster: what the service runs now decides whether to deploy at all. */
+  readonly clusterName: string;
+  readonly serviceName: string;
   readonly taskDefinitionArn: string;
   readonly containerName: string;
   readonly containerPort: number;
@@ -68,6 +72,7 @@ export interface IsCompleteResponse {
 /** Injected dependencies. */
 export interface DeploymentDeps {
   readonly codedeploy: CodeDeployClient;
+  readonly ecs: ECSClient;
   readonly logger: Logger;
   /** Retry of throttled / 5xx calls. @default - 5 attempts from 200 ms */
   readonly retry?: RetryOptions;
@@ -97,6 +102,8 @@ export function parseProperties(raw: unknown): DeploymentProperties {
   };
   const applicationName = str('ApplicationName', NAME, 'is not a CodeDeploy application name');
   const deploymentGroupName = str('DeploymentGroupName', NAME, 'is not a CodeDeploy deployment group name');
+  const clusterName = str('ClusterName', /^[A-Za-z0-9_-]{1,255}$/, 'is not an ECS cluster name');
+  const serviceName = str('ServiceName', /^[A-Za-z0-9_-]{1,255}$/, 'is not an ECS service name');
   const taskDefinitionArn = str('TaskDefinitionArn', TASK_DEF_ARN, 'is not a task definition revision ARN (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>)');
   const containerName = str('ContainerName', /^[A-Za-z0-9_-]{1,255}$/, 'is not a container name');
   const port = Number(p.ContainerPort);
@@ -114,13 +121,14 @@ export function parseProperties(raw: unknown): DeploymentProperties {
     }
   }
   if (problems.length > 0) throw new DeploymentError(`Invalid ECS deployment resource properties: ${problems.join('; ')}`);
-  return { applicationName, deploymentGroupName, taskDefinitionArn, containerName, containerPort: port, hooks };
+  return { applicationName, deploymentGroupName, clusterName, serviceName, taskDefinitionArn, containerName, containerPort: port, hooks };
 }
 
 /** The AppSpec of a deployment of `props.taskDefinitionArn`, as JSON. */
 export function buildAppSpec(props: DeploymentProperties): string {
   const appSpec = {
-    version: 0.0,
+    // A string: CodeDeploy documents the version as "0.0" (a JSON number 0.0 serialises as 0).
+    version: '0.0',
     Resources: [
       {
         TargetService: {
@@ -193,12 +201,16 @@ export async function onEvent(event: OnEventRequest, deps: DeploymentDeps): Prom
     );
   }
 
-  // Unchanged task definition: nothing to deploy.
-  const current = lastSuccessfulId ? await currentTaskDefinition(lastSuccessfulId, deps) : event.RequestType === 'Create' ? props.taskDefinitionArn : undefined;
+  // What the service serves now (its PRIMARY task set) decides: a revision it already runs is not
+  // deployed again. That covers a Create (the service starts with it), the CloudFormation rollback
+  // of a release CodeDeploy already rolled back (even the very first, with no successful CodeDeploy
+  // deployment yet), and an operator's rollback made outside CloudFormation.
+  const serving = event.RequestType === 'Create' ? props.taskDefinitionArn : await servingTaskDefinition(props, deps);
+  const current = serving ?? (lastSuccessfulId ? await currentTaskDefinition(lastSuccessfulId, deps) : undefined);
   if (current === props.taskDefinitionArn) {
-    logger.info('Task definition already deployed; no new deployment', {
+    logger.info('Task definition already serving; no new deployment', {
       taskDefinitionArn: props.taskDefinitionArn,
-      reason: lastSuccessfulId ? `last successful deployment ${lastSuccessfulId} deployed it` : 'the service was created with it',
+      reason: event.RequestType === 'Create' ? 'the service was created with it' : serving ? "it is the service's primary task set" : `last successful deployment ${lastSuccessfulId} deployed it`,
     });
     return { PhysicalResourceId: physicalId, Data: { DeploymentId: '', StoppedDeploymentId: '', Action: 'no-op' } };
   }
@@ -280,6 +292,13 @@ export async function isComplete(event: IsCompleteRequest, deps: DeploymentDeps)
     deps.logger.info('Deployment succeeded', { deploymentId: data.DeploymentId });
     return { IsComplete: true, Data: { ...data, Status: status } };
   }
+  if (trafficFullyShifted(info)) {
+    // CloudFormation waits at most an hour for a custom resource: the update completes once every
+    // user is on the new task set; CodeDeploy keeps the old one for the termination wait, still
+    // watching the alarms, and can still roll back to it (notified, and seen by the next bake gate).
+    deps.logger.info('Traffic fully shifted; the old task set waits out its termination wait', { deploymentId: data.DeploymentId, status });
+    return { IsComplete: true, Data: { ...data, Status: 'TrafficShifted' } };
+  }
   if (status === 'Failed' || status === 'Stopped') {
     const hooks = await failedLifecycleEvents(data.DeploymentId, call, deps);
     const message = describeFailure(info, hooks, event.ResourceProperties as { TaskDefinitionArn?: string });
@@ -288,6 +307,19 @@ export async function isComplete(event: IsCompleteRequest, deps: DeploymentDeps)
   }
   deps.logger.info('Deployment in progress', { deploymentId: data.DeploymentId, status, overview: info.deploymentOverview });
   return { IsComplete: false };
+}
+
+/**
+ * Whether a running ECS deployment has moved all production traffic to the new task set and is
+ * only waiting to terminate the old one: CodeDeploy marks the target Succeeded (the overview counts
+ * it) and sets instanceTerminationWaitTimeStarted before the termination wait, and reports the
+ * deployment Succeeded only after it.
+ */
+export function trafficFullyShifted(info: DeploymentInfo): boolean {
+  if (!['InProgress', 'Baking'].includes(info.status ?? '')) return false;
+  if (info.instanceTerminationWaitTimeStarted) return true;
+  const o = info.deploymentOverview;
+  return (o?.Succeeded ?? 0) > 0 && (o?.Failed ?? 0) === 0 && (o?.InProgress ?? 0) === 0 && (o?.Pending ?? 0) === 0;
 }
 
 /** A one-paragraph reason for CloudFormation: what failed, which alarm or hook, where to look. */
@@ -341,6 +373,19 @@ async function getDeployment(deploymentId: string, deps: DeploymentDeps): Promis
     if ((err as { name?: string }).name === 'DeploymentDoesNotExistException') return undefined;
     throw err;
   }
+}
+
+/**
+ * The task definition of the service's PRIMARY task set (the one taking production traffic), or
+ * undefined when the service cannot say (no task sets yet): then the last successful deployment decides.
+ */
+async function servingTaskDefinition(props: DeploymentProperties, deps: DeploymentDeps): Promise<string | undefined> {
+  const out = await callWithRetry(deps)(() => deps.ecs.send(new DescribeServicesCommand({ cluster: props.clusterName, services: [props.serviceName] })));
+  const service = out.services?.[0];
+  if (!service) {
+    throw new DeploymentError(`ECS service ${props.serviceName} of cluster ${props.clusterName} was not found (${out.failures?.[0]?.reason ?? 'no reason given'})`);
+  }
+  return service.taskSets?.find((t) => t.status === 'PRIMARY')?.taskDefinition ?? undefined;
 }
 
 async function currentTaskDefinition(deploymentId: string, deps: DeploymentDeps): Promise<string | undefined> {

@@ -10,15 +10,23 @@ import {
   ListDeploymentTargetsCommand,
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { buildAppSpec, DeploymentDeps, describeFailure, isComplete, IsCompleteRequest, onEvent, parseProperties, taskDefinitionOf } from '../../lambda/ecs-deployment/deployment';
+import { buildAppSpec, DeploymentDeps, describeFailure, isComplete, IsCompleteRequest, onEvent, parseProperties, taskDefinitionOf, trafficFullyShifted } from '../../lambda/ecs-deployment/deployment';
 
 const cd = mockClient(CodeDeployClient);
+const ecsMock = mockClient(ECSClient);
 const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
-const deps: DeploymentDeps = { codedeploy: cd as unknown as CodeDeployClient, logger, retry: { sleep: async () => undefined } };
+const deps: DeploymentDeps = { codedeploy: cd as unknown as CodeDeployClient, ecs: ecsMock as unknown as ECSClient, logger, retry: { sleep: async () => undefined } };
+/** DescribeServices of a CODE_DEPLOY service whose PRIMARY task set runs `td` (none: no task sets yet). */
+const serving = (td?: string) =>
+  ecsMock.on(DescribeServicesCommand).resolves({
+    services: [{ serviceName: 'Beta-EcsService-Service', taskSets: td ? [{ id: 'ecs-svc/1', status: 'PRIMARY', taskDefinition: td }] : [] }],
+    failures: [],
+  });
 
 const TD1 = 'arn:aws:ecs:us-east-1:111111111111:task-definition/BetaEcsServiceTaskDef:1';
 const TD2 = 'arn:aws:ecs:us-east-1:111111111111:task-definition/BetaEcsServiceTaskDef:2';
@@ -27,6 +35,8 @@ const props = (td = TD2) => ({
   ServiceToken: 'arn:aws:lambda:us-east-1:111111111111:function:provider',
   ApplicationName: 'Beta-EcsService-App',
   DeploymentGroupName: 'Beta-EcsService-Group',
+  ClusterName: 'Beta-Platform-Cluster',
+  ServiceName: 'Beta-EcsService-Service',
   TaskDefinitionArn: td,
   ContainerName: 'app',
   ContainerPort: '8080',
@@ -73,7 +83,11 @@ const group = (lastSuccessful?: string): GetDeploymentGroupOutput => ({
 const throttle = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
 const awsError = (name: string, message: string) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
 
-beforeEach(() => cd.reset());
+beforeEach(() => {
+  cd.reset();
+  ecsMock.reset();
+  serving(TD1);
+});
 
 describe('onEvent: Create / Update', () => {
   test('an Update with a new task definition creates a deployment with the AppSpec and hooks', async () => {
@@ -96,7 +110,7 @@ describe('onEvent: Create / Update', () => {
     expect(input.description).toBe(`CloudFormation Update of ServiceDeployment0C7A1F2B in Beta-EcsService: ${TD2}`);
     expect(input.revision?.revisionType).toBe('AppSpecContent');
     expect(JSON.parse(input.revision!.appSpecContent!.content!)).toEqual({
-      version: 0,
+      version: '0.0',
       Resources: [{ TargetService: { Type: 'AWS::ECS::Service', Properties: { TaskDefinition: TD2, LoadBalancerInfo: { ContainerName: 'app', ContainerPort: 8080 } } } }],
       Hooks: [{ AfterAllowTestTraffic: HOOK }],
     });
@@ -106,7 +120,7 @@ describe('onEvent: Create / Update', () => {
   test('an unchanged task definition is a no-op (no new deployment)', async () => {
     cd.on(GetDeploymentGroupCommand).resolves(group('d-OLD'));
     cd.on(ListDeploymentsCommand).resolves({ deployments: [] });
-    cd.on(GetDeploymentCommand, { deploymentId: 'd-OLD' }).resolves(deploymentInfo('d-OLD', 'Succeeded', TD2));
+    serving(TD2);
 
     const res = await onEvent(update(TD2, TD2), deps);
 
@@ -124,11 +138,47 @@ describe('onEvent: Create / Update', () => {
     expect(cd).not.toHaveReceivedCommand(CreateDeploymentCommand);
   });
 
-  test('an Update with no successful deployment yet deploys (the running revision is unknown)', async () => {
+  test('an Update with no successful deployment yet deploys when the service runs another revision', async () => {
     cd.on(GetDeploymentGroupCommand).resolves(group());
     cd.on(ListDeploymentsCommand).resolves({ deployments: [] });
     cd.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-NEW' });
     expect((await onEvent(update(), deps)).Data.DeploymentId).toBe('d-NEW');
+    expect(ecsMock).toHaveReceivedCommandWith(DescribeServicesCommand, { cluster: 'Beta-Platform-Cluster', services: ['Beta-EcsService-Service'] });
+  });
+
+  test('the rollback of the first failed release deploys nothing: the service already serves the old revision', async () => {
+    // Release TD2 failed and CodeDeploy rolled it back; there is no successful CodeDeploy deployment
+    // yet (the service was created with TD1). CloudFormation's rollback asks to go back to TD1.
+    cd.on(GetDeploymentGroupCommand).resolves(group());
+    cd.on(ListDeploymentsCommand).resolves({ deployments: [] });
+    serving(TD1);
+    const res = await onEvent(update(TD1, TD2), deps);
+    expect(res.Data).toEqual({ DeploymentId: '', StoppedDeploymentId: '', Action: 'no-op' });
+    expect(cd).not.toHaveReceivedCommand(CreateDeploymentCommand);
+  });
+
+  test('what the service serves wins over the last successful deployment (an operator rolled back outside CloudFormation)', async () => {
+    cd.on(GetDeploymentGroupCommand).resolves(group('d-OLD'));
+    cd.on(ListDeploymentsCommand).resolves({ deployments: [] });
+    cd.on(GetDeploymentCommand, { deploymentId: 'd-OLD' }).resolves(deploymentInfo('d-OLD', 'Succeeded', TD2));
+    cd.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-REDEPLOY' });
+    serving(TD1);
+    expect((await onEvent(update(TD2, TD2), deps)).Data).toMatchObject({ Action: 'created', DeploymentId: 'd-REDEPLOY' });
+  });
+
+  test('a service with no task set yet falls back to the last successful deployment', async () => {
+    cd.on(GetDeploymentGroupCommand).resolves(group('d-OLD'));
+    cd.on(ListDeploymentsCommand).resolves({ deployments: [] });
+    cd.on(GetDeploymentCommand, { deploymentId: 'd-OLD' }).resolves(deploymentInfo('d-OLD', 'Succeeded', TD2));
+    serving(undefined);
+    expect((await onEvent(update(TD2, TD2), deps)).Data.Action).toBe('no-op');
+  });
+
+  test('fails clearly when the service does not exist', async () => {
+    cd.on(GetDeploymentGroupCommand).resolves(group('d-OLD'));
+    cd.on(ListDeploymentsCommand).resolves({ deployments: [] });
+    ecsMock.on(DescribeServicesCommand).resolves({ services: [], failures: [{ arn: 'arn:aws:ecs:...', reason: 'MISSING' }] });
+    await expect(onEvent(update(), deps)).rejects.toThrow('ECS service Beta-EcsService-Service of cluster Beta-Platform-Cluster was not found (MISSING)');
   });
 
   test('adopts a deployment already in progress for the same task definition (retried invocation)', async () => {
@@ -218,6 +268,7 @@ describe('onEvent: malformed events', () => {
     const event = { ...create(), ResourceProperties: { ServiceToken: 'x', ApplicationName: 'app', TaskDefinitionArn: 'family:1', ContainerName: 'app', ContainerPort: '0', Hooks: { Bogus: 'fn' } } };
     await expect(onEvent(event, deps)).rejects.toThrow(
       'Invalid ECS deployment resource properties: DeploymentGroupName: undefined is not a CodeDeploy deployment group name; ' +
+        'ClusterName: undefined is not an ECS cluster name; ServiceName: undefined is not an ECS service name; ' +
         'TaskDefinitionArn: "family:1" is not a task definition revision ARN (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>); ' +
         'ContainerPort: "0" is not a port (1-65535); ' +
         'Hooks.Bogus: not an ECS lifecycle event (use one of BeforeInstall, AfterInstall, AfterAllowTestTraffic, BeforeAllowTraffic, AfterAllowTraffic)',
@@ -270,6 +321,13 @@ describe('isComplete', () => {
       IsComplete: true,
       Data: { DeploymentId: 'd-NEW', StoppedDeploymentId: '', Action: 'created', Status: 'Succeeded' },
     });
+  });
+
+  test('completes once traffic is fully shifted, without waiting out the blue termination wait', async () => {
+    cd.on(GetDeploymentCommand).resolves(
+      deploymentInfo('d-NEW', 'InProgress', TD2, { deploymentOverview: { Pending: 0, InProgress: 0, Succeeded: 1, Failed: 0, Skipped: 0, Ready: 0 } }),
+    );
+    expect(await isComplete(waiting({ DeploymentId: 'd-NEW' }), deps)).toEqual({ IsComplete: true, Data: { DeploymentId: 'd-NEW', StoppedDeploymentId: '', Action: 'created', Status: 'TrafficShifted' } });
   });
 
   test('completes at once for a no-op', async () => {
@@ -369,6 +427,20 @@ describe('isComplete', () => {
   test('fails when the deployment has disappeared', async () => {
     cd.on(GetDeploymentCommand).rejects(awsError('DeploymentDoesNotExistException', 'no such deployment'));
     await expect(isComplete(waiting({ DeploymentId: 'd-GONE' }), deps)).rejects.toThrow("CodeDeploy deployment d-GONE no longer exists: check the deployment group's history");
+  });
+});
+
+describe('trafficFullyShifted', () => {
+  const info = (status: string, extra: object = {}) => deploymentInfo('d-1', status, TD2, extra).deploymentInfo!;
+  test.each([
+    ['the target succeeded, the old task set waits for termination', info('InProgress', { deploymentOverview: { Succeeded: 1, Failed: 0, InProgress: 0, Pending: 0 } }), true],
+    ['CodeDeploy says the termination wait started', info('InProgress', { instanceTerminationWaitTimeStarted: true }), true],
+    ['traffic still shifting', info('InProgress', { deploymentOverview: { Succeeded: 0, InProgress: 1 } }), false],
+    ['no overview yet', info('InProgress'), false],
+    ['a failed target', info('InProgress', { deploymentOverview: { Succeeded: 1, Failed: 1 } }), false],
+    ['already stopped', info('Stopped', { instanceTerminationWaitTimeStarted: true }), false],
+  ])('%s: %p', (_what, i, expected) => {
+    expect(trafficFullyShifted(i)).toBe(expected);
   });
 });
 

@@ -350,10 +350,13 @@ describe('EcsServiceStack', () => {
     expect(managed).not.toMatch(/AWSCodeDeployRoleForECS"/);
   });
 
-  test('deployment resource: task definition ARN, container, hook; 2 h timeout, 30 s polling', () => {
+  test('deployment resource: task definition ARN, service, container, hook; waits 55 min at most (CloudFormation allows 60), 30 s polling', () => {
     template.hasResourceProperties('Custom::EcsCodeDeployDeployment', {
       ApplicationName: { Ref: Match.stringLikeRegexp('DeploymentGroupApplication') },
       DeploymentGroupName: { Ref: Match.stringLikeRegexp('DeploymentGroup') },
+      ClusterName: Match.anyValue(),
+      ServiceName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Service'), 'Name'] },
+      ServiceTimeout: '3600',
       TaskDefinitionArn: { Ref: Match.stringLikeRegexp('TaskDefinition') },
       ContainerName: 'app',
       ContainerPort: '8080',
@@ -362,23 +365,26 @@ describe('EcsServiceStack', () => {
     const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as { Properties: { DefinitionString: unknown; LoggingConfiguration: { Level: string } } };
     const def = JSON.stringify(sm.Properties.DefinitionString);
     expect(def).toContain('\\"IntervalSeconds\\":30');
-    expect(def).toContain('\\"MaxAttempts\\":240'); // 2 h / 30 s
+    expect(def).toContain('\\"MaxAttempts\\":110'); // 55 min / 30 s
     expect(sm.Properties.LoggingConfiguration.Level).toBe('ALL');
     const [cr] = Object.values(template.findResources('Custom::EcsCodeDeployDeployment')) as { DependsOn: string[] }[];
     expect(cr.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^BetaEcsService|Service/)]));
   });
 
-  test('deployment resource IAM: CodeDeploy scoped to the group / config / application, PassRole only to ecs-tasks', () => {
+  test('deployment resource IAM: CodeDeploy scoped as far as the authorization reference allows, the service read-only, PassRole only to ecs-tasks', () => {
     const groupArn = Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':deploymentgroup:')])] });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
           { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeploymentOnEventLogs'), 'Arn'] } },
           {
-            Action: ['codedeploy:CreateDeployment', 'codedeploy:GetDeployment', 'codedeploy:GetDeploymentGroup', 'codedeploy:ListDeployments', 'codedeploy:StopDeployment'],
+            Action: ['codedeploy:CreateDeployment', 'codedeploy:GetDeployment', 'codedeploy:GetDeploymentGroup', 'codedeploy:ListDeployments'],
             Effect: 'Allow',
             Resource: groupArn,
           },
+          // No resource-level permissions for StopDeployment (IAM service authorization reference).
+          { Action: 'codedeploy:StopDeployment', Effect: 'Allow', Resource: '*' },
+          { Action: 'ecs:DescribeServices', Effect: 'Allow', Resource: { Ref: Match.stringLikeRegexp('^Service') } },
           { Action: 'codedeploy:GetDeploymentConfig', Effect: 'Allow', Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':deploymentconfig:')])] }) },
           {
             Action: ['codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision'],
@@ -402,7 +408,8 @@ describe('EcsServiceStack', () => {
       PolicyDocument: {
         Statement: [
           { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeploymentIsCompleteLogs'), 'Arn'] } },
-          { Action: ['codedeploy:BatchGetDeploymentTargets', 'codedeploy:GetDeployment', 'codedeploy:ListDeploymentTargets'], Effect: 'Allow', Resource: groupArn },
+          { Action: 'codedeploy:GetDeployment', Effect: 'Allow', Resource: groupArn },
+          { Action: ['codedeploy:BatchGetDeploymentTargets', 'codedeploy:ListDeploymentTargets'], Effect: 'Allow', Resource: '*' },
         ],
       },
       Roles: [{ Ref: Match.stringLikeRegexp('DeploymentIsCompleteRole') }],

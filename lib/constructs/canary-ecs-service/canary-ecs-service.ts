@@ -66,7 +66,10 @@ export interface CanaryEcsServiceProps {
    * @default `<stack name>-<construct id>`
    */
   readonly alarmNamePrefix?: string;
-  /** How long a stack update waits for a deployment before failing. @default Duration.hours(2) */
+  /**
+   * How long a stack update waits for the traffic to be fully shifted before failing.
+   * @default Duration.minutes(55) - CloudFormation fails a custom resource after 60
+   */
   readonly deploymentTimeout?: Duration;
 }
 
@@ -297,6 +300,7 @@ export class CanaryEcsService extends Construct {
     this.deployment = new EcsCodeDeployDeployment(this, 'Deployment', {
       deploymentGroup: this.deploymentGroup,
       taskDefinition: this.taskDefinition,
+      service: this.service,
       containerName: container.containerName,
       containerPort,
       revision: container.imageName,

@@ -1,15 +1,13 @@
-import { CfnElement, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
-import * as path from 'node:path';
+import { HandlerFunction } from '../handler-function';
 import { acknowledgeFindings } from '../shared/acknowledge';
 import { logWriterRole } from '../shared/log-writer-role';
 
@@ -19,6 +17,8 @@ export interface EcsCodeDeployDeploymentProps {
   readonly deploymentGroup: codedeploy.IEcsDeploymentGroup;
   /** The task definition to roll out; each new revision of it becomes one CodeDeploy deployment. */
   readonly taskDefinition: ecs.TaskDefinition;
+  /** The service: a revision its primary task set already runs is not deployed again. */
+  readonly service: ecs.BaseService;
   /** The container the load balancer sends traffic to. */
   readonly containerName: string;
   /** Its port. */
@@ -30,7 +30,13 @@ export interface EcsCodeDeployDeploymentProps {
   readonly revision: string;
   /** Lambda run at AfterAllowTestTraffic. @default - no hook */
   readonly afterAllowTestTrafficHook?: lambda.IFunction;
-  /** How long to wait for the deployment before failing the stack update. @default Duration.hours(2) */
+  /**
+   * How long to wait for the traffic to be fully shifted before failing the stack update: at most
+   * 55 minutes, since CloudFormation fails a custom resource after 60 (its ServiceTimeout maximum;
+   * the Provider framework cannot extend it, aws-cdk issue 24974). The blue termination wait is
+   * not part of it: the resource completes once every user is on the new task set.
+   * @default Duration.minutes(55)
+   */
   readonly timeout?: Duration;
   /** How often to poll CodeDeploy. @default Duration.seconds(30) */
   readonly queryInterval?: Duration;
@@ -49,49 +55,39 @@ export class EcsCodeDeployDeployment extends Construct {
 
   constructor(scope: Construct, id: string, props: EcsCodeDeployDeploymentProps) {
     super(scope, id);
-    const timeout = props.timeout ?? Duration.hours(2);
-    if (timeout.toMinutes() < 15 || timeout.toHours({ integral: false }) > 2) {
-      throw new Error(`timeout: ${timeout.toHumanString()} is out of range: use 15 minutes to 2 hours (the Provider framework's limit), e.g. Duration.hours(2)`);
+    const timeout = props.timeout ?? Duration.minutes(MAX_DEPLOYMENT_WAIT_MINUTES);
+    if (timeout.toMinutes() < 15 || timeout.toMinutes() > MAX_DEPLOYMENT_WAIT_MINUTES) {
+      throw new Error(
+        `timeout: ${timeout.toHumanString()} is out of range: use 15 to ${MAX_DEPLOYMENT_WAIT_MINUTES} minutes (CloudFormation fails a custom resource after 60 minutes, whatever the Provider framework's totalTimeout says)`,
+      );
     }
     const stack = Stack.of(this);
     const group = props.deploymentGroup;
-    const entry = path.join(__dirname, '..', '..', '..', 'lambda', 'ecs-deployment', 'index.ts');
-    const fnProps = {
-      runtime: HANDLER_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
-      loggingFormat: lambda.LoggingFormat.JSON,
-    };
-    const onEventLogs = new logs.LogGroup(this, 'OnEventLogs', { retention: logs.RetentionDays.THREE_MONTHS });
-    const onEvent = new NodejsFunction(this, 'OnEvent', {
-      ...fnProps,
-      code: bundledHandler(entry),
-      handler: 'index.onEvent',
+    const onEvent = new HandlerFunction(this, 'OnEvent', {
+      entry: 'ecs-deployment/index.ts',
+      handlerName: 'onEvent',
       description: 'Starts the CodeDeploy deployment of a new ECS task definition revision',
       timeout: Duration.minutes(2),
-      logGroup: onEventLogs,
-      role: logWriterRole(this, 'OnEventRole', { logGroup: onEventLogs, description: `Execution role of ${this.node.path}/OnEvent` }),
     });
-    const isCompleteLogs = new logs.LogGroup(this, 'IsCompleteLogs', { retention: logs.RetentionDays.THREE_MONTHS });
-    const isComplete = new NodejsFunction(this, 'IsComplete', {
-      ...fnProps,
-      code: bundledHandler(entry),
-      handler: 'index.isComplete',
+    const isComplete = new HandlerFunction(this, 'IsComplete', {
+      entry: 'ecs-deployment/index.ts',
+      handlerName: 'isComplete',
       description: 'Waits for the CodeDeploy deployment of an ECS task definition and reports its outcome',
       timeout: Duration.minutes(1),
-      logGroup: isCompleteLogs,
-      role: logWriterRole(this, 'IsCompleteRole', { logGroup: isCompleteLogs, description: `Execution role of ${this.node.path}/IsComplete` }),
     });
 
-    // Least privilege: CodeDeploy actions on this group / its application / its config only.
+    // Least privilege, as the IAM service authorization reference allows: CodeDeploy actions on this
+    // group / its application / its config; StopDeployment, ListDeploymentTargets and
+    // BatchGetDeploymentTargets take no resource (they must be on "*").
     const groupArn = group.deploymentGroupArn;
-    const readActions = ['codedeploy:GetDeployment', 'codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets'];
     onEvent.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['codedeploy:GetDeploymentGroup', 'codedeploy:ListDeployments', 'codedeploy:GetDeployment', 'codedeploy:CreateDeployment', 'codedeploy:StopDeployment'],
+        actions: ['codedeploy:GetDeploymentGroup', 'codedeploy:ListDeployments', 'codedeploy:GetDeployment', 'codedeploy:CreateDeployment'],
         resources: [groupArn],
       }),
     );
+    onEvent.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:StopDeployment'], resources: ['*'] }));
+    onEvent.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeServices'], resources: [props.service.serviceArn] }));
     onEvent.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeploymentConfig'], resources: [group.deploymentConfig.deploymentConfigArn] }));
     onEvent.addToRolePolicy(
       new iam.PolicyStatement({
@@ -108,7 +104,14 @@ export class EcsCodeDeployDeployment extends Construct {
         conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       }),
     );
-    isComplete.addToRolePolicy(new iam.PolicyStatement({ actions: readActions, resources: [groupArn] }));
+    isComplete.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeployment'], resources: [groupArn] }));
+    isComplete.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets'], resources: ['*'] }));
+    for (const fn of [onEvent, isComplete]) {
+      acknowledgeFindings(fn.executionRole, {
+        'AwsSolutions-IAM5[Resource::*]':
+          'codedeploy:StopDeployment, ListDeploymentTargets and BatchGetDeploymentTargets support no resource-level permissions (IAM service authorization reference for AWS CodeDeploy); the function acts only on the deployments of the group it is given.',
+      });
+    }
 
     // The framework's functions get log-writer roles too (two: the framework wants onEvent's apart).
     const providerLogs = new logs.LogGroup(this, 'ProviderLogs', { retention: logs.RetentionDays.THREE_MONTHS });
@@ -135,10 +138,14 @@ export class EcsCodeDeployDeployment extends Construct {
     if (props.afterAllowTestTrafficHook) hooks.AfterAllowTestTraffic = props.afterAllowTestTrafficHook.functionArn;
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
+      // CloudFormation's maximum; the Provider's waiter gives up five minutes earlier with the reason.
+      serviceTimeout: Duration.minutes(60),
       resourceType: 'Custom::EcsCodeDeployDeployment',
       properties: {
         ApplicationName: group.application.applicationName,
         DeploymentGroupName: group.deploymentGroupName,
+        ClusterName: props.service.cluster.clusterName,
+        ServiceName: props.service.serviceName,
         TaskDefinitionArn: props.taskDefinition.taskDefinitionArn,
         ContainerName: props.containerName,
         ContainerPort: String(props.containerPort),
@@ -147,8 +154,6 @@ export class EcsCodeDeployDeployment extends Construct {
       },
     });
     this.deploymentId = this.resource.getAttString('DeploymentId');
-    acknowledgeNodeRuntime(onEvent);
-    acknowledgeNodeRuntime(isComplete);
     // The Provider framework's own functions and state machine (aws-cdk-lib code, not ours).
     const arnOf = (fn: lambda.IFunction) => `<${stack.resolve(stack.getLogicalId(fn.node.defaultChild as CfnElement))}.Arn>:*`;
     const invoked = [onEvent, isComplete, ...['framework-isComplete', 'framework-onTimeout'].map((c) => provider.node.findChild(c) as lambda.IFunction)];
@@ -169,10 +174,5 @@ export class EcsCodeDeployDeployment extends Construct {
   }
 }
 
-/** The runtime finding every NodejsFunction of this project has, with the reason it is accepted. */
-export function acknowledgeNodeRuntime(fn: lambda.Function): void {
-  Validations.of(fn).acknowledge({
-    id: 'AwsSolutions-L1',
-    reason: 'The project pins Node.js 22 (nodejs22.x), the runtime its toolchain and AWS SDK pins are tested on; moving to 24 is a deliberate upgrade.',
-  });
-}
+/** Minutes the deployment resource waits for traffic to shift: CloudFormation allows a custom resource 60. */
+export const MAX_DEPLOYMENT_WAIT_MINUTES = 55;

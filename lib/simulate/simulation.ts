@@ -1,0 +1,132 @@
+import { DEFAULT_JUDGE_SETTINGS, PowerResult, requiredCanaryStep } from '../constructs/canary-judge';
+import { alarmsFromTemplate } from './alarms';
+import { DEFAULT_EVALUATION, EvaluationModel, PreparedAlarmSet } from './evaluate';
+import { CellResult, runCell } from './experiment';
+import { checkTargets, pct, table, TargetCheck, targetsTable } from './report';
+import { judgeTemplateVariants, JudgeTemplates, Templates, todayTemplates } from './stacks';
+import { DEFAULT_TRAFFIC, SCENARIOS } from './traffic';
+
+export interface SimulationOptions {
+  /** Seeded runs per cell. @default 1000 */
+  readonly runs?: number;
+  /** @default 11 */
+  readonly seed?: number;
+  /** Total requests per second to simulate. @default [0.2, 5, 200] */
+  readonly rates?: readonly number[];
+  /** Scenario ids. @default every scenario */
+  readonly scenarios?: readonly string[];
+  /** @default DEFAULT_EVALUATION */
+  readonly evaluation?: EvaluationModel;
+}
+
+export interface SimulationResult {
+  readonly runs: number;
+  readonly seed: number;
+  readonly evaluation: EvaluationModel;
+  /** Every scenario at every rate, 10% canary for 10 minutes, today's alarms beside the judge's. */
+  readonly lambda: CellResult[];
+  readonly ecs: CellResult[];
+  /** The quiet service with its canary step and error window sized by the power calculation. */
+  readonly sized: { readonly rps: number; readonly power: PowerResult; readonly lambda: CellResult[]; readonly ecs: CellResult[] };
+  readonly targets: TargetCheck[];
+  readonly seconds: number;
+}
+
+const TODAY = 'today (fixed thresholds)';
+const JUDGE = 'canary judge';
+
+/** Runs the comparison `npm run simulate` prints. */
+export function runSimulation(options: SimulationOptions = {}): SimulationResult {
+  const started = Date.now();
+  const runs = options.runs ?? 1000;
+  const seed = options.seed ?? 11;
+  const rates = options.rates ?? [0.2, 5, 200];
+  const evaluation = options.evaluation ?? DEFAULT_EVALUATION;
+  const scenarios = SCENARIOS.filter((s) => !options.scenarios || options.scenarios.includes(s.id));
+  // A quiet service: at 5 rps a 10% canary serves 300 requests in 10 minutes, too few to see +2
+  // points. The power calculation sizes its error window and step; both judges synthesize at once.
+  const quiet = 5;
+  const power = requiredCanaryStep({ requestsPerSecond: quiet, canaryPercent: 10, baselineErrorPercent: 0.2, effectPoints: 2 }, DEFAULT_JUDGE_SETTINGS);
+  const today = todayTemplates();
+  const [judge, sizedJudge] = judgeTemplateVariants([{}, { settings: { errorWindowMinutes: power.windowMinutes ?? DEFAULT_JUDGE_SETTINGS.errorWindowMinutes } }]);
+  const sets = (t: Templates, j: JudgeTemplates, shape: 'lambda' | 'ecs') => [
+    new PreparedAlarmSet({ name: TODAY, alarms: alarmsFromTemplate(t[shape]) }, evaluation),
+    new PreparedAlarmSet({ name: JUDGE, alarms: alarmsFromTemplate(j[shape]), minRequests: j.minRequests }, evaluation),
+  ];
+  const lambdaSets = sets(today, judge, 'lambda');
+  const ecsSets = sets(today, judge, 'ecs');
+  const lambda: CellResult[] = [];
+  const ecs: CellResult[] = [];
+  for (const scenario of scenarios) {
+    for (const rps of rates) {
+      const [l, e] = splitCell(runCell({ scenario, rps }, [...lambdaSets, ...ecsSets], runs, seed));
+      lambda.push(l);
+      ecs.push(e);
+    }
+  }
+
+  const sizedLambda: CellResult[] = [];
+  const sizedEcs: CellResult[] = [];
+  if (power.windowMinutes !== undefined) {
+    const traffic = { stepMinutes: power.stepMinutes!, historyMinutes: Math.max(DEFAULT_TRAFFIC.historyMinutes, power.windowMinutes + 5) };
+    const lambdaSized = sets(today, sizedJudge, 'lambda');
+    const ecsSized = sets(today, sizedJudge, 'ecs');
+    for (const scenario of SCENARIOS.filter((s) => ['healthy', 'healthy-noisy', 'errors-2pt', 'errors-0.3pt', 'outage'].includes(s.id))) {
+      const [l, e] = splitCell(runCell({ scenario, rps: quiet, traffic }, [...lambdaSized, ...ecsSized], runs, seed));
+      sizedLambda.push(l);
+      sizedEcs.push(e);
+    }
+  }
+  const targets = [...checkTargets('Lambda', lambda, JUDGE, sizedLambda), ...checkTargets('ECS', ecs, JUDGE, sizedEcs)];
+  return { runs, seed, evaluation, lambda, ecs, sized: { rps: quiet, power, lambda: sizedLambda, ecs: sizedEcs }, targets, seconds: (Date.now() - started) / 1000 };
+}
+
+/** A cell run with the Lambda sets then the ECS sets (two each), as two cells. */
+function splitCell(c: CellResult): [CellResult, CellResult] {
+  return [
+    { ...c, sets: c.sets.slice(0, 2) },
+    { ...c, sets: c.sets.slice(2) },
+  ];
+}
+
+/** The tables and target checks as markdown. */
+export function formatSimulation(r: SimulationResult): string {
+  const e = r.evaluation;
+  const p = r.sized.power;
+  const out = [
+    `Canary 10% for the step, then 100% (watched ${DEFAULT_TRAFFIC.postShiftMinutes} more minutes); ${r.runs} seeded runs per cell (seed ${r.seed}).`,
+    `Model: metrics visible ${e.metricDelaySeconds} s after their minute, alarms evaluated every ${e.evaluationIntervalSeconds} s, CodeDeploy polls every ${e.codeDeployPollSeconds} s, evaluation range N+${e.evaluationRangeExtra}.`,
+    "Times run from the canary's first request to rollback start; exposure is the share of requests the new version served until then.",
+    '',
+    '### Lambda (alias with ExecutedVersion = new version vs alias totals)',
+    '',
+    table(r.lambda),
+    '',
+    '### ECS blue/green (two target groups)',
+    '',
+    table(r.ecs),
+    '',
+    `### Quiet service sized by the power calculation (${r.sized.rps} rps, +2 points over 0.2%, 95% power)`,
+    '',
+    p.windowMinutes === undefined
+      ? `No error window up to a day reaches the power (best ${p.power.toFixed(2)}).`
+      : `requiredCanaryStep: errorWindowMinutes ${p.windowMinutes}, canary step ${p.stepMinutes} min (${p.canaryRequests} canary requests expected in the window, power ${p.power.toFixed(2)} by the normal/Poisson approximation).`,
+    '',
+    'Lambda:',
+    '',
+    table(r.sized.lambda),
+    '',
+    'ECS:',
+    '',
+    table(r.sized.ecs),
+    '',
+    '### Targets (judge)',
+    '',
+    targetsTable(r.targets),
+    '',
+    `${r.targets.filter((t) => t.met).length} of ${r.targets.length} targets met; simulated in ${r.seconds.toFixed(1)} s.`,
+  ];
+  return out.join('\n');
+}
+
+export { pct };

@@ -198,8 +198,12 @@ export class PreparedAlarmSet {
     });
   }
 
-  /** Replays one run; `rng` draws the evaluation and poll phases and the percentile sampling noise. */
-  simulate(traffic: RunTraffic, rng: Random): RunOutcome {
+  /**
+   * Replays one run; `rng` draws the evaluation and poll phases and the percentile sampling noise.
+   * `phases` fixes them instead (seconds past the minute for every alarm's evaluations, seconds
+   * after the canary starts for the first poll), for hand-computed cases.
+   */
+  simulate(traffic: RunTraffic, rng: Random, phases?: { readonly evaluation: number; readonly poll: number }): RunOutcome {
     this.start(traffic, rng);
     const m = this.model;
     const interval = m.evaluationIntervalSeconds;
@@ -207,10 +211,10 @@ export class PreparedAlarmSet {
     for (const alarm of this.alarms) {
       alarm.state = 'OK';
       alarm.settled.clear();
-      const phase = rng.uniform() * interval;
+      const phase = phases ? phases.evaluation : rng.uniform() * interval;
       alarm.next = Math.ceil((first - phase) / interval) * interval + phase;
     }
-    let poll = traffic.t0 + rng.uniform() * m.codeDeployPollSeconds;
+    let poll = traffic.t0 + (phases ? phases.poll : rng.uniform() * m.codeDeployPollSeconds);
     let hold = this.minRequests === undefined ? Infinity : traffic.stepEnd;
     // Events in time order; at equal times an evaluation comes before a poll, a poll before the hold.
     for (;;) {

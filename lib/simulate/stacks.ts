@@ -32,18 +32,21 @@ export interface JudgeStackOptions {
  * (JudgeTraffic.applicationTargetGroups on two target groups of an ALB). Synthesized without
  * assets, in a temporary folder that is removed.
  */
-export function judgeTemplates(options: JudgeStackOptions = {}): JudgeTemplates {
-  return judgeTemplateVariants([options])[0];
+export function judgeTemplates(options: JudgeStackOptions = {}, app?: App): JudgeTemplates {
+  return judgeTemplateVariants([options], app)[0];
 }
 
 /** The judge's templates and traffic-check threshold for one set of options. */
 export type JudgeTemplates = Templates & { readonly minRequests: number };
 
-/** `judgeTemplates` for several option sets in one synthesis (one App, two stacks per variant). */
-export function judgeTemplateVariants(variants: readonly JudgeStackOptions[]): JudgeTemplates[] {
-  const outdir = mkdtempSync(path.join(tmpdir(), 'safe-deploy-simulate-'));
+/**
+ * `judgeTemplates` for several option sets in one synthesis (two stacks per variant), into `app`
+ * when given (tests), else into a temporary App whose folder is removed.
+ */
+export function judgeTemplateVariants(variants: readonly JudgeStackOptions[], target?: App): JudgeTemplates[] {
+  const tempdir = target ? undefined : mkdtempSync(path.join(tmpdir(), 'safe-deploy-simulate-'));
   try {
-    const app = new App({ outdir, builtinCloudFormationValidation: false });
+    const app = target ?? new App({ outdir: tempdir, builtinCloudFormationValidation: false });
     const names = variants.map((options, v) => {
       const canaryPercent = options.canaryPercent ?? 10;
       const lambdaStack = new Stack(app, `JudgeLambda${v}`);
@@ -76,10 +79,10 @@ export function judgeTemplateVariants(variants: readonly JudgeStackOptions[]): J
       return [lambdaStack.stackName, ecsStack.stackName] as const;
     });
     const assembly = app.synth();
-    const read = (name: string) => JSON.parse(readFileSync(path.join(outdir, assembly.getStackByName(name).templateFile), 'utf-8')) as CfnTemplate;
+    const read = (name: string) => JSON.parse(readFileSync(path.join(assembly.directory, assembly.getStackByName(name).templateFile), 'utf-8')) as CfnTemplate;
     return names.map(([l, e], v) => ({ lambda: read(l), ecs: read(e), minRequests: resolveJudgeSettings(variants[v].settings).minRequests }));
   } finally {
-    rmSync(outdir, { recursive: true, force: true });
+    if (tempdir) rmSync(tempdir, { recursive: true, force: true });
   }
 }
 

@@ -13,13 +13,13 @@ import type { Templates } from './stacks';
  * defaults): the deployment groups' alarm configuration and the alarms, nothing else. The
  * simulator reads the frozen copy (./today-alarms.json) so that it needs no asset bundling;
  * `npm run simulate -- --write-today` rewrites it and test/simulate/today-alarms.test.ts checks
- * that it is still what the stacks synthesize.
+ * that it is still what the stacks synthesize. Pass `app` to synthesize into it (tests), else a
+ * temporary one is used and removed.
  */
-export function synthesizeTodayTemplates(): Templates {
-  const outdir = mkdtempSync(path.join(tmpdir(), 'safe-deploy-today-'));
+export function synthesizeTodayTemplates(app?: App): Templates {
+  const outdir = app ? undefined : mkdtempSync(path.join(tmpdir(), 'safe-deploy-today-'));
   try {
-    const app = new App({ outdir, builtinCloudFormationValidation: false });
-    const stage = new Stage(app, 'Prod');
+    const stage = new Stage(app ?? new App({ outdir, builtinCloudFormationValidation: false }), 'Prod');
     const deployment = { type: 'canary', percent: 10, intervalMinutes: 10 } as const;
     const lambdaStack = new LambdaServiceStack(stage, 'LambdaService', { deployment, alarms: { errorRatePercent: 1, p99LatencyMs: 1000 } });
     const ecsStack = new EcsServiceStack(stage, 'EcsService', { deployment, blueTerminationWaitMinutes: 30 });
@@ -28,7 +28,7 @@ export function synthesizeTodayTemplates(): Templates {
       alarmResources(JSON.parse(readFileSync(path.join(assembly.directory, assembly.getStackByName(stackName).templateFile), 'utf-8')) as CfnTemplate);
     return { lambda: read(lambdaStack.stackName), ecs: read(ecsStack.stackName) };
   } finally {
-    rmSync(outdir, { recursive: true, force: true });
+    if (outdir) rmSync(outdir, { recursive: true, force: true });
   }
 }
 

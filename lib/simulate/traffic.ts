@@ -244,3 +244,62 @@ export const SCENARIOS: readonly Scenario[] = [
     outage: { startMinutes: [0, 9], durationMinutes: 5, errorRate: 1, latencyFactor: 1 },
   },
 ];
+
+/** Per-bucket counts of one version, for a hand-made run. */
+export interface BucketSeries {
+  readonly requests: readonly number[];
+  readonly errors: readonly number[];
+  /** Median latency per bucket (one lognormal component each). @default 80 */
+  readonly latencyMedianMs?: readonly number[];
+  readonly unhealthy?: readonly number[];
+}
+
+/**
+ * A run built from given bucket counts instead of drawn ones, for hand-computed cases: bucket k is
+ * the minute [60k, 60k + 60). The step's canary requests are those of the buckets starting in it.
+ */
+export function trafficFromBuckets(props: {
+  readonly t0: number;
+  readonly stepMinutes: number;
+  readonly postShiftMinutes?: number;
+  readonly canaryShare?: number;
+  readonly canaryIsFirst?: boolean;
+  readonly latencySigma?: number;
+  readonly canary: BucketSeries;
+  readonly baseline: BucketSeries;
+}): RunTraffic {
+  const stepEnd = props.t0 + props.stepMinutes * 60;
+  const end = stepEnd + (props.postShiftMinutes ?? 2) * 60;
+  const buckets = Math.max(props.canary.requests.length, props.baseline.requests.length, Math.ceil(end / 60) + 1);
+  const fill = (series: BucketSeries): VersionTraffic => {
+    const v = emptyVersion(buckets);
+    for (let k = 0; k < buckets; k++) {
+      const n = series.requests[k] ?? 0;
+      (v.requests as Float64Array)[k] = n;
+      (v.errors as Float64Array)[k] = series.errors[k] ?? 0;
+      (v.unhealthy as Uint8Array)[k] = series.unhealthy?.[k] ?? 0;
+      if (n > 0) {
+        (v.latencyMu as Float64Array)[k * MAX_COMPONENTS] = Math.log(series.latencyMedianMs?.[k] ?? 80);
+        (v.latencyWeight as Float64Array)[k * MAX_COMPONENTS] = n;
+        (v.latencyCount as Uint8Array)[k] = 1;
+      }
+    }
+    finish(v);
+    return v;
+  };
+  const canary = fill(props.canary);
+  let stepCanaryRequests = 0;
+  for (let k = 0; k < buckets; k++) if (60 * k >= Math.floor(props.t0 / 60) * 60 && 60 * k < stepEnd) stepCanaryRequests += canary.requests[k];
+  return {
+    t0: props.t0,
+    stepEnd,
+    end,
+    buckets,
+    canary,
+    baseline: fill(props.baseline),
+    stepCanaryRequests,
+    canaryIsFirst: props.canaryIsFirst ?? true,
+    canaryShare: props.canaryShare ?? 0.1,
+    latencySigma: props.latencySigma ?? 0.5,
+  };
+}

@@ -42,6 +42,8 @@ export function runSimulation(options: SimulationOptions = {}): SimulationResult
   const seed = options.seed ?? 11;
   const rates = options.rates ?? [0.2, 5, 200];
   const evaluation = options.evaluation ?? DEFAULT_EVALUATION;
+  const unknown = (options.scenarios ?? []).filter((id) => !SCENARIOS.some((s) => s.id === id));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.map((id) => JSON.stringify(id)).join(', ')}: use ${SCENARIOS.map((s) => s.id).join(', ')}`);
   const scenarios = SCENARIOS.filter((s) => !options.scenarios || options.scenarios.includes(s.id));
   // A quiet service: at 5 rps a 10% canary serves 300 requests in 10 minutes, too few to see +2
   // points. The power calculation sizes its error window and step; both judges synthesize at once.

@@ -65,11 +65,12 @@ export interface CanaryJudgeProps {
  * CloudWatch alarms that judge a canary against the version it replaces while both serve side by
  * side, for CodeDeploy to watch (at most 10 alarms per deployment group; this makes four):
  *
- * - ErrorJudge / FastErrorJudge: the canary's error rate exceeds the baseline's with a one-sided
- *   two-proportion z at least `zThreshold`, by at least `minEffectPoints` and by a factor of at
- *   least `1 + minRelativeIncrease` (scaled down while the window is still filling), once both
- *   sides have `minRequests` in the window. Two windows: a long one pools a quiet service's
- *   evidence, a short one lets a busy service roll back in minutes.
+ * - ErrorJudge / FastErrorJudge: the canary has more errors than its share of all errors predicts,
+ *   with a normal deviate of at least `zThreshold` (conditionalPoissonZ), its error rate is at
+ *   least `minEffectPoints` above the baseline's and `1 + minRelativeIncrease` times it (scaled
+ *   while the window is still filling), and both sides have `minRequests` in the window. Two
+ *   windows: a long one pools a quiet service's evidence, a short one lets a busy service roll
+ *   back in minutes.
  * - LatencyJudge: the canary's latency statistic is `latencyRatio` times the baseline's and
  *   `latencyFloorMs` above it.
  * - Catastrophe: the canary alone fails `catastropheErrorPercent` of its requests (at least
@@ -158,11 +159,12 @@ export class CanaryJudge extends Construct {
     const s = this.settings;
     const period = Duration.minutes(minutes);
     const b = this.traffic.bind(period);
+    const helpers: Record<string, cloudwatch.IMetric> = {};
     const e = (expression: string, label?: string) => new cloudwatch.MathExpression({ expression, usingMetrics: usedBy(expression, b.using, helpers), period, label });
     // Division by zero drops a datapoint, and a missing datapoint counts as 0 in arithmetic and in
     // comparisons between series (CloudWatch user guide, "Metric math syntax and functions"), so
-    // every guard below is false on a 0.
-    const helpers: Record<string, cloudwatch.IMetric> = {};
+    // every guard below is false on a 0. A window nothing has been published for yet must stay
+    // missing (no FILL on request counts), or the alarm would read it instead of the published ones.
     helpers.pc = e('FILL(cerr, 0) / creq');
     helpers.pb = e('FILL(xerr, 0) / xreq');
     helpers.sh = e('creq / (creq + xreq)');

@@ -26,7 +26,7 @@ export interface JudgeBinding {
    * errors and latency) and `xreq`, `xerr`, `xlat` (the baseline's), each a metric or an expression.
    */
   readonly using: Readonly<Record<string, cloudwatch.IMetric>>;
-  /** Sides the catastrophe alarm watches, whatever the other side does: `[requests id, errors id]`. */
+  /** Sides the catastrophe alarm watches, whatever the other side does: `[requests, errors]` each. */
   readonly catastropheSides: ReadonlyArray<readonly [cloudwatch.IMetric, cloudwatch.IMetric]>;
   /** Metric-math expression (over `using`) for the canary's request count. */
   readonly canaryRequestsExpression: string;

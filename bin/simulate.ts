@@ -41,9 +41,7 @@ const program = new Command()
     process.stdout.write(`${opts.json ? JSON.stringify(result, null, 2) : formatSimulation(result)}\n`);
   });
 
-try {
-  program.parse();
-} catch (err) {
-  process.stderr.write(`simulate: ${(err as Error).message}\n`);
+program.parseAsync().catch((err: Error) => {
+  process.stderr.write(`simulate: ${err.message}\n`);
   process.exitCode = 1;
-}
+});

@@ -1,9 +1,9 @@
 import { DEFAULT_JUDGE_SETTINGS, PowerResult, requiredCanaryStep } from '../constructs/canary-judge';
 import { alarmsFromTemplate } from './alarms';
-import { DEFAULT_EVALUATION, EvaluationModel, PreparedAlarmSet } from './evaluate';
-import { CellResult, runCell } from './experiment';
+import { AlarmSet, DEFAULT_EVALUATION, EvaluationModel, PreparedAlarmSet } from './evaluate';
+import { Cell, CellResult, runCell } from './experiment';
 import { checkTargets, pct, table, TargetCheck, targetsTable } from './report';
-import { judgeTemplateVariants, JudgeTemplates, Templates, todayTemplates } from './stacks';
+import { judgeTemplateVariants, todayTemplates } from './stacks';
 import { DEFAULT_TRAFFIC, SCENARIOS } from './traffic';
 
 export interface SimulationOptions {
@@ -45,40 +45,38 @@ export function runSimulation(options: SimulationOptions = {}): SimulationResult
   const unknown = (options.scenarios ?? []).filter((id) => !SCENARIOS.some((s) => s.id === id));
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.map((id) => JSON.stringify(id)).join(', ')}: use ${SCENARIOS.map((s) => s.id).join(', ')}`);
   const scenarios = SCENARIOS.filter((s) => !options.scenarios || options.scenarios.includes(s.id));
+
   // A quiet service: at 5 rps a 10% canary serves 300 requests in 10 minutes, too few to see +2
   // points. The power calculation sizes its error window and step; both judges synthesize at once.
   const quiet = 5;
   const power = requiredCanaryStep({ requestsPerSecond: quiet, canaryPercent: 10, baselineErrorPercent: 0.2, effectPoints: 2 }, DEFAULT_JUDGE_SETTINGS);
   const today = todayTemplates();
   const [judge, sizedJudge] = judgeTemplateVariants([{}, { settings: { errorWindowMinutes: power.windowMinutes ?? DEFAULT_JUDGE_SETTINGS.errorWindowMinutes } }]);
-  const sets = (t: Templates, j: JudgeTemplates, shape: 'lambda' | 'ecs') => [
-    new PreparedAlarmSet({ name: TODAY, alarms: alarmsFromTemplate(t[shape]) }, evaluation),
-    new PreparedAlarmSet({ name: JUDGE, alarms: alarmsFromTemplate(j[shape]), minRequests: j.minRequests }, evaluation),
+  // Alarm sets 0-3: today Lambda, judge Lambda, today ECS, judge ECS; 4-5: the sized judges.
+  const sets: AlarmSet[] = [
+    { name: TODAY, alarms: alarmsFromTemplate(today.lambda) },
+    { name: JUDGE, alarms: alarmsFromTemplate(judge.lambda), minRequests: judge.minRequests },
+    { name: TODAY, alarms: alarmsFromTemplate(today.ecs) },
+    { name: JUDGE, alarms: alarmsFromTemplate(judge.ecs), minRequests: judge.minRequests },
+    { name: JUDGE, alarms: alarmsFromTemplate(sizedJudge.lambda), minRequests: sizedJudge.minRequests },
+    { name: JUDGE, alarms: alarmsFromTemplate(sizedJudge.ecs), minRequests: sizedJudge.minRequests },
   ];
-  const lambdaSets = sets(today, judge, 'lambda');
-  const ecsSets = sets(today, judge, 'ecs');
-  const lambda: CellResult[] = [];
-  const ecs: CellResult[] = [];
-  for (const scenario of scenarios) {
-    for (const rps of rates) {
-      const [l, e] = splitCell(runCell({ scenario, rps }, [...lambdaSets, ...ecsSets], runs, seed));
-      lambda.push(l);
-      ecs.push(e);
-    }
-  }
-
-  const sizedLambda: CellResult[] = [];
-  const sizedEcs: CellResult[] = [];
+  const jobs: Array<{ readonly cell: Cell; readonly sets: readonly number[] }> = [];
+  for (const scenario of scenarios) for (const rps of rates) jobs.push({ cell: { scenario, rps }, sets: [0, 1, 2, 3] });
+  const main = jobs.length;
   if (power.windowMinutes !== undefined) {
     const traffic = { stepMinutes: power.stepMinutes!, historyMinutes: Math.max(DEFAULT_TRAFFIC.historyMinutes, power.windowMinutes + 5) };
-    const lambdaSized = sets(today, sizedJudge, 'lambda');
-    const ecsSized = sets(today, sizedJudge, 'ecs');
     for (const scenario of SCENARIOS.filter((s) => ['healthy', 'healthy-noisy', 'errors-2pt', 'errors-0.3pt', 'outage'].includes(s.id))) {
-      const [l, e] = splitCell(runCell({ scenario, rps: quiet, traffic }, [...lambdaSized, ...ecsSized], runs, seed));
-      sizedLambda.push(l);
-      sizedEcs.push(e);
+      jobs.push({ cell: { scenario, rps: quiet, traffic }, sets: [0, 4, 2, 5] });
     }
   }
+  const prepared = sets.map((set) => new PreparedAlarmSet(set, evaluation));
+  const results = jobs.map((job) => runCell(job.cell, job.sets.map((i) => prepared[i]), runs, seed));
+  const split = results.map(splitCell);
+  const lambda = split.slice(0, main).map(([l]) => l);
+  const ecs = split.slice(0, main).map(([, e]) => e);
+  const sizedLambda = split.slice(main).map(([l]) => l);
+  const sizedEcs = split.slice(main).map(([, e]) => e);
   const targets = [...checkTargets('Lambda', lambda, JUDGE, sizedLambda), ...checkTargets('ECS', ecs, JUDGE, sizedEcs)];
   return { runs, seed, evaluation, lambda, ecs, sized: { rps: quiet, power, lambda: sizedLambda, ecs: sizedEcs }, targets, seconds: (Date.now() - started) / 1000 };
 }

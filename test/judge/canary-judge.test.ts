@@ -69,7 +69,7 @@ describe('CanaryJudge on a Lambda alias', () => {
       Metrics: Match.arrayWith([
         expr(
           'expr_1',
-          'IF((creq >= 100) AND (xreq >= 100) AND (sh <= 0.12) AND ((pc - pb) >= 0.0025) AND ((pc * IF(sh < 0.1, sh / 0.1, 1)) >= (1.75 * pb)), ' +
+          'IF((creq >= 100) AND (xreq >= 100) AND (sh <= 0.12) AND ((pc - pb) >= 0.001) AND ((pc * IF(sh < 0.1, sh / 0.1, 1)) >= (1.75 * pb)), ' +
             '(3 * (FILL(cerr, 0) ^ 0.5) * (1 - 1 / (9 * FILL(cerr, 0)) - (((FILL(cerr, 0) + FILL(xerr, 0)) * sh / FILL(cerr, 0)) ^ (1 / 3)))), 0)',
         ),
         expr('pc', 'FILL(cerr, 0) / creq'),

@@ -14,7 +14,7 @@ describe('judge settings', () => {
     ['zThreshold', '4', '"4" is not a usable z threshold: use a number from 2 to 10 (higher is stricter), e.g. 4.5'],
     ['minRequests', 5, '5 is not a request count: use a whole number from 10 to 1000000, e.g. 100'],
     ['minRequests', 150.5, '150.5 is not a request count: use a whole number from 10 to 1000000, e.g. 100'],
-    ['minEffectPoints', 0, '0 is not an effect size: use percentage points greater than 0 and at most 100, e.g. 0.25'],
+    ['minEffectPoints', 0, '0 is not an effect size: use percentage points greater than 0 and at most 100, e.g. 0.1'],
     ['minRelativeIncrease', 0.05, '0.05 is not a relative increase: use a number from 0.1 to 100 (0.75 = the canary fails 1.75 times as often), e.g. 0.75'],
     ['errorWindowMinutes', 0.5, '0.5 is not a window: use whole minutes from 1 to 1440 (alarm periods are whole minutes), e.g. 10'],
     ['fastErrorWindowMinutes', 0, '0 is not a window: use whole minutes from 1 to 1440 (alarm periods are whole minutes), e.g. 1'],

@@ -43,7 +43,7 @@ const fields = {
   /** Smallest error-rate increase (percentage points) worth a rollback, however significant. */
   minEffectPoints: numberField(
     (v) => v > 0 && v <= 100,
-    (v) => `${show(v)} is not an effect size: use percentage points greater than 0 and at most 100, e.g. 0.25`,
+    (v) => `${show(v)} is not an effect size: use percentage points greater than 0 and at most 100, e.g. 0.1`,
   ),
   /**
    * Smallest relative increase of the error rate worth a rollback: 0.75 means the canary must fail
@@ -128,7 +128,7 @@ export type JudgeSettingsInput = Partial<JudgeSettings>;
 export const DEFAULT_JUDGE_SETTINGS: JudgeSettings = {
   zThreshold: 4.5,
   minRequests: 100,
-  minEffectPoints: 0.25,
+  minEffectPoints: 0.1,
   minRelativeIncrease: 0.75,
   errorWindowMinutes: 10,
   fastErrorWindowMinutes: 1,

@@ -1,15 +1,22 @@
 #!/usr/bin/env node
 /**
  * Replays simulated canary deployments through today's fixed-threshold alarms and the canary judge:
- * `npm run simulate -- [--runs 1000] [--seed 11] [--json] [--rates 0.2,5,200] [--scenarios a,b] [--write-today]`.
+ * `npm run simulate -- [--runs 1000] [--seed 11] [--json] [--rates 0.2,5,200] [--scenarios a,b]
+ *   [--metric-delay 60] [--poll 60] [--write-today]`.
  */
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_EVALUATION } from '../lib/simulate/evaluate';
 import { formatSimulation, runSimulation } from '../lib/simulate/simulation';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${JSON.stringify(v)} is not a whole number of at least 1`);
+  return n;
+};
+const nonNegative = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${JSON.stringify(v)} is not a whole number of seconds`);
   return n;
 };
 const rates = (v: string) =>
@@ -26,9 +33,11 @@ const program = new Command()
   .option('--seed <n>', 'base seed', positiveInt, 11)
   .option('--rates <list>', 'requests per second, comma-separated', rates)
   .option('--scenarios <list>', 'scenario ids, comma-separated (default: all)', (v: string) => v.split(','))
+  .option('--metric-delay <s>', 'model: seconds after its minute until a datapoint is visible (default 60)', nonNegative)
+  .option('--poll <s>', "model: seconds between CodeDeploy's alarm polls (default 60)", positiveInt)
   .option('--json', 'print JSON instead of markdown', false)
   .option('--write-today', "re-synthesize today's service stacks and rewrite lib/simulate/today-alarms.json, then exit", false)
-  .action((opts: { runs: number; seed: number; rates?: number[]; scenarios?: string[]; json: boolean; writeToday: boolean }) => {
+  .action((opts: { runs: number; seed: number; rates?: number[]; scenarios?: string[]; metricDelay?: number; poll?: number; json: boolean; writeToday: boolean }) => {
     if (opts.writeToday) {
       // Imported only here: it bundles the services' Lambda code.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -37,7 +46,12 @@ const program = new Command()
       process.stdout.write(`wrote ${TODAY_FIXTURE}\n`);
       return;
     }
-    const result = runSimulation({ runs: opts.runs, seed: opts.seed, rates: opts.rates, scenarios: opts.scenarios });
+    const evaluation = {
+      ...DEFAULT_EVALUATION,
+      ...(opts.metricDelay === undefined ? {} : { metricDelaySeconds: opts.metricDelay }),
+      ...(opts.poll === undefined ? {} : { codeDeployPollSeconds: opts.poll }),
+    };
+    const result = runSimulation({ runs: opts.runs, seed: opts.seed, rates: opts.rates, scenarios: opts.scenarios, evaluation });
     process.stdout.write(`${opts.json ? JSON.stringify(result, null, 2) : formatSimulation(result)}\n`);
   });
 

@@ -66,7 +66,7 @@ export function runSimulation(options: SimulationOptions = {}): SimulationResult
   const main = jobs.length;
   if (power.windowMinutes !== undefined) {
     const traffic = { stepMinutes: power.stepMinutes!, historyMinutes: Math.max(DEFAULT_TRAFFIC.historyMinutes, power.windowMinutes + 5) };
-    for (const scenario of SCENARIOS.filter((s) => ['healthy', 'healthy-noisy', 'errors-2pt', 'errors-0.3pt', 'outage'].includes(s.id))) {
+    for (const scenario of scenarios.filter((s) => ['healthy', 'healthy-noisy', 'errors-2pt', 'errors-0.3pt', 'outage'].includes(s.id))) {
       jobs.push({ cell: { scenario, rps: quiet, traffic }, sets: [0, 4, 2, 5] });
     }
   }

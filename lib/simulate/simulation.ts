@@ -110,7 +110,7 @@ export function formatSimulation(r: SimulationResult): string {
     '',
     p.windowMinutes === undefined
       ? `No error window up to a day reaches the power (best ${p.power.toFixed(2)}).`
-      : `requiredCanaryStep: errorWindowMinutes ${p.windowMinutes}, canary step ${p.stepMinutes} min (${p.canaryRequests} canary requests expected in the window, power ${p.power.toFixed(2)} by the normal/Poisson approximation).`,
+      : `requiredCanaryStep: errorWindowMinutes ${p.windowMinutes}, canary step ${p.stepMinutes} min (${p.canaryRequests} canary requests expected in the window, power ${p.power.toFixed(2)} by judgePower's Poisson approximation).`,
     '',
     'Lambda:',
     '',

@@ -19,6 +19,74 @@ export interface VersionMetrics {
 /** Unit of the latency metrics: Lambda `Duration` is in milliseconds, ALB `TargetResponseTime` in seconds. */
 export type LatencyUnit = 'milliseconds' | 'seconds';
 
+/** Properties of `JudgeTraffic.canaryWithinTotal`. */
+export interface CanaryWithinTotalProps {
+  /** The version being deployed, as part of the total. */
+  readonly canary: VersionMetrics;
+  /** Both versions together (the canary included). */
+  readonly total: VersionMetrics;
+  /**
+   * Unit of the latency metrics.
+   * @default 'milliseconds'
+   */
+  readonly latencyUnit?: LatencyUnit;
+}
+
+/** Properties of `JudgeTraffic.canaryAndBaseline`. */
+export interface CanaryAndBaselineProps {
+  /** The version being deployed. */
+  readonly canary: VersionMetrics;
+  /** The version it replaces. */
+  readonly baseline: VersionMetrics;
+  /**
+   * Unit of the latency metrics.
+   * @default 'milliseconds'
+   */
+  readonly latencyUnit?: LatencyUnit;
+}
+
+/** Properties of `JudgeTraffic.targetGroupPair`. */
+export interface TargetGroupPairProps {
+  /** One target group's metrics. */
+  readonly first: VersionMetrics;
+  /** The other's. */
+  readonly second: VersionMetrics;
+  /**
+   * Unit of the latency metrics.
+   * @default 'seconds' (ALB TargetResponseTime)
+   */
+  readonly latencyUnit?: LatencyUnit;
+}
+
+/** Properties of `JudgeTraffic.lambdaAlias`. */
+export interface LambdaAliasTrafficProps {
+  /** The function. */
+  readonly function: lambda.IFunction;
+  /** Name of the alias CodeDeploy shifts. */
+  readonly aliasName: string;
+  /** The version being deployed (the function's `currentVersion`). */
+  readonly version: lambda.IVersion;
+  /**
+   * Statistic of `Duration` the latency judge compares. The baseline's is the alias's, a mixture of
+   * both versions, which dampens a p99 regression more than a p90 one (docs/canary-judge.md).
+   * @default 'p90'
+   */
+  readonly latencyStatistic?: string;
+}
+
+/** Properties of `JudgeTraffic.applicationTargetGroups`. */
+export interface ApplicationTargetGroupsTrafficProps {
+  /** One of the two target groups of the blue/green deployment. */
+  readonly first: elbv2.IApplicationTargetGroup;
+  /** The other. */
+  readonly second: elbv2.IApplicationTargetGroup;
+  /**
+   * Statistic of `TargetResponseTime` the latency judge compares.
+   * @default 'p90'
+   */
+  readonly latencyStatistic?: string;
+}
+
 /** Metrics of the side-by-side versions as the alarms' math needs them, for one alarm period. */
 export interface JudgeBinding {
   /**
@@ -45,12 +113,12 @@ export abstract class JudgeTraffic {
    * with the mixture of both versions, which dampens a latency regression by about the canary's
    * share (docs/canary-judge.md, "Latency").
    */
-  static canaryWithinTotal(props: { readonly canary: VersionMetrics; readonly total: VersionMetrics; readonly latencyUnit?: LatencyUnit }): JudgeTraffic {
+  static canaryWithinTotal(props: CanaryWithinTotalProps): JudgeTraffic {
     return new CanaryWithinTotal(props.canary, props.total, props.latencyUnit ?? 'milliseconds');
   }
 
   /** A canary and a baseline with metrics of their own. */
-  static canaryAndBaseline(props: { readonly canary: VersionMetrics; readonly baseline: VersionMetrics; readonly latencyUnit?: LatencyUnit }): JudgeTraffic {
+  static canaryAndBaseline(props: CanaryAndBaselineProps): JudgeTraffic {
     return new Pair(props.canary, props.baseline, props.latencyUnit ?? 'milliseconds', false);
   }
 
@@ -59,7 +127,7 @@ export abstract class JudgeTraffic {
    * the one with fewer requests is the canary and the other the baseline. The catastrophe alarm
    * watches both.
    */
-  static targetGroupPair(props: { readonly first: VersionMetrics; readonly second: VersionMetrics; readonly latencyUnit?: LatencyUnit }): JudgeTraffic {
+  static targetGroupPair(props: TargetGroupPairProps): JudgeTraffic {
     return new Pair(props.first, props.second, props.latencyUnit ?? 'seconds', true);
   }
 
@@ -68,13 +136,7 @@ export abstract class JudgeTraffic {
    * with dimensions FunctionName and Resource = `<function>:<alias>`, plus ExecutedVersion = the
    * version being deployed for the canary.
    */
-  static lambdaAlias(props: {
-    readonly function: lambda.IFunction;
-    readonly aliasName: string;
-    readonly version: lambda.IVersion;
-    /** @default 'p90' */
-    readonly latencyStatistic?: string;
-  }): JudgeTraffic {
+  static lambdaAlias(props: LambdaAliasTrafficProps): JudgeTraffic {
     const fn = props.function.functionName;
     const aliasDims = { FunctionName: fn, Resource: `${fn}:${props.aliasName}` };
     const metrics = (dimensionsMap: Record<string, string>): VersionMetrics => {
@@ -89,12 +151,7 @@ export abstract class JudgeTraffic {
   }
 
   /** The ECS blue/green shape from the two target groups: `RequestCount`, `HTTPCode_Target_5XX_Count`, `TargetResponseTime`. */
-  static applicationTargetGroups(props: {
-    readonly first: elbv2.IApplicationTargetGroup;
-    readonly second: elbv2.IApplicationTargetGroup;
-    /** @default 'p90' */
-    readonly latencyStatistic?: string;
-  }): JudgeTraffic {
+  static applicationTargetGroups(props: ApplicationTargetGroupsTrafficProps): JudgeTraffic {
     const metrics = (tg: elbv2.IApplicationTargetGroup): VersionMetrics => ({
       requests: tg.metrics.requestCount({ statistic: 'Sum', period: Duration.minutes(1) }),
       errors: tg.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum', period: Duration.minutes(1) }),

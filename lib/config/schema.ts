@@ -1,5 +1,7 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
+import { MAX_DEPLOYMENT_WAIT_MINUTES } from '../constructs/canary-ecs-service/ecs-deployment';
+import { ecsShiftProblem } from '../constructs/shared/traffic-shift';
 import { FARGATE_CPU, serviceNameSchema, serviceSchema, ServiceKind, isFargateSize } from './service-schema';
 
 /**
@@ -383,6 +385,17 @@ function checkServices(cfg: ConfigShape, ctx: Ctx): void {
           });
         }
       }
+    }
+    // An ECS deployment must shift all traffic within the deployment resource's one-hour limit.
+    const ecsNames = cfg.services.filter((s) => s.kind === 'ecs').map((s) => s.name);
+    if (ecsNames.length > 0 && stage.ecs) {
+      const problem = ecsShiftProblem(stage.ecs.deployment, MAX_DEPLOYMENT_WAIT_MINUTES);
+      if (problem && ecsNames.some((n) => !stage.services[n]?.deployment)) ctx.addIssue({ code: 'custom', path: ['stages', i, 'ecs', 'deployment'], message: problem });
+    }
+    for (const name of ecsNames) {
+      const own = stage.services[name]?.deployment;
+      const problem = own && ecsShiftProblem(own, MAX_DEPLOYMENT_WAIT_MINUTES);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['stages', i, 'services', name, 'deployment'], message: problem });
     }
     for (const kind of ['lambda', 'ecs'] as const) {
       if (stage[kind]) continue;

@@ -406,3 +406,28 @@ describe('bake', () => {
     expect(problems((c) => ((c.stages[1].waves = [c.stages[1].waves[0]]), (c.stages[1].bake.minRequests = 0)))).toEqual([]);
   });
 });
+
+describe('ECS deployments fit CloudFormation\'s one-hour wait', () => {
+  test('fails when a canary step cannot finish within the deployment resource\'s wait, with the numbers', () => {
+    expect(problems((c) => (c.stages[1].ecs.deployment = { type: 'canary', percent: 10, intervalMinutes: 45 }))).toEqual([
+      'stages[1].ecs.deployment: canary 10% every 45 min shifts traffic for 45 min; with 15 min to start tasks and run the test hook that is 60 min, and CloudFormation waits at most 60 min for the deployment resource (55 used): use intervalMinutes of at most 40',
+    ]);
+  });
+
+  test('fails when a linear shift takes too long; a Lambda service may take longer (no custom resource)', () => {
+    expect(
+      problems((c) => {
+        c.stages[1].ecs.deployment = { type: 'linear', percent: 10, intervalMinutes: 5 };
+        c.stages[1].lambda.deployment = { type: 'linear', percent: 10, intervalMinutes: 30 };
+      }),
+    ).toEqual([
+      'stages[1].ecs.deployment: linear 10% every 5 min shifts traffic for 45 min; with 15 min to start tasks and run the test hook that is 60 min, and CloudFormation waits at most 60 min for the deployment resource (55 used): use at most 40 minutes of shifting, e.g. intervalMinutes 4 at 10%',
+    ]);
+  });
+
+  test('a per-service override is checked where it is written', () => {
+    expect(problems((c) => (c.stages[1].services = { 'greeting-web': { deployment: { type: 'canary', percent: 5, intervalMinutes: 50 } } }))).toEqual([
+      expect.stringMatching(/^stages\[1\]\.services\.greeting-web\.deployment: canary 5% every 50 min shifts traffic for 50 min/),
+    ]);
+  });
+});

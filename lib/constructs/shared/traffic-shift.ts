@@ -35,3 +35,37 @@ export function warnIfCanaryOutrunsAlarms(scope: IConstruct, shift: TrafficShift
     );
   }
 }
+
+/** Minutes CodeDeploy takes to move all traffic: one canary step, or every linear step but the last. */
+export function shiftMinutes(shift: TrafficShift): number {
+  switch (shift.type) {
+    case 'all-at-once':
+      return 0;
+    case 'canary':
+      return shift.intervalMinutes;
+    case 'linear':
+      return (Math.ceil(100 / shift.percent) - 1) * shift.intervalMinutes;
+  }
+}
+
+/**
+ * What an ECS deployment needs besides the traffic shift before the deployment resource can report
+ * (allowances, not AWS bounds): starting the new tasks and passing the target group's health
+ * checks, the AfterAllowTestTraffic hook, CodeDeploy's and the waiter's polling.
+ */
+export const ECS_DEPLOYMENT_ALLOWANCE_MINUTES = 15;
+
+/** A problem when an ECS shift cannot finish within the deployment resource's wait, else undefined. */
+export function ecsShiftProblem(shift: TrafficShift, maxWaitMinutes: number): string | undefined {
+  const minutes = shiftMinutes(shift);
+  if (shift.type === 'all-at-once' || minutes + ECS_DEPLOYMENT_ALLOWANCE_MINUTES <= maxWaitMinutes) return undefined;
+  const most = maxWaitMinutes - ECS_DEPLOYMENT_ALLOWANCE_MINUTES;
+  const fix =
+    shift.type === 'canary'
+      ? `use intervalMinutes of at most ${most}`
+      : `use at most ${most} minutes of shifting, e.g. intervalMinutes ${Math.max(1, Math.floor(most / (Math.ceil(100 / shift.percent) - 1)))} at ${shift.percent}%`;
+  return (
+    `${shift.type} ${shift.percent}% every ${shift.intervalMinutes} min shifts traffic for ${minutes} min; with ${ECS_DEPLOYMENT_ALLOWANCE_MINUTES} min to start tasks and run the test hook ` +
+    `that is ${minutes + ECS_DEPLOYMENT_ALLOWANCE_MINUTES} min, and CloudFormation waits at most 60 min for the deployment resource (${maxWaitMinutes} used): ${fix}`
+  );
+}

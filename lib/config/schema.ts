@@ -1,5 +1,6 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
+import { judgeSettingsInputSchema } from '../constructs/canary-judge/settings';
 import { MAX_DEPLOYMENT_WAIT_MINUTES } from '../constructs/canary-ecs-service/ecs-deployment';
 import { ecsShiftProblem } from '../constructs/shared/traffic-shift';
 import { FARGATE_CPU, serviceNameSchema, serviceSchema, ServiceKind, isFargateSize } from './service-schema';
@@ -91,6 +92,8 @@ const lambdaDefaultsSchema = z
     deployment: trafficShiftSchema,
     /** Alarm threshold overrides. */
     alarms: alarmOverridesSchema.optional(),
+    /** Canary judge settings (canary deployments), over DEFAULT_JUDGE_SETTINGS. */
+    judge: judgeSettingsInputSchema.optional(),
   })
   .strict();
 
@@ -103,6 +106,8 @@ const ecsDefaultsSchema = z
     deployment: trafficShiftSchema,
     /** Alarm threshold overrides. */
     alarms: alarmOverridesSchema.optional(),
+    /** Canary judge settings (canary deployments), over DEFAULT_JUDGE_SETTINGS. */
+    judge: judgeSettingsInputSchema.optional(),
     /** Minutes the blue task set keeps running after a successful shift (instant rollback window). */
     blueTerminationWaitMinutes: blueTerminationWait.optional(),
   })
@@ -113,6 +118,7 @@ export const serviceOverrideSchema = z
   .object({
     deployment: trafficShiftSchema.optional(),
     alarms: alarmOverridesSchema.optional(),
+    judge: judgeSettingsInputSchema.optional(),
     /** ECS only. */
     blueTerminationWaitMinutes: blueTerminationWait.optional(),
     /** ECS only: tasks per task set in this stage. */

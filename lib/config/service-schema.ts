@@ -62,6 +62,8 @@ export const invokeCheckSchema = z
   .strict();
 export type InvokeCheck = z.infer<typeof invokeCheckSchema>;
 
+const expectedRps = z.number().positive({ error: (i) => `${show(i.input)} is not a request rate: use requests per second, e.g. 5` }).optional();
+
 const sourceFile = z.string().regex(/\.(ts|mts|cts|js|mjs|cjs)$/, {
   error: (i) => `${show(i.input)} is not a TypeScript or JavaScript file: point entry at the handler's source, e.g. "services/orders-api/handler.ts"`,
 });
@@ -90,6 +92,8 @@ export const lambdaServiceSchema = z
     environment: environmentSchema,
     /** Concurrency reserved for (and capping) the function. @default - unreserved */
     reservedConcurrency: z.number().int().min(1).max(10000).optional(),
+    /** Requests per second the service usually serves: synth warns when a canary step is too short to judge it. @default - no check */
+    expectedRequestsPerSecond: expectedRps,
     /** CPU architecture. */
     architecture: z.enum(['arm64', 'x86_64'], { error: (i) => `${show(i.input)} is not an architecture: use "arm64" or "x86_64"` }).default('arm64'),
   })
@@ -124,6 +128,8 @@ export const ecsServiceSchema = z
     desiredCount: z.number().int().min(1).max(100).default(2),
     /** Environment variables (no secrets). */
     environment: environmentSchema,
+    /** Requests per second the service usually serves: synth warns when a canary step is too short to judge it. @default - no check */
+    expectedRequestsPerSecond: expectedRps,
     /** ACM certificate (same region as each target) for HTTPS on 443. @default - HTTP on port 80 */
     certificateArn: z
       .string()

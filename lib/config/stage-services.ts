@@ -1,3 +1,4 @@
+import type { JudgeSettingsInput } from '../constructs/canary-judge/settings';
 import type { AlarmOverrides, SafeDeployConfig, StageConfig, TrafficShift } from './schema';
 import type { EcsServiceConfig, LambdaServiceConfig } from './service-schema';
 
@@ -7,6 +8,8 @@ interface StageSettings {
   readonly deployment: TrafficShift;
   /** Alarm threshold overrides in this stage (defaults of the constructs for what is left out). */
   readonly alarms?: AlarmOverrides;
+  /** Canary judge settings in this stage (canary deployments judge the canary against its baseline). */
+  readonly judge?: JudgeSettingsInput;
 }
 
 /** A Lambda service as one stage deploys it. */
@@ -31,13 +34,15 @@ export function stageServices(config: Pick<SafeDeployConfig, 'services'>, stage:
       throw new Error(`stage ${JSON.stringify(stage.name)} gives service ${JSON.stringify(svc.name)} no deployment: set "${svc.kind}".deployment or services.${svc.name}.deployment`);
     }
     const alarms = defaults?.alarms || override.alarms ? { ...defaults?.alarms, ...override.alarms } : undefined;
+    const judge = defaults?.judge || override.judge ? { ...defaults?.judge, ...override.judge } : undefined;
     if (svc.kind === 'lambda') {
-      return { ...svc, deployment, alarms, reservedConcurrency: override.reservedConcurrency ?? svc.reservedConcurrency };
+      return { ...svc, deployment, alarms, judge, reservedConcurrency: override.reservedConcurrency ?? svc.reservedConcurrency };
     }
     return {
       ...svc,
       deployment,
       alarms,
+      judge,
       desiredCount: override.desiredCount ?? svc.desiredCount,
       blueTerminationWaitMinutes: override.blueTerminationWaitMinutes ?? stage.ecs?.blueTerminationWaitMinutes ?? 0,
     };

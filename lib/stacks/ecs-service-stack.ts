@@ -9,6 +9,7 @@ import type { StageEcsService } from '../config/stage-services';
 import { CanaryEcsService } from '../constructs/canary-ecs-service';
 import { worstCaseDetectionSeconds } from '../constructs/shared/alarm-settings';
 import { healthAlarmName } from '../constructs/shared/health-alarm';
+import { judgeFor } from '../constructs/shared/judge-for';
 import { trafficRoutingFor, warnIfCanaryOutrunsAlarms } from '../constructs/shared/traffic-shift';
 import type { PlatformStack } from './platform-stack';
 
@@ -62,6 +63,7 @@ export class EcsServiceStack extends cdk.Stack {
       deploymentConfig: toEcsDeploymentConfig(this, svc.deployment),
       blueTerminationWait: cdk.Duration.minutes(svc.blueTerminationWaitMinutes),
       alarms: svc.alarms,
+      judge: judgeFor(svc),
       certificateArn: svc.certificateArn,
       containerPort: svc.port,
       healthCheck: svc.healthCheck,
@@ -79,7 +81,8 @@ export class EcsServiceStack extends cdk.Stack {
     this.serviceUrl = new cdk.CfnOutput(this, 'ServiceUrl', { value: this.service.url, description: `Production URL of ${svc.name}` });
     new cdk.CfnOutput(this, 'DeploymentGroupName', { value: this.service.deploymentGroup.deploymentGroupName });
     new cdk.CfnOutput(this, 'HealthAlarmName', { value: this.service.healthAlarmName });
-    warnIfCanaryOutrunsAlarms(this, svc.deployment, worstCaseDetectionSeconds(this.service.alarmSettings));
+    // A judged canary gets the judge's own check of its step (CanaryJudge, expected traffic).
+    if (!this.service.judge) warnIfCanaryOutrunsAlarms(this, svc.deployment, worstCaseDetectionSeconds(this.service.alarmSettings));
   }
 }
 

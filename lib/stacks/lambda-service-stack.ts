@@ -7,6 +7,7 @@ import type { StageLambdaService } from '../config/stage-services';
 import { CanaryLambdaService } from '../constructs/canary-lambda-service';
 import { worstCaseDetectionSeconds } from '../constructs/shared/alarm-settings';
 import { healthAlarmName } from '../constructs/shared/health-alarm';
+import { judgeFor } from '../constructs/shared/judge-for';
 import { trafficRoutingFor, warnIfCanaryOutrunsAlarms } from '../constructs/shared/traffic-shift';
 
 /** Properties of a LambdaServiceStack. */
@@ -46,13 +47,15 @@ export class LambdaServiceStack extends cdk.Stack {
       architecture: svc.architecture === 'x86_64' ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
       description: `${svc.name} (safe-deploy Lambda service, ${this.stackName})`,
       alarms: svc.alarms,
+      judge: judgeFor(svc),
       healthAlarmName: healthAlarmName(this),
     });
     if (this.service.functionUrl) {
       this.serviceUrl = new cdk.CfnOutput(this, 'ServiceUrl', { value: this.service.functionUrl.url, description: `Function URL of ${svc.name} (live alias)` });
     }
     new cdk.CfnOutput(this, 'HealthAlarmName', { value: this.service.healthAlarmName });
-    warnIfCanaryOutrunsAlarms(this, svc.deployment, worstCaseDetectionSeconds(this.service.alarmSettings));
+    // A judged canary gets the judge's own check of its step (CanaryJudge, expected traffic).
+    if (!this.service.judge) warnIfCanaryOutrunsAlarms(this, svc.deployment, worstCaseDetectionSeconds(this.service.alarmSettings));
   }
 }
 

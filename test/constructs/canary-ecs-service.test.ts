@@ -46,14 +46,15 @@ describe('CanaryEcsService validation', () => {
   test('fails when the blue termination wait exceeds CodeDeploy\'s limit', () => {
     expect(() => make({ blueTerminationWait: Duration.days(3) })).toThrow("blueTerminationWait: 4320 minutes is over CodeDeploy's limit: use at most 2880 minutes (2 days)");
   });
-  test('fails when the deployment timeout is outside the Provider framework range', () => {
-    expect(() => make({ deploymentTimeout: Duration.hours(3) })).toThrow(
-      "timeout: 3 hours is out of range: use 15 minutes to 2 hours (the Provider framework's limit), e.g. Duration.hours(2)",
+  test("fails when the deployment timeout is beyond CloudFormation's one-hour custom-resource limit", () => {
+    expect(() => make({ deploymentTimeout: Duration.hours(2) })).toThrow(
+      "timeout: 2 hours is out of range: use 15 to 55 minutes (CloudFormation fails a custom resource after 60 minutes, whatever the Provider framework's totalTimeout says)",
     );
   });
   test('exposes what the stack and pipeline need', () => {
     const svc = make({});
-    expect(svc.alarms).toHaveLength(6);
+    // 5xx rate, p99 and unhealthy tasks per target group, the load balancer's 5xx, the hook's errors.
+    expect(svc.alarms).toHaveLength(8);
     expect(svc.deployment).toBeInstanceOf(EcsCodeDeployDeployment);
     expect(svc.alarmSettings).toEqual(DEFAULT_ALARM_SETTINGS);
     expect(Stack.of(svc).resolve(svc.compositeAlarm.alarmName)).toEqual({ Ref: expect.stringMatching(/^ServiceHealth/) });
@@ -88,7 +89,7 @@ describe('a reusable construct: services of a team, several per cluster', () => 
     const svc = make({}, 'Service', s);
     const extra = new cloudwatch.Alarm(s.stack, 'Extra', { metric: new cloudwatch.Metric({ namespace: 'App', metricName: 'CheckoutFailures' }), threshold: 5, evaluationPeriods: 1 });
     svc.addAlarm(extra);
-    expect(svc.alarms).toHaveLength(7);
+    expect(svc.alarms).toHaveLength(9);
     const id = s.stack.getLogicalId(extra.node.defaultChild as cloudwatch.CfnAlarm);
     const t = Template.fromStack(s.stack);
     t.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { AlarmConfiguration: Match.objectLike({ Alarms: Match.arrayWith([{ Name: { Ref: id } }]) }) });

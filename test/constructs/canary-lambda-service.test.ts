@@ -48,14 +48,15 @@ describe('CanaryLambdaService', () => {
     });
   });
 
-  test('applies period, evaluation periods and datapoints to every metric alarm, keeping default thresholds', () => {
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(3);
+  test('applies period, evaluation periods and datapoints to every fixed-threshold alarm, keeping default thresholds', () => {
+    // Error rate, p99, throttles, URL 5xx (and the hook-errors alarm, which is one period, any error).
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) => a.Properties.EvaluationPeriods !== 1);
+    expect(alarms).toHaveLength(4);
     for (const alarm of alarms) {
       expect(alarm.Properties).toMatchObject({ EvaluationPeriods: 5, DatapointsToAlarm: 3, TreatMissingData: 'notBreaching', ComparisonOperator: 'GreaterThanThreshold' });
       for (const m of alarm.Properties.Metrics.filter((x: { MetricStat?: unknown }) => x.MetricStat)) expect(m.MetricStat.Period).toBe(120);
     }
-    expect(alarms.map((a) => a.Properties.Threshold).sort((a, b) => a - b)).toEqual([0, 1, 1000]);
+    expect(alarms.map((a) => a.Properties.Threshold).sort((a, b) => a - b)).toEqual([0, 1, 1, 1000]);
   });
 
   test('exposes the settings in force', () => {
@@ -180,7 +181,8 @@ describe('a reusable construct, as aws-codedeploy\'s are', () => {
       evaluationPeriods: 2,
     });
     svc.addAlarm(queueAge);
-    expect(svc.alarms).toHaveLength(4);
+    // Error rate, p99, throttles, hook errors (no URL), then the added one.
+    expect(svc.alarms).toHaveLength(5);
     const t = Template.fromStack(stack);
     const alarmId = stack.getLogicalId(queueAge.node.defaultChild as cloudwatch.CfnAlarm);
     t.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { AlarmConfiguration: { Enabled: true, Alarms: Match.arrayWith([{ Name: { Ref: alarmId } }]) } });
@@ -192,7 +194,7 @@ describe('a reusable construct, as aws-codedeploy\'s are', () => {
   test('fails at synth when more than 10 alarms would watch the deployment group (CodeDeploy\'s limit)', () => {
     const stack = newStack();
     const svc = new CanaryLambdaService(stack, 'Api', { entry: ENTRY, deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE });
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 7; i++) {
       svc.addAlarm(new cloudwatch.Alarm(stack, `Extra${i}`, { metric: new cloudwatch.Metric({ namespace: 'X', metricName: `m${i}` }), threshold: 1, evaluationPeriods: 1 }));
     }
     expect(() => Template.fromStack(stack)).toThrow(/Svc\/Api: 11 alarms watch the deployment group, CodeDeploy allows at most 10: combine some with metric math/);

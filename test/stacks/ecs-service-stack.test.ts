@@ -195,7 +195,7 @@ describe('EcsServiceStack', () => {
       DeploymentConfigName: { Ref: Match.stringLikeRegexp('DeploymentConfig') },
       DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
       AutoRollbackConfiguration: { Enabled: true, Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'] },
-      AlarmConfiguration: { Enabled: true, Alarms: Match.arrayWith([{ Name: { Ref: Match.stringLikeRegexp('BlueErrorRateAlarm') } }, { Name: { Ref: Match.stringLikeRegexp('GreenErrorRateAlarm') } }]) },
+      AlarmConfiguration: { Enabled: true, Alarms: Match.arrayWith([{ Name: { Ref: Match.stringLikeRegexp('JudgeErrorJudge') } }, { Name: { Ref: Match.stringLikeRegexp('JudgeCatastrophe') } }]) },
       BlueGreenDeploymentConfiguration: {
         TerminateBlueInstancesOnDeploymentSuccess: { Action: 'TERMINATE', TerminationWaitTimeInMinutes: 0 },
         DeploymentReadyOption: { ActionOnTimeout: 'CONTINUE_DEPLOYMENT', WaitTimeInMinutes: 0 },
@@ -209,47 +209,45 @@ describe('EcsServiceStack', () => {
         ],
       },
     });
-    const group = Object.values(template.findResources('AWS::CodeDeploy::DeploymentGroup'))[0] as { Properties: { AlarmConfiguration: { Alarms: unknown[] } } };
-    expect(group.Properties.AlarmConfiguration.Alarms).toHaveLength(6);
+    const group = Object.values(template.findResources('AWS::CodeDeploy::DeploymentGroup'))[0] as { Properties: { AlarmConfiguration: { Alarms: Array<{ Name: { Ref: string } }> } } };
+    // The judge (4), unhealthy tasks per target group (2), the load balancer's own 5xx, the hook's errors: within CodeDeploy's 10.
+    expect(group.Properties.AlarmConfiguration.Alarms.map((a) => a.Name.Ref.replace(/[0-9A-F]{8}$/, ''))).toEqual([
+      'ServiceJudgeErrorJudge',
+      'ServiceJudgeFastErrorJudge',
+      'ServiceJudgeLatencyJudge',
+      'ServiceJudgeCatastrophe',
+      'ServiceBlueUnhealthyHostsAlarm',
+      'ServiceGreenUnhealthyHostsAlarm',
+      'ServiceLoadBalancerErrorsAlarm',
+      'ServiceHookErrorsAlarm',
+    ]);
   });
 
-  test('alarms: 5xx rate as metric math, p99 latency, unhealthy hosts; defaults, missing data not breaching', () => {
+  test('a canary is judged against its baseline: the target group with fewer requests against the other', () => {
+    for (const name of ['ErrorJudge', 'FastErrorJudge', 'LatencyJudge', 'Catastrophe']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `Beta-storefront-${name}`, TreatMissingData: 'notBreaching' });
+    }
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('-5xxRate$') }, 0);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'Beta-storefront-Green-UnhealthyHosts', MetricName: 'UnHealthyHostCount', Threshold: 0 });
+  });
+
+  test("the load balancer's own 5xx (no healthy target, timeouts), which no target group counts", () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'Beta-storefront-Green-5xxRate',
+      AlarmName: 'Beta-storefront-Elb5xxRate',
       Threshold: 1,
-      EvaluationPeriods: 3,
-      DatapointsToAlarm: 2,
-      ComparisonOperator: 'GreaterThanThreshold',
-      TreatMissingData: 'notBreaching',
       Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: '100 * FILL(greenErrors, 0) / greenRequests', Id: 'expr_1' }),
-        Match.objectLike({ Id: 'greenErrors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ApplicationELB' }), Period: 60, Stat: 'Sum' }), ReturnData: false }),
-        Match.objectLike({ Id: 'greenRequests', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'RequestCount' }), Period: 60, Stat: 'Sum' }), ReturnData: false }),
+        Match.objectLike({ Expression: 'IF(requests >= 10, 100 * FILL(errors, 0) / requests, 0)' }),
+        Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'HTTPCode_ELB_5XX_Count', Dimensions: [Match.objectLike({ Name: 'LoadBalancer' })] }) }) }),
       ]),
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'Beta-storefront-Blue-p99Latency',
-      MetricName: 'TargetResponseTime',
-      ExtendedStatistic: 'p99',
-      Threshold: 1,
-      Period: 60,
-      TreatMissingData: 'notBreaching',
-    });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'Beta-storefront-Green-UnhealthyHosts',
-      MetricName: 'UnHealthyHostCount',
-      Statistic: 'Maximum',
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      TreatMissingData: 'notBreaching',
-    });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
   });
 
-  test('composite alarm named <stack name>-Health over every alarm', () => {
+  test('composite alarm named <stack name>-Health over the absolute alarms (the judges are silent after the shift)', () => {
     const composite = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm'))[0] as { Properties: { AlarmName: string; AlarmRule: unknown } };
     expect(composite.Properties.AlarmName).toBe('Beta-storefront-Health');
-    expect(JSON.stringify(composite.Properties.AlarmRule).match(/ALARM\(/g)).toHaveLength(6);
+    const rule = JSON.stringify(composite.Properties.AlarmRule);
+    expect(rule.match(/ALARM\(/g)).toHaveLength(5);
+    for (const part of ['JudgeCatastrophe', 'BlueUnhealthyHosts', 'GreenUnhealthyHosts', 'LoadBalancerErrors', 'HookErrors']) expect(rule).toContain(part);
   });
 
   test('test hook: in the VPC, calls the test listener, may report only to its group; CodeDeploy may invoke it', () => {
@@ -452,14 +450,57 @@ describe('a new image changes only the task definition and the deployment resour
 });
 
 describe('deployment config per stage type, overrides and env-agnostic synth', () => {
-  test('warns, as the Lambda stack does, when a canary step is shorter than the alarms can react', () => {
-    // base: a 5-minute canary against 360 s worst-case detection with the default alarms.
-    Annotations.fromStack(stack).hasWarning(
+  test('without a canary: fixed 5xx rate as metric math, p99 latency, unhealthy hosts per target group; defaults, missing data not breaching', () => {
+    const template = Template.fromStack(build({ deployment: { type: 'linear', percent: 20, intervalMinutes: 2 } }).stack);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Beta-storefront-Green-5xxRate',
+      Threshold: 1,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: '100 * FILL(greenErrors, 0) / greenRequests', Id: 'expr_1' }),
+        Match.objectLike({ Id: 'greenErrors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ApplicationELB' }), Period: 60, Stat: 'Sum' }), ReturnData: false }),
+        Match.objectLike({ Id: 'greenRequests', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'RequestCount' }), Period: 60, Stat: 'Sum' }), ReturnData: false }),
+      ]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Beta-storefront-Blue-p99Latency',
+      MetricName: 'TargetResponseTime',
+      ExtendedStatistic: 'p99',
+      Threshold: 1,
+      Period: 60,
+      TreatMissingData: 'notBreaching',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Beta-storefront-Green-UnhealthyHosts',
+      MetricName: 'UnHealthyHostCount',
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    // Six per target group, the load balancer's 5xx, the hook's errors.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+  });
+
+
+  test('warns, as the Lambda stack does, when a linear step is shorter than the fixed alarms can react', () => {
+    const short = build({ deployment: { type: 'linear', percent: 20, intervalMinutes: 5 } }).stack;
+    Annotations.fromStack(short).hasWarning(
       '/Beta/storefront',
       "deployment.intervalMinutes 5 is shorter than the alarms' worst-case detection time (360 s): a bad version may take all traffic before its alarm fires. Use intervalMinutes >= 6 or faster alarms. [ack: safe-deploy:canary-shorter-than-alarms]",
     );
-    const outlasting = build({ deployment: { type: 'canary', percent: 10, intervalMinutes: 10 } }).stack;
+    const outlasting = build({ deployment: { type: 'linear', percent: 20, intervalMinutes: 10 } }).stack;
     Annotations.fromStack(outlasting).hasNoWarning('*', Match.stringLikeRegexp('worst-case detection'));
+  });
+
+  test('a judged canary warns when its step is too short for the traffic the service expects', () => {
+    const quiet = build({ deployment: { type: 'canary', percent: 10, intervalMinutes: 10 }, expectedRequestsPerSecond: 5 }).stack;
+    Annotations.fromStack(quiet).hasWarning('/Beta/storefront/Service/Judge', Match.stringLikeRegexp('^CanaryJudge: .*'));
+    const busy = build({ deployment: { type: 'canary', percent: 10, intervalMinutes: 10 }, expectedRequestsPerSecond: 200 }).stack;
+    Annotations.fromStack(busy).hasNoWarning('*', Match.stringLikeRegexp('CanaryJudge'));
   });
 
   test('linear', () => {

@@ -91,7 +91,7 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
         },
       },
       // Alarms move to the new version's dimensions before the alias update starts the deployment.
-      DependsOn: Match.arrayWith([logicalId('AWS::CloudWatch::Alarm', 'ErrorRateAlarm'), logicalId('AWS::CloudWatch::Alarm', 'LatencyAlarm'), logicalId('AWS::CloudWatch::Alarm', 'ThrottlesAlarm')]),
+      DependsOn: Match.arrayWith([logicalId('AWS::CloudWatch::Alarm', 'Judge/Catastrophe'), logicalId('AWS::CloudWatch::Alarm', 'Judge/ErrorJudge'), logicalId('AWS::CloudWatch::Alarm', 'ThrottlesAlarm')]),
     });
   });
 
@@ -101,11 +101,12 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
     expect(stack.serviceUrl!.node.id).toBe('ServiceUrl');
   });
 
-  test('the deployment group: the canary config, rollback on failure, stop and alarm, the three metric alarms', () => {
+  test('the deployment group: the canary config, rollback on failure, stop and alarm; the judge and the absolute alarms', () => {
     template.hasResourceProperties('AWS::CodeDeploy::DeploymentConfig', {
       ComputePlatform: 'Lambda',
       TrafficRoutingConfig: { Type: 'TimeBasedCanary', TimeBasedCanary: { CanaryPercentage: 10, CanaryInterval: 10 } },
     });
+    const alarm = (path: string) => ({ Name: { Ref: logicalId('AWS::CloudWatch::Alarm', path) } });
     template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
       DeploymentConfigName: { Ref: logicalId('AWS::CodeDeploy::DeploymentConfig', 'DeploymentConfig') },
       DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
@@ -113,38 +114,52 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
       AlarmConfiguration: {
         Enabled: true,
         Alarms: [
-          { Name: { Ref: logicalId('AWS::CloudWatch::Alarm', 'ErrorRateAlarm') } },
-          { Name: { Ref: logicalId('AWS::CloudWatch::Alarm', 'LatencyAlarm') } },
-          { Name: { Ref: logicalId('AWS::CloudWatch::Alarm', 'ThrottlesAlarm') } },
+          alarm('Judge/ErrorJudge'),
+          alarm('Judge/FastErrorJudge'),
+          alarm('Judge/LatencyJudge'),
+          alarm('Judge/Catastrophe'),
+          alarm('ThrottlesAlarm'),
+          alarm('UrlErrorsAlarm'),
+          alarm('HookErrorsAlarm'),
         ],
       },
     });
   });
 
-  test('error-rate alarm: 100 * errors / invocations of the new version through the alias, > 2%, 2 of 3 minutes, no data = OK', () => {
-    const stat = (metricName: string) => ({ Metric: { Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: newVersionDims() }, Period: 60, Stat: 'Sum' });
+  test('a canary is judged against its baseline: named judge alarms over the new version and the alias totals', () => {
+    for (const name of ['ErrorJudge', 'FastErrorJudge', 'LatencyJudge', 'Catastrophe']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `Prod-orders-api-${name}`, TreatMissingData: 'notBreaching' });
+    }
+    const judge = template.toJSON().Resources[logicalId('AWS::CloudWatch::Alarm', 'Judge/ErrorJudge')];
+    const dims = JSON.stringify(judge.Properties.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat).map((m: any) => m.MetricStat.Metric.Dimensions));
+    expect(dims).toContain('ExecutedVersion');
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp('^The version being deployed fails more than') }, 0);
+  });
+
+  test('the Function URL 5xx rate (what users see, even when the handler answers 500 without throwing), with a minimum of requests', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Metrics: [
-        { Id: 'expr_1', Expression: '100 * errors / invocations', ReturnData: true, Label: 'New version error rate (%)' },
-        { Id: 'errors', MetricStat: stat('Errors'), ReturnData: false, Label: 'Errors' },
-        { Id: 'invocations', MetricStat: stat('Invocations'), ReturnData: false, Label: 'Invocations' },
-      ],
       Threshold: 2,
-      ComparisonOperator: 'GreaterThanThreshold',
       EvaluationPeriods: 3,
       DatapointsToAlarm: 2,
-      TreatMissingData: 'notBreaching',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(requests >= 10, 100 * FILL(errors, 0) / requests, 0)' }),
+        Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Url5xxCount' }) }) }),
+        Match.objectLike({ Id: 'requests', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'UrlRequestCount' }) }) }),
+      ]),
     });
   });
 
-  test('latency alarm: p99 Duration of the new version through the alias > 800 ms', () => {
+  test('a hook that fails its invocation rolls the deployment back at once (instead of an hour of waiting)', () => {
+    const hooks = [stack.service.preTrafficHook, stack.service.postTrafficHook].map((h) => h.fixedName);
+    expect(hooks).toEqual(['Prod-orders-api-Service-PreTrafficHook', 'Prod-orders-api-Service-PostTrafficHook']);
+    template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'Prod-orders-api-Service-PreTrafficHook' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Metrics: [{ Id: 'm1', ReturnData: true, MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Duration', Dimensions: newVersionDims() }, Period: 60, Stat: 'p99' } }],
-      Threshold: 800,
-      ComparisonOperator: 'GreaterThanThreshold',
-      EvaluationPeriods: 3,
-      DatapointsToAlarm: 2,
-      TreatMissingData: 'notBreaching',
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(h0, 0) + FILL(h1, 0)' }),
+        Match.objectLike({ Id: 'h0', MetricStat: Match.objectLike({ Metric: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: hooks[0] }] } }) }),
+      ]),
     });
   });
 
@@ -169,13 +184,14 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
     });
   });
 
-  test('composite alarm named <stack name>-Health fires on any of the three', () => {
+  test('composite alarm named <stack name>-Health over the absolute alarms (the judges are silent after the shift)', () => {
     const arn = (part: string) => ({ 'Fn::GetAtt': [logicalId('AWS::CloudWatch::Alarm', part), 'Arn'] });
     template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
       AlarmName: 'Prod-orders-api-Health',
-      AlarmRule: { 'Fn::Join': ['', ['(ALARM("', arn('ErrorRateAlarm'), '") OR ALARM("', arn('LatencyAlarm'), '") OR ALARM("', arn('ThrottlesAlarm'), '"))']] },
+      AlarmRule: {
+        'Fn::Join': ['', ['(ALARM("', arn('Judge/Catastrophe'), '") OR ALARM("', arn('ThrottlesAlarm'), '") OR ALARM("', arn('UrlErrorsAlarm'), '") OR ALARM("', arn('HookErrorsAlarm'), '"))']],
+      },
     });
-    expect(stack.service.compositeAlarm.alarmName).toBeDefined();
   });
 
   test.each([
@@ -235,7 +251,7 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
     expect(body).toContain('\\"type\\":\\"alarm\\"');
   });
 
-  test('no warning: the 10-minute canary outlasts the alarms (6 minutes worst case)', () => {
+  test('no warning: a judged canary is checked by the judge (with expected traffic), not the fixed-alarm model', () => {
     Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('worst-case detection'));
   });
 
@@ -271,9 +287,31 @@ describe('LambdaServiceStack, env-agnostic (laptop)', () => {
     expect(policies).toContain('{"Ref":"AWS::AccountId"}');
   });
 
-  test('warns when a canary step is shorter than the alarms can react', () => {
+  test('without a canary (linear), fixed thresholds on the new version: error rate and p99, 2 of 3 minutes, no data = OK', () => {
     const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new LambdaServiceStack(app, 'orders-api', { service: fixtureService('lambda', 'orders-api', { deployment: { type: 'canary', percent: 10, intervalMinutes: 3 } }) });
+    const s = new LambdaServiceStack(app, 'orders-api', {
+      service: fixtureService('lambda', 'orders-api', { deployment: { type: 'linear', percent: 20, intervalMinutes: 2 }, alarms: { errorRatePercent: 2, p99LatencyMs: 800 } }),
+    });
+    const t = Template.fromStack(s);
+    expect(s.service.judge).toBeUndefined();
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([Match.objectLike({ Id: 'expr_1', Expression: '100 * errors / invocations', ReturnData: true, Label: 'New version error rate (%)' })]),
+      Threshold: 2,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'notBreaching',
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: [Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Duration', Dimensions: Match.arrayWith([Match.objectLike({ Name: 'ExecutedVersion' })]) }), Stat: 'p99' }) })],
+      Threshold: 800,
+    });
+    t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('Judge') }, 0);
+  });
+
+  test('warns when a linear step is shorter than the fixed alarms can react', () => {
+    const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new LambdaServiceStack(app, 'orders-api', { service: fixtureService('lambda', 'orders-api', { deployment: { type: 'linear', percent: 10, intervalMinutes: 3 } }) });
     Annotations.fromStack(stack).hasWarning(
       '/orders-api',
       "deployment.intervalMinutes 3 is shorter than the alarms' worst-case detection time (360 s): a bad version may take all traffic before its alarm fires. Use intervalMinutes >= 6 or faster alarms. [ack: safe-deploy:canary-shorter-than-alarms]",

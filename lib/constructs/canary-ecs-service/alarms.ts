@@ -9,8 +9,9 @@ export type TargetGroupColor = 'Blue' | 'Green';
 
 /**
  * The alarms of one target group: target 5xx rate, p99 response time and unhealthy tasks, named
- * `<prefix>-<color>-<what>`. Both groups get them, since after each successful deployment the
- * groups swap roles: the next canary runs in whichever one is idle.
+ * `<prefix>-<color>-<what>` (only unhealthy tasks when a canary judge compares the groups instead).
+ * Both groups get them, since after each successful deployment the groups swap roles: the next
+ * canary runs in whichever one is idle.
  */
 export function targetGroupAlarms(
   scope: Construct,
@@ -19,6 +20,7 @@ export function targetGroupAlarms(
   s: AlarmSettings,
   namePrefix: string,
   healthCheckPath: string,
+  judged = false,
 ): cloudwatch.Alarm[] {
   const period = Duration.seconds(s.periodSeconds);
   const common = {
@@ -39,6 +41,13 @@ export function targetGroupAlarms(
     period,
     label: `${color} target 5xx rate (%)`,
   });
+  const unhealthy = tg.metrics.unhealthyHostCount({ period, statistic: 'Maximum' }).createAlarm(scope, `${color}UnhealthyHostsAlarm`, {
+    ...common,
+    alarmName: `${namePrefix}-${color}-UnhealthyHosts`,
+    threshold: 0,
+    alarmDescription: `${color} target group: at least one task fails the ${healthCheckPath} health check (${window}). Rolls the deployment back.`,
+  });
+  if (judged) return [unhealthy];
   return [
     errorRate.createAlarm(scope, `${color}ErrorRateAlarm`, {
       ...common,
@@ -52,11 +61,6 @@ export function targetGroupAlarms(
       threshold: s.p99LatencyMs / 1000, // TargetResponseTime is in seconds
       alarmDescription: `${color} target group: p99 response time above ${s.p99LatencyMs} ms (${window}). Rolls the deployment back.`,
     }),
-    tg.metrics.unhealthyHostCount({ period, statistic: 'Maximum' }).createAlarm(scope, `${color}UnhealthyHostsAlarm`, {
-      ...common,
-      alarmName: `${namePrefix}-${color}-UnhealthyHosts`,
-      threshold: 0,
-      alarmDescription: `${color} target group: at least one task fails the ${healthCheckPath} health check (${window}). Rolls the deployment back.`,
-    }),
+    unhealthy,
   ];
 }

@@ -11,7 +11,8 @@ import { FactName } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import type { AlarmOverrides } from '../../config/schema';
 import type { HttpCheck } from '../../config/service-schema';
-import { anyAlarm } from '../canary-lambda-service';
+import { CanaryJudge, JudgeTraffic } from '../canary-judge';
+import { anyAlarm, hookErrorsAlarm, ServiceJudgeProps } from '../canary-lambda-service';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
 import { MAX_DEPLOYMENT_GROUP_ALARMS } from '../shared/service-checks';
 import { targetGroupAlarms } from './alarms';
@@ -33,6 +34,12 @@ export interface CanaryEcsServiceProps {
   readonly blueTerminationWait?: Duration;
   /** Alarm threshold overrides. @default - DEFAULT_ALARM_SETTINGS (lib/constructs/shared/alarm-settings) */
   readonly alarms?: AlarmOverrides;
+  /**
+   * Judge a canary against the version it replaces (CanaryJudge over the two target groups) instead
+   * of the fixed 5xx-rate and p99 alarms. Only for canary deployment configs.
+   * @default - fixed thresholds on each target group
+   */
+  readonly judge?: ServiceJudgeProps;
   /**
    * Who may reach the test listener (the green task set before it takes production traffic).
    * The test hook calls it from the VPC, so its egress (NAT) addresses belong here.
@@ -75,6 +82,8 @@ export interface CanaryEcsServiceProps {
 
 const CONTAINER_NAME = 'app';
 const DEFAULT_HEALTH_CHECK: HttpCheck = { path: '/health', expectedStatus: 200 };
+/** The load balancer 5xx alarm judges a period only with at least this many requests. */
+const ELB_MIN_REQUESTS = 10;
 
 /**
  * A Fargate service behind its own ALB whose new revisions go out as CodeDeploy blue/green canaries:
@@ -93,8 +102,12 @@ export class CanaryEcsService extends Construct {
   readonly blueTargetGroup: elbv2.ApplicationTargetGroup;
   readonly greenTargetGroup: elbv2.ApplicationTargetGroup;
   readonly deploymentGroup: codedeploy.EcsDeploymentGroup;
-  /** Any of the service's alarms (also those added with `addAlarm`), named `<prefix>-Health`. */
+  /** Any of the service's absolute alarms (also those added with `addAlarm`), named `<prefix>-Health`. */
   readonly compositeAlarm: cloudwatch.CompositeAlarm;
+  /** The canary judge, when the service is judged against its baseline. */
+  readonly judge?: CanaryJudge;
+  /** 5xx answers the load balancer itself gives (no healthy target, timeouts): not in any target group's count. */
+  readonly loadBalancerErrorsAlarm: cloudwatch.Alarm;
   /** The composite alarm's name, known at synth (pipeline gates look it up by name). */
   readonly healthAlarmName: string;
   readonly testTrafficHook: TestTrafficHook;
@@ -106,6 +119,7 @@ export class CanaryEcsService extends Construct {
   /** http(s)://<alb dns> of the production listener. */
   readonly url: string;
   private readonly rollbackAlarms: cloudwatch.IAlarm[] = [];
+  private readonly healthAlarms: cloudwatch.IAlarm[] = [];
 
   constructor(scope: Construct, id: string, props: CanaryEcsServiceProps) {
     super(scope, id);
@@ -240,16 +254,29 @@ export class CanaryEcsService extends Construct {
     // Green tasks register in the green group during a deployment: allow the ALB to reach them too.
     this.service.connections.allowFrom(albSg, ec2.Port.tcp(containerPort), 'ALB to tasks (blue and green)');
 
-    const metricAlarms = [
-      ...targetGroupAlarms(this, 'Blue', this.blueTargetGroup, this.alarmSettings, namePrefix, healthCheck.path),
-      ...targetGroupAlarms(this, 'Green', this.greenTargetGroup, this.alarmSettings, namePrefix, healthCheck.path),
+    // With a judge, it replaces the fixed 5xx-rate and p99 alarms; unhealthy tasks stay absolute.
+    const fixed = [
+      ...targetGroupAlarms(this, 'Blue', this.blueTargetGroup, this.alarmSettings, namePrefix, healthCheck.path, props.judge !== undefined),
+      ...targetGroupAlarms(this, 'Green', this.greenTargetGroup, this.alarmSettings, namePrefix, healthCheck.path, props.judge !== undefined),
     ];
-    this.rollbackAlarms.push(...metricAlarms);
+    if (props.judge) {
+      this.judge = new CanaryJudge(this, 'Judge', {
+        traffic: JudgeTraffic.applicationTargetGroups({ first: this.blueTargetGroup, second: this.greenTargetGroup }),
+        canaryPercent: props.judge.canaryPercent,
+        settings: props.judge.settings,
+        expectedTraffic: props.judge.expectedTraffic,
+        alarmNamePrefix: namePrefix,
+      });
+    }
+    this.loadBalancerErrorsAlarm = this.loadBalancerErrors(namePrefix);
+    this.rollbackAlarms.push(...(this.judge ? this.judge.alarms : []), ...fixed, this.loadBalancerErrorsAlarm);
+    // The health the pipeline's gates judge after the shift: what stays meaningful without a baseline.
+    this.healthAlarms.push(...(this.judge ? [this.judge.catastropheAlarm] : []), ...fixed, this.loadBalancerErrorsAlarm);
     this.healthAlarmName = `${namePrefix}-Health`;
     this.compositeAlarm = new cloudwatch.CompositeAlarm(this, 'Health', {
       compositeAlarmName: this.healthAlarmName,
-      alarmDescription: `Any alarm of the ECS service ${this.node.path}: target 5xx rate, p99 latency or unhealthy hosts, on the blue or green target group.`,
-      alarmRule: { renderAlarmRule: () => Lazy.string({ produce: () => anyAlarm(this.rollbackAlarms) }) },
+      alarmDescription: `Health of the ECS service ${this.node.path}: in ALARM when any of its absolute alarms is (catastrophe or 5xx rate and p99, unhealthy tasks, load balancer 5xx, hook errors).`,
+      alarmRule: { renderAlarmRule: () => Lazy.string({ produce: () => anyAlarm(this.healthAlarms) }) },
     });
 
     // CodeDeploy's role, with the Limited policy: EcsDeploymentGroup would attach AWSCodeDeployRoleForECS,
@@ -271,7 +298,7 @@ export class CanaryEcsService extends Construct {
       service: this.service,
       role: codeDeployRole.withoutPolicyUpdates(),
       deploymentConfig: props.deploymentConfig,
-      alarms: metricAlarms,
+      alarms: [...this.rollbackAlarms],
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
       blueGreenDeploymentConfig: {
         blueTargetGroup: this.blueTargetGroup,
@@ -296,6 +323,8 @@ export class CanaryEcsService extends Construct {
       deploymentGroupArn: this.deploymentGroup.deploymentGroupArn,
       codeDeployRole,
     });
+    const hookAlarm = hookErrorsAlarm(this, 'HookErrorsAlarm', [this.testTrafficHook.function.fixedName!], Duration.seconds(this.alarmSettings.periodSeconds));
+    this.addAlarm(hookAlarm);
 
     this.deployment = new EcsCodeDeployDeployment(this, 'Deployment', {
       deploymentGroup: this.deploymentGroup,
@@ -318,8 +347,8 @@ export class CanaryEcsService extends Construct {
         ['Green', this.greenTargetGroup],
       ],
       service: this.service,
-      alarms: [this.compositeAlarm, ...metricAlarms],
-      errorRateAlarms: metricAlarms.filter((a) => a.node.id.endsWith('ErrorRateAlarm')),
+      alarms: [this.compositeAlarm, ...this.rollbackAlarms],
+      errorRateAlarms: fixed.filter((a) => a.node.id.endsWith('ErrorRateAlarm')),
     });
   }
 
@@ -327,6 +356,30 @@ export class CanaryEcsService extends Construct {
   addAlarm(alarm: cloudwatch.IAlarm): void {
     this.deploymentGroup.addAlarm(alarm);
     this.rollbackAlarms.push(alarm);
+    this.healthAlarms.push(alarm);
+  }
+
+  /** The load balancer's own 5xx rate (502/503/504 when no target answers), with at least a few requests a period. */
+  private loadBalancerErrors(namePrefix: string): cloudwatch.Alarm {
+    const s = this.alarmSettings;
+    const period = Duration.seconds(s.periodSeconds);
+    return new cloudwatch.MathExpression({
+      expression: `IF(requests >= ${ELB_MIN_REQUESTS}, 100 * FILL(errors, 0) / requests, 0)`,
+      usingMetrics: {
+        errors: this.loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period, statistic: 'Sum' }),
+        requests: this.loadBalancer.metrics.requestCount({ period, statistic: 'Sum' }),
+      },
+      period,
+      label: 'Load balancer 5xx rate (%)',
+    }).createAlarm(this, 'LoadBalancerErrorsAlarm', {
+      alarmName: `${namePrefix}-Elb5xxRate`,
+      threshold: s.errorRatePercent,
+      evaluationPeriods: s.evaluationPeriods,
+      datapointsToAlarm: s.datapointsToAlarm,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `More than ${s.errorRatePercent}% of the requests to the load balancer get a 5xx it generates itself (no healthy target, a timeout), which no target group counts. Rolls the deployment back.`,
+    });
   }
 
   /** The alarms that roll a deployment back (5xx rate, p99 latency, unhealthy hosts per target group, then added ones). */

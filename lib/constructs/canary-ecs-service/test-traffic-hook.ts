@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { HttpCheck } from '../../config/service-schema';
-import { HandlerFunction } from '../handler-function';
+import { HandlerFunction, stackScopedFunctionName } from '../handler-function';
 import { acknowledgeFindings } from '../shared/acknowledge';
 
 /** Properties of a TestTrafficHook. */
@@ -47,6 +47,8 @@ export class TestTrafficHook extends Construct {
     const checkTimeout = Duration.seconds(PROBE_WORST_CASE.toSeconds() * props.probes.length + 5);
     this.function = new HandlerFunction(this, 'Function', {
       entry: 'ecs-test-traffic-hook/index.ts',
+      // Named, so the hook-errors alarm the deployment group watches can name it without a reference cycle.
+      functionName: stackScopedFunctionName(this, `${scope.node.id}-TestTrafficHook`),
       description: 'CodeDeploy AfterAllowTestTraffic hook: calls the green task set through the test listener',
       timeout: checkTimeout.plus(Duration.seconds(30)),
       vpc: props.vpc,

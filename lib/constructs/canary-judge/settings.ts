@@ -145,6 +145,9 @@ export const DEFAULT_JUDGE_SETTINGS: JudgeSettings = {
 /** CloudWatch: for alarm periods under an hour, Period x EvaluationPeriods may not exceed one day. */
 const MAX_EVALUATION_MINUTES = 1440;
 
+/** The settings as a config file writes them: every field optional, unknown fields rejected, no defaults filled. */
+export const judgeSettingsInputSchema = z.object(fields).partial().strict();
+
 /**
  * The settings schema for config files: every field optional, unknown fields rejected, cross-field
  * rules checked; parsing fills the defaults. Messages carry no field name (zod gives the path).

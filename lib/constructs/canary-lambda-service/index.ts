@@ -8,7 +8,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { AlarmOverrides } from '../../config/schema';
 import type { HttpCheck, InvokeCheck } from '../../config/service-schema';
-import { HandlerFunction, acknowledgeNodeRuntime } from '../handler-function';
+import { CanaryJudge, ExpectedTraffic, JudgeSettingsInput, JudgeTraffic } from '../canary-judge';
+import { HandlerFunction, acknowledgeNodeRuntime, stackScopedFunctionName } from '../handler-function';
 import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
 import { acknowledgeFindings } from '../shared/acknowledge';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
@@ -51,10 +52,18 @@ export interface CanaryLambdaServiceProps {
   /** @default - names the entry */
   readonly description?: string;
   /**
-   * Alarm thresholds and evaluation settings.
+   * Alarm thresholds and evaluation settings of the fixed-threshold alarms (error rate and p99 of
+   * the new version when there is no judge; the Function URL's 5xx rate).
    * @default - DEFAULT_ALARM_SETTINGS: error rate > 1%, p99 > 1000 ms, any throttle; 60 s periods, 2 of 3 to alarm
    */
   readonly alarms?: AlarmOverrides;
+  /**
+   * Judge a canary against the version it replaces (CanaryJudge) instead of fixed thresholds: give
+   * the canary step's percentage. Only for canary deployment configs, where both versions serve
+   * side by side at a known share.
+   * @default - fixed thresholds on the new version alone
+   */
+  readonly judge?: ServiceJudgeProps;
   /**
    * Name of the alias that callers use and CodeDeploy shifts.
    * @default 'live'
@@ -86,25 +95,32 @@ export class CanaryLambdaService extends Construct {
   readonly functionUrl?: lambda.FunctionUrl;
   /** The CodeDeploy deployment group that shifts the alias. */
   readonly deploymentGroup: codedeploy.LambdaDeploymentGroup;
-  /** Error rate (%) of the version being deployed, as the alias routes to it. */
-  readonly errorRateAlarm: cloudwatch.Alarm;
-  /** p99 duration of the version being deployed. */
-  readonly latencyAlarm: cloudwatch.Alarm;
+  /** The canary judge, when the service is judged against its baseline. */
+  readonly judge?: CanaryJudge;
+  /** Error rate (%) of the version being deployed (without a judge). */
+  readonly errorRateAlarm?: cloudwatch.Alarm;
+  /** p99 duration of the version being deployed (without a judge). */
+  readonly latencyAlarm?: cloudwatch.Alarm;
   /** Throttled invocations of the alias. */
   readonly throttlesAlarm: cloudwatch.Alarm;
+  /** 5xx answers of the Function URL (both versions: URL metrics have no version), when there is a URL. */
+  readonly urlErrorsAlarm?: cloudwatch.Alarm;
+  /** Errors of the pre- and post-traffic hooks: a hook that cannot report would stall the deployment for an hour. */
+  readonly hookErrorsAlarm: cloudwatch.Alarm;
   /** Any of the service's alarms (also those added with `addAlarm`). */
   readonly compositeAlarm: cloudwatch.CompositeAlarm;
   /** The composite alarm's name, known at synth. */
   readonly healthAlarmName: string;
   /** BeforeAllowTraffic hook: checks the new version before it gets traffic. */
-  readonly preTrafficHook: NodejsFunction;
+  readonly preTrafficHook: HandlerFunction;
   /** AfterAllowTraffic hook: checks the alias after the shift. */
-  readonly postTrafficHook: NodejsFunction;
+  readonly postTrafficHook: HandlerFunction;
   /** Traffic by version, errors, latency and alarm states. */
   readonly dashboard: cloudwatch.Dashboard;
   /** The alarm settings in force (defaults plus overrides). */
   readonly alarmSettings: AlarmSettings;
   private readonly rollbackAlarms: cloudwatch.IAlarm[] = [];
+  private readonly healthAlarms: cloudwatch.IAlarm[] = [];
 
   constructor(scope: Construct, id: string, props: CanaryLambdaServiceProps) {
     super(scope, id);
@@ -159,17 +175,27 @@ export class CanaryLambdaService extends Construct {
       period,
       label: 'New version error rate (%)',
     });
-    this.errorRateAlarm = newVersionErrorRate.createAlarm(this, 'ErrorRateAlarm', {
-      ...alarmCommon,
-      threshold: settings.errorRatePercent,
-      alarmDescription: `The version being deployed fails more than ${settings.errorRatePercent}% of its requests through alias ${aliasName} (${settings.datapointsToAlarm} of ${settings.evaluationPeriods} periods of ${settings.periodSeconds} s). Rolls the deployment back.`,
-    });
-    const newVersionP99 = metric('Duration', 'p99', newVersionDims, 'New version p99 (ms)');
-    this.latencyAlarm = newVersionP99.createAlarm(this, 'LatencyAlarm', {
-      ...alarmCommon,
-      threshold: settings.p99LatencyMs,
-      alarmDescription: `The version being deployed has a p99 duration above ${settings.p99LatencyMs} ms through alias ${aliasName}. Rolls the deployment back.`,
-    });
+    if (props.judge) {
+      this.judge = new CanaryJudge(this, 'Judge', {
+        traffic: JudgeTraffic.lambdaAlias({ function: this.function, aliasName, version: this.function.currentVersion }),
+        canaryPercent: props.judge.canaryPercent,
+        settings: props.judge.settings,
+        expectedTraffic: props.judge.expectedTraffic,
+        alarmNamePrefix: props.healthAlarmName?.replace(/-Health$/, ''),
+      });
+    } else {
+      this.errorRateAlarm = newVersionErrorRate.createAlarm(this, 'ErrorRateAlarm', {
+        ...alarmCommon,
+        threshold: settings.errorRatePercent,
+        alarmDescription: `The version being deployed fails more than ${settings.errorRatePercent}% of its requests through alias ${aliasName} (${settings.datapointsToAlarm} of ${settings.evaluationPeriods} periods of ${settings.periodSeconds} s). Rolls the deployment back.`,
+      });
+      const newVersionP99 = metric('Duration', 'p99', newVersionDims, 'New version p99 (ms)');
+      this.latencyAlarm = newVersionP99.createAlarm(this, 'LatencyAlarm', {
+        ...alarmCommon,
+        threshold: settings.p99LatencyMs,
+        alarmDescription: `The version being deployed has a p99 duration above ${settings.p99LatencyMs} ms through alias ${aliasName}. Rolls the deployment back.`,
+      });
+    }
     // Throttles are the alias's: Lambda throttles before a version runs, and a slower new version
     // raises the concurrency of the whole alias.
     const aliasThrottles = metric('Throttles', 'Sum', aliasDims, 'Throttles');
@@ -178,13 +204,28 @@ export class CanaryLambdaService extends Construct {
       threshold: 0,
       alarmDescription: `Alias ${aliasName} throttles requests. Rolls the deployment back.`,
     });
-    const metricAlarms = [this.errorRateAlarm, this.latencyAlarm, this.throttlesAlarm];
-    this.rollbackAlarms.push(...metricAlarms);
+    if (this.functionUrl) {
+      // Errors counts only invocations that threw; a handler answering statusCode 500 is a success to
+      // it. The URL's own 5xx count sees what users see, for both versions (no per-version dimension).
+      this.urlErrorsAlarm = new cloudwatch.MathExpression({
+        expression: `IF(requests >= ${URL_MIN_REQUESTS}, 100 * FILL(errors, 0) / requests, 0)`,
+        usingMetrics: { errors: metric('Url5xxCount', 'Sum', aliasDims, 'URL 5xx'), requests: metric('UrlRequestCount', 'Sum', aliasDims, 'URL requests') },
+        period,
+        label: 'Function URL 5xx rate (%)',
+      }).createAlarm(this, 'UrlErrorsAlarm', {
+        ...alarmCommon,
+        threshold: settings.errorRatePercent,
+        alarmDescription: `More than ${settings.errorRatePercent}% of the requests to the Function URL of alias ${aliasName} get a 5xx (either version; at least ${URL_MIN_REQUESTS} requests a period). Rolls the deployment back.`,
+      });
+    }
+    const metricAlarms = [...(this.judge ? this.judge.alarms : [this.errorRateAlarm!, this.latencyAlarm!]), this.throttlesAlarm, ...(this.urlErrorsAlarm ? [this.urlErrorsAlarm] : [])];
+    // The health the pipeline's gates judge after the shift: what stays meaningful without a baseline.
+    this.healthAlarms.push(...(this.judge ? [this.judge.catastropheAlarm] : [this.errorRateAlarm!, this.latencyAlarm!]), this.throttlesAlarm, ...(this.urlErrorsAlarm ? [this.urlErrorsAlarm] : []));
     this.healthAlarmName = props.healthAlarmName ?? `${stack.stackName}-${id}-Health`;
     this.compositeAlarm = new cloudwatch.CompositeAlarm(this, 'HealthAlarm', {
       compositeAlarmName: this.healthAlarmName,
-      alarmRule: { renderAlarmRule: () => Lazy.string({ produce: () => anyAlarm(this.rollbackAlarms) }) },
-      alarmDescription: `Health of the Lambda service ${this.node.path}: in ALARM when any of the alarms that roll its deployments back is.`,
+      alarmRule: { renderAlarmRule: () => Lazy.string({ produce: () => anyAlarm(this.healthAlarms) }) },
+      alarmDescription: `Health of the Lambda service ${this.node.path}: in ALARM when any of its absolute alarms is (catastrophe or error rate, throttles, URL 5xx, hook errors).`,
     });
     // Update the alarms to the new version's dimensions before the alias update starts the deployment.
     this.alias.node.addDependency(...metricAlarms);
@@ -197,12 +238,16 @@ export class CanaryLambdaService extends Construct {
     };
     this.preTrafficHook = this.hookFunction('PreTrafficHook', 'lambda-pre-traffic-hook/index.ts', 'BeforeAllowTraffic', hookEnvironment, checkTimeout);
     this.postTrafficHook = this.hookFunction('PostTrafficHook', 'lambda-post-traffic-hook/index.ts', 'AfterAllowTraffic', hookEnvironment, checkTimeout);
+    this.hookErrorsAlarm = hookErrorsAlarm(this, 'HookErrorsAlarm', [this.preTrafficHook, this.postTrafficHook].map((h) => h.fixedName!), period);
+    metricAlarms.push(this.hookErrorsAlarm);
+    this.healthAlarms.push(this.hookErrorsAlarm);
+    this.rollbackAlarms.push(...metricAlarms);
 
     this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'DeploymentGroup', {
       alias: this.alias,
       deploymentConfig: props.deploymentConfig,
       // The metric alarms themselves: CodeDeploy documents metric alarms; the composite is for gates.
-      alarms: metricAlarms,
+      alarms: [...metricAlarms],
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
       preHook: this.preTrafficHook,
       postHook: this.postTrafficHook,
@@ -227,6 +272,7 @@ export class CanaryLambdaService extends Construct {
   addAlarm(alarm: cloudwatch.IAlarm): void {
     this.deploymentGroup.addAlarm(alarm);
     this.rollbackAlarms.push(alarm);
+    this.healthAlarms.push(alarm);
   }
 
   /** The alarms that roll a deployment back, the three built-in ones first. */
@@ -234,9 +280,10 @@ export class CanaryLambdaService extends Construct {
     return [...this.rollbackAlarms];
   }
 
-  private hookFunction(id: string, entry: string, lifecycleEvent: string, environment: Record<string, string>, checkTimeout: Duration): NodejsFunction {
+  private hookFunction(id: string, entry: string, lifecycleEvent: string, environment: Record<string, string>, checkTimeout: Duration): HandlerFunction {
     const hook = new HandlerFunction(this, id, {
       entry,
+      functionName: stackScopedFunctionName(this, `${this.node.id}-${id}`),
       description: `CodeDeploy ${lifecycleEvent} hook of ${this.node.path}`,
       // Room after the check for reporting to CodeDeploy, with retries.
       timeout: checkTimeout.plus(Duration.seconds(30)),
@@ -298,10 +345,47 @@ export class CanaryLambdaService extends Construct {
       new cloudwatch.GraphWidget({ title: `Throttles (alias ${aliasName})`, left: [aliasMetric('Throttles', 'Sum', 'Throttles')], width: 12 }),
     );
     dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [this.compositeAlarm, this.errorRateAlarm, this.latencyAlarm, this.throttlesAlarm], width: 24 }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [this.compositeAlarm, ...this.rollbackAlarms], width: 24 }),
     );
     return dashboard;
   }
+}
+
+/** What a service needs to judge its canaries: the canary step's share, and the judge's settings. */
+export interface ServiceJudgeProps {
+  /** Percentage of traffic the canary step sends to the new version. */
+  readonly canaryPercent: number;
+  /** @default - DEFAULT_JUDGE_SETTINGS */
+  readonly settings?: JudgeSettingsInput;
+  /** Expected traffic, to warn at synth when the canary step is too short to catch a regression. @default - no check */
+  readonly expectedTraffic?: ExpectedTraffic;
+}
+
+/** The URL 5xx alarm judges a period only with at least this many requests: one bad request of two is noise. */
+const URL_MIN_REQUESTS = 10;
+
+/**
+ * An alarm on any error of a service's own handlers (its CodeDeploy hooks): a hook that fails its
+ * invocation cannot report, and CodeDeploy would wait an hour for it; in the deployment group, the
+ * alarm stops and rolls back the deployment at once instead.
+ */
+export function hookErrorsAlarm(scope: Construct, id: string, hookFunctionNames: string[], period: Duration): cloudwatch.Alarm {
+  // By literal name: the hooks' policies reference the deployment group, which references this alarm.
+  const usingMetrics = Object.fromEntries(
+    hookFunctionNames.map((name, i) => [`h${i}`, new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'Errors', dimensionsMap: { FunctionName: name }, statistic: 'Sum', period })]),
+  );
+  return new cloudwatch.MathExpression({
+    expression: Object.keys(usingMetrics).map((k) => `FILL(${k}, 0)`).join(' + '),
+    usingMetrics,
+    period,
+    label: 'Hook errors',
+  }).createAlarm(scope, id, {
+    threshold: 0,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    alarmDescription: `A deployment hook of ${scope.node.path} failed its invocation (a malformed event or a crash) and could not report to CodeDeploy. Rolls the deployment back.`,
+  });
 }
 
 /** `ALARM(a) OR ALARM(b) ...` over alarms, as a composite alarm rule. */

@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -30,6 +31,23 @@ export interface HandlerFunctionProps {
   readonly securityGroups?: ec2.ISecurityGroup[];
   /** A fixed name for the execution role, when other accounts trust it by name. @default - generated */
   readonly roleName?: string;
+  /**
+   * A fixed function name, when something must name the function without referencing it (an alarm
+   * the deployment group watches, which the function's own policy references). @default - generated
+   */
+  readonly functionName?: string;
+}
+
+/**
+ * A function name unique to its stack: `<stack name>-<suffix>`, or, past Lambda's 64 characters,
+ * the stack name cut short with a hash of the whole.
+ */
+export function stackScopedFunctionName(scope: Construct, suffix: string): string {
+  const stackName = Stack.of(scope).stackName;
+  const name = `${stackName}-${suffix}`;
+  if (name.length <= 64 && /^[A-Za-z0-9_-]+$/.test(name)) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${stackName.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 64 - suffix.length - 10)}-${hash}-${suffix}`;
 }
 
 /**
@@ -43,6 +61,8 @@ export class HandlerFunction extends NodejsFunction {
   readonly logGroupResource: logs.LogGroup;
   /** Its execution role. */
   readonly executionRole: iam.Role;
+  /** The function name when it was given (`functionName`), else undefined. */
+  readonly fixedName?: string;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
@@ -65,8 +85,10 @@ export class HandlerFunction extends NodejsFunction {
       vpc: props.vpc,
       vpcSubnets: props.vpc ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : undefined,
       securityGroups: props.securityGroups,
+      functionName: props.functionName,
     });
     this.logGroupResource = logGroup;
+    this.fixedName = props.functionName;
     this.executionRole = role;
     if (props.vpc) {
       // AWSLambdaVPCAccessExecutionRole minus its logs:* on every log group.

@@ -1,9 +1,10 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { EventBridgeEvent } from 'aws-lambda';
+import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { createClients } from '../../lib/ops/clients';
 import { Diagnosis, diagnosePipeline, formatDiagnosis } from '../../lib/ops/diagnose';
-import { describeError } from '../shared/codedeploy-hook';
+import { describeError, withTimeout } from '../shared/codedeploy-hook';
+import { BOUNDED_HTTP } from '../shared/http';
 import { createLogger } from '../shared/logger';
 import { isTransientError, retry, RetryOptions } from '../shared/retry';
 
@@ -40,6 +41,11 @@ export interface NotifierDeps {
   readonly diagnose: (pipelineName: string, executionId: string, region: string) => Promise<Diagnosis>;
   readonly logger: Logger;
   readonly retry?: RetryOptions;
+  /**
+   * Time the diagnosis may take: a slow one (many pages of history, a throttled API) is cut short
+   * so that a notification still goes out before the function's timeout. @default - unbounded
+   */
+  readonly diagnosisBudgetMs?: () => number;
 }
 
 const console = (region: string, path: string) => `https://${region}.console.aws.amazon.com/${path}`;
@@ -57,7 +63,8 @@ export async function pipelineFailureNotification(event: EventBridgeEvent<string
   let body: string;
   let where = '';
   try {
-    const d = await deps.diagnose(pipeline, executionId, event.region);
+    const budget = deps.diagnosisBudgetMs?.();
+    const d = budget === undefined ? await deps.diagnose(pipeline, executionId, event.region) : await withTimeout(() => deps.diagnose(pipeline, executionId, event.region), budget, new AbortController());
     where = d.stageName ? ` in ${d.stageName}` : '';
     const blocked = d.stageName?.startsWith('Gate-') ? 'A safety gate blocked the release (bake, alarms or deployment window).\n\n' : '';
     body = `${blocked}${formatDiagnosis(d)}`;
@@ -112,13 +119,19 @@ function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 3)}...`;
 }
 
-const logger = createLogger('pipeline-notifier');
-const sns = new SNSClient({});
+/** Time kept after the diagnosis for publishing (with retries) before the function's timeout. */
+export const PUBLISH_RESERVE_MS = 15_000;
 
-export const handler = async (event: NotifierEvent): Promise<Notification | undefined> =>
-  notify(event, {
+const logger = createLogger('pipeline-notifier');
+const sns = new SNSClient({ requestHandler: BOUNDED_HTTP });
+
+export const handler = async (event: NotifierEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<Notification | undefined> => {
+  if (!process.env.TOPIC_ARN) throw new Error('notifier misconfigured: TOPIC_ARN is not set');
+  return notify(event, {
     sns,
-    topicArn: process.env.TOPIC_ARN ?? '',
+    topicArn: process.env.TOPIC_ARN,
     logger,
     diagnose: (pipelineName, executionId, region) => diagnosePipeline(createClients(region), { pipelineName, executionId, region }),
+    diagnosisBudgetMs: context && (() => Math.max(1_000, context.getRemainingTimeInMillis() - PUBLISH_RESERVE_MS)),
   });
+};

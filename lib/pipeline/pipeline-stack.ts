@@ -190,6 +190,7 @@ export class PipelineStack extends cdk.Stack {
         })),
       })),
     });
+    this.safety.alarmOnErrors(permissions.approver, 'The permission-check approver failed: a wave without permission broadening waits for a person to approve it. See its log group.');
     validateBuiltPipeline(this, this.pipeline.pipeline.node.defaultChild as codepipeline.CfnPipeline);
     this.manifestBase = { version: 1, commit, images: Object.values(images), waves: manifestWaves };
     this.acknowledgeGeneratedFindings();

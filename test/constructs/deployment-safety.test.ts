@@ -4,6 +4,7 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DeploymentSafety, GateReaderRole, RollbackEventForwarder, SafetyStage } from '../../lib/constructs/deployment-safety';
+import { DIAGNOSIS_PERMISSIONS } from '../../lib/ops/permissions';
 import { TestApps } from '../support/app';
 
 const apps = new TestApps();
@@ -199,6 +200,36 @@ describe('DeploymentSafety', () => {
           Match.objectLike({ Action: Match.arrayWith(['codepipeline:GetPipelineExecution', 'codepipeline:ListActionExecutions']) }),
         ]),
       },
+    });
+  });
+
+  test('the notifier may make every call its diagnosis makes (from lib/ops/permissions.ts), scoped as IAM allows', () => {
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^SafetyNotifierRole') }] } }));
+    const statements = policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>;
+    const granted = statements.flatMap((st) => [st.Action].flat());
+    for (const { action } of Object.values(DIAGNOSIS_PERMISSIONS)) expect(granted).toContain(action);
+    const resourcesOf = (action: string) => JSON.stringify(statements.filter((st) => [st.Action].flat().includes(action)).map((st) => st.Resource));
+    // Stacks by name in this account (the pipeline's own; the Beta target is in another account here).
+    expect(resourcesOf('cloudformation:DescribeStackEvents')).toContain(':stack/Pipeline/*');
+    expect(resourcesOf('cloudformation:DescribeStackEvents')).not.toContain('"*"');
+    expect(resourcesOf('codedeploy:GetDeployment')).toContain(':deploymentgroup:*');
+    expect(resourcesOf('codedeploy:ListDeploymentTargets')).toBe('["*"]');
+  });
+
+  test("the gate's and the notifier's own errors are notified on the topic directly (CloudWatch may use its key)", () => {
+    for (const fn of ['SafetyBakeGate', 'SafetyNotifier']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp(`^${fn}[0-9A-F]{8}$`) } }],
+        Threshold: 0,
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('^SafetyTopic') }],
+      });
+    }
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'CloudWatchAlarms', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' })]) },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
     });
   });
 

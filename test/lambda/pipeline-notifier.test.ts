@@ -64,6 +64,14 @@ test('a diagnosis that throws still notifies, saying how to diagnose by hand', a
   expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
 });
 
+test('a diagnosis slower than its time budget is cut short: the notification still goes out, for the event\'s execution', async () => {
+  const diagnose = jest.fn(() => new Promise<Diagnosis>(() => undefined));
+  const n = await notify(pipelineFailed, { ...deps(diagnose), diagnosisBudgetMs: () => 30 });
+  expect(diagnose).toHaveBeenCalledWith('safe-deploy-pipeline', 'abcd-1234', 'us-east-1');
+  expect(n?.message).toContain('The automatic diagnosis failed (CheckTimeout: timed out after 30 ms); run `deployctl diagnose --execution abcd-1234`.');
+  expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+});
+
 test('a forwarded CodeDeploy failure is published as a rollback with a deployment link', async () => {
   const event: NotifierEvent = {
     version: '0',

@@ -10,6 +10,7 @@ import {
   ListPipelineExecutionsCommand,
 } from '@aws-sdk/client-codepipeline';
 import { classifyFailure, diagnosePipeline, formatDiagnosis } from '../../lib/ops/diagnose';
+import { DIAGNOSIS_PERMISSIONS } from '../../lib/ops/permissions';
 import * as f from './fixtures';
 
 const BETA_ECS = 'Beta-us-east-1-EcsService';
@@ -34,7 +35,14 @@ beforeEach(() => {
     ],
   });
 });
-afterEach(() => Object.values(m).forEach((x) => x.restore()));
+/** Every AWS call a diagnosis made in this file, for the notifier's permissions (last test). */
+const callsMade = new Set<string>();
+afterEach(() => {
+  for (const mock of Object.values(m)) {
+    for (const c of mock.calls()) callsMade.add((c.args[0] as object).constructor.name);
+    mock.restore();
+  }
+});
 
 const diagnose = (executionId?: string) => diagnosePipeline(f.clients(), { pipelineName: f.PIPELINE, region: f.REGION, executionId, retry: f.RETRY });
 const failedActions = (...details: ReturnType<typeof f.actionDetail>[]) =>
@@ -390,5 +398,13 @@ describe('classifyFailure', () => {
     const v = classifyFailure({ actionError: 'Access Denied (Service: Amazon S3; Status Code: 403; Error Code: AccessDenied)' });
     expect(v).toEqual(expect.objectContaining({ cause: 'permission-denied', summary: 'permission denied.' }));
     expect(v.fix).toContain('CloudTrail');
+  });
+});
+
+describe('the permissions diagnosis needs (the notifier runs it, with a role granted from lib/ops/permissions.ts)', () => {
+  test('every AWS call the scenarios above made is in the permission table', () => {
+    expect(callsMade.size).toBeGreaterThanOrEqual(8);
+    const missing = [...callsMade].filter((name) => !DIAGNOSIS_PERMISSIONS[name]);
+    expect(missing).toEqual([]);
   });
 });

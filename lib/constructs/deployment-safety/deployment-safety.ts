@@ -1,16 +1,20 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { GateParameters, GateSettings, GateTarget } from '../../../lambda/bake-gate/settings';
 import type { StageSafetySettings, StageType } from '../../policy/stage-type';
 import { HandlerFunction } from '../handler-function';
+import { actionsByScope, ResourceScope } from '../../ops/permissions';
 import { ROLLBACK_STATES } from './gate-reader-role';
 import { ArnParts, gateFunctionRoleName, gateReaderRoleArn, nagResource } from './names';
 
@@ -132,7 +136,6 @@ export class DeploymentSafety extends Construct {
     }
     const accounts = [...new Set(props.stages.flatMap((s) => s.targets.map((t) => t.account)))].sort();
     const parts = { partition: stack.partition, region: stack.region, account: stack.account };
-    const resolve = (x: unknown) => stack.resolve(x);
     // Exactly the reader roles of the targets, each known at synth: no wildcard.
     const readerRoleArns = [...new Set(props.stages.flatMap((s) => s.targets.map((t) => readerRoleArn(t, appName, stack.partition))))].sort();
     gateRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: readerRoleArns }));
@@ -206,35 +209,35 @@ export class DeploymentSafety extends Construct {
     });
     const notifierRole = this.notifierFunction.executionRole;
     this.topic.grantPublish(this.notifierFunction);
-    notifierRole.addToPrincipalPolicy(
+    this.grantDiagnosis(notifierRole, props.stages, parts);
+    Validations.of(notifierRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: "Added by topic.grantPublish for the topic's own KMS key (resource-scoped to that key): SNS needs a data key to encrypt each message.",
+    });
+
+    // The gate and the notifier fail their invocation only when they cannot report (a malformed
+    // event, CodePipeline unreachable): say so on the topic directly, not through the notifier.
+    this.topic.masterKey?.addToResourcePolicy(
       new iam.PolicyStatement({
-        actions: ['codepipeline:GetPipeline', 'codepipeline:GetPipelineExecution', 'codepipeline:GetPipelineState', 'codepipeline:ListActionExecutions', 'codepipeline:ListPipelineExecutions'],
-        resources: [pipeline.pipelineArn],
-      }),
-    );
-    const projects = (p: ArnParts) => `arn:${p.partition}:codebuild:${p.region}:${p.account}:project/*`;
-    notifierRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codebuild:BatchGetBuilds'], resources: [projects(parts)] }));
-    notifierRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudformation:DescribeStackEvents', 'codedeploy:GetDeployment'],
+        sid: 'CloudWatchAlarmsEncryptToTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        // In a key policy, "*" means this key only.
         resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
     );
-    Validations.of(notifierRole).acknowledge(
-      {
-        id: `AwsSolutions-IAM5[Resource::${nagResource(resolve, parts, projects)}]`,
-        reason: 'Diagnosis reads the build of whichever CDK Pipelines project failed; those project names are generated. Read-only (BatchGetBuilds).',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'Diagnosis reads the failing stack events and CodeDeploy deployment of whatever stage failed; names are only known at failure time. Read-only actions (DescribeStackEvents, GetDeployment).',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-        reason: "Added by topic.grantPublish for the topic's own KMS key (resource-scoped to that key): SNS needs a data key to encrypt each message.",
-      },
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarms',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
     );
+    this.alarmOnErrors(this.gateFunction, 'The bake gate could not evaluate or report a job: the gate action will time out (CodePipeline waits up to its 20-minute reply window). See its log group.');
+    this.alarmOnErrors(this.notifierFunction, 'The notifier failed to explain or publish a failure: a failed execution or rollback may have gone unnoticed. See its log group and run deployctl diagnose.');
 
     const target = new targets.LambdaFunction(this.notifierFunction, { retryAttempts: 4, maxEventAge: Duration.hours(1) });
     new events.Rule(this, 'PipelineFailed', {
@@ -273,6 +276,61 @@ export class DeploymentSafety extends Construct {
   }
 
 
+  /** An alarm on any error of one of the pipeline's own functions, notified on the topic. */
+  alarmOnErrors(fn: lambda.IFunction, description: string): cloudwatch.Alarm {
+    const alarm = fn.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }).createAlarm(fn, 'ErrorsAlarm', {
+      threshold: 0,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+    });
+    alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
+    return alarm;
+  }
+
+  /**
+   * Every read deployctl's diagnosis makes (lib/ops/permissions.ts), scoped as far as IAM allows:
+   * this pipeline; the CodeBuild projects, CloudFormation stacks and CodeDeploy deployment groups of
+   * this account in the regions its stages deploy to (stacks by name; project and group names are
+   * generated, so by account and region). Targets in other accounts are not readable from here:
+   * the notification says so, as deployctl does.
+   */
+  private grantDiagnosis(role: iam.IRole, stages: SafetyStage[], own: ArnParts): void {
+    const stack = Stack.of(this);
+    const resolve = (x: unknown) => stack.resolve(x);
+    const local = stages.flatMap((s) => s.targets).filter((t) => t.account === stack.account || Token.isUnresolved(stack.account));
+    const regions = [...new Set([own.region, ...local.map((t) => t.region)])];
+    const arn = (service: string, region: string, resource: string) => `arn:${own.partition}:${service}:${region}:${own.account}:${resource}`;
+    const byScope = actionsByScope();
+    const resources: Record<ResourceScope, string[]> = {
+      pipeline: [this.pipeline.pipelineArn],
+      'codebuild-project': [arn('codebuild', own.region, 'project/*')],
+      stack: [stack.stackName, ...local.flatMap((t) => [t.platformStackName, ...t.serviceStackNames])].map((name) => arn('cloudformation', regionOf(name, local, own.region), `stack/${name}/*`)),
+      'deployment-group': regions.map((r) => arn('codedeploy', r, 'deploymentgroup:*')),
+      none: ['*'],
+    };
+    for (const scope of Object.keys(byScope) as ResourceScope[]) {
+      if (byScope[scope].length > 0) role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: byScope[scope], resources: [...new Set(resources[scope])] }));
+    }
+    const reasons: Record<string, string> = {
+      [`AwsSolutions-IAM5[Resource::${nagResource(resolve, own, (p) => `arn:${p.partition}:codebuild:${p.region}:${p.account}:project/*`)}]`]:
+        'Diagnosis reads the build of whichever CDK Pipelines project failed; those project names are generated. Read-only (BatchGetBuilds), this account and region.',
+      'AwsSolutions-IAM5[Resource::*]':
+        'codedeploy:ListDeploymentTargets and BatchGetDeploymentTargets support no resource-level permissions (IAM service authorization reference); read-only.',
+    };
+    for (const r of regions) {
+      reasons[`AwsSolutions-IAM5[Resource::${nagResource(resolve, { ...own, region: r }, (p) => `arn:${p.partition}:codedeploy:${p.region}:${p.account}:deploymentgroup:*`)}]`] =
+        'Diagnosis reads the CodeDeploy deployment of whichever service failed; deployment group names are generated by CloudFormation in the stage stacks. Read-only (GetDeployment, ListDeployments), this account and the region.';
+    }
+    for (const name of [stack.stackName, ...local.flatMap((t) => [t.platformStackName, ...t.serviceStackNames])]) {
+      const region = regionOf(name, local, own.region);
+      reasons[`AwsSolutions-IAM5[Resource::${nagResource(resolve, { ...own, region }, (p) => `arn:${p.partition}:cloudformation:${p.region}:${p.account}:stack/${name}/*`)}]`] =
+        'The stack is named; the wildcard is its id suffix, which CloudFormation generates. Read-only (DescribeStackEvents, ListStackResources).';
+    }
+    Validations.of(role).acknowledge(...Object.entries(reasons).map(([id, reason]) => ({ id, reason })));
+  }
+
   /**
    * What each gate checks, for the release manifest (call after the pipeline is complete): the
    * deploy actions of the guarded stage's stacks are read from the built pipeline.
@@ -303,6 +361,11 @@ export class DeploymentSafety extends Construct {
     }
     return settings;
   }
+}
+
+/** The region a stack of `targets` is in (the pipeline's own for the pipeline stack). */
+function regionOf(stackName: string, targets: SafetyTarget[], fallback: string): string {
+  return targets.find((t) => t.platformStackName === stackName || t.serviceStackNames.includes(stackName))?.region ?? fallback;
 }
 
 function readerRoleArn(t: SafetyTarget, appName: string, partition: string): string {

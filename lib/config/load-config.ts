@@ -146,7 +146,7 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
   const where = formatPath(issue.path) || '(top level)';
   switch (issue.code) {
     case 'invalid_type':
-      if (issue.input === undefined) return `${where}: is missing: add it (expected ${issue.expected})`;
+      if (issue.input === undefined) return issue.message.startsWith('is missing') ? `${where}: ${issue.message}` : `${where}: is missing: add it (expected ${issue.expected})`;
       return issue.message.startsWith('Invalid input')
         ? `${where}: ${JSON.stringify(issue.input)} is not a ${issue.expected}: use a ${issue.expected}`
         : `${where}: ${issue.message}`;
@@ -159,7 +159,7 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
     case 'too_big':
       return issue.message.startsWith('Too ')
         ? `${where}: ${JSON.stringify(issue.input)} is out of range: ${issue.message.replace(/^Too (small|big): expected \w+ to (have|be) /, 'it must be ')}`
-        : /^["\d]/.test(issue.message)
+        : /^["\d]|^is /.test(issue.message)
           ? `${where}: ${issue.message}`
           : `${where}: ${JSON.stringify(issue.input)}: ${issue.message}`;
     default:

@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledgeFindings } from '../shared/acknowledge';
 import { AGENT_PORT, appConfigExtensionLayerArn, ECS_AGENT_IMAGE } from './agent';
-import { describeStrategy, FlagRollout, toAppConfigStrategy } from './rollout';
+import { describeStrategy, FlagRollout, predefinedStrategyId, toAppConfigStrategy } from './rollout';
 import { FlagDeclaration, featureFlagsDigest, parseServiceFlags, renderFeatureFlagsDocument } from './schema';
 
 /**
@@ -155,8 +155,13 @@ export class ServiceFeatureFlags extends Construct {
   readonly profile: appconfig.CfnConfigurationProfile;
   /** The version holding the rendered flags; replaced when they change. */
   readonly version: appconfig.CfnHostedConfigurationVersion;
-  /** How the flags roll out. */
-  readonly strategy: appconfig.CfnDeploymentStrategy;
+  /**
+   * How the flags roll out, when the rollout is none of AppConfig's predefined strategies (AppConfig
+   * allows 20 custom strategies per account and region); undefined when `strategyId` is predefined.
+   */
+  readonly strategy?: appconfig.CfnDeploymentStrategy;
+  /** The deployment strategy's ID: a predefined one (e.g. `AppConfig.AllAtOnce`) or `strategy`'s. */
+  readonly strategyId: string;
   /** The deployment of `version` to `environment`. */
   readonly deployment: appconfig.CfnDeployment;
   /** The role AppConfig assumes to read the health alarm. */
@@ -249,15 +254,21 @@ export class ServiceFeatureFlags extends Construct {
     });
     this.version.applyRemovalPolicy(RemovalPolicy.RETAIN);
 
-    this.strategy = new appconfig.CfnDeploymentStrategy(this, 'Strategy', {
-      name: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
-      description: `Flag rollout of ${props.serviceName}: ${describeStrategy(strategySettings)}`,
-      growthType: strategySettings.growthType,
-      growthFactor: strategySettings.growthFactor,
-      deploymentDurationInMinutes: strategySettings.deploymentDurationInMinutes,
-      finalBakeTimeInMinutes: strategySettings.finalBakeTimeInMinutes,
-      replicateTo: 'NONE',
-    });
+    const predefined = predefinedStrategyId(props.rollout);
+    if (predefined) {
+      this.strategyId = predefined;
+    } else {
+      this.strategy = new appconfig.CfnDeploymentStrategy(this, 'Strategy', {
+        name: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
+        description: `Flag rollout of ${props.serviceName}: ${describeStrategy(strategySettings)}`,
+        growthType: strategySettings.growthType,
+        growthFactor: strategySettings.growthFactor,
+        deploymentDurationInMinutes: strategySettings.deploymentDurationInMinutes,
+        finalBakeTimeInMinutes: strategySettings.finalBakeTimeInMinutes,
+        replicateTo: 'NONE',
+      });
+      this.strategyId = this.strategy.ref;
+    }
 
     // One AppConfig deployment per environment at a time: this is the only one this construct makes.
     this.deployment = new appconfig.CfnDeployment(this, 'Deployment', {
@@ -265,7 +276,7 @@ export class ServiceFeatureFlags extends Construct {
       environmentId: this.environmentId,
       configurationProfileId: this.profileId,
       configurationVersion: this.version.ref,
-      deploymentStrategyId: this.strategy.ref,
+      deploymentStrategyId: this.strategyId,
       // The digest makes a content change visible on this resource in the template diff too.
       description: `safe-deploy: flags of ${props.serviceName}, sha256 ${this.contentDigest.slice(0, 16)}`,
     });

@@ -187,6 +187,9 @@ export class PipelineStack extends cdk.Stack {
           readerRoleName: t.gateReaderRoleName,
           platformStackName: t.platform.stackName,
           serviceStackNames: t.services.map((s) => s.stackName),
+          featureFlags: t.services.flatMap((s) =>
+            s.flags ? [{ service: s.config.name, application: s.flags.application.applicationIdentifier, environment: s.flags.serviceName, digest: s.flags.contentDigest.slice(0, 16) }] : [],
+          ),
         })),
       })),
     });

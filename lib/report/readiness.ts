@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { STAGE_TYPE_METADATA, StageMarker } from '../policy/stage-type';
 import { DETECTION_MODEL, metricAlarmDetectionSeconds } from '../constructs/shared/detection-time';
+import { describeStrategy, PREDEFINED_STRATEGIES } from '../constructs/feature-flags/rollout';
 
 /**
  * The model behind the numbers (documented in the README section of the report):
@@ -40,6 +41,27 @@ export interface TrafficShift {
   readonly intervalMinutes?: number;
 }
 
+/**
+ * A feature-flag deployment (AppConfig) of a service's stack: how a flag change rolls out, which
+ * alarms watch it, and whether they can fire before AppConfig stops watching (after rollout + bake).
+ */
+export interface FlagRolloutReport {
+  /** The AppConfig environment (the service's name). */
+  readonly environment: string;
+  /** The strategy: a predefined name, or `custom`. */
+  readonly strategy: string;
+  /** `linear 20 % over 30 min, step every 6 min, bake 30 min` */
+  readonly description: string;
+  /** Minutes AppConfig watches the monitors: rollout plus bake; undefined when unknown. */
+  readonly watchedMinutes?: number;
+  /** The environment's monitors. */
+  readonly monitors: AlarmReport[];
+  /** Worst case from a bad flag change's first errors to the slowest monitor firing. */
+  readonly detectionSeconds?: number;
+  /** Whether the monitors fire while AppConfig still watches, so a bad flag change is rolled back automatically. */
+  readonly rolledBackAutomatically: boolean;
+}
+
 export interface ServiceReport {
   readonly stage: string;
   readonly stageType: StageMarker['type'] | 'unmarked';
@@ -61,6 +83,8 @@ export interface ServiceReport {
   readonly exposureTrafficMinutes?: number;
   readonly bake?: StageMarker['bake'];
   readonly deploymentWindow?: StageMarker['deploymentWindow'];
+  /** The feature-flag deployments of the service's stack (empty when it declares no flags). */
+  readonly flags: FlagRolloutReport[];
 }
 
 type Resource = { Type: string; Properties?: Record<string, any>; UpdatePolicy?: Record<string, any> };
@@ -103,6 +127,7 @@ function stackReports(stack: StackArtifact): ServiceReport[] {
   const slash = stack.displayName.lastIndexOf('/');
   const stage = slash > 0 ? stack.displayName.slice(0, slash) : '(app)';
   const out: ServiceReport[] = [];
+  const flags = flagReports(resources);
   for (const [id, r] of Object.entries(resources)) {
     let dgId: string | undefined;
     let kind: ServiceReport['kind'];
@@ -142,9 +167,39 @@ function stackReports(stack: StackArtifact): ServiceReport[] {
       exposureTrafficMinutes: exposure ? round(exposure.trafficMinutes) : undefined,
       bake: stack.marker?.bake,
       deploymentWindow: stack.marker?.deploymentWindow,
+      flags,
     });
   }
   return out;
+}
+
+/** Each AppConfig deployment of a stack: its strategy (predefined or the stack's own) and its environment's monitors. */
+function flagReports(resources: Resources): FlagRolloutReport[] {
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::AppConfig::Deployment')
+    .map((d) => {
+      const p = d.Properties ?? {};
+      const env = resources[refOf(p.EnvironmentId) ?? '']?.Properties ?? {};
+      const strategyRef = p.DeploymentStrategyId;
+      const own = resources[refOf(strategyRef) ?? '']?.Properties;
+      const settings =
+        typeof strategyRef === 'string'
+          ? PREDEFINED_STRATEGIES[strategyRef]
+          : own && { growthType: own.GrowthType, growthFactor: own.GrowthFactor, deploymentDurationInMinutes: own.DeploymentDurationInMinutes, finalBakeTimeInMinutes: own.FinalBakeTimeInMinutes };
+      const monitors = ((env.Monitors ?? []) as Array<{ AlarmArn?: unknown }>).map((m) => alarmReport(m.AlarmArn, resources));
+      const detections = monitors.map((m) => m.detectionSeconds);
+      const detectionSeconds = detections.length > 0 && detections.every((x) => !Number.isNaN(x)) ? Math.max(...detections) : undefined;
+      const watchedMinutes = settings ? Number(settings.deploymentDurationInMinutes ?? 0) + Number(settings.finalBakeTimeInMinutes ?? 0) : undefined;
+      return {
+        environment: typeof env.Name === 'string' ? env.Name : (refOf(p.EnvironmentId) ?? 'unknown'),
+        strategy: typeof strategyRef === 'string' ? strategyRef : 'custom',
+        description: settings ? describeStrategy(settings) : 'unknown strategy',
+        watchedMinutes,
+        monitors,
+        detectionSeconds,
+        rolledBackAutomatically: detectionSeconds !== undefined && watchedMinutes !== undefined && detectionSeconds / 60 < watchedMinutes,
+      };
+    });
 }
 
 /** Predefined names (CodeDeployDefault.LambdaCanary10Percent5Minutes, ...ECSLinear10PercentEvery1Minutes) or a custom config. */
@@ -270,6 +325,14 @@ export function formatReport(reports: ServiceReport[]): string {
     lines.push(
       `  deployment window: ${w ? `${w.windows.map((x) => `${x.days.join(',')} ${x.start}-${x.end}`).join('; ')} ${w.timeZone}${(w.blockedDates ?? []).length ? `, blocked ${w.blockedDates!.join(', ')}` : ''}` : 'any time'}`,
     );
+    for (const f of r.flags) {
+      lines.push(`  feature flags (${f.environment}): ${f.strategy === 'custom' ? '' : `${f.strategy}, `}${f.description}; AppConfig watches ${f.watchedMinutes ?? 'unknown'} min`);
+      if (f.monitors.length === 0) lines.push('    monitors: NONE - a bad flag change is never rolled back automatically');
+      for (const m of f.monitors) lines.push(`    monitor ${m.name}: worst-case detection ${min(m.detectionSeconds)}`);
+      lines.push(
+        `    bad flag change rolled back automatically: ${f.rolledBackAutomatically ? 'yes' : 'NO - AppConfig stops watching before the alarms can fire; raise the stage\'s flags.rollout.bakeMinutes'}`,
+      );
+    }
   }
   lines.push('', `Model: detection = (M+1) x period + ${MODEL.metricDelaySeconds}s metric delay + ${MODEL.evaluationIntervalSeconds}s alarm evaluation + ${MODEL.codeDeployPollSeconds}s CodeDeploy poll (README, "Rollback-readiness report").`);
   return lines.join('\n');

@@ -343,11 +343,17 @@ describe('ServiceFeatureFlags on its own', () => {
     );
   });
 
-  test('fails when the stack has no concrete region', () => {
-    const { fn, flags } = buildSmall({ envAgnostic: true });
-    expect(() => flags.bindToFunction(fn)).toThrow(
-      'feature flags of orders: Small/Fn is in a stack without a concrete region, so the AppConfig Lambda extension layer (one ARN per region) cannot be chosen: give the stack env.region',
-    );
+  test('a stack without a concrete region (a laptop deploy) picks the layer at deploy time, by AWS::Region from the table', () => {
+    const { fn, flags, stack } = buildSmall({ envAgnostic: true });
+    flags.bindToFunction(fn);
+    const template = Template.fromStack(stack).toJSON();
+    const [mappingId] = Object.keys(template.Mappings);
+    expect(template.Mappings[mappingId]['eu-west-1']).toEqual({
+      x8664: 'arn:aws:lambda:eu-west-1:434848589818:layer:AWS-AppConfig-Extension:303',
+      arm64: 'arn:aws:lambda:eu-west-1:434848589818:layer:AWS-AppConfig-Extension-Arm64:241',
+    });
+    expect(Object.keys(template.Mappings[mappingId])).toEqual(LAMBDA_EXTENSION_REGIONS);
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Layers: [{ 'Fn::FindInMap': [mappingId, { Ref: 'AWS::Region' }, 'arm64'] }] });
   });
 
   test('fails when the app container is not in the task definition', () => {

@@ -371,33 +371,37 @@ describe('EcsServiceStack', () => {
 
   test('deployment resource IAM: CodeDeploy scoped as far as the authorization reference allows, the service read-only, PassRole only to ecs-tasks', () => {
     const groupArn = Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':deploymentgroup:')])] });
+    // Both functions may start the deployment (isComplete does after a previous release's termination wait).
+    const startDeployment = [
+      {
+        Action: ['codedeploy:CreateDeployment', 'codedeploy:GetDeployment', 'codedeploy:GetDeploymentGroup', 'codedeploy:ListDeployments'],
+        Effect: 'Allow',
+        Resource: groupArn,
+      },
+      { Action: 'ecs:DescribeServices', Effect: 'Allow', Resource: { Ref: Match.stringLikeRegexp('^Service') } },
+      { Action: 'codedeploy:GetDeploymentConfig', Effect: 'Allow', Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':deploymentconfig:')])] }) },
+      {
+        Action: ['codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision'],
+        Effect: 'Allow',
+        Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':application:')])] }),
+      },
+      {
+        Action: 'iam:PassRole',
+        Effect: 'Allow',
+        Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        Resource: [
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('TaskDefinitionExecutionRole'), 'Arn'] },
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('TaskDefinitionTaskRole'), 'Arn'] },
+        ],
+      },
+    ];
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
           { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeploymentOnEventLogs'), 'Arn'] } },
-          {
-            Action: ['codedeploy:CreateDeployment', 'codedeploy:GetDeployment', 'codedeploy:GetDeploymentGroup', 'codedeploy:ListDeployments'],
-            Effect: 'Allow',
-            Resource: groupArn,
-          },
-          // No resource-level permissions for StopDeployment (IAM service authorization reference).
-          { Action: 'codedeploy:StopDeployment', Effect: 'Allow', Resource: '*' },
-          { Action: 'ecs:DescribeServices', Effect: 'Allow', Resource: { Ref: Match.stringLikeRegexp('^Service') } },
-          { Action: 'codedeploy:GetDeploymentConfig', Effect: 'Allow', Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':deploymentconfig:')])] }) },
-          {
-            Action: ['codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision'],
-            Effect: 'Allow',
-            Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':application:')])] }),
-          },
-          {
-            Action: 'iam:PassRole',
-            Effect: 'Allow',
-            Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-            Resource: [
-              { 'Fn::GetAtt': [Match.stringLikeRegexp('TaskDefinitionExecutionRole'), 'Arn'] },
-              { 'Fn::GetAtt': [Match.stringLikeRegexp('TaskDefinitionTaskRole'), 'Arn'] },
-            ],
-          },
+          ...startDeployment,
+          // No resource-level permissions for StopDeployment and ContinueDeployment (IAM service authorization reference).
+          { Action: ['codedeploy:ContinueDeployment', 'codedeploy:StopDeployment'], Effect: 'Allow', Resource: '*' },
         ],
       },
       Roles: [{ Ref: Match.stringLikeRegexp('DeploymentOnEventRole') }],
@@ -406,7 +410,7 @@ describe('EcsServiceStack', () => {
       PolicyDocument: {
         Statement: [
           { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeploymentIsCompleteLogs'), 'Arn'] } },
-          { Action: 'codedeploy:GetDeployment', Effect: 'Allow', Resource: groupArn },
+          ...startDeployment,
           { Action: ['codedeploy:BatchGetDeploymentTargets', 'codedeploy:ListDeploymentTargets'], Effect: 'Allow', Resource: '*' },
         ],
       },

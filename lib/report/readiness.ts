@@ -4,7 +4,7 @@ import { CANARY_TRAFFIC_CHECK_ENV, parseCanaryTrafficCheck } from '../../lambda/
 import { STAGE_TYPE_METADATA, StageMarker } from '../policy/stage-type';
 import { CANARY_JUDGE_METADATA, CanaryJudgeMetadata } from '../constructs/canary-judge/canary-judge';
 import { DETECTION_MODEL, metricAlarmDetectionSeconds } from '../constructs/shared/detection-time';
-import { DEFAULT_REPORT_RPS, formatSimulation, REPORT_RUNS, REPORT_SEED, SimulatedReadiness, simulateService } from './simulated';
+import { DEFAULT_REPORT_RPS, formatSimulatedReadiness, REPORT_RUNS, REPORT_SEED, SimulatedReadiness, simulateService } from './simulated';
 
 /**
  * Production services are simulated (./simulated.ts): seeded bad releases replayed through their
@@ -351,7 +351,7 @@ export function formatReport(reports: ServiceReport[]): string {
         const left = sim.notSimulated.find((n) => n.alarm === a.name);
         lines.push(`  alarm ${a.name}: ${describeAlarm(a)}${left ? `, not simulated (${shortReason(left.reason)})` : ''}`);
       }
-      lines.push(...formatSimulation(sim));
+      lines.push(...formatSimulatedReadiness(sim));
       if (sim.notSimulated.length > 0) lines.push('  alarms not simulated can only make a rollback sooner.');
     } else {
       for (const a of r.alarms) {

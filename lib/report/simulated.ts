@@ -1,6 +1,7 @@
 import { alarmSpec, AlarmSpec } from '../simulate/alarms';
 import { DEFAULT_EVALUATION, PreparedAlarmSet } from '../simulate/evaluate';
 import { runCell } from '../simulate/experiment';
+import { pct } from '../simulate/report';
 import { DEFAULT_TRAFFIC, SCENARIOS, TrafficModel } from '../simulate/traffic';
 
 /**
@@ -150,29 +151,22 @@ export function simulateService(input: ServiceSimulationInput & { readonly rpsSo
   };
 }
 
-/** Percent of a fraction, e.g. "93.4%", "<0.1%" for rare non-zero shares. */
-export function percent(x: number): string {
-  if (x === 0) return '0%';
-  if (x < 0.001) return '<0.1%';
-  return `${(x * 100).toFixed(1).replace(/\.0$/, '')}%`;
-}
-
 /** The text lines of a simulated service (indented under its header). */
-export function formatSimulation(s: SimulatedReadiness): string[] {
+export function formatSimulatedReadiness(s: SimulatedReadiness): string[] {
   const rate = s.rpsSource === 'expectedRequestsPerSecond' ? `${s.rps} requests/s (expectedRequestsPerSecond)` : `${s.rps} requests/s (default rate: set expectedRequestsPerSecond, or --rps)`;
   const hold = s.minRequests !== undefined ? `; the traffic check holds a step with fewer than ${s.minRequests} canary requests` : '';
   const lines = [`  simulated at ${rate}, ${s.runs} seeded runs (seed ${s.seed}) per bad release; times from its first request to rollback start${hold}:`];
   for (const c of s.scenarios) {
-    const parts = [`rolled back ${percent(c.rolledBack)} (within the step ${percent(c.rolledBackInStep)})`];
+    const parts = [`rolled back ${pct(c.rolledBack)} (within the step ${pct(c.rolledBackInStep)})`];
     if (c.medianSeconds !== undefined) parts.push(`p50 ${Math.round(c.medianSeconds)} s, p95 ${Math.round(c.p95Seconds!)} s`);
-    if (c.held > 0) parts.push(`held for too little traffic ${percent(c.held)}`);
-    if (c.passed > 0) parts.push(`PASSED ${percent(c.passed)}`);
+    if (c.held > 0) parts.push(`held for too little traffic ${pct(c.held)}`);
+    if (c.passed > 0) parts.push(`PASSED ${pct(c.passed)}`);
     const step =
       s.stepMinutes > 0
         ? `the ${s.stepMinutes}-minute canary step outlasts detection: ${c.stepOutlastsDetection ? 'yes' : 'NO'}`
         : 'no canary step: all traffic shifts at once';
     const until = c.held > 0 || c.passed > 0 ? 'until rollback, hold or the end of the deployment' : 'until rollback';
-    lines.push(`    ${c.label}: ${parts.join(', ')}; the bad version served ${percent(c.exposure)} of requests ${until}; ${step}`);
+    lines.push(`    ${c.label}: ${parts.join(', ')}; the bad version served ${pct(c.exposure)} of requests ${until}; ${step}`);
   }
   return lines;
 }

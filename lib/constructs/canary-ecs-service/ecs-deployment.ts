@@ -30,6 +30,8 @@ export interface EcsCodeDeployDeploymentProps {
   readonly revision: string;
   /** Lambda run at AfterAllowTestTraffic. @default - no hook */
   readonly afterAllowTestTrafficHook?: lambda.IFunction;
+  /** Lambda run at AfterAllowTraffic, after the shift to 100%. @default - no hook */
+  readonly afterAllowTrafficHook?: lambda.IFunction;
   /**
    * How long to wait for the traffic to be fully shifted before failing the stack update: at most
    * 55 minutes, since CloudFormation fails a custom resource after 60 (its ServiceTimeout maximum;
@@ -138,6 +140,7 @@ export class EcsCodeDeployDeployment extends Construct {
 
     const hooks: Record<string, string> = {};
     if (props.afterAllowTestTrafficHook) hooks.AfterAllowTestTraffic = props.afterAllowTestTrafficHook.functionArn;
+    if (props.afterAllowTrafficHook) hooks.AfterAllowTraffic = props.afterAllowTrafficHook.functionArn;
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       // CloudFormation's maximum; the Provider's waiter gives up five minutes earlier with the reason.

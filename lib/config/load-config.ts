@@ -48,7 +48,7 @@ export interface LoadConfigOptions {
 export function loadConfig(options: LoadConfigOptions = {}): SafeDeployConfig {
   const ctx = options.context ?? (() => undefined);
   const env = options.env ?? {};
-  const file = options.file ?? asString(ctx('config')) ?? env.SAFE_DEPLOY_CONFIG ?? DEFAULT_CONFIG_FILE;
+  const file = configFile(options);
   if (!existsSync(file)) {
     throw new ConfigError(file, [`the file does not exist: create it (copy safe-deploy.config.json) or point -c config=<path> at yours`]);
   }
@@ -59,6 +59,11 @@ export function loadConfig(options: LoadConfigOptions = {}): SafeDeployConfig {
     throw new ConfigError(file, [`not valid JSON (${(e as Error).message}): fix the syntax`]);
   }
   return parseConfig(applyOverrides(raw, ctx, env), { source: file, baseDir: path.dirname(file) });
+}
+
+/** The configuration file `loadConfig` reads with these options. */
+export function configFile(options: LoadConfigOptions = {}): string {
+  return options.file ?? asString(options.context?.('config')) ?? options.env?.SAFE_DEPLOY_CONFIG ?? DEFAULT_CONFIG_FILE;
 }
 
 /** Where a configuration object came from. */

@@ -6,13 +6,13 @@ import type { Context } from 'aws-lambda';
 import { CanaryCount, isRollbackCreator, judgeCanaryTraffic, stepWindow, sumCounts, TrafficWaitOptions } from '../shared/canary-traffic';
 import { CANARY_TRAFFIC_CHECK_ENV, CanaryTrafficCheck, parseCanaryTrafficCheck, TRAFFIC_CHECK_BUDGET_MS } from '../shared/canary-traffic-settings';
 import type { CheckResult, HookIds, HookResult } from '../shared/codedeploy-hook';
-import { describeError, runHook } from '../shared/codedeploy-hook';
+import { describeError, runHook, withinTimeout } from '../shared/codedeploy-hook';
 import { familyRevision, taskDefinitionOf } from '../shared/ecs-appspec';
 import { BOUNDED_HTTP } from '../shared/http';
 import type { CodeDeployLambdaHookEvent } from '../shared/lambda-hook-event';
 import { createLogger } from '../shared/logger';
 import { retry, RetryOptions } from '../shared/retry';
-import { canonicalJson, EarlierTwin, lookupFailedNote, rolledBackNote, servedTwin } from '../shared/served-before';
+import { canonicalJson, EarlierTwin, lookupFailedNote, RETURN_LOOKUP_BUDGET_MS, rolledBackNote, servedTwin } from '../shared/served-before';
 
 /**
  * CodeDeploy AfterAllowTraffic hook of a judged ECS service: after the shift to 100%, count the
@@ -69,6 +69,8 @@ export interface EcsTrafficCheckDeps {
   readonly ecs: ECSClient;
   readonly retry?: RetryOptions;
   readonly wait?: Omit<TrafficWaitOptions, 'signal'>;
+  /** Time the lookup of earlier revisions may take. @default RETURN_LOOKUP_BUDGET_MS */
+  readonly returnLookupMs?: number;
 }
 
 /**
@@ -90,7 +92,7 @@ export async function checkEcsCanaryTraffic(ids: HookIds, signal: AbortSignal, c
   }
   let earlier: { returnsTo?: string; note?: string };
   try {
-    earlier = await returnsToServedTaskDefinition(ids.DeploymentId, info, signal, config, deps);
+    earlier = await withinTimeout(deps.returnLookupMs ?? RETURN_LOOKUP_BUDGET_MS, signal, (s) => returnsToServedTaskDefinition(ids.DeploymentId, info, s, config, deps));
   } catch (err) {
     if (signal.aborted) throw err;
     earlier = { note: lookupFailedNote(describeError(err)) };

@@ -7,12 +7,14 @@ import { BOUNDED_HTTP } from '../shared/http';
 import { getDeploymentTarget, LambdaDeploymentTarget, parseAppSpec } from '../shared/lambda-deployment';
 import { LambdaHookDeps, lambdaHookHandler, smokeTestTarget } from '../shared/lambda-hook';
 import { retry } from '../shared/retry';
-import { canonicalJson, EarlierTwin, lookupFailedNote, rolledBackNote, servedTwin } from '../shared/served-before';
+import { canonicalJson, EarlierTwin, lookupFailedNote, RETURN_LOOKUP_BUDGET_MS, rolledBackNote, servedTwin } from '../shared/served-before';
 
 /** Clients and settings the check needs; tests pass mocks, and a clock for the traffic check's wait. */
 export interface PostTrafficDeps extends LambdaHookDeps {
   /** Clock and pacing of the traffic check's wait for the step's last minute. @default - real time */
   readonly wait?: Omit<TrafficWaitOptions, 'signal'>;
+  /** Time the lookup of earlier versions may take. @default RETURN_LOOKUP_BUDGET_MS */
+  readonly returnLookupMs?: number;
 }
 
 /**
@@ -42,7 +44,10 @@ export async function checkLiveAlias(ids: HookIds, signal: AbortSignal, deps: Po
  * = the AppSpec's TargetVersion, the canary series of the judge (JudgeTraffic.lambdaAlias), over
  * the step's whole minutes from the deployment's createTime. CodeDeploy shifts the canary share
  * after the BeforeAllowTraffic hook, seconds after createTime, so the window ends those seconds
- * before the shift to 100% and never includes it.
+ * before the shift to 100% and never includes it. A rollback (its creator, or a target older than
+ * the current version) and a return to code that served before (`returnsToServedCode`) pass
+ * uncounted; a lookup that fails or outlasts RETURN_LOOKUP_BUDGET_MS is said in the reason, and the
+ * canary is counted.
  */
 export async function checkCanaryTraffic(target: LambdaDeploymentTarget, signal: AbortSignal, deps: PostTrafficDeps): Promise<CheckResult> {
   const check = deps.config.trafficCheck;
@@ -58,7 +63,7 @@ export async function checkCanaryTraffic(target: LambdaDeploymentTarget, signal:
   if (!cloudwatch) return { status: 'Failed', reason: 'hook misconfigured: no CloudWatch client for the traffic check' };
   let earlier: { returnsTo?: string; note?: string };
   try {
-    earlier = await returnsToServedCode(target, signal, deps);
+    earlier = await withinTimeout(deps.returnLookupMs ?? RETURN_LOOKUP_BUDGET_MS, signal, (s) => returnsToServedCode(target, s, deps));
   } catch (err) {
     if (signal.aborted) throw err;
     earlier = { note: lookupFailedNote(describeError(err)) };

@@ -37,6 +37,13 @@ export interface ServedVerdict {
   readonly note?: string;
 }
 
+/**
+ * Time the lookup may take. The traffic check's wait ends at a fixed time (the step's end plus the
+ * settling allowance) whatever came before it, so the lookup fits in TRAFFIC_CHECK_BUDGET_MS; past
+ * this, the hook says it could not tell and counts the canary.
+ */
+export const RETURN_LOOKUP_BUDGET_MS = 30_000;
+
 /** Most deployments of the group read: 8 BatchGetDeployments calls of 25. */
 export const MAX_HISTORY_DEPLOYMENTS = 200;
 

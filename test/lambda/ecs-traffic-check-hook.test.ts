@@ -405,6 +405,15 @@ describe('checkEcsCanaryTraffic', () => {
         });
       });
 
+      test('a lookup that outlasts its time limit is cut short: counted', async () => {
+        ecs.on(DescribeServicesCommand).callsFake(() => new Promise(() => undefined));
+        cw.on(GetMetricDataCommand).resolves(perMinute(30, 2));
+        await expect(checkEcsCanaryTraffic(EVENT, signal, CONFIG, { ...deps, returnLookupMs: 50 })).resolves.toMatchObject({
+          status: 'Failed',
+          reason: expect.stringContaining('could not tell whether it returns to code that served before (CheckTimeout: timed out after 50 ms), so it is counted as a release'),
+        });
+      });
+
       test('a deployment without an AppSpec: counted', async () => {
         cd.on(GetDeploymentCommand).resolves({ ...deployment(), deploymentInfo: { ...deployment().deploymentInfo, revision: undefined } });
         cw.on(GetMetricDataCommand).resolves(perMinute(30, 2));

@@ -370,6 +370,19 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
         expect(codedeployMock).toHaveReceivedCommandTimes(ListDeploymentsCommand, 5);
       });
 
+      test('a lookup that outlasts its time limit is cut short: counted', async () => {
+        lambdaMock.on(ListVersionsByFunctionCommand).callsFake(() => new Promise(() => undefined));
+        cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: Array(10).fill(152) }, STEP_START));
+        const result = await checkLiveAlias(HOOK_EVENT, new AbortController().signal, {
+          codedeploy: new CodeDeployClient({ region: 'us-east-1' }),
+          lambda: new LambdaClient({ region: 'us-east-1' }),
+          cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
+          config: { functionName: FUNCTION_NAME, aliasName: 'live', checkTimeoutMs: 300, check: HEALTH_CHECK, trafficCheck: CHECK },
+          returnLookupMs: 50,
+        });
+        expect(result).toMatchObject({ status: 'Succeeded', reason: expect.stringContaining('could not tell whether it returns to code that served before (CheckTimeout: timed out after 50 ms)') });
+      });
+
       test(`a function with more than ${MAX_VERSION_PAGES * 50} versions is not read to the end: counted`, async () => {
         lambdaMock.on(ListVersionsByFunctionCommand).resolves(versionsOutput([functionVersion('5', CODE.A)], { NextMarker: 'more' }));
         cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: Array(10).fill(152) }, STEP_START));

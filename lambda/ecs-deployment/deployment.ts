@@ -17,6 +17,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { describeError } from '../shared/codedeploy-hook';
+import { taskDefinitionOf } from '../shared/ecs-appspec';
 import { retry, RetryOptions } from '../shared/retry';
 
 /**
@@ -155,10 +156,8 @@ export function buildAppSpec(props: DeploymentProperties): string {
   return JSON.stringify(appSpec);
 }
 
-/** The task definition ARN an AppSpec (JSON or YAML) deploys, if it can be read. */
-export function taskDefinitionOf(appSpecContent: string | undefined): string | undefined {
-  return appSpecContent?.match(/TaskDefinition["']?\s*:\s*["']?(arn:[^"'\s,}]+)/)?.[1];
-}
+/** The task definition ARN an AppSpec deploys (re-exported: the traffic-check hook reads AppSpecs too). */
+export { taskDefinitionOf };
 
 /** Handles Create, Update and Delete. */
 export async function onEvent(event: OnEventRequest, deps: DeploymentDeps): Promise<OnEventResponse> {

@@ -16,6 +16,8 @@ export interface LambdaDeploymentTarget {
   readonly createTime?: Date;
   /** Who created it (`user`, `CloudFormation`, `CloudFormationRollback`, `codeDeployRollback`, ...), when read from CodeDeploy. */
   readonly creator?: string;
+  /** Its CodeDeploy application and deployment group, when read from CodeDeploy. */
+  readonly group?: { readonly applicationName: string; readonly deploymentGroupName: string };
 }
 
 /**
@@ -35,7 +37,12 @@ export async function getDeploymentTarget(
     throw new Error(`deployment ${deploymentId} has no AppSpec content (revisionType: ${revision?.revisionType ?? 'none'})`);
   }
   const info = out.deploymentInfo;
-  return { ...parseAppSpec(content), ...(info?.createTime ? { createTime: info.createTime } : {}), ...(info?.creator ? { creator: info.creator } : {}) };
+  return {
+    ...parseAppSpec(content),
+    ...(info?.createTime ? { createTime: info.createTime } : {}),
+    ...(info?.creator ? { creator: info.creator } : {}),
+    ...(info?.applicationName && info.deploymentGroupName ? { group: { applicationName: info.applicationName, deploymentGroupName: info.deploymentGroupName } } : {}),
+  };
 }
 
 /**

@@ -18,6 +18,15 @@ function newStack(): Stack {
   return new Stack(apps.create({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Svc', { env: { account: '111111111111', region: 'us-east-1' } });
 }
 
+/** Every action the execution role of `fn` is allowed. */
+function policyActions(t: Template, stack: Stack, fn: lambda.IFunction): string[] {
+  const roleId = stack.getLogicalId(fn.role!.node.defaultChild as never);
+  return Object.values(t.findResources('AWS::IAM::Policy'))
+    .filter((p) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>)
+    .flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+}
+
 describe('CanaryLambdaService', () => {
   let template: Template;
   let service: CanaryLambdaService;
@@ -140,6 +149,21 @@ describe('other props', () => {
     const vars = (fn: lambda.IFunction) => t.toJSON().Resources[stack.getLogicalId(fn.node.defaultChild as never)].Properties.Environment.Variables;
     expect(vars(svc.postTrafficHook).CANARY_TRAFFIC_CHECK).toBe('{"minRequests":250,"stepMinutes":15}');
     expect(vars(svc.preTrafficHook).CANARY_TRAFFIC_CHECK).toBeUndefined();
+    // Whether the target returns to code that served: only the judged post-traffic hook reads versions and the group's history.
+    const actions = (fn: lambda.IFunction) => policyActions(t, stack, fn);
+    expect(actions(svc.postTrafficHook)).toEqual(expect.arrayContaining(['lambda:ListVersionsByFunction', 'codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments']));
+    expect(actions(svc.preTrafficHook)).not.toEqual(expect.arrayContaining(['lambda:ListVersionsByFunction']));
+  });
+
+  test('without a judge, no hook may read the versions or the deployment history (there is no traffic check)', () => {
+    const stack = newStack();
+    const svc = new CanaryLambdaService(stack, 'Api', base);
+    const t = Template.fromStack(stack);
+    for (const hook of [svc.preTrafficHook, svc.postTrafficHook]) {
+      const actions = policyActions(t, stack, hook);
+      expect(actions).toContain('codedeploy:GetDeployment');
+      for (const a of ['lambda:ListVersionsByFunction', 'codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments', 'cloudwatch:GetMetricData']) expect(actions).not.toContain(a);
+    }
   });
   test('fails when both a health check and an invoke check are given', () => {
     expect(() => new CanaryLambdaService(newStack(), 'Api', { ...base, healthCheck: { path: '/h', expectedStatus: 200 }, invokeCheck: { payload: {} } })).toThrow(

@@ -1,10 +1,24 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { CodeDeployClient, GetDeploymentCommand, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { BatchGetDeploymentsCommand, CodeDeployClient, DeploymentInfo, GetDeploymentCommand, ListDeploymentsCommand, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
+import { InvokeCommand, LambdaClient, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { checkLiveAlias, handler } from '../../lambda/lambda-post-traffic-hook';
-import { appSpec, FUNCTION_NAME, getDeploymentOutput, healthResponse, HEALTH_CHECK, HOOK_EVENT, invokeOutput, metricDataOutput } from './lambda-traffic-hook-fixtures';
+import { MAX_VERSION_PAGES, runsLike } from '../../lambda/lambda-post-traffic-hook';
+import {
+  appSpec,
+  CODE,
+  FUNCTION_NAME,
+  functionVersion,
+  getDeploymentOutput,
+  healthResponse,
+  HEALTH_CHECK,
+  HOOK_EVENT,
+  invokeOutput,
+  metricDataOutput,
+  pastDeployment,
+  versionsOutput,
+} from './lambda-traffic-hook-fixtures';
 
 const codedeployMock = mockClient(CodeDeployClient);
 const lambdaMock = mockClient(LambdaClient);
@@ -134,6 +148,8 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
   beforeEach(() => {
     cloudwatchMock.reset();
     process.env.CANARY_TRAFFIC_CHECK = JSON.stringify(CHECK);
+    // A release: version 7 runs code no earlier version ran.
+    lambdaMock.on(ListVersionsByFunctionCommand).resolves(versionsOutput([functionVersion('5', CODE.A), functionVersion('6', CODE.B), functionVersion('7', CODE.C)]));
   });
 
   test('enough canary requests in the step: Succeeded, counted on the new version through the alias over the step', async () => {
@@ -246,6 +262,145 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
     codedeployMock.on(GetDeploymentCommand).resolves({ ...getDeploymentOutput(content), deploymentInfo: { ...getDeploymentOutput(content).deploymentInfo, ...info } });
     await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded', reason: expect.stringContaining('a rollback, which is never held') });
     expect(cloudwatchMock).not.toHaveReceivedAnyCommand();
+  });
+
+  describe('a return to code that served before is never held (a pipeline stage rollback)', () => {
+    /** The group's history: ListDeployments lists the ids, BatchGetDeployments answers for those asked. */
+    function history(infos: DeploymentInfo[]) {
+      codedeployMock.on(ListDeploymentsCommand).resolves({ deployments: infos.map((i) => i.deploymentId!) });
+      codedeployMock.on(BatchGetDeploymentsCommand).callsFake((input: { deploymentIds: string[] }) => ({ deploymentsInfo: infos.filter((i) => input.deploymentIds.includes(i.deploymentId!)) }));
+    }
+    const day = (d: number) => new Date(`2026-11-${d}T10:00:00Z`);
+    const RETURN_TO_5 =
+      `${OK_REASON}; canary traffic not counted: version 7 runs the same code and configuration as version 5 (CodeSha256 ${CODE.A}), which served before version 6, ` +
+      'the one it replaces: a return to what served (a pipeline stage rollback), which is never held';
+
+    test('stage rollback of a quiet service: CloudFormation republished the code of version 5 as version 7; it passes uncounted', async () => {
+      lambdaMock.on(ListVersionsByFunctionCommand).resolves(versionsOutput([functionVersion('4', CODE.C), functionVersion('5', CODE.A), functionVersion('6', CODE.B), functionVersion('7', CODE.A)]));
+      history([pastDeployment('d-5', '4', '5', 'Succeeded', day(15)), pastDeployment('d-6', '5', '6', 'Succeeded', day(16))]);
+      await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Succeeded', reason: RETURN_TO_5, reported: true });
+      expect(cloudwatchMock).not.toHaveReceivedAnyCommand();
+      expect(lambdaMock).toHaveReceivedCommandWith(ListVersionsByFunctionCommand, { FunctionName: FUNCTION_NAME, MaxItems: 50 });
+      // The group's ended deployments since version 5 was published (an hour's slack).
+      expect(codedeployMock).toHaveReceivedCommandWith(ListDeploymentsCommand, {
+        applicationName: getDeploymentOutput(appSpec()).deploymentInfo!.applicationName,
+        deploymentGroupName: getDeploymentOutput(appSpec()).deploymentInfo!.deploymentGroupName,
+        includeOnlyStatuses: ['Succeeded', 'Failed', 'Stopped'],
+        createTimeRange: { start: new Date('2026-11-15T08:58:31.123Z') },
+      });
+    });
+
+    test('the version the service was created with (no deployment ever targeted it) served', async () => {
+      lambdaMock.on(ListVersionsByFunctionCommand).resolves(versionsOutput([functionVersion('5', CODE.A), functionVersion('6', CODE.B), functionVersion('7', CODE.A)]));
+      history([pastDeployment('d-6', '5', '6', 'Succeeded', day(16))]);
+      await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Succeeded', reason: RETURN_TO_5, reported: true });
+    });
+
+    test('re-push of a release that was rolled back (Lambda hands out version 7 again for the unchanged code): held', async () => {
+      lambdaMock.on(ListVersionsByFunctionCommand).resolves(versionsOutput([functionVersion('5', CODE.C), functionVersion('6', CODE.A), functionVersion('7', CODE.B)]));
+      history([pastDeployment('d-6', '5', '6', 'Succeeded', day(16)), pastDeployment('d-7', '6', '7', 'Failed', day(17))]);
+      cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: [2, 1, 3, 2, 1, 3] }, STEP_START));
+      await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Failed', reason: HELD_12, reported: true });
+      // No earlier version runs that code: no history to read.
+      expect(codedeployMock).not.toHaveReceivedCommand(ListDeploymentsCommand);
+    });
+
+    test('re-push, after another release, of a version that was rolled back: held, and the reason says which', async () => {
+      lambdaMock.on(ListVersionsByFunctionCommand).resolves(versionsOutput([functionVersion('4', CODE.A), functionVersion('5', CODE.B), functionVersion('6', CODE.C), functionVersion('7', CODE.B)]));
+      history([pastDeployment('d-5', '4', '5', 'Failed', day(15)), pastDeployment('d-6', '4', '6', 'Succeeded', day(16))]);
+      cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: [2, 1, 3, 2, 1, 3] }, STEP_START));
+      await expect(handler(HOOK_EVENT)).resolves.toEqual({
+        status: 'Failed',
+        reason: HELD_12.replace(
+          ', 10:00-10:10 UTC)',
+          '; it runs the same as version 5 (deployment d-5 Failed), rolled back, so it is counted as a release, 10:00-10:10 UTC)',
+        ),
+        reported: true,
+      });
+    });
+
+    test('the same code with another environment is a release (a configuration change is judged too): held', async () => {
+      const env = { Variables: { LOG_LEVEL: 'debug', POWERTOOLS_SERVICE_NAME: 'orders-api' } };
+      lambdaMock.on(ListVersionsByFunctionCommand).resolves(versionsOutput([functionVersion('5', CODE.A), functionVersion('6', CODE.B), functionVersion('7', CODE.A, { Environment: env })]));
+      cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: [2, 1, 3, 2, 1, 3] }, STEP_START));
+      await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Failed', reason: HELD_12, reported: true });
+    });
+
+    test('versions over several pages are all compared', async () => {
+      lambdaMock
+        .on(ListVersionsByFunctionCommand)
+        .resolvesOnce(versionsOutput([functionVersion('5', CODE.A)], { NextMarker: 'page-2' }))
+        .resolvesOnce({ $metadata: {}, Versions: [functionVersion('6', CODE.B), functionVersion('7', CODE.A)] });
+      history([pastDeployment('d-6', '5', '6', 'Succeeded', day(16))]);
+      await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded', reason: RETURN_TO_5 });
+      expect(lambdaMock.commandCalls(ListVersionsByFunctionCommand).map((c) => c.args[0].input.Marker)).toEqual([undefined, 'page-2']);
+    });
+
+    describe('a lookup that fails neither passes the canary nor blocks it: it is counted, and the reason says it could not tell', () => {
+      const denied = Object.assign(new Error(`User: arn:aws:sts::111111111111:assumed-role/hook is not authorized to perform: lambda:ListVersionsByFunction`), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 403 },
+      });
+      const NOTE = `could not tell whether it returns to code that served before (AccessDeniedException: ${denied.message}), so it is counted as a release`;
+
+      test('too few requests: held, saying it could not tell', async () => {
+        lambdaMock.on(ListVersionsByFunctionCommand).rejects(denied);
+        cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: [2, 1, 3, 2, 1, 3] }, STEP_START));
+        await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Failed', reason: HELD_12.replace(', 10:00-10:10 UTC)', `; ${NOTE}, 10:00-10:10 UTC)`), reported: true });
+      });
+
+      test('enough requests: passes, saying it could not tell', async () => {
+        lambdaMock.on(ListVersionsByFunctionCommand).rejects(denied);
+        cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: Array(10).fill(152) }, STEP_START));
+        await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded', reason: expect.stringContaining(`version 7 through live; ${NOTE}, 10:00-10:10 UTC)`) });
+      });
+
+      test('the history throttled beyond the retries: counted', async () => {
+        lambdaMock.on(ListVersionsByFunctionCommand).resolves(versionsOutput([functionVersion('5', CODE.A), functionVersion('6', CODE.B), functionVersion('7', CODE.A)]));
+        codedeployMock.on(ListDeploymentsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+        cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: Array(10).fill(152) }, STEP_START));
+        const result = await checkLiveAlias(HOOK_EVENT, new AbortController().signal, {
+          codedeploy: new CodeDeployClient({ region: 'us-east-1' }),
+          lambda: new LambdaClient({ region: 'us-east-1' }),
+          cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
+          config: { functionName: FUNCTION_NAME, aliasName: 'live', checkTimeoutMs: 300, check: HEALTH_CHECK, trafficCheck: CHECK },
+          retry: { sleep: async () => undefined },
+        });
+        expect(result).toMatchObject({ status: 'Succeeded', reason: expect.stringContaining('could not tell whether it returns to code that served before (ThrottlingException: Rate exceeded), so it is counted as a release') });
+        expect(codedeployMock).toHaveReceivedCommandTimes(ListDeploymentsCommand, 5);
+      });
+
+      test('a lookup that outlasts its time limit is cut short: counted', async () => {
+        lambdaMock.on(ListVersionsByFunctionCommand).callsFake(() => new Promise(() => undefined));
+        cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: Array(10).fill(152) }, STEP_START));
+        const result = await checkLiveAlias(HOOK_EVENT, new AbortController().signal, {
+          codedeploy: new CodeDeployClient({ region: 'us-east-1' }),
+          lambda: new LambdaClient({ region: 'us-east-1' }),
+          cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
+          config: { functionName: FUNCTION_NAME, aliasName: 'live', checkTimeoutMs: 300, check: HEALTH_CHECK, trafficCheck: CHECK },
+          returnLookupMs: 50,
+        });
+        expect(result).toMatchObject({ status: 'Succeeded', reason: expect.stringContaining('could not tell whether it returns to code that served before (CheckTimeout: timed out after 50 ms)') });
+      });
+
+      test(`a function with more than ${MAX_VERSION_PAGES * 50} versions is not read to the end: counted`, async () => {
+        lambdaMock.on(ListVersionsByFunctionCommand).resolves(versionsOutput([functionVersion('5', CODE.A)], { NextMarker: 'more' }));
+        cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: Array(10).fill(152) }, STEP_START));
+        await expect(handler(HOOK_EVENT)).resolves.toMatchObject({
+          status: 'Succeeded',
+          reason: expect.stringContaining(`(Error: ${FUNCTION_NAME} has more than 1000 versions; ListVersionsByFunction was not read to the end)`),
+        });
+        expect(lambdaMock).toHaveReceivedCommandTimes(ListVersionsByFunctionCommand, MAX_VERSION_PAGES);
+      });
+    });
+
+    test('runsLike: code and how it runs; not the role, description or revision id', () => {
+      const base = functionVersion('5', CODE.A);
+      expect(runsLike(functionVersion('9', CODE.A, { Role: 'arn:aws:iam::111111111111:role/other', Description: 'x', RevisionId: 'y', LastModified: 'z' }))).toBe(runsLike(base));
+      for (const change of [{ CodeSha256: CODE.B }, { Handler: 'index.other' }, { Runtime: 'nodejs24.x' as const }, { Architectures: ['x86_64' as const] }, { MemorySize: 512 }, { Layers: [{ Arn: 'arn:aws:lambda:us-east-1:111111111111:layer:l:3' }] }]) {
+        expect(runsLike({ ...base, ...change })).not.toBe(runsLike(base));
+      }
+    });
   });
 
   test('a malformed CANARY_TRAFFIC_CHECK is reported as Failed, not thrown', async () => {

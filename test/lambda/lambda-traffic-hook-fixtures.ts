@@ -1,6 +1,6 @@
 import type { GetMetricDataCommandOutput } from '@aws-sdk/client-cloudwatch';
-import { GetDeploymentCommandOutput } from '@aws-sdk/client-codedeploy';
-import type { InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { DeploymentInfo, GetDeploymentCommandOutput } from '@aws-sdk/client-codedeploy';
+import type { FunctionConfiguration, InvokeCommandOutput, ListVersionsByFunctionCommandOutput } from '@aws-sdk/client-lambda';
 
 /** Shared fixtures of the Lambda hook tests: realistic CodeDeploy and Lambda response shapes. */
 export const FUNCTION_NAME = 'Beta-LambdaService-ServiceFunction243F2A49-AbCdEf012345';
@@ -71,4 +71,44 @@ export function metricDataOutput(values: Record<string, number[]>, start: Date, 
     Messages: [],
     ...extra,
   };
+}
+
+/** Code hashes of three builds of the service (base64 SHA-256, as Lambda reports CodeSha256). */
+export const CODE = { A: 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=', B: 'Q1h2bHd4eXZ1dHNycXBvbm1sa2ppaGdmZWRjYmE5ODc=', C: 'YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=' };
+
+/** One published version as ListVersionsByFunction lists it: the service's configuration, with `code`. */
+export function functionVersion(version: string, code: string, extra: Partial<FunctionConfiguration> = {}): FunctionConfiguration {
+  return {
+    FunctionName: FUNCTION_NAME,
+    FunctionArn: `arn:aws:lambda:us-east-1:111111111111:function:${FUNCTION_NAME}:${version}`,
+    Runtime: 'nodejs22.x',
+    Role: 'arn:aws:iam::111111111111:role/Beta-LambdaService-ServiceFunctionRole-1A2B3C',
+    Handler: 'index.handler',
+    CodeSize: 48213,
+    Description: 'Beta-LambdaService/Service (canary-released by CodeDeploy)',
+    Timeout: 10,
+    MemorySize: 256,
+    // Published versions carry the time of publication; one per release, a day apart.
+    LastModified: `2026-11-${/^\d+$/.test(version) ? String(10 + Number(version)) : '28'}T09:58:31.123+0000`,
+    CodeSha256: code,
+    Version: version,
+    Environment: { Variables: { LOG_LEVEL: 'info', POWERTOOLS_SERVICE_NAME: 'orders-api' } },
+    TracingConfig: { Mode: 'PassThrough' },
+    RevisionId: `7c1e2b7a-0d3f-4a51-9b8e-00000000000${version.slice(-1)}`,
+    PackageType: 'Zip',
+    Architectures: ['arm64'],
+    EphemeralStorage: { Size: 512 },
+    ...extra,
+  };
+}
+
+/** ListVersionsByFunction's answer ($LATEST first, then the versions in order). */
+export function versionsOutput(versions: FunctionConfiguration[], extra: Partial<ListVersionsByFunctionCommandOutput> = {}): ListVersionsByFunctionCommandOutput {
+  return { $metadata: { httpStatusCode: 200 }, Versions: [functionVersion('$LATEST', versions[versions.length - 1]?.CodeSha256 ?? CODE.A), ...versions], ...extra };
+}
+
+/** A past deployment of the alias, as BatchGetDeployments returns it. */
+export function pastDeployment(deploymentId: string, current: string, target: string, status: 'Succeeded' | 'Failed' | 'Stopped', createTime: Date): DeploymentInfo {
+  const { deploymentInfo } = getDeploymentOutput(appSpec({ CurrentVersion: current, TargetVersion: target }));
+  return { ...deploymentInfo, deploymentId, status, createTime, creator: 'CloudFormation' };
 }

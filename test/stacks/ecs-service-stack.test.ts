@@ -344,6 +344,9 @@ describe('EcsServiceStack', () => {
             ],
           },
           STACK_ID: { Ref: 'AWS::StackId' },
+          // The service whose original task set tells which task definition a deployment replaces.
+          CLUSTER_NAME: template.toJSON().Resources[stack.getLogicalId(stack.service.deployment.resource.node.defaultChild as never)].Properties.ClusterName,
+          SERVICE_NAME: { 'Fn::GetAtt': [expect.stringMatching(/^Service[0-9A-F]{8}$/), 'Name'] },
           CHECK_TIMEOUT_MS: '240000',
         },
       },
@@ -352,18 +355,24 @@ describe('EcsServiceStack', () => {
     expect(fn.Properties.VpcConfig).toBeUndefined();
   });
 
-  test('traffic-check hook IAM: report and read only its group, the stack status of its own stack, targets and metrics on * (no resource-level permissions)', () => {
+  test('traffic-check hook IAM: report and read only its group and its history, the stack status of its own stack and its own service; targets, metrics and task definitions on * (no resource-level permissions)', () => {
     const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('TrafficCheckHookFunctionRole') }] } });
     const statements = (Object.values(policies)[0] as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement;
     expect(statements).toEqual([
       { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/TrafficCheckHookFunctionLogs/), 'Arn'] } },
       {
-        Action: ['codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
+        Action: ['codedeploy:BatchGetDeployments', 'codedeploy:GetDeployment', 'codedeploy:ListDeployments', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
         Effect: 'Allow',
         Resource: { 'Fn::Join': ['', expect.arrayContaining(['arn:aws:codedeploy:us-east-1:111111111111:deploymentgroup:'])] },
       },
-      { Action: ['cloudwatch:GetMetricData', 'codedeploy:BatchGetDeploymentTargets', 'codedeploy:ListDeploymentTargets'], Effect: 'Allow', Resource: '*' },
+      {
+        Action: ['cloudwatch:GetMetricData', 'codedeploy:BatchGetDeploymentTargets', 'codedeploy:ListDeploymentTargets', 'ecs:DescribeTaskDefinition', 'ecs:ListTaskDefinitions'],
+        Effect: 'Allow',
+        Resource: '*',
+      },
       { Action: 'cloudformation:DescribeStacks', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
+      // The ECS service ARN (its Ref), not every service of the cluster.
+      { Action: 'ecs:DescribeServices', Effect: 'Allow', Resource: { Ref: expect.stringMatching(/^Service[0-9A-F]{8}$/) } },
     ]);
   });
 

@@ -197,16 +197,23 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
   test.each([
     ['pre', 'PreTrafficHookRole/DefaultPolicy'],
     ['post', 'PostTrafficHookRole/DefaultPolicy'],
-  ])('the %s-traffic hook may write its logs, invoke only the service function qualifiers, and read/report only its deployment group', (name, policyPath) => {
+  ])('the %s-traffic hook may write its logs, invoke only the service function qualifiers, and read/report only its deployment group (and its function\'s versions)', (name, policyPath) => {
     const { fn, app, group } = ids();
     const policy = template.toJSON().Resources[logicalId('AWS::IAM::Policy', policyPath)];
     expect(policy.Properties.PolicyDocument.Statement).toEqual([
       { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logicalId('AWS::Logs::LogGroup', name === 'pre' ? 'PreTrafficHookLogs' : 'PostTrafficHookLogs'), 'Arn'] } },
       { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [fn, 'Arn'] }, ':*']] } },
-      // The judged canary's traffic check: GetMetricData has no resource-level permissions.
-      ...(name === 'post' ? [{ Action: 'cloudwatch:GetMetricData', Effect: 'Allow', Resource: '*' }] : []),
+      // The judged canary's traffic check: GetMetricData has no resource-level permissions; whether
+      // the target returns to code that served is read from this function's versions and this
+      // group's history only.
+      ...(name === 'post'
+        ? [
+            { Action: 'cloudwatch:GetMetricData', Effect: 'Allow', Resource: '*' },
+            { Action: 'lambda:ListVersionsByFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [fn, 'Arn'] } },
+          ]
+        : []),
       {
-        Action: ['codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
+        Action: name === 'post' ? ['codedeploy:BatchGetDeployments', 'codedeploy:GetDeployment', 'codedeploy:ListDeployments', 'codedeploy:PutLifecycleEventHookExecutionStatus'] : ['codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
         Effect: 'Allow',
         Resource: { 'Fn::Join': ['', ['arn:aws:codedeploy:us-east-1:111111111111:deploymentgroup:', { Ref: app }, '/', { Ref: group }]] },
       },

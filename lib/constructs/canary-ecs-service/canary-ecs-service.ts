@@ -335,6 +335,7 @@ export class CanaryEcsService extends Construct {
         canaryStep: props.judge!.canaryStep,
         loadBalancer: this.loadBalancer,
         targetGroups: [this.blueTargetGroup, this.greenTargetGroup],
+        service: this.service,
         deploymentGroupArn: this.deploymentGroup.deploymentGroupArn,
         codeDeployRole,
       });

@@ -1,4 +1,5 @@
 import { CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -16,6 +17,8 @@ export interface TrafficCheckHookProps {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   /** Blue and green: either may be the canary's. */
   readonly targetGroups: readonly [elbv2.ApplicationTargetGroup, elbv2.ApplicationTargetGroup];
+  /** The service: its original task set tells which task definition a deployment replaces. */
+  readonly service: ecs.BaseService;
   /** Deployment group the hook reports to. */
   readonly deploymentGroupArn: string;
   /** CodeDeploy's service role, which invokes the hook. */
@@ -47,21 +50,32 @@ export class TrafficCheckHook extends Construct {
         LOAD_BALANCER: props.loadBalancer.loadBalancerFullName,
         TARGET_GROUPS: `${props.targetGroups[0].targetGroupFullName},${props.targetGroups[1].targetGroupFullName}`,
         STACK_ID: stack.stackId,
+        CLUSTER_NAME: props.service.cluster.clusterName,
+        SERVICE_NAME: props.service.serviceName,
         CHECK_TIMEOUT_MS: String(budget.toMilliseconds()),
       },
     });
     const fn = this.function;
+    // The group's history (ListDeployments, BatchGetDeployments) tells which earlier revision served.
     fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['codedeploy:PutLifecycleEventHookExecutionStatus', 'codedeploy:GetDeployment'], resources: [props.deploymentGroupArn] }),
+      new iam.PolicyStatement({
+        actions: ['codedeploy:PutLifecycleEventHookExecutionStatus', 'codedeploy:GetDeployment', 'codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments'],
+        resources: [props.deploymentGroupArn],
+      }),
     );
     fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets', 'cloudwatch:GetMetricData'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        actions: ['codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets', 'cloudwatch:GetMetricData', 'ecs:ListTaskDefinitions', 'ecs:DescribeTaskDefinition'],
+        resources: ['*'],
+      }),
     );
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [stack.stackId] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeServices'], resources: [props.service.serviceArn] }));
     acknowledgeFindings(fn.executionRole, {
       'AwsSolutions-IAM5[Resource::*]':
-        'codedeploy:ListDeploymentTargets, BatchGetDeploymentTargets and cloudwatch:GetMetricData have no resource-level permissions (IAM service authorization ' +
-        "reference for AWS CodeDeploy and Amazon CloudWatch); the hook reads the deployment it is invoked for and the service's two target groups' RequestCount.",
+        'codedeploy:ListDeploymentTargets, BatchGetDeploymentTargets, cloudwatch:GetMetricData, ecs:ListTaskDefinitions and ecs:DescribeTaskDefinition have no ' +
+        'resource-level permissions (IAM service authorization reference for AWS CodeDeploy, Amazon CloudWatch and Amazon ECS); the hook reads the deployment it is ' +
+        "invoked for, the service's two target groups' RequestCount, and the task definitions of the service's family (read-only).",
     });
     fn.grantInvoke(props.codeDeployRole);
     acknowledgeFindings(props.codeDeployRole, {

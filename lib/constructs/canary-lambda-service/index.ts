@@ -253,6 +253,9 @@ export class CanaryLambdaService extends Construct {
     );
     if (trafficCheck) {
       this.postTrafficHook.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+      // A return to code that served before is not held: the hook compares the target with the
+      // function's earlier versions (the unqualified function ARN: Service Authorization Reference).
+      this.postTrafficHook.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:ListVersionsByFunction'], resources: [this.function.functionArn] }));
       acknowledgeFindings(this.postTrafficHook.executionRole, {
         'AwsSolutions-IAM5[Resource::*]':
           "cloudwatch:GetMetricData has no resource-level permissions (IAM service authorization reference for Amazon CloudWatch); the hook reads the canary version's Invocations only.",
@@ -273,9 +276,11 @@ export class CanaryLambdaService extends Construct {
       postHook: this.postTrafficHook,
     });
     // addPreHook/addPostHook already scope PutLifecycleEventHookExecutionStatus to this group's ARN;
-    // GetDeployment (to read the AppSpec) is scoped the same way.
+    // GetDeployment (to read the AppSpec) is scoped the same way, and so is the group's history that
+    // the traffic check reads (which earlier version served).
     for (const hook of [this.preTrafficHook, this.postTrafficHook]) {
-      hook.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeployment'], resources: [this.deploymentGroup.deploymentGroupArn] }));
+      const history = hook === this.postTrafficHook && trafficCheck ? ['codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments'] : [];
+      hook.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeployment', ...history], resources: [this.deploymentGroup.deploymentGroupArn] }));
     }
     this.acknowledgeDeploymentGroupFindings();
     this.node.addValidation({

@@ -1,3 +1,4 @@
+import { effectiveReservedConcurrency } from './concurrency';
 import type { JudgeSettingsInput } from '../constructs/canary-judge/settings';
 import type { AlarmOverrides, SafeDeployConfig, StageConfig, TrafficShift } from './schema';
 import type { EcsServiceConfig, LambdaServiceConfig } from './service-schema';
@@ -36,7 +37,7 @@ export function stageServices(config: Pick<SafeDeployConfig, 'services'>, stage:
     const alarms = defaults?.alarms || override.alarms ? { ...defaults?.alarms, ...override.alarms } : undefined;
     const judge = defaults?.judge || override.judge ? { ...defaults?.judge, ...override.judge } : undefined;
     if (svc.kind === 'lambda') {
-      return { ...svc, deployment, alarms, judge, reservedConcurrency: override.reservedConcurrency ?? svc.reservedConcurrency };
+      return { ...svc, deployment, alarms, judge, reservedConcurrency: effectiveReservedConcurrency(svc, override) };
     }
     return {
       ...svc,

@@ -65,11 +65,15 @@ export function checkReservedConcurrency(cfg: ConcurrencyConfig, ctx: z.core.$Re
       }
     }
   });
+  // One issue per field: the first account and region it overfills stands for the others.
+  const reported = new Set<string>();
   for (const [target, reserved] of byTarget) {
     const total = reserved.reduce((n, r) => n + r.value, 0);
     if (total <= limit) continue;
     const [account, region] = target.split(' ');
     const largest = reserved.reduce((a, b) => (b.value > a.value ? b : a));
+    if (reported.has(largest.path.join('.'))) continue;
+    reported.add(largest.path.join('.'));
     ctx.addIssue({
       code: 'custom',
       path: largest.path,

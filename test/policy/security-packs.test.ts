@@ -117,6 +117,61 @@ describe.each<[string, () => SafeDeployConfig]>([
   });
 });
 
+describe('what the packs found, fixed (example configuration, whole app)', () => {
+  let assembly: CloudAssembly;
+  const resources = (stackPattern: RegExp, type: string) =>
+    templates(assembly)
+      .filter((t) => stackPattern.test(t.stack))
+      .flatMap((t) => Object.values<any>(t.template.Resources ?? {}).filter((r) => r.Type === type));
+  beforeAll(() => {
+    // AwsSolutions and Serverless only (what bin/app.ts runs): these assert templates, not reports.
+    const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
+    buildSafeDeployApp(app, fixtureConfig('example'), { commit: 'a'.repeat(40), cliVersion: '2.1148.1' });
+    assembly = app.synth();
+  });
+
+  test("the pipeline role uses only its own artifact key and the replication keys, by alias, not every key of the account", () => {
+    const [pipeline] = templates(assembly).filter((t) => t.stack === 'SafeDeployPipeline');
+    const policy = Object.entries<any>(pipeline.template.Resources).find(([id]) => /^PipelineRoleDefaultPolicy/.test(id))![1];
+    const kmsStatements = policy.Properties.PolicyDocument.Statement.filter((st: any) => [].concat(st.Action).some((a: string) => a.startsWith('kms:')));
+    expect(kmsStatements).toEqual([
+      expect.objectContaining({ Resource: { 'Fn::GetAtt': [expect.stringMatching(/^ArtifactsKey/), 'Arn'] } }),
+      expect.objectContaining({
+        Resource: ['arn:aws:kms:us-west-2:111111111111:key/*', 'arn:aws:kms:eu-west-1:111111111111:key/*'],
+        Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [expect.stringMatching(/^alias\//), expect.stringMatching(/^alias\//)] } },
+      }),
+    ]);
+    // The aliases are the replication keys' own.
+    const aliases = resources(/^cross-region-stack/, 'AWS::KMS::Alias').map((a) => a.Properties.AliasName).sort();
+    expect([...kmsStatements[1].Condition['ForAnyValue:StringEquals']['kms:ResourceAliases']].sort()).toEqual(aliases);
+  });
+
+  test('the replication buckets are versioned, expire artifacts with the artifact bucket, and log access', () => {
+    const buckets = resources(/^cross-region-stack/, 'AWS::S3::Bucket').filter((b) => b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm === 'aws:kms');
+    expect(buckets).toHaveLength(2);
+    for (const b of buckets) {
+      expect(b.Properties).toMatchObject({
+        VersioningConfiguration: { Status: 'Enabled' },
+        LifecycleConfiguration: { Rules: expect.arrayContaining([expect.objectContaining({ Id: 'ExpireOldArtifacts', ExpirationInDays: 180, NoncurrentVersionExpiration: { NoncurrentDays: 30 } })]) },
+        LoggingConfiguration: { DestinationBucketName: { Ref: expect.stringMatching(/^ReplicationAccessLogs/) }, LogFilePrefix: 'replication/' },
+      });
+    }
+  });
+
+  test('undeliverable notification events land in an encrypted, TLS-only queue: EventBridge DLQs and the notifier\'s on-failure destination', () => {
+    const rules = [...resources(/^SafeDeployPipeline$/, 'AWS::Events::Rule'), ...resources(/Platform$/, 'AWS::Events::Rule')];
+    expect(rules.length).toBeGreaterThanOrEqual(5);
+    for (const rule of rules) expect(rule.Properties.Targets.map((t: any) => Boolean(t.DeadLetterConfig?.Arn))).toEqual(rule.Properties.Targets.map(() => true));
+    expect(resources(/^SafeDeployPipeline$/, 'AWS::Lambda::EventInvokeConfig')).toEqual([
+      expect.objectContaining({ Properties: expect.objectContaining({ DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^SafetyFailedNotificationsQueue/), 'Arn'] } } } }) }),
+    ]);
+    for (const queue of resources(/./, 'AWS::SQS::Queue')) expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    const policies = resources(/./, 'AWS::SQS::QueuePolicy');
+    expect(policies.length).toBeGreaterThan(0);
+    for (const p of policies) expect(p.Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+  });
+});
+
 describe('the tables behind the acknowledgements', () => {
   test('every equivalent-rule id names a pack the product runs, and no id belongs to two controls', () => {
     const ids = Object.values(EQUIVALENT_RULES).flat();

@@ -259,6 +259,7 @@ export class CanaryEcsService extends Construct {
     if (props.certificateArn) {
       // Port 80 only redirects: users' traffic flows through the HTTPS listener, the one CodeDeploy shifts.
       this.redirectListener = this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
+      acknowledgeRule(this.redirectListener, 'albHttp', 'This listener answers every request on port 80 with a 301 redirect to the HTTPS listener on 443; it serves no content, so it holds no certificate.');
     } else {
       acknowledgeRule(
         this.productionListener,

@@ -8,8 +8,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { CanaryEcsService, CanaryEcsServiceProps } from '../../lib/constructs/canary-ecs-service';
 import { CanaryLambdaService } from '../../lib/constructs/canary-lambda-service';
 import { ImageRepository, pullRolePath } from '../../lib/constructs/image-repository';
+import { ServiceStage } from '../../lib/pipeline/service-stage';
+import { smokeTest } from '../../lib/pipeline/smoke-test';
 import { TestApps } from '../support/app';
-import { FIXTURES_DIR } from '../support/fixtures';
+import { FIXTURES_DIR, fixtureConfig } from '../support/fixtures';
 
 const apps = new TestApps();
 afterAll(() => apps.cleanup());
@@ -162,5 +164,24 @@ describe('ImageRepository pull policy', () => {
     expect(() => new ImageRepository(s, 'Svc', { repositoryName: 'x/y', pullAccounts: ['222222222222'], pullRolePath: 'x' })).toThrow(
       'ImageRepository pullRolePath: "x" is not an IAM path: start and end with "/", e.g. "/safe-deploy/my-app/"',
     );
+  });
+});
+
+describe('the pre-production smoke test and Function URL auth', () => {
+  const commandsFor = (url: 'public' | 'iam') => {
+    const config = fixtureConfig('example', (c) => (c.services[0].url = url));
+    const stage = new ServiceStage(apps.create({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Beta-us-east-1', {
+      env: { account: '111111111111', region: 'us-east-1' },
+      settings: config.stages[0],
+      services: config.services,
+    });
+    return smokeTest(stage)?.commands.join('\n') ?? '';
+  };
+
+  test('a public URL is called by the smoke test; an IAM URL is left to the hooks, which invoke the new version in-account', () => {
+    expect(commandsFor('public')).toContain('greeting-api GET /health');
+    const iam = commandsFor('iam');
+    expect(iam).not.toContain('greeting-api');
+    expect(iam).toContain('greeting-web GET /health');
   });
 });

@@ -168,8 +168,13 @@ describe('what the packs found, fixed (example configuration, whole app)', () =>
         VersioningConfiguration: { Status: 'Enabled' },
         LifecycleConfiguration: { Rules: expect.arrayContaining([expect.objectContaining({ Id: 'ExpireOldArtifacts', ExpirationInDays: 180, NoncurrentVersionExpiration: { NoncurrentDays: 30 } })]) },
         LoggingConfiguration: { DestinationBucketName: { Ref: expect.stringMatching(/^ReplicationAccessLogs/) }, LogFilePrefix: 'replication/' },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       });
     }
+    // TLS-only: every bucket of the support stacks denies requests without TLS.
+    const policies = resources(/^cross-region-stack/, 'AWS::S3::BucketPolicy');
+    expect(policies).toHaveLength(4);
+    for (const p of policies) expect(p.Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
   });
 
   test('undeliverable notification events land in an encrypted, TLS-only queue: EventBridge DLQs and the notifier\'s on-failure destination', () => {

@@ -4,6 +4,7 @@ import { judgeSettingsInputSchema } from '../constructs/canary-judge/settings';
 import { MAX_DEPLOYMENT_WAIT_MINUTES } from '../constructs/canary-ecs-service/ecs-deployment';
 import { ecsShiftProblem } from '../constructs/shared/traffic-shift';
 import { flagRolloutSchema } from '../constructs/feature-flags/rollout';
+import { checkReservedConcurrency } from './concurrency';
 import { FARGATE_CPU, serviceNameSchema, serviceSchema, ServiceKind, isFargateSize } from './service-schema';
 
 /**
@@ -287,6 +288,7 @@ const configObjectSchema = z
 
 export const configSchema = configObjectSchema.superRefine((cfg, ctx) => {
     checkServices(cfg, ctx);
+    checkReservedConcurrency(cfg, ctx);
     const stages = cfg.stages;
     const firstProd = stages.findIndex((s) => s.type === 'production');
     if (firstProd < 0) {

@@ -91,7 +91,7 @@ export const lambdaServiceSchema = z
     timeoutSeconds: z.number().int().min(1).max(900, { error: (i) => `${show(i.input)} seconds is out of Lambda's range: use 1 to 900` }).default(10),
     /** Environment variables (no secrets). */
     environment: environmentSchema,
-    /** Concurrency reserved for (and capping) the function. @default - unreserved */
+    /** Concurrency reserved for (and capping) the function. @default - unreserved; 100 with a public URL (PUBLIC_URL_DEFAULT_CONCURRENCY) */
     reservedConcurrency: z.number().int().min(1).max(10000).optional(),
     /** Requests per second the service usually serves: synth warns when a canary step is too short to judge it. @default - no check */
     expectedRequestsPerSecond: expectedRps,
@@ -135,6 +135,13 @@ export const ecsServiceSchema = z
     desiredCount: z.number().int().min(1).max(100).default(2),
     /** Environment variables (no secrets). */
     environment: environmentSchema,
+    /** The user the container runs as (uid[:gid] or a name the image knows), never root. @default - "1000", an unprivileged uid */
+    user: z
+      .string()
+      .regex(/^(?!(root|0)(:|$))[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/, {
+        error: (i) => `${show(i.input)} is root or not a user: use an unprivileged uid[:gid] or a user name the image has, e.g. "1000" or "node"`,
+      })
+      .optional(),
     /** Requests per second the service usually serves: synth warns when a canary step is too short to judge it. @default - no check */
     expectedRequestsPerSecond: expectedRps,
     /** ACM certificate (same region as each target) for HTTPS on 443. @default - HTTP on port 80 */

@@ -1,3 +1,4 @@
+import { effectiveReservedConcurrency } from './concurrency';
 import type { JudgeSettingsInput } from '../constructs/canary-judge/settings';
 import { DEFAULT_FLAG_ROLLOUTS, FlagRollout } from '../constructs/feature-flags/rollout';
 import type { AlarmOverrides, SafeDeployConfig, StageConfig, TrafficShift } from './schema';
@@ -44,7 +45,7 @@ export function stageServices(
     const alarms = defaults?.alarms || override.alarms ? { ...defaults?.alarms, ...override.alarms } : undefined;
     const judge = defaults?.judge || override.judge ? { ...defaults?.judge, ...override.judge } : undefined;
     if (svc.kind === 'lambda') {
-      return { ...svc, deployment, alarms, judge, flagRollout, reservedConcurrency: override.reservedConcurrency ?? svc.reservedConcurrency };
+      return { ...svc, deployment, alarms, judge, flagRollout, reservedConcurrency: effectiveReservedConcurrency(svc, override) };
     }
     return {
       ...svc,

@@ -32,7 +32,8 @@ const KNOWN_WILDCARDS: KnownWildcard[] = [
   },
   {
     matches: (a) => all(a, (x) => /^kms:(Decrypt|DescribeKey|Encrypt|GenerateDataKey\*|ReEncrypt\*)$/.test(x)),
-    reason: 'CDK key grant for the artifact encryption keys; where the resource is *, it covers the replication keys in the cross-region support stacks, whose key policies admit only this pipeline\'s roles.',
+    reason:
+      "CDK key grant for the artifact encryption keys: the artifact key by ARN, and the replication keys of the cross-region support stacks as the keys of those regions carrying the replication keys' aliases (kms:ResourceAliases; lib/pipeline/cross-region-support.ts).",
   },
   {
     matches: (a, r) => all(a, (x) => x.startsWith('logs:')) && all(r, (x) => x.includes(':log-group:/aws/codebuild/')),

@@ -13,11 +13,13 @@ import type { SafeDeployConfig, StageConfig } from '../config/schema';
 import type { EcsServiceConfig } from '../config/service-schema';
 import { ArtifactStore } from '../constructs/artifact-store';
 import { DeploymentSafety, gateReaderRoleNameForTarget } from '../constructs/deployment-safety';
-import { ImageReplication, ImageRepository } from '../constructs/image-repository';
+import { ImageReplication, ImageRepository, pullRolePath } from '../constructs/image-repository';
 import type { PublishedImage } from '../stacks/ecs-service-stack';
 import { flagQuotaWarnings } from './flag-quotas';
 import { AcknowledgeGeneratedWildcards } from './generated-wildcards';
 import { dockerPlatform, imageTag } from './images';
+import { acknowledgeRule } from '../policy/acknowledgements';
+import { hardenReplicationBuckets, replicationSupport, scopeReplicationKeyGrants } from './cross-region-support';
 import { checkPipelineLayout, validateBuiltPipeline } from './limits';
 import { PermissionsCheck, WavePermissionsCheck } from './permissions-check';
 import type { ImageSpec, ReleaseManifest } from './release-manifest';
@@ -169,6 +171,13 @@ export class PipelineStack extends cdk.Stack {
     }
 
     this.pipeline.buildPipeline();
+    // CDK Pipelines' cross-region support: its replication buckets kept like the artifact bucket,
+    // and the pipeline role's grant on their keys scoped to those keys (not `*`).
+    hardenReplicationBuckets(this.pipeline.pipeline, config.artifacts.retentionDays);
+    scopeReplicationKeyGrants(
+      this.pipeline.pipeline,
+      replicationSupport(this.pipeline.pipeline).map(({ region, bucket }) => ({ region, alias: bucket.encryptionKey as kms.IAlias })),
+    );
     this.triggerOnBranchPush(branch);
     this.grantConnection(connectionArn);
     this.safety = new DeploymentSafety(this, 'Safety', {
@@ -219,7 +228,7 @@ export class PipelineStack extends cdk.Stack {
     const specs: Record<string, ImageSpec> = {};
     for (const svc of ecsServices) {
       const repositoryName = `${prefix}${svc.name}`;
-      this.repositories[svc.name] = new ImageRepository(this, `Image-${svc.name}`, { repositoryName, imageCount: config.artifacts.imageCount, pullAccounts });
+      this.repositories[svc.name] = new ImageRepository(this, `Image-${svc.name}`, { repositoryName, imageCount: config.artifacts.imageCount, pullAccounts, pullRolePath: pullRolePath(config.appName) });
       const directory = path.relative(REPO_ROOT, svc.directory).split(path.sep).join('/');
       if (directory.startsWith('..')) {
         throw new Error(`services: ${JSON.stringify(svc.name)} builds from ${svc.directory}, outside the repository: the pipeline builds from its checkout of the repository; move the service under services/`);
@@ -235,7 +244,7 @@ export class PipelineStack extends cdk.Stack {
           description: `safe-deploy image replicas of ${config.appName} in ${replicaRegion}`,
         });
         for (const svc of ecsServices) {
-          new ImageRepository(stack, `Image-${svc.name}`, { repositoryName: `${prefix}${svc.name}`, imageCount: config.artifacts.imageCount, pullAccounts });
+          new ImageRepository(stack, `Image-${svc.name}`, { repositoryName: `${prefix}${svc.name}`, imageCount: config.artifacts.imageCount, pullAccounts, pullRolePath: pullRolePath(config.appName) });
         }
         // Self-mutation deploys the pipeline stack and, first, what it depends on.
         this.addStackDependency(stack, 'replica repositories exist before replication fills them');
@@ -295,12 +304,11 @@ export class PipelineStack extends cdk.Stack {
   /** cdk-nag findings on what CDK Pipelines generates, each with its reviewed reason. */
   private acknowledgeGeneratedFindings(): void {
     cdk.Aspects.of(this.pipeline).add(new AcknowledgeGeneratedWildcards());
-    for (const support of Object.values(this.pipeline.pipeline.crossRegionSupport)) {
-      cdk.Validations.of(support.replicationBucket).acknowledge({
-        id: 'AwsSolutions-S1',
-        reason: "CodePipeline's cross-region replication bucket holds transient, KMS-encrypted copies of artifacts that are access-logged in the primary artifact bucket; only the pipeline's roles can use it.",
-      });
-    }
+    acknowledgeRule(
+      this.pipeline,
+      'codeBuildPrivileged',
+      "Only the image steps (Image-<service>) run privileged: `docker build` needs the Docker daemon. They build the repository's own Dockerfiles and push only to the service's repository.",
+    );
   }
 
   /** A V2 trigger: only pushes to the configured branch start the pipeline. */

@@ -1,7 +1,8 @@
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { SafeDeployConfig } from '../config/schema';
 import { SafetyPolicyChecks } from '../policy';
+import { acknowledgeProductConventions } from '../policy/product-conventions';
 import { PipelineStack } from './pipeline-stack';
 import { ServiceExtensions, ServiceStage } from './service-stage';
 
@@ -65,6 +66,8 @@ export function buildSafeDeployApp(app: App, config: SafeDeployConfig, options: 
     });
   }
 
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new SafetyPolicyChecks());
+  // AwsSolutions and Serverless at every synth; NIST 800-53 R5 and the Control Tower controls in `npm test`.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app), new SafetyPolicyChecks());
+  acknowledgeProductConventions(app);
   return { pipeline, personal };
 }

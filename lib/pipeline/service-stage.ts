@@ -4,6 +4,7 @@ import type { StageConfig } from '../config/schema';
 import type { ServiceConfig } from '../config/service-schema';
 import { stageServices } from '../config/stage-services';
 import { markStageType } from '../policy';
+import { pullRolePath } from '../constructs/image-repository';
 import { EcsServiceStack, PublishedImage } from '../stacks/ecs-service-stack';
 import { LambdaServiceStack } from '../stacks/lambda-service-stack';
 import { PipelineLink, PlatformStack } from '../stacks/platform-stack';
@@ -79,6 +80,8 @@ export class ServiceStage extends cdk.Stage {
               service: svc,
               platform: this.platform,
               image: props.images?.[svc.name],
+              // The pipeline's image repositories let only roles under this path pull.
+              executionRolePath: props.pipeline ? pullRolePath(props.pipeline.appName) : undefined,
             });
       props.extensions?.[svc.name]?.(stack, this);
       this.services.push(stack);

@@ -34,6 +34,8 @@ export interface EcsServiceStackProps extends cdk.StackProps {
    * @default - built from the service's directory as a CDK Docker image asset (laptop deploys)
    */
   readonly image?: PublishedImage;
+  /** IAM path of the task execution role (the pipeline's repositories let it pull). @default '/safe-deploy/' */
+  readonly executionRolePath?: string;
 }
 
 /** One ECS service of one deployment target, deployed as CodeDeploy blue/green canaries behind its own ALB. */
@@ -77,6 +79,8 @@ export class EcsServiceStack extends cdk.Stack {
       memoryLimitMiB: svc.memoryMiB,
       cpuArchitecture: arm ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
       environment: svc.environment,
+      user: svc.user,
+      executionRolePath: props.executionRolePath,
       // `<stack name>-Health`, as healthAlarmName() derives it for the pipeline's gates.
       alarmNamePrefix: healthAlarmName(this).replace(/-Health$/, ''),
       testTrafficPeers: props.platform.testTrafficPeers,

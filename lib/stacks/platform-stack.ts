@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeRule } from '../policy/acknowledgements';
 import { GateReaderRole, RollbackEventForwarder } from '../constructs/deployment-safety';
 
 /** Where the pipeline that deploys a target lives, for the resources that talk back to it. */
@@ -65,10 +66,23 @@ export class PlatformStack extends cdk.Stack {
         natGateways,
         natGatewayProvider: ec2.NatProvider.gateway({ eipAllocationIds: this.natEips.map((e) => e.attrAllocationId) }),
         subnetConfiguration: [
-          { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+          // Nothing launched here needs an automatic public IP: the NAT gateways use our EIPs, the ALB its own.
+          { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
           { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
         ],
       });
+      acknowledgeRule(
+        vpc,
+        'igwRoute',
+        "The public subnets hold only the internet-facing ALBs and the NAT gateways, which need the internet gateway route; the tasks run in the private subnets.",
+      );
+      // aws-cdk-lib's provider that removes the default security group's rules (restrictDefaultSecurityGroup).
+      const restrictDefaultSg = this.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+      if (restrictDefaultSg) {
+        for (const rule of ['lambdaInVpc', 'lambdaDlq', 'lambdaConcurrency'] as const) {
+          acknowledgeRule(restrictDefaultSg, rule, "aws-cdk-lib's custom resource that strips the VPC's default security group runs once per stack event, reports to CloudFormation itself and calls only the EC2 API.");
+        }
+      }
       vpc.addFlowLog('FlowLog', {
         destination: ec2.FlowLogDestination.toCloudWatchLogs(
           new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: cdk.RemovalPolicy.DESTROY }),

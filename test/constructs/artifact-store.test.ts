@@ -72,10 +72,12 @@ describe('ArtifactStore', () => {
       RepositoryPolicyText: {
         Statement: [
           {
-            Sid: 'StageAccountsPull',
+            Sid: 'StageTaskExecutionRolesPull',
             Effect: 'Allow',
             Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
             Principal: { AWS: ['arn:aws:iam::222222222222:root', 'arn:aws:iam::333333333333:root'] },
+            // Only the task execution roles (by their path) of those accounts, not every principal.
+            Condition: { StringLike: { 'aws:PrincipalArn': ['arn:aws:iam::222222222222:role/safe-deploy/*', 'arn:aws:iam::333333333333:role/safe-deploy/*'] } },
           },
         ],
       },

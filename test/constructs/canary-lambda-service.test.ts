@@ -36,6 +36,7 @@ describe('CanaryLambdaService', () => {
       entry: ENTRY,
       deploymentConfig: codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
       functionUrlAuthType: lambda.FunctionUrlAuthType.NONE,
+      reservedConcurrentExecutions: 50,
       healthCheck: { path: '/health', expectedStatus: 200 },
       aliasName: 'prod',
       hookCheckTimeout: Duration.seconds(45),

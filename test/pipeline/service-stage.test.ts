@@ -65,13 +65,17 @@ describe('ServiceStage', () => {
       pipeline: { account: '111111111111', region: 'us-east-1', appName: 'safe-deploy', gateReaderRoleName: 'safe-deploy-gate-reader-Prod-eu-west-1' },
     });
     const platform = Template.fromStack(stage.platform);
-    // The gate's reader role, and the rollback forwarder (a rule, and the role it puts events with).
+    // The gate's reader role, and the rollback forwarder (a rule, the role it puts events with, and
+    // the dead-letter queue, with its policy and alarm, of events it cannot deliver).
     expect(Object.values(platform.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type).sort()).toEqual([
+      'AWS::CloudWatch::Alarm',
       'AWS::Events::Rule',
       'AWS::IAM::Policy',
       'AWS::IAM::Policy',
       'AWS::IAM::Role',
       'AWS::IAM::Role',
+      'AWS::SQS::Queue',
+      'AWS::SQS::QueuePolicy',
     ]);
     expect(stage.platform.cluster).toBeUndefined();
   });

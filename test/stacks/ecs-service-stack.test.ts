@@ -136,7 +136,7 @@ describe('EcsServiceStack', () => {
           { Action: 'ecr:GetAuthorizationToken', Effect: 'Allow', Resource: '*' },
         ]),
       },
-      Roles: [{ Ref: Match.stringLikeRegexp('TaskDefinitionExecutionRole') }],
+      Roles: [{ Ref: Match.stringLikeRegexp('ServiceExecutionRole') }],
     });
   });
 
@@ -460,7 +460,7 @@ describe('EcsServiceStack', () => {
         Effect: 'Allow',
         Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
         Resource: [
-          { 'Fn::GetAtt': [Match.stringLikeRegexp('TaskDefinitionExecutionRole'), 'Arn'] },
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('ServiceExecutionRole'), 'Arn'] },
           { 'Fn::GetAtt': [Match.stringLikeRegexp('TaskDefinitionTaskRole'), 'Arn'] },
         ],
       },

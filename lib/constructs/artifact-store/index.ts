@@ -1,7 +1,8 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledgeRule } from '../../policy/acknowledgements';
 
 /** Properties of an ArtifactStore. */
 export interface ArtifactStoreProps {
@@ -40,18 +41,7 @@ export class ArtifactStore extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED, // S3 server access logging cannot write to SSE-KMS buckets
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ expiration: Duration.days(retentionDays) }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the access-log bucket of the artifact bucket; logging it to itself would loop.',
-    });
+    this.accessLogs = accessLogBucket(this, 'AccessLogs', retentionDays, 'the artifact bucket');
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.KMS,
@@ -72,4 +62,23 @@ export class ArtifactStore extends Construct {
     });
 
   }
+}
+
+/**
+ * A bucket for S3 server access logs: SSE-S3 (the only encryption log delivery supports), TLS-only,
+ * private, versioned with old versions kept a day, logs kept `retentionDays`, retained on delete.
+ */
+export function accessLogBucket(scope: Construct, id: string, retentionDays: number, of: string): s3.Bucket {
+  const bucket = new s3.Bucket(scope, id, {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    versioned: true,
+    lifecycleRules: [{ expiration: Duration.days(retentionDays), noncurrentVersionExpiration: Duration.days(1) }],
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  acknowledgeRule(bucket, 's3Logging', `This is the access-log bucket of ${of}; logging it to itself would loop.`);
+  acknowledgeRule(bucket, 's3Kms', 'S3 server access logging cannot deliver to a bucket encrypted with a KMS key; SSE-S3 is the encryption it supports.');
+  return bucket;
 }

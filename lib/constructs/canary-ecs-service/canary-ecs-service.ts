@@ -13,6 +13,7 @@ import type { AlarmOverrides } from '../../config/schema';
 import type { HttpCheck } from '../../config/service-schema';
 import { CanaryJudge, JudgeTraffic } from '../canary-judge';
 import { anyAlarm, hookErrorsAlarm, judgeProblems, ServiceJudgeProps } from '../canary-lambda-service';
+import { acknowledgeRule } from '../../policy/acknowledgements';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
 import { MAX_DEPLOYMENT_GROUP_ALARMS } from '../shared/service-checks';
 import { targetGroupAlarms } from './alarms';
@@ -67,6 +68,18 @@ export interface CanaryEcsServiceProps {
   readonly memoryLimitMiB?: number;
   /** CPU architecture of the image. @default ecs.CpuArchitecture.X86_64 (what CodeBuild's standard image builds) */
   readonly cpuArchitecture?: ecs.CpuArchitecture;
+  /**
+   * The user (and optionally group) the container runs as, `uid[:gid]` or a name the image knows:
+   * set here so that no image runs as root by omission.
+   * @default '1000' - an unprivileged uid (the `node` user of the official Node.js images)
+   */
+  readonly user?: string;
+  /**
+   * Path of the task execution role (the role that pulls the image). The pipeline's image
+   * repositories let only roles under this path in the stage accounts pull.
+   * @default '/safe-deploy/'
+   */
+  readonly executionRolePath?: string;
   /** Environment variables of the container (no secrets). @default - only PORT, APP_VERSION and SERVICE_NAME */
   readonly environment?: Record<string, string>;
   /**
@@ -82,6 +95,10 @@ export interface CanaryEcsServiceProps {
 }
 
 const CONTAINER_NAME = 'app';
+/** The container's user when none is given: an unprivileged uid. */
+export const DEFAULT_CONTAINER_USER = '1000';
+/** Path of the task execution roles when none is given (the image repositories' pull condition matches it). */
+export const DEFAULT_EXECUTION_ROLE_PATH = '/safe-deploy/';
 const DEFAULT_HEALTH_CHECK: HttpCheck = { path: '/health', expectedStatus: 200 };
 /** The load balancer 5xx alarm judges a period only with at least this many requests. */
 const ELB_MIN_REQUESTS = 10;
@@ -100,6 +117,8 @@ export class CanaryEcsService extends Construct {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly productionListener: elbv2.ApplicationListener;
   readonly testListener: elbv2.ApplicationListener;
+  /** Redirects port 80 to the HTTPS production listener, when a certificate is configured. */
+  readonly redirectListener?: elbv2.ApplicationListener;
   readonly blueTargetGroup: elbv2.ApplicationTargetGroup;
   readonly greenTargetGroup: elbv2.ApplicationTargetGroup;
   readonly deploymentGroup: codedeploy.EcsDeploymentGroup;
@@ -140,9 +159,20 @@ export class CanaryEcsService extends Construct {
     const namePrefix = props.alarmNamePrefix ?? `${stack.stackName}-${id}`;
     this.cluster = props.cluster;
 
+    const memoryLimitMiB = props.memoryLimitMiB ?? 512;
+    const executionRole = new iam.Role(this, 'ExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      path: props.executionRolePath ?? DEFAULT_EXECUTION_ROLE_PATH,
+      description: `Pulls the image and writes the logs of ${this.node.path}`,
+    });
+    Validations.of(executionRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ecr:GetAuthorizationToken, needed to pull the image, has no resource-level permissions; the pull actions themselves are scoped to the repository.',
+    });
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
       cpu: props.cpu ?? 256,
-      memoryLimitMiB: props.memoryLimitMiB ?? 512,
+      memoryLimitMiB,
+      executionRole,
       runtimePlatform: { cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
     // Keep replaced revisions ACTIVE: CodeDeploy rolls back to the previous one, and operators may redeploy it.
@@ -152,6 +182,9 @@ export class CanaryEcsService extends Construct {
       image: props.image,
       portMappings: [{ containerPort, protocol: ecs.Protocol.TCP }],
       readonlyRootFilesystem: true,
+      user: props.user ?? DEFAULT_CONTAINER_USER,
+      // The task's memory is the container's hard limit: the one container may use all of it, no more.
+      memoryLimitMiB,
       logging: ecs.LogDrivers.awsLogs({
         streamPrefix: 'app',
         logGroup: new logs.LogGroup(this, 'AppLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY }),
@@ -180,13 +213,13 @@ export class CanaryEcsService extends Construct {
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ expiration: Duration.days(90) }],
+      // Versioned, so a deleted or overwritten log stays a day to recover.
+      versioned: true,
+      lifecycleRules: [{ expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(1) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    Validations.of(this.accessLogBucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This bucket receives the ALB access logs; logging access to the log bucket itself would only log the log delivery.',
-    });
+    acknowledgeRule(this.accessLogBucket, 's3Logging', 'This bucket receives the ALB access logs; logging access to the log bucket itself would only log the log delivery.');
+    acknowledgeRule(this.accessLogBucket, 's3Kms', 'ALB access-log delivery supports only SSE-S3 (Amazon S3-managed keys) on the target bucket.');
     const albSg = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
       vpc,
       description: 'ALB: production listener from anywhere, test listener from the test hook only',
@@ -224,10 +257,38 @@ export class CanaryEcsService extends Construct {
       port: prodPort,
       protocol: props.certificateArn ? elbv2.ApplicationProtocol.HTTPS : elbv2.ApplicationProtocol.HTTP,
       certificates: props.certificateArn ? [elbv2.ListenerCertificate.fromArn(props.certificateArn)] : undefined,
+      // ELBSecurityPolicy-TLS13-1-2-2021-06: TLS 1.2 and 1.3 only.
       sslPolicy: props.certificateArn ? elbv2.SslPolicy.RECOMMENDED_TLS : undefined,
       defaultTargetGroups: [this.blueTargetGroup],
       open: true,
     });
+    if (props.certificateArn) {
+      // Port 80 only redirects: users' traffic flows through the HTTPS listener, the one CodeDeploy shifts.
+      this.redirectListener = this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
+      acknowledgeRule(this.redirectListener, 'albHttp', 'This listener answers every request on port 80 with a 301 redirect to the HTTPS listener on 443; it serves no content, so it holds no certificate.');
+    } else {
+      acknowledgeRule(
+        this.productionListener,
+        'albHttp',
+        'No certificateArn is configured for this service, so its production listener serves HTTP on port 80 (a demo or internal default). ' +
+          'Set services[].certificateArn (an ACM certificate in the target region) to serve HTTPS on 443 with TLS 1.2+ and redirect port 80 to it.',
+      );
+    }
+    acknowledgeRule(
+      this.loadBalancer,
+      'elbDeletionProtection',
+      'The load balancer holds no data and is recreated with its stack; deletion protection would make deleting a service or a target fail until someone turns it off by hand.',
+    );
+    acknowledgeRule(
+      this.loadBalancer,
+      'albWaf',
+      'A WAF web ACL is a per-service choice with its own rules and cost; a team attaches one in safe-deploy.extensions.ts (wafv2.CfnWebACLAssociation on service.loadBalancer).',
+    );
+    acknowledgeRule(
+      albSg,
+      'openCommonPorts',
+      'The internet-facing ALB of a public web service admits the internet on its production port only (80, or 443 and the 80 redirect with a certificate); nothing else, SSH included, is open.',
+    );
     Validations.of(albSg).acknowledge({
       id: 'AwsSolutions-EC23',
       reason:
@@ -240,6 +301,12 @@ export class CanaryEcsService extends Construct {
       defaultTargetGroups: [this.greenTargetGroup],
       open: false,
     });
+    acknowledgeRule(
+      this.testListener,
+      'albHttp',
+      "The test listener only admits the VPC's NAT addresses and carries only the AfterAllowTestTraffic hook's synthetic probes, never users' requests. " +
+        "The hook addresses the ALB by its generated DNS name, which no certificate of the service's domain matches: HTTPS here would mean turning off hostname verification.",
+    );
     for (const peer of props.testTrafficPeers) {
       albSg.addIngressRule(peer, ec2.Port.tcp(testPort), 'Test listener: VPC egress (NAT) address, used by the AfterAllowTestTraffic hook');
     }
@@ -450,6 +517,12 @@ function validate(props: CanaryEcsServiceProps, testPort: number, prodPort: numb
   }
   if (props.certificateArn !== undefined && !Token.isUnresolved(props.certificateArn) && !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/.test(props.certificateArn)) {
     problems.push(`certificateArn: ${JSON.stringify(props.certificateArn)} is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)`);
+  }
+  if (props.user !== undefined && (/^(root|0)(:|$)/.test(props.user) || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/.test(props.user))) {
+    problems.push(`user: ${JSON.stringify(props.user)} is root or not a user: use an unprivileged uid[:gid] or user name, e.g. "1000" or "node"`);
+  }
+  if (props.executionRolePath !== undefined && !/^\/([\x21-\x7e]+\/)?$/.test(props.executionRolePath)) {
+    problems.push(`executionRolePath: ${JSON.stringify(props.executionRolePath)} is not an IAM path: start and end with "/", e.g. "/safe-deploy/"`);
   }
   if (problems.length > 0) throw new Error(problems.join('\n'));
 }

@@ -8,6 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { HandlerFunction } from '../handler-function';
+import { acknowledgeRule } from '../../policy/acknowledgements';
 import { acknowledgeFindings } from '../shared/acknowledge';
 import { logWriterRole } from '../shared/log-writer-role';
 
@@ -170,12 +171,20 @@ export class EcsCodeDeployDeployment extends Construct {
       ),
     );
     acknowledgeFindings(provider, {
-      'AwsSolutions-L1': "The Provider framework's functions use the runtime aws-cdk-lib ships and tests them with.",
       'AwsSolutions-IAM5[Resource::*]':
         'The waiter state machine logs to CloudWatch Logs; the log-delivery actions (logs:CreateLogDelivery, PutResourcePolicy, ...) have no resource-level permissions.',
-      'AwsSolutions-SF2':
-        'The waiter state machine only loops over isComplete; its executions are logged (ALL) and the handlers log every decision, so X-Ray adds nothing to diagnose.',
     });
+    acknowledgeRule(provider, 'lambdaRuntime', "The Provider framework's functions use the runtime aws-cdk-lib ships and tests them with.");
+    acknowledgeRule(
+      provider,
+      'stateMachineTracing',
+      'The waiter state machine only loops over isComplete; its executions are logged (ALL) and the handlers log every decision, so X-Ray adds nothing to diagnose.',
+      ['AwsSolutions-SF2'],
+    );
+    acknowledgeRule(provider, 'lambdaMemory', "The Provider framework's functions (aws-cdk-lib's) only relay CloudFormation events and poll; 128 MB is what aws-cdk-lib sizes and tests them with.");
+    for (const rule of ['lambdaDlq', 'lambdaConcurrency', 'lambdaInVpc'] as const) {
+      acknowledgeRule(provider, rule, "The Provider framework's functions (aws-cdk-lib's) serve one stack event at a time, report failures to CloudFormation themselves, and call only AWS APIs.");
+    }
   }
 }
 

@@ -12,6 +12,7 @@ import type { HttpCheck, InvokeCheck } from '../../config/service-schema';
 import { CanaryJudge, ExpectedTraffic, JudgeSettingsInput, JudgeTraffic } from '../canary-judge';
 import { HandlerFunction, acknowledgeNodeRuntime, stackScopedFunctionName } from '../handler-function';
 import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
+import { acknowledgeRule } from '../../policy/acknowledgements';
 import { acknowledgeFindings } from '../shared/acknowledge';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
 import { MAX_DEPLOYMENT_GROUP_ALARMS, serviceCheckEnvironment } from '../shared/service-checks';
@@ -28,7 +29,11 @@ export interface CanaryLambdaServiceProps {
   readonly handler?: string;
   /** How CodeDeploy shifts the alias from the old version to the new one. */
   readonly deploymentConfig: codedeploy.ILambdaDeploymentConfig;
-  /** A Function URL on the alias, with this auth type. @default - no Function URL */
+  /**
+   * A Function URL on the alias, with this auth type. A public URL (`NONE`) needs
+   * `reservedConcurrentExecutions`, so that a flood cannot take the account's concurrency.
+   * @default - no Function URL
+   */
   readonly functionUrlAuthType?: lambda.FunctionUrlAuthType;
   /**
    * GET request the pre- and post-traffic hooks send to the new version, as a Function URL event.
@@ -153,6 +158,7 @@ export class CanaryLambdaService extends Construct {
     acknowledgeNodeRuntime(this.function);
     this.alias = new lambda.Alias(this, 'Alias', { aliasName, version: this.function.currentVersion });
     if (props.functionUrlAuthType) this.functionUrl = this.alias.addFunctionUrl({ authType: props.functionUrlAuthType });
+    this.acknowledgeServiceFunction(props);
 
     // Metrics of the alias, and of the version being deployed as the alias routes to it. Alarming on
     // ExecutedVersion = the new version isolates its signal: at 10% canary traffic, a new version
@@ -325,6 +331,32 @@ export class CanaryLambdaService extends Construct {
     return hook;
   }
 
+  /** What the serverless packs report on the team's own function, and why it is accepted. */
+  private acknowledgeServiceFunction(props: CanaryLambdaServiceProps): void {
+    acknowledgeRule(
+      this.function,
+      'lambdaDlq',
+      "The service's function answers synchronous requests (its URL, direct invokes, the hooks' checks), whose callers see the error. " +
+        'A service invoked asynchronously adds its own on-failure destination in safe-deploy.extensions.ts.',
+    );
+    acknowledgeRule(this.function, 'lambdaInVpc', 'The service needs no private network by default; a service that reaches VPC resources attaches the VPC in safe-deploy.extensions.ts.');
+    if (props.reservedConcurrentExecutions === undefined) {
+      acknowledgeRule(
+        this.function,
+        'lambdaConcurrency',
+        'Without a public URL no anonymous caller can flood the function, and reserving concurrency would take it from the account pool; set reservedConcurrency in the config to cap it.',
+      );
+    }
+    if (props.functionUrlAuthType === lambda.FunctionUrlAuthType.NONE) {
+      acknowledgeRule(
+        this.alias,
+        'lambdaPublic',
+        `The config asks for a public Function URL ("url": "public"): the service is a public HTTP API. Its concurrency is capped at ${props.reservedConcurrentExecutions} ` +
+          '(reservedConcurrency), so a flood is throttled there and cannot exhaust the account or stall the deployment hooks; use "url": "iam" for callers that sign requests.',
+      );
+    }
+  }
+
   private acknowledgeDeploymentGroupFindings(): void {
     const stack = Stack.of(this);
     const reasons: Record<string, string> = {
@@ -443,6 +475,12 @@ function validate(props: CanaryLambdaServiceProps, aliasName: string): void {
   if (props.healthCheck && props.invokeCheck) problems.push('healthCheck and invokeCheck are both set: give an HTTP service a healthCheck, an event-driven one an invokeCheck');
   if (props.reservedConcurrentExecutions !== undefined && !(Number.isInteger(props.reservedConcurrentExecutions) && props.reservedConcurrentExecutions >= 1)) {
     problems.push(`reservedConcurrentExecutions: ${JSON.stringify(props.reservedConcurrentExecutions)} must be a whole number of at least 1`);
+  }
+  if (props.functionUrlAuthType === lambda.FunctionUrlAuthType.NONE && props.reservedConcurrentExecutions === undefined) {
+    problems.push(
+      'reservedConcurrentExecutions: is not set, and the Function URL is public (auth NONE): a flood of anonymous requests could use the whole account concurrency and throttle ' +
+        'the deployment hooks; set a cap (e.g. 100) or use FunctionUrlAuthType.AWS_IAM',
+    );
   }
   if (problems.length > 0) throw new Error(`Invalid CanaryLambdaService props:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 }

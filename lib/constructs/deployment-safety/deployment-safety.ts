@@ -8,12 +8,14 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { GateFlags, GateParameters, GateSettings, GateTarget } from '../../../lambda/bake-gate/settings';
 import type { StageSafetySettings, StageType } from '../../policy/stage-type';
 import { HandlerFunction } from '../handler-function';
+import { FailedEventsQueue } from '../shared/failed-events-queue';
 import { actionsByScope, ResourceScope } from '../../ops/permissions';
 import { ROLLBACK_STATES } from './gate-reader-role';
 import { ArnParts, gateFunctionRoleName, gateReaderRoleArn, nagResource } from './names';
@@ -101,6 +103,8 @@ export class DeploymentSafety extends Construct {
   readonly gateFunction: HandlerFunction;
   /** Explains failures and publishes them. */
   readonly notifierFunction: HandlerFunction;
+  /** Notification events that could not be delivered or handled (EventBridge DLQ, the notifier's on-failure destination). */
+  readonly failedNotifications: FailedEventsQueue;
   /** Names of the gate stages added, e.g. ["Gate-Prod-Wave1"]. */
   readonly gateStageNames: string[] = [];
   private readonly gateInputs: Array<{ gateStageName: string; stage: SafetyStage; previous: SafetyStage; maxWaitMinutes: number }> = [];
@@ -246,7 +250,12 @@ export class DeploymentSafety extends Construct {
     this.alarmOnErrors(this.gateFunction, 'The bake gate could not evaluate or report a job: the gate action will time out (CodePipeline waits up to its 20-minute reply window). See its log group.');
     this.alarmOnErrors(this.notifierFunction, 'The notifier failed to explain or publish a failure: a failed execution or rollback may have gone unnoticed. See its log group and run deployctl diagnose.');
 
-    const target = new targets.LambdaFunction(this.notifierFunction, { retryAttempts: 4, maxEventAge: Duration.hours(1) });
+    // Failures are not lost: EventBridge sends what it cannot deliver to the notifier, and the
+    // notifier what it fails to handle after Lambda's retries, to one encrypted queue that alarms.
+    this.failedNotifications = new FailedEventsQueue(this, 'FailedNotifications', { purpose: 'A failed execution or rollback notification' });
+    this.failedNotifications.alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
+    this.notifierFunction.configureAsyncInvoke({ onFailure: new destinations.SqsDestination(this.failedNotifications.queue), retryAttempts: 2 });
+    const target = new targets.LambdaFunction(this.notifierFunction, { retryAttempts: 4, maxEventAge: Duration.hours(1), deadLetterQueue: this.failedNotifications.queue });
     new events.Rule(this, 'PipelineFailed', {
       description: `Notifies ${this.topic.node.path}: failed executions of the pipeline (includes blocked gates)`,
       eventPattern: {

@@ -3,6 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { FailedEventsQueue } from '../shared/failed-events-queue';
 import { ArnParts, gateFunctionRoleName, gateReaderRoleName, nagResource } from './names';
 
 /** Properties of GateReaderRole. */
@@ -117,7 +118,8 @@ export class RollbackEventForwarder extends Construct {
     this.rule = new events.Rule(this, 'Resource', {
       description: 'Forwards failed or stopped CodeDeploy deployments (rollbacks) to the pipeline account for notification',
       eventPattern: { source: ['aws.codedeploy'], detailType: ['CodeDeploy Deployment State-change Notification'], detail: { state: ROLLBACK_STATES } },
-      targets: [new targets.EventBus(bus)],
+      // What cannot be put on the pipeline's bus (its policy missing, the region down) waits here.
+      targets: [new targets.EventBus(bus, { deadLetterQueue: new FailedEventsQueue(this, 'Undelivered', { purpose: 'A rollback event for the pipeline account' }).queue })],
     });
   }
 }

@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeRule, EQUIVALENT_RULES } from '../../policy/acknowledgements';
 import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
 import { logWriterRole } from '../shared/log-writer-role';
 
@@ -113,13 +114,42 @@ export class HandlerFunction extends NodejsFunction {
       });
     }
     acknowledgeNodeRuntime(this);
+    acknowledgeHandlerConventions(this, props.vpc !== undefined);
+  }
+}
+
+/**
+ * What every one of safe-deploy's own handlers does differently from the serverless packs' defaults,
+ * and why: the findings are the same for the hooks, the gate, the notifier and the custom resources.
+ */
+function acknowledgeHandlerConventions(fn: HandlerFunction, inVpc: boolean): void {
+  acknowledgeRule(
+    fn,
+    'lambdaDlq',
+    "Each handler's caller records a failed invocation where an operator looks: CodeDeploy hooks stop the deployment through the hook-errors alarm, " +
+      'the gate and approver fail their pipeline action, custom resources fail their stack event. The notifier, invoked by EventBridge, ' +
+      'has an on-failure destination (an encrypted SQS queue) instead of the legacy DLQ setting this rule checks.',
+  );
+  acknowledgeRule(
+    fn,
+    'lambdaConcurrency',
+    'A handler runs once per deployment event (a few at a time); reserving concurrency would take it from the account pool, and a cap low enough to matter could throttle a hook mid-deployment.',
+  );
+  if (!inVpc) {
+    acknowledgeRule(fn, 'lambdaInVpc', 'The handler calls only AWS APIs, over TLS; a VPC would add NAT cost and no control. The ECS test-traffic hook, which calls the service, runs in its VPC.');
+  } else {
+    Validations.of(fn).acknowledge({
+      id: EQUIVALENT_RULES.lambdaInVpc[1],
+      reason: "The function is in the VPC's private subnets with a security group; its subnet ids are imports from the platform stack, which the cfn-guard rule cannot read.",
+    });
   }
 }
 
 /** The runtime finding every Node.js handler of this project has, with the reason it is accepted. */
 export function acknowledgeNodeRuntime(fn: lambda.Function): void {
-  Validations.of(fn).acknowledge({
-    id: 'AwsSolutions-L1',
-    reason: 'The project pins Node.js 22 (nodejs22.x) for every handler, the runtime its toolchain and AWS SDK pins are tested on; moving to 24 is a deliberate upgrade of all handlers together.',
-  });
+  acknowledgeRule(
+    fn,
+    'lambdaRuntime',
+    'The project pins Node.js 22 (nodejs22.x) for every handler, the runtime its toolchain and AWS SDK pins are tested on; moving to 24 is a deliberate upgrade of all handlers together.',
+  );
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -17,6 +17,17 @@ export interface ImageRepositoryProps {
    * @default - none
    */
   readonly pullAccounts?: string[];
+  /**
+   * In those accounts, only roles under this IAM path may pull (the services' task execution roles,
+   * see `pullRolePath`): not every principal of the account.
+   * @default '/safe-deploy/'
+   */
+  readonly pullRolePath?: string;
+}
+
+/** The IAM path of an app's task execution roles, which its image repositories let pull. */
+export function pullRolePath(appName: string): string {
+  return `/safe-deploy/${appName}/`;
 }
 
 /**
@@ -46,11 +57,17 @@ export class ImageRepository extends Construct {
     });
     const pullAccounts = [...new Set(props.pullAccounts ?? [])].sort();
     if (pullAccounts.length > 0) {
+      const path = props.pullRolePath ?? '/safe-deploy/';
+      if (!/^\/([\x21-\x7e]+\/)?$/.test(path)) throw new Error(`ImageRepository pullRolePath: ${JSON.stringify(path)} is not an IAM path: start and end with "/", e.g. "/safe-deploy/my-app/"`);
+      const partition = Stack.of(this).partition;
       this.repository.addToResourcePolicy(
         new iam.PolicyStatement({
-          sid: 'StageAccountsPull',
+          sid: 'StageTaskExecutionRolesPull',
+          // The accounts as principals (a role ARN must exist when the policy is set, and the stage
+          // accounts' roles are created later), narrowed to their task execution roles by path.
           principals: pullAccounts.map((a) => new iam.AccountPrincipal(a)),
           actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+          conditions: { StringLike: { 'aws:PrincipalArn': pullAccounts.map((a) => `arn:${partition}:iam::${a}:role${path}*`) } },
         }),
       );
     }

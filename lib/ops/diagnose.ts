@@ -318,7 +318,8 @@ export function classifyFailure(e: FailureEvidence): { cause: FailureCause; summ
   const resource = e.stackEvent?.logicalId ? `${e.stackEvent.logicalId} (${e.stackEvent.resourceType})` : undefined;
 
   const alarm = () => {
-    const listed = all.match(ALARM_NAMES)?.[1].split(',') ?? [all.match(/alarms? (\S+) went into ALARM/)?.[1] ?? ''];
+    // "<a>, <b>" or "<a, b>": brackets off before splitting, so each name comes out whole.
+    const listed = all.match(ALARM_NAMES)?.[1].replace(/[<>]/g, '').split(',') ?? [all.match(/alarms? (\S+) went into ALARM/)?.[1] ?? ''];
     const names = listed.map((n) => n.trim().replace(/\.$/, '').replace(/^<(.*)>$/, '$1')).filter(Boolean);
     const which = names.length > 0 ? `alarm ${names.join(', ')}` : 'one of its alarms';
     return {

@@ -412,6 +412,15 @@ describe('classifyFailure', () => {
     );
   });
 
+  test.each([
+    ['Activated alarms: <Prod-api-ErrorJudge, Prod-api-Catastrophe>'],
+    ['Activated alarms: <Prod-api-ErrorJudge>, <Prod-api-Catastrophe>'],
+  ])('names every alarm of a list, whole: %s', (message) => {
+    const v = classifyFailure({ deployment: { deploymentId: 'd-ABCDEF123', errorCode: 'ALARM_ACTIVE', errorMessage: `One or more alarms have been activated. ${message}` } });
+    expect(v.summary).toContain('because alarm Prod-api-ErrorJudge, Prod-api-Catastrophe went into ALARM');
+    expect(v.fix).toContain('(CloudWatch console, Prod-api-ErrorJudge)');
+  });
+
   test('recognises a missing container image', () => {
     const v = classifyFailure({
       actionError:

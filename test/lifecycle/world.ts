@@ -66,6 +66,7 @@ import { CliDeps, main } from '../../lib/ops/cli';
 import type { OpsClients } from '../../lib/ops/clients';
 import { diagnosePipeline } from '../../lib/ops/diagnose';
 import type { FixtureAction, FixtureService, FixtureStage, FixtureTarget, PipelineFixture } from './fixture';
+import { answerCommands } from '../support/sdk-answers';
 import { SimClock } from './sim-clock';
 
 // The SDK's Node-version notice is noise in test output.
@@ -1344,67 +1345,58 @@ export class World {
 
   // ---- The AWS APIs -------------------------------------------------------------------------------------
 
-  /** Answers every command of every mocked client from the world's state. */
+  /** Answers every command of every mocked client from the world's state (test/support/sdk-answers.ts). */
   private install(): void {
     type Answer = (input: any, where: { account: string; region: string }) => unknown;
-    const world = this;
-    const serve = (mock: { send: { callsFake: (fn: (...args: any[]) => unknown) => unknown } }, service: string, answers: Map<unknown, [string, Answer]>) => {
-      mock.send.callsFake(async function (this: { config: { region: unknown; credentials: unknown } }, command: { constructor: unknown; input: any }) {
-        const entry = answers.get(command.constructor);
-        const name = (command.constructor as { name: string }).name.replace(/Command$/, '');
-        if (!entry) throw new Error(`lifecycle world: no answer for ${service}:${name}`);
-        const r = this.config.region;
-        const region = typeof r === 'function' ? await (r as () => Promise<string>)() : String(r);
-        const c = this.config.credentials;
-        const creds = (typeof c === 'function' ? await (c as () => Promise<{ accessKeyId: string }>)() : c) as { accessKeyId: string };
-        const account = creds.accessKeyId.match(/\d{12}/)?.[0] ?? 'unknown';
-        world.calls.push({ at: world.now, account, region, service, command: name, input: command.input });
-        return entry[1](command.input, { account, region });
+    const serve = (mock: unknown, service: string, answers: Map<unknown, Answer>) => {
+      const on = answerCommands(mock, service, (call) => {
+        this.calls.push({ at: this.now, account: call.account ?? 'unknown', region: call.region, service, command: call.command, input: call.input });
       });
+      for (const [command, answer] of answers) on(command, (input, where) => answer(input, { account: where.account ?? 'unknown', region: where.region }));
     };
-    const table = (...entries: [unknown, string, Answer][]) => new Map(entries.map(([c, n, a]) => [c, [n, a] as [string, Answer]]));
+    const table = (...entries: [unknown, Answer][]) => new Map(entries);
     serve(this.mocks.codepipeline as never, 'codepipeline', table(
-      [GetPipelineCommand, 'GetPipeline', () => this.getPipeline()],
-      [GetPipelineStateCommand, 'GetPipelineState', () => this.getPipelineState()],
-      [GetPipelineExecutionCommand, 'GetPipelineExecution', (i) => ({ pipelineExecution: this.describeExecution(this.execution(i.pipelineExecutionId)) })],
-      [ListPipelineExecutionsCommand, 'ListPipelineExecutions', (i) => this.listExecutions(i)],
-      [ListActionExecutionsCommand, 'ListActionExecutions', (i) => ({ actionExecutionDetails: this.actionDetails(this.execution(i.filter?.pipelineExecutionId)) })],
-      [PutJobSuccessResultCommand, 'PutJobSuccessResult', (i) => this.jobResult(i.jobId, { kind: 'success', token: i.continuationToken, summary: i.executionDetails?.summary })],
-      [PutJobFailureResultCommand, 'PutJobFailureResult', (i) => this.jobResult(i.jobId, { kind: 'failure', message: i.failureDetails?.message })],
-      [PutApprovalResultCommand, 'PutApprovalResult', (i) => this.putApproval(i)],
-      [RollbackStageCommand, 'RollbackStage', (i) => this.rollbackStage(i)],
+      [GetPipelineCommand, () => this.getPipeline()],
+      [GetPipelineStateCommand, () => this.getPipelineState()],
+      [GetPipelineExecutionCommand, (i) => ({ pipelineExecution: this.describeExecution(this.execution(i.pipelineExecutionId)) })],
+      [ListPipelineExecutionsCommand, (i) => this.listExecutions(i)],
+      [ListActionExecutionsCommand, (i) => ({ actionExecutionDetails: this.actionDetails(this.execution(i.filter?.pipelineExecutionId)) })],
+      [PutJobSuccessResultCommand, (i) => this.jobResult(i.jobId, { kind: 'success', token: i.continuationToken, summary: i.executionDetails?.summary })],
+      [PutJobFailureResultCommand, (i) => this.jobResult(i.jobId, { kind: 'failure', message: i.failureDetails?.message })],
+      [PutApprovalResultCommand, (i) => this.putApproval(i)],
+      [RollbackStageCommand, (i) => this.rollbackStage(i)],
     ));
     serve(this.mocks.codedeploy as never, 'codedeploy', table(
-      [GetDeploymentGroupCommand, 'GetDeploymentGroup', (i, w) => this.getDeploymentGroup(i, w)],
-      [ListDeploymentsCommand, 'ListDeployments', (i, w) => this.listDeployments(i, w)],
-      [GetDeploymentCommand, 'GetDeployment', (i, w) => ({ deploymentInfo: this.deploymentInfo(this.deploymentIn(i.deploymentId, w)) })],
-      [CreateDeploymentCommand, 'CreateDeployment', (i, w) => this.createDeployment(i, w)],
-      [StopDeploymentCommand, 'StopDeployment', (i, w) => this.stopDeployment(i, w)],
-      [PutLifecycleEventHookExecutionStatusCommand, 'PutLifecycleEventHookExecutionStatus', (i, w) => {
+      [GetDeploymentGroupCommand, (i, w) => this.getDeploymentGroup(i, w)],
+      [ListDeploymentsCommand, (i, w) => this.listDeployments(i, w)],
+      [GetDeploymentCommand, (i, w) => ({ deploymentInfo: this.deploymentInfo(this.deploymentIn(i.deploymentId, w)) })],
+      [CreateDeploymentCommand, (i, w) => this.createDeployment(i, w)],
+      [StopDeploymentCommand, (i, w) => this.stopDeployment(i, w)],
+      [PutLifecycleEventHookExecutionStatusCommand, (i, w) => {
         const d = this.deploymentIn(i.deploymentId, w);
         if (!d.hooks.has(i.lifecycleEventHookExecutionId)) throw awsError('LifecycleEventAlreadyCompletedException', 'The lifecycle event is already completed');
         this.hookStatus.set(i.lifecycleEventHookExecutionId, i.status);
         return { lifecycleEventHookExecutionId: i.lifecycleEventHookExecutionId };
       }],
-      [ListDeploymentTargetsCommand, 'ListDeploymentTargets', (i, w) => ({ targetIds: [this.targetId(this.deploymentIn(i.deploymentId, w))] })],
-      [BatchGetDeploymentTargetsCommand, 'BatchGetDeploymentTargets', (i, w) => ({ deploymentTargets: [this.deploymentTarget(this.deploymentIn(i.deploymentId, w))] })],
+      [ListDeploymentTargetsCommand, (i, w) => ({ targetIds: [this.targetId(this.deploymentIn(i.deploymentId, w))] })],
+      [BatchGetDeploymentTargetsCommand, (i, w) => ({ deploymentTargets: [this.deploymentTarget(this.deploymentIn(i.deploymentId, w))] })],
     ));
     serve(this.mocks.cloudformation as never, 'cloudformation', table(
-      [ListStackResourcesCommand, 'ListStackResources', (i, w) => ({ StackResourceSummaries: this.stackIn(i.StackName, w).resources.map((r) => ({ ...r, ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date(T0) })) })],
-      [DescribeStackEventsCommand, 'DescribeStackEvents', (i, w) => ({ StackEvents: this.stackIn(i.StackName, w).events })],
+      [ListStackResourcesCommand, (i, w) => ({ StackResourceSummaries: this.stackIn(i.StackName, w).resources.map((r) => ({ ...r, ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date(T0) })) })],
+      [DescribeStackEventsCommand, (i, w) => ({ StackEvents: this.stackIn(i.StackName, w).events })],
     ));
     serve(this.mocks.cloudwatch as never, 'cloudwatch', table(
-      [DescribeAlarmsCommand, 'DescribeAlarms', (i, w) => this.describeAlarms(i, w)],
-      [DescribeAlarmHistoryCommand, 'DescribeAlarmHistory', (i, w) => this.alarmHistory(i, w)],
-      [GetMetricDataCommand, 'GetMetricData', (i, w) => this.metricData(i, w)],
+      [DescribeAlarmsCommand, (i, w) => this.describeAlarms(i, w)],
+      [DescribeAlarmHistoryCommand, (i, w) => this.alarmHistory(i, w)],
+      [GetMetricDataCommand, (i, w) => this.metricData(i, w)],
     ));
-    serve(this.mocks.ecs as never, 'ecs', table([DescribeServicesCommand, 'DescribeServices', (i, w) => this.describeServices(i, w)]));
-    serve(this.mocks.lambda as never, 'lambda', table([InvokeCommand, 'Invoke', (i, w) => this.invoke(i, w)]));
-    serve(this.mocks.sns as never, 'sns', table([PublishCommand, 'Publish', (i) => {
+    serve(this.mocks.ecs as never, 'ecs', table([DescribeServicesCommand, (i, w) => this.describeServices(i, w)]));
+    serve(this.mocks.lambda as never, 'lambda', table([InvokeCommand, (i, w) => this.invoke(i, w)]));
+    serve(this.mocks.sns as never, 'sns', table([PublishCommand, (i) => {
       this.published.push({ subject: i.Subject, message: i.Message });
       return { MessageId: this.newId() };
     }]));
-    serve(this.mocks.sts as never, 'sts', table([AssumeRoleCommand, 'AssumeRole', (i, w) => this.assumeRole(i, w)]));
+    serve(this.mocks.sts as never, 'sts', table([AssumeRoleCommand, (i, w) => this.assumeRole(i, w)]));
   }
 
   private getPipeline() {

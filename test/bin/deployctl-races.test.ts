@@ -26,7 +26,8 @@ const ROLLBACK_EXEC = '4e3d2c1b-0a9f-4e8d-b7c6-5a4f3e2d1c0b';
 async function run(argv: string[], clients: OpsClients = f.clients(), extra: Partial<CliDeps> = {}) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, {
+  // The pipeline and region are explicit: tests never read safe-deploy.config.json.
+  const code = await main([...argv, '--pipeline', f.PIPELINE, '--region', f.REGION], {
     clients,
     stdout: { write: (s: string) => out.push(s) },
     stderr: { write: (s: string) => err.push(s) },

@@ -370,12 +370,15 @@ export class World {
     await this.clock.drive(this.waitFor(condition, 15_000), limitMs);
   }
 
-  /** Runs deployctl as an operator with the pipeline account's credentials, while the world goes on. */
+  /**
+   * Runs deployctl as an operator with the pipeline account's credentials, while the world goes on.
+   * The pipeline and region are passed explicitly: tests never read safe-deploy.config.json.
+   */
   async deployctl(argv: string[], extra: Partial<CliDeps> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
     const out: string[] = [];
     const err: string[] = [];
     const code = await this.clock.drive(
-      main(argv, {
+      main([...argv, '--pipeline', this.fixture.pipelineName, '--region', this.fixture.region], {
         clients: (region: string) => this.clientsOf(this.fixture.account, region),
         stdout: { write: (s: string) => out.push(s) },
         stderr: { write: (s: string) => err.push(s) },

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { execFileSync } from 'node:child_process';
 import { App } from 'aws-cdk-lib';
-import { ConfigError, loadConfig } from '../lib/config/load-config';
+import * as path from 'node:path';
+import { ConfigError, configFile, loadConfig } from '../lib/config/load-config';
+import { checkShapes, readShapeLock, SHAPE_LOCK_FILE, shapesOf, writeShapeLock } from '../lib/pipeline/deployed-shape';
 import { writeReleaseManifest } from '../lib/pipeline/release-manifest';
 import { buildSafeDeployApp } from '../lib/pipeline/safe-deploy-app';
 import { extensions } from '../safe-deploy.extensions';
@@ -10,9 +12,10 @@ import { extensions } from '../safe-deploy.extensions';
 // app (test/app.test.ts), and so does the pipeline's build step. CDK_VALIDATION=true turns it on here.
 const app = new App({ builtinCloudFormationValidation: process.env.CDK_VALIDATION === 'true' });
 
+const configOptions = { context: (key: string) => app.node.tryGetContext(key), env: process.env };
 let config;
 try {
-  config = loadConfig({ context: (key) => app.node.tryGetContext(key), env: process.env });
+  config = loadConfig(configOptions);
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   console.error(err.message);
@@ -44,6 +47,22 @@ try {
 }
 // The pipeline's own steps (image publishing, permission checks) read what this release holds.
 writeReleaseManifest(assemblyDir, built.pipeline.releaseManifest);
+
+// Blue/green ECS services whose load balancer or network CloudFormation cannot change safely: refuse here.
+const lockFile = path.join(path.dirname(configFile(configOptions)), SHAPE_LOCK_FILE);
+try {
+  const check = checkShapes(shapesOf(app.synth()), readShapeLock(lockFile));
+  if (check.problems.length > 0) {
+    console.error(`${lockFile}: a change CloudFormation cannot make to a deployed ECS service:\n${check.problems.map((p) => `  - ${p}`).join('\n')}`);
+    process.exit(1);
+  }
+  if (writeShapeLock(lockFile, check.lock) && check.added.length > 0) {
+    console.error(`Recorded the load balancer shape of ${check.added.length} new ECS service stack(s) in ${lockFile}: commit it.`);
+  }
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(1);
+}
 
 /** The commit being built: CodeBuild's resolved source version, else the local checkout's HEAD. */
 function currentCommit(): string {

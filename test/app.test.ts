@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { loadConfig } from '../lib/config/load-config';
 import type { SafeDeployConfig } from '../lib/config/schema';
 import { RELEASE_MANIFEST_FILE, writeReleaseManifest } from '../lib/pipeline/release-manifest';
-import { buildSafeDeployApp, SafeDeployApp } from '../lib/pipeline/safe-deploy-app';
+import { buildSafeDeployApp, CDK_ASSETS_VERSION, SafeDeployApp } from '../lib/pipeline/safe-deploy-app';
 import { EcsServiceStack } from '../lib/stacks/ecs-service-stack';
 import { DIAGRAM_BEGIN, DIAGRAM_END, renderArchitecture } from '../lib/report/architecture';
 import { pipelineFixture } from './lifecycle/pipeline-fixture';
@@ -107,6 +107,18 @@ describe('the whole app on the example configuration (test/fixtures/example.conf
     // The asset folder is a copy of the service's build context, holding its Dockerfile.
     expect(existsSync(path.join(stack.assembly.directory, images[0].source.directory, 'Dockerfile'))).toBe(true);
     expect(JSON.stringify(stack.template)).toContain('container-assets');
+  });
+
+  test('the pipeline installs pinned tools, never `latest`', () => {
+    const template = result.assembly!.getStackArtifact(built.pipeline.artifactId).template;
+    const installs = Object.values<any>(template.Resources)
+      .filter((r) => r.Type === 'AWS::CodeBuild::Project')
+      .map((r) => r.Properties.Source.BuildSpec as string)
+      // CDK Pipelines writes large buildspecs to a file of the assembly and names it instead.
+      .map((spec) => JSON.parse(spec.trim().startsWith('{') ? spec : readFileSync(path.join(result.assembly!.directory, spec), 'utf8')))
+      .flatMap((spec) => spec.phases.install?.commands ?? []) as string[];
+    expect(installs).toContain(`npm install -g cdk-assets@${CDK_ASSETS_VERSION}`);
+    expect(installs.filter((c) => /npm (install|i) /.test(c) && !/@\d+\.\d+\.\d+$/.test(c))).toEqual([]);
   });
 
   test('every acknowledged finding carries a reason a reviewer can read', () => {

@@ -7,7 +7,9 @@ import {
   MetricAlarm,
   MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
+import type { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { evaluateDeploymentWindow } from '../shared/deployment-window';
+import { checkGuardedFlags, checkObservedFlags } from './flags';
 
 import type { GateParameters, GateSettings, GateTarget } from './settings';
 
@@ -38,6 +40,11 @@ export interface GateDeps {
    * exists, and a missing role or alarm is a fault, not a first run.
    */
   readonly deployedBefore: (stageName: string, actionName: string) => Promise<boolean>;
+  /**
+   * An AppConfig client acting as the target's GateReaderRole, for targets whose services have
+   * feature flags. @default - none: a target with flags fails the gate
+   */
+  readonly appConfigFor?: (target: GateTarget) => Promise<AppConfigClient>;
 }
 
 const NO_OVERRIDE = new Set(['', 'none']);
@@ -92,12 +99,21 @@ export async function evaluateGate(settings: GateSettings, params: Pick<GatePara
       return { kind: 'fail', reason: `${stageName} is blocked: the previous stage did not stay quiet during the bake: ${fired.join('; ')}` };
     }
   }
-  const firstRun = notes.length > 0 ? ` (${notes.join('; ')})` : '';
-
-  const bake = settings.bake;
-  if (!bake) return pass(`${stageName}: alarms quiet${overridden ? ', window overridden' : ''}${firstRun}`, overridden);
   const elapsedMin = (now.getTime() - Date.parse(state.startedAt)) / 60_000;
   const next: GateState = { startedAt: state.startedAt, polls: state.polls + 1 };
+  const flags = await checkFlags(settings, deps, notes);
+  if (flags.fail) return { kind: 'fail', reason: `${stageName} is blocked: ${flags.fail}` };
+  if (flags.waits.length > 0) {
+    if (elapsedMin >= settings.maxWaitMinutes) {
+      return { kind: 'fail', reason: `${stageName} is blocked: flag deployments still running after ${fmt(elapsedMin)} minutes: ${flags.waits.join('; ')}. See deployctl flags` };
+    }
+    return { kind: 'wait', reason: `flags: ${flags.waits.join('; ')}`, state: next };
+  }
+  const firstRun = notes.length > 0 ? ` (${notes.join('; ')})` : '';
+  const flagsDone = flags.checked > 0 ? `, ${flags.checked} flag deployment${flags.checked > 1 ? 's' : ''} complete` : '';
+
+  const bake = settings.bake;
+  if (!bake) return pass(`${stageName}: alarms quiet${flagsDone}${overridden ? ', window overridden' : ''}${firstRun}`, overridden);
   if (elapsedMin < bake.minutes) {
     return { kind: 'wait', reason: `baking: ${fmt(elapsedMin)} of ${bake.minutes} minutes elapsed`, state: next };
   }
@@ -120,7 +136,41 @@ export async function evaluateGate(settings: GateSettings, params: Pick<GatePara
     : settings.countRequests && bake.minRequests > 0
       ? `requests not counted (${stageName} has never been deployed: no users there to protect yet)`
       : 'requests not counted (the previous stage is pre-production)';
-  return pass(`${stageName}: baked ${fmt(elapsedMin)} minutes (needs ${bake.minutes}), ${served}, alarms quiet${overridden ? ', window overridden' : ''}${firstRun}`, overridden);
+  return pass(`${stageName}: baked ${fmt(elapsedMin)} minutes (needs ${bake.minutes}), ${served}, alarms quiet${flagsDone}${overridden ? ', window overridden' : ''}${firstRun}`, overridden);
+}
+
+/**
+ * Feature-flag deployments of both stages (rules in ./flags.ts): the first failure, what is still
+ * running, and how many services' flags of the previous stage were checked complete. A guarded
+ * target never deployed (its reader role does not exist yet) was noted by guardTarget: skipped.
+ */
+async function checkFlags(settings: GateSettings, deps: GateDeps, notes: string[]): Promise<{ fail?: string; waits: string[]; checked: number }> {
+  const waits: string[] = [];
+  let checked = 0;
+  const sides = [
+    { targets: settings.observe, check: checkObservedFlags, observed: true },
+    { targets: settings.guard, check: checkGuardedFlags, observed: false },
+  ];
+  for (const { targets, check, observed } of sides) {
+    for (const target of targets.filter((t) => (t.flags ?? []).length > 0)) {
+      if (!deps.appConfigFor) throw new Error(`gate misconfigured: ${target.account}/${target.region} has feature flags, and the gate has no AppConfig client`);
+      let client: AppConfigClient;
+      try {
+        client = await deps.appConfigFor(target);
+      } catch (err) {
+        if (!observed && isAccessDenied(err) && !(await deps.deployedBefore(settings.stageName, target.platformAction))) continue;
+        throw err;
+      }
+      for (const f of target.flags ?? []) {
+        const verdict = await check(client, target, f);
+        if (verdict.kind === 'fail') return { fail: verdict.reason, waits, checked };
+        if (verdict.kind === 'wait') waits.push(verdict.reason);
+        else if (verdict.note) notes.push(verdict.note);
+        else if (observed) checked++;
+      }
+    }
+  }
+  return { waits, checked };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import {
   CodePipelineClient,
@@ -22,6 +23,8 @@ import { describeSettingsError, GateParameters, gateParametersSchema } from './s
 export interface GateJobDeps {
   readonly codepipeline: CodePipelineClient;
   readonly cloudWatchFor: GateDeps['cloudWatchFor'];
+  /** AppConfig clients for targets whose services have feature flags. @default - none: such a target fails the gate */
+  readonly appConfigFor?: GateDeps['appConfigFor'];
   readonly logger: Logger;
   readonly now: () => Date;
   /** Pause before asking CodePipeline to call again, so waits do not spin. */
@@ -86,6 +89,7 @@ export async function handleGateJob(event: CodePipelineEvent | undefined, deps: 
       if (!settings) throw new Error(`the release manifest has no gate ${JSON.stringify(params.gate)} (gates: ${Object.keys(gates).join(', ') || 'none'})`);
       return evaluateGate(settings, params, state, {
         cloudWatchFor: deps.cloudWatchFor,
+        appConfigFor: deps.appConfigFor,
         now: deps.now,
         logOverride: async (details: Record<string, unknown>) => {
           const triggeredBy = await whoStarted(deps, params.executionId);
@@ -174,34 +178,42 @@ async function whoStarted(deps: GateJobDeps, executionId: string | undefined): P
   }
 }
 
-/** Assumes the target's GateReaderRole and caches a CloudWatch client per role and region. */
-export function crossAccountCloudWatch(sts: STSClient, sessionName: string): (target: GateTarget) => Promise<CloudWatchClient> {
-  const cache = new Map<string, { client: CloudWatchClient; expires: number }>();
-  return async (target) => {
+/** Clients acting as a target's GateReaderRole: one AssumeRole per role and region, cached until near expiry. */
+export function crossAccountClients(sts: STSClient, sessionName: string): { cloudWatchFor: (target: GateTarget) => Promise<CloudWatchClient>; appConfigFor: (target: GateTarget) => Promise<AppConfigClient> } {
+  const cache = new Map<string, { cloudWatch: CloudWatchClient; appConfig: AppConfigClient; expires: number }>();
+  const clientsFor = async (target: GateTarget) => {
     const key = `${target.roleArn}|${target.region}`;
     const hit = cache.get(key);
-    if (hit && hit.expires > Date.now() + 120_000) return hit.client;
+    if (hit && hit.expires > Date.now() + 120_000) return hit;
     const out = await sts.send(new AssumeRoleCommand({ RoleArn: target.roleArn, RoleSessionName: sessionName, DurationSeconds: 900 }));
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error(`AssumeRole ${target.roleArn} returned no credentials`);
-    const client = new CloudWatchClient({
-      region: target.region,
-      requestHandler: BOUNDED_HTTP,
-      credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration },
-    });
-    cache.set(key, { client, expires: c.Expiration?.getTime() ?? Date.now() + 900_000 });
-    return client;
+    const credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+    const entry = {
+      cloudWatch: new CloudWatchClient({ region: target.region, requestHandler: BOUNDED_HTTP, credentials }),
+      appConfig: new AppConfigClient({ region: target.region, requestHandler: BOUNDED_HTTP, credentials }),
+      expires: c.Expiration?.getTime() ?? Date.now() + 900_000,
+    };
+    cache.set(key, entry);
+    return entry;
   };
+  return { cloudWatchFor: async (t) => (await clientsFor(t)).cloudWatch, appConfigFor: async (t) => (await clientsFor(t)).appConfig };
+}
+
+/** Assumes the target's GateReaderRole and caches a CloudWatch client per role and region. */
+export function crossAccountCloudWatch(sts: STSClient, sessionName: string): (target: GateTarget) => Promise<CloudWatchClient> {
+  return crossAccountClients(sts, sessionName).cloudWatchFor;
 }
 
 const logger = createLogger('bake-gate');
 const codepipeline = new CodePipelineClient({ requestHandler: BOUNDED_HTTP });
-const cloudWatchFor = crossAccountCloudWatch(new STSClient({ requestHandler: BOUNDED_HTTP }), 'safe-deploy-bake-gate');
+const { cloudWatchFor, appConfigFor } = crossAccountClients(new STSClient({ requestHandler: BOUNDED_HTTP }), 'safe-deploy-bake-gate');
 
 export const handler = async (event: CodePipelineEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<GateJobResult> =>
   handleGateJob(event, {
     codepipeline,
     cloudWatchFor,
+    appConfigFor,
     logger,
     now: () => new Date(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),

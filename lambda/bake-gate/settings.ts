@@ -11,6 +11,23 @@ import { z } from 'zod';
 /** The file the app writes into its cloud assembly, and the gate reads from its input artifact. */
 export const RELEASE_MANIFEST_FILE = 'safe-deploy.release.json';
 
+/**
+ * A service's feature flags in a target: where its AppConfig deployments are, and which content this
+ * release deploys. Names, not IDs: AppConfig generates the IDs, the gate finds them by name.
+ */
+export const gateFlagsSchema = z
+  .object({
+    service: z.string().min(1),
+    /** The AppConfig application's name (`<service stack name>-flags`). */
+    application: z.string().min(1),
+    /** The environment's and the feature-flag profile's name: the service's. */
+    environment: z.string().min(1),
+    /** First 16 hex digits of the SHA-256 of the flags this release deploys, as the AppConfig deployment's description names them. */
+    digest: z.string().regex(/^[0-9a-f]{16}$/),
+  })
+  .strict();
+export type GateFlags = z.infer<typeof gateFlagsSchema>;
+
 /** One deployment target the gate looks at, read through the GateReaderRole in its account. */
 export const gateTargetSchema = z
   .object({
@@ -27,6 +44,12 @@ export const gateTargetSchema = z
      */
     platformAction: z.string().min(1),
     serviceActions: z.array(z.string().min(1)),
+    /**
+     * Services of the target with feature flags. In the previous stage, this release's flags must
+     * have finished their rollout and bake there; in the guarded stage, no flag deployment may still
+     * be running (AppConfig runs one per environment at a time). @default - none
+     */
+    flags: z.array(gateFlagsSchema).optional(),
   })
   .strict()
   .refine((t) => t.serviceActions.length === t.healthAlarmNames.length, { error: 'serviceActions must pair with healthAlarmNames' });

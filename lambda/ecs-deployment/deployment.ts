@@ -1,5 +1,6 @@
 import {
   BatchGetDeploymentTargetsCommand,
+  ContinueDeploymentCommand,
   CodeDeployClient,
   CreateDeploymentCommand,
   DeploymentInfo,
@@ -59,7 +60,14 @@ export interface DeploymentData {
   /** Deployment this request stopped (Delete, or a rollback); '' if none. */
   readonly StoppedDeploymentId: string;
   /** What onEvent decided, for the logs and the stack's attributes. */
-  readonly Action: 'created' | 'adopted' | 'no-op' | 'stopped' | 'nothing-to-stop';
+  readonly Action: 'created' | 'adopted' | 'no-op' | 'stopped' | 'nothing-to-stop' | 'after-previous';
+  /**
+   * 'after-previous': the previous release's deployment, whose termination wait onEvent ended; this
+   * request's own deployment starts (in isComplete) once it is over.
+   */
+  readonly PreviousDeploymentId?: string;
+  /** 'after-previous': when onEvent ran (ISO 8601), to find the deployment isComplete started. */
+  readonly Since?: string;
 }
 
 export type IsCompleteRequest = OnEventRequest & OnEventResponse;
@@ -76,6 +84,8 @@ export interface DeploymentDeps {
   readonly logger: Logger;
   /** Retry of throttled / 5xx calls. @default - 5 attempts from 200 ms */
   readonly retry?: RetryOptions;
+  /** The clock. @default - the system clock */
+  readonly now?: () => Date;
 }
 
 /** A failure CloudFormation shows as the resource's status reason. */
@@ -181,6 +191,7 @@ export async function onEvent(event: OnEventRequest, deps: DeploymentDeps): Prom
   // A deployment may already be running for this group.
   const active = await listActiveDeployments(props, deps);
   const oldTaskDef = event.RequestType === 'Update' ? (event.OldResourceProperties as { TaskDefinitionArn?: string })?.TaskDefinitionArn : undefined;
+  const taskSets = active.length > 0 ? await serviceTaskSets(props, deps) : [];
   for (const d of active) {
     const target = taskDefinitionOf(d.revision?.appSpecContent?.content);
     if (target === props.taskDefinitionArn) {
@@ -188,12 +199,25 @@ export async function onEvent(event: OnEventRequest, deps: DeploymentDeps): Prom
       logger.info('Adopting the deployment already in progress for this task definition', { deploymentId: d.deploymentId, taskDefinitionArn: target });
       return { PhysicalResourceId: physicalId, Data: { DeploymentId: d.deploymentId!, StoppedDeploymentId: '', Action: 'adopted' } };
     }
-    if (oldTaskDef !== undefined && target === oldTaskDef) {
-      // The deployment of the revision this request replaces, still running: CloudFormation is rolling
-      // back (e.g. after the wait timed out). Stopping with auto-rollback returns traffic to blue.
+    if (oldTaskDef !== undefined && target === oldTaskDef && taskSets.some((t) => t.taskDefinition === props.taskDefinitionArn)) {
+      // The revision this request wants still runs as the original task set: CloudFormation is
+      // rolling back a release whose deployment has not ended (still shifting, or in its termination
+      // wait). Stopping with auto-rollback reroutes traffic to that task set at once.
       await call(() => codedeploy.send(new StopDeploymentCommand({ deploymentId: d.deploymentId!, autoRollbackEnabled: true })));
-      logger.warn('Stopped the in-flight deployment of the replaced task definition, with auto-rollback', { deploymentId: d.deploymentId, taskDefinitionArn: target });
+      logger.warn('Stopped the in-flight deployment with auto-rollback: the wanted revision is still running', { deploymentId: d.deploymentId, taskDefinitionArn: target });
       return { PhysicalResourceId: physicalId, Data: { DeploymentId: '', StoppedDeploymentId: d.deploymentId!, Action: 'stopped' } };
+    }
+    if (trafficFullyShifted(d)) {
+      // The previous release is serving every user and CodeDeploy only waits to remove the task set
+      // before it (its termination wait). CodeDeploy runs one deployment per group at a time, and this
+      // release has passed its own gates: end the wait now (the ECS console's "Terminate original
+      // task set"), then deploy this revision once the previous deployment is over.
+      await call(() => codedeploy.send(new ContinueDeploymentCommand({ deploymentId: d.deploymentId!, deploymentWaitType: 'TERMINATION_WAIT' })));
+      logger.info("Ended the previous deployment's termination wait; this revision deploys when it is over", { previousDeploymentId: d.deploymentId, previousTaskDefinitionArn: target });
+      return {
+        PhysicalResourceId: physicalId,
+        Data: { DeploymentId: '', StoppedDeploymentId: '', Action: 'after-previous', PreviousDeploymentId: d.deploymentId!, Since: deps.now?.().toISOString() ?? new Date().toISOString() },
+      };
     }
     throw new DeploymentError(
       `The ${group} already has deployment ${d.deploymentId} in progress (status ${d.status}, task definition ${target ?? 'unknown'}), ` +
@@ -215,9 +239,15 @@ export async function onEvent(event: OnEventRequest, deps: DeploymentDeps): Prom
     return { PhysicalResourceId: physicalId, Data: { DeploymentId: '', StoppedDeploymentId: '', Action: 'no-op' } };
   }
 
+  const deploymentId = await startDeployment(event, props, deps, current);
+  return { PhysicalResourceId: physicalId, Data: { DeploymentId: deploymentId, StoppedDeploymentId: '', Action: 'created' } };
+}
+
+/** Creates the CodeDeploy deployment of `props.taskDefinitionArn`; returns its id. */
+async function startDeployment(event: OnEventRequest, props: DeploymentProperties, deps: DeploymentDeps, previous: string | undefined): Promise<string> {
   const content = buildAppSpec(props);
-  const created = await call(() =>
-    codedeploy.send(
+  const created = await callWithRetry(deps)(() =>
+    deps.codedeploy.send(
       new CreateDeploymentCommand({
         applicationName: props.applicationName,
         deploymentGroupName: props.deploymentGroupName,
@@ -229,9 +259,11 @@ export async function onEvent(event: OnEventRequest, deps: DeploymentDeps): Prom
       }),
     ),
   );
-  if (!created.deploymentId) throw new DeploymentError(`CodeDeploy returned no deployment id for the ${group}`);
-  logger.info('Created deployment', { deploymentId: created.deploymentId, taskDefinitionArn: props.taskDefinitionArn, previous: current ?? 'unknown' });
-  return { PhysicalResourceId: physicalId, Data: { DeploymentId: created.deploymentId, StoppedDeploymentId: '', Action: 'created' } };
+  if (!created.deploymentId) {
+    throw new DeploymentError(`CodeDeploy returned no deployment id for deployment group ${props.deploymentGroupName} of CodeDeploy application ${props.applicationName}`);
+  }
+  deps.logger.info('Created deployment', { deploymentId: created.deploymentId, taskDefinitionArn: props.taskDefinitionArn, previous: previous ?? 'unknown' });
+  return created.deploymentId;
 }
 
 async function onDelete(event: Extract<OnEventRequest, { RequestType: 'Delete' }>, deps: DeploymentDeps): Promise<OnEventResponse> {
@@ -274,7 +306,6 @@ export async function isComplete(event: IsCompleteRequest, deps: DeploymentDeps)
   if (typeof data !== 'object' || data === null || typeof data.DeploymentId !== 'string' || typeof data.StoppedDeploymentId !== 'string') {
     throw new DeploymentError(`Malformed isComplete event: Data ${JSON.stringify(data)} lacks DeploymentId/StoppedDeploymentId from onEvent`);
   }
-  const call = callWithRetry(deps);
   const stopped = data.StoppedDeploymentId.split(',').filter((id) => id !== '');
   for (const id of stopped) {
     const info = await getDeployment(id, deps);
@@ -283,10 +314,57 @@ export async function isComplete(event: IsCompleteRequest, deps: DeploymentDeps)
       return { IsComplete: false };
     }
   }
+  if (data.Action === 'after-previous') return afterPrevious(event, data, deps);
   if (data.DeploymentId === '') return { IsComplete: true, Data: data };
 
   const info = await getDeployment(data.DeploymentId, deps);
   if (!info) throw new DeploymentError(`CodeDeploy deployment ${data.DeploymentId} no longer exists: check the deployment group's history`);
+  return outcome(event, data, info, deps);
+}
+
+/**
+ * isComplete of an update that arrived during the previous release's termination wait: waits for
+ * that deployment to end, starts this revision's deployment (once: a later poll finds it by its task
+ * definition), then follows it like any other.
+ */
+async function afterPrevious(event: IsCompleteRequest, data: DeploymentData, deps: DeploymentDeps): Promise<IsCompleteResponse> {
+  const props = parseProperties(event.ResourceProperties);
+  const previous = data.PreviousDeploymentId ? await getDeployment(data.PreviousDeploymentId, deps) : undefined;
+  if (previous && ACTIVE_STATUSES.includes(previous.status as DeploymentStatus)) {
+    deps.logger.info('Waiting for the previous deployment to remove its original task set', { previousDeploymentId: data.PreviousDeploymentId, status: previous.status });
+    return { IsComplete: false };
+  }
+  const ours = await deploymentOfSince(props, data.Since, deps);
+  if (!ours) {
+    const serving = await servingTaskDefinition(props, deps);
+    if (serving === props.taskDefinitionArn) {
+      deps.logger.info('Task definition already serving; no new deployment', { taskDefinitionArn: props.taskDefinitionArn });
+      return { IsComplete: true, Data: { ...data, Action: 'no-op' } };
+    }
+    await startDeployment(event, props, deps, serving);
+    return { IsComplete: false };
+  }
+  return outcome(event, { ...data, DeploymentId: ours.deploymentId! }, ours, deps);
+}
+
+/** The newest deployment of `props.taskDefinitionArn` in the group created since `since`, if any. */
+async function deploymentOfSince(props: DeploymentProperties, since: string | undefined, deps: DeploymentDeps): Promise<DeploymentInfo | undefined> {
+  const start = since ? new Date(since) : undefined;
+  if (!start || Number.isNaN(start.getTime())) throw new DeploymentError(`Malformed isComplete event: Data.Since ${JSON.stringify(since)} is not a time`);
+  const list = await callWithRetry(deps)(() =>
+    deps.codedeploy.send(new ListDeploymentsCommand({ applicationName: props.applicationName, deploymentGroupName: props.deploymentGroupName, createTimeRange: { start } })),
+  );
+  const infos: DeploymentInfo[] = [];
+  for (const id of list.deployments ?? []) {
+    const info = await getDeployment(id, deps);
+    if (info && taskDefinitionOf(info.revision?.appSpecContent?.content) === props.taskDefinitionArn) infos.push(info);
+  }
+  return infos.sort((a, b) => (b.createTime?.getTime() ?? 0) - (a.createTime?.getTime() ?? 0))[0];
+}
+
+/** Completes, waits or fails on the state of the deployment this request follows. */
+async function outcome(event: IsCompleteRequest, data: DeploymentData, info: DeploymentInfo, deps: DeploymentDeps): Promise<IsCompleteResponse> {
+  const call = callWithRetry(deps);
   const status = info.status ?? 'Unknown';
   if (status === 'Succeeded') {
     deps.logger.info('Deployment succeeded', { deploymentId: data.DeploymentId });
@@ -386,6 +464,12 @@ async function servingTaskDefinition(props: DeploymentProperties, deps: Deployme
     throw new DeploymentError(`ECS service ${props.serviceName} of cluster ${props.clusterName} was not found (${out.failures?.[0]?.reason ?? 'no reason given'})`);
   }
   return service.taskSets?.find((t) => t.status === 'PRIMARY')?.taskDefinition ?? undefined;
+}
+
+/** The service's task sets (PRIMARY and ACTIVE) with their task definitions. */
+async function serviceTaskSets(props: DeploymentProperties, deps: DeploymentDeps): Promise<Array<{ status?: string; taskDefinition?: string }>> {
+  const out = await callWithRetry(deps)(() => deps.ecs.send(new DescribeServicesCommand({ cluster: props.clusterName, services: [props.serviceName] })));
+  return out.services?.[0]?.taskSets ?? [];
 }
 
 async function currentTaskDefinition(deploymentId: string, deps: DeploymentDeps): Promise<string | undefined> {

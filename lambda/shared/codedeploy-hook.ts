@@ -153,3 +153,19 @@ export async function withTimeout<T>(start: () => Promise<T>, ms: number, contro
     clearTimeout(timer);
   }
 }
+
+/**
+ * Runs part of a check under its own time limit, inside the check's: `start` gets a signal that
+ * aborts at `ms` or when `parent` does. On timeout it rejects as `withTimeout` does.
+ */
+export async function withinTimeout<T>(ms: number, parent: AbortSignal, start: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const forward = () => controller.abort(parent.reason);
+  if (parent.aborted) forward();
+  else parent.addEventListener('abort', forward, { once: true });
+  try {
+    return await withTimeout(() => start(controller.signal), ms, controller);
+  } finally {
+    parent.removeEventListener('abort', forward);
+  }
+}

@@ -12,6 +12,10 @@ export interface LambdaDeploymentTarget {
   readonly alias: string;
   readonly currentVersion: string;
   readonly targetVersion: string;
+  /** When the deployment was created (GetDeployment), when read from CodeDeploy. */
+  readonly createTime?: Date;
+  /** Who created it (`user`, `CloudFormation`, `CloudFormationRollback`, `codeDeployRollback`, ...), when read from CodeDeploy. */
+  readonly creator?: string;
 }
 
 /**
@@ -30,7 +34,8 @@ export async function getDeploymentTarget(
   if (typeof content !== 'string' || content.trim() === '') {
     throw new Error(`deployment ${deploymentId} has no AppSpec content (revisionType: ${revision?.revisionType ?? 'none'})`);
   }
-  return parseAppSpec(content);
+  const info = out.deploymentInfo;
+  return { ...parseAppSpec(content), ...(info?.createTime ? { createTime: info.createTime } : {}), ...(info?.creator ? { creator: info.creator } : {}) };
 }
 
 /**

@@ -1,6 +1,8 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
+import { TRAFFIC_CHECK_BUDGET_MS } from './canary-traffic-settings';
 import { CheckResult, HookIds, HookResult, runHook } from './codedeploy-hook';
 import { BOUNDED_HTTP } from './http';
 import { isSameFunction, LambdaHookConfig, readHookConfig } from './hook-config';
@@ -14,6 +16,8 @@ export interface LambdaHookDeps {
   readonly codedeploy: CodeDeployClient;
   readonly lambda: LambdaClient;
   readonly config: LambdaHookConfig;
+  /** For the hooks that read metrics (the post-traffic hook's traffic check). @default - none */
+  readonly cloudwatch?: CloudWatchClient;
   readonly retry?: RetryOptions;
 }
 
@@ -27,6 +31,11 @@ export type SmokeQualifier = (target: LambdaDeploymentTarget, config: LambdaHook
  */
 export async function smokeTestDeployment(ids: HookIds, signal: AbortSignal, deps: LambdaHookDeps, qualifierOf: SmokeQualifier): Promise<CheckResult> {
   const target = await getDeploymentTarget(deps.codedeploy, ids.DeploymentId, { signal, retry: deps.retry });
+  return smokeTestTarget(target, signal, deps, qualifierOf);
+}
+
+/** `smokeTestDeployment` for a deployment target already read. */
+export async function smokeTestTarget(target: LambdaDeploymentTarget, signal: AbortSignal, deps: LambdaHookDeps, qualifierOf: SmokeQualifier): Promise<CheckResult> {
   if (!isSameFunction(target.functionName, deps.config.functionName) || target.alias !== deps.config.aliasName) {
     return {
       status: 'Failed',
@@ -43,12 +52,15 @@ export async function smokeTestDeployment(ids: HookIds, signal: AbortSignal, dep
 
 /**
  * The Lambda handler of a Lambda-deployment hook: clients and logger are created once (nothing
- * here reads the environment or can throw at import); FUNCTION_NAME, ALIAS_NAME and
- * CHECK_TIMEOUT_MS and SERVICE_CHECK are read per invocation so a misconfiguration is reported as Failed.
+ * here reads the environment or can throw at import); FUNCTION_NAME, ALIAS_NAME,
+ * CHECK_TIMEOUT_MS, SERVICE_CHECK and CANARY_TRAFFIC_CHECK are read per invocation so a
+ * misconfiguration is reported as Failed. With a traffic check the check may also take
+ * TRAFFIC_CHECK_BUDGET_MS (waiting for the step's last minute to be published).
  */
 export function lambdaHookHandler(
   serviceName: string,
   check: (ids: HookIds, signal: AbortSignal, deps: LambdaHookDeps) => Promise<CheckResult>,
+  clients: Pick<LambdaHookDeps, 'cloudwatch'> = {},
 ): (event: CodeDeployLambdaHookEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<HookResult> {
   const codedeploy = new CodeDeployClient({ requestHandler: BOUNDED_HTTP });
   // No request timeout: an invoke lasts as long as the function runs; the check's signal bounds it.
@@ -56,12 +68,12 @@ export function lambdaHookHandler(
   const logger = createLogger(serviceName);
   return async (event, context) => {
     const config = readHookConfig(process.env);
-    const checkTimeoutMs = 'error' in config ? 1000 : config.checkTimeoutMs;
+    const checkTimeoutMs = 'error' in config ? 1000 : config.checkTimeoutMs + (config.trafficCheck ? TRAFFIC_CHECK_BUDGET_MS : 0);
     return runHook(
       event,
       async (ids, signal) => {
         if ('error' in config) return { status: 'Failed', reason: `hook misconfigured: ${config.error}` };
-        return check(ids, signal, { codedeploy, lambda, config });
+        return check(ids, signal, { codedeploy, lambda, config, ...clients });
       },
       { codedeploy, logger, checkTimeoutMs, remainingTimeMs: context && (() => context.getRemainingTimeInMillis()) },
     );

@@ -48,7 +48,7 @@ export interface LoadConfigOptions {
 export function loadConfig(options: LoadConfigOptions = {}): SafeDeployConfig {
   const ctx = options.context ?? (() => undefined);
   const env = options.env ?? {};
-  const file = options.file ?? asString(ctx('config')) ?? env.SAFE_DEPLOY_CONFIG ?? DEFAULT_CONFIG_FILE;
+  const file = configFile(options);
   if (!existsSync(file)) {
     throw new ConfigError(file, [`the file does not exist: create it (copy safe-deploy.config.json) or point -c config=<path> at yours`]);
   }
@@ -59,6 +59,11 @@ export function loadConfig(options: LoadConfigOptions = {}): SafeDeployConfig {
     throw new ConfigError(file, [`not valid JSON (${(e as Error).message}): fix the syntax`]);
   }
   return parseConfig(applyOverrides(raw, ctx, env), { source: file, baseDir: path.dirname(file) });
+}
+
+/** The configuration file `loadConfig` reads with these options. */
+export function configFile(options: LoadConfigOptions = {}): string {
+  return options.file ?? asString(options.context?.('config')) ?? options.env?.SAFE_DEPLOY_CONFIG ?? DEFAULT_CONFIG_FILE;
 }
 
 /** Where a configuration object came from. */
@@ -146,7 +151,7 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
   const where = formatPath(issue.path) || '(top level)';
   switch (issue.code) {
     case 'invalid_type':
-      if (issue.input === undefined) return `${where}: is missing: add it (expected ${issue.expected})`;
+      if (issue.input === undefined) return issue.message.startsWith('is missing') ? `${where}: ${issue.message}` : `${where}: is missing: add it (expected ${issue.expected})`;
       return issue.message.startsWith('Invalid input')
         ? `${where}: ${JSON.stringify(issue.input)} is not a ${issue.expected}: use a ${issue.expected}`
         : `${where}: ${issue.message}`;
@@ -159,7 +164,7 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
     case 'too_big':
       return issue.message.startsWith('Too ')
         ? `${where}: ${JSON.stringify(issue.input)} is out of range: ${issue.message.replace(/^Too (small|big): expected \w+ to (have|be) /, 'it must be ')}`
-        : /^["\d]/.test(issue.message)
+        : /^["\d]|^is /.test(issue.message)
           ? `${where}: ${issue.message}`
           : `${where}: ${JSON.stringify(issue.input)}: ${issue.message}`;
     default:

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { judgeSettingsInputSchema } from '../constructs/canary-judge/settings';
 import { MAX_DEPLOYMENT_WAIT_MINUTES } from '../constructs/canary-ecs-service/ecs-deployment';
 import { ecsShiftProblem } from '../constructs/shared/traffic-shift';
+import { flagRolloutSchema } from '../constructs/feature-flags/rollout';
 import { FARGATE_CPU, serviceNameSchema, serviceSchema, ServiceKind, isFargateSize } from './service-schema';
 
 /**
@@ -224,6 +225,12 @@ export const stageSchema = z
     bake: bakeSchema.optional(),
     /** Deployment windows (production only). */
     deploymentWindow: deploymentWindowSchema.optional(),
+    /**
+     * How a change of the services' feature flags rolls out in this stage (AppConfig deployment
+     * strategy). @default - DEFAULT_FLAG_ROLLOUTS of the stage type: all at once with a 10-minute
+     * bake before production, linear 20 % every 6 minutes with a 30-minute bake in production
+     */
+    flags: z.object({ rollout: flagRolloutSchema }).strict().optional(),
   })
   .strict();
 export type StageConfig = z.infer<typeof stageSchema>;

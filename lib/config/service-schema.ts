@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { serviceFlagsSchema } from '../constructs/feature-flags/schema';
 
 /**
  * The `services` list of `safe-deploy.config.json`: the team's own Lambda functions and ECS
@@ -96,6 +97,12 @@ export const lambdaServiceSchema = z
     expectedRequestsPerSecond: expectedRps,
     /** CPU architecture. */
     architecture: z.enum(['arm64', 'x86_64'], { error: (i) => `${show(i.input)} is not an architecture: use "arm64" or "x86_64"` }).default('arm64'),
+    /**
+     * Feature flags the service reads through the AppConfig agent (README, "Feature flags and limited
+     * rollout"). Declared here rather than in a file inside the service: a flag change then never
+     * touches an ECS build context, whose content hash is the image tag. @default - none: no AppConfig resources
+     */
+    flags: serviceFlagsSchema.optional(),
   })
   .strict();
 
@@ -139,6 +146,12 @@ export const ecsServiceSchema = z
       .optional(),
     /** CPU architecture of the image. */
     architecture: z.enum(['x86_64', 'arm64'], { error: (i) => `${show(i.input)} is not an architecture: use "x86_64" or "arm64"` }).default('x86_64'),
+    /**
+     * Feature flags the service reads through the AppConfig agent (README, "Feature flags and limited
+     * rollout"). Declared here rather than in a file inside the service: a flag change then never
+     * touches an ECS build context, whose content hash is the image tag. @default - none: no AppConfig resources
+     */
+    flags: serviceFlagsSchema.optional(),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import type { JudgeSettingsInput } from '../constructs/canary-judge/settings';
+import { DEFAULT_FLAG_ROLLOUTS, FlagRollout } from '../constructs/feature-flags/rollout';
 import type { AlarmOverrides, SafeDeployConfig, StageConfig, TrafficShift } from './schema';
 import type { EcsServiceConfig, LambdaServiceConfig } from './service-schema';
 
@@ -10,6 +11,8 @@ interface StageSettings {
   readonly alarms?: AlarmOverrides;
   /** Canary judge settings in this stage (canary deployments judge the canary against its baseline). */
   readonly judge?: JudgeSettingsInput;
+  /** How a change of the service's feature flags rolls out in this stage (used when it declares flags). */
+  readonly flagRollout: FlagRollout;
 }
 
 /** A Lambda service as one stage deploys it. */
@@ -24,7 +27,12 @@ export interface StageEcsService extends EcsServiceConfig, StageSettings {
 export type StageService = StageLambdaService | StageEcsService;
 
 /** Every service with the settings `stage` gives it, in config order. */
-export function stageServices(config: Pick<SafeDeployConfig, 'services'>, stage: Pick<StageConfig, 'name' | 'lambda' | 'ecs' | 'services'>): StageService[] {
+export function stageServices(
+  config: Pick<SafeDeployConfig, 'services'>,
+  stage: Pick<StageConfig, 'name' | 'lambda' | 'ecs' | 'services'> & Partial<Pick<StageConfig, 'type' | 'flags'>>,
+): StageService[] {
+  // Without a stage type, the production rollout: the slower, watched one.
+  const flagRollout = stage.flags?.rollout ?? DEFAULT_FLAG_ROLLOUTS[stage.type ?? 'production'];
   return config.services.map((svc): StageService => {
     const override = stage.services?.[svc.name] ?? {};
     const defaults = svc.kind === 'lambda' ? stage.lambda : stage.ecs;
@@ -36,13 +44,14 @@ export function stageServices(config: Pick<SafeDeployConfig, 'services'>, stage:
     const alarms = defaults?.alarms || override.alarms ? { ...defaults?.alarms, ...override.alarms } : undefined;
     const judge = defaults?.judge || override.judge ? { ...defaults?.judge, ...override.judge } : undefined;
     if (svc.kind === 'lambda') {
-      return { ...svc, deployment, alarms, judge, reservedConcurrency: override.reservedConcurrency ?? svc.reservedConcurrency };
+      return { ...svc, deployment, alarms, judge, flagRollout, reservedConcurrency: override.reservedConcurrency ?? svc.reservedConcurrency };
     }
     return {
       ...svc,
       deployment,
       alarms,
       judge,
+      flagRollout,
       desiredCount: override.desiredCount ?? svc.desiredCount,
       blueTerminationWaitMinutes: override.blueTerminationWaitMinutes ?? stage.ecs?.blueTerminationWaitMinutes ?? 0,
     };

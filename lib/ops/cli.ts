@@ -111,7 +111,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     });
 
   const program = new Command('deployctl')
-    .description('Operate the safe-deploy pipeline: status, retry, rollback, diagnose, flags.')
+    .description('Operate the safe-deploy pipeline: status, watch, retry, rollback, diagnose, artifacts, flags.')
     .exitOverride()
     // `flags rollback --stage X`: options after a subcommand are the subcommand's.
     .enablePositionalOptions()

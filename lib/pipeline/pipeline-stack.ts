@@ -15,6 +15,7 @@ import { ArtifactStore } from '../constructs/artifact-store';
 import { DeploymentSafety, gateReaderRoleNameForTarget } from '../constructs/deployment-safety';
 import { ImageReplication, ImageRepository } from '../constructs/image-repository';
 import type { PublishedImage } from '../stacks/ecs-service-stack';
+import { flagQuotaWarnings } from './flag-quotas';
 import { AcknowledgeGeneratedWildcards } from './generated-wildcards';
 import { dockerPlatform, imageTag } from './images';
 import { checkPipelineLayout, validateBuiltPipeline } from './limits';
@@ -80,6 +81,8 @@ export class PipelineStack extends cdk.Stack {
     const partition = RegionInfo.get(region).partition ?? 'aws';
     // Refuse, with the numbers, a layout CodePipeline cannot hold, before CDK Pipelines splits stages.
     checkPipelineLayout(config);
+    // AppConfig quotas can be raised: warn with the numbers rather than refuse.
+    for (const warning of flagQuotaWarnings(config)) cdk.Annotations.of(this).addWarningV2('@safe-deploy/feature-flags:quota', warning);
 
     const stageAccounts = [...new Set(config.stages.flatMap((s) => s.waves.map((w) => waveAccount(config, s, w))))];
     this.artifacts = new ArtifactStore(this, 'Artifacts', { retentionDays: config.artifacts.retentionDays });
@@ -187,6 +190,9 @@ export class PipelineStack extends cdk.Stack {
           readerRoleName: t.gateReaderRoleName,
           platformStackName: t.platform.stackName,
           serviceStackNames: t.services.map((s) => s.stackName),
+          featureFlags: t.services.flatMap((s) =>
+            s.flags ? [{ service: s.config.name, application: s.flags.application.applicationIdentifier, environment: s.flags.serviceName, digest: s.flags.contentDigest.slice(0, 16) }] : [],
+          ),
         })),
       })),
     });

@@ -5,13 +5,20 @@ import { SafetyPolicyChecks } from '../policy';
 import { PipelineStack } from './pipeline-stack';
 import { ServiceExtensions, ServiceStage } from './service-stage';
 
+/**
+ * The cdk-assets release the pipeline's Assets stage installs. CDK Pipelines installs `latest` by
+ * default, so a cdk-assets release could change how a release's assets publish without a commit here.
+ * Bump it with the aws-cdk devDependency (both are published by the CDK team), in its own commit.
+ */
+export const CDK_ASSETS_VERSION = '4.7.3';
+
 /** What the app is built from, besides the configuration. */
 export interface SafeDeployAppOptions {
   /** The git commit being synthesized (recorded in the release manifest and image labels). */
   readonly commit: string;
   /** The aws-cdk CLI version the pipeline installs. */
   readonly cliVersion: string;
-  /** The cdk-assets version the pipeline publishes assets with. @default - CDK Pipelines' default */
+  /** The cdk-assets version the pipeline publishes assets with. @default CDK_ASSETS_VERSION */
   readonly cdkAssetsVersion?: string;
   /**
    * Name of a personal stage to deploy straight from a laptop, into `personalEnv`.
@@ -42,7 +49,7 @@ export function buildSafeDeployApp(app: App, config: SafeDeployConfig, options: 
     config,
     commit: options.commit,
     cliVersion: options.cliVersion,
-    cdkAssetsVersion: options.cdkAssetsVersion,
+    cdkAssetsVersion: options.cdkAssetsVersion ?? CDK_ASSETS_VERSION,
     extensions: options.extensions,
   });
 

@@ -22,7 +22,7 @@ export type ServiceExtensions = Readonly<Record<string, (stack: ServiceStack, ta
 /** Properties of a ServiceStage. */
 export interface ServiceStageProps extends cdk.StageProps {
   /** The stage's settings from the configuration: type, per-kind defaults, per-service overrides, bake and window. */
-  readonly settings: Pick<StageConfig, 'name' | 'type' | 'lambda' | 'ecs' | 'services' | 'bake' | 'deploymentWindow'>;
+  readonly settings: Pick<StageConfig, 'name' | 'type' | 'lambda' | 'ecs' | 'services' | 'bake' | 'deploymentWindow' | 'flags'>;
   /** The services to deploy (config `services`). */
   readonly services: readonly ServiceConfig[];
   /**
@@ -67,6 +67,7 @@ export class ServiceStage extends cdk.Stage {
       description: `safe-deploy shared platform of ${id}`,
       ecs: services.some((s) => s.kind === 'ecs'),
       pipeline: props.pipeline,
+      featureFlags: services.some((s) => (s.flags?.length ?? 0) > 0),
     });
     this.gateReaderRoleName = props.pipeline?.gateReaderRoleName;
     for (const svc of services) {

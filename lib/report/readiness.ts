@@ -1,10 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { CANARY_TRAFFIC_CHECK_ENV, parseCanaryTrafficCheck } from '../../lambda/shared/canary-traffic-settings';
 import { STAGE_TYPE_METADATA, StageMarker } from '../policy/stage-type';
+import { CANARY_JUDGE_METADATA, CanaryJudgeMetadata } from '../constructs/canary-judge/canary-judge';
 import { DETECTION_MODEL, metricAlarmDetectionSeconds } from '../constructs/shared/detection-time';
+import { describeStrategy, PREDEFINED_STRATEGIES } from '../constructs/feature-flags/rollout';
+import { DEFAULT_REPORT_RPS, formatSimulatedReadiness, REPORT_RUNS, REPORT_SEED, SimulatedReadiness, simulateService } from './simulated';
 
 /**
- * The model behind the numbers (documented in the README section of the report):
+ * Production services are simulated (./simulated.ts): seeded bad releases replayed through their
+ * alarms as synthesized give the median and p95 time to rollback, the bad version's share of the
+ * requests until then, and whether the canary step outlasts detection. Where the simulator cannot
+ * apply (pre-production stages, linear shifts, alarms it cannot evaluate) the report keeps the
+ * hand model below and says why.
+ *
+ * The hand model (documented in the README section of the report):
  *
  *   detection  = (M + 1) x P + metricDelay + evaluationInterval + codeDeployPoll
  *
@@ -40,7 +50,34 @@ export interface TrafficShift {
   readonly intervalMinutes?: number;
 }
 
+/**
+ * A feature-flag deployment (AppConfig) of a service's stack: how a flag change rolls out, which
+ * alarms watch it, and whether they can fire before AppConfig stops watching (after rollout + bake).
+ */
+export interface FlagRolloutReport {
+  /** The AppConfig environment (the service's name). */
+  readonly environment: string;
+  /** The strategy: a predefined name, or `custom`. */
+  readonly strategy: string;
+  /** `linear 20 % over 30 min, step every 6 min, bake 30 min` */
+  readonly description: string;
+  /** Minutes AppConfig watches the monitors: rollout plus bake; undefined when unknown. */
+  readonly watchedMinutes?: number;
+  /** The environment's monitors. */
+  readonly monitors: AlarmReport[];
+  /** Worst case from a bad flag change's first errors to the slowest monitor firing. */
+  readonly detectionSeconds?: number;
+  /** Whether the monitors fire while AppConfig still watches, so a bad flag change is rolled back automatically. */
+  readonly rolledBackAutomatically: boolean;
+}
+
 export interface ServiceReport {
+  /** How the detection figures in the text were obtained: simulated, or the worst-case hand model. */
+  readonly model: 'simulated' | 'hand';
+  /** Why the hand model is used, when it is. */
+  readonly handModelReason?: string;
+  /** The simulated readiness (production services the simulator applies to). */
+  readonly simulation?: SimulatedReadiness;
   readonly stage: string;
   readonly stageType: StageMarker['type'] | 'unmarked';
   readonly stack: string;
@@ -49,18 +86,23 @@ export interface ServiceReport {
   readonly deploymentConfig: string;
   readonly shift: TrafficShift;
   readonly alarms: AlarmReport[];
-  /** Worst case from a bad release's first errors to rollback start; undefined without alarms. */
+  /** Hand model: worst case from a bad release's first errors to rollback start; undefined without alarms. */
   readonly worstCaseToRollbackSeconds?: number;
   /** Minutes from the start of the shift until CodeDeploy considers the deployment done. */
   readonly deploymentMinutes?: number;
-  /** Whether detection comes before the deployment completes (so CodeDeploy rolls back). */
+  /**
+   * Whether a bad release is rolled back before the deployment completes: simulated, a crash loop
+   * rolled back in at least 95% of the runs; by the hand model, worst-case detection before completion.
+   */
   readonly caughtByCanary: boolean;
-  /** Share of traffic on the new version just before rollback starts, percent. */
+  /** Hand model: share of traffic on the new version just before rollback starts, percent. */
   readonly shareAtRollbackPercent?: number;
-  /** Integral of the new version's share until rollback, in minutes of full traffic. */
+  /** Hand model: integral of the new version's share until rollback, in minutes of full traffic. */
   readonly exposureTrafficMinutes?: number;
   readonly bake?: StageMarker['bake'];
   readonly deploymentWindow?: StageMarker['deploymentWindow'];
+  /** The feature-flag deployments of the service's stack (empty when it declares no flags). */
+  readonly flags: FlagRolloutReport[];
 }
 
 type Resource = { Type: string; Properties?: Record<string, any>; UpdatePolicy?: Record<string, any> };
@@ -70,6 +112,20 @@ interface StackArtifact {
   readonly displayName: string;
   readonly template: { Resources?: Resources };
   readonly marker?: StageMarker;
+  /** Canary judges recorded in the stack's metadata, by construct path. */
+  readonly judges: ReadonlyArray<{ readonly path: string; readonly data: CanaryJudgeMetadata }>;
+  /** Construct path of each resource, by logical ID (the `aws:cdk:logicalId` metadata). */
+  readonly paths: Readonly<Record<string, string>>;
+}
+
+/** Options of the report. */
+export interface ReportOptions {
+  /** Request rate of services whose expected traffic the assembly does not record. @default DEFAULT_REPORT_RPS */
+  readonly rps?: number;
+  /** Seeded runs per service and bad release. @default REPORT_RUNS */
+  readonly runs?: number;
+  /** @default REPORT_SEED */
+  readonly seed?: number;
 }
 
 /** Reads every stack of a cloud assembly directory (cdk.out), nested stage assemblies included. */
@@ -87,22 +143,30 @@ export function readAssembly(dir: string): StackArtifact[] {
       const marker = Object.values(metadata)
         .flat()
         .find((m) => m.type === STAGE_TYPE_METADATA)?.data as StageMarker | undefined;
-      out.push({ displayName: art.displayName ?? id, template: JSON.parse(readFileSync(path.join(dir, art.properties.templateFile), 'utf-8')), marker });
+      const judges = Object.entries(metadata).flatMap(([p, entries]) => entries.filter((m) => m.type === CANARY_JUDGE_METADATA).map((m) => ({ path: p, data: m.data as CanaryJudgeMetadata })));
+      const paths = Object.fromEntries(
+        Object.entries(metadata).flatMap(([p, entries]) => entries.filter((m) => m.type === 'aws:cdk:logicalId' && typeof m.data === 'string').map((m) => [m.data as string, p])),
+      );
+      out.push({ displayName: art.displayName ?? id, template: JSON.parse(readFileSync(path.join(dir, art.properties.templateFile), 'utf-8')), marker, judges, paths });
     }
   }
   return out;
 }
 
 /** The rollback-readiness of every canary-deployed service in the assembly. */
-export function buildReport(dir: string): ServiceReport[] {
-  return readAssembly(dir).flatMap(stackReports);
+export function buildReport(dir: string, options: ReportOptions = {}): ServiceReport[] {
+  if (options.rps !== undefined && !(Number.isFinite(options.rps) && options.rps > 0)) {
+    throw new Error(`rps: ${JSON.stringify(options.rps)} is not a request rate: use a positive number of requests per second, e.g. ${DEFAULT_REPORT_RPS}`);
+  }
+  return readAssembly(dir).flatMap((stack) => stackReports(stack, options));
 }
 
-function stackReports(stack: StackArtifact): ServiceReport[] {
+function stackReports(stack: StackArtifact, options: ReportOptions): ServiceReport[] {
   const resources = stack.template.Resources ?? {};
   const slash = stack.displayName.lastIndexOf('/');
   const stage = slash > 0 ? stack.displayName.slice(0, slash) : '(app)';
   const out: ServiceReport[] = [];
+  const flags = flagReports(resources);
   for (const [id, r] of Object.entries(resources)) {
     let dgId: string | undefined;
     let kind: ServiceReport['kind'];
@@ -126,9 +190,34 @@ function stackReports(stack: StackArtifact): ServiceReport[] {
     const timeline = shareTimeline(shift);
     const deploymentMinutes = timeline ? timeline.completeAt + (kind === 'ecs-service' ? terminationWait : 0) : undefined;
     const exposure = detection !== undefined && timeline ? exposureUntil(timeline, detection / 60) : undefined;
+    const stageType = stack.marker?.type ?? 'unmarked';
+    const alarmRefs: unknown[] = ((dg?.AlarmConfiguration?.Enabled === false ? [] : dg?.AlarmConfiguration?.Alarms) ?? []).map((a: { Name?: unknown }) => a.Name);
+    const judge = judgeOf(stack, id);
+    const rps = judge?.expectedRequestsPerSecond ?? options.rps ?? DEFAULT_REPORT_RPS;
+    const simulated =
+      stageType !== 'production'
+        ? { handModelReason: `${stageType} stage: only production services are simulated` }
+        : simulateService({
+            alarms: alarmRefs.flatMap((ref) => {
+              const alarmId = alarmIdOf(ref, resources);
+              return alarmId ? [{ logicalId: alarmId, resource: resources[alarmId] }] : [];
+            }),
+            shift,
+            watchedAfterShiftMinutes: kind === 'ecs-service' ? terminationWait : 0,
+            rps,
+            rpsSource: judge?.expectedRequestsPerSecond !== undefined ? 'expectedRequestsPerSecond' : 'default',
+            minRequests: trafficCheckOf(kind, id, resources),
+            runs: options.runs ?? REPORT_RUNS,
+            seed: options.seed ?? REPORT_SEED,
+          });
+    const simulation = 'handModelReason' in simulated ? undefined : simulated;
+    const crashLoop = simulation?.scenarios.find((c) => c.id === 'crash-loop');
     out.push({
+      model: simulation ? 'simulated' : 'hand',
+      ...('handModelReason' in simulated ? { handModelReason: simulated.handModelReason } : {}),
+      ...(simulation ? { simulation } : {}),
       stage,
-      stageType: stack.marker?.type ?? 'unmarked',
+      stageType,
       stack: stack.displayName,
       service: id,
       kind,
@@ -137,14 +226,44 @@ function stackReports(stack: StackArtifact): ServiceReport[] {
       alarms,
       worstCaseToRollbackSeconds: detection,
       deploymentMinutes,
-      caughtByCanary: detection !== undefined && deploymentMinutes !== undefined && detection / 60 < deploymentMinutes,
+      caughtByCanary: crashLoop ? crashLoop.rolledBack >= 0.95 : detection !== undefined && deploymentMinutes !== undefined && detection / 60 < deploymentMinutes,
       shareAtRollbackPercent: exposure?.share,
       exposureTrafficMinutes: exposure ? round(exposure.trafficMinutes) : undefined,
       bake: stack.marker?.bake,
       deploymentWindow: stack.marker?.deploymentWindow,
+      flags,
     });
   }
   return out;
+}
+
+/** Each AppConfig deployment of a stack: its strategy (predefined or the stack's own) and its environment's monitors. */
+function flagReports(resources: Resources): FlagRolloutReport[] {
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::AppConfig::Deployment')
+    .map((d) => {
+      const p = d.Properties ?? {};
+      const env = resources[refOf(p.EnvironmentId) ?? '']?.Properties ?? {};
+      const strategyRef = p.DeploymentStrategyId;
+      const own = resources[refOf(strategyRef) ?? '']?.Properties;
+      const settings =
+        typeof strategyRef === 'string'
+          ? PREDEFINED_STRATEGIES[strategyRef]
+          : own && { growthType: own.GrowthType, growthFactor: own.GrowthFactor, deploymentDurationInMinutes: own.DeploymentDurationInMinutes, finalBakeTimeInMinutes: own.FinalBakeTimeInMinutes };
+      const monitors = ((env.Monitors ?? []) as Array<{ AlarmArn?: unknown }>).map((m) => alarmReport(m.AlarmArn, resources));
+      const detections = monitors.map((m) => m.detectionSeconds);
+      const detectionSeconds = detections.length > 0 && detections.every((x) => !Number.isNaN(x)) ? Math.max(...detections) : undefined;
+      const watchedMinutes = settings ? Number(settings.deploymentDurationInMinutes ?? 0) + Number(settings.finalBakeTimeInMinutes ?? 0) : undefined;
+      return {
+        environment: typeof env.Name === 'string' ? env.Name : (refOf(p.EnvironmentId) ?? 'unknown'),
+        strategy: typeof strategyRef === 'string' ? strategyRef : 'custom',
+        description: settings ? describeStrategy(settings) : 'unknown strategy',
+        watchedMinutes,
+        monitors,
+        detectionSeconds,
+        rolledBackAutomatically: detectionSeconds !== undefined && watchedMinutes !== undefined && detectionSeconds / 60 < watchedMinutes,
+      };
+    });
 }
 
 /** Predefined names (CodeDeployDefault.LambdaCanary10Percent5Minutes, ...ECSLinear10PercentEvery1Minutes) or a custom config. */
@@ -166,6 +285,33 @@ export function parseShift(ref: unknown, resources: Resources): TrafficShift {
 }
 
 export { metricAlarmDetectionSeconds };
+
+/** The logical ID of an alarm a deployment group names (by Ref or by literal name), if in the template. */
+function alarmIdOf(nameRef: unknown, resources: Resources): string | undefined {
+  const id = refOf(nameRef) ?? Object.entries(resources).find(([, r]) => r.Properties?.AlarmName === nameRef)?.[0];
+  return id && resources[id] ? id : undefined;
+}
+
+/** The canary judge of the service whose resource is `logicalId`: the one recorded in the same service construct. */
+function judgeOf(stack: StackArtifact, logicalId: string): CanaryJudgeMetadata | undefined {
+  const resourcePath = stack.paths[logicalId];
+  if (!resourcePath) return undefined;
+  return stack.judges.find((j) => resourcePath.startsWith(`${j.path.slice(0, j.path.lastIndexOf('/'))}/`))?.data;
+}
+
+/**
+ * The traffic check's minimum as synthesized: CANARY_TRAFFIC_CHECK of the AfterAllowTraffic hook
+ * (the alias's CodeDeployLambdaAliasUpdate, or the ECS deployment resource's Hooks).
+ */
+function trafficCheckOf(kind: ServiceReport['kind'], id: string, resources: Resources): number | undefined {
+  const hookRef =
+    kind === 'lambda-alias'
+      ? resources[id]?.UpdatePolicy?.CodeDeployLambdaAliasUpdate?.AfterAllowTrafficHook
+      : Object.values(resources).find((r) => r.Type === 'Custom::EcsCodeDeployDeployment' && refOf(r.Properties?.ServiceName) === id)?.Properties?.Hooks?.AfterAllowTraffic;
+  const hook = resources[refOf(hookRef) ?? ''];
+  const check = parseCanaryTrafficCheck(hook?.Properties?.Environment?.Variables?.[CANARY_TRAFFIC_CHECK_ENV]);
+  return check && !('error' in check) ? check.minRequests : undefined;
+}
 
 function alarmReport(nameRef: unknown, resources: Resources, depth = 0): AlarmReport {
   const id = refOf(nameRef) ?? Object.entries(resources).find(([, r]) => r.Properties?.AlarmName === nameRef)?.[0];
@@ -254,25 +400,55 @@ export function formatReport(reports: ServiceReport[]): string {
           : r.shift.type;
     lines.push(`  deployment config: ${r.deploymentConfig} (${shift}; done after ${r.deploymentMinutes ?? 'unknown'} min)`);
     if (r.alarms.length === 0) lines.push('  alarms: NONE - a bad release is never rolled back automatically');
-    for (const a of r.alarms) {
-      lines.push(`  alarm ${a.name}: ${describeAlarm(a)}, worst-case detection ${min(a.detectionSeconds)}`);
-      for (const c of a.children ?? []) lines.push(`    child ${c.name}: ${describeAlarm(c)}, worst-case detection ${min(c.detectionSeconds)}`);
-    }
-    lines.push(`  worst case from first errors to rollback start: ${min(r.worstCaseToRollbackSeconds)}`);
-    lines.push(
-      `  caught by canary: ${r.caughtByCanary ? 'yes' : 'NO - the deployment completes before the alarms can fire; only the bake gate and pipeline rollback remain'}`,
-    );
-    if (r.exposureTrafficMinutes !== undefined) {
-      lines.push(`  exposure before rollback: ${r.shareAtRollbackPercent}% of traffic at rollback, ${r.exposureTrafficMinutes} full-traffic minutes`);
+    const sim = r.simulation;
+    if (sim) {
+      for (const a of r.alarms) {
+        const left = sim.notSimulated.find((n) => n.alarm === a.name);
+        lines.push(`  alarm ${a.name}: ${describeAlarm(a)}${left ? `, not simulated (${shortReason(left.reason)})` : ''}`);
+      }
+      lines.push(...formatSimulatedReadiness(sim));
+      if (sim.notSimulated.length > 0) lines.push('  alarms not simulated can only make a rollback sooner.');
+    } else {
+      for (const a of r.alarms) {
+        lines.push(`  alarm ${a.name}: ${describeAlarm(a)}, worst-case detection ${min(a.detectionSeconds)}`);
+        for (const c of a.children ?? []) lines.push(`    child ${c.name}: ${describeAlarm(c)}, worst-case detection ${min(c.detectionSeconds)}`);
+      }
+      lines.push(`  hand model (worst case), not simulated: ${r.handModelReason ?? 'unknown reason'}`);
+      lines.push(`  worst case from first errors to rollback start: ${min(r.worstCaseToRollbackSeconds)}`);
+      lines.push(
+        `  caught by canary: ${r.caughtByCanary ? 'yes' : 'NO - the deployment completes before the alarms can fire; only the bake gate and pipeline rollback remain'}`,
+      );
+      if (r.exposureTrafficMinutes !== undefined) {
+        lines.push(`  exposure before rollback: ${r.shareAtRollbackPercent}% of traffic at rollback, ${r.exposureTrafficMinutes} full-traffic minutes`);
+      }
     }
     lines.push(`  bake: ${r.bake ? `${r.bake.minutes} min and ${r.bake.minRequests} requests` : 'none'}`);
     const w = r.deploymentWindow;
     lines.push(
       `  deployment window: ${w ? `${w.windows.map((x) => `${x.days.join(',')} ${x.start}-${x.end}`).join('; ')} ${w.timeZone}${(w.blockedDates ?? []).length ? `, blocked ${w.blockedDates!.join(', ')}` : ''}` : 'any time'}`,
     );
+    for (const f of r.flags) {
+      lines.push(`  feature flags (${f.environment}): ${f.strategy === 'custom' ? '' : `${f.strategy}, `}${f.description}; AppConfig watches ${f.watchedMinutes ?? 'unknown'} min`);
+      if (f.monitors.length === 0) lines.push('    monitors: NONE - a bad flag change is never rolled back automatically');
+      for (const m of f.monitors) lines.push(`    monitor ${m.name}: worst-case detection ${min(m.detectionSeconds)}`);
+      lines.push(
+        `    bad flag change rolled back automatically: ${f.rolledBackAutomatically ? 'yes' : 'NO - AppConfig stops watching before the alarms can fire; raise the stage\'s flags.rollout.bakeMinutes'}`,
+      );
+    }
   }
-  lines.push('', `Model: detection = (M+1) x period + ${MODEL.metricDelaySeconds}s metric delay + ${MODEL.evaluationIntervalSeconds}s alarm evaluation + ${MODEL.codeDeployPollSeconds}s CodeDeploy poll (README, "Rollback-readiness report").`);
+  lines.push(
+    '',
+    'Simulated: seeded deployments of a crash loop (99% errors, failing health checks) and of +2 points of errors over a 0.2% baseline, replayed through the ' +
+      `alarms as synthesized (lib/simulate; model: metrics visible ${MODEL.metricDelaySeconds} s after their minute, alarms evaluated every ${MODEL.evaluationIntervalSeconds} s, CodeDeploy polls every ${MODEL.codeDeployPollSeconds} s).`,
+    `Hand model: detection = (M+1) x period + ${MODEL.metricDelaySeconds}s metric delay + ${MODEL.evaluationIntervalSeconds}s alarm evaluation + ${MODEL.codeDeployPollSeconds}s CodeDeploy poll (README, "Rollback-readiness report").`,
+  );
   return lines.join('\n');
+}
+
+/** `AWS/Lambda Errors Sum ["FunctionName"]: ... has no role` reads as "no simulated series for AWS/Lambda Errors by FunctionName". */
+function shortReason(reason: string): string {
+  const metric = /^(\S+ \S+) \S+ \[([^\]]*)\]: .*no role/.exec(reason);
+  return metric ? `no simulated series for ${metric[1]} by ${metric[2].replace(/"/g, '').replace(/,/g, ', ') || 'no dimension'}` : reason;
 }
 
 function describeAlarm(a: AlarmReport): string {

@@ -7,11 +7,13 @@ import { Construct } from 'constructs';
 import type { TrafficShift } from '../config/schema';
 import type { StageEcsService } from '../config/stage-services';
 import { CanaryEcsService } from '../constructs/canary-ecs-service';
+import type { ServiceFeatureFlags } from '../constructs/feature-flags';
 import { worstCaseDetectionSeconds } from '../constructs/shared/alarm-settings';
 import { healthAlarmName } from '../constructs/shared/health-alarm';
 import { judgeFor } from '../constructs/shared/judge-for';
 import { trafficRoutingFor, warnIfCanaryOutrunsAlarms } from '../constructs/shared/traffic-shift';
 import type { PlatformStack } from './platform-stack';
+import { addServiceFlags } from './service-flags';
 
 /** An image the pipeline has published to ECR. */
 export interface PublishedImage {
@@ -40,6 +42,8 @@ export class EcsServiceStack extends cdk.Stack {
   readonly serviceUrl: cdk.CfnOutput;
   /** The configured service. */
   readonly config: StageEcsService;
+  /** The service's feature flags (AppConfig), when it declares any. */
+  readonly flags?: ServiceFeatureFlags;
 
   constructor(scope: Construct, id: string, props: EcsServiceStackProps) {
     super(scope, id, props);
@@ -77,6 +81,10 @@ export class EcsServiceStack extends cdk.Stack {
       alarmNamePrefix: healthAlarmName(this).replace(/-Health$/, ''),
       testTrafficPeers: props.platform.testTrafficPeers,
     });
+
+    // Flags: the agent sidecar, names and read access; a flag change touches no task definition.
+    this.flags = addServiceFlags(this, svc, this.service.compositeAlarm, worstCaseDetectionSeconds(this.service.alarmSettings));
+    this.flags?.bindToTaskDefinition(this.service.taskDefinition, this.service.taskDefinition.defaultContainer!);
 
     this.serviceUrl = new cdk.CfnOutput(this, 'ServiceUrl', { value: this.service.url, description: `Production URL of ${svc.name}` });
     new cdk.CfnOutput(this, 'DeploymentGroupName', { value: this.service.deploymentGroup.deploymentGroupName });

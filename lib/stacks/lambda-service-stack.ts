@@ -5,10 +5,12 @@ import { Construct } from 'constructs';
 import type { TrafficShift } from '../config/schema';
 import type { StageLambdaService } from '../config/stage-services';
 import { CanaryLambdaService } from '../constructs/canary-lambda-service';
+import type { ServiceFeatureFlags } from '../constructs/feature-flags';
 import { worstCaseDetectionSeconds } from '../constructs/shared/alarm-settings';
 import { healthAlarmName } from '../constructs/shared/health-alarm';
 import { judgeFor } from '../constructs/shared/judge-for';
 import { trafficRoutingFor, warnIfCanaryOutrunsAlarms } from '../constructs/shared/traffic-shift';
+import { addServiceFlags } from './service-flags';
 
 /** Properties of a LambdaServiceStack. */
 export interface LambdaServiceStackProps extends cdk.StackProps {
@@ -29,6 +31,8 @@ export class LambdaServiceStack extends cdk.Stack {
   readonly serviceUrl?: cdk.CfnOutput;
   /** The configured service. */
   readonly config: StageLambdaService;
+  /** The service's feature flags (AppConfig), when it declares any. */
+  readonly flags?: ServiceFeatureFlags;
 
   constructor(scope: Construct, id: string, props: LambdaServiceStackProps) {
     super(scope, id, props);
@@ -50,6 +54,9 @@ export class LambdaServiceStack extends cdk.Stack {
       judge: judgeFor(svc),
       healthAlarmName: healthAlarmName(this),
     });
+    // Flags: the extension layer, names and read access; a flag change touches no function version.
+    this.flags = addServiceFlags(this, svc, this.service.compositeAlarm, worstCaseDetectionSeconds(this.service.alarmSettings));
+    this.flags?.bindToFunction(this.service.function);
     if (this.service.functionUrl) {
       this.serviceUrl = new cdk.CfnOutput(this, 'ServiceUrl', { value: this.service.functionUrl.url, description: `Function URL of ${svc.name} (live alias)` });
     }

@@ -33,6 +33,8 @@ export interface PlatformStackProps extends cdk.StackProps {
    * @default - deployed from a laptop: neither
    */
   readonly pipeline?: PipelineLink;
+  /** Whether a service of the target declares feature flags: the bake gate then also reads their deployments. @default false */
+  readonly featureFlags?: boolean;
 }
 
 /**
@@ -80,6 +82,7 @@ export class PlatformStack extends cdk.Stack {
         pipelineAccount: props.pipeline.account,
         appName: props.pipeline.appName,
         roleName: props.pipeline.gateReaderRoleName,
+        readFeatureFlags: props.featureFlags,
       });
       // In the pipeline's own account and region the events are on the notifier's bus already.
       if (this.account !== props.pipeline.account || this.region !== props.pipeline.region) {

@@ -1,17 +1,18 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { handler, handleRequest } from './handler';
+import { createFlagsClient } from '../../lib/flags-client/feature-flags';
+import { DEFAULT_FLAGS, handler, handleRequest, serve } from './handler';
 
 const info = { version: '7' };
 const body = (r: { body?: string }) => JSON.parse(r.body ?? 'null');
 
 /** A Function URL (payload 2.0) request, as Lambda passes it to the handler. */
-function event(method: string, path: string, query?: Record<string, string>): APIGatewayProxyEventV2 {
+function event(method: string, path: string, query?: Record<string, string>, headers: Record<string, string> = {}): APIGatewayProxyEventV2 {
   return {
     version: '2.0',
     routeKey: '$default',
     rawPath: path,
     rawQueryString: new URLSearchParams(query).toString(),
-    headers: {},
+    headers,
     queryStringParameters: query,
     isBase64Encoded: false,
     requestContext: {
@@ -75,4 +76,48 @@ test('the handler reports the Lambda version it runs as', async () => {
     if (saved === undefined) delete process.env.AWS_LAMBDA_FUNCTION_VERSION;
     else process.env.AWS_LAMBDA_FUNCTION_VERSION = saved;
   }
+});
+
+describe('feature flags, through the AppConfig agent', () => {
+  const env = { FEATURE_FLAGS_APPLICATION: 'Prod-us-east-1-greeting-api-flags', FEATURE_FLAGS_ENVIRONMENT: 'greeting-api', FEATURE_FLAGS_PROFILE: 'greeting-api' };
+  /** A fake agent: answers each `?flag=` from `answers` (as the agent does for one flag), and records the requests. */
+  function agent(answers: Record<string, unknown>) {
+    const requests: Array<{ flag: string | null; headers: Record<string, string> }> = [];
+    const fetch = (async (url: string, init: { headers: Record<string, string> }) => {
+      const flag = new URL(url).searchParams.get('flag');
+      requests.push({ flag, headers: init.headers });
+      return flag && flag in answers ? new Response(JSON.stringify(answers[flag]), { status: 200 }) : new Response('not found', { status: 404 });
+    }) as unknown as typeof globalThis.fetch;
+    return { requests, client: createFlagsClient({ env, fetch, log: () => undefined }) };
+  }
+
+  test('a targeted user gets the variant the agent picks: its salutation, and the on/off flag', async () => {
+    const { client, requests } = agent({ greeting_emoji: { enabled: true }, greeting_style: { enabled: true, _variant: 'warm', salutation: 'Welcome' } });
+    const r = await serve(event('GET', '/greeting', { name: 'Ada' }, { 'x-user-id': 'beta-tester-1' }), client);
+    expect(body(r).greeting).toBe('Welcome, Ada! \u{1F44B}');
+    // The user travels as the targeting context and as the entity of a gradual rollout.
+    expect(requests.find((q) => q.flag === 'greeting_style')?.headers).toMatchObject({ Context: 'userId=beta-tester-1', 'Entity-Id': 'beta-tester-1' });
+  });
+
+  test('an anonymous request (the deployment checks) never asks for the user-targeted flag', async () => {
+    const { client, requests } = agent({ greeting_emoji: { enabled: false }, greeting_style: { enabled: true, _variant: 'warm', salutation: 'Welcome' } });
+    expect(body(await serve(event('GET', '/greeting', { name: 'canary' }), client)).greeting).toBe('Hello, canary!');
+    expect(requests.map((q) => q.flag)).toEqual(['greeting_emoji']);
+  });
+
+  test('falls back to the declared defaults when the agent is not there', async () => {
+    const fetch = (async () => {
+      throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    }) as unknown as typeof globalThis.fetch;
+    const client = createFlagsClient({ env, fetch, log: () => undefined });
+    const r = await serve(event('GET', '/greeting', { name: 'Ada' }, { 'x-user-id': 'u-1' }), client);
+    expect(r.statusCode).toBe(200);
+    expect(body(r).greeting).toBe(`${DEFAULT_FLAGS.salutation}, Ada!`);
+  });
+
+  test('the health check does not wait for the agent', async () => {
+    const { client, requests } = agent({});
+    expect((await serve(event('GET', '/health'), client)).statusCode).toBe(200);
+    expect(requests).toEqual([]);
+  });
 });

@@ -60,6 +60,17 @@ describe('CanaryEcsService validation', () => {
     expect(Stack.of(svc).resolve(svc.compositeAlarm.alarmName)).toEqual({ Ref: expect.stringMatching(/^ServiceHealth/) });
     expect(svc.healthAlarmName).toBe('S-Service-Health');
   });
+  test('fails when the judged canary step is not whole minutes', () => {
+    expect(() => make({ judge: { canaryPercent: 10, canaryStep: Duration.seconds(30) } })).toThrow(
+      "judge.canaryStep: 30 seconds is not a canary step CodeDeploy can take: use whole minutes, at least 1 (the deployment config's interval), e.g. Duration.minutes(10)",
+    );
+  });
+  test('a judged canary gets the AfterAllowTraffic traffic check; an unjudged one does not', () => {
+    const judged = make({ deploymentConfig: codedeploy.EcsDeploymentConfig.CANARY_10PERCENT_15MINUTES, judge: { canaryPercent: 10, canaryStep: Duration.minutes(15) } });
+    expect(judged.trafficCheckHook?.function.fixedName).toBe('S-Service-TrafficCheckHook');
+    Template.fromStack(Stack.of(judged)).hasResourceProperties('Custom::EcsCodeDeployDeployment', { Hooks: { AfterAllowTestTraffic: Match.anyValue(), AfterAllowTraffic: Match.anyValue() } });
+    expect(make({}).trafficCheckHook).toBeUndefined();
+  });
   test('fails when there are no test probes, or too many', () => {
     expect(() => make({ testTraffic: [] })).toThrow("testTraffic: 0 probes: give 1 to 10 (each may take up to 19 s within the hook's time)");
   });

@@ -124,6 +124,23 @@ describe('other props', () => {
       'hookCheckTimeout: 660 s is out of range: use 1 to 600 seconds, e.g. Duration.seconds(30)',
     );
   });
+  test('fails when the judged canary step is not whole minutes', () => {
+    expect(() => new CanaryLambdaService(newStack(), 'Api', { ...base, judge: { canaryPercent: 10, canaryStep: Duration.seconds(90) } })).toThrow(
+      "judge.canaryStep: 1 minute 30 seconds is not a canary step CodeDeploy can take: use whole minutes, at least 1 (the deployment config's interval), e.g. Duration.minutes(10)",
+    );
+  });
+  test('a judged canary: the post-traffic hook gets the traffic check and may read metrics; the pre-traffic hook does not', () => {
+    const stack = newStack();
+    const svc = new CanaryLambdaService(stack, 'Api', {
+      ...base,
+      deploymentConfig: codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_15MINUTES,
+      judge: { canaryPercent: 10, canaryStep: Duration.minutes(15), settings: { minRequests: 250 } },
+    });
+    const t = Template.fromStack(stack);
+    const vars = (fn: lambda.IFunction) => t.toJSON().Resources[stack.getLogicalId(fn.node.defaultChild as never)].Properties.Environment.Variables;
+    expect(vars(svc.postTrafficHook).CANARY_TRAFFIC_CHECK).toBe('{"minRequests":250,"stepMinutes":15}');
+    expect(vars(svc.preTrafficHook).CANARY_TRAFFIC_CHECK).toBeUndefined();
+  });
   test('fails when both a health check and an invoke check are given', () => {
     expect(() => new CanaryLambdaService(newStack(), 'Api', { ...base, healthCheck: { path: '/h', expectedStatus: 200 }, invokeCheck: { payload: {} } })).toThrow(
       'healthCheck and invokeCheck are both set: give an HTTP service a healthCheck, an event-driven one an invokeCheck',

@@ -166,7 +166,7 @@ describe('flag declarations: every message names the field, the value and the fi
     expect(problems([{ default: 'yes', colour: 'red' }, 'x'])).toEqual([
       'flags[0].name: is missing: add it, e.g. "new_checkout"',
       'flags[0].default: "yes" is not true or false: a flag without "variants" is on or off; use true or false, or declare "variants"',
-      'flags[0]: unknown field "colour": remove it or check the spelling (docs/feature-flags.md)',
+      'flags[0]: unknown field "colour": remove it or check the spelling (README, "Feature flags and limited rollout")',
       'flags[1]: "x" is not a flag: use an object, e.g. { "name": "new_checkout", "default": false }',
     ]);
     expect(problems({ name: 'a' })).toEqual(['flags: {"name":"a"} is not a list of flags: use [ { "name": "new_checkout", "default": false }, ... ]']);

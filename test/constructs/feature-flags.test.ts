@@ -160,23 +160,32 @@ describe('ServiceFeatureFlags with both canary services', () => {
     expect(JSON.parse(apiFlags.content).version).toBe('1');
   });
 
-  test('the deployment deploys that version with the rollout strategy (linear 20 % every 6 min = 30 min, bake 30)', () => {
+  test('the deployment deploys that version with the rollout strategy: linear 20 % every 6 min (30 min), bake 30 is AppConfig\'s predefined one', () => {
     const { template, stack, apiFlags } = built;
-    template.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', {
-      GrowthType: 'LINEAR',
-      GrowthFactor: 20,
-      DeploymentDurationInMinutes: 30,
-      FinalBakeTimeInMinutes: 30,
-      ReplicateTo: 'NONE',
-    });
+    // Predefined strategies count against no quota (AppConfig allows 20 custom ones per account and region).
+    template.resourceCountIs('AWS::AppConfig::DeploymentStrategy', 0);
+    expect(apiFlags.strategy).toBeUndefined();
     template.hasResourceProperties('AWS::AppConfig::Deployment', {
       ApplicationId: { Ref: logicalId(stack, built.apiFlags.application) },
       EnvironmentId: { Ref: stack.getLogicalId(apiFlags.environment) },
       ConfigurationProfileId: { Ref: stack.getLogicalId(apiFlags.profile) },
       ConfigurationVersion: { Ref: stack.getLogicalId(apiFlags.version) },
-      DeploymentStrategyId: { Ref: stack.getLogicalId(apiFlags.strategy) },
+      DeploymentStrategyId: 'AppConfig.Linear20PercentEvery6Minutes',
     });
     template.resourceCountIs('AWS::AppConfig::Deployment', 2);
+  });
+
+  test('a rollout that is no predefined strategy gets its own (linear 25 % every 5 min = 20 min, bake 15)', () => {
+    const { stack, flags } = buildSmall({ rollout: { type: 'linear', percent: 25, intervalMinutes: 5, bakeMinutes: 15 } });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', {
+      GrowthType: 'LINEAR',
+      GrowthFactor: 25,
+      DeploymentDurationInMinutes: 20,
+      FinalBakeTimeInMinutes: 15,
+      ReplicateTo: 'NONE',
+    });
+    template.hasResourceProperties('AWS::AppConfig::Deployment', { DeploymentStrategyId: { Ref: stack.getLogicalId(flags.strategy!) } });
   });
 
   test('the monitor role may only describe the one health alarm, and only AppConfig may assume it', () => {
@@ -298,13 +307,16 @@ describe('ServiceFeatureFlags on its own', () => {
     Annotations.fromStack(baked.stack).hasNoWarning('*', Match.anyValue());
   });
 
-  test('all-at-once: one 100 % step with no duration', () => {
-    const { stack } = buildSmall({ rollout: { type: 'all-at-once', bakeMinutes: 10 } });
+  test('all-at-once with a 10-minute bake is AppConfig.AllAtOnce; with another bake, one 100 % step with no duration', () => {
+    const predefined = buildSmall({ rollout: { type: 'all-at-once', bakeMinutes: 10 } });
+    Template.fromStack(predefined.stack).resourceCountIs('AWS::AppConfig::DeploymentStrategy', 0);
+    Template.fromStack(predefined.stack).hasResourceProperties('AWS::AppConfig::Deployment', { DeploymentStrategyId: 'AppConfig.AllAtOnce' });
+    const { stack } = buildSmall({ rollout: { type: 'all-at-once', bakeMinutes: 5 } });
     Template.fromStack(stack).hasResourceProperties('AWS::AppConfig::DeploymentStrategy', {
       GrowthType: 'LINEAR',
       GrowthFactor: 100,
       DeploymentDurationInMinutes: 0,
-      FinalBakeTimeInMinutes: 10,
+      FinalBakeTimeInMinutes: 5,
     });
   });
 
@@ -331,11 +343,17 @@ describe('ServiceFeatureFlags on its own', () => {
     );
   });
 
-  test('fails when the stack has no concrete region', () => {
-    const { fn, flags } = buildSmall({ envAgnostic: true });
-    expect(() => flags.bindToFunction(fn)).toThrow(
-      'feature flags of orders: Small/Fn is in a stack without a concrete region, so the AppConfig Lambda extension layer (one ARN per region) cannot be chosen: give the stack env.region',
-    );
+  test('a stack without a concrete region (a laptop deploy) picks the layer at deploy time, by AWS::Region from the table', () => {
+    const { fn, flags, stack } = buildSmall({ envAgnostic: true });
+    flags.bindToFunction(fn);
+    const template = Template.fromStack(stack).toJSON();
+    const [mappingId] = Object.keys(template.Mappings);
+    expect(template.Mappings[mappingId]['eu-west-1']).toEqual({
+      x8664: 'arn:aws:lambda:eu-west-1:434848589818:layer:AWS-AppConfig-Extension:303',
+      arm64: 'arn:aws:lambda:eu-west-1:434848589818:layer:AWS-AppConfig-Extension-Arm64:241',
+    });
+    expect(Object.keys(template.Mappings[mappingId])).toEqual(LAMBDA_EXTENSION_REGIONS);
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Layers: [{ 'Fn::FindInMap': [mappingId, { Ref: 'AWS::Region' }, 'arm64'] }] });
   });
 
   test('fails when the app container is not in the task definition', () => {

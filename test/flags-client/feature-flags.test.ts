@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { transformSync } from 'esbuild';
 import { createFlagsClient, FlagsClientOptions } from '../../lib/flags-client/feature-flags';
 
 /** A stand-in for the AppConfig agent on an ephemeral port: records requests, answers with `reply`. */
@@ -166,4 +167,25 @@ test('the client is one dependency-free file a service can copy', () => {
   const source = readFileSync(path.join(__dirname, '..', '..', 'lib', 'flags-client', 'feature-flags.ts'), 'utf8');
   expect(source).not.toMatch(/^\s*import\s/m);
   expect(source).not.toMatch(/\brequire\(/);
+});
+
+describe('the copies the example services build from stay the client', () => {
+  const root = path.join(__dirname, '..', '..');
+  const source = readFileSync(path.join(root, 'lib', 'flags-client', 'feature-flags.ts'), 'utf8');
+
+  test('services/greeting-web/src/feature-flags.ts (its image builds from its own directory) is the same file', () => {
+    expect(readFileSync(path.join(root, 'services', 'greeting-web', 'src', 'feature-flags.ts'), 'utf8')).toBe(source);
+  });
+
+  test('the plain-JS fixture container runs the client compiled to CommonJS, and that copy evaluates like the source', async () => {
+    const compiled = transformSync(source, { loader: 'ts', format: 'cjs', target: 'node22' }).code;
+    const fixture = path.join(root, 'test', 'fixtures', 'services', 'greeting-web', 'feature-flags.js');
+    // To refresh it after changing the client:
+    // node -e "process.stdout.write(require('esbuild').transformSync(require('fs').readFileSync('lib/flags-client/feature-flags.ts', 'utf8'), { loader: 'ts', format: 'cjs', target: 'node22' }).code)" > test/fixtures/services/greeting-web/feature-flags.js
+    expect(readFileSync(fixture, 'utf8')).toBe(compiled);
+    const { createFlagsClient: fromCopy } = require(fixture) as typeof import('../../lib/flags-client/feature-flags');
+    agent.reply = json(200, { enabled: true, _variant: 'warm', salutation: 'Welcome' });
+    const c = fromCopy({ agentUrl: agent.url, application: 'a', environment: 'e', profile: 'p', log: () => undefined });
+    await expect(c.evaluateFlagDetails('greeting_style', { tenant: 'acme' }, { enabled: false })).resolves.toEqual({ enabled: true, variant: 'warm', attributes: { salutation: 'Welcome' }, source: 'agent' });
+  });
 });

@@ -4,7 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { CanaryJudge, CanaryJudgeProps, JUDGE_UNDERPOWERED, JudgeTraffic } from '../../lib/constructs/canary-judge';
+import { CANARY_JUDGE_METADATA, CanaryJudge, CanaryJudgeProps, JUDGE_UNDERPOWERED, JudgeTraffic } from '../../lib/constructs/canary-judge';
 import { alarmsFromTemplate } from '../../lib/simulate/alarms';
 import { compileAlarm } from '../../lib/simulate/metric-math';
 import { TestApps } from '../support/app';
@@ -230,4 +230,12 @@ describe('CanaryJudge synth-time checks', () => {
   test('fails with the settings problems', () => {
     expect(() => lambdaStack({ settings: { zThreshold: 1 } })).toThrow('settings.zThreshold: 1 is not a usable z threshold');
   });
+});
+
+test('records its share, minimum and expected traffic in the assembly, for the readiness report', () => {
+  const entries = (judge: CanaryJudge) => judge.node.metadata.filter((m) => m.type === CANARY_JUDGE_METADATA).map((m) => m.data);
+  expect(entries(lambdaStack({ settings: { minRequests: 250 } }).judge)).toEqual([{ canaryPercent: 10, minRequests: 250 }]);
+  expect(entries(ecsStack({ expectedTraffic: { requestsPerSecond: 200, canaryStep: Duration.minutes(10) } }).judge)).toEqual([
+    { canaryPercent: 10, minRequests: 100, expectedRequestsPerSecond: 200 },
+  ]);
 });

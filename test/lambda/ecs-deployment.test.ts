@@ -1,6 +1,7 @@
 import {
   BatchGetDeploymentTargetsCommand,
   CodeDeployClient,
+  ContinueDeploymentCommand,
   CreateDeploymentCommand,
   GetDeploymentCommand,
   GetDeploymentGroupCommand,
@@ -427,6 +428,99 @@ describe('isComplete', () => {
   test('fails when the deployment has disappeared', async () => {
     cd.on(GetDeploymentCommand).rejects(awsError('DeploymentDoesNotExistException', 'no such deployment'));
     await expect(isComplete(waiting({ DeploymentId: 'd-GONE' }), deps)).rejects.toThrow("CodeDeploy deployment d-GONE no longer exists: check the deployment group's history");
+  });
+});
+
+describe('a release that arrives during the previous release\'s termination wait', () => {
+  const TD3 = 'arn:aws:ecs:us-east-1:111111111111:task-definition/BetaEcsServiceTaskDef:3';
+  const SHIFTED = { deploymentOverview: { Pending: 0, InProgress: 0, Succeeded: 1, Failed: 0, Skipped: 0, Ready: 0 } };
+  /** The service while d-PREV (TD2) waits to remove the original task set (TD1). */
+  const inTerminationWait = () =>
+    ecsMock.on(DescribeServicesCommand).resolves({
+      services: [{ serviceName: 'Beta-EcsService-Service', taskSets: [{ id: 'ecs-svc/2', status: 'PRIMARY', taskDefinition: TD2 }, { id: 'ecs-svc/1', status: 'ACTIVE', taskDefinition: TD1 }] }],
+      failures: [],
+    });
+  const NOW = new Date('2026-11-29T20:00:00Z');
+  const clocked: DeploymentDeps = { ...deps, now: () => NOW };
+
+  beforeEach(() => {
+    cd.on(GetDeploymentGroupCommand).resolves(group('d-OLD'));
+    cd.on(ListDeploymentsCommand).resolves({ deployments: ['d-PREV'] });
+    cd.on(GetDeploymentCommand, { deploymentId: 'd-PREV' }).resolves(deploymentInfo('d-PREV', 'InProgress', TD2, SHIFTED));
+    inTerminationWait();
+  });
+
+  test('the next release ends the wait (TERMINATION_WAIT) and deploys after it, instead of rolling the previous one back', async () => {
+    cd.on(ContinueDeploymentCommand).resolves({});
+    const res = await onEvent(update(TD3, TD2), clocked);
+    expect(res.Data).toEqual({ DeploymentId: '', StoppedDeploymentId: '', Action: 'after-previous', PreviousDeploymentId: 'd-PREV', Since: NOW.toISOString() });
+    expect(cd).toHaveReceivedCommandWith(ContinueDeploymentCommand, { deploymentId: 'd-PREV', deploymentWaitType: 'TERMINATION_WAIT' });
+    expect(cd).not.toHaveReceivedCommand(StopDeploymentCommand);
+    expect(cd).not.toHaveReceivedCommand(CreateDeploymentCommand);
+  });
+
+  test('a CloudFormation rollback to the revision still running as the original task set stops the deployment with rollback', async () => {
+    cd.on(StopDeploymentCommand).resolves({ status: 'Pending' });
+    const res = await onEvent(update(TD1, TD2), deps);
+    expect(res.Data).toEqual({ DeploymentId: '', StoppedDeploymentId: 'd-PREV', Action: 'stopped' });
+    expect(cd).toHaveReceivedCommandWith(StopDeploymentCommand, { deploymentId: 'd-PREV', autoRollbackEnabled: true });
+    expect(cd).not.toHaveReceivedCommand(ContinueDeploymentCommand);
+  });
+
+  describe('isComplete', () => {
+    const after = (extra: object = {}): IsCompleteRequest =>
+      ({
+        ...update(TD3, TD2),
+        PhysicalResourceId: 'Beta-EcsService-App/Beta-EcsService-Group',
+        Data: { DeploymentId: '', StoppedDeploymentId: '', Action: 'after-previous', PreviousDeploymentId: 'd-PREV', Since: NOW.toISOString(), ...extra },
+      }) as IsCompleteRequest;
+
+    test('waits while the previous deployment removes its original task set', async () => {
+      expect(await isComplete(after(), deps)).toEqual({ IsComplete: false });
+      expect(cd).not.toHaveReceivedCommand(CreateDeploymentCommand);
+    });
+
+    test('then starts this revision once, and follows it to its outcome', async () => {
+      cd.on(GetDeploymentCommand, { deploymentId: 'd-PREV' }).resolves(deploymentInfo('d-PREV', 'Succeeded', TD2));
+      cd.on(ListDeploymentsCommand).resolves({ deployments: [] });
+      serving(TD2);
+      cd.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-NEXT' });
+      expect(await isComplete(after(), deps)).toEqual({ IsComplete: false });
+      expect(cd).toHaveReceivedCommandTimes(CreateDeploymentCommand, 1);
+      expect(cd).toHaveReceivedCommandWith(ListDeploymentsCommand, { createTimeRange: { start: NOW } });
+
+      // Later polls find it by its task definition and do not start another.
+      cd.on(ListDeploymentsCommand).resolves({ deployments: ['d-NEXT'] });
+      cd.on(GetDeploymentCommand, { deploymentId: 'd-NEXT' }).resolves(deploymentInfo('d-NEXT', 'InProgress', TD3, { deploymentOverview: { InProgress: 1 } }));
+      expect(await isComplete(after(), deps)).toEqual({ IsComplete: false });
+      cd.on(GetDeploymentCommand, { deploymentId: 'd-NEXT' }).resolves(deploymentInfo('d-NEXT', 'Succeeded', TD3));
+      expect(await isComplete(after(), deps)).toMatchObject({ IsComplete: true, Data: { DeploymentId: 'd-NEXT', Status: 'Succeeded' } });
+      expect(cd).toHaveReceivedCommandTimes(CreateDeploymentCommand, 1);
+    });
+
+    test('fails with the reason when this revision\'s own deployment rolls back', async () => {
+      cd.on(GetDeploymentCommand, { deploymentId: 'd-PREV' }).resolves(deploymentInfo('d-PREV', 'Succeeded', TD2));
+      cd.on(ListDeploymentsCommand).resolves({ deployments: ['d-NEXT'] });
+      cd.on(GetDeploymentCommand, { deploymentId: 'd-NEXT' }).resolves(
+        deploymentInfo('d-NEXT', 'Stopped', TD3, { errorInformation: { code: 'ALARM_ACTIVE', message: 'One or more alarms have been activated' } }),
+      );
+      cd.on(ListDeploymentTargetsCommand).resolves({ targetIds: [] });
+      await expect(isComplete(after(), deps)).rejects.toThrow(/d-NEXT/);
+    });
+
+    test('deploys even when an alarm rolled the previous release back during its wait (this revision has its own canary)', async () => {
+      cd.on(GetDeploymentCommand, { deploymentId: 'd-PREV' }).resolves(deploymentInfo('d-PREV', 'Stopped', TD2));
+      cd.on(ListDeploymentsCommand).resolves({ deployments: [] });
+      serving(TD1);
+      cd.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-NEXT' });
+      expect(await isComplete(after(), deps)).toEqual({ IsComplete: false });
+      expect(cd).toHaveReceivedCommandTimes(CreateDeploymentCommand, 1);
+    });
+
+    test('fails loudly when Since is not a time', async () => {
+      cd.on(GetDeploymentCommand, { deploymentId: 'd-PREV' }).resolves(deploymentInfo('d-PREV', 'Succeeded', TD2));
+      await expect(isComplete(after({ Since: 'yesterday' }), deps)).rejects.toThrow('Malformed isComplete event: Data.Since "yesterday" is not a time');
+    });
   });
 });
 

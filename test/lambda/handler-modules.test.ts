@@ -7,6 +7,7 @@ const HANDLERS = [
   ['lambda-pre-traffic-hook', ['handler']],
   ['lambda-post-traffic-hook', ['handler']],
   ['ecs-test-traffic-hook', ['handler']],
+  ['ecs-traffic-check-hook', ['handler']],
   ['bake-gate', ['handler']],
   ['ecs-deployment', ['onEvent', 'isComplete']],
   ['pipeline-notifier', ['handler']],

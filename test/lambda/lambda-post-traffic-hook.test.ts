@@ -1,9 +1,10 @@
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CodeDeployClient, GetDeploymentCommand, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { handler } from '../../lambda/lambda-post-traffic-hook';
-import { appSpec, FUNCTION_NAME, getDeploymentOutput, healthResponse, HEALTH_CHECK, HOOK_EVENT, invokeOutput } from './lambda-traffic-hook-fixtures';
+import { checkLiveAlias, handler } from '../../lambda/lambda-post-traffic-hook';
+import { appSpec, FUNCTION_NAME, getDeploymentOutput, healthResponse, HEALTH_CHECK, HOOK_EVENT, invokeOutput, metricDataOutput } from './lambda-traffic-hook-fixtures';
 
 const codedeployMock = mockClient(CodeDeployClient);
 const lambdaMock = mockClient(LambdaClient);
@@ -118,4 +119,184 @@ describe('always reports', () => {
       expect(lambdaMock).not.toHaveReceivedAnyCommand();
     },
   );
+});
+
+describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
+  const cloudwatchMock = mockClient(CloudWatchClient);
+  const CHECK = { minRequests: 100, stepMinutes: 10 };
+  /** The fixture deployment was created at 10:00:00; the step's whole minutes are 10:00-10:10. */
+  const STEP_START = new Date('2026-11-22T10:00:00Z');
+  const OK_REASON = `${FUNCTION_NAME}:live GET /health answered as expected from version 7`;
+  const HELD_12 =
+    'held: the canary served 12 requests in its 10-minute step; the judge needs 100 to tell a regression from noise: ' +
+    'lengthen the canary step, raise traffic, or set judge.minRequests lower (AWS/Lambda Invocations of version 7 through live, 10:00-10:10 UTC)';
+
+  beforeEach(() => {
+    cloudwatchMock.reset();
+    process.env.CANARY_TRAFFIC_CHECK = JSON.stringify(CHECK);
+  });
+
+  test('enough canary requests in the step: Succeeded, counted on the new version through the alias over the step', async () => {
+    // 10 minutes at 152 requests a minute: a 10% canary of about 25 requests per second.
+    cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: Array(10).fill(152) }, STEP_START));
+    await expect(handler(HOOK_EVENT)).resolves.toEqual({
+      status: 'Succeeded',
+      reason: `${OK_REASON}; the canary served 1520 requests in its 10-minute step (the judge needs 100; AWS/Lambda Invocations of version 7 through live, 10:00-10:10 UTC)`,
+      reported: true,
+    });
+    expect(cloudwatchMock).toHaveReceivedCommandTimes(GetMetricDataCommand, 1);
+    expect(cloudwatchMock).toHaveReceivedCommandWith(GetMetricDataCommand, {
+      StartTime: new Date('2026-11-22T10:00:00Z'),
+      EndTime: new Date('2026-11-22T10:10:00Z'),
+      MetricDataQueries: [
+        {
+          Id: 'canary',
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/Lambda',
+              MetricName: 'Invocations',
+              Dimensions: [
+                { Name: 'FunctionName', Value: FUNCTION_NAME },
+                { Name: 'Resource', Value: `${FUNCTION_NAME}:live` },
+                { Name: 'ExecutedVersion', Value: '7' },
+              ],
+            },
+            Period: 60,
+            Stat: 'Sum',
+          },
+          ReturnData: true,
+        },
+      ],
+    });
+    expect(reported()).toEqual(['Succeeded']);
+  });
+
+  test('too few canary requests: Failed with the reason, so CodeDeploy rolls back and the stack update says why', async () => {
+    // Lambda publishes no Invocations datapoint for a minute without invocations: 6 minutes had some.
+    cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: [2, 1, 3, 2, 1, 3] }, STEP_START));
+    await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Failed', reason: HELD_12, reported: true });
+    expect(reported()).toEqual(['Failed']);
+  });
+
+  test('no canary request at all (no datapoint): held', async () => {
+    cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: [] }, STEP_START));
+    await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Failed', reason: expect.stringMatching(/^held: the canary served 0 requests in its 10-minute step;/) });
+  });
+
+  test('a step that does not start on a minute counts from its minute to the start of the minute it ends in', async () => {
+    codedeployMock.on(GetDeploymentCommand).resolves({
+      ...getDeploymentOutput(appSpec()),
+      deploymentInfo: { ...getDeploymentOutput(appSpec()).deploymentInfo, createTime: new Date('2026-11-22T10:00:42.5Z') },
+    });
+    cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: [150] }, STEP_START));
+    await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded' });
+    expect(cloudwatchMock).toHaveReceivedCommandWith(GetMetricDataCommand, { StartTime: new Date('2026-11-22T10:00:00Z'), EndTime: new Date('2026-11-22T10:10:00Z') });
+  });
+
+  test('the datapoints of a long step over several pages are all counted', async () => {
+    process.env.CANARY_TRAFFIC_CHECK = JSON.stringify({ minRequests: 100, stepMinutes: 30 });
+    cloudwatchMock
+      .on(GetMetricDataCommand)
+      .resolvesOnce(metricDataOutput({ canary: Array(15).fill(3) }, STEP_START, { NextToken: 'page-2' }))
+      .resolvesOnce(metricDataOutput({ canary: Array(15).fill(4) }, new Date(STEP_START.getTime() + 15 * 60_000)));
+    await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded', reason: expect.stringContaining('the canary served 105 requests in its 30-minute step') });
+    expect(cloudwatchMock.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input.NextToken)).toEqual([undefined, 'page-2']);
+  });
+
+  test('metrics that cannot be read (access denied) fail the check: the canary does not pass unjudged', async () => {
+    cloudwatchMock
+      .on(GetMetricDataCommand)
+      .rejects(Object.assign(new Error('User: arn:aws:sts::111111111111:assumed-role/hook is not authorized to perform: cloudwatch:GetMetricData'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    await expect(handler(HOOK_EVENT)).resolves.toEqual({
+      status: 'Failed',
+      reason: "could not count the canary's requests, so it cannot pass unjudged: AccessDenied: User: arn:aws:sts::111111111111:assumed-role/hook is not authorized to perform: cloudwatch:GetMetricData",
+      reported: true,
+    });
+    expect(cloudwatchMock).toHaveReceivedCommandTimes(GetMetricDataCommand, 1);
+  });
+
+  test('a query CloudWatch answers Forbidden fails the check instead of counting as zero', async () => {
+    cloudwatchMock.on(GetMetricDataCommand).resolves({
+      $metadata: { httpStatusCode: 200 },
+      MetricDataResults: [{ Id: 'canary', Label: 'Invocations', Timestamps: [], Values: [], StatusCode: 'Forbidden', Messages: [{ Code: 'Forbidden', Value: 'Insufficient permissions' }] }],
+    });
+    await expect(handler(HOOK_EVENT)).resolves.toMatchObject({
+      status: 'Failed',
+      reason: "could not count the canary's requests, so it cannot pass unjudged: Error: GetMetricData answered Forbidden for canary: Insufficient permissions",
+    });
+  });
+
+  test('the service check fails first: reported, and the traffic is not counted', async () => {
+    lambdaMock.on(InvokeCommand).resolves(invokeOutput(healthResponse({ status: 'ok', version: '7' }, 503)));
+    await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Failed', reason: `${FUNCTION_NAME}:live GET /health answered status 503, expected 200` });
+    expect(cloudwatchMock).not.toHaveReceivedAnyCommand();
+  });
+
+  test('a service without a judge (no CANARY_TRAFFIC_CHECK) is not counted', async () => {
+    delete process.env.CANARY_TRAFFIC_CHECK;
+    await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Succeeded', reason: OK_REASON, reported: true });
+    expect(cloudwatchMock).not.toHaveReceivedAnyCommand();
+  });
+
+  test.each([
+    ['CloudFormation rolls the stack back', { creator: 'CloudFormationRollback' as const }, appSpec()],
+    ['CodeDeploy rolls back', { creator: 'codeDeployRollback' as const }, appSpec()],
+    ['the target is an older version', {}, appSpec({ CurrentVersion: '8', TargetVersion: '7' })],
+  ])('a rollback is never held: %s', async (_what, info, content) => {
+    codedeployMock.on(GetDeploymentCommand).resolves({ ...getDeploymentOutput(content), deploymentInfo: { ...getDeploymentOutput(content).deploymentInfo, ...info } });
+    await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded', reason: expect.stringContaining('a rollback, which is never held') });
+    expect(cloudwatchMock).not.toHaveReceivedAnyCommand();
+  });
+
+  test('a malformed CANARY_TRAFFIC_CHECK is reported as Failed, not thrown', async () => {
+    process.env.CANARY_TRAFFIC_CHECK = '{"minRequests":0}';
+    await expect(handler(HOOK_EVENT)).resolves.toEqual({
+      status: 'Failed',
+      reason: 'hook misconfigured: CANARY_TRAFFIC_CHECK.minRequests 0 is not a whole number of at least 1; CANARY_TRAFFIC_CHECK.stepMinutes undefined is not a whole number of minutes of at least 1',
+      reported: true,
+    });
+  });
+
+  describe('waiting for the step\'s last minutes to be published', () => {
+    const codedeploy = new CodeDeployClient({ region: 'us-east-1' });
+    const lambdaClient = new LambdaClient({ region: 'us-east-1' });
+    const cloudwatch = new CloudWatchClient({ region: 'us-east-1' });
+    const config = { functionName: FUNCTION_NAME, aliasName: 'live', checkTimeoutMs: 300, check: HEALTH_CHECK, trafficCheck: CHECK };
+    /** A clock that starts 40 s after the step's end (10:10:40) and moves only when the check sleeps. */
+    function clock() {
+      let t = new Date('2026-11-22T10:10:40Z').getTime();
+      const sleeps: number[] = [];
+      return { now: () => t, sleep: async (ms: number) => void (sleeps.push(ms), (t += ms)), sleeps };
+    }
+    const signal = new AbortController().signal;
+
+    test('a count short of minRequests is read again until it is enough: Succeeded without waiting the full allowance', async () => {
+      const c = clock();
+      cloudwatchMock
+        .on(GetMetricDataCommand)
+        .resolvesOnce(metricDataOutput({ canary: Array(8).fill(12) }, STEP_START))
+        .resolvesOnce(metricDataOutput({ canary: Array(10).fill(12) }, STEP_START));
+      const result = await checkLiveAlias(HOOK_EVENT, signal, { codedeploy, lambda: lambdaClient, cloudwatch, config, wait: c });
+      expect(result).toMatchObject({ status: 'Succeeded', reason: expect.stringContaining('the canary served 120 requests in its 10-minute step') });
+      expect(c.sleeps).toEqual([20_000]);
+    });
+
+    test('still short once the last minute has had 3 minutes to be published: held', async () => {
+      const c = clock();
+      cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: [2, 1, 3, 2, 1, 3] }, STEP_START));
+      const result = await checkLiveAlias(HOOK_EVENT, signal, { codedeploy, lambda: lambdaClient, cloudwatch, config, wait: c });
+      expect(result).toEqual({ status: 'Failed', reason: HELD_12 });
+      // From 10:10:40 until 10:13:00 (the step's end + 180 s): seven 20 s polls, then the last reading decides.
+      expect(c.sleeps).toEqual(Array(7).fill(20_000));
+      expect(cloudwatchMock).toHaveReceivedCommandTimes(GetMetricDataCommand, 8);
+    });
+
+    test('throttled beyond the retries: Failed with the reason', async () => {
+      const throttled = Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
+      cloudwatchMock.on(GetMetricDataCommand).rejects(throttled);
+      const result = await checkLiveAlias(HOOK_EVENT, signal, { codedeploy, lambda: lambdaClient, cloudwatch, config, retry: { sleep: async () => undefined }, wait: clock() });
+      expect(result).toEqual({ status: 'Failed', reason: "could not count the canary's requests, so it cannot pass unjudged: Throttling: Rate exceeded" });
+      expect(cloudwatchMock).toHaveReceivedCommandTimes(GetMetricDataCommand, 5);
+    });
+  });
 });

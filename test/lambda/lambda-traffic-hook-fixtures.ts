@@ -1,3 +1,4 @@
+import type { GetMetricDataCommandOutput } from '@aws-sdk/client-cloudwatch';
 import { GetDeploymentCommandOutput } from '@aws-sdk/client-codedeploy';
 import type { InvokeCommandOutput } from '@aws-sdk/client-lambda';
 
@@ -51,4 +52,23 @@ export function invokeOutput(result: unknown, extra: Partial<InvokeCommandOutput
 
 export function healthResponse(body: unknown = { status: 'ok', version: '7' }, statusCode = 200) {
   return { statusCode, headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) };
+}
+
+/**
+ * A GetMetricData answer: one-minute Sum datapoints per query id, the newest first as CloudWatch
+ * returns them by default, starting at `start` (only minutes with requests have a datapoint).
+ */
+export function metricDataOutput(values: Record<string, number[]>, start: Date, extra: Partial<GetMetricDataCommandOutput> = {}): GetMetricDataCommandOutput {
+  return {
+    $metadata: { httpStatusCode: 200 },
+    MetricDataResults: Object.entries(values).map(([id, v]) => ({
+      Id: id,
+      Label: 'Invocations',
+      Timestamps: v.map((_, i) => new Date(start.getTime() + i * 60_000)).reverse(),
+      Values: [...v].reverse(),
+      StatusCode: 'Complete' as const,
+    })),
+    Messages: [],
+    ...extra,
+  };
 }

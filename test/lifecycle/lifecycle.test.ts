@@ -32,7 +32,7 @@ async function afterFirstRun(options: Partial<WorldOptions> = {}): Promise<World
   world = new World({ fixture: examplePipeline(), ...options });
   world.push(R1);
   await world.settle();
-  for (const target of [PROD1, ...WAVE2]) for (const svc of ['greeting-api', 'greeting-web']) world.setUsers(target, svc, 60);
+  for (const target of [PROD1, ...WAVE2]) for (const svc of ['greeting-api', 'greeting-web']) world.setUsers(target, svc, 200);
   // The next morning, 09:00 in New York.
   await world.idleUntil(T_NEXT_DAY);
   return world;
@@ -59,9 +59,11 @@ describe('the first run into empty stage accounts', () => {
     const passed = world.gateDecisions.filter((d) => d.outcome === 'succeeded');
     expect(passed.map((d) => d.gate)).toEqual(['Gate-Prod-Wave1', 'Gate-Prod-Wave2']);
     expect(passed[0].reason).toBe(
-      'Prod-Wave1: baked 60 minutes (needs 60), requests not counted (the previous stage is pre-production), alarms quiet (222222222222/us-east-1 not deployed yet: its platform stack (Prod-us-east-1-Platform.Deploy) has never been deployed, so there is no reader role or alarm to check)',
+      'Prod-Wave1: baked 60 minutes (needs 60), requests not counted (the previous stage is pre-production), alarms quiet, 2 flag deployments complete (222222222222/us-east-1 not deployed yet: its platform stack (Prod-us-east-1-Platform.Deploy) has never been deployed, so there is no reader role or alarm to check)',
     );
-    expect(passed[1].reason).toMatch(/^Prod-Wave2: baked 60 minutes \(needs 60\), requests not counted \(Prod-Wave2 has never been deployed: no users there to protect yet\), alarms quiet \(222222222222\/us-west-2 not deployed yet: .*; 222222222222\/eu-west-1 not deployed yet: /);
+    expect(passed[1].reason).toMatch(
+      /^Prod-Wave2: baked \d+ minutes \(needs 60\), requests not counted \(Prod-Wave2 has never been deployed: no users there to protect yet\), alarms quiet, 2 flag deployments complete \(222222222222\/us-west-2 not deployed yet: .*; 222222222222\/eu-west-1 not deployed yet: /,
+    );
     // The gate could not assume the reader roles that did not exist yet, and did not fail for it.
     expect(world.callsTo('AssumeRole').map((c) => c.input.RoleArn)).toEqual(
       expect.arrayContaining(['arn:aws:iam::222222222222:role/safe-deploy-gate-reader-Prod-us-east-1', 'arn:aws:iam::111111111111:role/safe-deploy-gate-reader-Beta-us-east-1']),
@@ -102,10 +104,16 @@ describe('the second release', () => {
     }
     // The ECS resource started one deployment per target, of the new revision.
     expect(world.ecsCreateDeployments.map((c) => c.taskDefinition?.replace(/^.*:task-definition\//, ''))).toEqual(ALL.map((t) => `${t}-greeting-web-TaskDef:2`));
-    // Every hook ran and reported: pre- and post-traffic per Lambda deployment, test traffic per ECS one.
-    expect(world.callsTo('PutLifecycleEventHookExecutionStatus').map((c) => c.input.status)).toEqual(Array(ALL.length * 3).fill('Succeeded'));
+    // Every hook ran and reported: pre- and post-traffic per Lambda deployment, test traffic per ECS
+    // one, and in production the judged canaries' traffic checks counted enough canary requests.
+    expect(world.hookReports.map((h) => h.status)).toEqual(Array(ALL.length * 3 + 3).fill('Succeeded'));
+    expect(world.callsTo('PutLifecycleEventHookExecutionStatus')).toHaveLength(world.hookReports.length);
+    const checks = world.hookReports.filter((h) => h.event === 'AfterAllowTraffic' && h.stack.startsWith('Prod-'));
+    expect(checks).toHaveLength(6);
+    for (const c of checks) expect(c.reason).toMatch(/the canary served \d+ requests in its 10-minute step \(the judge needs 100;/);
     const wave2 = world.gateDecisions.find((d) => d.execution === run.id && d.gate === 'Gate-Prod-Wave2' && d.outcome === 'succeeded')!;
-    expect(wave2.reason).toMatch(/^Prod-Wave2: baked 60 minutes \(needs 60\), \d{4} requests \(needs 500\), alarms quiet$/);
+    // Prod-us-east-1's two services, 200 requests a minute each, for the hour of the bake.
+    expect(wave2.reason).toBe('Prod-Wave2: baked 60 minutes (needs 60), 24000 requests (needs 500), alarms quiet, 2 flag deployments complete');
     expect(world.personApprovals).toEqual(['Prod-Wave1', 'Prod-Wave2']); // still only the first run's
     expect(world.pipelineVersion).toBe(1);
     expect(world.published).toEqual([]);

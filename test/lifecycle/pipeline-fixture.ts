@@ -7,6 +7,7 @@
  */
 import type { GateSettings } from '../../lambda/bake-gate/settings';
 import type { TrafficShift } from '../../lib/config/schema';
+import { toAppConfigStrategy } from '../../lib/constructs/feature-flags';
 import type { PipelineStack } from '../../lib/pipeline/pipeline-stack';
 
 export interface FixtureAction {
@@ -41,6 +42,10 @@ export interface FixtureService {
   readonly healthCheck?: { readonly path: string; readonly expectedStatus?: number; readonly bodyContains?: string };
   readonly testTraffic?: { readonly path: string; readonly expectedStatus?: number; readonly bodyContains?: string }[];
   readonly port?: number;
+  /** A judged canary: what its step must serve (the AfterAllowTraffic traffic check). */
+  readonly trafficCheck?: { readonly minRequests: number; readonly stepMinutes: number };
+  /** Its feature flags: the AppConfig application and environment, this commit's digest, the rollout. */
+  readonly flags?: { readonly application: string; readonly environment: string; readonly digest: string; readonly deploymentMinutes: number; readonly bakeMinutes: number };
 }
 
 export interface FixtureTarget {
@@ -100,6 +105,8 @@ export function pipelineFixture(stack: PipelineStack, template: { Resources: Rec
       platformStack: t.platform.stackName,
       services: t.services.map((s): FixtureService => {
         const c = s.config;
+        const judge = s.service.judge;
+        const strategy = s.flags ? toAppConfigStrategy(c.flagRollout) : undefined;
         return {
           name: c.name,
           kind: c.kind,
@@ -111,6 +118,18 @@ export function pipelineFixture(stack: PipelineStack, template: { Resources: Rec
             : c.healthCheck
               ? { healthCheck: { ...c.healthCheck } }
               : {}),
+          ...(judge && c.deployment.type !== 'all-at-once' ? { trafficCheck: { minRequests: judge.minRequests, stepMinutes: c.deployment.intervalMinutes } } : {}),
+          ...(s.flags && strategy
+            ? {
+                flags: {
+                  application: s.flags.application.applicationIdentifier,
+                  environment: s.flags.serviceName,
+                  digest: s.flags.contentDigest.slice(0, 16),
+                  deploymentMinutes: strategy.deploymentDurationInMinutes,
+                  bakeMinutes: strategy.finalBakeTimeInMinutes,
+                },
+              }
+            : {}),
         };
       }),
     })),

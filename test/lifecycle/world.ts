@@ -14,12 +14,14 @@
  *
  * Time is simulated (sim-clock.ts): a release with two one-hour bakes runs in milliseconds.
  */
-import { CloudFormationClient, DescribeStackEventsCommand, ListStackResourcesCommand, StackEvent } from '@aws-sdk/client-cloudformation';
+import * as ac from '@aws-sdk/client-appconfig';
+import { CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand, ListStackResourcesCommand, StackEvent } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import {
   BatchGetDeploymentTargetsCommand,
   CodeDeployClient,
+  ContinueDeploymentCommand,
   CreateDeploymentCommand,
   DeploymentInfo,
   GetDeploymentCommand,
@@ -52,13 +54,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { strToU8, zipSync } from 'fflate';
 import { approveWhenPending } from '../../lambda/approve-permissions/index';
 import type { GateSettings } from '../../lambda/bake-gate/settings';
-import { crossAccountCloudWatch, handleGateJob } from '../../lambda/bake-gate/index';
+import { crossAccountClients, handleGateJob } from '../../lambda/bake-gate/index';
 import { clearManifestCache } from '../../lambda/bake-gate/release-manifest';
 import * as ecsDeployment from '../../lambda/ecs-deployment/deployment';
 import { checkTestTraffic } from '../../lambda/ecs-test-traffic-hook/index';
+import { checkEcsCanaryTraffic } from '../../lambda/ecs-traffic-check-hook/index';
 import { checkLiveAlias } from '../../lambda/lambda-post-traffic-hook/index';
 import { checkNewVersion } from '../../lambda/lambda-pre-traffic-hook/index';
 import { NotifierEvent, notify, Notification } from '../../lambda/pipeline-notifier/index';
+import { TRAFFIC_CHECK_BUDGET_MS } from '../../lambda/shared/canary-traffic-settings';
 import { runHook } from '../../lambda/shared/codedeploy-hook';
 import { createLogger } from '../../lambda/shared/logger';
 import { parseServiceCheck } from '../../lambda/shared/service-check';
@@ -220,9 +224,23 @@ interface Deployment {
   terminationWaitStarted?: number;
   /** Why it is to stop: an operator's StopDeployment. */
   stopRequested?: boolean;
+  /** ContinueDeployment(TERMINATION_WAIT): end the wait for the original task set now. */
+  continueRequested?: boolean;
   readonly hooks: Map<string, string>;
   readonly lambda?: { functionName: string; currentVersion: string; targetVersion: string };
   readonly ecs?: { service: EcsService; blue: TaskSet; green?: TaskSet; targetTaskDefinition: string };
+}
+
+/** A service's feature flags in one target: AppConfig application, environment and their deployments. */
+interface FlagEnvironment {
+  readonly account: string;
+  readonly region: string;
+  readonly appId: string;
+  readonly appName: string;
+  readonly envId: string;
+  readonly envName: string;
+  readonly stack: Stack;
+  readonly deployments: { number: number; state: string; startedAt: number; description: string; version: string; percent: number }[];
 }
 
 interface MetricPoint {
@@ -266,7 +284,10 @@ export class World {
     lambda: mockClient(LambdaClient),
     sns: mockClient(SNSClient),
     sts: mockClient(STSClient),
+    appconfig: mockClient(ac.AppConfigClient),
   };
+  /** Feature flags (AppConfig) by `<account>/<region>/<application name>`. */
+  readonly flagEnvironments = new Map<string, FlagEnvironment>();
   /** Every AWS call: when, who (account), what. */
   readonly calls: { at: number; account: string; region: string; service: string; command: string; input: any }[] = [];
   readonly executions: Execution[] = [];
@@ -288,6 +309,8 @@ export class World {
   readonly gateDecisions: { at: number; gate: string; execution: string; outcome: 'continued' | 'succeeded' | 'failed'; reason: string }[] = [];
   /** Approvals a person had to give (permission broadening), by stage. */
   readonly personApprovals: string[] = [];
+  /** What each lifecycle hook decided and reported, in order. */
+  readonly hookReports: { deploymentId: string; stack: string; event: string; status: string; reason: string }[] = [];
   /** CreateDeployment calls the ECS deployment resource made. */
   readonly ecsCreateDeployments: { at: number; deploymentGroupName: string; taskDefinition?: string }[] = [];
   private readonly jobs = new Map<string, { run: ActionRun; result?: { kind: 'success' | 'failure'; token?: string; summary?: string; message?: string } }>();
@@ -350,7 +373,7 @@ export class World {
 
   /** Runs the clock until no execution is in progress (or `limitMs` passes). */
   async settle(limitMs = 24 * 3_600_000): Promise<void> {
-    await this.clock.drive(this.waitFor(() => this.pending === 0 && this.executions.every((e) => e.status !== 'InProgress') && !this.deploymentsInFlight(), 30_000), limitMs);
+    await this.clock.drive(this.waitFor(() => this.pending === 0 && this.executions.every((e) => e.status !== 'InProgress') && !this.deploymentsInFlight() && !this.flagsInFlight(), 30_000), limitMs);
   }
 
   /**
@@ -359,7 +382,7 @@ export class World {
    * no simulating; the alarms stay as they are and the minutes before `time` hold no requests.
    */
   async idleUntil(time: number): Promise<void> {
-    const busy = this.pending > 0 || this.executions.some((e) => e.status === 'InProgress') || this.deploymentsInFlight();
+    const busy = this.pending > 0 || this.executions.some((e) => e.status === 'InProgress') || this.deploymentsInFlight() || this.flagsInFlight();
     if (busy || [...this.alarms.values()].some((a) => a.state === 'ALARM')) throw new Error('world: idleUntil while something runs or an alarm fires; use settle() first');
     this.clock.jump(time);
     await this.clock.advance(0);
@@ -430,6 +453,10 @@ export class World {
 
   deploymentsOf(stackName: string): Deployment[] {
     return [...this.deployments.values()].filter((d) => d.group.stack.name === stackName);
+  }
+
+  flagsInFlight(): boolean {
+    return [...this.flagEnvironments.values()].some((f) => f.deployments.some((d) => ['DEPLOYING', 'BAKING', 'ROLLING_BACK'].includes(d.state)));
   }
 
   deploymentsInFlight(): boolean {
@@ -634,7 +661,7 @@ export class World {
     const gates = exec.release.gates ? exec.release.gates(JSON.parse(JSON.stringify(this.fixture.gates))) : this.fixture.gates;
     const zip = zipSync({ 'manifest.json': strToU8('{}'), 'safe-deploy.release.json': strToU8(JSON.stringify({ version: 1, gates })) });
     const clients = this.clientsOf(this.fixture.account, this.fixture.region);
-    const cloudWatchFor = crossAccountCloudWatch(clients.sts, 'safe-deploy-bake-gate');
+    const { cloudWatchFor, appConfigFor } = crossAccountClients(clients.sts, 'safe-deploy-bake-gate');
     let continuationToken: string | undefined;
     for (;;) {
       const jobId = this.newId();
@@ -656,6 +683,7 @@ export class World {
         {
           codepipeline: clients.codepipeline,
           cloudWatchFor,
+          appConfigFor,
           logger: this.logger,
           now: () => new Date(this.now),
           sleep: this.sleep,
@@ -743,6 +771,7 @@ export class World {
         if (failure) return failure;
       }
       stack.code = version!.code;
+      this.deployFlags(stack);
       this.event(stack, name, 'AWS::CloudFormation::Stack', 'CREATE_COMPLETE');
       return { status: 'Succeeded' };
     }
@@ -763,8 +792,46 @@ export class World {
       return { status: 'Failed', error: `Stack ${name} failed to update. Current stack status: UPDATE_ROLLBACK_COMPLETE. Reason: The following resource(s) failed to update: [${failure.resource}].` };
     }
     stack.code = version!.code;
+    this.deployFlags(stack);
     this.event(stack, name, 'AWS::CloudFormation::Stack', 'UPDATE_COMPLETE');
     return { status: 'Succeeded' };
+  }
+
+  /**
+   * The stack's AWS::AppConfig::Deployment: a new deployment when the flags' content (digest) is new
+   * to the environment. CloudFormation does not wait for the rollout; the gates do.
+   */
+  private deployFlags(stack: Stack): void {
+    const flags = stack.service?.flags;
+    if (!flags) return;
+    const key = `${stack.account}/${stack.region}/${flags.application}`;
+    let env = this.flagEnvironments.get(key);
+    if (!env) {
+      env = { account: stack.account, region: stack.region, appId: hex(this.counter++, 7), appName: flags.application, envId: hex(this.counter++, 7), envName: flags.environment, stack, deployments: [] };
+      this.flagEnvironments.set(key, env);
+    }
+    const description = `safe-deploy: flags of ${stack.service!.name}, sha256 ${flags.digest}`;
+    if (env.deployments[0]?.description === description) return;
+    const d = { number: env.deployments.length + 1, state: 'DEPLOYING', startedAt: this.now, description, version: String(env.deployments.length + 1), percent: 0 };
+    env.deployments.unshift(d);
+    this.clock.spawn(async () => {
+      // AppConfig watches the service's health alarm while it rolls out and bakes.
+      const health = `${stack.account}/${stack.region}/${stack.service!.healthAlarmName}`;
+      const steps: [string, number][] = [['DEPLOYING', flags.deploymentMinutes], ['BAKING', flags.bakeMinutes]];
+      for (const [state, minutes] of steps) {
+        d.state = state;
+        for (let m = 0; m < minutes; m++) {
+          if (this.alarms.get(health)?.state === 'ALARM') {
+            d.state = 'ROLLED_BACK';
+            return;
+          }
+          await this.sleep(MINUTE);
+          if (state === 'DEPLOYING') d.percent = Math.min(100, Math.round(((m + 1) / minutes) * 100));
+        }
+        d.percent = 100;
+      }
+      d.state = 'COMPLETE';
+    });
   }
 
   private prefixOf(service: FixtureService): string {
@@ -917,7 +984,10 @@ export class World {
       TaskDefinitionArn: taskDefinitionArn,
       ContainerName: 'web',
       ContainerPort: String(svc.stack.service!.port ?? 8080),
-      Hooks: { AfterAllowTestTraffic: `arn:aws:lambda:${svc.stack.region}:${svc.stack.account}:function:${svc.stack.name}-TestTrafficHook` },
+      Hooks: {
+        AfterAllowTestTraffic: `arn:aws:lambda:${svc.stack.region}:${svc.stack.account}:function:${svc.stack.name}-TestTrafficHook`,
+        ...(svc.stack.service!.trafficCheck ? { AfterAllowTraffic: `arn:aws:lambda:${svc.stack.region}:${svc.stack.account}:function:${svc.stack.name}-TrafficCheckHook` } : {}),
+      },
     };
   }
 
@@ -927,7 +997,7 @@ export class World {
    */
   private async customResource(stack: Stack, requestType: 'Create' | 'Update', props: Record<string, unknown>, oldProps?: Record<string, unknown>): Promise<string | undefined> {
     const clients = this.clientsOf(stack.account, stack.region);
-    const deps = { codedeploy: clients.codedeploy, ecs: clients.ecs, logger: this.logger, retry: { sleep: this.sleep } };
+    const deps = { codedeploy: clients.codedeploy, ecs: clients.ecs, logger: this.logger, retry: { sleep: this.sleep }, now: () => new Date(this.now) };
     const base = {
       RequestType: requestType,
       ServiceToken: props.ServiceToken as string,
@@ -1033,23 +1103,57 @@ export class World {
     const stack = d.group.stack;
     const clients = this.clientsOf(stack.account, stack.region);
     const ids = { DeploymentId: d.id, LifecycleEventHookExecutionId: executionId };
+    const report = (r: { status: string; reason: string }) => this.hookReports.push({ deploymentId: d.id, stack: stack.name, event: d.hooks.get(executionId)!, status: r.status, reason: r.reason });
     if (d.lambda) {
       const service = stack.service!;
       const check = parseServiceCheck(JSON.stringify(service.healthCheck ? { type: 'http', path: service.healthCheck.path, expectedStatus: service.healthCheck.expectedStatus ?? 200, bodyContains: service.healthCheck.bodyContains } : { type: 'none' }));
       if ('error' in check) throw new Error(check.error);
-      const config = { functionName: d.lambda.functionName, aliasName: 'live', checkTimeoutMs: 30_000, check };
-      const deps = { codedeploy: clients.codedeploy, lambda: clients.lambda, config, retry: { sleep: this.sleep } };
-      const fnCheck = fn.endsWith('PreTrafficHook') ? checkNewVersion : checkLiveAlias;
-      await runHook(ids, (hookIds, signal) => fnCheck(hookIds, signal, deps), { codedeploy: clients.codedeploy, logger: this.logger, checkTimeoutMs: 30_000, retry: { sleep: this.sleep } });
+      const post = fn.endsWith('PostTrafficHook');
+      const trafficCheck = post ? service.trafficCheck : undefined;
+      const config = { functionName: d.lambda.functionName, aliasName: 'live', checkTimeoutMs: 30_000, check, ...(trafficCheck ? { trafficCheck } : {}) };
+      const deps = { codedeploy: clients.codedeploy, lambda: clients.lambda, cloudwatch: clients.cloudwatch, config, retry: { sleep: this.sleep }, wait: this.trafficWait() };
+      const timeout = 30_000 + (trafficCheck ? TRAFFIC_CHECK_BUDGET_MS : 0);
+      report(
+        await runHook(ids, (hookIds, signal) => (post ? checkLiveAlias(hookIds, signal, deps) : checkNewVersion(hookIds, signal, deps)), {
+          codedeploy: clients.codedeploy,
+          logger: this.logger,
+          checkTimeoutMs: timeout,
+          retry: { sleep: this.sleep },
+        }),
+      );
+      return;
+    }
+    if (fn.endsWith('TrafficCheckHook')) {
+      const name = stack.name;
+      const config = {
+        check: stack.service!.trafficCheck!,
+        loadBalancer: `app/${name}-alb/fedcba9876543210`,
+        targetGroups: [`targetgroup/${name}-Blue/0123456789abcdef`, `targetgroup/${name}-Green/0123456789abcdef`] as [string, string],
+        stackId: stack.id,
+      };
+      const deps = { codedeploy: clients.codedeploy, cloudwatch: clients.cloudwatch, cloudformation: clients.cloudformation, retry: { sleep: this.sleep }, wait: this.trafficWait() };
+      report(
+        await runHook(ids, (hookIds, signal) => checkEcsCanaryTraffic(hookIds, signal, config, deps), {
+          codedeploy: clients.codedeploy,
+          logger: this.logger,
+          checkTimeoutMs: TRAFFIC_CHECK_BUDGET_MS,
+          retry: { sleep: this.sleep },
+        }),
+      );
       return;
     }
     const probes = (stack.service!.testTraffic ?? [{ path: '/health' }]).map((p) => ({ ...p }));
     const svc = d.ecs!.service;
-    await runHook(
+    report(await runHook(
       ids,
       (_ids, signal) => checkTestTraffic({ testUrl: `http://${svc.stack.target.id.toLowerCase()}-alb.example:8080`, fetch: this.testListenerFetch(svc), sleep: this.sleep, signal }, probes),
       { codedeploy: clients.codedeploy, logger: this.logger, checkTimeoutMs: 45_000, retry: { sleep: this.sleep } },
-    );
+    ));
+  }
+
+  /** The traffic checks' clock: they wait for the step's last minute to be published. */
+  private trafficWait() {
+    return { now: () => this.now, sleep: (ms: number) => this.sleep(ms) };
   }
 
   /** The ALB's test listener: it routes to the green task set during the test-traffic window. */
@@ -1203,9 +1307,11 @@ export class World {
     if (!(await this.lifecycle(d, 'AfterAllowTraffic'))) return this.failed(d, rollback);
     // Traffic fully shifted; blue waits out its termination wait, still under the alarms.
     d.terminationWaitStarted = this.now;
-    const wait = svc.stack.service!.blueTerminationWaitMinutes ?? 0;
-    why = await this.watch(d, wait * MINUTE);
-    if (why) return this.stopOrAlarm(d, why, rollback);
+    const waitUntil = this.now + (svc.stack.service!.blueTerminationWaitMinutes ?? 0) * MINUTE;
+    while (this.now < waitUntil && !d.continueRequested) {
+      why = await this.watch(d, Math.min(MINUTE, waitUntil - this.now));
+      if (why) return this.stopOrAlarm(d, why, rollback);
+    }
     svc.taskSets = svc.taskSets.filter((t) => t !== blue);
     d.status = 'Succeeded';
     d.completeTime = this.now;
@@ -1375,6 +1481,14 @@ export class World {
       [GetDeploymentCommand, (i, w) => ({ deploymentInfo: this.deploymentInfo(this.deploymentIn(i.deploymentId, w)) })],
       [CreateDeploymentCommand, (i, w) => this.createDeployment(i, w)],
       [StopDeploymentCommand, (i, w) => this.stopDeployment(i, w)],
+      [ContinueDeploymentCommand, (i, w) => {
+        const d = this.deploymentIn(i.deploymentId, w);
+        if (i.deploymentWaitType !== 'TERMINATION_WAIT' || d.terminationWaitStarted === undefined || d.status !== 'InProgress') {
+          throw awsError('InvalidDeploymentStatusException', `The deployment ${d.id} is not waiting to terminate its original task set`);
+        }
+        d.continueRequested = true;
+        return {};
+      }],
       [PutLifecycleEventHookExecutionStatusCommand, (i, w) => {
         const d = this.deploymentIn(i.deploymentId, w);
         if (!d.hooks.has(i.lifecycleEventHookExecutionId)) throw awsError('LifecycleEventAlreadyCompletedException', 'The lifecycle event is already completed');
@@ -1387,6 +1501,10 @@ export class World {
     serve(this.mocks.cloudformation as never, 'cloudformation', table(
       [ListStackResourcesCommand, (i, w) => ({ StackResourceSummaries: this.stackIn(i.StackName, w).resources.map((r) => ({ ...r, ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date(T0) })) })],
       [DescribeStackEventsCommand, (i, w) => ({ StackEvents: this.stackIn(i.StackName, w).events })],
+      [DescribeStacksCommand, (i, w) => {
+        const stack = [...this.stacks.values()].find((x) => x.id === i.StackName) ?? this.stackIn(i.StackName, w);
+        return { Stacks: [{ StackName: stack.name, StackId: stack.id, StackStatus: stack.status, CreationTime: new Date(T0) }] };
+      }],
     ));
     serve(this.mocks.cloudwatch as never, 'cloudwatch', table(
       [DescribeAlarmsCommand, (i, w) => this.describeAlarms(i, w)],
@@ -1400,6 +1518,24 @@ export class World {
       return { MessageId: this.newId() };
     }]));
     serve(this.mocks.sts as never, 'sts', table([AssumeRoleCommand, (i, w) => this.assumeRole(i, w)]));
+    const flagsIn = (w: { account: string; region: string }) => [...this.flagEnvironments.values()].filter((f) => f.account === w.account && f.region === w.region);
+    const flagEnv = (i: any, w: { account: string; region: string }) => {
+      const f = flagsIn(w).find((x) => x.appId === i.ApplicationId && (i.EnvironmentId === undefined || x.envId === i.EnvironmentId));
+      if (!f) throw awsError('ResourceNotFoundException', `Application ${i.ApplicationId} or environment ${i.EnvironmentId} not found`, 404);
+      return f;
+    };
+    serve(this.mocks.appconfig as never, 'appconfig', table(
+      [ac.ListApplicationsCommand, (_i, w) => ({ Items: flagsIn(w).map((f) => ({ Id: f.appId, Name: f.appName })) })],
+      [ac.ListEnvironmentsCommand, (i, w) => ({ Items: flagsIn(w).filter((f) => f.appId === i.ApplicationId).map((f) => ({ ApplicationId: f.appId, Id: f.envId, Name: f.envName, State: 'ReadyForDeployment' })) })],
+      [ac.ListDeploymentsCommand, (i, w) => ({
+        Items: flagEnv(i, w).deployments.map((d) => ({ DeploymentNumber: d.number, ConfigurationName: flagEnv(i, w).envName, ConfigurationVersion: d.version, State: d.state, StartedAt: new Date(d.startedAt), PercentageComplete: d.percent })),
+      })],
+      [ac.GetDeploymentCommand, (i, w) => {
+        const d = flagEnv(i, w).deployments.find((x) => x.number === i.DeploymentNumber);
+        if (!d) throw awsError('ResourceNotFoundException', `Deployment ${i.DeploymentNumber} not found`, 404);
+        return { ApplicationId: i.ApplicationId, EnvironmentId: i.EnvironmentId, DeploymentNumber: d.number, State: d.state, PercentageComplete: d.percent, Description: d.description, ConfigurationVersion: d.version };
+      }],
+    ));
   }
 
   private getPipeline() {

@@ -116,7 +116,7 @@ describe('a healthy release through every stage, on a terminal', () => {
 describe('docs/deployctl-watch.md shows this run', () => {
   test('the frame of the Prod-Wave1 canary, as the renderer drew it', () => {
     const frame = fenced('text', run.frameAt(88).trimEnd());
-    expect(docBlock('frame-canary', frame)).toBe(frame);
+    expect(docBlock('frame-canary', frame, 'README.md')).toBe(frame);
   });
 
   test('the call rate when every stage is readable with the pipeline account\'s credentials', () => {

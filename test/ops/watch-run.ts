@@ -121,20 +121,21 @@ export function fenced(lang: string, text: string): string {
 }
 
 /**
- * The generated block `name` of docs/deployctl-watch.md. With UPDATE_DOCS=1 it is rewritten with
- * `text` first, so the doc shows real output: `UPDATE_DOCS=1 npx jest test/ops/watch-release test/ops/watch-docs`.
+ * The generated block `name` of `doc` (docs/deployctl-watch.md, or the README for the screen it
+ * shows). With UPDATE_DOCS=1 it is rewritten with `text` first, so the doc shows real output:
+ * `UPDATE_DOCS=1 npx jest test/ops/watch-release test/ops/watch-docs`.
  */
-export function docBlock(name: string, text: string): string {
-  const file = path.join(__dirname, '..', '..', 'docs', 'deployctl-watch.md');
+export function docBlock(name: string, text: string, doc = 'docs/deployctl-watch.md'): string {
+  const file = path.join(__dirname, '..', '..', doc);
   const begin = `<!-- generated:${name} -->`;
   const end = `<!-- /generated:${name} -->`;
-  const doc = readFileSync(file, 'utf8');
-  const from = doc.indexOf(begin);
-  const to = doc.indexOf(end);
+  const content = readFileSync(file, 'utf8');
+  const from = content.indexOf(begin);
+  const to = content.indexOf(end);
   if (from < 0 || to < from) throw new Error(`${file} has no ${begin} ... ${end} block`);
   if (process.env.UPDATE_DOCS === '1') {
-    writeFileSync(file, `${doc.slice(0, from + begin.length)}\n${text}\n${doc.slice(to)}`);
+    writeFileSync(file, `${content.slice(0, from + begin.length)}\n${text}\n${content.slice(to)}`);
     return text;
   }
-  return doc.slice(from + begin.length + 1, to - 1);
+  return content.slice(from + begin.length + 1, to - 1);
 }

@@ -108,6 +108,23 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
     ]);
   });
 
+  test("the release manifest names each target's flags, as the service stack deploys them: the gates find them by name and digest", () => {
+    const { gates } = stack.releaseManifest;
+    const beta = gates['Gate-Prod-Wave1'].observe[0];
+    expect(beta.flags?.map((f) => [f.service, f.application, f.environment])).toEqual([
+      ['greeting-api', 'Beta-us-east-1-greeting-api-flags', 'greeting-api'],
+      ['greeting-web', 'Beta-us-east-1-greeting-web-flags', 'greeting-web'],
+    ]);
+    const betaStage = stack.waves[0].targets[0];
+    for (const f of beta.flags ?? []) {
+      const service = Template.fromStack(betaStage.service(f.service)!);
+      service.hasResourceProperties('AWS::AppConfig::Application', { Name: f.application });
+      service.hasResourceProperties('AWS::AppConfig::Deployment', { Description: Match.stringLikeRegexp(`sha256 ${f.digest}$`) });
+    }
+    // The same flags in every stage: the digest the next stage deploys is the one the previous one proved.
+    expect(gates['Gate-Prod-Wave2'].guard.flatMap((t) => t.flags ?? []).map((f) => f.digest)).toEqual([...(beta.flags ?? []), ...(beta.flags ?? [])].map((f) => f.digest));
+  });
+
   test('every action configuration value is within CodePipeline\'s 1000 characters', () => {
     for (const action of stages.flatMap((s) => s.Actions)) {
       for (const [key, value] of Object.entries(action.Configuration ?? {})) {

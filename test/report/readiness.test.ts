@@ -7,7 +7,11 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { markStageType } from '../../lib/policy';
 import { buildReport, formatReport, metricAlarmDetectionSeconds, ServiceReport } from '../../lib/report';
+import { EcsServiceStack } from '../../lib/stacks/ecs-service-stack';
+import { LambdaServiceStack } from '../../lib/stacks/lambda-service-stack';
+import { PlatformStack } from '../../lib/stacks/platform-stack';
 import { TestApps } from '../support/app';
+import { fixtureService } from '../support/fixtures';
 
 const apps = new TestApps();
 afterAll(() => apps.cleanup());
@@ -88,6 +92,8 @@ test('the detection model: (M+1) x period + 60 s delay + 60 s evaluation + 60 s 
 test('production Lambda canary 10%/15 min behind a composite alarm: slowest child counts, caught, 1.3 full-traffic minutes', () => {
   const r = find('Prod-Wave1-us-east-1', '/LambdaService');
   expect(r).toMatchObject({
+    model: 'hand',
+    handModelReason: expect.stringMatching(/^the simulator can evaluate none of the alarms \(Prod-Wave1-us-east-1-LambdaService-Health: alarm Health: composite alarms are not simulated/),
     stageType: 'production',
     kind: 'lambda-alias',
     deploymentConfig: 'CodeDeployDefault.LambdaCanary10Percent15Minutes',
@@ -114,6 +120,8 @@ test('production Lambda canary 10%/15 min behind a composite alarm: slowest chil
 
 test('production ECS linear 10% every minute: rollback at 5 min with 50% shifted, 1.5 full-traffic minutes', () => {
   expect(find('Prod-Wave1-us-east-1', '/EcsService')).toMatchObject({
+    model: 'hand',
+    handModelReason: 'the simulator models one canary step (or all at once), not a linear shift',
     kind: 'ecs-service',
     shift: { type: 'linear', percent: 10, intervalMinutes: 1 },
     worstCaseToRollbackSeconds: 300,
@@ -126,7 +134,7 @@ test('production ECS linear 10% every minute: rollback at 5 min with 50% shifted
 
 test('pre-production canary of 5 min with a 6 min alarm: flagged as not caught by the canary', () => {
   const r = find('Beta-us-east-1', '/LambdaService');
-  expect(r).toMatchObject({ stageType: 'pre-production', worstCaseToRollbackSeconds: 360, deploymentMinutes: 5, caughtByCanary: false, shareAtRollbackPercent: 100, exposureTrafficMinutes: 1.5 });
+  expect(r).toMatchObject({ model: 'hand', handModelReason: 'pre-production stage: only production services are simulated', stageType: 'pre-production', worstCaseToRollbackSeconds: 360, deploymentMinutes: 5, caughtByCanary: false, shareAtRollbackPercent: 100, exposureTrafficMinutes: 1.5 });
   expect(r.bake).toBeUndefined();
 });
 
@@ -141,6 +149,7 @@ test('text output names stage, config, alarms, numbers, bake and window', () => 
   expect(text).toContain('  bake: 30 min and 1000 requests');
   expect(text).toContain('  deployment window: MON,TUE 09:00-16:00 Europe/Berlin, blocked 2026-12-24');
   expect(text).toContain('  caught by canary: NO - the deployment completes before the alarms can fire; only the bake gate and pipeline rollback remain');
+  expect(text).toContain('  hand model (worst case), not simulated: pre-production stage: only production services are simulated');
 });
 
 test('bin/report.ts prints JSON over a synthesized assembly', () => {
@@ -152,4 +161,94 @@ test('bin/report.ts prints JSON over a synthesized assembly', () => {
 
 test('fails when the directory is not a cloud assembly', () => {
   expect(() => buildReport('/nonexistent')).toThrow('/nonexistent is not a cloud assembly (no manifest.json): run "npx cdk synth" first or pass --app <cdk.out>');
+});
+
+describe('production services are simulated on their alarms as synthesized', () => {
+  let simulated: ServiceReport[];
+  let simDir: string;
+  /** Production stages of the real service stacks, not bundled: the report reads only templates and metadata. */
+  beforeAll(() => {
+    const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
+    simDir = app.outdir;
+    const env = { account: '111111111111', region: 'us-east-1' };
+    const prod = new Stage(app, 'Prod', { env });
+    markStageType(prod, 'production');
+    const lambda = (id: string, extra: Parameters<typeof fixtureService>[2]) => new LambdaServiceStack(prod, id, { service: fixtureService('lambda', 'orders-api', extra) });
+    // Busy (200 requests/s, as its config says), a 10-minute canary step: a crash loop is caught within it.
+    lambda('busy', { deployment: { type: 'canary', percent: 10, intervalMinutes: 10 }, expectedRequestsPerSecond: 200 });
+    // The same with a 1-minute step: the step's first minute is published a minute after it ends.
+    lambda('hasty', { deployment: { type: 'canary', percent: 10, intervalMinutes: 1 }, expectedRequestsPerSecond: 200 });
+    // No expected traffic in the config: the report's default rate.
+    lambda('unknown', { deployment: { type: 'canary', percent: 10, intervalMinutes: 10 }, expectedRequestsPerSecond: undefined });
+    const platform = new PlatformStack(prod, 'Platform', { ecs: true });
+    new EcsServiceStack(prod, 'storefront', {
+      service: fixtureService('ecs', 'storefront', { deployment: { type: 'canary', percent: 10, intervalMinutes: 10 }, blueTerminationWaitMinutes: 5, expectedRequestsPerSecond: 200 }),
+      platform,
+      image: { repositoryArn: 'arn:aws:ecr:us-east-1:111111111111:repository/safe-deploy/storefront', tag: 'abc1234' },
+    });
+    app.synth();
+    simulated = buildReport(simDir);
+  });
+  const service = (stack: string) => simulated.find((r) => r.stack === `Prod/${stack}`)!;
+  const scenario = (stack: string, id: string) => service(stack).simulation!.scenarios.find((c) => c.id === id)!;
+
+  test('a crash loop at 200 requests/s is rolled back within a 10-minute canary step, the bad version having served 10% of the requests', () => {
+    const r = service('busy');
+    expect(r).toMatchObject({ model: 'simulated', caughtByCanary: true });
+    expect(r.simulation).toMatchObject({ rps: 200, rpsSource: 'expectedRequestsPerSecond', runs: 300, seed: 11, canaryPercent: 10, stepMinutes: 10, watchedAfterShiftMinutes: 0, minRequests: 100 });
+    const crash = scenario('busy', 'crash-loop');
+    expect(crash).toMatchObject({ rolledBack: 1, rolledBackInStep: 1, held: 0, passed: 0, stepOutlastsDetection: true });
+    // The catastrophe alarm fires on the first published canary minute: 1-2 minutes after the first
+    // bad request for the minute to end and publish, up to 1 more for evaluation and 1 for the poll.
+    expect(crash.medianSeconds).toBeGreaterThan(60);
+    expect(crash.p95Seconds).toBeLessThan(240);
+    expect(crash.exposure).toBeCloseTo(0.1, 3);
+    // +2 points at 200 requests/s: 12 canary requests a second, significant within minutes.
+    expect(scenario('busy', 'errors-2pt')).toMatchObject({ rolledBack: 1, stepOutlastsDetection: true });
+  });
+
+  test('a 1-minute canary step does not outlast detection: the deployment completes before any canary minute is published', () => {
+    const r = service('hasty');
+    expect(r.caughtByCanary).toBe(false);
+    expect(scenario('hasty', 'crash-loop')).toMatchObject({ rolledBackInStep: 0, stepOutlastsDetection: false, passed: 1 });
+    expect(formatReport([r])).toContain(
+      '    crash loop: rolled back 0% (within the step 0%), PASSED 100%; the bad version served 10% of requests until rollback, hold or the end of the deployment; the 1-minute canary step outlasts detection: NO',
+    );
+  });
+
+  test('without expected traffic the default rate is used and said; --rps changes it; the same seed gives the same figures', () => {
+    expect(service('unknown').simulation).toMatchObject({ rps: 5, rpsSource: 'default' });
+    expect(formatReport([service('unknown')])).toContain('  simulated at 5 requests/s (default rate: set expectedRequestsPerSecond, or --rps), 300 seeded runs (seed 11) per bad release;');
+    // +2 points at 5 requests/s: 30 canary requests a minute, about 6 errors in the step: rarely significant.
+    expect(scenario('unknown', 'errors-2pt').stepOutlastsDetection).toBe(false);
+    const faster = buildReport(simDir, { rps: 50 }).find((r) => r.stack === 'Prod/unknown')!;
+    expect(faster.simulation).toMatchObject({ rps: 50, rpsSource: 'default' });
+    expect(buildReport(simDir, { rps: 50 }).find((r) => r.stack === 'Prod/busy')!.simulation!.rps).toBe(200);
+    expect(buildReport(simDir).map((r) => r.simulation)).toEqual(simulated.map((r) => r.simulation));
+  });
+
+  test('ECS: both target groups bound, the blue termination wait watched; alarms the simulator cannot evaluate are listed, not guessed', () => {
+    const r = service('storefront');
+    expect(r).toMatchObject({ kind: 'ecs-service', model: 'simulated' });
+    expect(r.simulation).toMatchObject({ rps: 200, watchedAfterShiftMinutes: 5, minRequests: 100 });
+    expect(scenario('storefront', 'crash-loop')).toMatchObject({ rolledBack: 1, rolledBackInStep: 1, stepOutlastsDetection: true });
+    expect(r.simulation!.notSimulated.map((n) => n.alarm)).toEqual(['Prod-storefront-Elb5xxRate', expect.stringMatching(/HookErrorsAlarm/)]);
+    const text = formatReport([r]);
+    expect(text).toContain('  alarm Prod-storefront-Elb5xxRate: period 60s, 2 of 3 datapoints, not simulated (no simulated series for AWS/ApplicationELB HTTPCode_ELB_5XX_Count by LoadBalancer)');
+    expect(text).toContain('  alarms not simulated can only make a rollback sooner.');
+    expect(text).not.toContain('worst case from first errors');
+  });
+
+  test('bin/report.ts takes --rps', () => {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'bin', 'report.ts'), '--app', simDir, '--json', '--rps', '20'], { encoding: 'utf-8' });
+    const json = JSON.parse(out) as ServiceReport[];
+    expect(json.find((r) => r.stack === 'Prod/unknown')!.simulation).toMatchObject({ rps: 20, rpsSource: 'default' });
+  });
+
+  test('fails when --rps is not a rate', () => {
+    expect(() => buildReport(simDir, { rps: 0 })).toThrow('rps: 0 is not a request rate: use a positive number of requests per second, e.g. 5');
+    expect(() => execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'bin', 'report.ts'), '--app', simDir, '--rps', 'many'], { encoding: 'utf-8', stdio: 'pipe' })).toThrow(
+      /option '--rps <n>' argument 'many' is invalid. "many" is not a request rate/,
+    );
+  });
 });

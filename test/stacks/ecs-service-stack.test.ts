@@ -305,15 +305,73 @@ describe('EcsServiceStack', () => {
           {
             Action: 'lambda:InvokeFunction',
             Effect: 'Allow',
+            // The test hook and, the service being judged, the traffic-check hook; nothing else.
             Resource: [
               { 'Fn::GetAtt': [Match.stringLikeRegexp('TestTrafficHook'), 'Arn'] },
+              { 'Fn::GetAtt': [Match.stringLikeRegexp('TrafficCheckHook'), 'Arn'] },
               { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('TestTrafficHook'), 'Arn'] }, ':*']] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('TrafficCheckHook'), 'Arn'] }, ':*']] },
             ],
           },
         ],
       },
       Roles: [{ Ref: Match.stringLikeRegexp('ServiceDeploymentRole') }],
     });
+  });
+
+  test('traffic-check hook of the judged canary: knows the step, the judge\'s minimum, the load balancer and both target groups', () => {
+    const fnId = stack.getLogicalId(stack.service.trafficCheckHook!.function.node.defaultChild as never);
+    const fn = template.toJSON().Resources[fnId];
+    expect(fn.Properties).toMatchObject({
+      FunctionName: 'Beta-storefront-Service-TrafficCheckHook',
+      Description: 'CodeDeploy AfterAllowTraffic hook: refuses a canary step that served too few requests to be judged',
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      // 240 s to count (and wait for the step's last minute to be published) + 30 s to report.
+      Timeout: 270,
+      Environment: {
+        Variables: {
+          CANARY_TRAFFIC_CHECK: '{"minRequests":100,"stepMinutes":5}',
+          LOAD_BALANCER: { 'Fn::GetAtt': [expect.stringMatching(/^ServiceLoadBalancer/), 'LoadBalancerFullName'] },
+          TARGET_GROUPS: {
+            'Fn::Join': [
+              '',
+              [
+                { 'Fn::GetAtt': [expect.stringMatching(/^ServiceBlueTargetGroup/), 'TargetGroupFullName'] },
+                ',',
+                { 'Fn::GetAtt': [expect.stringMatching(/^ServiceGreenTargetGroup/), 'TargetGroupFullName'] },
+              ],
+            ],
+          },
+          STACK_ID: { Ref: 'AWS::StackId' },
+          CHECK_TIMEOUT_MS: '240000',
+        },
+      },
+    });
+    // It calls AWS APIs only: no VPC.
+    expect(fn.Properties.VpcConfig).toBeUndefined();
+  });
+
+  test('traffic-check hook IAM: report and read only its group, the stack status of its own stack, targets and metrics on * (no resource-level permissions)', () => {
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('TrafficCheckHookFunctionRole') }] } });
+    const statements = (Object.values(policies)[0] as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement;
+    expect(statements).toEqual([
+      { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/TrafficCheckHookFunctionLogs/), 'Arn'] } },
+      {
+        Action: ['codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', expect.arrayContaining(['arn:aws:codedeploy:us-east-1:111111111111:deploymentgroup:'])] },
+      },
+      { Action: ['cloudwatch:GetMetricData', 'codedeploy:BatchGetDeploymentTargets', 'codedeploy:ListDeploymentTargets'], Effect: 'Allow', Resource: '*' },
+      { Action: 'cloudformation:DescribeStacks', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
+    ]);
+  });
+
+  test('hook errors: the alarm the deployment group watches covers both hooks by name', () => {
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) => JSON.stringify(a).includes('Hook errors')) as { Properties: { Metrics: unknown[] } };
+    const names = JSON.stringify(alarm.Properties.Metrics);
+    expect(names).toContain('"Beta-storefront-Service-TestTrafficHook"');
+    expect(names).toContain('"Beta-storefront-Service-TrafficCheckHook"');
   });
 
   test('test hook: egress only to the test listener port and HTTPS', () => {
@@ -358,7 +416,10 @@ describe('EcsServiceStack', () => {
       TaskDefinitionArn: { Ref: Match.stringLikeRegexp('TaskDefinition') },
       ContainerName: 'app',
       ContainerPort: '8080',
-      Hooks: { AfterAllowTestTraffic: { 'Fn::GetAtt': [Match.stringLikeRegexp('TestTrafficHook'), 'Arn'] } },
+      Hooks: {
+        AfterAllowTestTraffic: { 'Fn::GetAtt': [Match.stringLikeRegexp('TestTrafficHook'), 'Arn'] },
+        AfterAllowTraffic: { 'Fn::GetAtt': [Match.stringLikeRegexp('TrafficCheckHook'), 'Arn'] },
+      },
     });
     const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as { Properties: { DefinitionString: unknown; LoggingConfiguration: { Level: string } } };
     const def = JSON.stringify(sm.Properties.DefinitionString);
@@ -371,33 +432,37 @@ describe('EcsServiceStack', () => {
 
   test('deployment resource IAM: CodeDeploy scoped as far as the authorization reference allows, the service read-only, PassRole only to ecs-tasks', () => {
     const groupArn = Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':deploymentgroup:')])] });
+    // Both functions may start the deployment (isComplete does after a previous release's termination wait).
+    const startDeployment = [
+      {
+        Action: ['codedeploy:CreateDeployment', 'codedeploy:GetDeployment', 'codedeploy:GetDeploymentGroup', 'codedeploy:ListDeployments'],
+        Effect: 'Allow',
+        Resource: groupArn,
+      },
+      { Action: 'ecs:DescribeServices', Effect: 'Allow', Resource: { Ref: Match.stringLikeRegexp('^Service') } },
+      { Action: 'codedeploy:GetDeploymentConfig', Effect: 'Allow', Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':deploymentconfig:')])] }) },
+      {
+        Action: ['codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision'],
+        Effect: 'Allow',
+        Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':application:')])] }),
+      },
+      {
+        Action: 'iam:PassRole',
+        Effect: 'Allow',
+        Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        Resource: [
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('TaskDefinitionExecutionRole'), 'Arn'] },
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('TaskDefinitionTaskRole'), 'Arn'] },
+        ],
+      },
+    ];
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
           { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeploymentOnEventLogs'), 'Arn'] } },
-          {
-            Action: ['codedeploy:CreateDeployment', 'codedeploy:GetDeployment', 'codedeploy:GetDeploymentGroup', 'codedeploy:ListDeployments'],
-            Effect: 'Allow',
-            Resource: groupArn,
-          },
-          // No resource-level permissions for StopDeployment (IAM service authorization reference).
-          { Action: 'codedeploy:StopDeployment', Effect: 'Allow', Resource: '*' },
-          { Action: 'ecs:DescribeServices', Effect: 'Allow', Resource: { Ref: Match.stringLikeRegexp('^Service') } },
-          { Action: 'codedeploy:GetDeploymentConfig', Effect: 'Allow', Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':deploymentconfig:')])] }) },
-          {
-            Action: ['codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision'],
-            Effect: 'Allow',
-            Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':application:')])] }),
-          },
-          {
-            Action: 'iam:PassRole',
-            Effect: 'Allow',
-            Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-            Resource: [
-              { 'Fn::GetAtt': [Match.stringLikeRegexp('TaskDefinitionExecutionRole'), 'Arn'] },
-              { 'Fn::GetAtt': [Match.stringLikeRegexp('TaskDefinitionTaskRole'), 'Arn'] },
-            ],
-          },
+          ...startDeployment,
+          // No resource-level permissions for StopDeployment and ContinueDeployment (IAM service authorization reference).
+          { Action: ['codedeploy:ContinueDeployment', 'codedeploy:StopDeployment'], Effect: 'Allow', Resource: '*' },
         ],
       },
       Roles: [{ Ref: Match.stringLikeRegexp('DeploymentOnEventRole') }],
@@ -406,7 +471,7 @@ describe('EcsServiceStack', () => {
       PolicyDocument: {
         Statement: [
           { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeploymentIsCompleteLogs'), 'Arn'] } },
-          { Action: 'codedeploy:GetDeployment', Effect: 'Allow', Resource: groupArn },
+          ...startDeployment,
           { Action: ['codedeploy:BatchGetDeploymentTargets', 'codedeploy:ListDeploymentTargets'], Effect: 'Allow', Resource: '*' },
         ],
       },
@@ -483,6 +548,9 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
     });
     // Six per target group, the load balancer's 5xx, the hook's errors.
     template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    // Nothing to hold without a judge: no traffic-check hook, and the AppSpec has only the test hook.
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('AfterAllowTraffic hook') }, 0);
+    template.hasResourceProperties('Custom::EcsCodeDeployDeployment', { Hooks: { AfterAllowTestTraffic: Match.anyValue(), AfterAllowTraffic: Match.absent() } });
   });
 
 

@@ -203,6 +203,8 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
     expect(policy.Properties.PolicyDocument.Statement).toEqual([
       { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logicalId('AWS::Logs::LogGroup', name === 'pre' ? 'PreTrafficHookLogs' : 'PostTrafficHookLogs'), 'Arn'] } },
       { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [fn, 'Arn'] }, ':*']] } },
+      // The judged canary's traffic check: GetMetricData has no resource-level permissions.
+      ...(name === 'post' ? [{ Action: 'cloudwatch:GetMetricData', Effect: 'Allow', Resource: '*' }] : []),
       {
         Action: ['codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
         Effect: 'Allow',
@@ -212,14 +214,18 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
   });
 
   test('the hooks know their function, alias, check timeout and the service\'s own check, and outlive the check', () => {
-    for (const id of [ids().pre, ids().post]) {
-      expect(template.toJSON().Resources[id].Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
-        Architectures: ['arm64'],
-        Timeout: 60,
-        Environment: { Variables: { FUNCTION_NAME: { Ref: ids().fn }, ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: '30000', SERVICE_CHECK: '{"type":"http","path":"/health","expectedStatus":200}' } },
-      });
-    }
+    const common = { FUNCTION_NAME: { Ref: ids().fn }, ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: '30000', SERVICE_CHECK: '{"type":"http","path":"/health","expectedStatus":200}' };
+    const props = (id: string) => template.toJSON().Resources[id].Properties;
+    expect(props(ids().pre)).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 60, Environment: { Variables: common } });
+    expect(props(ids().pre).Environment.Variables.CANARY_TRAFFIC_CHECK).toBeUndefined();
+    // The post-traffic hook of a judged canary also counts the step's canary requests, and may wait
+    // for the step's last minute to be published: 30 s check + 240 s traffic check + 30 s to report.
+    expect(props(ids().post)).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Timeout: 300,
+      Environment: { Variables: { ...common, CANARY_TRAFFIC_CHECK: '{"minRequests":100,"stepMinutes":10}' } },
+    });
   });
 
   test('CodeDeploy may invoke the two hooks only', () => {
@@ -307,6 +313,11 @@ describe('LambdaServiceStack, env-agnostic (laptop)', () => {
       Threshold: 800,
     });
     t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('Judge') }, 0);
+    // Nothing to hold without a judge: the post-traffic hook does not count the canary's traffic.
+    const post = t.toJSON().Resources[s.getLogicalId(s.service.postTrafficHook.node.defaultChild as never)].Properties;
+    expect(post.Environment.Variables.CANARY_TRAFFIC_CHECK).toBeUndefined();
+    expect(post.Timeout).toBe(60);
+    expect(JSON.stringify(t.findResources('AWS::IAM::Policy'))).not.toContain('cloudwatch:GetMetricData');
   });
 
   test('warns when a linear step is shorter than the fixed alarms can react', () => {

@@ -12,13 +12,14 @@ import { Construct } from 'constructs';
 import type { AlarmOverrides } from '../../config/schema';
 import type { HttpCheck } from '../../config/service-schema';
 import { CanaryJudge, JudgeTraffic } from '../canary-judge';
-import { anyAlarm, hookErrorsAlarm, ServiceJudgeProps } from '../canary-lambda-service';
+import { anyAlarm, hookErrorsAlarm, judgeProblems, ServiceJudgeProps } from '../canary-lambda-service';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
 import { MAX_DEPLOYMENT_GROUP_ALARMS } from '../shared/service-checks';
 import { targetGroupAlarms } from './alarms';
 import { ecsServiceDashboard } from './dashboard';
 import { EcsCodeDeployDeployment } from './ecs-deployment';
 import { TestTrafficHook } from './test-traffic-hook';
+import { TrafficCheckHook } from './traffic-check-hook';
 
 /** Properties of a CanaryEcsService. */
 export interface CanaryEcsServiceProps {
@@ -111,6 +112,11 @@ export class CanaryEcsService extends Construct {
   /** The composite alarm's name, known at synth (pipeline gates look it up by name). */
   readonly healthAlarmName: string;
   readonly testTrafficHook: TestTrafficHook;
+  /**
+   * AfterAllowTraffic hook of a judged canary: refuses a step that served fewer than the judge's
+   * `minRequests` (docs/canary-judge.md, "Too little traffic"). Undefined without a judge.
+   */
+  readonly trafficCheckHook?: TrafficCheckHook;
   readonly deployment: EcsCodeDeployDeployment;
   readonly dashboard: cloudwatch.Dashboard;
   readonly accessLogBucket: s3.Bucket;
@@ -323,7 +329,18 @@ export class CanaryEcsService extends Construct {
       deploymentGroupArn: this.deploymentGroup.deploymentGroupArn,
       codeDeployRole,
     });
-    const hookAlarm = hookErrorsAlarm(this, 'HookErrorsAlarm', [this.testTrafficHook.function.fixedName!], Duration.seconds(this.alarmSettings.periodSeconds));
+    if (this.judge) {
+      this.trafficCheckHook = new TrafficCheckHook(this, 'TrafficCheckHook', {
+        minRequests: this.judge.minRequests,
+        canaryStep: props.judge!.canaryStep,
+        loadBalancer: this.loadBalancer,
+        targetGroups: [this.blueTargetGroup, this.greenTargetGroup],
+        deploymentGroupArn: this.deploymentGroup.deploymentGroupArn,
+        codeDeployRole,
+      });
+    }
+    const hookNames = [this.testTrafficHook, ...(this.trafficCheckHook ? [this.trafficCheckHook] : [])].map((h) => h.function.fixedName!);
+    const hookAlarm = hookErrorsAlarm(this, 'HookErrorsAlarm', hookNames, Duration.seconds(this.alarmSettings.periodSeconds));
     this.addAlarm(hookAlarm);
 
     this.deployment = new EcsCodeDeployDeployment(this, 'Deployment', {
@@ -334,6 +351,7 @@ export class CanaryEcsService extends Construct {
       containerPort,
       revision: container.imageName,
       afterAllowTestTrafficHook: this.testTrafficHook.function,
+      afterAllowTrafficHook: this.trafficCheckHook?.function,
       timeout: props.deploymentTimeout,
     });
     this.deployment.node.addDependency(this.service);
@@ -422,6 +440,7 @@ function validate(props: CanaryEcsServiceProps, testPort: number, prodPort: numb
   if (props.blueTerminationWait !== undefined && props.blueTerminationWait.toMinutes() > 2880) {
     problems.push(`blueTerminationWait: ${props.blueTerminationWait.toMinutes()} minutes is over CodeDeploy's limit: use at most 2880 minutes (2 days)`);
   }
+  if (props.judge) problems.push(...judgeProblems(props.judge));
   if (props.testTrafficPeers.length === 0) {
     problems.push('testTrafficPeers: is empty, so the AfterAllowTestTraffic hook could not reach the test listener: add the VPC egress (NAT) addresses');
   }

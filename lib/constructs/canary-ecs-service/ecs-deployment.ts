@@ -30,6 +30,8 @@ export interface EcsCodeDeployDeploymentProps {
   readonly revision: string;
   /** Lambda run at AfterAllowTestTraffic. @default - no hook */
   readonly afterAllowTestTrafficHook?: lambda.IFunction;
+  /** Lambda run at AfterAllowTraffic, after the shift to 100%. @default - no hook */
+  readonly afterAllowTrafficHook?: lambda.IFunction;
   /**
    * How long to wait for the traffic to be fully shifted before failing the stack update: at most
    * 55 minutes, since CloudFormation fails a custom resource after 60 (its ServiceTimeout maximum;
@@ -77,39 +79,41 @@ export class EcsCodeDeployDeployment extends Construct {
     });
 
     // Least privilege, as the IAM service authorization reference allows: CodeDeploy actions on this
-    // group / its application / its config; StopDeployment, ListDeploymentTargets and
-    // BatchGetDeploymentTargets take no resource (they must be on "*").
+    // group / its application / its config; StopDeployment, ContinueDeployment, ListDeploymentTargets
+    // and BatchGetDeploymentTargets take no resource (they must be on "*"). Both functions may start
+    // the deployment: isComplete does when the update waited for the previous release's termination wait.
     const groupArn = group.deploymentGroupArn;
-    onEvent.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['codedeploy:GetDeploymentGroup', 'codedeploy:ListDeployments', 'codedeploy:GetDeployment', 'codedeploy:CreateDeployment'],
-        resources: [groupArn],
-      }),
-    );
-    onEvent.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:StopDeployment'], resources: ['*'] }));
-    onEvent.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeServices'], resources: [props.service.serviceArn] }));
-    onEvent.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeploymentConfig'], resources: [group.deploymentConfig.deploymentConfigArn] }));
-    onEvent.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['codedeploy:RegisterApplicationRevision', 'codedeploy:GetApplicationRevision'],
-        resources: [group.application.applicationArn],
-      }),
-    );
     // CreateDeployment hands the task definition's roles to ECS.
     const passRoles = [props.taskDefinition.taskRole.roleArn, props.taskDefinition.obtainExecutionRole().roleArn];
-    onEvent.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: passRoles,
-        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-      }),
-    );
-    isComplete.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeployment'], resources: [groupArn] }));
+    for (const fn of [onEvent, isComplete]) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['codedeploy:GetDeploymentGroup', 'codedeploy:ListDeployments', 'codedeploy:GetDeployment', 'codedeploy:CreateDeployment'],
+          resources: [groupArn],
+        }),
+      );
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeServices'], resources: [props.service.serviceArn] }));
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeploymentConfig'], resources: [group.deploymentConfig.deploymentConfigArn] }));
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['codedeploy:RegisterApplicationRevision', 'codedeploy:GetApplicationRevision'],
+          resources: [group.application.applicationArn],
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: passRoles,
+          conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        }),
+      );
+    }
+    onEvent.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:StopDeployment', 'codedeploy:ContinueDeployment'], resources: ['*'] }));
     isComplete.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets'], resources: ['*'] }));
     for (const fn of [onEvent, isComplete]) {
       acknowledgeFindings(fn.executionRole, {
         'AwsSolutions-IAM5[Resource::*]':
-          'codedeploy:StopDeployment, ListDeploymentTargets and BatchGetDeploymentTargets support no resource-level permissions (IAM service authorization reference for AWS CodeDeploy); the function acts only on the deployments of the group it is given.',
+          'codedeploy:StopDeployment, ContinueDeployment, ListDeploymentTargets and BatchGetDeploymentTargets support no resource-level permissions (IAM service authorization reference for AWS CodeDeploy); the function acts only on the deployments of the group it is given.',
       });
     }
 
@@ -136,6 +140,7 @@ export class EcsCodeDeployDeployment extends Construct {
 
     const hooks: Record<string, string> = {};
     if (props.afterAllowTestTrafficHook) hooks.AfterAllowTestTraffic = props.afterAllowTestTrafficHook.functionArn;
+    if (props.afterAllowTrafficHook) hooks.AfterAllowTraffic = props.afterAllowTrafficHook.functionArn;
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       // CloudFormation's maximum; the Provider's waiter gives up five minutes earlier with the reason.

@@ -20,6 +20,17 @@ export const LATENCY_MIN_COVERAGE = 0.8;
 /** Id of the synth warning for a canary step too short for its traffic. */
 export const JUDGE_UNDERPOWERED = 'safe-deploy:canary-judge-underpowered';
 
+/** Metadata type under which a judge records its share, minimum and expected traffic (manifest.json, for the readiness report). */
+export const CANARY_JUDGE_METADATA = 'safe-deploy:canary-judge';
+
+/** What a judge records in the cloud assembly. */
+export interface CanaryJudgeMetadata {
+  readonly canaryPercent: number;
+  readonly minRequests: number;
+  /** `expectedTraffic.requestsPerSecond`, when given. */
+  readonly expectedRequestsPerSecond?: number;
+}
+
 /** What the service expects, for a synth-time check that the canary step can catch a regression. */
 export interface ExpectedTraffic {
   /** Requests per second through the alias or listener, both versions together. */
@@ -123,6 +134,12 @@ export class CanaryJudge extends Construct {
     this.latencyAlarm = this.latencyJudge(name('LatencyJudge'));
     this.catastropheAlarm = this.catastrophe(name('Catastrophe'));
     this.alarms = [this.errorAlarm, ...(this.fastErrorAlarm ? [this.fastErrorAlarm] : []), this.latencyAlarm, this.catastropheAlarm];
+    const metadata: CanaryJudgeMetadata = {
+      canaryPercent: props.canaryPercent,
+      minRequests: s.minRequests,
+      ...(props.expectedTraffic ? { expectedRequestsPerSecond: props.expectedTraffic.requestsPerSecond } : {}),
+    };
+    this.node.addMetadata(CANARY_JUDGE_METADATA, metadata);
 
     if (props.expectedTraffic) {
       const t = props.expectedTraffic;

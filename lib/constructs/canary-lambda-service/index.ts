@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CANARY_TRAFFIC_CHECK_ENV, canaryTrafficCheckValue, TRAFFIC_CHECK_BUDGET_MS } from '../../../lambda/shared/canary-traffic-settings';
 import type { AlarmOverrides } from '../../config/schema';
 import type { HttpCheck, InvokeCheck } from '../../config/service-schema';
 import { CanaryJudge, ExpectedTraffic, JudgeSettingsInput, JudgeTraffic } from '../canary-judge';
@@ -113,7 +114,10 @@ export class CanaryLambdaService extends Construct {
   readonly healthAlarmName: string;
   /** BeforeAllowTraffic hook: checks the new version before it gets traffic. */
   readonly preTrafficHook: HandlerFunction;
-  /** AfterAllowTraffic hook: checks the alias after the shift. */
+  /**
+   * AfterAllowTraffic hook: checks the alias after the shift and, for a judged canary, that the
+   * step served the judge's `minRequests` (docs/canary-judge.md, "Too little traffic").
+   */
   readonly postTrafficHook: HandlerFunction;
   /** Traffic by version, errors, latency and alarm states. */
   readonly dashboard: cloudwatch.Dashboard;
@@ -237,7 +241,23 @@ export class CanaryLambdaService extends Construct {
       ...serviceCheckEnvironment(props.healthCheck, props.invokeCheck),
     };
     this.preTrafficHook = this.hookFunction('PreTrafficHook', 'lambda-pre-traffic-hook/index.ts', 'BeforeAllowTraffic', hookEnvironment, checkTimeout);
-    this.postTrafficHook = this.hookFunction('PostTrafficHook', 'lambda-post-traffic-hook/index.ts', 'AfterAllowTraffic', hookEnvironment, checkTimeout);
+    // A judged canary's step must have served the judge's minRequests: the post-traffic hook counts
+    // them, and may wait for the step's last minute to be published.
+    const trafficCheck = this.judge ? { minRequests: this.judge.minRequests, stepMinutes: props.judge!.canaryStep.toMinutes() } : undefined;
+    this.postTrafficHook = this.hookFunction(
+      'PostTrafficHook',
+      'lambda-post-traffic-hook/index.ts',
+      'AfterAllowTraffic',
+      trafficCheck ? { ...hookEnvironment, [CANARY_TRAFFIC_CHECK_ENV]: canaryTrafficCheckValue(trafficCheck) } : hookEnvironment,
+      trafficCheck ? checkTimeout.plus(Duration.millis(TRAFFIC_CHECK_BUDGET_MS)) : checkTimeout,
+    );
+    if (trafficCheck) {
+      this.postTrafficHook.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+      acknowledgeFindings(this.postTrafficHook.executionRole, {
+        'AwsSolutions-IAM5[Resource::*]':
+          "cloudwatch:GetMetricData has no resource-level permissions (IAM service authorization reference for Amazon CloudWatch); the hook reads the canary version's Invocations only.",
+      });
+    }
     this.hookErrorsAlarm = hookErrorsAlarm(this, 'HookErrorsAlarm', [this.preTrafficHook, this.postTrafficHook].map((h) => h.fixedName!), period);
     metricAlarms.push(this.hookErrorsAlarm);
     this.healthAlarms.push(this.hookErrorsAlarm);
@@ -280,13 +300,14 @@ export class CanaryLambdaService extends Construct {
     return [...this.rollbackAlarms];
   }
 
-  private hookFunction(id: string, entry: string, lifecycleEvent: string, environment: Record<string, string>, checkTimeout: Duration): HandlerFunction {
+  /** A hook whose check may take `checkTime` (CHECK_TIMEOUT_MS stays the service check's own limit). */
+  private hookFunction(id: string, entry: string, lifecycleEvent: string, environment: Record<string, string>, checkTime: Duration): HandlerFunction {
     const hook = new HandlerFunction(this, id, {
       entry,
       functionName: stackScopedFunctionName(this, `${this.node.id}-${id}`),
       description: `CodeDeploy ${lifecycleEvent} hook of ${this.node.path}`,
       // Room after the check for reporting to CodeDeploy, with retries.
-      timeout: checkTimeout.plus(Duration.seconds(30)),
+      timeout: checkTime.plus(Duration.seconds(30)),
       environment,
       logRetention: logs.RetentionDays.ONE_MONTH,
     });
@@ -355,6 +376,11 @@ export class CanaryLambdaService extends Construct {
 export interface ServiceJudgeProps {
   /** Percentage of traffic the canary step sends to the new version. */
   readonly canaryPercent: number;
+  /**
+   * Length of the canary step (the deployment config's interval): the AfterAllowTraffic hook counts
+   * the canary's requests over it and refuses the deployment below the judge's `minRequests`.
+   */
+  readonly canaryStep: Duration;
   /** @default - DEFAULT_JUDGE_SETTINGS */
   readonly settings?: JudgeSettingsInput;
   /** Expected traffic, to warn at synth when the canary step is too short to catch a regression. @default - no check */
@@ -393,6 +419,14 @@ export function anyAlarm(alarms: readonly cloudwatch.IAlarm[]): string {
   return cloudwatch.AlarmRule.anyOf(...alarms.map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))).renderAlarmRule();
 }
 
+/** What is wrong with a service's judge props (shared by both service constructs). */
+export function judgeProblems(judge: ServiceJudgeProps): string[] {
+  const minutes = judge.canaryStep.toMinutes({ integral: false });
+  return Number.isInteger(minutes) && minutes >= 1
+    ? []
+    : [`judge.canaryStep: ${judge.canaryStep.toHumanString()} is not a canary step CodeDeploy can take: use whole minutes, at least 1 (the deployment config's interval), e.g. Duration.minutes(10)`];
+}
+
 function validate(props: CanaryLambdaServiceProps, aliasName: string): void {
   const problems: string[] = [];
   if (!/^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$/.test(aliasName)) {
@@ -400,6 +434,7 @@ function validate(props: CanaryLambdaServiceProps, aliasName: string): void {
   }
   const checkTimeout = props.hookCheckTimeout?.toSeconds() ?? 30;
   if (checkTimeout < 1 || checkTimeout > 600) problems.push(`hookCheckTimeout: ${checkTimeout} s is out of range: use 1 to 600 seconds, e.g. Duration.seconds(30)`);
+  if (props.judge) problems.push(...judgeProblems(props.judge));
   if (props.healthCheck && props.invokeCheck) problems.push('healthCheck and invokeCheck are both set: give an HTTP service a healthCheck, an event-driven one an invokeCheck');
   if (props.reservedConcurrentExecutions !== undefined && !(Number.isInteger(props.reservedConcurrentExecutions) && props.reservedConcurrentExecutions >= 1)) {
     problems.push(`reservedConcurrentExecutions: ${JSON.stringify(props.reservedConcurrentExecutions)} must be a whole number of at least 1`);

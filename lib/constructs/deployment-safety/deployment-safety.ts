@@ -11,7 +11,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import type { GateParameters, GateSettings, GateTarget } from '../../../lambda/bake-gate/settings';
+import type { GateFlags, GateParameters, GateSettings, GateTarget } from '../../../lambda/bake-gate/settings';
 import type { StageSafetySettings, StageType } from '../../policy/stage-type';
 import { HandlerFunction } from '../handler-function';
 import { actionsByScope, ResourceScope } from '../../ops/permissions';
@@ -35,6 +35,13 @@ export interface SafetyTarget {
    * @default - `<appName>-gate-reader-<region>`
    */
   readonly readerRoleName?: string;
+  /**
+   * The target's services with feature flags (AppConfig): the gate after this stage waits for this
+   * release's flags to complete here, and the gate before it waits for running flag deployments.
+   * The reader role must be able to read them (GateReaderRole `readFeatureFlags`).
+   * @default - none
+   */
+  readonly featureFlags?: readonly GateFlags[];
 }
 
 /** A CodePipeline stage (one wave) as the safety wiring sees it. */
@@ -380,6 +387,7 @@ function gateTarget(t: SafetyTarget, appName: string, partition: string, actionO
     healthAlarmNames: t.healthAlarmNames,
     platformAction: actionOf(t.platformStackName),
     serviceActions: t.serviceStackNames.map(actionOf),
+    ...(t.featureFlags && t.featureFlags.length > 0 ? { flags: t.featureFlags.map((f) => ({ ...f })) } : {}),
   };
 }
 

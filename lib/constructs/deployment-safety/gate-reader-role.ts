@@ -17,6 +17,12 @@ export interface GateReaderRoleProps {
    * @default - `<appName>-gate-reader-<region>`
    */
   readonly roleName?: string;
+  /**
+   * Whether the gate also reads the state of feature-flag deployments (AppConfig) here: the target's
+   * services declare flags, and a gate must not pass while a flag change is still rolling out.
+   * @default false
+   */
+  readonly readFeatureFlags?: boolean;
 }
 
 /**
@@ -51,6 +57,19 @@ export class GateReaderRole extends Construct {
       }),
     );
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+    if (props.readFeatureFlags) {
+      // IAM service authorization reference (AppConfig): ListApplications has no resource type; the
+      // others take the application (and environment, deployment) ARN, whose IDs AppConfig generates.
+      const applications = (p: ArnParts) => `arn:${p.partition}:appconfig:${p.region}:${p.account}:application/*`;
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['appconfig:ListApplications'], resources: ['*'] }));
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['appconfig:ListEnvironments', 'appconfig:ListDeployments', 'appconfig:GetDeployment'], resources: [applications(parts)] }),
+      );
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagResource((x) => stack.resolve(x), parts, applications)}]`,
+        reason: 'Read-only AppConfig deployment state (ListEnvironments, ListDeployments, GetDeployment) in this account and region: application and environment IDs are generated, the gate finds them by name.',
+      });
+    }
     Validations.of(this.role).acknowledge(
       {
         id: `AwsSolutions-IAM5[Resource::${nagResource((x) => stack.resolve(x), parts, alarms)}]`,
@@ -58,7 +77,7 @@ export class GateReaderRole extends Construct {
       },
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'cloudwatch:GetMetricData supports no resource-level permissions (IAM service authorization reference); it is read-only.',
+        reason: 'cloudwatch:GetMetricData (and appconfig:ListApplications, when the gate reads flag deployments) supports no resource-level permissions (IAM service authorization reference); read-only.',
       },
     );
   }

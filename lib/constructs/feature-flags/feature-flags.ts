@@ -1,4 +1,4 @@
-import { Annotations, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnMapping, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -7,8 +7,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledgeFindings } from '../shared/acknowledge';
-import { AGENT_PORT, appConfigExtensionLayerArn, ECS_AGENT_IMAGE } from './agent';
-import { describeStrategy, FlagRollout, toAppConfigStrategy } from './rollout';
+import { AGENT_PORT, appConfigExtensionLayerArn, ECS_AGENT_IMAGE, LAMBDA_EXTENSION_REGIONS } from './agent';
+import { describeStrategy, FlagRollout, predefinedStrategyId, toAppConfigStrategy } from './rollout';
 import { FlagDeclaration, featureFlagsDigest, parseServiceFlags, renderFeatureFlagsDocument } from './schema';
 
 /**
@@ -155,8 +155,13 @@ export class ServiceFeatureFlags extends Construct {
   readonly profile: appconfig.CfnConfigurationProfile;
   /** The version holding the rendered flags; replaced when they change. */
   readonly version: appconfig.CfnHostedConfigurationVersion;
-  /** How the flags roll out. */
-  readonly strategy: appconfig.CfnDeploymentStrategy;
+  /**
+   * How the flags roll out, when the rollout is none of AppConfig's predefined strategies (AppConfig
+   * allows 20 custom strategies per account and region); undefined when `strategyId` is predefined.
+   */
+  readonly strategy?: appconfig.CfnDeploymentStrategy;
+  /** The deployment strategy's ID: a predefined one (e.g. `AppConfig.AllAtOnce`) or `strategy`'s. */
+  readonly strategyId: string;
   /** The deployment of `version` to `environment`. */
   readonly deployment: appconfig.CfnDeployment;
   /** The role AppConfig assumes to read the health alarm. */
@@ -249,15 +254,21 @@ export class ServiceFeatureFlags extends Construct {
     });
     this.version.applyRemovalPolicy(RemovalPolicy.RETAIN);
 
-    this.strategy = new appconfig.CfnDeploymentStrategy(this, 'Strategy', {
-      name: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
-      description: `Flag rollout of ${props.serviceName}: ${describeStrategy(strategySettings)}`,
-      growthType: strategySettings.growthType,
-      growthFactor: strategySettings.growthFactor,
-      deploymentDurationInMinutes: strategySettings.deploymentDurationInMinutes,
-      finalBakeTimeInMinutes: strategySettings.finalBakeTimeInMinutes,
-      replicateTo: 'NONE',
-    });
+    const predefined = predefinedStrategyId(props.rollout);
+    if (predefined) {
+      this.strategyId = predefined;
+    } else {
+      this.strategy = new appconfig.CfnDeploymentStrategy(this, 'Strategy', {
+        name: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
+        description: `Flag rollout of ${props.serviceName}: ${describeStrategy(strategySettings)}`,
+        growthType: strategySettings.growthType,
+        growthFactor: strategySettings.growthFactor,
+        deploymentDurationInMinutes: strategySettings.deploymentDurationInMinutes,
+        finalBakeTimeInMinutes: strategySettings.finalBakeTimeInMinutes,
+        replicateTo: 'NONE',
+      });
+      this.strategyId = this.strategy.ref;
+    }
 
     // One AppConfig deployment per environment at a time: this is the only one this construct makes.
     this.deployment = new appconfig.CfnDeployment(this, 'Deployment', {
@@ -265,7 +276,7 @@ export class ServiceFeatureFlags extends Construct {
       environmentId: this.environmentId,
       configurationProfileId: this.profileId,
       configurationVersion: this.version.ref,
-      deploymentStrategyId: this.strategy.ref,
+      deploymentStrategyId: this.strategyId,
       // The digest makes a content change visible on this resource in the template diff too.
       description: `safe-deploy: flags of ${props.serviceName}, sha256 ${this.contentDigest.slice(0, 16)}`,
     });
@@ -294,21 +305,15 @@ export class ServiceFeatureFlags extends Construct {
 
   /**
    * Gives a Lambda function its flags: the AppConfig agent extension layer of the function's region
-   * and architecture, the identifiers as environment variables (plus the extension's prefetch list,
+   * (chosen at deploy time in a stack without a concrete region) and architecture, the identifiers as environment variables (plus the extension's prefetch list,
    * so the first invocation finds the flags cached), and read access to this configuration only.
    */
   bindToFunction(fn: lambda.Function): void {
-    const region = Stack.of(fn).region;
-    if (Token.isUnresolved(region)) {
-      throw new Error(
-        `feature flags of ${this.serviceName}: ${fn.node.path} is in a stack without a concrete region, so the AppConfig Lambda extension layer (one ARN per region) cannot be chosen: give the stack env.region`,
-      );
-    }
     // Explicit runtimes: an imported layer's default is Runtime.ALL, a list that grows whenever a
     // Runtime is created in the process, and aws-lambda hashes it into the function's version, which
     // would then change with unrelated code. The function's own runtime keeps the hash stable.
     const layer = lambda.LayerVersion.fromLayerVersionAttributes(this, `AgentLayer${Names.nodeUniqueId(fn.node)}`, {
-      layerVersionArn: appConfigExtensionLayerArn(region, fn.architecture),
+      layerVersionArn: extensionLayerArn(fn),
       compatibleRuntimes: [fn.runtime],
     });
     fn.addLayers(layer);
@@ -373,6 +378,25 @@ export class ServiceFeatureFlags extends Construct {
     }
     return grant;
   }
+}
+
+/**
+ * The extension layer for the function's region and architecture. A stack without a concrete region
+ * (a laptop deploy without a default region) picks it at deploy time from a mapping of the table by
+ * AWS::Region; a region the table lacks then fails the deployment ("Fn::FindInMap ... key not found").
+ */
+function extensionLayerArn(fn: lambda.Function): string {
+  const stack = Stack.of(fn);
+  if (!Token.isUnresolved(stack.region)) return appConfigExtensionLayerArn(stack.region, fn.architecture);
+  const id = 'AppConfigExtensionLayers';
+  const mapping =
+    (stack.node.tryFindChild(id) as CfnMapping | undefined) ??
+    new CfnMapping(stack, id, {
+      mapping: Object.fromEntries(
+        LAMBDA_EXTENSION_REGIONS.map((r) => [r, { x8664: appConfigExtensionLayerArn(r, lambda.Architecture.X86_64), arm64: appConfigExtensionLayerArn(r, lambda.Architecture.ARM_64) }]),
+      ),
+    });
+  return mapping.findInMap(Aws.REGION, fn.architecture.name === 'arm64' ? 'arm64' : 'x8664');
 }
 
 /**

@@ -104,6 +104,29 @@ export function toAppConfigStrategy(rollout: FlagRollout): AppConfigStrategySett
   return { growthType: 'LINEAR', growthFactor: r.percent, deploymentDurationInMinutes: linearDurationMinutes(r), finalBakeTimeInMinutes: r.bakeMinutes };
 }
 
+/**
+ * AppConfig's predefined strategies a rollout can equal exactly. Using one creates no
+ * AWS::AppConfig::DeploymentStrategy, and AppConfig allows only 20 of those per account and region
+ * ("Deployment strategies: 20 max", ServiceQuotaExceededException in the AppConfig API reference).
+ * Values from https://docs.aws.amazon.com/appconfig/latest/userguide/appconfig-creating-deployment-strategy-predefined.html
+ * (AllAtOnce: everyone at once, 10-minute bake; Linear20PercentEvery6Minutes: 20 % every 6 minutes
+ * over 30 minutes, 30-minute bake). The other two are exponential or step in seconds, which a
+ * FlagRollout cannot express.
+ */
+export const PREDEFINED_STRATEGIES: Readonly<Record<string, AppConfigStrategySettings>> = {
+  'AppConfig.AllAtOnce': { growthType: 'LINEAR', growthFactor: 100, deploymentDurationInMinutes: 0, finalBakeTimeInMinutes: 10 },
+  'AppConfig.Linear20PercentEvery6Minutes': { growthType: 'LINEAR', growthFactor: 20, deploymentDurationInMinutes: 30, finalBakeTimeInMinutes: 30 },
+};
+
+/** The predefined strategy a rollout equals, if any (both defaults do). */
+export function predefinedStrategyId(rollout: FlagRollout): string | undefined {
+  const s = toAppConfigStrategy(rollout);
+  return Object.keys(PREDEFINED_STRATEGIES).find((id) => {
+    const p = PREDEFINED_STRATEGIES[id];
+    return p.growthFactor === s.growthFactor && p.deploymentDurationInMinutes === s.deploymentDurationInMinutes && p.finalBakeTimeInMinutes === s.finalBakeTimeInMinutes;
+  });
+}
+
 /** `linear 20 % every 6 min, bake 30 min` — how deployctl and the docs describe a rollout. */
 export function describeStrategy(s: { growthType?: string; growthFactor?: number; deploymentDurationInMinutes?: number; finalBakeTimeInMinutes?: number }): string {
   const bakeText = `bake ${s.finalBakeTimeInMinutes ?? 0} min`;

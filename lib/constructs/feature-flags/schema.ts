@@ -155,7 +155,7 @@ const variantFlagSchema = z.strictObject(
 function unknownOrNotObject(what: string, example: string) {
   return (i: { code?: string; input?: unknown; keys?: string[] }) =>
     i.code === 'unrecognized_keys'
-      ? `unknown field${i.keys!.length > 1 ? 's' : ''} ${i.keys!.map(show).join(', ')}: remove ${i.keys!.length > 1 ? 'them' : 'it'} or check the spelling (docs/feature-flags.md)`
+      ? `unknown field${i.keys!.length > 1 ? 's' : ''} ${i.keys!.map(show).join(', ')}: remove ${i.keys!.length > 1 ? 'them' : 'it'} or check the spelling (README, "Feature flags and limited rollout")`
       : `${show(i.input)} is not ${what}: use an object, e.g. ${example}`;
 }
 

@@ -11,6 +11,7 @@ export function judgeFor(svc: StageService): ServiceJudgeProps | undefined {
   if (svc.deployment.type !== 'canary') return undefined;
   return {
     canaryPercent: svc.deployment.percent,
+    canaryStep: Duration.minutes(svc.deployment.intervalMinutes),
     settings: svc.judge,
     expectedTraffic:
       svc.expectedRequestsPerSecond === undefined

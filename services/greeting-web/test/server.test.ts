@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { createFlagsClient } from '../src/feature-flags';
 import { createAppServer, route, shutdown } from '../src/server';
 
 const options = { version: 'abc1234', serviceName: 'svc' };
@@ -89,5 +90,59 @@ describe('shutdown', () => {
     await shutdown(server, 200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     socket.destroy();
+  });
+});
+
+describe('feature flags, through the AppConfig agent sidecar', () => {
+  const env = { FEATURE_FLAGS_APPLICATION: 'Prod-us-east-1-greeting-web-flags', FEATURE_FLAGS_ENVIRONMENT: 'greeting-web', FEATURE_FLAGS_PROFILE: 'greeting-web' };
+  let server: Server;
+  let base: string;
+  let requests: Array<{ flag: string | null; headers: Record<string, string> }>;
+  /** What the fake agent answers per flag (as the agent does for one `?flag=`); undefined: the agent is down. */
+  let answers: Record<string, unknown> | undefined;
+
+  beforeAll(async () => {
+    const fetch = (async (url: string, init: { headers: Record<string, string> }) => {
+      if (!answers) throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+      const flag = new URL(url).searchParams.get('flag');
+      requests.push({ flag, headers: init.headers });
+      return flag && flag in answers ? new Response(JSON.stringify(answers[flag])) : new Response('not found', { status: 404 });
+    }) as unknown as typeof globalThis.fetch;
+    server = createAppServer({ ...options, flags: createFlagsClient({ env, fetch, log: () => undefined }) });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  });
+  beforeEach(() => {
+    requests = [];
+    answers = { greeting_emoji: { enabled: false }, greeting_style: { enabled: true, _variant: 'warm', salutation: 'Welcome' } };
+  });
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    await shutdown(server, 1000);
+  });
+
+  test('a tenant on the list gets the warm variant, its tenant sent as targeting context', async () => {
+    const res = await fetch(`${base}/greeting?name=Ada`, { headers: { 'x-tenant': 'acme' } });
+    expect(await res.json()).toMatchObject({ message: 'Welcome, Ada!' });
+    expect(requests.find((q) => q.flag === 'greeting_style')?.headers).toMatchObject({ Context: 'tenant=acme' });
+  });
+
+  test('anonymous requests (the test traffic) get the declared default without asking for the targeted flag', async () => {
+    answers = { greeting_emoji: { enabled: true }, greeting_style: { enabled: true, _variant: 'warm', salutation: 'Welcome' } };
+    expect(await (await fetch(`${base}/greeting?name=canary`)).json()).toMatchObject({ message: 'Hello, canary! \u{1F44B}' });
+    expect(requests.map((q) => q.flag)).toEqual(['greeting_emoji']);
+  });
+
+  test('the declared defaults when the agent is down', async () => {
+    answers = undefined;
+    const res = await fetch(`${base}/greeting?name=Ada`, { headers: { 'x-user-id': 'u-1' } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ message: 'Hello, Ada!' });
+  });
+
+  test('the health check never asks the agent', async () => {
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    expect(requests).toEqual([]);
   });
 });

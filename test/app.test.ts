@@ -9,6 +9,7 @@ import { RELEASE_MANIFEST_FILE, writeReleaseManifest } from '../lib/pipeline/rel
 import { buildSafeDeployApp, CDK_ASSETS_VERSION, SafeDeployApp } from '../lib/pipeline/safe-deploy-app';
 import { EcsServiceStack } from '../lib/stacks/ecs-service-stack';
 import { DIAGRAM_BEGIN, DIAGRAM_END, renderArchitecture } from '../lib/report/architecture';
+import { pipelineFixture } from './lifecycle/pipeline-fixture';
 import { TestApps } from './support/app';
 import { fixtureConfig, FixtureName } from './support/fixtures';
 
@@ -133,6 +134,12 @@ describe('the whole app on the example configuration (test/fixtures/example.conf
     const inReadme = readme.slice(readme.indexOf(DIAGRAM_BEGIN) + DIAGRAM_BEGIN.length, readme.indexOf(DIAGRAM_END)).trim();
     expect(inReadme).toBe(renderArchitecture(built.pipeline));
     expect(inReadme).toContain('Gate_Prod_Wave1 --> Prod_Wave1');
+  });
+
+  test('the lifecycle scenarios play this pipeline (after a change: npx tsx test/lifecycle/generate-fixture.ts)', () => {
+    const template = result.assembly!.getStackArtifact(built.pipeline.artifactId).template;
+    const recorded = JSON.parse(readFileSync(path.join(__dirname, 'lifecycle', 'example-pipeline.json'), 'utf8'));
+    expect(pipelineFixture(built.pipeline, template)).toEqual(recorded);
   });
 
   test('counts (kept in step with the README figures)', () => {

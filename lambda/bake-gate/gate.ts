@@ -61,6 +61,8 @@ export function parseGateState(token: string | undefined, now: Date): GateState 
  * One evaluation of the gate. Order matters: the window and firing alarms fail at once (waiting
  * would not help or would hide a bad release); bake time and request count wait. A guarded target
  * that the pipeline has never deployed has no role or alarms yet: it passes, and the reason says so.
+ * When no guarded target has ever been deployed (the first run), requests are not counted: that
+ * stage has no users to protect, and the previous wave, just created, has none to show.
  */
 export async function evaluateGate(settings: GateSettings, params: Pick<GateParameters, 'override' | 'executionId'>, state: GateState, deps: GateDeps): Promise<GateDecision> {
   const now = deps.now();
@@ -79,10 +81,15 @@ export async function evaluateGate(settings: GateSettings, params: Pick<GatePara
   }
 
   const notes: string[] = [];
+  let undeployed = 0;
   for (const target of settings.guard) {
-    const firing = await guardTarget(settings, target, deps, notes);
-    if (firing.length > 0) return { kind: 'fail', reason: `${stageName} is blocked: ${firing.join('; ')}` };
+    const { problems, deployed } = await guardTarget(settings, target, deps, notes);
+    if (problems.length > 0) return { kind: 'fail', reason: `${stageName} is blocked: ${problems.join('; ')}` };
+    if (!deployed) undeployed++;
   }
+  // The guarded stage has never been deployed anywhere (the first run): it has no users to protect,
+  // and the previous wave, just created, has none yet either. Waiting for requests would only block.
+  const newStage = settings.guard.length > 0 && undeployed === settings.guard.length;
   for (const target of settings.observe) {
     const cw = await deps.cloudWatchFor(target);
     const firing = await firingAlarms(cw, target, target.healthAlarmNames);
@@ -110,7 +117,7 @@ export async function evaluateGate(settings: GateSettings, params: Pick<GatePara
   if (elapsedMin < bake.minutes) {
     return { kind: 'wait', reason: `baking: ${fmt(elapsedMin)} of ${bake.minutes} minutes elapsed`, state: next };
   }
-  const counting = settings.countRequests && bake.minRequests > 0;
+  const counting = settings.countRequests && bake.minRequests > 0 && !newStage;
   let requests = 0;
   if (counting) {
     requests = await countRequests(settings.observe, new Date(state.startedAt), now, deps);
@@ -124,7 +131,11 @@ export async function evaluateGate(settings: GateSettings, params: Pick<GatePara
       };
     }
   }
-  const served = counting ? `${requests} requests (needs ${bake.minRequests})` : 'requests not counted (the previous stage is pre-production)';
+  const served = counting
+    ? `${requests} requests (needs ${bake.minRequests})`
+    : settings.countRequests && bake.minRequests > 0
+      ? `requests not counted (${stageName} has never been deployed: no users there to protect yet)`
+      : 'requests not counted (the previous stage is pre-production)';
   return pass(`${stageName}: baked ${fmt(elapsedMin)} minutes (needs ${bake.minutes}), ${served}, alarms quiet${flagsDone}${overridden ? ', window overridden' : ''}${firstRun}`, overridden);
 }
 
@@ -167,7 +178,7 @@ async function checkFlags(settings: GateSettings, deps: GateDeps, notes: string[
  * there (no reader role yet, or a service stack not yet created) is noted and passes; the same
  * thing missing after a successful deployment fails.
  */
-async function guardTarget(settings: GateSettings, target: GateTarget, deps: GateDeps, notes: string[]): Promise<string[]> {
+async function guardTarget(settings: GateSettings, target: GateTarget, deps: GateDeps, notes: string[]): Promise<{ problems: string[]; deployed: boolean }> {
   const where = `${target.account}/${target.region}`;
   let cw: CloudWatchClient;
   try {
@@ -175,23 +186,27 @@ async function guardTarget(settings: GateSettings, target: GateTarget, deps: Gat
   } catch (err) {
     if (!isAccessDenied(err) || (await deps.deployedBefore(settings.stageName, target.platformAction))) throw err;
     notes.push(`${where} not deployed yet: its platform stack (${target.platformAction}) has never been deployed, so there is no reader role or alarm to check`);
-    return [];
+    return { problems: [], deployed: false };
   }
   const { all } = await describeNamed(cw, target.healthAlarmNames);
   const problems: string[] = [];
+  let services = 0;
   for (const [i, name] of target.healthAlarmNames.entries()) {
     const alarm = all.find((a) => a.AlarmName === name);
     if (!alarm) {
       if (await deps.deployedBefore(settings.stageName, target.serviceActions[i])) {
         problems.push(`alarm "${name}" does not exist in ${where}, although ${target.serviceActions[i]} deployed it: check the stack (deleted by hand?)`);
+        services++;
       } else {
         notes.push(`${name} not deployed yet (${target.serviceActions[i]} has never succeeded)`);
       }
-    } else if (alarm.StateValue === 'ALARM') {
-      problems.push(`alarm "${name}" is in ALARM in ${where}: ${alarm.StateReason ?? 'no reason given'}`);
+    } else {
+      services++;
+      if (alarm.StateValue === 'ALARM') problems.push(`alarm "${name}" is in ALARM in ${where}: ${alarm.StateReason ?? 'no reason given'}`);
     }
   }
-  return problems;
+  // A target whose services have never been deployed serves no one yet.
+  return { problems, deployed: services > 0 || target.healthAlarmNames.length === 0 };
 }
 
 /** AssumeRole refused: the role does not exist (or does not trust the gate). */

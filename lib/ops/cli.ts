@@ -92,6 +92,9 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       } catch (err) {
         exitCode = fail(opts.json, describeError(err, { ...context, stageName: opts.stage as string | undefined }), exitCodeOf(err));
         if (opts.debug && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
+        // The SDK keeps the raw HTTP answer of an error it could not parse (a proxy's page, an empty body).
+        const response = (err as { $response?: { statusCode?: number; headers?: Record<string, string> } } | null)?.$response;
+        if (opts.debug && response) stderr.write(`response: HTTP ${response.statusCode ?? '?'} ${JSON.stringify(response.headers ?? {})}\n`);
       }
     };
 
@@ -153,7 +156,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
             throw new OpsError('refused', 'rollback cancelled: nothing was changed');
           }
         }
-        return executeRollback(t.clients, plan, { ...t, sleep: deps.sleep });
+        return executeRollback(t.clients, plan, { ...t, sleep: deps.sleep, now: deps.now });
       }, formatRollback),
     );
 

@@ -82,8 +82,10 @@ export async function diagnosePipeline(
   const { pipelineName } = opts;
   let executionId = opts.executionId;
   let statusSummary: string | undefined;
+  let rolledBack: PipelineExecutionSummary | undefined;
   if (!executionId) {
-    const latest = await latestFinishedExecution(ctx, pipelineName);
+    const { latest, rollback } = await latestFinishedExecution(ctx, pipelineName);
+    rolledBack = rollback;
     if (!latest) {
       return none(pipelineName, undefined, `${pipelineName} has no finished execution yet: nothing to diagnose`);
     }
@@ -123,7 +125,11 @@ export async function diagnosePipeline(
   const verdict = classifyFailure(evidence);
   const others = failed.slice(1).map((a) => `${a.stageName}/${a.actionName}`);
   const where = `${action.stageName}/${action.actionName}`;
-  const notes = [...(evidence.notes ?? []), ...(others.length > 0 ? [`Also failed: ${others.join(', ')}.`] : [])];
+  const notes = [
+    ...(evidence.notes ?? []),
+    ...(others.length > 0 ? [`Also failed: ${others.join(', ')}.`] : []),
+    ...(rolledBack ? [`Since then, rollback execution ${rolledBack.pipelineExecutionId} succeeded${rolledBack.rollbackMetadata?.rollbackTargetPipelineExecutionId ? ` (back to execution ${rolledBack.rollbackMetadata.rollbackTargetPipelineExecutionId})` : ''}.`] : []),
+  ];
   return {
     pipelineName,
     executionId,
@@ -142,10 +148,17 @@ function none(pipelineName: string, executionId: string | undefined, summary: st
   return { pipelineName, executionId, found: false, cause: 'none', summary, fix: '', links: [] };
 }
 
-async function latestFinishedExecution(ctx: OpsContext, pipelineName: string): Promise<PipelineExecutionSummary | undefined> {
+/**
+ * The latest execution that failed or succeeded. Stopped, superseded and cancelled executions were
+ * ended on purpose, and a successful rollback execution only undid a failure: look past them (the
+ * rollback is returned too, to say so). A failed rollback is a failure of its own.
+ */
+async function latestFinishedExecution(ctx: OpsContext, pipelineName: string): Promise<{ latest?: PipelineExecutionSummary; rollback?: PipelineExecutionSummary }> {
   const out = await call(ctx, () => ctx.clients.codepipeline.send(new ListPipelineExecutionsCommand({ pipelineName, maxResults: 25 })));
-  // Stopped, superseded and cancelled executions were ended on purpose: look past them.
-  return (out.pipelineExecutionSummaries ?? []).find((e) => !IN_FLIGHT.has(e.status ?? '') && (e.status === 'Failed' || e.status === 'Succeeded'));
+  const finished = (out.pipelineExecutionSummaries ?? []).filter((e) => !IN_FLIGHT.has(e.status ?? '') && (e.status === 'Failed' || e.status === 'Succeeded'));
+  const rollback = finished.find((e) => e.executionType === 'ROLLBACK' && e.status === 'Succeeded');
+  const latest = finished.find((e) => !(e.executionType === 'ROLLBACK' && e.status === 'Succeeded'));
+  return { latest, rollback: rollback && latest && (rollback.startTime?.getTime() ?? 0) >= (latest.startTime?.getTime() ?? 0) ? rollback : undefined };
 }
 
 async function failedActions(ctx: OpsContext, pipelineName: string, executionId: string): Promise<ActionExecutionDetail[]> {
@@ -305,7 +318,8 @@ export function classifyFailure(e: FailureEvidence): { cause: FailureCause; summ
   const resource = e.stackEvent?.logicalId ? `${e.stackEvent.logicalId} (${e.stackEvent.resourceType})` : undefined;
 
   const alarm = () => {
-    const listed = all.match(ALARM_NAMES)?.[1].split(',') ?? [all.match(/alarms? (\S+) went into ALARM/)?.[1] ?? ''];
+    // "<a>, <b>" or "<a, b>": brackets off before splitting, so each name comes out whole.
+    const listed = all.match(ALARM_NAMES)?.[1].replace(/[<>]/g, '').split(',') ?? [all.match(/alarms? (\S+) went into ALARM/)?.[1] ?? ''];
     const names = listed.map((n) => n.trim().replace(/\.$/, '').replace(/^<(.*)>$/, '$1')).filter(Boolean);
     const which = names.length > 0 ? `alarm ${names.join(', ')}` : 'one of its alarms';
     return {

@@ -259,9 +259,28 @@ describe('handleGateJob', () => {
       expect(r).toMatchObject({
         outcome: 'succeeded',
         reason:
-          'Prod-Wave2: baked 31 minutes (needs 30), 1200 requests (needs 1000), alarms quiet (333333333333/eu-west-1 not deployed yet: its platform stack (Prod-eu-west-1.Platform.Deploy) has never been deployed, so there is no reader role or alarm to check)',
+          'Prod-Wave2: baked 31 minutes (needs 30), requests not counted (Prod-Wave2 has never been deployed: no users there to protect yet), alarms quiet (333333333333/eu-west-1 not deployed yet: its platform stack (Prod-eu-west-1.Platform.Deploy) has never been deployed, so there is no reader role or alarm to check)',
       });
       expect(cp).toHaveReceivedCommandWith(GetPipelineStateCommand, { name: 'safe-deploy-pipeline' });
+    });
+
+    test('a wave never deployed anywhere does not wait for requests the new previous wave cannot have', async () => {
+      healthyAlarms();
+      requests([0]);
+      deployed({});
+      const r = await handleGateJob(jobEvent(baseSettings, token()), firstRunDeps('2026-06-03T10:31:00Z'));
+      expect(r.outcome).toBe('succeeded');
+      expect(cw).not.toHaveReceivedCommand(GetMetricDataCommand);
+    });
+
+    test('requests are still counted when one guarded target has been deployed before', async () => {
+      const deployedGuard = { ...guard, account: '444444444444', region: 'ap-southeast-2', healthAlarmNames: ['Prod-ap-southeast-2-orders-api-Health'], platformAction: 'Prod-ap-southeast-2.Platform.Deploy', serviceActions: ['Prod-ap-southeast-2.orders-api.Deploy'] };
+      healthyAlarms();
+      cw.on(DescribeAlarmsCommand, { AlarmNames: deployedGuard.healthAlarmNames }).resolves({ CompositeAlarms: [composite(deployedGuard.healthAlarmNames[0])] });
+      requests([0]);
+      deployed({});
+      const r = await handleGateJob(jobEvent({ ...baseSettings, guard: [guard, deployedGuard] }, token()), firstRunDeps('2026-06-03T10:31:00Z'));
+      expect(r).toMatchObject({ outcome: 'continued', reason: 'baking: 0 of 1000 requests served after 31 minutes' });
     });
 
     test('a deployed target whose reader role cannot be assumed still fails', async () => {

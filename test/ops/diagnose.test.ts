@@ -340,6 +340,32 @@ describe('diagnosePipeline', () => {
     expect(m.codepipeline).not.toHaveReceivedCommand(ListActionExecutionsCommand);
   });
 
+  test('looks past a successful rollback to the failure it undid, and says it was rolled back', async () => {
+    const ROLLBACK = '4e3d2c1b-0a9f-4e8d-b7c6-5a4f3e2d1c0b';
+    m.codepipeline.on(ListPipelineExecutionsCommand).resolves({
+      pipelineExecutionSummaries: [
+        { pipelineExecutionId: ROLLBACK, status: 'Succeeded', executionType: 'ROLLBACK', rollbackMetadata: { rollbackTargetPipelineExecutionId: f.EXEC_OLDER }, startTime: f.at('2026-11-02T10:25:00Z') },
+        { pipelineExecutionId: f.EXEC_CURRENT, status: 'Failed', executionType: 'STANDARD', startTime: f.at('2026-11-02T10:00:00Z') },
+      ],
+    });
+    failedActions(f.actionDetail({ stageName: 'Build', actionName: 'Synth', category: 'Build', provider: 'CodeBuild', error: 'Build terminated with state: FAILED' }));
+    const d = await diagnose();
+    expect(d.executionId).toBe(f.EXEC_CURRENT);
+    expect(d.summary).toMatch(new RegExp(`Since then, rollback execution ${ROLLBACK} succeeded \\(back to execution ${f.EXEC_OLDER}\\)\\.$`));
+  });
+
+  test('a failed rollback execution is the failure to explain', async () => {
+    const ROLLBACK = '4e3d2c1b-0a9f-4e8d-b7c6-5a4f3e2d1c0b';
+    m.codepipeline.on(ListPipelineExecutionsCommand).resolves({
+      pipelineExecutionSummaries: [
+        { pipelineExecutionId: ROLLBACK, status: 'Failed', executionType: 'ROLLBACK', startTime: f.at('2026-11-02T10:25:00Z') },
+        { pipelineExecutionId: f.EXEC_CURRENT, status: 'Failed', executionType: 'STANDARD', startTime: f.at('2026-11-02T10:00:00Z') },
+      ],
+    });
+    failedActions(f.actionDetail({ stageName: 'Build', actionName: 'Synth', category: 'Build', provider: 'CodeBuild', error: 'Build terminated with state: FAILED', executionId: ROLLBACK }));
+    expect((await diagnose()).executionId).toBe(ROLLBACK);
+  });
+
   test('explains a given execution, and uses the action state when the action history has no message', async () => {
     m.codepipeline.on(GetPipelineExecutionCommand).resolves(f.execution(f.EXEC_OLDER, f.SHA_PREVIOUS, 'Old change', 'Failed'));
     const detail = f.actionDetail({ stageName: 'Build', actionName: 'Synth', category: 'Build', provider: 'CodeBuild', executionId: f.EXEC_OLDER });
@@ -384,6 +410,15 @@ describe('classifyFailure', () => {
     expect(classifyFailure({ deployment: { deploymentId: 'd-7XKQ2M9PL', errorCode: 'ALARM_ACTIVE', errorMessage: 'Activated alarms: <safe-deploy-beta-web-5xx>' } }).summary).toContain(
       'because alarm safe-deploy-beta-web-5xx went into ALARM',
     );
+  });
+
+  test.each([
+    ['Activated alarms: <Prod-api-ErrorJudge, Prod-api-Catastrophe>'],
+    ['Activated alarms: <Prod-api-ErrorJudge>, <Prod-api-Catastrophe>'],
+  ])('names every alarm of a list, whole: %s', (message) => {
+    const v = classifyFailure({ deployment: { deploymentId: 'd-ABCDEF123', errorCode: 'ALARM_ACTIVE', errorMessage: `One or more alarms have been activated. ${message}` } });
+    expect(v.summary).toContain('because alarm Prod-api-ErrorJudge, Prod-api-Catastrophe went into ALARM');
+    expect(v.fix).toContain('(CloudWatch console, Prod-api-ErrorJudge)');
   });
 
   test('recognises a missing container image', () => {

@@ -28,6 +28,7 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { TrafficRule } from '../../lib/ops/watch-model';
+import { answerCommands } from '../support/sdk-answers';
 import * as f from './fixtures';
 
 export const T0 = Date.parse('2026-11-03T14:00:00Z'); // Tuesday 09:00 in New York: inside the window
@@ -484,36 +485,23 @@ export class ReleaseWorld {
 
   // ---- Installing the answers on the mocks ------------------------------------------------------
 
-  /**
-   * Answers every command of the mocked clients. One fake per client (the stub's `send`) that
-   * dispatches on the command's class: a fake per command would make sinon match each call against
-   * all of them, ten times slower over the thousands of calls of a simulated release.
-   */
+  /** Answers every command of the mocked clients (test/support/sdk-answers.ts). */
   install(m: WatchMocks): void {
     /* eslint-disable @typescript-eslint/no-explicit-any */
     type Any = Record<string, any>;
-    type Answer = (input: Any, minute: number, region: string) => unknown;
-    const tables = new Map<unknown, Map<unknown, { service: string; name: string; answer: Answer }>>();
-    const on = <I extends Any, O>(client: any, command: unknown, service: string, name: string, answer: (input: I, minute: number, region: string) => O) => {
-      let table = tables.get(client);
-      if (!table) {
-        const own = new Map<unknown, { service: string; name: string; answer: Answer }>();
-        tables.set(client, own);
-        table = own;
-        const world = this;
-        client.send.callsFake(async function (this: { config: { region: unknown } }, cmd: { constructor: unknown; input: Any }) {
-          const entry = own.get(cmd.constructor);
-          if (!entry) throw new Error(`watch-world: no answer for ${(cmd.constructor as { name?: string }).name}`);
-          const r = this.config.region;
-          const region = typeof r === 'function' ? await (r as () => Promise<string>)() : String(r);
-          world.calls.push({ at: world.clock, service: entry.service, command: entry.name, region });
-          const minute = world.minute();
-          if ((world.scenario.throttle ?? []).some((w) => minute >= w.from && minute < w.to)) throw throttled();
-          if (world.scenario.deny?.includes(entry.name)) throw denied(entry.service, entry.name);
-          return entry.answer(cmd.input, minute, region);
+    const tables = new Map<unknown, ReturnType<typeof answerCommands>>();
+    const on = <I extends Any, O>(client: any, command: unknown, service: string, _name: string, answer: (input: I, minute: number, region: string) => O) => {
+      let add = tables.get(client);
+      if (!add) {
+        add = answerCommands(client, service, (call) => {
+          this.calls.push({ at: this.clock, service: call.service, command: call.command, region: call.region });
+          const minute = this.minute();
+          if ((this.scenario.throttle ?? []).some((w) => minute >= w.from && minute < w.to)) throw throttled();
+          if (this.scenario.deny?.includes(call.command)) throw denied(call.service, call.command);
         });
+        tables.set(client, add);
       }
-      table.set(command, { service, name, answer: answer as Answer });
+      add(command, (input, where) => answer(input as I, this.minute(), where.region));
     };
     /* eslint-enable @typescript-eslint/no-explicit-any */
 

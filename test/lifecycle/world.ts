@@ -1130,8 +1130,10 @@ export class World {
         loadBalancer: `app/${name}-alb/fedcba9876543210`,
         targetGroups: [`targetgroup/${name}-Blue/0123456789abcdef`, `targetgroup/${name}-Green/0123456789abcdef`] as [string, string],
         stackId: stack.id,
+        clusterName: `${stack.target.platformStack}-Cluster`,
+        serviceName: `${name}-Service`,
       };
-      const deps = { codedeploy: clients.codedeploy, cloudwatch: clients.cloudwatch, cloudformation: clients.cloudformation, retry: { sleep: this.sleep }, wait: this.trafficWait() };
+      const deps = { codedeploy: clients.codedeploy, cloudwatch: clients.cloudwatch, cloudformation: clients.cloudformation, ecs: clients.ecs, retry: { sleep: this.sleep }, wait: this.trafficWait() };
       report(
         await runHook(ids, (hookIds, signal) => checkEcsCanaryTraffic(hookIds, signal, config, deps), {
           codedeploy: clients.codedeploy,

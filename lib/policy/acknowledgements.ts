@@ -72,6 +72,8 @@ export const EQUIVALENT_RULES = {
   codeBuildLogging: [ct('codebuild_project_logging_enabled_check')],
   /** An SQS queue has no dead-letter queue of its own. */
   sqsDlq: ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy', ct('sqs_dlq_check')],
+  /** A container of a task definition runs as root, writes its root file system, or has no memory hard limit. */
+  sidecarContainer: [ct('ecs_task_definition_nonroot_user_check'), ct('ecs_containers_readonly_access_check'), ct('ecs_task_definition_memory_hard_limit_check')],
   /** A Lambda function does not trace with X-Ray (a warning of the Serverless pack). */
   lambdaTracing: ['Serverless-LambdaTracing'],
 } as const satisfies Record<string, readonly string[]>;

@@ -23,6 +23,8 @@ export const NOT_RESOURCE_SCOPABLE: Readonly<Record<string, string>> = {
   'cloudwatch:GetMetricData': `${SAR}/list_amazoncloudwatch.html`,
   'cloudwatch:GetMetricStatistics': `${SAR}/list_amazoncloudwatch.html`,
   'ecs:DescribeTaskDefinition': `${SAR}/list_amazonelasticcontainerservice.html`,
+  'ecs:ListTaskDefinitions': `${SAR}/list_amazonelasticcontainerservice.html`,
+  'appconfig:ListApplications': `${SAR}/list_awsappconfig.html`,
   'lambda:ListFunctions': `${SAR}/list_awslambda.html`,
   'ec2:DescribeNetworkInterfaces': `${SAR}/list_amazonec2.html`,
   'ec2:DescribeSubnets': `${SAR}/list_amazonec2.html`,

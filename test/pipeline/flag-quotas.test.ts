@@ -11,6 +11,8 @@ function withStages(n: number, rollout?: object) {
       lambda: { deployment: { type: 'all-at-once' } },
       ecs: { deployment: { type: 'all-at-once' }, blueTerminationWaitMinutes: 0 },
       ...(rollout ? { flags: { rollout } } : {}),
+      // Many stages in one account and region: keep the public URL's reservation small enough to fit.
+      services: { 'greeting-api': { reservedConcurrency: 1 } },
     }));
     c.stages.splice(1, 0, ...extra);
   });

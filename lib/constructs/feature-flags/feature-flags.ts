@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledgeFindings } from '../shared/acknowledge';
+import { acknowledgeRule } from '../../policy/acknowledgements';
 import { AGENT_PORT, appConfigExtensionLayerArn, ECS_AGENT_IMAGE, LAMBDA_EXTENSION_REGIONS } from './agent';
 import { describeStrategy, FlagRollout, predefinedStrategyId, toAppConfigStrategy } from './rollout';
 import { FlagDeclaration, featureFlagsDigest, parseServiceFlags, renderFeatureFlagsDocument } from './schema';
@@ -355,6 +356,16 @@ export class ServiceFeatureFlags extends Construct {
       'AwsSolutions-ECS2':
         'Container environment variables hold AppConfig identifiers, the agent address and the agent prefetch path: no secrets.',
     });
+    // The checks look at every container of the task definition; the service's own container stays
+    // non-root, read-only and memory-capped (CanaryEcsService, tested). AWS documents neither the
+    // user nor the writable paths of its agent image, and the task memory is the service container's
+    // hard limit, so the agent keeps its image's defaults (it is not essential: if it stops, the flags
+    // client answers with the declared defaults and logs why).
+    acknowledgeRule(
+      taskDefinition,
+      'sidecarContainer',
+      "The AppConfig agent sidecar runs AWS's image as that image defines it (user and writable paths are not documented) and shares the task's memory without a hard limit; the service container is non-root, read-only and memory-limited.",
+    );
     return agent;
   }
 

@@ -31,7 +31,20 @@ export default tseslint.config(
         },
       ],
       'import-x/no-duplicates': 'error',
+      // Dependencies flow one way: bin -> lib -> lib/runtime, lambda -> lib/runtime (STYLE.md).
+      // test/architecture.test.ts checks the same over the whole import graph.
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            { target: './lib/runtime', from: ['./lib', './lambda', './bin'], except: ['./runtime'], message: 'lib/runtime is shared by handlers and deployctl: it imports neither.' },
+            { target: './lambda', from: './lib', except: ['./runtime'], message: 'handlers may import lib/runtime only.' },
+            { target: './lib', from: ['./lambda', './bin'], message: 'lib never imports handlers or entry points: move shared code to lib/runtime.' },
+          ],
+        },
+      ],
     },
+    settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.js', '.json'] } } },
   },
   {
     // CommonJS: the services' plain-JavaScript files and the CLI shim.

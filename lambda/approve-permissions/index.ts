@@ -1,9 +1,10 @@
 import { CodePipelineClient, GetPipelineStateCommand, PutApprovalResultCommand } from '@aws-sdk/client-codepipeline';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { describeError } from '../shared/codedeploy-hook';
-import { BOUNDED_HTTP } from '../shared/http';
+
+import { BOUNDED_HTTP } from '../../lib/runtime/http';
 import { createLogger } from '../shared/logger';
-import { retry, RetryOptions } from '../shared/retry';
+import { retry, RetryOptions } from '../../lib/runtime/retry';
+import { errorLine } from '../../lib/runtime/errors';
 
 /**
  * Approves a wave's permission-broadening confirmation when the check found no security-impacting
@@ -79,7 +80,7 @@ export const handler = async (event: ApproveEvent): Promise<ApproveResult> => {
   try {
     return await approveWhenPending(event, { codepipeline, logger, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
   } catch (err) {
-    logger.error('Could not approve', { error: describeError(err) });
+    logger.error('Could not approve', { error: errorLine(err) });
     throw err;
   }
 };

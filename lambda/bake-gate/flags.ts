@@ -1,5 +1,5 @@
 import { AppConfigClient, GetDeploymentCommand, ListApplicationsCommand, ListDeploymentsCommand, ListEnvironmentsCommand } from '@aws-sdk/client-appconfig';
-import type { GateFlags, GateTarget } from './settings';
+import type { GateFlags, GateTarget } from '../../lib/runtime/gate-settings';
 
 /**
  * What the bake gate checks of feature-flag deployments (AppConfig), read through the target's

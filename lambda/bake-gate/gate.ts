@@ -8,12 +8,12 @@ import {
   MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
 import type { AppConfigClient } from '@aws-sdk/client-appconfig';
-import { evaluateDeploymentWindow } from '../shared/deployment-window';
+import { evaluateDeploymentWindow } from '../../lib/runtime/deployment-window';
 import { checkGuardedFlags, checkObservedFlags } from './flags';
 
-import type { GateParameters, GateSettings, GateTarget } from './settings';
+import type { GateParameters, GateSettings, GateTarget } from '../../lib/runtime/gate-settings';
 
-export type { GateParameters, GateSettings, GateTarget } from './settings';
+export type { GateParameters, GateSettings, GateTarget } from '../../lib/runtime/gate-settings';
 
 /** State carried between invocations in the continuation token. */
 export interface GateState {

@@ -11,13 +11,14 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CodePipelineEvent, Context } from 'aws-lambda';
-import { describeError, withTimeout } from '../shared/codedeploy-hook';
-import { BOUNDED_HTTP } from '../shared/http';
+import { withTimeout } from '../shared/codedeploy-hook';
+import { BOUNDED_HTTP } from '../../lib/runtime/http';
 import { createLogger } from '../shared/logger';
-import { isTransientError, retry, RetryOptions } from '../shared/retry';
+import { isTransientError, retry, RetryOptions } from '../../lib/runtime/retry';
 import { evaluateGate, GateDecision, GateDeps, GateTarget, parseGateState } from './gate';
 import { ArtifactReader, readArtifactWithJobCredentials, readGates } from './release-manifest';
-import { describeSettingsError, GateParameters, gateParametersSchema } from './settings';
+import { describeSettingsError, GateParameters, gateParametersSchema } from '../../lib/runtime/gate-settings';
+import { errorLine } from '../../lib/runtime/errors';
 
 /** Dependencies of `handleGateJob`; tests inject mocks. */
 export interface GateJobDeps {
@@ -101,7 +102,7 @@ export async function handleGateJob(event: CodePipelineEvent | undefined, deps: 
     const budget = timeLeft();
     decision = budget === undefined ? await evaluate() : await withTimeout(evaluate, budget, new AbortController());
   } catch (err) {
-    decision = { kind: 'fail', reason: `gate error: ${describeError(err)}` };
+    decision = { kind: 'fail', reason: `gate error: ${errorLine(err)}` };
   }
   deps.logger.info('Gate decision', { jobId, decision: decision.kind, reason: decision.reason });
   try {
@@ -129,7 +130,7 @@ export async function handleGateJob(event: CodePipelineEvent | undefined, deps: 
     );
     return { jobId, outcome: decision.kind === 'wait' ? 'continued' : 'succeeded', reason: decision.reason };
   } catch (err) {
-    deps.logger.error('Could not report the gate result to CodePipeline', { jobId, error: describeError(err) });
+    deps.logger.error('Could not report the gate result to CodePipeline', { jobId, error: errorLine(err) });
     throw err; // Lambda's async retry runs the whole evaluation again.
   }
 }
@@ -173,7 +174,7 @@ async function whoStarted(deps: GateJobDeps, executionId: string | undefined): P
     const t = out.pipelineExecution?.trigger;
     return t ? `${t.triggerType ?? 'unknown'}: ${t.triggerDetail ?? 'unknown'}` : undefined;
   } catch (err) {
-    deps.logger.warn('Could not look up who started the execution', { executionId, error: describeError(err) });
+    deps.logger.warn('Could not look up who started the execution', { executionId, error: errorLine(err) });
     return undefined;
   }
 }

@@ -1,8 +1,8 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { CodePipelineEvent } from 'aws-lambda';
 import { unzipSync } from 'fflate';
-import { BOUNDED_HTTP } from '../shared/http';
-import { describeSettingsError, GateSettings, gatesSchema, RELEASE_MANIFEST_FILE } from './settings';
+import { BOUNDED_HTTP } from '../../lib/runtime/http';
+import { describeSettingsError, GateSettings, gatesSchema, RELEASE_MANIFEST_FILE } from '../../lib/runtime/gate-settings';
 
 
 type JobData = CodePipelineEvent['CodePipeline.job']['data'];

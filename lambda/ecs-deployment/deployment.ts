@@ -16,9 +16,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { describeError } from '../shared/codedeploy-hook';
+
 import { taskDefinitionOf } from '../shared/ecs-appspec';
-import { retry, RetryOptions } from '../shared/retry';
+import { retry, RetryOptions } from '../../lib/runtime/retry';
+import { IN_FLIGHT_STATUSES, TERMINAL_STATUSES } from '../../lib/runtime/codedeploy-status';
+import { errorLine } from '../../lib/runtime/errors';
 
 /**
  * Logic of the custom resource that rolls a new ECS task definition out through CodeDeploy.
@@ -97,8 +99,6 @@ export class DeploymentError extends Error {
   }
 }
 
-const ACTIVE_STATUSES: DeploymentStatus[] = ['Created', 'Queued', 'InProgress', 'Baking', 'Ready'];
-const TERMINAL_STATUSES = new Set<string>(['Succeeded', 'Failed', 'Stopped']);
 const TASK_DEF_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
 const NAME = /^[A-Za-z0-9_.+=,@-]{1,100}$/;
 
@@ -272,7 +272,7 @@ async function onDelete(event: Extract<OnEventRequest, { RequestType: 'Delete' }
     props = parseProperties(event.ResourceProperties);
   } catch (err) {
     // Never block a stack delete or rollback: with no group to look at there is nothing to stop.
-    deps.logger.warn('Delete with unreadable properties; nothing to stop', { error: describeError(err) });
+    deps.logger.warn('Delete with unreadable properties; nothing to stop', { error: errorLine(err) });
     return { PhysicalResourceId: physicalId, Data: { DeploymentId: '', StoppedDeploymentId: '', Action: 'nothing-to-stop' } };
   }
   let active: DeploymentInfo[];
@@ -329,7 +329,7 @@ export async function isComplete(event: IsCompleteRequest, deps: DeploymentDeps)
 async function afterPrevious(event: IsCompleteRequest, data: DeploymentData, deps: DeploymentDeps): Promise<IsCompleteResponse> {
   const props = parseProperties(event.ResourceProperties);
   const previous = data.PreviousDeploymentId ? await getDeployment(data.PreviousDeploymentId, deps) : undefined;
-  if (previous && ACTIVE_STATUSES.includes(previous.status as DeploymentStatus)) {
+  if (previous && IN_FLIGHT_STATUSES.includes(previous.status as DeploymentStatus)) {
     deps.logger.info('Waiting for the previous deployment to remove its original task set', { previousDeploymentId: data.PreviousDeploymentId, status: previous.status });
     return { IsComplete: false };
   }
@@ -431,13 +431,13 @@ async function listActiveDeployments(props: DeploymentProperties, deps: Deployme
   const call = callWithRetry(deps);
   const list = await call(() =>
     deps.codedeploy.send(
-      new ListDeploymentsCommand({ applicationName: props.applicationName, deploymentGroupName: props.deploymentGroupName, includeOnlyStatuses: ACTIVE_STATUSES }),
+      new ListDeploymentsCommand({ applicationName: props.applicationName, deploymentGroupName: props.deploymentGroupName, includeOnlyStatuses: IN_FLIGHT_STATUSES }),
     ),
   );
   const infos: DeploymentInfo[] = [];
   for (const id of list.deployments ?? []) {
     const info = await getDeployment(id, deps);
-    if (info && ACTIVE_STATUSES.includes(info.status as DeploymentStatus)) infos.push(info);
+    if (info && IN_FLIGHT_STATUSES.includes(info.status as DeploymentStatus)) infos.push(info);
   }
   return infos;
 }
@@ -487,7 +487,7 @@ async function failedLifecycleEvents(deploymentId: string, call: ReturnType<type
       .filter((e) => e.status === 'Failed')
       .map((e) => `${e.lifecycleEventName} (${[e.diagnostics?.errorCode, e.diagnostics?.message].filter(Boolean).join(': ') || 'no diagnostics'})`);
   } catch (err) {
-    return { error: describeError(err) };
+    return { error: errorLine(err) };
   }
 }
 

@@ -1,6 +1,6 @@
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { BOUNDED_HTTP } from '../shared/http';
+import { BOUNDED_HTTP } from '../../lib/runtime/http';
 import { createLogger } from '../shared/logger';
 import * as deployment from './deployment';
 

@@ -1,9 +1,10 @@
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import type { Context } from 'aws-lambda';
 import type { CheckResult, HookResult } from '../shared/codedeploy-hook';
-import { describeError, runHook } from '../shared/codedeploy-hook';
-import { BOUNDED_HTTP } from '../shared/http';
+import { runHook } from '../shared/codedeploy-hook';
+import { BOUNDED_HTTP } from '../../lib/runtime/http';
 import { createLogger } from '../shared/logger';
+import { errorLine } from '../../lib/runtime/errors';
 
 /**
  * CodeDeploy AfterAllowTestTraffic hook of the ECS service: while the test listener routes to the
@@ -94,7 +95,7 @@ async function callOnce(url: string, probe: Probe, options: TestTrafficOptions):
     if (probe.bodyContains !== undefined && !text.includes(probe.bodyContains)) return `the body does not contain ${JSON.stringify(probe.bodyContains)}: ${text.slice(0, 200)}`;
     return '';
   } catch (err) {
-    return describeError(err);
+    return errorLine(err);
   }
 }
 

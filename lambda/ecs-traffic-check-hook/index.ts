@@ -4,15 +4,16 @@ import { BatchGetDeploymentTargetsCommand, CodeDeployClient, DeploymentInfo, Get
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListTaskDefinitionsCommand, TaskDefinition } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
 import { CanaryCount, isRollbackCreator, judgeCanaryTraffic, stepWindow, sumCounts, TrafficWaitOptions } from '../shared/canary-traffic';
-import { CANARY_TRAFFIC_CHECK_ENV, CanaryTrafficCheck, parseCanaryTrafficCheck, TRAFFIC_CHECK_BUDGET_MS } from '../shared/canary-traffic-settings';
+import { CANARY_TRAFFIC_CHECK_ENV, CanaryTrafficCheck, parseCanaryTrafficCheck, TRAFFIC_CHECK_BUDGET_MS } from '../../lib/runtime/canary-traffic-settings';
 import type { CheckResult, HookIds, HookResult } from '../shared/codedeploy-hook';
-import { describeError, runHook, withinTimeout } from '../shared/codedeploy-hook';
+import { runHook, withinTimeout } from '../shared/codedeploy-hook';
 import { familyRevision, taskDefinitionOf } from '../shared/ecs-appspec';
-import { BOUNDED_HTTP } from '../shared/http';
+import { BOUNDED_HTTP } from '../../lib/runtime/http';
 import type { CodeDeployLambdaHookEvent } from '../shared/lambda-hook-event';
 import { createLogger } from '../shared/logger';
-import { retry, RetryOptions } from '../shared/retry';
+import { retry, RetryOptions } from '../../lib/runtime/retry';
 import { canonicalJson, EarlierTwin, lookupFailedNote, RETURN_LOOKUP_BUDGET_MS, rolledBackNote, servedTwin } from '../shared/served-before';
+import { errorLine } from '../../lib/runtime/errors';
 
 /**
  * CodeDeploy AfterAllowTraffic hook of a judged ECS service: after the shift to 100%, count the
@@ -95,7 +96,7 @@ export async function checkEcsCanaryTraffic(ids: HookIds, signal: AbortSignal, c
     earlier = await withinTimeout(deps.returnLookupMs ?? RETURN_LOOKUP_BUDGET_MS, signal, (s) => returnsToServedTaskDefinition(ids.DeploymentId, info, s, config, deps));
   } catch (err) {
     if (signal.aborted) throw err;
-    earlier = { note: lookupFailedNote(describeError(err)) };
+    earlier = { note: lookupFailedNote(errorLine(err)) };
   }
   if (earlier.returnsTo) return { status: 'Succeeded', reason: `canary traffic not counted: ${earlier.returnsTo}` };
   const notes = [rollingBack.note, earlier.note].filter(Boolean).join('; ');
@@ -255,7 +256,7 @@ async function stackRollingBack(stackId: string, signal: AbortSignal, deps: EcsT
     return /ROLLBACK_IN_PROGRESS$/.test(status) ? { rolling: true, note: `stack ${out.Stacks![0].StackName ?? stackId} is in ${status}` } : { rolling: false, note: '' };
   } catch (err) {
     if (signal.aborted) throw err;
-    return { rolling: false, note: `stack status unreadable (${describeError(err)}), counted as a release` };
+    return { rolling: false, note: `stack status unreadable (${errorLine(err)}), counted as a release` };
   }
 }
 

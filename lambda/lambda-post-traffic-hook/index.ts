@@ -2,12 +2,13 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { FunctionConfiguration, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
 import { isRollbackCreator, judgeCanaryTraffic, stepWindow, sumCounts, TrafficWaitOptions } from '../shared/canary-traffic';
 import type { CheckResult, HookIds } from '../shared/codedeploy-hook';
-import { describeError, withinTimeout } from '../shared/codedeploy-hook';
-import { BOUNDED_HTTP } from '../shared/http';
+import { withinTimeout } from '../shared/codedeploy-hook';
+import { BOUNDED_HTTP } from '../../lib/runtime/http';
 import { getDeploymentTarget, LambdaDeploymentTarget, parseAppSpec } from '../shared/lambda-deployment';
 import { LambdaHookDeps, lambdaHookHandler, smokeTestTarget } from '../shared/lambda-hook';
-import { retry } from '../shared/retry';
+import { retry } from '../../lib/runtime/retry';
 import { canonicalJson, EarlierTwin, lookupFailedNote, RETURN_LOOKUP_BUDGET_MS, rolledBackNote, servedTwin } from '../shared/served-before';
+import { errorLine } from '../../lib/runtime/errors';
 
 /** Clients and settings the check needs; tests pass mocks, and a clock for the traffic check's wait. */
 export interface PostTrafficDeps extends LambdaHookDeps {
@@ -66,7 +67,7 @@ export async function checkCanaryTraffic(target: LambdaDeploymentTarget, signal:
     earlier = await withinTimeout(deps.returnLookupMs ?? RETURN_LOOKUP_BUDGET_MS, signal, (s) => returnsToServedCode(target, s, deps));
   } catch (err) {
     if (signal.aborted) throw err;
-    earlier = { note: lookupFailedNote(describeError(err)) };
+    earlier = { note: lookupFailedNote(errorLine(err)) };
   }
   if (earlier.returnsTo) return { status: 'Succeeded', reason: `canary traffic not counted: ${earlier.returnsTo}` };
   const fn = deps.config.functionName;

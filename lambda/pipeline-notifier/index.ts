@@ -1,12 +1,14 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import { createClients } from '../../lib/ops/clients';
-import { Diagnosis, diagnosePipeline, formatDiagnosis } from '../../lib/ops/diagnose';
-import { describeError, withTimeout } from '../shared/codedeploy-hook';
-import { BOUNDED_HTTP } from '../shared/http';
+import { createClients } from '../../lib/runtime/clients';
+import { Diagnosis, diagnosePipeline, formatDiagnosis } from '../../lib/runtime/diagnose';
+import { withTimeout } from '../shared/codedeploy-hook';
+import { BOUNDED_HTTP } from '../../lib/runtime/http';
 import { createLogger } from '../shared/logger';
-import { isTransientError, retry, RetryOptions } from '../shared/retry';
+import { isTransientError, retry, RetryOptions } from '../../lib/runtime/retry';
+import { consoleLinks } from '../../lib/runtime/console-links';
+import { errorLine } from '../../lib/runtime/errors';
 
 /** Detail of "CodePipeline Pipeline Execution State Change". */
 export interface PipelineExecutionDetail {
@@ -48,18 +50,11 @@ export interface NotifierDeps {
   readonly diagnosisBudgetMs?: () => number;
 }
 
-const console = (region: string, path: string) => `https://${region}.console.aws.amazon.com/${path}`;
-
-/** Link to a pipeline execution in the CodePipeline console. */
-export function executionLink(region: string, pipeline: string, executionId: string): string {
-  return console(region, `codesuite/codepipeline/pipelines/${encodeURIComponent(pipeline)}/executions/${encodeURIComponent(executionId)}/timeline?region=${region}`);
-}
-
 /** Builds the notification for a failed pipeline execution; a diagnosis error still notifies. */
 export async function pipelineFailureNotification(event: EventBridgeEvent<string, PipelineExecutionDetail>, deps: NotifierDeps): Promise<Notification> {
   const { pipeline } = event.detail;
   const executionId = event.detail['execution-id'];
-  const link = executionLink(event.region, pipeline, executionId);
+  const link = consoleLinks.execution(event.region, pipeline, executionId);
   let body: string;
   let where = '';
   try {
@@ -69,8 +64,8 @@ export async function pipelineFailureNotification(event: EventBridgeEvent<string
     const blocked = d.stageName?.startsWith('Gate-') ? 'A safety gate blocked the release (bake, alarms or deployment window).\n\n' : '';
     body = `${blocked}${formatDiagnosis(d)}`;
   } catch (err) {
-    deps.logger.error('Diagnosis failed; notifying without it', { pipeline, executionId, error: describeError(err) });
-    body = `Pipeline ${pipeline}, execution ${executionId}: FAILED.\nThe automatic diagnosis failed (${describeError(err)}); run \`deployctl diagnose --execution ${executionId}\`.`;
+    deps.logger.error('Diagnosis failed; notifying without it', { pipeline, executionId, error: errorLine(err) });
+    body = `Pipeline ${pipeline}, execution ${executionId}: FAILED.\nThe automatic diagnosis failed (${errorLine(err)}); run \`deployctl diagnose --execution ${executionId}\`.`;
   }
   return {
     subject: truncate(`[safe-deploy] ${pipeline} failed${where}`, 100),
@@ -88,7 +83,7 @@ export function rollbackNotification(event: EventBridgeEvent<string, CodeDeployD
       `CodeDeploy deployment ${d.deploymentId} of ${d.application} / ${d.deploymentGroup} ended in ${d.state} in account ${event.account}, region ${region}.`,
       'With automatic rollback on alarm or failure, the previous version is serving again; the pipeline stage that started it fails and rolls back.',
       'Why: open the deployment (alarm that fired, or failed lifecycle hook), or run `deployctl diagnose`.',
-      `Deployment: ${console(region, `codesuite/codedeploy/deployments/${encodeURIComponent(d.deploymentId)}?region=${region}`)}`,
+      `Deployment: ${consoleLinks.deployment(region, d.deploymentId)}`,
       `At ${event.time}.`,
     ].join('\n'),
   };

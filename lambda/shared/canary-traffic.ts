@@ -1,8 +1,9 @@
 import { CloudWatchClient, GetMetricDataCommand, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import type { CheckResult } from './codedeploy-hook';
-import { describeError } from './codedeploy-hook';
-import { CanaryTrafficCheck, METRICS_SETTLE_MS } from './canary-traffic-settings';
-import { retry, RetryOptions } from './retry';
+
+import { CanaryTrafficCheck, METRICS_SETTLE_MS } from '../../lib/runtime/canary-traffic-settings';
+import { retry, RetryOptions } from '../../lib/runtime/retry';
+import { errorLine } from '../../lib/runtime/errors';
 
 /**
  * The traffic check of a judged canary (docs/canary-judge.md, "Too little traffic"): after the shift
@@ -126,7 +127,7 @@ export async function judgeCanaryTraffic(
       reading = await read();
     } catch (err) {
       if (options.signal?.aborted) throw err;
-      return { status: 'Failed', reason: `could not count the canary's requests, so it cannot pass unjudged: ${describeError(err)}` };
+      return { status: 'Failed', reason: `could not count the canary's requests, so it cannot pass unjudged: ${errorLine(err)}` };
     }
     if (reading.count >= check.minRequests) {
       return {

@@ -4,7 +4,8 @@ import {
   PutLifecycleEventHookExecutionStatusCommand,
 } from '@aws-sdk/client-codedeploy';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { isTransientError, retry, RetryOptions } from './retry';
+import { isTransientError, retry, RetryOptions } from '../../lib/runtime/retry';
+import { errorLine } from '../../lib/runtime/errors';
 
 /** The ids CodeDeploy sends to a lifecycle hook (Lambda and ECS deployments alike). */
 export interface HookIds {
@@ -102,13 +103,13 @@ export async function runHook(event: unknown, check: HookCheck, deps: HookDeps):
       outcome = { status: 'Failed', reason: `check returned ${JSON.stringify(outcome)}, not { status, reason }` };
     }
   } catch (err) {
-    outcome = { status: 'Failed', reason: `check failed: ${describeError(err)}` };
+    outcome = { status: 'Failed', reason: `check failed: ${errorLine(err)}` };
   }
   deps.logger.info('Hook decision', { deploymentId: ids.DeploymentId, status: outcome.status, reason: outcome.reason });
   try {
     await reportHookStatus(deps.codedeploy, ids, outcome.status, deps.retry);
   } catch (err) {
-    deps.logger.error('Could not report hook status to CodeDeploy', { deploymentId: ids.DeploymentId, error: describeError(err) });
+    deps.logger.error('Could not report hook status to CodeDeploy', { deploymentId: ids.DeploymentId, error: errorLine(err) });
     throw err; // Lambda's async retry then tries the whole hook again.
   }
   return { ...outcome, reported: true };
@@ -119,12 +120,6 @@ export function checkBudgetMs(deps: Pick<HookDeps, 'checkTimeoutMs' | 'remaining
   if (!deps.remainingTimeMs) return deps.checkTimeoutMs;
   const left = deps.remainingTimeMs() - (deps.reportReserveMs ?? REPORT_RESERVE_MS);
   return Math.max(0, Math.min(deps.checkTimeoutMs, left));
-}
-
-/** One readable line for any thrown value. */
-export function describeError(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
 }
 
 function isCheckResult(v: unknown): v is CheckResult {

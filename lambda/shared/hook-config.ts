@@ -1,5 +1,5 @@
-import { CANARY_TRAFFIC_CHECK_ENV, CanaryTrafficCheck, parseCanaryTrafficCheck } from './canary-traffic-settings';
-import { parseServiceCheck, ServiceCheck } from './service-check';
+import { CANARY_TRAFFIC_CHECK_ENV, CanaryTrafficCheck, parseCanaryTrafficCheck } from '../../lib/runtime/canary-traffic-settings';
+import { parseServiceCheck, ServiceCheck } from '../../lib/runtime/service-check';
 
 /** Settings every Lambda-deployment hook reads from its environment, validated per invocation. */
 export interface LambdaHookConfig {

@@ -2,8 +2,8 @@ import { CodeDeployClient, GetDeploymentCommand } from '@aws-sdk/client-codedepl
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { CheckResult } from './codedeploy-hook';
-import type { ServiceCheck } from './service-check';
-import { retry, RetryOptions } from './retry';
+import type { ServiceCheck } from '../../lib/runtime/service-check';
+import { retry, RetryOptions } from '../../lib/runtime/retry';
 
 /** What a Lambda deployment's AppSpec says is being deployed. */
 export interface LambdaDeploymentTarget {

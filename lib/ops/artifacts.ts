@@ -1,7 +1,7 @@
 import { ListPipelineExecutionsCommand, PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
-import { OpsClients } from './clients';
-import { call, CommonOptions, OpsError, opsContext } from './context';
-import { commitMessage, listActionExecutions } from './pipeline';
+import { OpsClients } from '../runtime/clients';
+import { call, CommonOptions, OpsError, opsContext } from '../runtime/context';
+import { commitMessage, listActionExecutions } from '../runtime/pipeline';
 
 /** Where the build outputs of one commit are. */
 export interface CommitArtifacts {

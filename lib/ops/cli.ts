@@ -1,11 +1,11 @@
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError, Option } from 'commander';
-import type { RetryOptions } from '../../lambda/shared/retry';
+import type { RetryOptions } from '../runtime/retry';
 import { ConfigError, loadConfig, pipelineName as configuredPipelineName } from '../config/load-config';
 import { findCommitArtifacts, formatCommitArtifacts } from './artifacts';
-import { ClientsForRegion, clientsPerRegion, createClients, OpsClients } from './clients';
-import { CommonOptions, OpsError } from './context';
-import { diagnosePipeline, formatDiagnosis } from './diagnose';
+import { ClientsForRegion, clientsPerRegion, createClients, OpsClients } from '../runtime/clients';
+import { CommonOptions, OpsError } from '../runtime/context';
+import { diagnosePipeline, formatDiagnosis } from '../runtime/diagnose';
 import { describeError, exitCodeOf } from './errors';
 import { AppConfigFor, appConfigClientsPerRegion, describeFlagsRollbackPlan, executeFlagsRollback, formatFlagsRollback, formatFlagsStatus, getFlagsStatus, planFlagsRollback } from './flags';
 import { describeRollbackPlan, executeRollback, formatRollback, planRollback } from './rollback';

@@ -10,10 +10,10 @@ import {
 } from '@aws-sdk/client-appconfig';
 import { ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { describeStrategy } from '../constructs/feature-flags/rollout';
-import { CLIENT_SETTINGS, OpsClients } from './clients';
-import { call, collectPages, CommonOptions, OpsContext, OpsError, opsContext } from './context';
-import { isMissingStack } from './deployments';
-import { getPipelineInfo, PipelineInfo } from './pipeline';
+import { CLIENT_SETTINGS, OpsClients } from '../runtime/clients';
+import { call, collectPages, CommonOptions, OpsContext, OpsError, opsContext } from '../runtime/context';
+import { isMissingStack } from '../runtime/deployments';
+import { getPipelineInfo, PipelineInfo } from '../runtime/pipeline';
 
 /**
  * `deployctl flags`: the feature flags AppConfig serves to each service of each stage target, the

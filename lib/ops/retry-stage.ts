@@ -1,7 +1,7 @@
 import { RetryStageExecutionCommand } from '@aws-sdk/client-codepipeline';
-import { OpsClients } from './clients';
-import { call, CommonOptions, OpsError, opsContext } from './context';
-import { getPipelineState, requireStage } from './pipeline';
+import { OpsClients } from '../runtime/clients';
+import { call, CommonOptions, OpsError, opsContext } from '../runtime/context';
+import { getPipelineState, requireStage } from '../runtime/pipeline';
 
 /** What `deployctl retry` did. */
 export interface RetryResult {

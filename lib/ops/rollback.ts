@@ -8,10 +8,11 @@ import {
   RollbackStageCommand,
   StageState,
 } from '@aws-sdk/client-codepipeline';
-import { OpsClients } from './clients';
-import { call, CommonOptions, OpsContext, OpsError, opsContext, shortSha } from './context';
-import { findInFlightDeployments, IN_FLIGHT_STATUSES, InFlightDeployment } from './deployments';
-import { commitMessage, getPipelineInfo, getPipelineState, requireStage, Revision } from './pipeline';
+import { OpsClients } from '../runtime/clients';
+import { call, CommonOptions, OpsContext, OpsError, opsContext, shortSha } from '../runtime/context';
+import { IN_FLIGHT_STATUSES } from '../runtime/codedeploy-status';
+import { findInFlightDeployments, InFlightDeployment } from '../runtime/deployments';
+import { commitMessage, getPipelineInfo, getPipelineState, requireStage, Revision } from '../runtime/pipeline';
 import { pickSourceRevision } from './status';
 
 /** What a rollback will do; shown before the operator confirms. */

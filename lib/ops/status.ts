@@ -1,7 +1,7 @@
-import { CommonOptions, opsContext, shortSha } from './context';
-import { OpsClients } from './clients';
-import { findInFlightDeployments, formatTraffic, InFlightDeployment } from './deployments';
-import { getExecutionRevisions, getPipelineInfo, getPipelineState, Revision } from './pipeline';
+import { CommonOptions, opsContext, shortSha } from '../runtime/context';
+import { OpsClients } from '../runtime/clients';
+import { findInFlightDeployments, formatTraffic, InFlightDeployment } from '../runtime/deployments';
+import { getExecutionRevisions, getPipelineInfo, getPipelineState, Revision } from '../runtime/pipeline';
 
 /** One stage's latest state. */
 export interface StageStatus {

@@ -3,9 +3,9 @@
  * between two snapshots, and the pure rules behind them: the bake gate's summary, the time of the
  * next traffic shift, the exit code of an outcome. No SDK here: watch-poller.ts fills snapshots.
  */
-import type { Diagnosis } from './diagnose';
-import type { TrafficSplit } from './deployments';
-import type { Revision } from './pipeline';
+import type { Diagnosis } from '../runtime/diagnose';
+import type { TrafficSplit } from '../runtime/deployments';
+import type { Revision } from '../runtime/pipeline';
 
 /**
  * Exit codes of `deployctl watch`. 1 and 2 keep the CLI's meaning (bad input; AWS or environment

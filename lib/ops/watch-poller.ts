@@ -26,13 +26,13 @@ import {
   ListPipelineExecutionsCommand,
   PipelineExecutionSummary,
 } from '@aws-sdk/client-codepipeline';
-import { DeploymentWindowSpec, evaluateDeploymentWindow } from '../../lambda/shared/deployment-window';
-import { isTransientError } from '../../lambda/shared/retry';
-import { CLIENT_SETTINGS, OpsClients } from './clients';
-import { arnAccount, collectPages, isRetryableAnswer, OpsContext, OpsError } from './context';
-import { isMissingStack, trafficSplit } from './deployments';
+import { DeploymentWindowSpec, evaluateDeploymentWindow } from '../runtime/deployment-window';
+import { isTransientError } from '../runtime/retry';
+import { CLIENT_SETTINGS, OpsClients } from '../runtime/clients';
+import { arnAccount, collectPages, isRetryableAnswer, OpsContext, OpsError } from '../runtime/context';
+import { isMissingStack, trafficSplit } from '../runtime/deployments';
 import { describeError } from './errors';
-import { commitMessage, deployTarget, listActionExecutions, Revision } from './pipeline';
+import { commitMessage, deployTarget, listActionExecutions, Revision } from '../runtime/pipeline';
 import { pickSourceRevision } from './status';
 import {
   AlarmState,

@@ -4,8 +4,8 @@
  * dependency: a redraw needs four escape sequences (cursor up, clear line, clear below, hide/show
  * cursor), which every terminal deployctl runs in understands.
  */
-import { formatDiagnosis } from './diagnose';
-import { shortSha } from './context';
+import { formatDiagnosis } from '../runtime/diagnose';
+import { shortSha } from '../runtime/context';
 import { truncate } from './status';
 import {
   AlarmView,

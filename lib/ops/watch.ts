@@ -3,9 +3,9 @@
  * printing a line per change elsewhere, or one JSON object per change with --json; exits by the
  * execution's outcome (WATCH_EXIT). Reading is in watch-poller.ts, drawing in watch-render.ts.
  */
-import { OpsClients, ClientsForRegion } from './clients';
-import { OpsError } from './context';
-import { diagnosePipeline, formatDiagnosis } from './diagnose';
+import { OpsClients, ClientsForRegion } from '../runtime/clients';
+import { OpsError } from '../runtime/context';
+import { diagnosePipeline, formatDiagnosis } from '../runtime/diagnose';
 import { describeError, exitCodeOf } from './errors';
 import type { Output } from './cli';
 import {

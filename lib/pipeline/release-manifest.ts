@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { GateSettings, RELEASE_MANIFEST_FILE } from '../../lambda/bake-gate/settings';
+import { GateSettings, RELEASE_MANIFEST_FILE } from '../runtime/gate-settings';
 
 export { RELEASE_MANIFEST_FILE };
 

@@ -1,6 +1,6 @@
 import { Aspects, IAspect, Stack } from 'aws-cdk-lib';
 import type { Construct, IConstruct } from 'constructs';
-import type { DeploymentWindowSpec } from '../../lambda/shared/deployment-window';
+import type { DeploymentWindowSpec } from '../runtime/deployment-window';
 
 /** Whether a Stage's stacks are production (guarded by the safety policy) or pre-production. */
 export type StageType = 'pre-production' | 'production';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CANARY_TRAFFIC_CHECK_ENV, parseCanaryTrafficCheck } from '../../lambda/shared/canary-traffic-settings';
+import { CANARY_TRAFFIC_CHECK_ENV, parseCanaryTrafficCheck } from '../runtime/canary-traffic-settings';
 import { STAGE_TYPE_METADATA, StageMarker } from '../policy/stage-type';
 import { CANARY_JUDGE_METADATA, CanaryJudgeMetadata } from '../constructs/canary-judge/canary-judge';
 import { DETECTION_MODEL, metricAlarmDetectionSeconds } from '../constructs/shared/detection-time';

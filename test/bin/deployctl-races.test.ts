@@ -15,7 +15,7 @@ import {
 import { ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { ListDeploymentsCommand, ListDeploymentTargetsCommand } from '@aws-sdk/client-codedeploy';
 import { CliDeps, main } from '../../lib/ops/cli';
-import type { OpsClients } from '../../lib/ops/clients';
+import type { OpsClients } from '../../lib/runtime/clients';
 import * as f from '../ops/fixtures';
 import { answeringClients, awsJsonError, HttpAnswer, htmlPage } from '../support/http-answers';
 

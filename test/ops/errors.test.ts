@@ -1,8 +1,8 @@
 import { DescribeStackEventsCommand } from '@aws-sdk/client-cloudformation';
 import { StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { GetPipelineStateCommand } from '@aws-sdk/client-codepipeline';
-import type { OpsClients } from '../../lib/ops/clients';
-import { OpsError } from '../../lib/ops/context';
+import type { OpsClients } from '../../lib/runtime/clients';
+import { OpsError } from '../../lib/runtime/context';
 import { describeError, exitCodeOf } from '../../lib/ops/errors';
 import { awsJsonError, errorFor, htmlPage } from '../support/http-answers';
 

@@ -9,7 +9,7 @@ import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ActionDeclaration, CodePipelineClient, GetPipelineOutput, GetPipelineStateOutput, StageState } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
-import { OpsClients } from '../../lib/ops/clients';
+import { OpsClients } from '../../lib/runtime/clients';
 
 // The SDK's Node-version notice is noise in test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

@@ -1,6 +1,6 @@
 import 'aws-sdk-client-mock-jest';
 import { GetPipelineStateCommand, RetryStageExecutionCommand } from '@aws-sdk/client-codepipeline';
-import { OpsError } from '../../lib/ops/context';
+import { OpsError } from '../../lib/runtime/context';
 import { formatRetry, retryFailedStage } from '../../lib/ops/retry-stage';
 import * as f from './fixtures';
 

@@ -8,7 +8,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
-import type { OpsClients } from '../../lib/ops/clients';
+import type { OpsClients } from '../../lib/runtime/clients';
 
 /** One HTTP answer, or a network failure thrown by the HTTP layer. */
 export type HttpAnswer = { readonly status: number; readonly body: string; readonly headers?: Record<string, string> } | { readonly throws: Error };

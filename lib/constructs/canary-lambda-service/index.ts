@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CANARY_TRAFFIC_CHECK_ENV, canaryTrafficCheckValue, TRAFFIC_CHECK_BUDGET_MS } from '../../../lambda/shared/canary-traffic-settings';
+import { CANARY_TRAFFIC_CHECK_ENV, canaryTrafficCheckValue, TRAFFIC_CHECK_BUDGET_MS } from '../../runtime/canary-traffic-settings';
 import type { AlarmOverrides } from '../../config/schema';
 import type { HttpCheck, InvokeCheck } from '../../config/service-schema';
 import { CanaryJudge, ExpectedTraffic, JudgeSettingsInput, JudgeTraffic } from '../canary-judge';

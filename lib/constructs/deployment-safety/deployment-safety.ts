@@ -12,7 +12,7 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import type { GateFlags, GateParameters, GateSettings, GateTarget } from '../../../lambda/bake-gate/settings';
+import type { GateFlags, GateParameters, GateSettings, GateTarget } from '../../runtime/gate-settings';
 import type { StageSafetySettings, StageType } from '../../policy/stage-type';
 import { HandlerFunction } from '../handler-function';
 import { FailedEventsQueue } from '../shared/failed-events-queue';
@@ -168,7 +168,7 @@ export class DeploymentSafety extends Construct {
     );
 
     const graceMinutes = (props.requestGrace ?? Duration.hours(2)).toMinutes();
-    // The settings travel in the release manifest; the action only names its gate (lambda/bake-gate/settings.ts).
+    // The settings travel in the release manifest; the action only names its gate (lib/runtime/gate-settings.ts).
     const cloudAssembly = new codepipeline.Artifact(props.cloudAssemblyArtifactName ?? 'Synth_Output');
     props.stages.forEach((stage, i) => {
       if (stage.type !== 'production') return;

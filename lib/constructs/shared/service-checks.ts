@@ -1,5 +1,5 @@
 import type { HttpCheck, InvokeCheck } from '../../config/service-schema';
-import type { ServiceCheck } from '../../../lambda/shared/service-check';
+import type { ServiceCheck } from '../../runtime/service-check';
 
 /** CodeDeploy watches at most this many alarms per deployment group (AlarmConfiguration.Alarms). */
 export const MAX_DEPLOYMENT_GROUP_ALARMS = 10;

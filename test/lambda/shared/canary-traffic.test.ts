@@ -1,5 +1,5 @@
 import { heldReason, isRollbackCreator, judgeCanaryTraffic, stepWindow } from '../../../lambda/shared/canary-traffic';
-import { canaryTrafficCheckValue, parseCanaryTrafficCheck } from '../../../lambda/shared/canary-traffic-settings';
+import { canaryTrafficCheckValue, parseCanaryTrafficCheck } from '../../../lib/runtime/canary-traffic-settings';
 import { withinTimeout } from '../../../lambda/shared/codedeploy-hook';
 
 describe('CANARY_TRAFFIC_CHECK', () => {

@@ -2,7 +2,8 @@ import { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } from '@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { checkBudgetMs, describeError, parseHookIds, reportHookStatus, runHook } from '../../../lambda/shared/codedeploy-hook';
+import { checkBudgetMs, parseHookIds, reportHookStatus, runHook } from '../../../lambda/shared/codedeploy-hook';
+import { errorLine } from '../../../lib/runtime/errors';
 
 const codedeployMock = mockClient(CodeDeployClient);
 const codedeploy = new CodeDeployClient({ region: 'us-east-1' });
@@ -162,7 +163,7 @@ describe('reportHookStatus', () => {
   });
 });
 
-test('describeError names the error type', () => {
-  expect(describeError(new TypeError('x'))).toBe('TypeError: x');
-  expect(describeError('plain')).toBe('plain');
+test('errorLine names the error type', () => {
+  expect(errorLine(new TypeError('x'))).toBe('TypeError: x');
+  expect(errorLine('plain')).toBe('plain');
 });

@@ -3,7 +3,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { isSameFunction, readHookConfig } from '../../../lambda/shared/hook-config';
 import { runServiceCheck } from '../../../lambda/shared/lambda-deployment';
-import { parseServiceCheck } from '../../../lambda/shared/service-check';
+import { parseServiceCheck } from '../../../lib/runtime/service-check';
 import { healthResponse, invokeOutput } from '../lambda-traffic-hook-fixtures';
 
 describe('parseAppSpec', () => {

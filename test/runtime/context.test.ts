@@ -1,5 +1,5 @@
-import { collectPages, isRetryableAnswer, MAX_LIST_PAGES, opsContext } from '../../lib/ops/context';
-import * as f from './fixtures';
+import { collectPages, isRetryableAnswer, MAX_LIST_PAGES, opsContext } from '../../lib/runtime/context';
+import * as f from '../ops/fixtures';
 
 const ctx = () => opsContext(f.clients(), { region: f.REGION, retry: f.RETRY });
 

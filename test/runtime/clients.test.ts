@@ -1,4 +1,4 @@
-import { CLIENT_SETTINGS, clientsPerRegion, createClients } from '../../lib/ops/clients';
+import { CLIENT_SETTINGS, clientsPerRegion, createClients } from '../../lib/runtime/clients';
 
 describe('createClients', () => {
   test('every client is bounded: 3 SDK attempts, 3 s to connect, 10 s per request (a silent endpoint fails in ~30 s)', async () => {

@@ -8,7 +8,8 @@ import {
   PipelineExecutionSummary,
 } from '@aws-sdk/client-codepipeline';
 import { OpsClients } from './clients';
-import { arnAccount, call, CommonOptions, consoleLinks, OpsContext, opsContext } from './context';
+import { consoleLinks } from './console-links';
+import { arnAccount, call, CommonOptions, OpsContext, opsContext } from './context';
 import { getDeploymentTargets, isMissingStack } from './deployments';
 import { getPipelineInfo, getPipelineState, listActionExecutions } from './pipeline';
 

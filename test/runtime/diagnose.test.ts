@@ -9,9 +9,9 @@ import {
   ListActionExecutionsCommand,
   ListPipelineExecutionsCommand,
 } from '@aws-sdk/client-codepipeline';
-import { classifyFailure, diagnosePipeline, formatDiagnosis } from '../../lib/ops/diagnose';
+import { classifyFailure, diagnosePipeline, formatDiagnosis } from '../../lib/runtime/diagnose';
 import { DIAGNOSIS_PERMISSIONS } from '../../lib/ops/permissions';
-import * as f from './fixtures';
+import * as f from '../ops/fixtures';
 
 const BETA_ECS = 'Beta-us-east-1-EcsService';
 const BETA_LAMBDA = 'Beta-us-east-1-LambdaService';

@@ -1,4 +1,4 @@
-import { isTransientError, retry } from '../../../lambda/shared/retry';
+import { isTransientError, retry } from '../../lib/runtime/retry';
 
 const noSleep = jest.fn(async (_ms: number) => undefined);
 const error = (name: string, extra: object = {}) => Object.assign(new Error(name), { name, ...extra });

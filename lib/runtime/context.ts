@@ -1,4 +1,4 @@
-import { isTransientError, retry, RetryOptions } from '../../lambda/shared/retry';
+import { isTransientError, retry, RetryOptions } from './retry';
 import { ClientsForRegion, clientsPerRegion, OpsClients } from './clients';
 
 /** What every operator function works with. */
@@ -87,16 +87,6 @@ export function arnAccount(arn: string | undefined): string | undefined {
   const account = arn?.split(':')[4];
   return account && /^\d{12}$/.test(account) ? account : undefined;
 }
-
-/** Console links: what an operator clicks next. */
-export const consoleLinks = {
-  execution: (region: string, pipeline: string, executionId: string) =>
-    `https://${region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/${encodeURIComponent(pipeline)}/executions/${executionId}/timeline?region=${region}`,
-  deployment: (region: string, deploymentId: string) =>
-    `https://${region}.console.aws.amazon.com/codesuite/codedeploy/deployments/${deploymentId}?region=${region}`,
-  stack: (region: string, stackId: string) =>
-    `https://${region}.console.aws.amazon.com/cloudformation/home?region=${region}#/stacks/events?stackId=${encodeURIComponent(stackId)}`,
-};
 
 /** Shortens a commit id for humans. */
 export function shortSha(revisionId: string | undefined): string {

@@ -2,6 +2,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { BOUNDED_HTTP } from './http';
 
 /** The SDK clients the operator functions use, all for one region. */
 export interface OpsClients {
@@ -22,7 +23,7 @@ export type ClientsForRegion = (region: string) => OpsClients;
  */
 export const CLIENT_SETTINGS = {
   maxAttempts: 3,
-  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
+  requestHandler: BOUNDED_HTTP,
 } as const;
 
 /** Creates the clients for `region` with the default credential chain. */

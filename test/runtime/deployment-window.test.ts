@@ -1,4 +1,4 @@
-import { evaluateDeploymentWindow, DeploymentWindowSpec, toLocalTime } from '../../lambda/shared/deployment-window';
+import { evaluateDeploymentWindow, DeploymentWindowSpec, toLocalTime } from '../../lib/runtime/deployment-window';
 
 const weekdays: DeploymentWindowSpec['windows'][number]['days'] = ['MON', 'TUE', 'WED', 'THU', 'FRI'];
 const at = (iso: string) => new Date(iso);

@@ -1,5 +1,5 @@
 /**
- * HTTP bounds for the handlers' SDK clients (`new XClient({ requestHandler: BOUNDED_HTTP })`).
+ * HTTP bounds for the SDK clients of the handlers and deployctl (`new XClient({ requestHandler: BOUNDED_HTTP })`).
  * Without them a hung connection waits for the function's own timeout, eating the time a hook or
  * job worker keeps for reporting. Not for Lambda Invoke, which lasts as long as the function runs.
  */

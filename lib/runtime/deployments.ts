@@ -2,18 +2,15 @@ import { ListStackResourcesCommand, StackResourceSummary } from '@aws-sdk/client
 import {
   BatchGetDeploymentTargetsCommand,
   DeploymentInfo,
-  DeploymentStatus,
   DeploymentTarget,
   GetDeploymentCommand,
   ListDeploymentsCommand,
   ListDeploymentTargetsCommand,
 } from '@aws-sdk/client-codedeploy';
 import { OpsClients } from './clients';
+import { IN_FLIGHT_STATUSES } from './codedeploy-status';
 import { call, collectPages, OpsContext } from './context';
 import { DeployTarget } from './pipeline';
-
-/** Statuses of a deployment that has not finished. */
-export const IN_FLIGHT_STATUSES: DeploymentStatus[] = ['Created', 'Queued', 'InProgress', 'Baking', 'Ready'];
 
 /** How traffic is split between the old and the new version of one target. */
 export type TrafficSplit =

@@ -21,13 +21,14 @@ test('node bin/deployctl.js --help lists the verbs and exits 0', () => {
 });
 
 test('without credentials it prints one line on stderr and exits non-zero', () => {
-  // A clean environment: no keys, no profile files, no instance metadata; the region comes from the config.
+  // A clean environment: no keys, no profile files, no instance metadata; the region comes from a fixture config.
   const env = {
     PATH: process.env.PATH ?? '',
     HOME: home,
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_CONFIG_FILE: path.join(home, 'none'),
     AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none'),
+    SAFE_DEPLOY_CONFIG: path.join(ROOT, 'test', 'fixtures', 'example.config.json'),
   };
   const r = spawnSync(process.execPath, [BIN, 'status'], { cwd: ROOT, encoding: 'utf8', env, timeout: 30_000 });
   expect(r.stderr.split('\n').filter(Boolean)).toEqual([
@@ -48,6 +49,7 @@ test('with credentials but an unreachable endpoint it fails fast, on one line, a
     AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
     AWS_CONFIG_FILE: path.join(home, 'none'),
     AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none'),
+    SAFE_DEPLOY_CONFIG: path.join(ROOT, 'test', 'fixtures', 'example.config.json'),
   };
   const started = Date.now();
   const r = spawnSync(process.execPath, [BIN, 'status', '--json'], { cwd: ROOT, encoding: 'utf8', env, timeout: 30_000 });

@@ -16,6 +16,9 @@ import {
 import { main } from '../../lib/ops/cli';
 import * as f from '../ops/fixtures';
 
+/** The configuration deployctl reads when no flag names the pipeline: a fixture, never the user's. */
+const CONFIG = path.join(__dirname, '..', 'fixtures', 'example.config.json');
+
 /** Runs the CLI with mocked clients and captures everything it prints. */
 async function run(argv: string[], extra: { isTTY?: boolean; confirm?: (q: string) => Promise<boolean>; env?: Record<string, string> } = {}) {
   const out: string[] = [];
@@ -26,7 +29,7 @@ async function run(argv: string[], extra: { isTTY?: boolean; confirm?: (q: strin
     stderr: { write: (s: string) => err.push(s) },
     isTTY: extra.isTTY ?? false,
     confirm: extra.confirm ?? (async () => false),
-    env: extra.env ?? {},
+    env: { SAFE_DEPLOY_CONFIG: CONFIG, ...extra.env },
     sleep: async () => undefined,
   });
   return { code, stdout: out.join(''), stderr: err.join('') };

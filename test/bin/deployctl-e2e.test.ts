@@ -26,6 +26,7 @@ test('without credentials it prints one line on stderr and exits non-zero', () =
     PATH: process.env.PATH ?? '',
     HOME: home,
     AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_CONFIG_FILE: path.join(home, 'none'),
     AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none'),
     SAFE_DEPLOY_CONFIG: path.join(ROOT, 'test', 'fixtures', 'example.config.json'),

@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', '**/node_modules/', 'cdk.out/', '**/cdk.out/', 'coverage/', '**/*.d.ts'],
+    ignores: ['node_modules/', '**/node_modules/', 'cdk.out/', '**/cdk.out/', 'coverage/', '.cache/', '**/*.d.ts'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

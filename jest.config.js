@@ -12,4 +12,6 @@ module.exports = {
   modulePathIgnorePatterns: ['<rootDir>/cdk.out', '<rootDir>/services/.*/node_modules'],
   testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],
   testTimeout: 60000,
+  // Kept in the repo's .cache/ so the pipeline's CodeBuild cache carries it from build to build.
+  cacheDirectory: '<rootDir>/.cache/jest',
 };

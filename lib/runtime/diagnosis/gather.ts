@@ -67,7 +67,8 @@ export async function gatherExecutionFacts(clients: OpsClients, opts: DiagnoseOp
       return { failed: false, reason: `${pipelineName} has no finished execution yet: nothing to diagnose` };
     }
     if (latest.status !== 'Failed') {
-      return { failed: false, executionId: latest.pipelineExecutionId, reason: `no failure: the latest finished execution ${latest.pipelineExecutionId} ${latest.status}` };
+      const reason = `no failure: the latest finished execution ${latest.pipelineExecutionId} ${latest.status}`;
+      return { failed: false, executionId: latest.pipelineExecutionId, reason };
     }
     executionId = latest.pipelineExecutionId!;
     statusSummary = latest.statusSummary;
@@ -90,7 +91,8 @@ export async function gatherExecutionFacts(clients: OpsClients, opts: DiagnoseOp
   const info = await getPipelineInfo(ctx, pipelineName);
   const evidence = await gatherEvidence(ctx, action, info.account, await stateError(ctx, pipelineName, action), links);
   const alsoFailed = failed.slice(1).map((a) => `${a.stageName}/${a.actionName}`);
-  return { failed: true, executionId, statusSummary, links, rolledBack, action: { stageName: action.stageName, actionName: action.actionName, evidence, alsoFailed } };
+  const { stageName, actionName } = action;
+  return { failed: true, executionId, statusSummary, links, rolledBack, action: { stageName, actionName, evidence, alsoFailed } };
 }
 
 /**

@@ -3,6 +3,7 @@
  * facts), rules.ts classifies them through an ordered table of rules, format.ts writes the result
  * for people. Shared by deployctl (`diagnose`, `watch`) and the pipeline-notifier Lambda.
  */
+import type { PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
 import type { OpsClients } from '../clients';
 import { rawError } from './format';
 import { DiagnoseOptions, gatherExecutionFacts } from './gather';
@@ -47,7 +48,7 @@ export async function diagnosePipeline(clients: OpsClients, opts: DiagnoseOption
   const notes = [
     ...(evidence.notes ?? []),
     ...(alsoFailed.length > 0 ? [`Also failed: ${alsoFailed.join(', ')}.`] : []),
-    ...(rolledBack ? [`Since then, rollback execution ${rolledBack.pipelineExecutionId} succeeded${rolledBack.rollbackMetadata?.rollbackTargetPipelineExecutionId ? ` (back to execution ${rolledBack.rollbackMetadata.rollbackTargetPipelineExecutionId})` : ''}.`] : []),
+    ...(rolledBack ? [rollbackNote(rolledBack)] : []),
   ];
   return {
     pipelineName,
@@ -61,4 +62,9 @@ export async function diagnosePipeline(clients: OpsClients, opts: DiagnoseOption
     fix: verdict.fix,
     links: [...new Set(links)],
   };
+}
+
+function rollbackNote(rollback: PipelineExecutionSummary): string {
+  const target = rollback.rollbackMetadata?.rollbackTargetPipelineExecutionId;
+  return `Since then, rollback execution ${rollback.pipelineExecutionId} succeeded${target ? ` (back to execution ${target})` : ''}.`;
 }

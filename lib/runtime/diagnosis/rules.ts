@@ -45,7 +45,8 @@ const CFN_RESOURCE = /Resource handler returned message|failed to (?:create|upda
 /** The facts the rules read, from the evidence. */
 export function failureFacts(e: FailureEvidence): FailureFacts {
   const d = e.deployment;
-  const texts = [e.actionError, e.build?.message, e.stackEvent?.reason, d?.errorMessage, d?.rollbackMessage, d?.hookMessage].filter((t): t is string => !!t);
+  const messages = [e.actionError, e.build?.message, e.stackEvent?.reason, d?.errorMessage, d?.rollbackMessage, d?.hookMessage];
+  const texts = messages.filter((t): t is string => !!t);
   const resource = e.stackEvent?.logicalId ? `${e.stackEvent.logicalId} (${e.stackEvent.resourceType})` : undefined;
   return { evidence: e, text: texts.join('\n'), resource };
 }
@@ -107,15 +108,30 @@ const UNKNOWN: ClassificationRule = {
  * come first (they are certain), then the texts, most specific first; `unknown` always holds.
  */
 export const CLASSIFICATION_RULES: readonly ClassificationRule[] = [
-  { name: 'alarm-rollback-code', cause: 'codedeploy-alarm-rollback', when: (f) => f.evidence.deployment?.errorCode === 'ALARM_ACTIVE', explain: explainAlarm },
+  {
+    name: 'alarm-rollback-code',
+    cause: 'codedeploy-alarm-rollback',
+    when: (f) => f.evidence.deployment?.errorCode === 'ALARM_ACTIVE',
+    explain: explainAlarm,
+  },
   {
     name: 'lifecycle-hook-code',
     cause: 'lifecycle-hook',
     when: ({ evidence: { deployment: d } }) => d?.errorCode === 'HOOK_EXECUTION_FAILURE' || !!d?.failedHook,
     explain: explainHook,
   },
-  { name: 'permission-denied', cause: 'permission-denied', when: (f) => MISSING_ACTION.test(f.text) || DENIED.test(f.text), explain: explainDenied },
-  { name: 'alarm-rollback-text', cause: 'codedeploy-alarm-rollback', when: (f) => ALARM_NAMES.test(f.text) || ALARM_TEXT.test(f.text), explain: explainAlarm },
+  {
+    name: 'permission-denied',
+    cause: 'permission-denied',
+    when: (f) => MISSING_ACTION.test(f.text) || DENIED.test(f.text),
+    explain: explainDenied,
+  },
+  {
+    name: 'alarm-rollback-text',
+    cause: 'codedeploy-alarm-rollback',
+    when: (f) => ALARM_NAMES.test(f.text) || ALARM_TEXT.test(f.text),
+    explain: explainAlarm,
+  },
   {
     name: 'lifecycle-hook-text',
     cause: 'lifecycle-hook',

@@ -2,7 +2,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { createClients } from '../../lib/runtime/clients';
-import { Diagnosis, diagnosePipeline, formatDiagnosis } from '../../lib/runtime/diagnose';
+import { Diagnosis, diagnosePipeline, formatDiagnosis } from '../../lib/runtime/diagnosis';
 import { withTimeout } from '../shared/codedeploy-hook';
 import { BOUNDED_HTTP } from '../../lib/runtime/http';
 import { createLogger } from '../shared/logger';

@@ -55,12 +55,13 @@ export async function smokeTestTarget(target: LambdaDeploymentTarget, signal: Ab
  * here reads the environment or can throw at import); FUNCTION_NAME, ALIAS_NAME,
  * CHECK_TIMEOUT_MS, SERVICE_CHECK and CANARY_TRAFFIC_CHECK are read per invocation so a
  * misconfiguration is reported as Failed. With a traffic check the check may also take
- * TRAFFIC_CHECK_BUDGET_MS (waiting for the step's last minute to be published).
+ * TRAFFIC_CHECK_BUDGET_MS (waiting for the step's last minute to be published). `options` adds the
+ * clients only some hooks need and, for tests, retry settings whose sleep does not wait.
  */
 export function lambdaHookHandler(
   serviceName: string,
   check: (ids: HookIds, signal: AbortSignal, deps: LambdaHookDeps) => Promise<CheckResult>,
-  clients: Pick<LambdaHookDeps, 'cloudwatch'> = {},
+  options: Pick<LambdaHookDeps, 'cloudwatch' | 'retry'> = {},
 ): (event: CodeDeployLambdaHookEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<HookResult> {
   const codedeploy = new CodeDeployClient({ requestHandler: BOUNDED_HTTP });
   // No request timeout: an invoke lasts as long as the function runs; the check's signal bounds it.
@@ -73,9 +74,9 @@ export function lambdaHookHandler(
       event,
       async (ids, signal) => {
         if ('error' in config) return { status: 'Failed', reason: `hook misconfigured: ${config.error}` };
-        return check(ids, signal, { codedeploy, lambda, config, ...clients });
+        return check(ids, signal, { codedeploy, lambda, config, ...options });
       },
-      { codedeploy, logger, checkTimeoutMs, remainingTimeMs: context && (() => context.getRemainingTimeInMillis()) },
+      { codedeploy, logger, checkTimeoutMs, retry: options.retry, remainingTimeMs: context && (() => context.getRemainingTimeInMillis()) },
     );
   };
 }

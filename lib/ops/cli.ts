@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, pipelineName as configuredPipelineName } from 
 import { findCommitArtifacts, formatCommitArtifacts } from './artifacts';
 import { ClientsForRegion, clientsPerRegion, createClients, OpsClients } from '../runtime/clients';
 import { CommonOptions, OpsError } from '../runtime/context';
-import { diagnosePipeline, formatDiagnosis } from '../runtime/diagnose';
+import { diagnosePipeline, formatDiagnosis } from '../runtime/diagnosis';
 import { describeError, exitCodeOf } from './errors';
 import { AppConfigFor, appConfigClientsPerRegion, describeFlagsRollbackPlan, executeFlagsRollback, formatFlagsRollback, formatFlagsStatus, getFlagsStatus, planFlagsRollback } from './flags';
 import { describeRollbackPlan, executeRollback, formatRollback, planRollback } from './rollback';

@@ -4,7 +4,7 @@
  * dependency: a redraw needs four escape sequences (cursor up, clear line, clear below, hide/show
  * cursor), which every terminal deployctl runs in understands.
  */
-import { formatDiagnosis } from '../runtime/diagnose';
+import { formatDiagnosis } from '../runtime/diagnosis';
 import { shortSha } from '../runtime/context';
 import { truncate } from './status';
 import {

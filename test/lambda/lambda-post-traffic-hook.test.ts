@@ -5,6 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { checkLiveAlias, handler } from '../../lambda/lambda-post-traffic-hook';
 import { MAX_VERSION_PAGES, runsLike } from '../../lambda/lambda-post-traffic-hook';
+import { lambdaHookHandler } from '../../lambda/shared/lambda-hook';
 import {
   appSpec,
   CODE,
@@ -23,6 +24,9 @@ import {
 const codedeployMock = mockClient(CodeDeployClient);
 const lambdaMock = mockClient(LambdaClient);
 const saved = { ...process.env };
+
+/** The module's handler with retries that do not wait: the throttled-report tests need no real backoff. */
+const handlerNoWait = lambdaHookHandler('lambda-post-traffic-hook', checkLiveAlias, { retry: { sleep: async () => undefined } });
 
 function reported() {
   return codedeployMock.commandCalls(PutLifecycleEventHookExecutionStatusCommand).map((c) => c.args[0].input.status);
@@ -62,7 +66,11 @@ test.each([
 
 test('reports Failed when the alias does not answer in time', async () => {
   lambdaMock.on(InvokeCommand).callsFake(() => new Promise(() => undefined));
-  await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Failed', reason: 'check failed: CheckTimeout: timed out after 300 ms', reported: true });
+  // CHECK_TIMEOUT_MS (300) passes on a fake clock, not for real.
+  jest.useFakeTimers();
+  const result = handler(HOOK_EVENT);
+  await jest.advanceTimersByTimeAsync(300).finally(() => jest.useRealTimers());
+  await expect(result).resolves.toEqual({ status: 'Failed', reason: 'check failed: CheckTimeout: timed out after 300 ms', reported: true });
   expect(reported()).toEqual(['Failed']);
 });
 
@@ -77,7 +85,7 @@ test('retries a throttled report', async () => {
     .on(PutLifecycleEventHookExecutionStatusCommand)
     .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }))
     .resolves({});
-  await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded', reported: true });
+  await expect(handlerNoWait(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded', reported: true });
   expect(reported()).toEqual(['Succeeded', 'Succeeded']);
 });
 
@@ -121,7 +129,7 @@ describe('always reports', () => {
   test('a report throttled twice is retried until CodeDeploy accepts it', async () => {
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
     codedeployMock.on(PutLifecycleEventHookExecutionStatusCommand).rejectsOnce(throttled).rejectsOnce(throttled).resolves({});
-    await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded', reported: true });
+    await expect(handlerNoWait(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded', reported: true });
     expect(reported()).toEqual(['Succeeded', 'Succeeded', 'Succeeded']);
   });
 

@@ -75,7 +75,11 @@ test('reports Failed when the smoke request times out, and aborts it', async () 
   lambdaMock.on(InvokeCommand).callsFake(() => new Promise(() => undefined));
   // The SDK passes the abort signal to the request handler, which a mock bypasses: observe it here.
   const send = jest.spyOn(lambda, 'send');
-  const result = await run();
+  // The check's time limit passes on a fake clock, not for real.
+  jest.useFakeTimers();
+  const pending = run();
+  await jest.advanceTimersByTimeAsync(config.checkTimeoutMs).finally(() => jest.useRealTimers());
+  const result = await pending;
   const options = send.mock.calls[0][1] as { abortSignal?: AbortSignal };
   aborted = options.abortSignal?.aborted ?? false;
   send.mockRestore();

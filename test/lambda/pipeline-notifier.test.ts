@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { notify, NotifierDeps, NotifierEvent } from '../../lambda/pipeline-notifier/index';
 import { createLogger } from '../../lambda/shared/logger';
-import type { Diagnosis } from '../../lib/runtime/diagnose';
+import type { Diagnosis } from '../../lib/runtime/diagnosis';
 
 const sns = mockClient(SNSClient);
 const TOPIC = 'arn:aws:sns:us-east-1:111111111111:safe-deploy-notifications';

@@ -68,7 +68,7 @@ import { createLogger } from '../../lambda/shared/logger';
 import { parseServiceCheck } from '../../lib/runtime/service-check';
 import { CliDeps, main } from '../../lib/ops/cli';
 import type { OpsClients } from '../../lib/runtime/clients';
-import { diagnosePipeline } from '../../lib/runtime/diagnose';
+import { diagnosePipeline } from '../../lib/runtime/diagnosis';
 import type { FixtureAction, FixtureService, FixtureStage, FixtureTarget, PipelineFixture } from './fixture';
 import { answerCommands } from '../support/sdk-answers';
 import { SimClock } from './sim-clock';

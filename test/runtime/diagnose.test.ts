@@ -9,7 +9,7 @@ import {
   ListActionExecutionsCommand,
   ListPipelineExecutionsCommand,
 } from '@aws-sdk/client-codepipeline';
-import { classifyFailure, diagnosePipeline, formatDiagnosis } from '../../lib/runtime/diagnose';
+import { classifyFailure, diagnosePipeline, formatDiagnosis } from '../../lib/runtime/diagnosis';
 import { DIAGNOSIS_PERMISSIONS } from '../../lib/ops/permissions';
 import * as f from '../ops/fixtures';
 

@@ -232,11 +232,17 @@ interface Declaration {
   readonly stages: DeclaredStage[];
 }
 
-/** Bake gate parameters, when an action is the bake gate (a Lambda invoke action with its UserParameters). */
+/**
+ * Bake gate parameters, when an action is the bake gate (a Lambda invoke action with its
+ * UserParameters). Pipelines today name the gate (`{"gate": "Gate-Prod-Wave1", ...}`) and keep its
+ * settings in the release manifest: then the bake and window are known only from its summaries.
+ * Older pipeline versions carry the settings themselves.
+ */
 export function gateParameters(provider: string | undefined, userParameters: string | undefined): { bake?: { minutes: number; minRequests: number }; window?: DeploymentWindowSpec } | undefined {
   if (provider !== 'Lambda' || !userParameters) return undefined;
   try {
-    const p = JSON.parse(userParameters) as { stageName?: unknown; maxWaitMinutes?: unknown; bake?: { minutes: number; minRequests: number }; window?: DeploymentWindowSpec };
+    const p = JSON.parse(userParameters) as { gate?: unknown; stageName?: unknown; maxWaitMinutes?: unknown; bake?: { minutes: number; minRequests: number }; window?: DeploymentWindowSpec };
+    if (typeof p.gate === 'string' && p.gate) return {};
     if (typeof p.stageName !== 'string' || typeof p.maxWaitMinutes !== 'number') return undefined;
     return { bake: p.bake, window: p.window };
   } catch {

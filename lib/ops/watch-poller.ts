@@ -489,7 +489,7 @@ export class WatchPoller {
       }
       const since = Math.min(...deployActions.map((a) => a.startTime?.getTime() ?? Number.POSITIVE_INFINITY));
       const deploying = deployActions.some((a) => a.status === 'InProgress');
-      for (const group of await this.groupsOf(declared.name, target)) {
+      for (const group of await this.groupsOf(declared.name, target, deploying)) {
         // Read while the stack deploys, and once more after it has, for the final state.
         if ((deploying || !group.settled) && !group.unreadable) {
           await this.readGroup(group, since);
@@ -501,8 +501,12 @@ export class WatchPoller {
     return views;
   }
 
-  /** The deployment groups of a target: named by a CodeDeploy action, or found in the stack's resources (once). */
-  private async groupsOf(stage: string, target: DeclaredTarget): Promise<GroupState[]> {
+  /**
+   * The deployment groups of a target: named by a CodeDeploy action, or found in the stack's
+   * resources (once; a stack still deploying may not have them yet, one that has deployed and has
+   * none, such as a platform stack, has none).
+   */
+  private async groupsOf(stage: string, target: DeclaredTarget, deploying: boolean): Promise<GroupState[]> {
     const cached = this.stackGroups.get(target.key);
     if (cached) return cached;
     const make = (candidates: string[], deploymentGroupName: string): GroupState => {
@@ -529,8 +533,8 @@ export class WatchPoller {
       const names = physical('AWS::CodeDeploy::DeploymentGroup');
       if (names.length > 0 && apps.length === 0) return []; // Created in this update, not yet complete: look again next round.
       const groups = names.map((n) => make(apps, n));
-      // A stack being created may not have its groups yet: only a non-empty answer is kept.
-      if (groups.length > 0) this.stackGroups.set(target.key, groups);
+      // A stack being created may not have its groups yet: an empty answer is kept once it has deployed.
+      if (groups.length > 0 || !deploying) this.stackGroups.set(target.key, groups);
       return groups;
     } catch (err) {
       if (isMissingStack(err)) return []; // First deploy: the stack does not exist yet.

@@ -304,6 +304,8 @@ export class WatchPoller {
   private readonly groups = new Map<string, GroupState>();
   private readonly rules = new Map<string, TrafficRule | null>();
   private readonly alarmStates = new Map<string, AlarmView>();
+  /** Regions whose alarms could not be read (denied): not asked again, though groups read later name alarms there. */
+  private readonly alarmsUnreadable = new Set<string>();
   private readonly notes: string[] = [];
   private readonly revisions = new Map<string, Revision | undefined>();
   private windowCache?: { key: string; value: GateProgress['window'] };
@@ -641,7 +643,7 @@ export class WatchPoller {
     for (const stage of stages) {
       for (const d of stage.deployments) {
         const g = this.groupOf(d);
-        if (!g || g.unreadable || g.alarms.length === 0) continue;
+        if (!g || g.unreadable || g.alarms.length === 0 || this.alarmsUnreadable.has(g.region)) continue;
         const active = stage.status === 'InProgress' && !(g.deployment?.done ?? false);
         const lastLook = !!g.deployment?.done && !this.alarmStates.has(`${g.region}|${g.alarms[0]}`);
         if (!active && !lastLook) continue;
@@ -670,6 +672,7 @@ export class WatchPoller {
         for (const n of names) if (!seen.has(n)) this.alarmStates.set(`${region}|${n}`, { name: n, state: 'UNKNOWN', reason: 'alarm not found' });
       } catch (err) {
         this.tolerate(err, `cannot read the deployment groups' alarms in ${region}`);
+        this.alarmsUnreadable.add(region);
         for (const g of this.groups.values()) if (g.region === region) g.alarms = [];
       }
     }

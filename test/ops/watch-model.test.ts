@@ -166,7 +166,11 @@ describe('the bake gate is recognised by its parameters', () => {
   });
 
   test('a Lambda action that names its gate (settings in the release manifest): a gate, bake and window unknown', () => {
-    const params = JSON.stringify({ gate: 'Gate-Prod-Wave1', override: '#{variables.SafetyOverride}', executionId: '#{codepipeline.PipelineExecutionId}' });
+    const params = JSON.stringify({
+      gate: 'Gate-Prod-Wave1',
+      override: '#{variables.SafetyOverride}',
+      executionId: '#{codepipeline.PipelineExecutionId}',
+    });
     expect(gateParameters('Lambda', params)).toEqual({});
     expect(gateParameters('Lambda', '{"gate":""}')).toBeUndefined();
     expect(gateParameters('CodeBuild', params)).toBeUndefined();
@@ -303,7 +307,11 @@ describe('rendering helpers', () => {
           startedAt: '2026-11-03T14:20:00.000Z',
           running: [{ name: 'BakeGate', provider: 'Lambda' }],
           failed: [],
-          gate: { ...parseGateSummary('baking: 10.1 of 60 minutes elapsed'), requiredRequests: 500, window: { open: true, reason: 'inside TUE 09:00-16:00 America/New_York' } },
+          gate: {
+            ...parseGateSummary('baking: 10.1 of 60 minutes elapsed'),
+            requiredRequests: 500,
+            window: { open: true, reason: 'inside TUE 09:00-16:00 America/New_York' },
+          },
           deployments: [],
         },
         {

@@ -241,7 +241,13 @@ interface Declaration {
 export function gateParameters(provider: string | undefined, userParameters: string | undefined): { bake?: { minutes: number; minRequests: number }; window?: DeploymentWindowSpec } | undefined {
   if (provider !== 'Lambda' || !userParameters) return undefined;
   try {
-    const p = JSON.parse(userParameters) as { gate?: unknown; stageName?: unknown; maxWaitMinutes?: unknown; bake?: { minutes: number; minRequests: number }; window?: DeploymentWindowSpec };
+    const p = JSON.parse(userParameters) as {
+      gate?: unknown;
+      stageName?: unknown;
+      maxWaitMinutes?: unknown;
+      bake?: { minutes: number; minRequests: number };
+      window?: DeploymentWindowSpec;
+    };
     if (typeof p.gate === 'string' && p.gate) return {};
     if (typeof p.stageName !== 'string' || typeof p.maxWaitMinutes !== 'number') return undefined;
     return { bake: p.bake, window: p.window };

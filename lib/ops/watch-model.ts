@@ -198,12 +198,14 @@ export type WatchEvent =
 
 const GATE_TIME = /^baking: ([\d.]+) of ([\d.]+) minutes elapsed/;
 const GATE_REQUESTS = /^baking: (\d+) of (\d+) requests served after ([\d.]+) minutes/;
-const GATE_PASSED = /baked ([\d.]+) minutes \(needs ([\d.]+)\), (\d+) requests \(needs (\d+)\)/;
+// The requests are counted only after a production wave: `requests not counted (...)` otherwise.
+const GATE_PASSED = /baked ([\d.]+) minutes \(needs ([\d.]+)\)(?:, (\d+) requests \(needs (\d+)\))?/;
 
 /**
  * Reads the bake gate's execution summary (lambda/bake-gate/gate.ts writes it): `baking: 12.5 of 60
  * minutes elapsed`, `baking: 120 of 500 requests served after 61 minutes`, `<stage>: baked 61
- * minutes (needs 60), 612 requests (needs 500), alarms quiet`, or `<stage> is blocked: ...`.
+ * minutes (needs 60), 612 requests (needs 500), alarms quiet` (or `requests not counted (...)`), or
+ * `<stage> is blocked: ...`.
  */
 export function parseGateSummary(summary: string | undefined): GateProgress {
   if (!summary) return { phase: 'evaluating' };
@@ -213,7 +215,8 @@ export function parseGateSummary(summary: string | undefined): GateProgress {
   if (m) return { summary, phase: 'waiting-for-traffic', requests: Number(m[1]), requiredRequests: Number(m[2]), bakedMinutes: Number(m[3]) };
   m = summary.match(GATE_PASSED);
   if (m) {
-    return { summary, phase: 'passed', bakedMinutes: Number(m[1]), requiredMinutes: Number(m[2]), requests: Number(m[3]), requiredRequests: Number(m[4]) };
+    const requests = m[3] === undefined ? {} : { requests: Number(m[3]), requiredRequests: Number(m[4]) };
+    return { summary, phase: 'passed', bakedMinutes: Number(m[1]), requiredMinutes: Number(m[2]), ...requests };
   }
   if (/ is blocked: /.test(summary) || /^gate error: /.test(summary)) return { summary, phase: 'blocked' };
   if (/: alarms quiet/.test(summary)) return { summary, phase: 'passed' };

@@ -232,11 +232,23 @@ interface Declaration {
   readonly stages: DeclaredStage[];
 }
 
-/** Bake gate parameters, when an action is the bake gate (a Lambda invoke action with its UserParameters). */
+/**
+ * Bake gate parameters, when an action is the bake gate (a Lambda invoke action with its
+ * UserParameters). Pipelines today name the gate (`{"gate": "Gate-Prod-Wave1", ...}`) and keep its
+ * settings in the release manifest: then the bake and window are known only from its summaries.
+ * Older pipeline versions carry the settings themselves.
+ */
 export function gateParameters(provider: string | undefined, userParameters: string | undefined): { bake?: { minutes: number; minRequests: number }; window?: DeploymentWindowSpec } | undefined {
   if (provider !== 'Lambda' || !userParameters) return undefined;
   try {
-    const p = JSON.parse(userParameters) as { stageName?: unknown; maxWaitMinutes?: unknown; bake?: { minutes: number; minRequests: number }; window?: DeploymentWindowSpec };
+    const p = JSON.parse(userParameters) as {
+      gate?: unknown;
+      stageName?: unknown;
+      maxWaitMinutes?: unknown;
+      bake?: { minutes: number; minRequests: number };
+      window?: DeploymentWindowSpec;
+    };
+    if (typeof p.gate === 'string' && p.gate) return {};
     if (typeof p.stageName !== 'string' || typeof p.maxWaitMinutes !== 'number') return undefined;
     return { bake: p.bake, window: p.window };
   } catch {
@@ -298,6 +310,8 @@ export class WatchPoller {
   private readonly groups = new Map<string, GroupState>();
   private readonly rules = new Map<string, TrafficRule | null>();
   private readonly alarmStates = new Map<string, AlarmView>();
+  /** Regions whose alarms could not be read (denied): not asked again, though groups read later name alarms there. */
+  private readonly alarmsUnreadable = new Set<string>();
   private readonly notes: string[] = [];
   private readonly revisions = new Map<string, Revision | undefined>();
   private windowCache?: { key: string; value: GateProgress['window'] };
@@ -483,7 +497,7 @@ export class WatchPoller {
       }
       const since = Math.min(...deployActions.map((a) => a.startTime?.getTime() ?? Number.POSITIVE_INFINITY));
       const deploying = deployActions.some((a) => a.status === 'InProgress');
-      for (const group of await this.groupsOf(declared.name, target)) {
+      for (const group of await this.groupsOf(declared.name, target, deploying)) {
         // Read while the stack deploys, and once more after it has, for the final state.
         if ((deploying || !group.settled) && !group.unreadable) {
           await this.readGroup(group, since);
@@ -495,8 +509,12 @@ export class WatchPoller {
     return views;
   }
 
-  /** The deployment groups of a target: named by a CodeDeploy action, or found in the stack's resources (once). */
-  private async groupsOf(stage: string, target: DeclaredTarget): Promise<GroupState[]> {
+  /**
+   * The deployment groups of a target: named by a CodeDeploy action, or found in the stack's
+   * resources (once; a stack still deploying may not have them yet, one that has deployed and has
+   * none, such as a platform stack, has none).
+   */
+  private async groupsOf(stage: string, target: DeclaredTarget, deploying: boolean): Promise<GroupState[]> {
     const cached = this.stackGroups.get(target.key);
     if (cached) return cached;
     const make = (candidates: string[], deploymentGroupName: string): GroupState => {
@@ -523,8 +541,8 @@ export class WatchPoller {
       const names = physical('AWS::CodeDeploy::DeploymentGroup');
       if (names.length > 0 && apps.length === 0) return []; // Created in this update, not yet complete: look again next round.
       const groups = names.map((n) => make(apps, n));
-      // A stack being created may not have its groups yet: only a non-empty answer is kept.
-      if (groups.length > 0) this.stackGroups.set(target.key, groups);
+      // A stack being created may not have its groups yet: an empty answer is kept once it has deployed.
+      if (groups.length > 0 || !deploying) this.stackGroups.set(target.key, groups);
       return groups;
     } catch (err) {
       if (isMissingStack(err)) return []; // First deploy: the stack does not exist yet.
@@ -631,7 +649,7 @@ export class WatchPoller {
     for (const stage of stages) {
       for (const d of stage.deployments) {
         const g = this.groupOf(d);
-        if (!g || g.unreadable || g.alarms.length === 0) continue;
+        if (!g || g.unreadable || g.alarms.length === 0 || this.alarmsUnreadable.has(g.region)) continue;
         const active = stage.status === 'InProgress' && !(g.deployment?.done ?? false);
         const lastLook = !!g.deployment?.done && !this.alarmStates.has(`${g.region}|${g.alarms[0]}`);
         if (!active && !lastLook) continue;
@@ -660,6 +678,7 @@ export class WatchPoller {
         for (const n of names) if (!seen.has(n)) this.alarmStates.set(`${region}|${n}`, { name: n, state: 'UNKNOWN', reason: 'alarm not found' });
       } catch (err) {
         this.tolerate(err, `cannot read the deployment groups' alarms in ${region}`);
+        this.alarmsUnreadable.add(region);
         for (const g of this.groups.values()) if (g.region === region) g.alarms = [];
       }
     }

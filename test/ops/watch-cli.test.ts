@@ -12,6 +12,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { main } from '../../lib/ops/cli';
 import { ANSI } from '../../lib/ops/watch-render';
+import { examplePipeline } from '../lifecycle/fixture';
+import { pipelineDeclaration } from '../support/pipeline-aws';
 import * as f from './fixtures';
 
 const T0 = Date.parse('2026-11-03T14:00:00Z');
@@ -45,8 +47,8 @@ const actions = (status: 'Succeeded' | 'InProgress' = 'Succeeded') => ({
 let m: f.Mocks & { cloudwatch: ReturnType<typeof mockClient> };
 beforeEach(() => {
   m = { ...f.mocks(), cloudwatch: mockClient(CloudWatchClient) };
-  // A pipeline of two stages keeps these tests about the CLI; watch.test.ts plays whole releases.
-  const declaration = f.getPipelineOutput();
+  // The first two stages of the example's pipeline keep these tests about the CLI; watch.test.ts plays whole releases.
+  const declaration = pipelineDeclaration(examplePipeline(), 7);
   m.codepipeline.on(GetPipelineCommand).resolves({ ...declaration, pipeline: { ...declaration.pipeline!, stages: declaration.pipeline!.stages!.slice(0, 2) } });
   m.codepipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [{ pipelineExecutionId: f.EXEC_CURRENT, status: 'Succeeded' }] });
   m.codepipeline.on(GetPipelineExecutionCommand).resolves(f.execution(f.EXEC_CURRENT, f.SHA_CURRENT, 'Add the orders endpoint', 'Succeeded'));

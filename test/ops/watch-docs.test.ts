@@ -1,7 +1,8 @@
 /**
- * The example configuration's release (safe-deploy.config.json: Beta in the pipeline's account,
- * Prod-Wave1 and Prod-Wave2 in account 222222222222), followed with --json: what watch can read with
- * the pipeline account's credentials, and the call rate docs/deployctl-watch.md quotes.
+ * The example configuration's release (test/fixtures/example.config.json, as the app synthesizes it:
+ * Beta in the pipeline's account, Prod-Wave1 and Prod-Wave2 in account 222222222222), followed with
+ * --json: what watch can read with the pipeline account's credentials, and the call rate
+ * docs/deployctl-watch.md quotes.
  */
 import { WatchEvent } from '../../lib/ops/watch-model';
 import * as f from './fixtures';
@@ -18,26 +19,27 @@ beforeAll(async () => {
 test('the example release succeeds: exit 0, every stage in order, Beta\'s deployments, notes for production', () => {
   expect(run.code).toBe(0);
   const events = run.events();
-  expect(ofType(events, 'stage').filter((e) => e.status === 'Succeeded').map((e) => e.stage)).toEqual([
-    'Source',
-    'Build',
-    'UpdatePipeline',
-    'Assets',
-    'Beta',
-    'Gate-Prod-Wave1',
-    'Prod-Wave1',
-    'Gate-Prod-Wave2',
-    'Prod-Wave2',
+  // Every stage of the pipeline (watch-release.test.ts lists them), in order.
+  const stages = run.world.fixture.stages.map((s) => s.name);
+  expect(stages).toHaveLength(10);
+  expect(ofType(events, 'stage').filter((e) => e.status === 'Succeeded').map((e) => e.stage)).toEqual(stages);
+  // Beta's two services, one after the other (greeting-web runs after greeting-api and the platform stack).
+  expect([...new Set(ofType(events, 'deployment').map((e) => [e.deploymentId, e.stackName].join(' ')))]).toEqual([
+    'd-B0LMBDA01 Beta-us-east-1-greeting-api',
+    'd-B0ECSSV02 Beta-us-east-1-greeting-web',
   ]);
-  expect([...new Set(ofType(events, 'deployment').map((e) => e.deploymentId))]).toEqual(['d-BUECSSV01', 'd-BULMBDA01']);
+  // A note per production stack, as each starts deploying: the platform stack and the Lambda service, then the ECS service.
   const note = (stage: string, stack: string, region: string) => `${stage}: stack ${stack} is in account ${f.PROD_ACCOUNT} (${region}): use credentials for it to see its deployments`;
   expect(ofType(events, 'note').map((e) => e.message)).toEqual([
-    note('Prod-Wave1', 'Prod-us-east-1-EcsService', 'us-east-1'),
-    note('Prod-Wave1', 'Prod-us-east-1-LambdaService', 'us-east-1'),
-    note('Prod-Wave2', 'Prod-us-west-2-EcsService', 'us-west-2'),
-    note('Prod-Wave2', 'Prod-us-west-2-LambdaService', 'us-west-2'),
-    note('Prod-Wave2', 'Prod-eu-west-1-EcsService', 'eu-west-1'),
-    note('Prod-Wave2', 'Prod-eu-west-1-LambdaService', 'eu-west-1'),
+    note('Prod-Wave1', 'Prod-us-east-1-Platform', 'us-east-1'),
+    note('Prod-Wave1', 'Prod-us-east-1-greeting-api', 'us-east-1'),
+    note('Prod-Wave1', 'Prod-us-east-1-greeting-web', 'us-east-1'),
+    note('Prod-Wave2', 'Prod-us-west-2-Platform', 'us-west-2'),
+    note('Prod-Wave2', 'Prod-us-west-2-greeting-api', 'us-west-2'),
+    note('Prod-Wave2', 'Prod-eu-west-1-Platform', 'eu-west-1'),
+    note('Prod-Wave2', 'Prod-eu-west-1-greeting-api', 'eu-west-1'),
+    note('Prod-Wave2', 'Prod-us-west-2-greeting-web', 'us-west-2'),
+    note('Prod-Wave2', 'Prod-eu-west-1-greeting-web', 'eu-west-1'),
   ]);
   // Nothing is read in the production account's regions.
   expect(run.world.calls.filter((c) => c.region !== f.REGION)).toEqual([]);

@@ -11,7 +11,7 @@ import {
   WatchSnapshot,
 } from '../../lib/ops/watch-model';
 import { backoffDelay, gateParameters, isNetworkError, latestAttempts, limitClient, stageStatusOf, TokenBucket, watchShouldRetry } from '../../lib/ops/watch-poller';
-import { ANSI, alarmSummary, bar, duration, lastFrame, stripAnsi, TerminalFrame } from '../../lib/ops/watch-render';
+import { ANSI, alarmSummary, bar, duration, lastFrame, renderFrame, stripAnsi, TerminalFrame } from '../../lib/ops/watch-render';
 import { metadata } from './fixtures';
 
 const at = (iso: string) => new Date(iso);
@@ -21,7 +21,12 @@ describe('parseGateSummary reads what the bake gate writes', () => {
     ['baking: 12.5 of 60 minutes elapsed', { phase: 'baking', bakedMinutes: 12.5, requiredMinutes: 60 }],
     ['baking: 120 of 500 requests served after 61 minutes', { phase: 'waiting-for-traffic', requests: 120, requiredRequests: 500, bakedMinutes: 61 }],
     ['Prod-Wave1: baked 61.2 minutes (needs 60), 612 requests (needs 500), alarms quiet', { phase: 'passed', bakedMinutes: 61.2, requiredMinutes: 60, requests: 612, requiredRequests: 500 }],
+    [
+      'Prod-Wave1: baked 60.2 minutes (needs 60), requests not counted (the previous stage is pre-production), alarms quiet, 2 flag deployments complete',
+      { phase: 'passed', bakedMinutes: 60.2, requiredMinutes: 60 },
+    ],
     ['Prod-Wave1: alarms quiet', { phase: 'passed' }],
+    ['flags: greeting-api in 111111111111/us-east-1: flag deployment 3 is BAKING', { phase: 'evaluating' }],
     ['Prod-Wave1 is blocked: alarm "Prod-us-east-1-LambdaService-Health" is in ALARM in 222222222222/us-east-1: Threshold Crossed', { phase: 'blocked' }],
     ['gate error: AccessDenied: not authorized', { phase: 'blocked' }],
     ['something new', { phase: 'evaluating' }],
@@ -159,6 +164,17 @@ describe('the bake gate is recognised by its parameters', () => {
     expect(gateParameters('Lambda', 'not json')).toBeUndefined();
     expect(gateParameters('CodeBuild', params)).toBeUndefined();
   });
+
+  test('a Lambda action that names its gate (settings in the release manifest): a gate, bake and window unknown', () => {
+    const params = JSON.stringify({
+      gate: 'Gate-Prod-Wave1',
+      override: '#{variables.SafetyOverride}',
+      executionId: '#{codepipeline.PipelineExecutionId}',
+    });
+    expect(gateParameters('Lambda', params)).toEqual({});
+    expect(gateParameters('Lambda', '{"gate":""}')).toBeUndefined();
+    expect(gateParameters('CodeBuild', params)).toBeUndefined();
+  });
 });
 
 describe('polling limits', () => {
@@ -272,6 +288,61 @@ describe('rendering helpers', () => {
     expect(writes[writes.length - 1]).toBe(ANSI.showCursor);
     frame.restore();
     expect(writes.filter((w) => w === ANSI.showCursor)).toHaveLength(1);
+  });
+
+  // The scripted releases (watch-world.ts) run today's pipeline, whose gates name their settings in
+  // the release manifest; an older pipeline version's gate carries them, and the frame shows them.
+  test('a gate whose parameters carry its settings: the requests that follow the bake, the window; an ECS blue wait', () => {
+    const snapshot: WatchSnapshot = {
+      pipelineName: 'p',
+      region: 'us-east-1',
+      executionId: 'e1',
+      status: 'InProgress',
+      observedAt: '2026-11-03T14:30:00.000Z',
+      notes: [],
+      stages: [
+        {
+          name: 'Gate-Prod-Wave2',
+          status: 'InProgress',
+          startedAt: '2026-11-03T14:20:00.000Z',
+          running: [{ name: 'BakeGate', provider: 'Lambda' }],
+          failed: [],
+          gate: {
+            ...parseGateSummary('baking: 10.1 of 60 minutes elapsed'),
+            requiredRequests: 500,
+            window: { open: true, reason: 'inside TUE 09:00-16:00 America/New_York' },
+          },
+          deployments: [],
+        },
+        {
+          name: 'Prod-Wave1',
+          status: 'InProgress',
+          startedAt: '2026-11-03T14:00:00.000Z',
+          running: [],
+          failed: [],
+          deployments: [
+            {
+              region: 'us-east-1',
+              stackName: 'Prod-us-east-1-greeting-web',
+              applicationName: 'app',
+              deploymentGroupName: 'group',
+              platform: 'ECS',
+              deploymentId: 'd-P1ECSSV02',
+              status: 'InProgress',
+              trafficPercent: 100,
+              blueTerminationAt: '2026-11-03T14:52:30.000Z',
+              alarms: [],
+            },
+          ],
+        },
+      ],
+    };
+    const lines = renderFrame(snapshot, { now: at('2026-11-03T14:30:00Z'), intervalSeconds: 15 });
+    expect(lines).toContain('    bake     [###-----------------] 10.1 of 60 min baked, ends in ~50:00');
+    expect(lines).toContain('    then     at least 500 requests served by the previous stage');
+    expect(lines).toContain('    window   open now');
+    expect(lines).toContain('    ECS    Prod-us-east-1-greeting-web  d-P1ECSSV02  InProgress');
+    expect(lines).toContain('           old task set kept until 14:52:30Z (in ~22:30)');
   });
 
   test('a frame taller than the terminal is cut, so the cursor can always go back to its top', () => {

@@ -1,12 +1,15 @@
 /** Runs `watchPipeline` against a ReleaseWorld on its simulated clock, and captures what it prints. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { watchPipeline, WatchOptions } from '../../lib/ops/watch';
 import { WatchEvent } from '../../lib/ops/watch-model';
 import { WatchClients } from '../../lib/ops/watch-poller';
 import { lastFrame } from '../../lib/ops/watch-render';
-import * as f from './fixtures';
 import { ReleaseWorld, T0, watchMocks } from './watch-world';
 
 export interface WatchRun {
@@ -25,8 +28,16 @@ export interface WatchRun {
   finalFrame(): string;
 }
 
+/** Clients of `region` (the mocks answer by the region a client is in). */
 export function watchClients(region: string): WatchClients {
-  return { ...f.clients(), cloudwatch: new CloudWatchClient({ region, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'example' } }) };
+  const config = { region, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'example' } };
+  return {
+    codepipeline: new CodePipelineClient(config),
+    codedeploy: new CodeDeployClient(config),
+    cloudformation: new CloudFormationClient(config),
+    codebuild: new CodeBuildClient(config),
+    cloudwatch: new CloudWatchClient(config),
+  };
 }
 
 export async function watchWorld(
@@ -45,9 +56,15 @@ export async function watchWorld(
   };
   try {
     const code = await watchPipeline(
-      { pipelineName: f.PIPELINE, region: f.REGION, mode: opts.mode, executionId: opts.executionId, intervalSeconds: opts.intervalSeconds },
       {
-        clients: watchClients(f.REGION),
+        pipelineName: world.fixture.pipelineName,
+        region: world.fixture.region,
+        mode: opts.mode,
+        executionId: opts.executionId,
+        intervalSeconds: opts.intervalSeconds,
+      },
+      {
+        clients: watchClients(world.fixture.region),
         clientsFor: watchClients,
         out: { write: (s: string) => writes.push({ minute: world.minute(), text: s }), isTTY: opts.mode === 'tty', columns: opts.columns ?? 140, rows: 60 },
         err: { write: (s: string) => err.push(s) },
@@ -78,15 +95,21 @@ export async function watchWorld(
   }
 }
 
-/** Calls per minute of a simulated release, per phase, as a markdown table (for docs/deployctl-watch.md). */
+/**
+ * Calls per minute of a simulated release, per phase, as a markdown table (for docs/deployctl-watch.md):
+ * the stages before the first deployment together, then each stage.
+ */
 export function rateTable(world: ReleaseWorld): string {
   const phases: { name: string; from: number; to: number }[] = [];
   const stageWindow = (names: string[]) => {
     const own = world.actions.filter((a) => names.includes(a.stage));
     return { from: Math.min(...own.map((a) => a.start)), to: Math.max(...own.map((a) => a.end)) };
   };
-  phases.push({ name: 'Source, Build, UpdatePipeline, Assets', ...stageWindow(['Source', 'Build', 'UpdatePipeline', 'Assets']) });
-  for (const stage of ['Beta', 'Gate-Prod-Wave1', 'Prod-Wave1', 'Gate-Prod-Wave2', 'Prod-Wave2']) phases.push({ name: stage, ...stageWindow([stage]) });
+  const stages = world.fixture.stages.map((s) => s.name);
+  const firstDeploy = world.fixture.stages.findIndex((s) => s.actions.some((a) => a.provider === 'CloudFormation'));
+  const before = stages.slice(0, firstDeploy);
+  phases.push({ name: before.join(', '), ...stageWindow(before) });
+  for (const stage of stages.slice(firstDeploy)) phases.push({ name: stage, ...stageWindow([stage]) });
   const last = world.calls[world.calls.length - 1].at;
   phases.push({ name: 'Whole release', from: 0, to: (last - T0) / 60_000 });
   const rows = phases.map((p) => {

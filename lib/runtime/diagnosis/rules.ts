@@ -65,12 +65,54 @@ function explainAlarm({ evidence: { deployment: d }, text }: FailureFacts) {
   };
 }
 
-function explainHook({ evidence: { deployment: d }, text }: FailureFacts) {
+function explainHook(facts: FailureFacts) {
+  const { evidence: { deployment: d }, text } = facts;
   const name = d?.failedHook ?? text.match(HOOK_NAMES)?.[1];
+  const summary = `the ${name ?? 'lifecycle'} hook reported Failed${d?.hookMessage ? ` (${d.hookMessage})` : ''}, so CodeDeploy rolled the deployment back`;
+  if (name === 'AfterAllowTraffic') return explainTrafficHook(facts, summary);
   return {
-    summary: `the ${name ?? 'lifecycle'} hook reported Failed${d?.hookMessage ? ` (${d.hookMessage})` : ''}, so CodeDeploy rolled the deployment back.`,
+    summary: `${summary}.`,
     fix: `Read the ${name ?? 'hook'} function's logs (its CloudWatch log group) for the failed checks; fix the new version or the test, then push or run \`deployctl retry\`.`,
   };
+}
+
+/** The hold's sentence (lambda/shared/canary-traffic.ts heldReason), should a message carry it. */
+const HELD = /held: the canary served \d+ requests in its \d+-minute step; the judge needs \d+/;
+const HOLD_FIX = 'lengthen the canary step, raise traffic, or set judge.minRequests lower (stages[].lambda|ecs.judge or stages[].services.<name>.judge)';
+
+/**
+ * A judged canary's AfterAllowTraffic hook counts the canary's requests after the shift and fails a
+ * step that served fewer than judge.minRequests ("held: ..."). CodeDeploy passes only Failed on, so
+ * the reason is in the hook's log: name the hold and, with the stack known, the log group.
+ */
+function explainTrafficHook({ evidence: { stackEvent }, text }: FailureFacts, summary: string) {
+  const held = text.match(HELD)?.[0];
+  if (held) {
+    return {
+      summary: `the AfterAllowTraffic hook held the canary for too little traffic (${held}), so CodeDeploy rolled the deployment back.`,
+      fix: `Not a fault found in the new version: ${HOLD_FIX}, then push or run \`deployctl retry\`.`,
+    };
+  }
+  return {
+    summary: `${summary}; for a judged canary this may be a hold for too little canary traffic rather than a failed check.`,
+    fix:
+      `Read the hook's log (${trafficHookLogGroup(stackEvent)}): a line \`held: the canary served N requests...\` is a hold: ${HOLD_FIX}; ` +
+      'any other failed check: fix the new version or the test. Either way, then push or run `deployctl retry`.',
+  };
+}
+
+/**
+ * CloudFormation names the hook's log group `<stack>-<logical id>-<random>`; the logical ids come
+ * from the service stacks (construct `Service`, HandlerFunction's `<id>Logs`).
+ */
+function trafficHookLogGroup(stackEvent: FailureEvidence['stackEvent']): string {
+  const stack = stackEvent?.stackName;
+  if (!stack) return "the hook function's log group in the service's stack: ...PostTrafficHookLogs... (Lambda), ...TrafficCheckHookFunctionLogs... (ECS)";
+  const lambda = `log group ${stack}-ServicePostTrafficHookLogs...`;
+  const ecs = `log group ${stack}-ServiceTrafficCheckHookFunctionLogs...`;
+  if (stackEvent?.resourceType === 'AWS::Lambda::Alias') return lambda;
+  if (stackEvent?.resourceType === 'Custom::EcsCodeDeployDeployment') return ecs;
+  return `${lambda} for a Lambda service, ${ecs} for ECS`;
 }
 
 function explainDenied({ text, resource }: FailureFacts) {

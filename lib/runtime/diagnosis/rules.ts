@@ -68,7 +68,8 @@ function explainAlarm({ evidence: { deployment: d }, text }: FailureFacts) {
 function explainHook(facts: FailureFacts) {
   const { evidence: { deployment: d }, text } = facts;
   const name = d?.failedHook ?? text.match(HOOK_NAMES)?.[1];
-  const summary = `the ${name ?? 'lifecycle'} hook reported Failed${d?.hookMessage ? ` (${d.hookMessage})` : ''}, so CodeDeploy rolled the deployment back`;
+  const message = d?.hookMessage ? ` (${d.hookMessage})` : '';
+  const summary = `the ${name ?? 'lifecycle'} hook reported Failed${message}, so CodeDeploy rolled the deployment back`;
   if (name === 'AfterAllowTraffic') return explainTrafficHook(facts, summary);
   return {
     summary: `${summary}.`,
@@ -78,7 +79,8 @@ function explainHook(facts: FailureFacts) {
 
 /** The hold's sentence (lambda/shared/canary-traffic.ts heldReason), should a message carry it. */
 const HELD = /held: the canary served \d+ requests in its \d+-minute step; the judge needs \d+/;
-const HOLD_FIX = 'lengthen the canary step, raise traffic, or set judge.minRequests lower (stages[].lambda|ecs.judge or stages[].services.<name>.judge)';
+const HOLD_FIX =
+  'lengthen the canary step, raise traffic, or set judge.minRequests lower (stages[].lambda|ecs.judge or stages[].services.<name>.judge)';
 
 /**
  * A judged canary's AfterAllowTraffic hook counts the canary's requests after the shift and fails a
@@ -96,7 +98,8 @@ function explainTrafficHook({ evidence: { stackEvent }, text }: FailureFacts, su
   return {
     summary: `${summary}; for a judged canary this may be a hold for too little canary traffic rather than a failed check.`,
     fix:
-      `Read the hook's log (${trafficHookLogGroup(stackEvent)}): a line \`held: the canary served N requests...\` is a hold: ${HOLD_FIX}; ` +
+      `Read the hook's log (${trafficHookLogGroup(stackEvent)}): ` +
+      `a line \`held: the canary served N requests...\` is a hold: ${HOLD_FIX}; ` +
       'any other failed check: fix the new version or the test. Either way, then push or run `deployctl retry`.',
   };
 }
@@ -107,7 +110,10 @@ function explainTrafficHook({ evidence: { stackEvent }, text }: FailureFacts, su
  */
 function trafficHookLogGroup(stackEvent: FailureEvidence['stackEvent']): string {
   const stack = stackEvent?.stackName;
-  if (!stack) return "the hook function's log group in the service's stack: ...PostTrafficHookLogs... (Lambda), ...TrafficCheckHookFunctionLogs... (ECS)";
+  if (!stack) {
+    const groups = '...PostTrafficHookLogs... (Lambda), ...TrafficCheckHookFunctionLogs... (ECS)';
+    return `the hook function's log group in the service's stack: ${groups}`;
+  }
   const lambda = `log group ${stack}-ServicePostTrafficHookLogs...`;
   const ecs = `log group ${stack}-ServiceTrafficCheckHookFunctionLogs...`;
   if (stackEvent?.resourceType === 'AWS::Lambda::Alias') return lambda;

@@ -47,18 +47,31 @@ const CASES: Record<string, { evidence: FailureEvidence; summary: string; fix?: 
       // A judged Lambda canary's AfterAllowTraffic hook may have held it: the stack names the log group.
       evidence: {
         provider: 'CloudFormation',
-        stackEvent: { logicalId: 'ServiceAliasLive5F6E7D8C', resourceType: 'AWS::Lambda::Alias', stackName: 'Prod-us-east-1-greeting-api', reason: 'CodeDeploy deployment failed' },
+        stackEvent: {
+          logicalId: 'ServiceAliasLive5F6E7D8C',
+          resourceType: 'AWS::Lambda::Alias',
+          stackName: 'Prod-us-east-1-greeting-api',
+          reason: 'CodeDeploy deployment failed',
+        },
         deployment: { deploymentId: DEPLOYMENT, errorCode: 'HOOK_EXECUTION_FAILURE', failedHook: 'AfterAllowTraffic' },
       },
       summary:
         'the AfterAllowTraffic hook reported Failed, so CodeDeploy rolled the deployment back; ' +
         'for a judged canary this may be a hold for too little canary traffic rather than a failed check.',
-      fix: /^Read the hook's log \(log group Prod-us-east-1-greeting-api-ServicePostTrafficHookLogs\.\.\.\): a line `held: the canary served N requests\.\.\.` is a hold: lengthen the canary step, raise traffic, or set judge\.minRequests lower/,
+      fix: new RegExp(
+        String.raw`^Read the hook's log \(log group Prod-us-east-1-greeting-api-ServicePostTrafficHookLogs\.\.\.\): ` +
+          String.raw`a line \x60held: the canary served N requests\.\.\.\x60 is a hold: ` +
+          String.raw`lengthen the canary step, raise traffic, or set judge\.minRequests lower`,
+      ),
     },
     {
       // ECS: the traffic check hook's log group.
       evidence: {
-        stackEvent: { logicalId: 'ServiceDeployment1A2B3C4D', resourceType: 'Custom::EcsCodeDeployDeployment', stackName: 'Prod-us-east-1-greeting-web' },
+        stackEvent: {
+          logicalId: 'ServiceDeployment1A2B3C4D',
+          resourceType: 'Custom::EcsCodeDeployDeployment',
+          stackName: 'Prod-us-east-1-greeting-web',
+        },
         deployment: { deploymentId: DEPLOYMENT, failedHook: 'AfterAllowTraffic' },
       },
       summary:
@@ -72,7 +85,10 @@ const CASES: Record<string, { evidence: FailureEvidence; summary: string; fix?: 
       summary:
         'the AfterAllowTraffic hook reported Failed, so CodeDeploy rolled the deployment back; ' +
         'for a judged canary this may be a hold for too little canary traffic rather than a failed check.',
-      fix: /in the service's stack: \.\.\.PostTrafficHookLogs\.\.\. \(Lambda\), \.\.\.TrafficCheckHookFunctionLogs\.\.\. \(ECS\).*fix the new version or the test\. Either way, then push or run `deployctl retry`\.$/,
+      fix: new RegExp(
+        String.raw`in the service's stack: \.\.\.PostTrafficHookLogs\.\.\. \(Lambda\), \.\.\.TrafficCheckHookFunctionLogs\.\.\.` +
+          String.raw` \(ECS\).*fix the new version or the test\. Either way, then push or run \x60deployctl retry\x60\.$`,
+      ),
     },
     {
       // The hold's own sentence, when a message carries it, is named as the cause.
@@ -88,7 +104,10 @@ const CASES: Record<string, { evidence: FailureEvidence; summary: string; fix?: 
       summary:
         'the AfterAllowTraffic hook held the canary for too little traffic ' +
         '(held: the canary served 42 requests in its 10-minute step; the judge needs 100), so CodeDeploy rolled the deployment back.',
-      fix: /^Not a fault found in the new version: lengthen the canary step, raise traffic, or set judge\.minRequests lower \(stages\[\]\.lambda\|ecs\.judge or stages\[\]\.services\.<name>\.judge\), then push/,
+      fix: new RegExp(
+        String.raw`^Not a fault found in the new version: lengthen the canary step, raise traffic, or set judge\.minRequests lower` +
+          String.raw` \(stages\[\]\.lambda\|ecs\.judge or stages\[\]\.services\.<name>\.judge\), then push`,
+      ),
     },
   ],
   'permission-denied': [

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { execFileSync } from 'node:child_process';
-import { App } from 'aws-cdk-lib';
 import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
 import { ConfigError, configFile, loadConfig } from '../lib/config/load-config';
 import { checkShapes, readShapeLock, SHAPE_LOCK_FILE, shapesOf, writeShapeLock } from '../lib/pipeline/deployed-shape';
 import { writeReleaseManifest } from '../lib/pipeline/release-manifest';

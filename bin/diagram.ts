@@ -2,10 +2,10 @@
 // The architecture diagram. `npm run diagram` regenerates the one in README.md, which pictures the
 // example configuration (test/fixtures/example.config.json, the same as the shipped
 // safe-deploy.config.json). `npm run diagram -- --print` prints the diagram of your own configuration.
-import { App } from 'aws-cdk-lib';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
 import { ConfigError, loadConfig } from '../lib/config/load-config';
 import { buildSafeDeployApp } from '../lib/pipeline/safe-deploy-app';
 import { renderArchitecture, replaceDiagram } from '../lib/report/architecture';

@@ -1,10 +1,9 @@
-import { CodePipelineClient, GetPipelineStateCommand, PutApprovalResultCommand } from '@aws-sdk/client-codepipeline';
 import type { Logger } from '@aws-lambda-powertools/logger';
-
-import { BOUNDED_HTTP } from '../../lib/runtime/http';
-import { createLogger } from '../shared/logger';
-import { retry, RetryOptions } from '../../lib/runtime/retry';
+import { CodePipelineClient, GetPipelineStateCommand, PutApprovalResultCommand } from '@aws-sdk/client-codepipeline';
 import { errorLine } from '../../lib/runtime/errors';
+import { BOUNDED_HTTP } from '../../lib/runtime/http';
+import { retry, RetryOptions } from '../../lib/runtime/retry';
+import { createLogger } from '../shared/logger';
 
 /**
  * Approves a wave's permission-broadening confirmation when the check found no security-impacting

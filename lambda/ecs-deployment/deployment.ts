@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   BatchGetDeploymentTargetsCommand,
   ContinueDeploymentCommand,
@@ -12,15 +14,12 @@ import {
   ListDeploymentTargetsCommand,
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { createHash } from 'node:crypto';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
-
-import { taskDefinitionOf } from '../shared/ecs-appspec';
-import { retry, RetryOptions } from '../../lib/runtime/retry';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { IN_FLIGHT_STATUSES, TERMINAL_STATUSES } from '../../lib/runtime/codedeploy-status';
 import { errorLine } from '../../lib/runtime/errors';
+import { retry, RetryOptions } from '../../lib/runtime/retry';
+import { taskDefinitionOf } from '../shared/ecs-appspec';
 
 /**
  * Logic of the custom resource that rolls a new ECS task definition out through CodeDeploy.

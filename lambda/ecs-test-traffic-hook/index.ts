@@ -1,10 +1,10 @@
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import type { Context } from 'aws-lambda';
+import { errorLine } from '../../lib/runtime/errors';
+import { BOUNDED_HTTP } from '../../lib/runtime/http';
 import type { CheckResult, HookResult } from '../shared/codedeploy-hook';
 import { runHook } from '../shared/codedeploy-hook';
-import { BOUNDED_HTTP } from '../../lib/runtime/http';
 import { createLogger } from '../shared/logger';
-import { errorLine } from '../../lib/runtime/errors';
 
 /**
  * CodeDeploy AfterAllowTestTraffic hook of the ECS service: while the test listener routes to the

@@ -3,17 +3,17 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { BatchGetDeploymentTargetsCommand, CodeDeployClient, DeploymentInfo, GetDeploymentCommand, ListDeploymentTargetsCommand } from '@aws-sdk/client-codedeploy';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListTaskDefinitionsCommand, TaskDefinition } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
-import { CanaryCount, isRollbackCreator, judgeCanaryTraffic, stepWindow, sumCounts, TrafficWaitOptions } from '../shared/canary-traffic';
 import { CANARY_TRAFFIC_CHECK_ENV, CanaryTrafficCheck, parseCanaryTrafficCheck, TRAFFIC_CHECK_BUDGET_MS } from '../../lib/runtime/canary-traffic-settings';
+import { errorLine } from '../../lib/runtime/errors';
+import { BOUNDED_HTTP } from '../../lib/runtime/http';
+import { retry, RetryOptions } from '../../lib/runtime/retry';
+import { CanaryCount, isRollbackCreator, judgeCanaryTraffic, stepWindow, sumCounts, TrafficWaitOptions } from '../shared/canary-traffic';
 import type { CheckResult, HookIds, HookResult } from '../shared/codedeploy-hook';
 import { runHook, withinTimeout } from '../shared/codedeploy-hook';
 import { familyRevision, taskDefinitionOf } from '../shared/ecs-appspec';
-import { BOUNDED_HTTP } from '../../lib/runtime/http';
 import type { CodeDeployLambdaHookEvent } from '../shared/lambda-hook-event';
 import { createLogger } from '../shared/logger';
-import { retry, RetryOptions } from '../../lib/runtime/retry';
 import { canonicalJson, EarlierTwin, lookupFailedNote, RETURN_LOOKUP_BUDGET_MS, rolledBackNote, servedTwin } from '../shared/served-before';
-import { errorLine } from '../../lib/runtime/errors';
 
 /**
  * CodeDeploy AfterAllowTraffic hook of a judged ECS service: after the shift to 100%, count the

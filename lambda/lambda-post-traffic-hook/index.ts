@@ -1,14 +1,14 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { FunctionConfiguration, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
+import { errorLine } from '../../lib/runtime/errors';
+import { BOUNDED_HTTP } from '../../lib/runtime/http';
+import { retry } from '../../lib/runtime/retry';
 import { isRollbackCreator, judgeCanaryTraffic, stepWindow, sumCounts, TrafficWaitOptions } from '../shared/canary-traffic';
 import type { CheckResult, HookIds } from '../shared/codedeploy-hook';
 import { withinTimeout } from '../shared/codedeploy-hook';
-import { BOUNDED_HTTP } from '../../lib/runtime/http';
 import { getDeploymentTarget, LambdaDeploymentTarget, parseAppSpec } from '../shared/lambda-deployment';
 import { LambdaHookDeps, lambdaHookHandler, smokeTestTarget } from '../shared/lambda-hook';
-import { retry } from '../../lib/runtime/retry';
 import { canonicalJson, EarlierTwin, lookupFailedNote, RETURN_LOOKUP_BUDGET_MS, rolledBackNote, servedTwin } from '../shared/served-before';
-import { errorLine } from '../../lib/runtime/errors';
 
 /** Clients and settings the check needs; tests pass mocks, and a clock for the traffic check's wait. */
 export interface PostTrafficDeps extends LambdaHookDeps {

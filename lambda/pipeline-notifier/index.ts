@@ -1,14 +1,14 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { createClients } from '../../lib/runtime/clients';
-import { Diagnosis, diagnosePipeline, formatDiagnosis } from '../../lib/runtime/diagnosis';
-import { withTimeout } from '../shared/codedeploy-hook';
-import { BOUNDED_HTTP } from '../../lib/runtime/http';
-import { createLogger } from '../shared/logger';
-import { isTransientError, retry, RetryOptions } from '../../lib/runtime/retry';
 import { consoleLinks } from '../../lib/runtime/console-links';
+import { Diagnosis, diagnosePipeline, formatDiagnosis } from '../../lib/runtime/diagnosis';
 import { errorLine } from '../../lib/runtime/errors';
+import { BOUNDED_HTTP } from '../../lib/runtime/http';
+import { isTransientError, retry, RetryOptions } from '../../lib/runtime/retry';
+import { withTimeout } from '../shared/codedeploy-hook';
+import { createLogger } from '../shared/logger';
 
 /** Detail of "CodePipeline Pipeline Execution State Change". */
 export interface PipelineExecutionDetail {

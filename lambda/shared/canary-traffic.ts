@@ -1,9 +1,8 @@
 import { CloudWatchClient, GetMetricDataCommand, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import type { CheckResult } from './codedeploy-hook';
-
 import { CanaryTrafficCheck, METRICS_SETTLE_MS } from '../../lib/runtime/canary-traffic-settings';
-import { retry, RetryOptions } from '../../lib/runtime/retry';
 import { errorLine } from '../../lib/runtime/errors';
+import { retry, RetryOptions } from '../../lib/runtime/retry';
+import type { CheckResult } from './codedeploy-hook';
 
 /**
  * The traffic check of a judged canary (docs/canary-judge.md, "Too little traffic"): after the shift

@@ -1,11 +1,11 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   CodeDeployClient,
   LifecycleEventStatus,
   PutLifecycleEventHookExecutionStatusCommand,
 } from '@aws-sdk/client-codedeploy';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { isTransientError, retry, RetryOptions } from '../../lib/runtime/retry';
 import { errorLine } from '../../lib/runtime/errors';
+import { isTransientError, retry, RetryOptions } from '../../lib/runtime/retry';
 
 /** The ids CodeDeploy sends to a lifecycle hook (Lambda and ECS deployments alike). */
 export interface HookIds {

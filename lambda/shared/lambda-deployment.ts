@@ -1,9 +1,9 @@
 import { CodeDeployClient, GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { CheckResult } from './codedeploy-hook';
-import type { ServiceCheck } from '../../lib/runtime/service-check';
 import { retry, RetryOptions } from '../../lib/runtime/retry';
+import type { ServiceCheck } from '../../lib/runtime/service-check';
+import type { CheckResult } from './codedeploy-hook';
 
 /** What a Lambda deployment's AppSpec says is being deployed. */
 export interface LambdaDeploymentTarget {
@@ -65,7 +65,7 @@ function jsonProperties(content: string): AppSpecProps {
   try {
     doc = JSON.parse(content);
   } catch (e) {
-    throw new Error(`AppSpec is not valid JSON: ${(e as Error).message}`);
+    throw new Error(`AppSpec is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
   const resources = (doc as { Resources?: unknown })?.Resources;
   if (!Array.isArray(resources) || resources.length === 0) {

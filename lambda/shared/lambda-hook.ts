@@ -3,13 +3,13 @@ import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { TRAFFIC_CHECK_BUDGET_MS } from '../../lib/runtime/canary-traffic-settings';
-import { CheckResult, HookIds, HookResult, runHook } from './codedeploy-hook';
 import { BOUNDED_HTTP } from '../../lib/runtime/http';
+import type { RetryOptions } from '../../lib/runtime/retry';
+import { CheckResult, HookIds, HookResult, runHook } from './codedeploy-hook';
 import { isSameFunction, LambdaHookConfig, readHookConfig } from './hook-config';
 import { getDeploymentTarget, LambdaDeploymentTarget, runServiceCheck } from './lambda-deployment';
 import type { CodeDeployLambdaHookEvent } from './lambda-hook-event';
 import { createLogger } from './logger';
-import type { RetryOptions } from '../../lib/runtime/retry';
 
 /** Clients and settings a Lambda-deployment hook's check needs; tests pass mocks. */
 export interface LambdaHookDeps {

@@ -1,6 +1,6 @@
 import { BatchGetDeploymentsCommand, CodeDeployClient, DeploymentInfo, ListDeploymentsCommand } from '@aws-sdk/client-codedeploy';
-import { isRollbackCreator } from './canary-traffic';
 import { retry, RetryOptions } from '../../lib/runtime/retry';
+import { isRollbackCreator } from './canary-traffic';
 
 /**
  * Whether a judged canary's deployment returns to code that served before (docs/canary-judge.md,

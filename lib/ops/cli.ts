@@ -1,15 +1,15 @@
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError, Option } from 'commander';
-import type { RetryOptions } from '../runtime/retry';
 import { ConfigError, loadConfig, pipelineName as configuredPipelineName } from '../config/load-config';
-import { findCommitArtifacts, formatCommitArtifacts } from './artifacts';
 import { ClientsForRegion, clientsPerRegion, createClients, OpsClients } from '../runtime/clients';
 import { CommonOptions, OpsError } from '../runtime/context';
 import { diagnosePipeline, formatDiagnosis } from '../runtime/diagnosis';
+import type { RetryOptions } from '../runtime/retry';
+import { findCommitArtifacts, formatCommitArtifacts } from './artifacts';
 import { describeError, exitCodeOf } from './errors';
 import { AppConfigFor, appConfigClientsPerRegion, describeFlagsRollbackPlan, executeFlagsRollback, formatFlagsRollback, formatFlagsStatus, getFlagsStatus, planFlagsRollback } from './flags';
-import { describeRollbackPlan, executeRollback, formatRollback, planRollback } from './rollback';
 import { formatRetry, retryFailedStage } from './retry-stage';
+import { describeRollbackPlan, executeRollback, formatRollback, planRollback } from './rollback';
 import { formatStatus, getPipelineStatus } from './status';
 import { watchCommand } from './watch';
 

@@ -1,5 +1,5 @@
-import { isTransientError } from '../runtime/retry';
 import { OpsError } from '../runtime/context';
+import { isTransientError } from '../runtime/retry';
 
 /** What the failing command was about, to name it in the message. */
 export interface ErrorContext {

@@ -9,8 +9,8 @@ import {
   StageState,
 } from '@aws-sdk/client-codepipeline';
 import { OpsClients } from '../runtime/clients';
-import { call, CommonOptions, OpsContext, OpsError, opsContext, shortSha } from '../runtime/context';
 import { IN_FLIGHT_STATUSES } from '../runtime/codedeploy-status';
+import { call, CommonOptions, OpsContext, OpsError, opsContext, shortSha } from '../runtime/context';
 import { findInFlightDeployments, InFlightDeployment } from '../runtime/deployments';
 import { commitMessage, getPipelineInfo, getPipelineState, requireStage, Revision } from '../runtime/pipeline';
 import { pickSourceRevision } from './status';

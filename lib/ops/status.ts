@@ -1,5 +1,5 @@
-import { CommonOptions, opsContext, shortSha } from '../runtime/context';
 import { OpsClients } from '../runtime/clients';
+import { CommonOptions, opsContext, shortSha } from '../runtime/context';
 import { findInFlightDeployments, formatTraffic, InFlightDeployment } from '../runtime/deployments';
 import { getExecutionRevisions, getPipelineInfo, getPipelineState, Revision } from '../runtime/pipeline';
 

@@ -3,8 +3,8 @@
  * between two snapshots, and the pure rules behind them: the bake gate's summary, the time of the
  * next traffic shift, the exit code of an outcome. No SDK here: watch-poller.ts fills snapshots.
  */
-import type { Diagnosis } from '../runtime/diagnosis';
 import type { TrafficSplit } from '../runtime/deployments';
+import type { Diagnosis } from '../runtime/diagnosis';
 import type { Revision } from '../runtime/pipeline';
 
 /**

@@ -4,7 +4,7 @@
  * each resource at most once; what does not change during a release (the pipeline declaration,
  * a stack's deployment groups, a deployment's targets and configuration) is read once and kept.
  */
-import { ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import {
@@ -16,7 +16,6 @@ import {
   GetDeploymentGroupCommand,
   ListDeploymentTargetsCommand,
 } from '@aws-sdk/client-codedeploy';
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
   ActionExecutionDetail,
   CodePipelineClient,
@@ -26,13 +25,13 @@ import {
   ListPipelineExecutionsCommand,
   PipelineExecutionSummary,
 } from '@aws-sdk/client-codepipeline';
-import { DeploymentWindowSpec, evaluateDeploymentWindow } from '../runtime/deployment-window';
-import { isTransientError } from '../runtime/retry';
 import { CLIENT_SETTINGS, OpsClients } from '../runtime/clients';
 import { arnAccount, collectPages, isRetryableAnswer, OpsContext, OpsError } from '../runtime/context';
+import { DeploymentWindowSpec, evaluateDeploymentWindow } from '../runtime/deployment-window';
 import { isMissingStack, trafficSplit } from '../runtime/deployments';
-import { describeError } from './errors';
 import { commitMessage, deployTarget, listActionExecutions, Revision } from '../runtime/pipeline';
+import { isTransientError } from '../runtime/retry';
+import { describeError } from './errors';
 import { pickSourceRevision } from './status';
 import {
   AlarmState,

@@ -4,8 +4,8 @@
  * dependency: a redraw needs four escape sequences (cursor up, clear line, clear below, hide/show
  * cursor), which every terminal deployctl runs in understands.
  */
-import { formatDiagnosis } from '../runtime/diagnosis';
 import { shortSha } from '../runtime/context';
+import { formatDiagnosis } from '../runtime/diagnosis';
 import { truncate } from './status';
 import {
   AlarmView,
@@ -289,6 +289,7 @@ export function stripAnsi(text: string): string {
 
 /** The last frame written by a TerminalFrame: the text after the last cursor-up, without ANSI. */
 export function lastFrame(written: string): string {
+  // eslint-disable-next-line no-control-regex -- cursor-up is an ANSI sequence, which starts with ESC
   const parts = written.split(/\x1b\[\d+A\r/);
   return stripAnsi(parts[parts.length - 1]);
 }

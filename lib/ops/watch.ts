@@ -6,8 +6,8 @@
 import { OpsClients, ClientsForRegion } from '../runtime/clients';
 import { OpsError } from '../runtime/context';
 import { diagnosePipeline, formatDiagnosis } from '../runtime/diagnosis';
-import { describeError, exitCodeOf } from './errors';
 import type { Output } from './cli';
+import { describeError, exitCodeOf } from './errors';
 import {
   diffSnapshots,
   eventJson,

@@ -1,5 +1,5 @@
-import { isTransientError, retry, RetryOptions } from './retry';
 import { ClientsForRegion, clientsPerRegion, OpsClients } from './clients';
+import { isTransientError, retry, RetryOptions } from './retry';
 
 /** What every operator function works with. */
 export interface OpsContext {

@@ -1,5 +1,5 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createFlagsClient, FlagContext, FlagsClient } from '../../lib/flags-client/feature-flags';
 
 /** What the service knows about itself; injected so tests need no Lambda environment. */

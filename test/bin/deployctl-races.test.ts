@@ -4,7 +4,8 @@
  * refusal or an error, exactly one line on stderr.
  */
 import 'aws-sdk-client-mock-jest';
-import { GetDeploymentCommand, DeploymentAlreadyCompletedException, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import { ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { GetDeploymentCommand, DeploymentAlreadyCompletedException, StopDeploymentCommand, ListDeploymentsCommand, ListDeploymentTargetsCommand } from '@aws-sdk/client-codedeploy';
 import {
   GetPipelineCommand,
   GetPipelineExecutionCommand,
@@ -12,8 +13,6 @@ import {
   ListPipelineExecutionsCommand,
   RollbackStageCommand,
 } from '@aws-sdk/client-codepipeline';
-import { ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
-import { ListDeploymentsCommand, ListDeploymentTargetsCommand } from '@aws-sdk/client-codedeploy';
 import { CliDeps, main } from '../../lib/ops/cli';
 import type { OpsClients } from '../../lib/runtime/clients';
 import * as f from '../ops/fixtures';

@@ -183,6 +183,7 @@ describe('the copies the example services build from stay the client', () => {
     // To refresh it after changing the client:
     // node -e "process.stdout.write(require('esbuild').transformSync(require('fs').readFileSync('lib/flags-client/feature-flags.ts', 'utf8'), { loader: 'ts', format: 'cjs', target: 'node22' }).code)" > test/fixtures/services/greeting-web/feature-flags.js
     expect(readFileSync(fixture, 'utf8')).toBe(compiled);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the fixture is CommonJS found at run time
     const { createFlagsClient: fromCopy } = require(fixture) as typeof import('../../lib/flags-client/feature-flags');
     agent.reply = json(200, { enabled: true, _variant: 'warm', salutation: 'Welcome' });
     const c = fromCopy({ agentUrl: agent.url, application: 'a', environment: 'e', profile: 'p', log: () => undefined });

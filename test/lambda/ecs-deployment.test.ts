@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import {
   BatchGetDeploymentTargetsCommand,
   CodeDeployClient,
@@ -12,10 +13,9 @@ import {
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { buildAppSpec, DeploymentDeps, describeFailure, isComplete, IsCompleteRequest, onEvent, parseProperties, taskDefinitionOf, trafficFullyShifted } from '../../lambda/ecs-deployment/deployment';
 
 const cd = mockClient(CodeDeployClient);

@@ -24,6 +24,7 @@ describe('handler modules load with no environment at all', () => {
     process.env = { POWERTOOLS_LOG_LEVEL: 'SILENT' };
     let mod: Record<string, unknown> = {};
     jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module per handler, loaded inside isolateModules
       mod = require(`../../lambda/${folder}/index`);
     });
     for (const name of exports) expect(typeof mod[name]).toBe('function');

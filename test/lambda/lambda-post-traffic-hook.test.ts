@@ -3,8 +3,7 @@ import { BatchGetDeploymentsCommand, CodeDeployClient, DeploymentInfo, GetDeploy
 import { InvokeCommand, LambdaClient, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { checkLiveAlias, handler } from '../../lambda/lambda-post-traffic-hook';
-import { MAX_VERSION_PAGES, runsLike } from '../../lambda/lambda-post-traffic-hook';
+import { checkLiveAlias, handler, MAX_VERSION_PAGES, runsLike } from '../../lambda/lambda-post-traffic-hook';
 import { lambdaHookHandler } from '../../lambda/shared/lambda-hook';
 import {
   appSpec,

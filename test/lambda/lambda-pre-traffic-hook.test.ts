@@ -1,6 +1,6 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { CodeDeployClient, GetDeploymentCommand, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { checkNewVersion, handler } from '../../lambda/lambda-pre-traffic-hook';
@@ -71,7 +71,6 @@ test.each([
 });
 
 test('reports Failed when the smoke request times out, and aborts it', async () => {
-  let aborted = false;
   lambdaMock.on(InvokeCommand).callsFake(() => new Promise(() => undefined));
   // The SDK passes the abort signal to the request handler, which a mock bypasses: observe it here.
   const send = jest.spyOn(lambda, 'send');
@@ -81,7 +80,7 @@ test('reports Failed when the smoke request times out, and aborts it', async () 
   await jest.advanceTimersByTimeAsync(config.checkTimeoutMs).finally(() => jest.useRealTimers());
   const result = await pending;
   const options = send.mock.calls[0][1] as { abortSignal?: AbortSignal };
-  aborted = options.abortSignal?.aborted ?? false;
+  const aborted = options.abortSignal?.aborted ?? false;
   send.mockRestore();
   expect(result).toEqual({ status: 'Failed', reason: 'check failed: CheckTimeout: timed out after 200 ms', reported: true });
   expect(aborted).toBe(true);
@@ -153,14 +152,14 @@ describe('handler', () => {
   }
 
   test('wires the environment and the clients: a healthy version is Succeeded', async () => {
-    const handler = loadHandler({ FUNCTION_NAME, ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: '5000', SERVICE_CHECK: JSON.stringify(HEALTH_CHECK) });
-    await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded', reported: true });
+    const hook = loadHandler({ FUNCTION_NAME, ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: '5000', SERVICE_CHECK: JSON.stringify(HEALTH_CHECK) });
+    await expect(hook(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded', reported: true });
     expectReported('Succeeded');
   });
 
   test('a misconfigured hook still reports Failed with the reason', async () => {
-    const handler = loadHandler({ ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: 'soon', SERVICE_CHECK: '{"type":"tcp"}' });
-    await expect(handler(HOOK_EVENT)).resolves.toEqual({
+    const hook = loadHandler({ ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: 'soon', SERVICE_CHECK: '{"type":"tcp"}' });
+    await expect(hook(HOOK_EVENT)).resolves.toEqual({
       status: 'Failed',
       reason: 'hook misconfigured: FUNCTION_NAME is not set; CHECK_TIMEOUT_MS "soon" is not a positive integer; SERVICE_CHECK.type "tcp" is not "http", "invoke" or "none"',
       reported: true,

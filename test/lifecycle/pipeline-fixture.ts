@@ -5,10 +5,10 @@
  * synthesizing; test/app.test.ts checks the file still matches the app
  * (regenerate with `npx tsx test/lifecycle/generate-fixture.ts`).
  */
-import type { GateSettings } from '../../lib/runtime/gate-settings';
 import type { TrafficShift } from '../../lib/config/schema';
 import { toAppConfigStrategy } from '../../lib/constructs/feature-flags';
 import type { PipelineStack } from '../../lib/pipeline/pipeline-stack';
+import type { GateSettings } from '../../lib/runtime/gate-settings';
 
 export interface FixtureAction {
   readonly name: string;

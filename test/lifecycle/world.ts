@@ -32,6 +32,7 @@ import {
   PutLifecycleEventHookExecutionStatusCommand,
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
+import * as cd from '@aws-sdk/client-codedeploy';
 import {
   CodePipelineClient,
   GetPipelineCommand,
@@ -44,16 +45,14 @@ import {
   PutJobSuccessResultCommand,
   RollbackStageCommand,
 } from '@aws-sdk/client-codepipeline';
+import * as cp from '@aws-sdk/client-codepipeline';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import * as cd from '@aws-sdk/client-codedeploy';
-import * as cp from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
 import { strToU8, zipSync } from 'fflate';
 import { approveWhenPending } from '../../lambda/approve-permissions/index';
-import type { GateSettings } from '../../lib/runtime/gate-settings';
 import { crossAccountClients, handleGateJob } from '../../lambda/bake-gate/index';
 import { clearManifestCache } from '../../lambda/bake-gate/release-manifest';
 import * as ecsDeployment from '../../lambda/ecs-deployment/deployment';
@@ -62,15 +61,16 @@ import { checkEcsCanaryTraffic } from '../../lambda/ecs-traffic-check-hook/index
 import { checkLiveAlias } from '../../lambda/lambda-post-traffic-hook/index';
 import { checkNewVersion } from '../../lambda/lambda-pre-traffic-hook/index';
 import { NotifierEvent, notify, Notification } from '../../lambda/pipeline-notifier/index';
-import { TRAFFIC_CHECK_BUDGET_MS } from '../../lib/runtime/canary-traffic-settings';
 import { runHook } from '../../lambda/shared/codedeploy-hook';
 import { createLogger } from '../../lambda/shared/logger';
-import { parseServiceCheck } from '../../lib/runtime/service-check';
 import { CliDeps, main } from '../../lib/ops/cli';
+import { TRAFFIC_CHECK_BUDGET_MS } from '../../lib/runtime/canary-traffic-settings';
 import type { OpsClients } from '../../lib/runtime/clients';
 import { diagnosePipeline } from '../../lib/runtime/diagnosis';
-import type { FixtureAction, FixtureService, FixtureStage, FixtureTarget, PipelineFixture } from './fixture';
+import type { GateSettings } from '../../lib/runtime/gate-settings';
+import { parseServiceCheck } from '../../lib/runtime/service-check';
 import { answerCommands } from '../support/sdk-answers';
+import type { FixtureAction, FixtureService, FixtureStage, FixtureTarget, PipelineFixture } from './fixture';
 import { SimClock } from './sim-clock';
 
 // The SDK's Node-version notice is noise in test output.

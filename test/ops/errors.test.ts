@@ -1,9 +1,9 @@
 import { DescribeStackEventsCommand } from '@aws-sdk/client-cloudformation';
 import { StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { GetPipelineStateCommand } from '@aws-sdk/client-codepipeline';
+import { describeError, exitCodeOf } from '../../lib/ops/errors';
 import type { OpsClients } from '../../lib/runtime/clients';
 import { OpsError } from '../../lib/runtime/context';
-import { describeError, exitCodeOf } from '../../lib/ops/errors';
 import { awsJsonError, errorFor, htmlPage } from '../support/http-answers';
 
 const err = (name: string, message: string, extra: object = {}) => Object.assign(new Error(message), { name, ...extra });

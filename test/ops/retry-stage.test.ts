@@ -1,7 +1,7 @@
 import 'aws-sdk-client-mock-jest';
 import { GetPipelineStateCommand, RetryStageExecutionCommand } from '@aws-sdk/client-codepipeline';
-import { OpsError } from '../../lib/runtime/context';
 import { formatRetry, retryFailedStage } from '../../lib/ops/retry-stage';
+import { OpsError } from '../../lib/runtime/context';
 import * as f from './fixtures';
 
 let m: f.Mocks;

@@ -2,8 +2,8 @@
  * `deployctl watch` against scripted releases on a simulated clock (test/ops/watch-world.ts): the
  * frames a terminal shows, the JSON events, the plain lines, the exit codes, and the call rate.
  */
-import { ANSI } from '../../lib/ops/watch-render';
 import { WatchEvent } from '../../lib/ops/watch-model';
+import { ANSI } from '../../lib/ops/watch-render';
 import * as f from './fixtures';
 import { watchWorld } from './watch-run';
 import { ReleaseWorld, T0 } from './watch-world';
@@ -56,7 +56,7 @@ describe('a canary rolled back by its alarm', () => {
     expect(run.code).toBe(4);
     const final = lines(run.finalFrame());
     // The ECS service (the next run order) never deploys: the stage fails with its Lambda service.
-    expect(final).toContainEqual(expect.stringMatching(/^✗ Prod-Wave1 +Failed +11:42  Prod-us-east-1-greeting-api.Deploy failed$/));
+    expect(final).toContainEqual(expect.stringMatching(/^✗ Prod-Wave1 +Failed +11:42 {2}Prod-us-east-1-greeting-api.Deploy failed$/));
     expect(final).toContain(
       '    ✗ Prod-us-east-1-greeting-api.Deploy: Stack Prod-us-east-1-greeting-api failed to update. Current stack status: UPDATE_ROLLBACK_COMPLETE. Reason: The following resource(s) failed to update: [ServiceAlias9BBF7D51].',
     );

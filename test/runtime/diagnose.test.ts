@@ -9,8 +9,8 @@ import {
   ListActionExecutionsCommand,
   ListPipelineExecutionsCommand,
 } from '@aws-sdk/client-codepipeline';
-import { classifyFailure, diagnosePipeline, formatDiagnosis } from '../../lib/runtime/diagnosis';
 import { DIAGNOSIS_PERMISSIONS } from '../../lib/ops/permissions';
+import { classifyFailure, diagnosePipeline, formatDiagnosis } from '../../lib/runtime/diagnosis';
 import * as f from '../ops/fixtures';
 
 const BETA_ECS = 'Beta-us-east-1-EcsService';

@@ -1,5 +1,5 @@
-import { DEFAULT_TRAFFIC, generateRun, SCENARIOS } from '../../lib/simulate/traffic';
 import { mixSeed, Random } from '../../lib/simulate/random';
+import { DEFAULT_TRAFFIC, generateRun, SCENARIOS } from '../../lib/simulate/traffic';
 
 const scenario = (id: string) => SCENARIOS.find((s) => s.id === id)!;
 const total = (a: Float64Array) => a.reduce((s, x) => s + x, 0);

@@ -1,10 +1,11 @@
-import { App, AppProps } from 'aws-cdk-lib';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { App, AppProps } from 'aws-cdk-lib';
+import cdkJson from '../../cdk.json';
 
 /** The feature flags of cdk.json, so tests synthesize what `cdk synth` does. */
-const FEATURE_FLAGS: Record<string, unknown> = require('../../cdk.json').context;
+const FEATURE_FLAGS: Record<string, unknown> = cdkJson.context;
 
 /** A temporary output folder and the Apps synthesized into it; call `cleanup()` in afterAll. */
 export class TestApps {

@@ -19,14 +19,14 @@ export interface AnsweredCall extends CallContext {
   readonly service: string;
   /** The command's name without `Command`, e.g. `GetPipelineState`. */
   readonly command: string;
-  readonly input: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly input: any;  
 }
 
-export type CommandAnswer = (input: any, where: CallContext) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type CommandAnswer = (input: any, where: CallContext) => unknown;  
 
 /** A mock's stubbed `send`, as aws-sdk-client-mock exposes it. */
 interface MockedSend {
-  readonly send: { callsFake(fn: (...args: any[]) => unknown): unknown }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly send: { callsFake(fn: (...args: any[]) => unknown): unknown };  
 }
 
 /**

@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createFlagsClient } from '../src/feature-flags';
 import { createAppServer, route, shutdown } from '../src/server';
 

@@ -1,6 +1,6 @@
 import { heldReason, isRollbackCreator, judgeCanaryTraffic, stepWindow } from '../../../lambda/shared/canary-traffic';
-import { canaryTrafficCheckValue, parseCanaryTrafficCheck } from '../../../lib/runtime/canary-traffic-settings';
 import { withinTimeout } from '../../../lambda/shared/codedeploy-hook';
+import { canaryTrafficCheckValue, parseCanaryTrafficCheck } from '../../../lib/runtime/canary-traffic-settings';
 
 describe('CANARY_TRAFFIC_CHECK', () => {
   test('absent: no check (the service has no judge)', () => {

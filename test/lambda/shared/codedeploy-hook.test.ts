@@ -1,5 +1,5 @@
-import { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { checkBudgetMs, parseHookIds, reportHookStatus, runHook } from '../../../lambda/shared/codedeploy-hook';

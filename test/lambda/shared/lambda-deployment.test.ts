@@ -1,8 +1,7 @@
-import { parseAppSpec } from '../../../lambda/shared/lambda-deployment';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { isSameFunction, readHookConfig } from '../../../lambda/shared/hook-config';
-import { runServiceCheck } from '../../../lambda/shared/lambda-deployment';
+import { parseAppSpec, runServiceCheck } from '../../../lambda/shared/lambda-deployment';
 import { parseServiceCheck } from '../../../lib/runtime/service-check';
 import { healthResponse, invokeOutput } from '../lambda-traffic-hook-fixtures';
 

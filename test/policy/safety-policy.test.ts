@@ -1,15 +1,13 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { App, Duration, Stack, Stage, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { markStageType, SafetyPolicyChecks, STAGE_TYPE_METADATA } from '../../lib/policy';
+import { TestApps } from '../support/app';
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const apps = new TestApps();
+afterAll(() => apps.cleanup());
 
 interface ServiceOptions {
   deploymentGroup?: boolean;
@@ -37,10 +35,9 @@ class LambdaServiceStack extends Stack {
   }
 }
 
+/** CloudFormation validation off (TestApps): the policy reads templates; test/app.test.ts validates the whole app. */
 function newApp(): App {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-'));
-  dirs.push(outdir);
-  const app = new App({ outdir });
+  const app = apps.create();
   Validations.of(app).addPlugins(new SafetyPolicyChecks());
   return app;
 }

@@ -221,9 +221,9 @@ describe('production services are simulated on their alarms as synthesized', () 
     expect(formatReport([service('unknown')])).toContain('  simulated at 5 requests/s (default rate: set expectedRequestsPerSecond, or --rps), 300 seeded runs (seed 11) per bad release;');
     // +2 points at 5 requests/s: 30 canary requests a minute, about 6 errors in the step: rarely significant.
     expect(scenario('unknown', 'errors-2pt').stepOutlastsDetection).toBe(false);
-    const faster = buildReport(simDir, { rps: 50 }).find((r) => r.stack === 'Prod/unknown')!;
-    expect(faster.simulation).toMatchObject({ rps: 50, rpsSource: 'default' });
-    expect(buildReport(simDir, { rps: 50 }).find((r) => r.stack === 'Prod/busy')!.simulation!.rps).toBe(200);
+    const faster = buildReport(simDir, { rps: 50 });
+    expect(faster.find((r) => r.stack === 'Prod/unknown')!.simulation).toMatchObject({ rps: 50, rpsSource: 'default' });
+    expect(faster.find((r) => r.stack === 'Prod/busy')!.simulation!.rps).toBe(200);
     expect(buildReport(simDir).map((r) => r.simulation)).toEqual(simulated.map((r) => r.simulation));
   });
 

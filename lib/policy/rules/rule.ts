@@ -53,7 +53,10 @@ export function describeTarget(target: DeploymentTarget, stack: StackContext): s
  * listed by a group. Otherwise the canary rule reports the target, and the rules about the group's
  * alarms and rollback have nothing to read.
  */
-export function canaryDeploymentGroup(target: DeploymentTarget, stack: StackContext): { id: string; properties: Record<string, any> } | undefined {
+export function canaryDeploymentGroup(
+  target: DeploymentTarget,
+  stack: StackContext,
+): { readonly id: string; readonly properties: Record<string, any> } | undefined {
   const id = target.deploymentGroupId;
   if (id === undefined) return undefined;
   if (target.kind === 'ecs-service' && deploymentControllerOf(target.resource) !== 'CODE_DEPLOY') return undefined;
@@ -66,7 +69,7 @@ export function deploymentControllerOf(service: TemplateResource): string | unde
 }
 
 /** Whether a CloudFormation `Enabled` flag is off (a boolean, or a string after a property override). */
-export function isDisabled(enabled: unknown): boolean {
+function isDisabled(enabled: unknown): boolean {
   return enabled === false || enabled === 'false';
 }
 
@@ -75,17 +78,18 @@ export interface DeploymentGroupRuleSpec<Id extends string> {
   readonly id: Id;
   /** What the rule requires, in one sentence. */
   readonly description: string;
-  /** The deployment group property the rule reads (`AlarmConfiguration`). */
+  /** The deployment group's configuration the rule reads (`AlarmConfiguration`): it must be set and enabled. */
   readonly property: string;
-  /** Whether the property's value (undefined when unset) meets the rule. */
-  readonly complies: (value: any) => boolean;
+  /** What else the enabled configuration must hold. */
+  readonly requires: (configuration: Record<string, any>) => boolean;
   /** The finding's text, given the target (`Lambda alias ...`) and the group's construct path. */
   readonly message: (what: string, groupPath: string) => { readonly description: string; readonly fix: string };
 }
 
 /**
- * A rule over one property of the deployment group that releases each target as a canary. Targets
- * without such a group are the canary rule's findings, so this rule skips them.
+ * A rule over one configuration of the deployment group that releases each target as a canary: it
+ * must be set, enabled, and hold what the rule requires. Targets without such a group are the canary
+ * rule's findings, so this rule skips them.
  */
 export function deploymentGroupRule<Id extends string>(spec: DeploymentGroupRuleSpec<Id>): TargetRule & { readonly id: Id } {
   return {
@@ -93,8 +97,10 @@ export function deploymentGroupRule<Id extends string>(spec: DeploymentGroupRule
     description: spec.description,
     check(target, stack) {
       const group = canaryDeploymentGroup(target, stack);
-      if (!group || spec.complies(group.properties[spec.property])) return undefined;
-      return { deploymentGroupId: group.id, ...spec.message(describeTarget(target, stack), stack.pathOf(group.id)), location: `Properties/${spec.property}` };
+      const configuration = group?.properties[spec.property] as Record<string, any> | undefined;
+      if (!group || (configuration !== undefined && !isDisabled(configuration.Enabled) && spec.requires(configuration))) return undefined;
+      const message = spec.message(describeTarget(target, stack), stack.pathOf(group.id));
+      return { deploymentGroupId: group.id, ...message, location: `Properties/${spec.property}` };
     },
   };
 }

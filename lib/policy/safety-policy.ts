@@ -85,14 +85,15 @@ export class SafetyPolicyChecks implements IPolicyValidationPlugin {
       if (CfnResource.isCfnResource(c) && Stack.of(c) === stack) constructs.set(stack.resolve(c.logicalId) as string, c);
     }
     const context: StackContext = { index, pathOf: (id) => constructs.get(id)?.node.path ?? `${stack.node.path}/${id}` };
-    const acknowledged = (id: string | undefined, rule: string) => id !== undefined && constructs.has(id) && this.isAcknowledged(constructs.get(id)!, rule);
+    const acknowledged = (id: string | undefined, rule: string) =>
+      id !== undefined && constructs.has(id) && this.isAcknowledged(constructs.get(id)!, rule);
     const out: PolicyViolation[] = [];
     for (const target of index.deploymentTargets()) {
       for (const rule of TARGET_RULES) {
         const finding = rule.check(target, context);
         if (!finding || acknowledged(target.logicalId, rule.id) || acknowledged(finding.deploymentGroupId, rule.id)) continue;
-        const constructPath = context.pathOf(target.logicalId);
-        out.push(violation(rule.id, finding, { resourceLogicalId: target.logicalId, templatePath, constructPath, locations: [finding.location] }));
+        const where = { resourceLogicalId: target.logicalId, templatePath, constructPath: context.pathOf(target.logicalId) };
+        out.push(violation(rule.id, finding, { ...where, locations: [finding.location] }));
       }
     }
     return out;
@@ -113,6 +114,8 @@ export class SafetyPolicyChecks implements IPolicyValidationPlugin {
   }
 }
 
-function violation(ruleName: string, finding: { readonly description: string; readonly fix: string }, resource: PolicyViolatingResource): PolicyViolation {
+type Finding = { readonly description: string; readonly fix: string };
+
+function violation(ruleName: string, finding: Finding, resource: PolicyViolatingResource): PolicyViolation {
   return { ruleName, description: finding.description, fix: finding.fix, severity: 'error', violatingResources: [resource] };
 }

@@ -75,12 +75,12 @@ export class TemplateIndex {
     return Object.entries(this.resources).flatMap(([logicalId, resource]): DeploymentTarget[] => {
       if (resource.Type === 'AWS::Lambda::Alias') {
         const groupName = resource.UpdatePolicy?.CodeDeployLambdaAliasUpdate?.DeploymentGroupName;
-        return [{ logicalId, resource, kind: 'lambda-alias', deploymentGroupId: this.idOfNamed(groupName, 'DeploymentGroupName', DEPLOYMENT_GROUP) }];
+        const deploymentGroupId = this.idOfNamed(groupName, 'DeploymentGroupName', DEPLOYMENT_GROUP);
+        return [{ logicalId, resource, kind: 'lambda-alias', deploymentGroupId }];
       }
       if (resource.Type === 'AWS::ECS::Service') {
-        const group = this.ofType(DEPLOYMENT_GROUP).find(([, g]) =>
-          ((g.Properties?.ECSServices as Array<{ ServiceName?: unknown }> | undefined) ?? []).some((s) => refOf(s.ServiceName) === logicalId),
-        );
+        const services = (g: TemplateResource) => (g.Properties?.ECSServices ?? []) as Array<{ ServiceName?: unknown }>;
+        const group = this.ofType(DEPLOYMENT_GROUP).find(([, g]) => services(g).some((s) => refOf(s.ServiceName) === logicalId));
         return [{ logicalId, resource, kind: 'ecs-service', deploymentGroupId: group?.[0] }];
       }
       return [];

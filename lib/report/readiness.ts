@@ -4,7 +4,7 @@ import { CANARY_TRAFFIC_CHECK_ENV, parseCanaryTrafficCheck } from '../../lambda/
 import { STAGE_TYPE_METADATA, StageMarker } from '../policy/stage-type';
 import { CANARY_JUDGE_METADATA, CanaryJudgeMetadata } from '../constructs/canary-judge/canary-judge';
 import { refOf } from '../policy/intrinsics';
-import { CfnTemplate, DeploymentTarget, TemplateIndex } from '../policy/template-index';
+import { CfnTemplate, DeploymentTarget, TemplateIndex, TemplateResource } from '../policy/template-index';
 import { alarmReport } from './alarms';
 import { flagReports } from './flags';
 import { exposureUntil, parseShift, round, shareTimeline } from './hand-model';
@@ -72,14 +72,21 @@ export function buildReport(dir: string, options: ReportOptions = {}): ServiceRe
   });
 }
 
-function serviceReport(stack: StackArtifact, index: TemplateIndex, target: DeploymentTarget, flags: FlagRolloutReport[], options: ReportOptions): ServiceReport {
+function serviceReport(
+  stack: StackArtifact,
+  index: TemplateIndex,
+  target: DeploymentTarget,
+  flags: FlagRolloutReport[],
+  options: ReportOptions,
+): ServiceReport {
   const { logicalId: id, kind } = target;
   const slash = stack.displayName.lastIndexOf('/');
   const stage = slash > 0 ? stack.displayName.slice(0, slash) : '(app)';
   const dg = index.get(target.deploymentGroupId)?.Properties;
   const configRef = dg?.DeploymentConfigName;
   const shift = dg ? parseShift(configRef, index) : ({ type: 'all-at-once' } as TrafficShift);
-  const alarmRefs: unknown[] = ((dg?.AlarmConfiguration?.Enabled === false ? [] : dg?.AlarmConfiguration?.Alarms) ?? []).map((a: { Name?: unknown }) => a.Name);
+  const watched: Array<{ Name?: unknown }> = (dg?.AlarmConfiguration?.Enabled === false ? [] : dg?.AlarmConfiguration?.Alarms) ?? [];
+  const alarmRefs = watched.map((a) => a.Name);
   const alarms = alarmRefs.map((ref) => alarmReport(ref, index));
   const detection = alarms.length > 0 ? Math.max(...alarms.map((a) => a.detectionSeconds)) : undefined;
   const terminationWait = Number(dg?.BlueGreenDeploymentConfiguration?.TerminateBlueInstancesOnDeploymentSuccess?.TerminationWaitTimeInMinutes ?? 0);
@@ -135,10 +142,12 @@ function serviceReport(stack: StackArtifact, index: TemplateIndex, target: Deplo
  * (the alias's CodeDeployLambdaAliasUpdate, or the ECS deployment resource's Hooks).
  */
 function trafficCheckOf(target: DeploymentTarget, index: TemplateIndex): number | undefined {
+  const deploys = (r: TemplateResource) => refOf(r.Properties?.ServiceName) === target.logicalId;
+  const ecsDeployment = () => index.ofType('Custom::EcsCodeDeployDeployment').find(([, r]) => deploys(r))?.[1];
   const hookRef =
     target.kind === 'lambda-alias'
       ? target.resource.UpdatePolicy?.CodeDeployLambdaAliasUpdate?.AfterAllowTrafficHook
-      : index.ofType('Custom::EcsCodeDeployDeployment').find(([, r]) => refOf(r.Properties?.ServiceName) === target.logicalId)?.[1].Properties?.Hooks?.AfterAllowTraffic;
+      : ecsDeployment()?.Properties?.Hooks?.AfterAllowTraffic;
   const check = parseCanaryTrafficCheck(index.referenced(hookRef)?.Properties?.Environment?.Variables?.[CANARY_TRAFFIC_CHECK_ENV]);
   return check && !('error' in check) ? check.minRequests : undefined;
 }

@@ -15,18 +15,20 @@ describe('flattenCfnReference (the names cdk-nag gives IAM5 findings)', () => {
 
   test('Fn::Join joins its flattened parts with the delimiter', () => {
     // A bucket grant: the bucket's objects.
-    expect(flattenCfnReference({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['ArtifactsBucket2AAC5544', 'Arn'] }, '/*']] })).toBe('<ArtifactsBucket2AAC5544.Arn>/*');
+    const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['ArtifactsBucket2AAC5544', 'Arn'] }, '/*']] };
+    expect(flattenCfnReference(objects)).toBe('<ArtifactsBucket2AAC5544.Arn>/*');
     // CodeBuild's log groups, as CDK Pipelines writes them.
-    expect(
-      flattenCfnReference({
-        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:/aws/codebuild/', { Ref: 'BuildProject097C5DB7' }, ':*']],
-      }),
-    ).toBe('arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<BuildProject097C5DB7>:*');
+    const arn = ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }];
+    const logGroups = { 'Fn::Join': ['', [...arn, ':log-group:/aws/codebuild/', { Ref: 'BuildProject097C5DB7' }, ':*']] };
+    expect(flattenCfnReference(logGroups)).toBe(
+      'arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<BuildProject097C5DB7>:*',
+    );
     expect(flattenCfnReference({ 'Fn::Join': [':', ['a', { 'Fn::Join': ['-', ['b', { Ref: 'C' }]] }]] })).toBe('a:b-<C>');
   });
 
   test('Fn::Sub and Fn::ImportValue give their flattened argument', () => {
-    expect(flattenCfnReference({ 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-*' })).toBe('arn:<AWS::Partition>:iam::<AWS::AccountId>:role/cdk-*');
+    const roles = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-*' };
+    expect(flattenCfnReference(roles)).toBe('arn:<AWS::Partition>:iam::<AWS::AccountId>:role/cdk-*');
     expect(flattenCfnReference({ 'Fn::ImportValue': { 'Fn::Sub': '${Stack}-BucketArn' } })).toBe('<Stack>-BucketArn');
     expect(flattenCfnReference({ 'Fn::Join': ['', [{ 'Fn::ImportValue': 'Shared-KeyArn' }, '/*']] })).toBe('Shared-KeyArn/*');
     // The two-argument form is kept as JSON (its variables are not substituted), as cdk-nag does.
@@ -52,7 +54,9 @@ describe('refOf, referencedIds, sameValue', () => {
   });
 
   test('referencedIds finds every reference, nested in joins', () => {
-    const rule = { 'Fn::Join': ['', ['ALARM("', { 'Fn::GetAtt': ['Fast', 'Arn'] }, '") OR ALARM("', { 'Fn::GetAtt': ['Slow', 'Arn'] }, '") OR ', { Ref: 'Fast' }]] };
+    const fast = { 'Fn::GetAtt': ['Fast', 'Arn'] };
+    const parts = ['ALARM("', fast, '") OR ALARM("', { 'Fn::GetAtt': ['Slow', 'Arn'] }, '") OR ', { Ref: 'Fast' }];
+    const rule = { 'Fn::Join': ['', parts] };
     expect(referencedIds(rule)).toEqual(['Fast', 'Slow', 'Fast']);
     expect(referencedIds('ALARM(x)')).toEqual([]);
   });

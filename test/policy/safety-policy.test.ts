@@ -71,7 +71,8 @@ function synthError(app: App): string {
 describe('SafetyPolicyChecks', () => {
   test('the plugin runs every rule, one file each, under the ids SAFETY_RULES publishes', () => {
     const rules = [...TARGET_RULES, ...APP_RULES];
-    expect(rules.map((r) => r.id)).toEqual(['SafeDeploy-Canary', 'SafeDeploy-Alarms', 'SafeDeploy-AutoRollback', 'SafeDeploy-PreProduction']);
+    const ids = ['SafeDeploy-Canary', 'SafeDeploy-Alarms', 'SafeDeploy-AutoRollback', 'SafeDeploy-PreProduction'];
+    expect(rules.map((r) => r.id)).toEqual(ids);
     expect(new SafetyPolicyChecks().ruleIds).toEqual(Object.values(SAFETY_RULES));
     expect([...new SafetyPolicyChecks().ruleIds].sort()).toEqual(rules.map((r) => r.id).sort());
     for (const r of rules) expect(r.description.length).toBeGreaterThan(40);
@@ -183,7 +184,8 @@ describe('SafetyPolicyChecks over hand-written templates (L1s: property override
     const a = new lambda.CfnAlias(stack, 'Live', { functionName: 'fn', functionVersion: '1', name: 'live' });
     a.cfnOptions.updatePolicy = { codeDeployLambdaAliasUpdate: { applicationName: 'app', deploymentGroupName } };
   };
-  const ecsService = (stack: Stack) => new ecs.CfnService(stack, 'Service', { cluster: 'c', desiredCount: 2, deploymentController: { type: 'CODE_DEPLOY' } });
+  const ecsService = (stack: Stack) =>
+    new ecs.CfnService(stack, 'Service', { cluster: 'c', desiredCount: 2, deploymentController: { type: 'CODE_DEPLOY' } });
 
   let msg: string;
   beforeAll(() => {
@@ -193,7 +195,10 @@ describe('SafetyPolicyChecks over hand-written templates (L1s: property override
     markStageType(prod, 'production');
     // A custom deployment config that shifts all at once.
     const custom = new Stack(prod, 'CustomConfig');
-    const config = new codedeploy.CfnDeploymentConfig(custom, 'AllAtOnce', { computePlatform: 'Lambda', trafficRoutingConfig: { type: 'AllAtOnce' } });
+    const config = new codedeploy.CfnDeploymentConfig(custom, 'AllAtOnce', {
+      computePlatform: 'Lambda',
+      trafficRoutingConfig: { type: 'AllAtOnce' },
+    });
     alias(custom, deploymentGroup(custom, { deploymentConfigName: config.ref }).ref);
     // The group named by its literal name; its alarms switched off by an override.
     const named = new Stack(prod, 'NamedGroup');
@@ -205,13 +210,21 @@ describe('SafetyPolicyChecks over hand-written templates (L1s: property override
     ecsService(new Stack(prod, 'EcsNoGroup'));
     // A service whose group keeps CodeDeploy's default config and lacks rollback on alarm, acknowledged on the group.
     const acked = new Stack(prod, 'EcsAckOnGroup');
-    const group = deploymentGroup(acked, { deploymentConfigName: undefined, autoRollbackConfiguration: undefined, ecsServices: [{ serviceName: ecsService(acked).attrName, clusterName: 'c' }] });
-    Validations.of(group).acknowledge({ id: 'SafeDeploy-AutoRollback', reason: 'Rolled back by the pipeline stage instead, after the bake.' });
+    const group = deploymentGroup(acked, {
+      deploymentConfigName: undefined,
+      autoRollbackConfiguration: undefined,
+      ecsServices: [{ serviceName: ecsService(acked).attrName, clusterName: 'c' }],
+    });
+    const reason = 'Rolled back by the pipeline stage instead, after the bake.';
+    Validations.of(group).acknowledge({ id: 'SafeDeploy-AutoRollback', reason });
     msg = synthError(app);
   });
 
   test('a custom config that shifts all at once is a canary finding', () => {
-    expect(msg).toContain('Lambda alias Prod/CustomConfig/Live is deployed by Prod/CustomConfig/Deployment with custom deployment config AllAtOnce (AllAtOnce): the new version takes all traffic at once, with no canary.');
+    expect(msg).toContain(
+      'Lambda alias Prod/CustomConfig/Live is deployed by Prod/CustomConfig/Deployment with custom deployment config AllAtOnce (AllAtOnce): ' +
+        'the new version takes all traffic at once, with no canary.',
+    );
   });
 
   test('a group named by its DeploymentGroupName is found; Enabled "false" means no alarms', () => {
@@ -220,11 +233,15 @@ describe('SafetyPolicyChecks over hand-written templates (L1s: property override
   });
 
   test('fails when the alias names a deployment group outside its stack', () => {
-    expect(msg).toContain('Lambda alias Prod/MissingGroup/Live names a deployment group that is not in its stack, so its canary, alarms and rollback cannot be checked.');
+    expect(msg).toContain(
+      'Lambda alias Prod/MissingGroup/Live names a deployment group that is not in its stack, so its canary, alarms and rollback cannot be checked.',
+    );
   });
 
   test('fails when no deployment group lists a CODE_DEPLOY service', () => {
-    expect(msg).toContain('ECS service Prod/EcsNoGroup/Service has no CodeDeploy canary deployment group (no AWS::CodeDeploy::DeploymentGroup in its stack lists it in ECSServices)');
+    expect(msg).toContain(
+      'ECS service Prod/EcsNoGroup/Service has no CodeDeploy canary deployment group (no AWS::CodeDeploy::DeploymentGroup in its stack lists it in ECSServices)',
+    );
   });
 
   test("CodeDeploy's default config is all at once; an acknowledgement on the deployment group suppresses that rule only", () => {

@@ -7,18 +7,20 @@ const ID = 'SafeDeploy-Canary';
 /** A production Lambda alias or ECS service is released by a CodeDeploy deployment group with a canary or linear config. */
 export const canaryRule = {
   id: ID,
-  description: 'A production Lambda alias or ECS service is released by a CodeDeploy deployment group of its stack with a canary or linear config.',
+  description:
+    'A production Lambda alias or ECS service is released by a CodeDeploy deployment group of its stack with a canary or linear config.',
   check(target: DeploymentTarget, stack: StackContext): TargetFinding | undefined {
     const what = describeTarget(target, stack);
     const group = canaryDeploymentGroup(target, stack);
     if (!group) return unwired(target, what);
-    const config = deploymentConfigKind(group.properties.DeploymentConfigName, stack.index, target.kind === 'ecs-service' ? 'ECS' : 'Lambda');
+    const platform = target.kind === 'ecs-service' ? 'ECS' : 'Lambda';
+    const config = deploymentConfigKind(group.properties.DeploymentConfigName, stack.index, platform);
     if (!config.allAtOnce) return undefined;
     const groupPath = stack.pathOf(group.id);
     return {
       deploymentGroupId: group.id,
       description: `${what} is deployed by ${groupPath} with ${config.name}: the new version takes all traffic at once, with no canary.`,
-      fix: `Use a canary or linear deployment config (e.g. ${target.kind === 'ecs-service' ? 'EcsDeploymentConfig' : 'LambdaDeploymentConfig'}.CANARY_10PERCENT_5MINUTES) on ${groupPath}.`,
+      fix: `Use a canary or linear deployment config (e.g. ${platform === 'ECS' ? 'Ecs' : 'Lambda'}DeploymentConfig.CANARY_10PERCENT_5MINUTES) on ${groupPath}.`,
       location: 'Properties/DeploymentConfigName',
     };
   },

@@ -6,7 +6,8 @@ import type { AppRule, ConstructFinding } from './rule';
 /** Every production stage has a pre-production stage before it (construct-tree order = pipeline order). */
 export const preProductionRule = {
   id: 'SafeDeploy-PreProduction',
-  description: 'Every stage marked production has a stage marked pre-production before it in the app (the pipeline runs stages in that order).',
+  description:
+    'Every stage marked production has a stage marked pre-production before it in the app (the pipeline runs stages in that order).',
   check(app: IConstruct): ConstructFinding[] {
     const marked = app.node
       .findAll()

@@ -1,7 +1,7 @@
 import { IAspect, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { IConstruct } from 'constructs';
+import { flattenCfnReference } from '../policy/intrinsics';
 
 interface Statement {
   Effect: string;
@@ -84,7 +84,7 @@ export class AcknowledgeGeneratedWildcards implements IAspect {
     for (const statement of document.Statement ?? []) {
       if (statement.Effect !== 'Allow') continue;
       const actions = ([] as string[]).concat(statement.Action);
-      const resources = ([] as unknown[]).concat(statement.Resource ?? []).map((r) => flattenCfnReference(r) as string);
+      const resources = ([] as unknown[]).concat(statement.Resource ?? []).map(flattenCfnReference);
       const known = KNOWN_WILDCARDS.find((k) => k.matches(actions, resources, statement));
       if (!known) continue;
       const findings = [

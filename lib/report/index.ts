@@ -1,2 +1,5 @@
+export * from './format';
+export * from './hand-model';
 export * from './readiness';
 export * from './simulated';
+export * from './types';

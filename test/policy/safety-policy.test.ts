@@ -1,15 +1,14 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { App, Duration, Stack, Stage, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { markStageType, SafetyPolicyChecks, STAGE_TYPE_METADATA } from '../../lib/policy';
+import { markStageType, SAFETY_RULES, SafetyPolicyChecks, STAGE_TYPE_METADATA } from '../../lib/policy';
+import { APP_RULES, TARGET_RULES } from '../../lib/policy/rules';
+import { TestApps } from '../support/app';
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const apps = new TestApps();
+afterAll(() => apps.cleanup());
 
 interface ServiceOptions {
   deploymentGroup?: boolean;
@@ -37,10 +36,9 @@ class LambdaServiceStack extends Stack {
   }
 }
 
+/** CloudFormation validation off (TestApps): the policy reads templates; test/app.test.ts validates the whole app. */
 function newApp(): App {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-'));
-  dirs.push(outdir);
-  const app = new App({ outdir });
+  const app = apps.create();
   Validations.of(app).addPlugins(new SafetyPolicyChecks());
   return app;
 }
@@ -71,6 +69,15 @@ function synthError(app: App): string {
 }
 
 describe('SafetyPolicyChecks', () => {
+  test('the plugin runs every rule, one file each, under the ids SAFETY_RULES publishes', () => {
+    const rules = [...TARGET_RULES, ...APP_RULES];
+    const ids = ['SafeDeploy-Canary', 'SafeDeploy-Alarms', 'SafeDeploy-AutoRollback', 'SafeDeploy-PreProduction'];
+    expect(rules.map((r) => r.id)).toEqual(ids);
+    expect(new SafetyPolicyChecks().ruleIds).toEqual(Object.values(SAFETY_RULES));
+    expect([...new SafetyPolicyChecks().ruleIds].sort()).toEqual(rules.map((r) => r.id).sort());
+    for (const r of rules) expect(r.description.length).toBeGreaterThan(40);
+  });
+
   test('a production canary with alarms and rollback, after a pre-production stage, synthesizes', () => {
     const { app } = pipelineApp({});
     const assembly = app.synth();
@@ -160,5 +167,87 @@ describe('SafetyPolicyChecks', () => {
     expect(() => markStageType(s, 'prod' as never)).toThrow('markStageType(X): "prod" is not a stage type: use "pre-production" or "production"');
     markStageType(s, 'production');
     expect(() => markStageType(s, 'production')).toThrow('markStageType(X): the scope is already marked; mark each Stage once');
+  });
+});
+
+describe('SafetyPolicyChecks over hand-written templates (L1s: property overrides and names count)', () => {
+  const deploymentGroup = (stack: Stack, props: Partial<codedeploy.CfnDeploymentGroupProps> = {}) =>
+    new codedeploy.CfnDeploymentGroup(stack, 'Deployment', {
+      applicationName: 'app',
+      serviceRoleArn: 'arn:aws:iam::111111111111:role/codedeploy',
+      deploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+      alarmConfiguration: { enabled: true, alarms: [{ name: 'errors' }] },
+      autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_STOP_ON_ALARM'] },
+      ...props,
+    });
+  const alias = (stack: Stack, deploymentGroupName: string) => {
+    const a = new lambda.CfnAlias(stack, 'Live', { functionName: 'fn', functionVersion: '1', name: 'live' });
+    a.cfnOptions.updatePolicy = { codeDeployLambdaAliasUpdate: { applicationName: 'app', deploymentGroupName } };
+  };
+  const ecsService = (stack: Stack) =>
+    new ecs.CfnService(stack, 'Service', { cluster: 'c', desiredCount: 2, deploymentController: { type: 'CODE_DEPLOY' } });
+
+  let msg: string;
+  beforeAll(() => {
+    const app = newApp();
+    markStageType(new Stage(app, 'Beta'), 'pre-production');
+    const prod = new Stage(app, 'Prod');
+    markStageType(prod, 'production');
+    // A custom deployment config that shifts all at once.
+    const custom = new Stack(prod, 'CustomConfig');
+    const config = new codedeploy.CfnDeploymentConfig(custom, 'AllAtOnce', {
+      computePlatform: 'Lambda',
+      trafficRoutingConfig: { type: 'AllAtOnce' },
+    });
+    alias(custom, deploymentGroup(custom, { deploymentConfigName: config.ref }).ref);
+    // The group named by its literal name; its alarms switched off by an override.
+    const named = new Stack(prod, 'NamedGroup');
+    deploymentGroup(named, { deploymentGroupName: 'orders-dg' }).addPropertyOverride('AlarmConfiguration.Enabled', 'false');
+    alias(named, 'orders-dg');
+    // A group that is not in the stack.
+    alias(new Stack(prod, 'MissingGroup'), 'elsewhere-dg');
+    // A CODE_DEPLOY service no group lists.
+    ecsService(new Stack(prod, 'EcsNoGroup'));
+    // A service whose group keeps CodeDeploy's default config and lacks rollback on alarm, acknowledged on the group.
+    const acked = new Stack(prod, 'EcsAckOnGroup');
+    const group = deploymentGroup(acked, {
+      deploymentConfigName: undefined,
+      autoRollbackConfiguration: undefined,
+      ecsServices: [{ serviceName: ecsService(acked).attrName, clusterName: 'c' }],
+    });
+    const reason = 'Rolled back by the pipeline stage instead, after the bake.';
+    Validations.of(group).acknowledge({ id: 'SafeDeploy-AutoRollback', reason });
+    msg = synthError(app);
+  });
+
+  test('a custom config that shifts all at once is a canary finding', () => {
+    expect(msg).toContain(
+      'Lambda alias Prod/CustomConfig/Live is deployed by Prod/CustomConfig/Deployment with custom deployment config AllAtOnce (AllAtOnce): ' +
+        'the new version takes all traffic at once, with no canary.',
+    );
+  });
+
+  test('a group named by its DeploymentGroupName is found; Enabled "false" means no alarms', () => {
+    expect(msg).toContain('Lambda alias Prod/NamedGroup/Live is deployed by Prod/NamedGroup/Deployment, which watches no CloudWatch alarms');
+    expect(msg).not.toContain('Prod/NamedGroup/Live names a deployment group');
+  });
+
+  test('fails when the alias names a deployment group outside its stack', () => {
+    expect(msg).toContain(
+      'Lambda alias Prod/MissingGroup/Live names a deployment group that is not in its stack, so its canary, alarms and rollback cannot be checked.',
+    );
+  });
+
+  test('fails when no deployment group lists a CODE_DEPLOY service', () => {
+    expect(msg).toContain(
+      'ECS service Prod/EcsNoGroup/Service has no CodeDeploy canary deployment group (no AWS::CodeDeploy::DeploymentGroup in its stack lists it in ECSServices)',
+    );
+  });
+
+  test("CodeDeploy's default config is all at once; an acknowledgement on the deployment group suppresses that rule only", () => {
+    expect(msg).toContain(
+      "ECS service Prod/EcsAckOnGroup/Service is deployed by Prod/EcsAckOnGroup/Deployment with no DeploymentConfigName (CodeDeploy's default, CodeDeployDefault.ECSAllAtOnce)",
+    );
+    expect(msg).not.toContain('Prod/EcsAckOnGroup/Deployment without automatic rollback');
   });
 });

@@ -159,6 +159,29 @@ test('bin/report.ts prints JSON over a synthesized assembly', () => {
   expect(json.map((r) => r.exposureTrafficMinutes).sort()).toEqual([1.3, 1.5, 1.5]);
 });
 
+test('an alias naming its deployment group by DeploymentGroupName is reported with that group, as the policy finds it', () => {
+  const app = apps.create();
+  const stack = new Stack(new Stage(app, 'Beta-us-west-2'), 'LambdaService');
+  const alarm = metricAlarm(stack, 'Errors', 60, 1);
+  new codedeploy.CfnDeploymentGroup(stack, 'Deployment', {
+    applicationName: 'app',
+    serviceRoleArn: 'arn:aws:iam::111111111111:role/codedeploy',
+    deploymentGroupName: 'orders-dg',
+    deploymentConfigName: 'CodeDeployDefault.LambdaLinear10PercentEvery1Minute',
+    alarmConfiguration: { enabled: true, alarms: [{ name: alarm.ref }] },
+  });
+  const alias = new lambda.CfnAlias(stack, 'Live', { functionName: 'fn', functionVersion: '1', name: 'live' });
+  alias.cfnOptions.updatePolicy = { codeDeployLambdaAliasUpdate: { applicationName: 'app', deploymentGroupName: 'orders-dg' } };
+  app.synth();
+  expect(buildReport(app.outdir)).toEqual([
+    expect.objectContaining({
+      deploymentConfig: 'CodeDeployDefault.LambdaLinear10PercentEvery1Minute',
+      shift: { type: 'linear', percent: 10, intervalMinutes: 1 },
+      alarms: [expect.objectContaining({ name: 'Beta-us-west-2-LambdaService-Errors', detectionSeconds: 300 })],
+    }),
+  ]);
+});
+
 test('fails when the directory is not a cloud assembly', () => {
   expect(() => buildReport('/nonexistent')).toThrow('/nonexistent is not a cloud assembly (no manifest.json): run "npx cdk synth" first or pass --app <cdk.out>');
 });
@@ -221,9 +244,9 @@ describe('production services are simulated on their alarms as synthesized', () 
     expect(formatReport([service('unknown')])).toContain('  simulated at 5 requests/s (default rate: set expectedRequestsPerSecond, or --rps), 300 seeded runs (seed 11) per bad release;');
     // +2 points at 5 requests/s: 30 canary requests a minute, about 6 errors in the step: rarely significant.
     expect(scenario('unknown', 'errors-2pt').stepOutlastsDetection).toBe(false);
-    const faster = buildReport(simDir, { rps: 50 }).find((r) => r.stack === 'Prod/unknown')!;
-    expect(faster.simulation).toMatchObject({ rps: 50, rpsSource: 'default' });
-    expect(buildReport(simDir, { rps: 50 }).find((r) => r.stack === 'Prod/busy')!.simulation!.rps).toBe(200);
+    const faster = buildReport(simDir, { rps: 50 });
+    expect(faster.find((r) => r.stack === 'Prod/unknown')!.simulation).toMatchObject({ rps: 50, rpsSource: 'default' });
+    expect(faster.find((r) => r.stack === 'Prod/busy')!.simulation!.rps).toBe(200);
     expect(buildReport(simDir).map((r) => r.simulation)).toEqual(simulated.map((r) => r.simulation));
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
@@ -36,11 +37,34 @@ export class ApplicableCfnGuardValidator implements IPolicyValidationPluginBeta1
   }
 
   validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
+    const templatePaths = distinctTemplates(context.templatePaths);
     const present = new Set(
-      context.templatePaths.flatMap((p) => Object.values<{ Type: string }>(JSON.parse(readFileSync(p, 'utf8')).Resources ?? {}).map((r) => r.Type)),
+      templatePaths.flatMap((p) => Object.values<{ Type: string }>(JSON.parse(readFileSync(p, 'utf8')).Resources ?? {}).map((r) => r.Type)),
     );
     // A rule naming no type at all is kept: it may apply to anything.
     const disabledRules = this.rules.filter((r) => r.types.size > 0 && ![...r.types].some((t) => present.has(t))).map((r) => r.name);
-    return new CfnGuardValidator({ disabledRules }).validate(context);
+    return new CfnGuardValidator({ disabledRules }).validate({ ...context, templatePaths });
   }
+}
+
+/**
+ * One template of each shape: the stacks of one service in two regions of a stage type differ
+ * only in region, account, the regional AppConfig layer's version, and the names and hashes CDK
+ * derives from construct paths (which hold the region). The Control Tower rules read which properties are set, never those values, so
+ * they find the same in both; checking one of them cuts cfn-guard's time.
+ */
+export function distinctTemplates(templatePaths: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return templatePaths.filter((p) => {
+    const shape = readFileSync(p, 'utf8')
+      .replace(/\b(?:us|eu|ap|sa|ca|me|af|il|mx)-(?:gov-)?[a-z]+-\d\b/g, '<region>')
+      .replace(/\b\d{12}\b/g, '<account>')
+      .replace(/(:layer:[\w-]+:)\d+/g, '$1<version>')
+      .replace(/(?:us|eu|ap|sa|ca|me|af|il|mx)(?:gov)?(?:north|south|east|west|central)+\d/g, '<region>')
+      .replace(/(?=[0-9a-f]*[a-f])[0-9a-f]{8,}|(?=[0-9A-F]*[A-F])[0-9A-F]{8,}/g, '<hash>');
+    const key = createHash('sha256').update(shape).digest('hex');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -1,17 +1,17 @@
-import { App, Stack, Stage, Validations } from 'aws-cdk-lib';
-import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { IConstruct } from 'constructs';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { Stack, Stage, Validations } from 'aws-cdk-lib';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { IConstruct } from 'constructs';
 import { loadConfig } from '../lib/config/load-config';
-import type { SafeDeployConfig } from '../lib/config/schema';
 import { RELEASE_MANIFEST_FILE, writeReleaseManifest } from '../lib/pipeline/release-manifest';
-import { buildSafeDeployApp, CDK_ASSETS_VERSION, SafeDeployApp } from '../lib/pipeline/safe-deploy-app';
-import { EcsServiceStack } from '../lib/stacks/ecs-service-stack';
+import { CDK_ASSETS_VERSION } from '../lib/pipeline/safe-deploy-app';
 import { DIAGRAM_BEGIN, DIAGRAM_END, renderArchitecture } from '../lib/report/architecture';
+import { EcsServiceStack } from '../lib/stacks/ecs-service-stack';
 import { pipelineFixture } from './lifecycle/pipeline-fixture';
 import { TestApps } from './support/app';
-import { fixtureConfig, FixtureName } from './support/fixtures';
+import { fixtureConfig } from './support/fixtures';
+import { buildApp, synthesize } from './support/whole-app';
 
 /** Every acknowledged policy finding in the tree: where, which rule, and why. */
 function acknowledgements(root: IConstruct): Array<{ path: string; id: string; reason: string }> {
@@ -30,38 +30,15 @@ function allStacks(assembly: CloudAssembly): Array<{ id: string; template: any }
   ];
 }
 
-/** Synthesizes the whole app; returns the assembly or the error, and every unsuppressed validation failure. */
-function synthesize(app: App): { assembly?: CloudAssembly; failures: string[]; error?: string } {
-  let assembly: CloudAssembly | undefined;
-  let error: string | undefined;
-  try {
-    assembly = app.synth();
-  } catch (e) {
-    error = String(e);
-  }
-  const report = path.join(app.outdir, 'validation-report.json');
-  const failures: string[] = existsSync(report)
-    ? JSON.parse(readFileSync(report, 'utf8')).pluginReports.flatMap((p: any) =>
-        p.violations
-          .filter((v: any) => v.severity === 'error' || p.conclusion === 'failure')
-          .map((v: any) => `${p.pluginName} ${v.ruleName}: ${v.violatingConstructs.map((c: any) => c.constructPath).join(', ')}`),
-      )
-    : [];
-  return { assembly, failures, error };
-}
-
 const apps = new TestApps();
 afterAll(() => apps.cleanup());
 
-function build(config: SafeDeployConfig, app: App, personal?: string): SafeDeployApp {
-  return buildSafeDeployApp(app, config, { commit: 'a'.repeat(40), cliVersion: '2.1148.1', personal });
-}
 
 describe('whatever safe-deploy.config.json holds', () => {
   // Only what must hold for any valid configuration: replacing the example with your own never fails this.
   test('synthesizes offline with zero unsuppressed cdk-nag, safety-policy or CloudFormation-validation errors, and writes the release manifest', () => {
     const app = apps.create({ builtinCloudFormationValidation: true });
-    const built = build(loadConfig(), app);
+    const built = buildApp(loadConfig(), app);
     const { assembly, failures, error } = synthesize(app);
     expect({ error, failures }).toEqual({ error: undefined, failures: [] });
     writeReleaseManifest(assembly!.directory, built.pipeline.releaseManifest);
@@ -74,7 +51,7 @@ describe('the whole app on the example configuration (test/fixtures/example.conf
   // Lambda bundling skipped (the handlers' bundles are tested where they are built); the personal
   // stage's image assets are still staged from the services' directories.
   const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const built = build(fixtureConfig('example'), app, 'ci');
+  const built = buildApp(fixtureConfig('example'), app, 'ci');
   let result: ReturnType<typeof synthesize>;
   beforeAll(() => {
     result = synthesize(app);
@@ -150,15 +127,5 @@ describe('the whole app on the example configuration (test/fixtures/example.conf
     // Printed for the closing note and README; asserted loosely so that adding a resource is not a test failure.
     console.log(`templates=${stacks.length} resources=${resources} acknowledgements=${acknowledgements(app).length}`);
     expect(stacks.length).toBeGreaterThanOrEqual(17);
-  });
-});
-
-describe.each<FixtureName>(['three-services', 'lambda-only', 'ecs-only', 'two-ecs'])('the whole app on the %s fixture', (name) => {
-  test('synthesizes with zero unsuppressed cdk-nag or safety-policy errors', () => {
-    // Bundling skipped: these check the infrastructure of each mix, not the services' code.
-    const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
-    build(fixtureConfig(name), app);
-    const { failures, error } = synthesize(app);
-    expect({ error, failures }).toEqual({ error: undefined, failures: [] });
   });
 });

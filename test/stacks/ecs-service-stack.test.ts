@@ -415,6 +415,19 @@ describe('EcsServiceStack', () => {
     expect(managed).not.toMatch(/AWSCodeDeployRoleForECS"/);
   });
 
+  test("handler log groups (hooks, deployment resource, Provider framework and its waiter): 90 days, deleted with the stack", () => {
+    const groups = Object.entries(template.findResources('AWS::Logs::LogGroup')).filter(([id]) => /Hook|Deployment/.test(id));
+    expect(groups.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'ServiceDeploymentIsCompleteLogs',
+      'ServiceDeploymentOnEventLogs',
+      'ServiceDeploymentProviderLogs',
+      'ServiceDeploymentWaiterLogs',
+      'ServiceTestTrafficHookFunctionLogs',
+      'ServiceTrafficCheckHookFunctionLogs',
+    ]);
+    for (const [, g] of groups) expect(g).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete', Properties: { RetentionInDays: 90 } });
+  });
+
   test('deployment resource: task definition ARN, service, container, hook; waits 55 min at most (CloudFormation allows 60), 30 s polling', () => {
     template.hasResourceProperties('Custom::EcsCodeDeployDeployment', {
       ApplicationName: { Ref: Match.stringLikeRegexp('DeploymentGroupApplication') },

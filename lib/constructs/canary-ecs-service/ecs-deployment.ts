@@ -3,11 +3,10 @@ import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { HandlerFunction } from '../handler-function';
+import { HandlerFunction, handlerLogGroup } from '../handler-function';
 import { acknowledgeRule } from '../../policy/acknowledgements';
 import { acknowledgeFindings } from '../shared/acknowledge';
 import { logWriterRole } from '../shared/log-writer-role';
@@ -119,7 +118,7 @@ export class EcsCodeDeployDeployment extends Construct {
     }
 
     // The framework's functions get log-writer roles too (two: the framework wants onEvent's apart).
-    const providerLogs = new logs.LogGroup(this, 'ProviderLogs', { retention: logs.RetentionDays.THREE_MONTHS });
+    const providerLogs = handlerLogGroup(this, 'ProviderLogs');
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: onEvent,
       isCompleteHandler: isComplete,
@@ -133,7 +132,7 @@ export class EcsCodeDeployDeployment extends Construct {
       }),
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: {
-        destination: new logs.LogGroup(this, 'WaiterLogs', { retention: logs.RetentionDays.THREE_MONTHS }),
+        destination: handlerLogGroup(this, 'WaiterLogs'),
         level: sfn.LogLevel.ALL,
         includeExecutionData: false,
       },

@@ -320,7 +320,6 @@ export class CanaryLambdaService extends Construct {
       // Room after the check for reporting to CodeDeploy, with retries.
       timeout: checkTime.plus(Duration.seconds(30)),
       environment,
-      logRetention: logs.RetentionDays.ONE_MONTH,
     });
     // Versions and aliases of the service function only (`<function arn>:<qualifier>`).
     hook.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [`${this.function.functionArn}:*`] }));

@@ -242,6 +242,11 @@ describe('DeploymentSafety', () => {
     expect(template.toJSON()).toMatchSnapshot();
   });
 
+  test('fails when a gate setting breaks the schema the gate reads it with (checked at synth, not at the first run)', () => {
+    const { safety: bad } = buildPipelineStack([stages[0], { ...stages[1], bake: { minutes: 30, minRequests: 1.5 } }]);
+    expect(() => bad.gates()).toThrow(/^DeploymentSafety: gates\.Gate-Prod-Wave1\.bake\.minRequests: .*int/);
+  });
+
   test('fails when a stage is not in the pipeline, production comes first, or targets are missing', () => {
     expect(() =>
       buildPipelineStack([

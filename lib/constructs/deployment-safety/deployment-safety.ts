@@ -12,7 +12,16 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import type { GateFlags, GateParameters, GateSettings, GateTarget } from '../../runtime/gate-settings';
+import type { z } from 'zod';
+import {
+  describeSettingsError,
+  gateEnvironmentSchema,
+  GateFlags,
+  gateParametersSchema,
+  GateSettings,
+  gateSettingsSchema,
+  GateTarget,
+} from '../../runtime/gate-settings';
 import type { StageSafetySettings, StageType } from '../../policy/stage-type';
 import { HandlerFunction } from '../handler-function';
 import { FailedEventsQueue } from '../shared/failed-events-queue';
@@ -135,10 +144,10 @@ export class DeploymentSafety extends Construct {
       description: 'Bake gate: bake time, requests served, quiet alarms and deployment window before a production wave',
       roleName: gateFunctionRoleName(appName),
       timeout: Duration.minutes(3),
-      environment: {
+      environment: checkedGateSetting(gateEnvironmentSchema, 'BakeGate environment', {
         POLL_INTERVAL_SECONDS: String((props.pollInterval ?? Duration.minutes(1)).toSeconds()),
         ...(props.pipelineName ? { PIPELINE_NAME: props.pipelineName } : {}),
-      },
+      }),
     });
     const gateRole = this.gateFunction.executionRole;
     const custom = props.stages.flatMap((s) => s.targets).filter((t) => t.readerRoleName && !t.readerRoleName.startsWith(`${appName}-gate-reader-`));
@@ -176,7 +185,11 @@ export class DeploymentSafety extends Construct {
       const before = pipeline.stages.find((s) => s.stageName === stage.stageName)!;
       const gateStageName = `Gate-${stage.stageName}`;
       this.gateInputs.push({ gateStageName, stage, previous, maxWaitMinutes: (stage.bake?.minutes ?? 0) + graceMinutes });
-      const params: GateParameters = { gate: gateStageName, override: `#{variables.${OVERRIDE_VARIABLE}}`, executionId: '#{codepipeline.PipelineExecutionId}' };
+      const params = checkedGateSetting(gateParametersSchema, `${gateStageName} UserParameters`, {
+        gate: gateStageName,
+        override: `#{variables.${OVERRIDE_VARIABLE}}`,
+        executionId: '#{codepipeline.PipelineExecutionId}',
+      });
       const approval = stage.manualApproval
         ? [new actions.ManualApprovalAction({ actionName: `Approve-${stage.stageName}`, runOrder: 1, additionalInformation: `Promote to ${stage.stageName}? The bake gate runs after the approval.` })]
         : [];
@@ -364,7 +377,7 @@ export class DeploymentSafety extends Construct {
     };
     const settings: Record<string, GateSettings> = {};
     for (const g of this.gateInputs) {
-      settings[g.gateStageName] = {
+      settings[g.gateStageName] = checkedGateSetting(gateSettingsSchema, `gates.${g.gateStageName}`, {
         stageName: g.stage.stageName,
         bake: g.stage.bake,
         // Pre-production serves only smoke-test requests: only a production wave's traffic is counted.
@@ -373,10 +386,20 @@ export class DeploymentSafety extends Construct {
         observe: g.previous.targets.map((t) => gateTarget(t, this.appName, stack.partition, actionsOf(g.previous.stageName))),
         guard: g.stage.targets.map((t) => gateTarget(t, this.appName, stack.partition, actionsOf(g.stage.stageName))),
         maxWaitMinutes: g.maxWaitMinutes,
-      };
+      });
     }
     return settings;
   }
+}
+
+/**
+ * A value the gate will read (its environment, its UserParameters, its settings in the release manifest),
+ * built through the schema's type and checked with the schema at synth, as the handler will check it.
+ */
+function checkedGateSetting<T>(schema: z.ZodType<T>, label: string, value: T): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new Error(`DeploymentSafety: ${describeSettingsError(label, parsed.error)}`);
+  return value;
 }
 
 /** The region a stack of `targets` is in (the pipeline's own for the pipeline stack). */

@@ -15,7 +15,17 @@ import { CanaryJudge, JudgeTraffic } from '../canary-judge';
 import { anyAlarm, hookErrorsAlarm, judgeProblems, ServiceJudgeProps } from '../canary-lambda-service';
 import { acknowledgeRule } from '../../policy/acknowledgements';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
-import { MAX_DEPLOYMENT_GROUP_ALARMS } from '../shared/service-checks';
+import { validateDeploymentGroupAlarmCount } from '../shared/service-checks';
+import {
+  blueTerminationWaitMinutesField,
+  certificateArnField,
+  containerUserField,
+  desiredCountField,
+  fieldProblem,
+  MAX_TEST_TRAFFIC_PROBES,
+  portField,
+  testTrafficProbesMessage,
+} from './limits';
 import { targetGroupAlarms } from './alarms';
 import { ecsServiceDashboard } from './dashboard';
 import { EcsCodeDeployDeployment } from './ecs-deployment';
@@ -381,12 +391,7 @@ export class CanaryEcsService extends Construct {
         terminationWaitTime: props.blueTerminationWait ?? Duration.minutes(0),
       },
     });
-    this.node.addValidation({
-      validate: () =>
-        this.rollbackAlarms.length > MAX_DEPLOYMENT_GROUP_ALARMS
-          ? [`${this.node.path}: ${this.rollbackAlarms.length} alarms watch the deployment group, CodeDeploy allows at most ${MAX_DEPLOYMENT_GROUP_ALARMS}: combine some with metric math`]
-          : [],
-    });
+    validateDeploymentGroupAlarmCount(this, this.rollbackAlarms);
 
     this.testTrafficHook = new TestTrafficHook(this, 'TestTrafficHook', {
       vpc,
@@ -495,34 +500,24 @@ export class CanaryEcsService extends Construct {
 }
 
 function validate(props: CanaryEcsServiceProps, testPort: number, prodPort: number): void {
-  const problems: string[] = [];
-  const port = (name: string, v: number | undefined) => {
-    if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= 65535)) problems.push(`${name}: ${JSON.stringify(v)} is not a port: use a whole number from 1 to 65535`);
-  };
-  port('containerPort', props.containerPort);
-  port('testListenerPort', props.testListenerPort);
-  if (testPort === prodPort) problems.push(`testListenerPort: ${testPort} is the production listener's port: use another port, e.g. 8080`);
-  if (props.desiredCount !== undefined && !(Number.isInteger(props.desiredCount) && props.desiredCount >= 1)) {
-    problems.push(`desiredCount: ${JSON.stringify(props.desiredCount)} must be a whole number of at least 1 (2 or more spreads tasks over both AZs)`);
-  }
-  if (props.blueTerminationWait !== undefined && props.blueTerminationWait.toMinutes() > 2880) {
-    problems.push(`blueTerminationWait: ${props.blueTerminationWait.toMinutes()} minutes is over CodeDeploy's limit: use at most 2880 minutes (2 days)`);
-  }
-  if (props.judge) problems.push(...judgeProblems(props.judge));
-  if (props.testTrafficPeers.length === 0) {
-    problems.push('testTrafficPeers: is empty, so the AfterAllowTestTraffic hook could not reach the test listener: add the VPC egress (NAT) addresses');
-  }
-  if (props.testTraffic !== undefined && (props.testTraffic.length === 0 || props.testTraffic.length > 10)) {
-    problems.push(`testTraffic: ${props.testTraffic.length} probes: give 1 to 10 (each may take up to 19 s within the hook's time)`);
-  }
-  if (props.certificateArn !== undefined && !Token.isUnresolved(props.certificateArn) && !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/.test(props.certificateArn)) {
-    problems.push(`certificateArn: ${JSON.stringify(props.certificateArn)} is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)`);
-  }
-  if (props.user !== undefined && (/^(root|0)(:|$)/.test(props.user) || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/.test(props.user))) {
-    problems.push(`user: ${JSON.stringify(props.user)} is root or not a user: use an unprivileged uid[:gid] or user name, e.g. "1000" or "node"`);
-  }
-  if (props.executionRolePath !== undefined && !/^\/([\x21-\x7e]+\/)?$/.test(props.executionRolePath)) {
-    problems.push(`executionRolePath: ${JSON.stringify(props.executionRolePath)} is not an IAM path: start and end with "/", e.g. "/safe-deploy/"`);
-  }
+  const problems = [
+    fieldProblem('containerPort', portField, props.containerPort),
+    fieldProblem('testListenerPort', portField, props.testListenerPort),
+    testPort === prodPort ? `testListenerPort: ${testPort} is the production listener's port: use another port, e.g. 8080` : undefined,
+    fieldProblem('desiredCount', desiredCountField, props.desiredCount),
+    fieldProblem('blueTerminationWait', blueTerminationWaitMinutesField, props.blueTerminationWait?.toMinutes()),
+    ...(props.judge ? judgeProblems(props.judge) : []),
+    props.testTrafficPeers.length === 0
+      ? 'testTrafficPeers: is empty, so the AfterAllowTestTraffic hook could not reach the test listener: add the VPC egress (NAT) addresses'
+      : undefined,
+    props.testTraffic !== undefined && (props.testTraffic.length === 0 || props.testTraffic.length > MAX_TEST_TRAFFIC_PROBES)
+      ? `testTraffic: ${testTrafficProbesMessage(props.testTraffic.length)}`
+      : undefined,
+    Token.isUnresolved(props.certificateArn) ? undefined : fieldProblem('certificateArn', certificateArnField, props.certificateArn),
+    fieldProblem('user', containerUserField, props.user),
+    props.executionRolePath !== undefined && !/^\/([\x21-\x7e]+\/)?$/.test(props.executionRolePath)
+      ? `executionRolePath: ${JSON.stringify(props.executionRolePath)} is not an IAM path: start and end with "/", e.g. "/safe-deploy/"`
+      : undefined,
+  ].filter((p): p is string => p !== undefined);
   if (problems.length > 0) throw new Error(problems.join('\n'));
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { numberField } from '../shared/limits';
 
 /**
  * The canary judge's settings: one zod schema gives the type, the defaults and the validation, so
@@ -9,10 +10,6 @@ import { z } from 'zod';
 
 const show = (v: unknown) => JSON.stringify(v);
 
-/** A number field whose every failure (wrong type included) gives the same fix-it message. */
-function numberField(ok: (v: number) => boolean, message: (v: unknown) => string) {
-  return z.number({ error: (i) => message(i.input) }).refine((v) => Number.isFinite(v) && ok(v), { error: (i) => message(i.input) });
-}
 const wholeMinutes = (max: number, example: number) =>
   numberField(
     (v) => Number.isInteger(v) && v >= 1 && v <= max,

@@ -15,7 +15,7 @@ import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
 import { acknowledgeRule } from '../../policy/acknowledgements';
 import { acknowledgeFindings } from '../shared/acknowledge';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
-import { MAX_DEPLOYMENT_GROUP_ALARMS, serviceCheckEnvironment } from '../shared/service-checks';
+import { serviceCheckEnvironment, validateDeploymentGroupAlarmCount } from '../shared/service-checks';
 import { logWriterRole } from '../shared/log-writer-role';
 
 export type { AlarmSettings } from '../shared/alarm-settings';
@@ -289,12 +289,7 @@ export class CanaryLambdaService extends Construct {
       hook.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeployment', ...history], resources: [this.deploymentGroup.deploymentGroupArn] }));
     }
     this.acknowledgeDeploymentGroupFindings();
-    this.node.addValidation({
-      validate: () =>
-        this.rollbackAlarms.length > MAX_DEPLOYMENT_GROUP_ALARMS
-          ? [`${this.node.path}: ${this.rollbackAlarms.length} alarms watch the deployment group, CodeDeploy allows at most ${MAX_DEPLOYMENT_GROUP_ALARMS}: combine some with metric math`]
-          : [],
-    });
+    validateDeploymentGroupAlarmCount(this, this.rollbackAlarms);
 
     this.dashboard = this.buildDashboard(aliasName, aliasDims, newVersionErrorRate, period);
   }

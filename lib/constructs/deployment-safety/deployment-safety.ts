@@ -28,6 +28,8 @@ import { FailedEventsQueue } from '../shared/failed-events-queue';
 import { actionsByScope, ResourceScope } from '../../ops/permissions';
 import { ROLLBACK_STATES } from './gate-reader-role';
 import { ArnParts, gateFunctionRoleName, gateReaderRoleArn, nagResource } from './names';
+import { bakeMinutesField } from './limits';
+import { fieldProblem } from '../shared/limits';
 
 /** One region of a pipeline stage: where its services run and how to tell they are healthy. */
 export interface SafetyTarget {
@@ -431,6 +433,8 @@ function validateStages(stages: SafetyStage[], pipeline: codepipeline.Pipeline):
     if (s.type === 'production' && i === 0) problems.push(`stages[${i}]: production stage "${s.stageName}" has no stage before it to bake in: put a pre-production stage first`);
     if (s.targets.length === 0) problems.push(`stages[${i}].targets: "${s.stageName}" lists no targets: give each region's account, region and health alarm names`);
     if (s.type !== 'production' && (s.bake || s.deploymentWindow)) problems.push(`stages[${i}]: bake and deploymentWindow guard production stages only; "${s.stageName}" is ${s.type}`);
+    const bake = fieldProblem(`stages[${i}].bake.minutes`, bakeMinutesField, s.bake?.minutes);
+    if (bake) problems.push(bake);
   });
   if (problems.length > 0) throw new Error(`DeploymentSafety: invalid stages:\n  - ${problems.join('\n  - ')}`);
 }

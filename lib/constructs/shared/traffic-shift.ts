@@ -3,6 +3,9 @@ import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type { IConstruct } from 'constructs';
 import type { TrafficShift } from '../../config/schema';
 
+/** CodeDeploy's longest canary or linear step (a time-based routing interval): 2 days. */
+export const MAX_SHIFT_INTERVAL_MINUTES = 2880;
+
 /** Id of the synth warning below; acknowledge it with `Annotations.of(stack).acknowledgeWarning(...)`. */
 export const CANARY_SHORTER_THAN_ALARMS = 'safe-deploy:canary-shorter-than-alarms';
 

@@ -1,20 +1,21 @@
-import { Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { AlarmOverrides } from '../../config/schema';
 import type { HttpCheck } from '../../config/service-schema';
 import { CanaryJudge, JudgeTraffic } from '../canary-judge';
-import { anyAlarm, ServiceJudgeProps } from '../canary-lambda-service';
+import { anyAlarm } from '../shared/service-alarms';
+import type { ServiceJudgeProps } from '../shared/service-judge';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
 import { validateDeploymentGroupAlarmCount } from '../shared/service-checks';
 import { loadBalancerErrorsAlarm, targetGroupAlarms } from './alarms';
 import { ecsServiceDashboard } from './dashboard';
+import { ecsCodeDeployRole } from './deployment-role';
 import { EcsCodeDeployDeployment } from './ecs-deployment';
 import { serviceHooks } from './hooks';
 import { serviceLoadBalancer } from './load-balancer';
@@ -157,17 +158,23 @@ export class CanaryEcsService extends Construct {
     this.taskDefinition = taskDefinition;
 
     // Load balancer: production listener open to the internet, test listener only to testTrafficPeers.
-    const lb = serviceLoadBalancer(this, { vpc, containerPort, testPort, prodPort, healthCheck, certificateArn: props.certificateArn, testTrafficPeers: props.testTrafficPeers });
+    const lb = serviceLoadBalancer(this, {
+      vpc,
+      containerPort,
+      testPort,
+      prodPort,
+      healthCheck,
+      certificateArn: props.certificateArn,
+      testTrafficPeers: props.testTrafficPeers,
+    });
     const albSg = lb.securityGroup;
-    ({
-      accessLogBucket: this.accessLogBucket,
-      loadBalancer: this.loadBalancer,
-      blueTargetGroup: this.blueTargetGroup,
-      greenTargetGroup: this.greenTargetGroup,
-      productionListener: this.productionListener,
-      testListener: this.testListener,
-      redirectListener: this.redirectListener,
-    } = lb);
+    this.accessLogBucket = lb.accessLogBucket;
+    this.loadBalancer = lb.loadBalancer;
+    this.blueTargetGroup = lb.blueTargetGroup;
+    this.greenTargetGroup = lb.greenTargetGroup;
+    this.productionListener = lb.productionListener;
+    this.testListener = lb.testListener;
+    this.redirectListener = lb.redirectListener;
 
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
@@ -210,21 +217,7 @@ export class CanaryEcsService extends Construct {
       alarmRule: { renderAlarmRule: () => Lazy.string({ produce: () => anyAlarm(this.healthAlarms) }) },
     });
 
-    // CodeDeploy's role, with the Limited policy: EcsDeploymentGroup would attach AWSCodeDeployRoleForECS,
-    // which may invoke every Lambda function, publish to every SNS topic and read every S3 object of
-    // the account. The group gets an immutable view so that it cannot attach that policy anyway.
-    const codeDeployRole = new iam.Role(this, 'DeploymentRole', {
-      assumedBy: new iam.ServicePrincipal('codedeploy.amazonaws.com'),
-      description: `CodeDeploy blue/green deployments of ${this.node.path}`,
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AWSCodeDeployRoleForECSLimited')],
-    });
-    Validations.of(codeDeployRole).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECSLimited]',
-      reason:
-        "AWS's limited service-role policy for ECS blue/green: task-set and listener/rule changes (no resource-level scoping in ECS/ELB for them), " +
-        'DescribeAlarms, iam:PassRole only to ecs-tasks, and Lambda/SNS/S3 only on CodeDeployHook_*/CodeDeployTopic_*/UseWithCodeDeploy-tagged objects. ' +
-        'Our hook, not named CodeDeployHook_*, is granted separately.',
-    });
+    const codeDeployRole = ecsCodeDeployRole(this);
     this.deploymentGroup = new codedeploy.EcsDeploymentGroup(this, 'DeploymentGroup', {
       service: this.service,
       role: codeDeployRole.withoutPolicyUpdates(),

@@ -6,7 +6,7 @@ import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { HttpCheck } from '../../config/service-schema';
-import { hookErrorsAlarm } from '../canary-lambda-service';
+import { hookErrorsAlarm } from '../shared/service-alarms';
 import { TestTrafficHook } from './test-traffic-hook';
 import { TrafficCheckHook } from './traffic-check-hook';
 

@@ -1,5 +1,5 @@
 import { Token } from 'aws-cdk-lib';
-import { judgeProblems } from '../canary-lambda-service';
+import { judgeProblems } from '../shared/service-judge';
 import type { CanaryEcsServiceProps } from './canary-ecs-service';
 import {
   blueTerminationWaitMinutesField,

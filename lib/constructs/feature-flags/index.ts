@@ -1,4 +1,5 @@
 export * from './agent';
+export * from './application';
 export * from './feature-flags';
 export * from './rollout';
 export * from './schema';

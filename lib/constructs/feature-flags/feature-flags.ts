@@ -9,7 +9,9 @@ import { AGENT_PORT } from './agent';
 import { FeatureFlagsApplication, IFeatureFlagsApplication } from './application';
 import { bindFlagsToFunction, bindFlagsToTaskDefinition, grantFlagsRead } from './bindings';
 import { describeStrategy, FlagRollout, predefinedStrategyId, toAppConfigStrategy } from './rollout';
-import { FlagDeclaration, featureFlagsDigest, parseServiceFlags, renderFeatureFlagsDocument } from './schema';
+import { featureFlagsDigest, renderFeatureFlagsDocument } from './document';
+import type { FlagDeclaration } from './flag-types';
+import { parseServiceFlags } from './schema';
 
 /**
  * Environment variables a service reads to find its flags (lib/flags-client/feature-flags.ts reads

@@ -60,7 +60,7 @@ export class EcsCodeDeployDeployment extends Construct {
     const timeout = props.timeout ?? Duration.minutes(MAX_DEPLOYMENT_WAIT_MINUTES);
     if (timeout.toMinutes() < 15 || timeout.toMinutes() > MAX_DEPLOYMENT_WAIT_MINUTES) {
       throw new Error(
-        `timeout: ${timeout.toHumanString()} is out of range: use 15 to ${MAX_DEPLOYMENT_WAIT_MINUTES} minutes (CloudFormation fails a custom resource after 60 minutes, whatever the Provider framework's totalTimeout says)`,
+        `timeout: ${timeout.toHumanString()} is out of range: use 15 to ${MAX_DEPLOYMENT_WAIT_MINUTES} minutes (CloudFormation fails a custom resource after ${CUSTOM_RESOURCE_MAX_MINUTES} minutes, whatever the Provider framework's totalTimeout says)`,
       );
     }
     const stack = Stack.of(this);
@@ -144,7 +144,7 @@ export class EcsCodeDeployDeployment extends Construct {
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       // CloudFormation's maximum; the Provider's waiter gives up five minutes earlier with the reason.
-      serviceTimeout: Duration.minutes(60),
+      serviceTimeout: Duration.minutes(CUSTOM_RESOURCE_MAX_MINUTES),
       resourceType: 'Custom::EcsCodeDeployDeployment',
       properties: {
         ApplicationName: group.application.applicationName,
@@ -187,5 +187,8 @@ export class EcsCodeDeployDeployment extends Construct {
   }
 }
 
-/** Minutes the deployment resource waits for traffic to shift: CloudFormation allows a custom resource 60. */
-export const MAX_DEPLOYMENT_WAIT_MINUTES = 55;
+/** CloudFormation fails a custom resource after at most 60 minutes (its ServiceTimeout maximum). */
+export const CUSTOM_RESOURCE_MAX_MINUTES = 60;
+
+/** Minutes the deployment resource waits for traffic to shift: five less than CloudFormation allows, so the waiter says why. */
+export const MAX_DEPLOYMENT_WAIT_MINUTES = CUSTOM_RESOURCE_MAX_MINUTES - 5;

@@ -212,7 +212,7 @@ describe('validation', () => {
 
   test("fails when the alarm's periods span more than CloudWatch's one day (the constructs' own rule)", () => {
     expect(problems((c) => (c.stages[1].ecs.alarms = { periodSeconds: 21600, evaluationPeriods: 5 }))).toEqual([
-      "stages[1].ecs.alarms.evaluationPeriods: 5 periods of 21600 s exceed CloudWatch's one-day window: lower one of them",
+      "stages[1].ecs.alarms.evaluationPeriods: 5 periods of 360 minutes exceed CloudWatch's one-day evaluation limit: use at most 4",
     ]);
   });
 

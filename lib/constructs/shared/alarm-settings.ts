@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { numberField } from '../shared/limits';
+import { datapointsOverPeriodsMessage, isPeriodCount, oneDayWindowProblem, periodCountField } from './alarm-limits';
+import { numberField } from './limits';
 import { metricAlarmDetectionSeconds } from './detection-time';
 
 /** Alarm settings with every field decided. */
@@ -32,10 +33,6 @@ export const DEFAULT_ALARM_SETTINGS: AlarmSettings = {
 const show = (v: unknown) => JSON.stringify(v);
 
 
-/** CloudWatch's limits on a service alarm: at most 10 evaluation periods, spanning at most one day. */
-export const ALARM_LIMITS = { maxEvaluationPeriods: 10, maxWindowSeconds: 86_400 } as const;
-const isPeriodCount = (v: number) => Number.isInteger(v) && v >= 1 && v <= ALARM_LIMITS.maxEvaluationPeriods;
-
 /** Each alarm setting's bounds and message, for the config (per field) and the constructs (after defaults) alike. */
 const alarmFields = {
   /** Percentage of requests that fail before the alarm fires. */
@@ -58,15 +55,9 @@ const alarmFields = {
     (v) => `${show(v)} is not a whole number of minutes, the resolution Lambda and ALB metrics are published at: use a multiple of 60, e.g. 60`,
   ),
   /** Number of periods the alarm looks at. */
-  evaluationPeriods: numberField(
-    isPeriodCount,
-    (v) => `${show(v)} is out of range: use a whole number from 1 to ${ALARM_LIMITS.maxEvaluationPeriods}, e.g. 3`,
-  ),
+  evaluationPeriods: periodCountField(3),
   /** How many of those periods must breach (M of N). */
-  datapointsToAlarm: numberField(
-    isPeriodCount,
-    (v) => `${show(v)} must be a whole number from 1 to evaluationPeriods (at most ${ALARM_LIMITS.maxEvaluationPeriods})`,
-  ),
+  datapointsToAlarm: periodCountField(2),
 };
 
 /** The checks across fields, made when both fields are given and each is valid on its own. */
@@ -74,11 +65,10 @@ function checkAcrossFields(a: Partial<AlarmSettings>, ctx: z.RefinementCtx): voi
   const { periodSeconds: p, evaluationPeriods: e, datapointsToAlarm: d } = a;
   if (e === undefined || !isPeriodCount(e)) return;
   if (d !== undefined && isPeriodCount(d) && d > e) {
-    ctx.addIssue({ code: 'custom', path: ['datapointsToAlarm'], message: `${show(d)} must be a whole number from 1 to evaluationPeriods (${show(e)})` });
+    ctx.addIssue({ code: 'custom', path: ['datapointsToAlarm'], message: datapointsOverPeriodsMessage(d, e) });
   }
-  if (p !== undefined && Number.isInteger(p) && p * e > ALARM_LIMITS.maxWindowSeconds) {
-    ctx.addIssue({ code: 'custom', path: ['evaluationPeriods'], message: `${e} periods of ${p} s exceed CloudWatch's one-day window: lower one of them` });
-  }
+  const window = p !== undefined && Number.isInteger(p) ? oneDayWindowProblem(e, p / 60) : undefined;
+  if (window) ctx.addIssue({ code: 'custom', path: ['evaluationPeriods'], message: window });
 }
 
 /** Per-stage overrides of a service's alarm thresholds (the config's `alarms`); what is left out keeps the default. */

@@ -7,6 +7,7 @@ import {
   portField,
   testTrafficProbesMessage,
 } from '../constructs/canary-ecs-service/limits';
+import { reservedConcurrencyField } from '../constructs/canary-lambda-service/limits';
 import { serviceFlagsSchema } from '../constructs/feature-flags/schema';
 
 /**
@@ -22,8 +23,8 @@ export const serviceNameSchema = z.string().regex(SERVICE_NAME, {
   error: (i) => `${show(i.input)} is not a valid service name: 2 to 32 lower-case letters, digits and '-', starting with a letter, e.g. "orders-api"`,
 });
 
-/** Reserved concurrency of a Lambda service (the service's own, or one stage's). */
-export const reservedConcurrencySchema = z.number().int().min(1).max(10000);
+/** Reserved concurrency of a Lambda service (the service's own, or one stage's): CanaryLambdaService's own bound. */
+export const reservedConcurrencySchema = reservedConcurrencyField;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Names that usually hold a secret; their values belong in Secrets Manager or SSM, read at run time. */

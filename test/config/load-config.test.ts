@@ -210,6 +210,12 @@ describe('validation', () => {
     ]);
   });
 
+  test("fails when a stage's reserved concurrency is out of CanaryLambdaService's range", () => {
+    expect(problems((c) => (c.stages[1].services = { 'greeting-api': { reservedConcurrency: 0 } }))).toEqual([
+      'stages[1].services.greeting-api.reservedConcurrency: 0 is not a reserved concurrency: use a whole number from 1 to 10000',
+    ]);
+  });
+
   test("fails when the alarm's periods span more than CloudWatch's one day (the constructs' own rule)", () => {
     expect(problems((c) => (c.stages[1].ecs.alarms = { periodSeconds: 21600, evaluationPeriods: 5 }))).toEqual([
       "stages[1].ecs.alarms.evaluationPeriods: 5 periods of 360 minutes exceed CloudWatch's one-day evaluation limit: use at most 4",

@@ -129,6 +129,13 @@ describe('other props', () => {
     );
     expect(() => new CanaryLambdaService(newStack(), 'Api', { ...base, aliasName: 'my alias' })).toThrow('aliasName: "my alias" is not a Lambda alias name');
   });
+  test('fails when reservedConcurrentExecutions is below 1 or above 10000 (the bound the config uses)', () => {
+    for (const value of [0, 10001]) {
+      expect(() => new CanaryLambdaService(newStack(), 'Api', { ...base, reservedConcurrentExecutions: value })).toThrow(
+        `reservedConcurrentExecutions: ${value} is not a reserved concurrency: use a whole number from 1 to 10000`,
+      );
+    }
+  });
   test('fails when hookCheckTimeout is out of range', () => {
     expect(() => new CanaryLambdaService(newStack(), 'Api', { ...base, hookCheckTimeout: Duration.minutes(11) })).toThrow(
       'hookCheckTimeout: 660 s is out of range: use 1 to 600 seconds, e.g. Duration.seconds(30)',

@@ -1,5 +1,7 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { fieldProblem } from '../shared/limits';
 import { judgeProblems } from '../shared/service-judge';
+import { reservedConcurrencyField } from './limits';
 import type { CanaryLambdaServiceProps } from '.';
 
 /** Refuses a CanaryLambdaService's props with every problem at once, each naming the prop, its value and the fix. */
@@ -12,9 +14,8 @@ export function validate(props: CanaryLambdaServiceProps, aliasName: string): vo
   if (checkTimeout < 1 || checkTimeout > 600) problems.push(`hookCheckTimeout: ${checkTimeout} s is out of range: use 1 to 600 seconds, e.g. Duration.seconds(30)`);
   if (props.judge) problems.push(...judgeProblems(props.judge));
   if (props.healthCheck && props.invokeCheck) problems.push('healthCheck and invokeCheck are both set: give an HTTP service a healthCheck, an event-driven one an invokeCheck');
-  if (props.reservedConcurrentExecutions !== undefined && !(Number.isInteger(props.reservedConcurrentExecutions) && props.reservedConcurrentExecutions >= 1)) {
-    problems.push(`reservedConcurrentExecutions: ${JSON.stringify(props.reservedConcurrentExecutions)} must be a whole number of at least 1`);
-  }
+  const concurrency = fieldProblem('reservedConcurrentExecutions', reservedConcurrencyField, props.reservedConcurrentExecutions);
+  if (concurrency) problems.push(concurrency);
   if (props.functionUrlAuthType === lambda.FunctionUrlAuthType.NONE && props.reservedConcurrentExecutions === undefined) {
     problems.push(
       'reservedConcurrentExecutions: is not set, and the Function URL is public (auth NONE): a flood of anonymous requests could use the whole account concurrency and throttle ' +

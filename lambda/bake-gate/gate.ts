@@ -11,16 +11,19 @@ import type { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { evaluateDeploymentWindow } from '../../lib/runtime/deployment-window';
 import { checkGuardedFlags, checkObservedFlags } from './flags';
 
+import { z } from 'zod';
+import { parseJsonWith } from '../../lib/runtime/gate-settings';
 import type { GateParameters, GateSettings, GateTarget } from '../../lib/runtime/gate-settings';
 
 export type { GateParameters, GateSettings, GateTarget } from '../../lib/runtime/gate-settings';
 
-/** State carried between invocations in the continuation token. */
-export interface GateState {
+/** State carried between invocations in the continuation token (the gate writes and reads it). */
+const gateStateSchema = z.object({
   /** When the gate first ran: the previous stage had just finished deploying. */
-  readonly startedAt: string;
-  readonly polls: number;
-}
+  startedAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'is not a date' }),
+  polls: z.number().int().min(0).default(0),
+});
+export type GateState = Readonly<z.infer<typeof gateStateSchema>>;
 
 /** What the gate decided on one invocation. */
 export type GateDecision =
@@ -52,9 +55,7 @@ const NO_OVERRIDE = new Set(['', 'none']);
 /** Reads the continuation token, or starts a fresh state. */
 export function parseGateState(token: string | undefined, now: Date): GateState {
   if (!token) return { startedAt: now.toISOString(), polls: 0 };
-  const s = JSON.parse(token) as GateState;
-  if (typeof s.startedAt !== 'string' || Number.isNaN(Date.parse(s.startedAt))) throw new Error(`continuation token has no valid startedAt: ${token}`);
-  return { startedAt: s.startedAt, polls: typeof s.polls === 'number' ? s.polls : 0 };
+  return parseJsonWith(gateStateSchema, token, 'continuation token');
 }
 
 /**

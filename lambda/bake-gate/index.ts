@@ -17,7 +17,7 @@ import { createLogger } from '../shared/logger';
 import { isTransientError, retry, RetryOptions } from '../../lib/runtime/retry';
 import { evaluateGate, GateDecision, GateDeps, GateTarget, parseGateState } from './gate';
 import { ArtifactReader, readArtifactWithJobCredentials, readGates } from './release-manifest';
-import { describeSettingsError, GateParameters, gateParametersSchema } from '../../lib/runtime/gate-settings';
+import { gateEnvironmentSchema, GateParameters, gateParametersSchema, parseJsonWith } from '../../lib/runtime/gate-settings';
 import { errorLine } from '../../lib/runtime/errors';
 
 /** Dependencies of `handleGateJob`; tests inject mocks. */
@@ -138,15 +138,14 @@ export async function handleGateJob(event: CodePipelineEvent | undefined, deps: 
 /** Parses and checks UserParameters; throws a message that names the bad field. */
 export function parseGateParameters(raw: string | undefined): GateParameters {
   if (!raw) throw new Error('UserParameters is empty: the gate action needs its JSON parameters (rendered by DeploymentSafety)');
-  let p: unknown;
-  try {
-    p = JSON.parse(raw);
-  } catch (err) {
-    throw new Error(`UserParameters is not JSON: ${(err as Error).message}`);
-  }
-  const parsed = gateParametersSchema.safeParse(p);
-  if (!parsed.success) throw new Error(describeSettingsError('UserParameters', parsed.error));
-  return parsed.data;
+  return parseJsonWith(gateParametersSchema, raw, 'UserParameters');
+}
+
+/** The poll interval and pipeline name from the function's environment; NaN (reported at each job) when it is invalid. */
+export function readGateEnvironment(env: Record<string, string | undefined>): Pick<GateJobDeps, 'pollIntervalMs' | 'pipelineName'> {
+  const parsed = gateEnvironmentSchema.safeParse({ POLL_INTERVAL_SECONDS: '60', ...env });
+  if (!parsed.success) return { pollIntervalMs: Number.NaN };
+  return { pollIntervalMs: Number(parsed.data.POLL_INTERVAL_SECONDS) * 1000, pipelineName: parsed.data.PIPELINE_NAME };
 }
 
 /**
@@ -207,6 +206,7 @@ export function crossAccountCloudWatch(sts: STSClient, sessionName: string): (ta
 }
 
 const logger = createLogger('bake-gate');
+const gateEnvironment = readGateEnvironment(process.env);
 const codepipeline = new CodePipelineClient({ requestHandler: BOUNDED_HTTP });
 const { cloudWatchFor, appConfigFor } = crossAccountClients(new STSClient({ requestHandler: BOUNDED_HTTP }), 'safe-deploy-bake-gate');
 
@@ -218,7 +218,6 @@ export const handler = async (event: CodePipelineEvent, context?: Pick<Context, 
     logger,
     now: () => new Date(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    pollIntervalMs: Number(process.env.POLL_INTERVAL_SECONDS ?? '60') * 1000,
-    pipelineName: process.env.PIPELINE_NAME,
+    ...gateEnvironment,
     remainingTimeMs: context && (() => context.getRemainingTimeInMillis()),
   });

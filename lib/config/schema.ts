@@ -2,10 +2,13 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
 import { judgeSettingsInputSchema } from '../constructs/canary-judge/settings';
 import { MAX_DEPLOYMENT_WAIT_MINUTES } from '../constructs/canary-ecs-service/ecs-deployment';
-import { ecsShiftProblem } from '../constructs/shared/traffic-shift';
+import { alarmOverridesSchema } from '../constructs/shared/alarm-settings';
+import { blueTerminationWaitMinutesField, desiredCountField } from '../constructs/canary-ecs-service/limits';
+import { bakeMinutesField } from '../constructs/deployment-safety/limits';
+import { ecsShiftProblem, MAX_SHIFT_INTERVAL_MINUTES } from '../constructs/shared/traffic-shift';
 import { flagRolloutSchema } from '../constructs/feature-flags/rollout';
 import { checkReservedConcurrency } from './concurrency';
-import { FARGATE_CPU, serviceNameSchema, serviceSchema, ServiceKind, isFargateSize } from './service-schema';
+import { FARGATE_CPU, isFargateSize, reservedConcurrencySchema, serviceNameSchema, serviceSchema, ServiceKind } from './service-schema';
 
 /**
  * The shape of `safe-deploy.config.json`, as a zod schema so that one declaration gives both the
@@ -55,37 +58,16 @@ export const trafficShiftSchema = z.discriminatedUnion(
   [
     z.object({ type: z.literal('all-at-once') }).strict(),
     /** `percent` of traffic for `intervalMinutes`, then the rest. */
-    z.object({ type: z.literal('canary'), percent, intervalMinutes: minutes(2880) }).strict(),
+    z.object({ type: z.literal('canary'), percent, intervalMinutes: minutes(MAX_SHIFT_INTERVAL_MINUTES) }).strict(),
     /** `percent` more of the traffic every `intervalMinutes`. */
-    z.object({ type: z.literal('linear'), percent, intervalMinutes: minutes(2880) }).strict(),
+    z.object({ type: z.literal('linear'), percent, intervalMinutes: minutes(MAX_SHIFT_INTERVAL_MINUTES) }).strict(),
   ],
   { error: (i) => `${show((i.input as { type?: unknown })?.type ?? i.input)} is not a traffic shift type: use "all-at-once", "canary" or "linear"` },
 );
 export type TrafficShift = z.infer<typeof trafficShiftSchema>;
 
-// Lambda and ALB publish metrics once a minute: a shorter alarm period would see mostly empty periods.
-const PERIOD_ERROR = (i: { input: unknown }) => `${show(i.input)} is not a usable alarm period: use a multiple of 60 seconds (Lambda and ALB metrics are per minute)`;
-
-/** Per-stage overrides of a service's alarm thresholds; what is left out keeps the construct's default. */
-export const alarmOverridesSchema = z
-  .object({
-    /** Percentage of requests that fail before the alarm fires. */
-    errorRatePercent: z.number().gt(0).max(100),
-    /** p99 latency, in milliseconds, above which the alarm fires. */
-    p99LatencyMs: z.number().int().positive(),
-    /** Length of one evaluation period, in seconds. */
-    periodSeconds: z.number().int().refine((p) => p >= 60 && p % 60 === 0, { error: PERIOD_ERROR }),
-    /** Number of periods the alarm looks at. */
-    evaluationPeriods: z.number().int().min(1).max(10),
-    /** How many of those periods must breach (M of N). */
-    datapointsToAlarm: z.number().int().min(1).max(10),
-  })
-  .partial()
-  .strict()
-  .refine((a) => a.datapointsToAlarm === undefined || a.datapointsToAlarm <= (a.evaluationPeriods ?? a.datapointsToAlarm), {
-    error: (i) => `datapointsToAlarm ${show((i.input as { datapointsToAlarm?: number }).datapointsToAlarm)} exceeds evaluationPeriods: it must be at most evaluationPeriods`,
-  });
-export type AlarmOverrides = z.infer<typeof alarmOverridesSchema>;
+/** Per-stage overrides of a service's alarm thresholds: the constructs' own schema (lib/constructs/shared/alarm-settings.ts). */
+export { alarmOverridesSchema, type AlarmOverrides } from '../constructs/shared/alarm-settings';
 
 /** Per-kind defaults of a stage for its Lambda services. */
 const lambdaDefaultsSchema = z
@@ -99,8 +81,6 @@ const lambdaDefaultsSchema = z
   })
   .strict();
 
-const blueTerminationWait = z.number().int().min(0).max(2880, { error: (i) => `${show(i.input)} minutes is over CodeDeploy's limit: use 0 to 2880` });
-
 /** Per-kind defaults of a stage for its ECS services. */
 const ecsDefaultsSchema = z
   .object({
@@ -111,7 +91,7 @@ const ecsDefaultsSchema = z
     /** Canary judge settings (canary deployments), over DEFAULT_JUDGE_SETTINGS. */
     judge: judgeSettingsInputSchema.optional(),
     /** Minutes the blue task set keeps running after a successful shift (instant rollback window). */
-    blueTerminationWaitMinutes: blueTerminationWait.optional(),
+    blueTerminationWaitMinutes: blueTerminationWaitMinutesField.optional(),
   })
   .strict();
 
@@ -122,11 +102,11 @@ export const serviceOverrideSchema = z
     alarms: alarmOverridesSchema.optional(),
     judge: judgeSettingsInputSchema.optional(),
     /** ECS only. */
-    blueTerminationWaitMinutes: blueTerminationWait.optional(),
+    blueTerminationWaitMinutes: blueTerminationWaitMinutesField.optional(),
     /** ECS only: tasks per task set in this stage. */
-    desiredCount: z.number().int().min(1).max(100).optional(),
+    desiredCount: desiredCountField.optional(),
     /** Lambda only: reserved concurrency in this stage. */
-    reservedConcurrency: z.number().int().min(1).max(10000).optional(),
+    reservedConcurrency: reservedConcurrencySchema.optional(),
   })
   .strict();
 export type ServiceOverride = z.infer<typeof serviceOverrideSchema>;
@@ -141,12 +121,7 @@ export const OVERRIDE_KIND: Partial<Record<keyof ServiceOverride, ServiceKind>> 
 export const bakeSchema = z
   .object({
     /** Minutes since the previous wave finished deploying. */
-    minutes: z
-      .number()
-      .int()
-      .min(0)
-      // CodePipeline fails a Lambda invoke action after 24 hours; the gate also waits up to 2 hours past the bake for traffic.
-      .max(1200, { error: (i) => `${show(i.input)} minutes is longer than the gate can wait: CodePipeline ends a Lambda action after 24 hours and the gate allows 2 more hours for traffic, so use at most 1200` }),
+    minutes: bakeMinutesField,
     /** Requests the new version must have served in the previous wave. */
     minRequests: z.number().int().min(0),
   })

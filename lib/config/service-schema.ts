@@ -1,4 +1,13 @@
 import { z } from 'zod';
+import {
+  certificateArnField,
+  containerUserField,
+  desiredCountField,
+  MAX_TEST_TRAFFIC_PROBES,
+  portField,
+  testTrafficProbesMessage,
+} from '../constructs/canary-ecs-service/limits';
+import { reservedConcurrencyField } from '../constructs/canary-lambda-service/limits';
 import { serviceFlagsSchema } from '../constructs/feature-flags/schema';
 
 /**
@@ -13,6 +22,9 @@ export const SERVICE_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
 export const serviceNameSchema = z.string().regex(SERVICE_NAME, {
   error: (i) => `${show(i.input)} is not a valid service name: 2 to 32 lower-case letters, digits and '-', starting with a letter, e.g. "orders-api"`,
 });
+
+/** Reserved concurrency of a Lambda service (the service's own, or one stage's): CanaryLambdaService's own bound. */
+export const reservedConcurrencySchema = reservedConcurrencyField;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Names that usually hold a secret; their values belong in Secrets Manager or SSM, read at run time. */
@@ -92,7 +104,7 @@ export const lambdaServiceSchema = z
     /** Environment variables (no secrets). */
     environment: environmentSchema,
     /** Concurrency reserved for (and capping) the function. @default - unreserved; 100 with a public URL (PUBLIC_URL_DEFAULT_CONCURRENCY) */
-    reservedConcurrency: z.number().int().min(1).max(10000).optional(),
+    reservedConcurrency: reservedConcurrencySchema.optional(),
     /** Requests per second the service usually serves: synth warns when a canary step is too short to judge it. @default - no check */
     expectedRequestsPerSecond: expectedRps,
     /** CPU architecture. */
@@ -119,11 +131,15 @@ export const ecsServiceSchema = z
     /** Dockerfile, relative to `directory`. */
     dockerfile: z.string().min(1).default('Dockerfile'),
     /** Port the container listens on. */
-    port: z.number().int().min(1).max(65535, { error: (i) => `${show(i.input)} is not a port: use 1 to 65535, e.g. 8080` }),
+    port: portField,
     /** The target group's health check, also the default test-traffic probe. */
     healthCheck: httpCheckSchema,
     /** Requests the AfterAllowTestTraffic hook sends to the new task set. @default - the health check */
-    testTraffic: z.array(httpCheckSchema).min(1).max(10).optional(),
+    testTraffic: z
+      .array(httpCheckSchema)
+      .min(1, { error: () => testTrafficProbesMessage(0) })
+      .max(MAX_TEST_TRAFFIC_PROBES, { error: (i) => testTrafficProbesMessage((i.input as unknown[]).length) })
+      .optional(),
     /** vCPU units per task. */
     cpu: z
       .number()
@@ -132,25 +148,15 @@ export const ecsServiceSchema = z
     /** Memory per task, MiB (a combination Fargate offers for the CPU). */
     memoryMiB: z.number().int().min(512).max(122880).default(512),
     /** Tasks per task set. */
-    desiredCount: z.number().int().min(1).max(100).default(2),
+    desiredCount: desiredCountField.default(2),
     /** Environment variables (no secrets). */
     environment: environmentSchema,
     /** The user the container runs as (uid[:gid] or a name the image knows), never root. @default - "1000", an unprivileged uid */
-    user: z
-      .string()
-      .regex(/^(?!(root|0)(:|$))[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/, {
-        error: (i) => `${show(i.input)} is root or not a user: use an unprivileged uid[:gid] or a user name the image has, e.g. "1000" or "node"`,
-      })
-      .optional(),
+    user: containerUserField.optional(),
     /** Requests per second the service usually serves: synth warns when a canary step is too short to judge it. @default - no check */
     expectedRequestsPerSecond: expectedRps,
     /** ACM certificate (same region as each target) for HTTPS on 443. @default - HTTP on port 80 */
-    certificateArn: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, {
-        error: (i) => `${show(i.input)} is not an ACM certificate ARN: use arn:aws:acm:<region>:<account>:certificate/<uuid>`,
-      })
-      .optional(),
+    certificateArn: certificateArnField.optional(),
     /** CPU architecture of the image. */
     architecture: z.enum(['x86_64', 'arm64'], { error: (i) => `${show(i.input)} is not an architecture: use "x86_64" or "arm64"` }).default('x86_64'),
     /**

@@ -102,7 +102,29 @@ export const gateParametersSchema = z
   .strict();
 export type GateParameters = z.infer<typeof gateParametersSchema>;
 
+/** The gate function's environment: DeploymentSafety sets it, the handler reads it. */
+export const gateEnvironmentSchema = z.object({
+  /** Seconds between the gate's checks while it waits (a continuation). */
+  POLL_INTERVAL_SECONDS: z.string().regex(/^\d+$/, { error: 'must be a whole number of seconds >= 0' }),
+  /** The pipeline's physical name, for the override log and the deployed-before check. @default - unknown */
+  PIPELINE_NAME: z.string().min(1).optional(),
+});
+export type GateEnvironment = z.infer<typeof gateEnvironmentSchema>;
+
 /** `UserParameters.gate: is missing ...` from a zod error. */
 export function describeSettingsError(prefix: string, error: z.ZodError): string {
   return error.issues.map((i) => `${prefix}${i.path.length > 0 ? `.${i.path.join('.')}` : ''}: ${i.message}`).join('; ');
+}
+
+/** Parses `text` as JSON and checks it with `schema`; the message names `label` and the bad field. */
+export function parseJsonWith<T>(schema: z.ZodType<T>, text: string, label: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${label} is not JSON: ${(err as Error).message}`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new Error(describeSettingsError(label, parsed.error));
+  return parsed.data;
 }

@@ -186,13 +186,39 @@ describe('validation', () => {
 
   test.each([45, 30, 90])('fails when an alarm period is %j seconds', (period) => {
     expect(problems((c) => (c.stages[1].lambda.alarms = { periodSeconds: period }))).toEqual([
-      `stages[1].lambda.alarms.periodSeconds: ${period} is not a usable alarm period: use a multiple of 60 seconds (Lambda and ALB metrics are per minute)`,
+      `stages[1].lambda.alarms.periodSeconds: ${period} is not a whole number of minutes, the resolution Lambda and ALB metrics are published at: use a multiple of 60, e.g. 60`,
     ]);
   });
 
   test('fails when datapointsToAlarm exceeds evaluationPeriods', () => {
     expect(problems((c) => (c.stages[1].lambda.alarms = { evaluationPeriods: 2, datapointsToAlarm: 3 }))).toEqual([
-      'stages[1].lambda.alarms: datapointsToAlarm 3 exceeds evaluationPeriods: it must be at most evaluationPeriods',
+      'stages[1].lambda.alarms.datapointsToAlarm: 3 must be a whole number from 1 to evaluationPeriods (2)',
+    ]);
+  });
+
+  test('fails on an ECS service with the messages of CanaryEcsService itself (one definition of each limit)', () => {
+    expect(
+      problems((c) => {
+        Object.assign(c.services[1], { port: 70000, desiredCount: 101, testTraffic: [] });
+        c.stages[1].ecs.blueTerminationWaitMinutes = 3000;
+      }),
+    ).toEqual([
+      'services[1].port: 70000 is not a port: use a whole number from 1 to 65535, e.g. 8080',
+      "services[1].testTraffic: 0 probes: give 1 to 10 (each may take up to 19 s within the hook's time)",
+      'services[1].desiredCount: 101 is not a task count: use a whole number from 1 to 100 (2 or more spreads tasks over both AZs)',
+      "stages[1].ecs.blueTerminationWaitMinutes: 3000 minutes is out of CodeDeploy's range: use 0 to 2880 minutes (2 days)",
+    ]);
+  });
+
+  test("fails when a stage's reserved concurrency is out of CanaryLambdaService's range", () => {
+    expect(problems((c) => (c.stages[1].services = { 'greeting-api': { reservedConcurrency: 0 } }))).toEqual([
+      'stages[1].services.greeting-api.reservedConcurrency: 0 is not a reserved concurrency: use a whole number from 1 to 10000',
+    ]);
+  });
+
+  test("fails when the alarm's periods span more than CloudWatch's one day (the constructs' own rule)", () => {
+    expect(problems((c) => (c.stages[1].ecs.alarms = { periodSeconds: 21600, evaluationPeriods: 5 }))).toEqual([
+      "stages[1].ecs.alarms.evaluationPeriods: 5 periods of 360 minutes exceed CloudWatch's one-day evaluation limit: use at most 4",
     ]);
   });
 
@@ -223,7 +249,8 @@ describe('validation', () => {
 
   test('fails when a bake is longer than a pipeline action can wait', () => {
     expect(problems((c) => (c.stages[1].bake = { minutes: 1440, minRequests: 10 }))).toEqual([
-      'stages[1].bake.minutes: 1440 minutes is longer than the gate can wait: CodePipeline ends a Lambda action after 24 hours and the gate allows 2 more hours for traffic, so use at most 1200',
+      'stages[1].bake.minutes: 1440 minutes is not a bake the gate can wait for: CodePipeline ends a Lambda action after 24 hours and the gate allows 2 more hours ' +
+        'for traffic, so use a whole number from 0 to 1200',
     ]);
   });
 

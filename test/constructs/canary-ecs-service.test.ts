@@ -33,10 +33,11 @@ describe('CanaryEcsService validation', () => {
     expect(() => make({ testListenerPort: 80 })).toThrow("testListenerPort: 80 is the production listener's port: use another port, e.g. 8080");
   });
   test('fails when a port is out of range', () => {
-    expect(() => make({ containerPort: 70000 })).toThrow('containerPort: 70000 is not a port: use a whole number from 1 to 65535');
+    expect(() => make({ containerPort: 70000 })).toThrow('containerPort: 70000 is not a port: use a whole number from 1 to 65535, e.g. 8080');
   });
-  test('fails when desiredCount is below 1', () => {
-    expect(() => make({ desiredCount: 0 })).toThrow('desiredCount: 0 must be a whole number of at least 1 (2 or more spreads tasks over both AZs)');
+  test('fails when desiredCount is below 1 or above 100 (the config allows no more)', () => {
+    expect(() => make({ desiredCount: 0 })).toThrow('desiredCount: 0 is not a task count: use a whole number from 1 to 100 (2 or more spreads tasks over both AZs)');
+    expect(() => make({ desiredCount: 101 })).toThrow('desiredCount: 101 is not a task count: use a whole number from 1 to 100 (2 or more spreads tasks over both AZs)');
   });
   test('fails when no peer may reach the test listener', () => {
     expect(() => make({ testTrafficPeers: [] })).toThrow(
@@ -44,7 +45,7 @@ describe('CanaryEcsService validation', () => {
     );
   });
   test('fails when the blue termination wait exceeds CodeDeploy\'s limit', () => {
-    expect(() => make({ blueTerminationWait: Duration.days(3) })).toThrow("blueTerminationWait: 4320 minutes is over CodeDeploy's limit: use at most 2880 minutes (2 days)");
+    expect(() => make({ blueTerminationWait: Duration.days(3) })).toThrow("blueTerminationWait: 4320 minutes is out of CodeDeploy's range: use 0 to 2880 minutes (2 days)");
   });
   test("fails when the deployment timeout is beyond CloudFormation's one-hour custom-resource limit", () => {
     expect(() => make({ deploymentTimeout: Duration.hours(2) })).toThrow(

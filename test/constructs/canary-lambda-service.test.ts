@@ -107,7 +107,7 @@ describe('alarm settings', () => {
     fails({ evaluationPeriods: 11, datapointsToAlarm: 1 }, 'alarms.evaluationPeriods: 11 is out of range: use a whole number from 1 to 10, e.g. 3');
   });
   test('fails when the evaluation window exceeds a day', () => {
-    fails({ periodSeconds: 21600, evaluationPeriods: 5 }, "alarms.evaluationPeriods: 5 periods of 21600 s exceed CloudWatch's one-day window: lower one of them");
+    fails({ periodSeconds: 21600, evaluationPeriods: 5 }, "alarms.evaluationPeriods: 5 periods of 360 minutes exceed CloudWatch's one-day evaluation limit: use at most 4");
   });
   test('fails when datapointsToAlarm exceeds evaluationPeriods', () => {
     fails({ evaluationPeriods: 2, datapointsToAlarm: 3 }, 'alarms.datapointsToAlarm: 3 must be a whole number from 1 to evaluationPeriods (2)');
@@ -128,6 +128,13 @@ describe('other props', () => {
       'aliasName: "42" is not a Lambda alias name: use letters, digits, \'-\' or \'_\' (not only digits), e.g. "live"',
     );
     expect(() => new CanaryLambdaService(newStack(), 'Api', { ...base, aliasName: 'my alias' })).toThrow('aliasName: "my alias" is not a Lambda alias name');
+  });
+  test('fails when reservedConcurrentExecutions is below 1 or above 10000 (the bound the config uses)', () => {
+    for (const value of [0, 10001]) {
+      expect(() => new CanaryLambdaService(newStack(), 'Api', { ...base, reservedConcurrentExecutions: value })).toThrow(
+        `reservedConcurrentExecutions: ${value} is not a reserved concurrency: use a whole number from 1 to 10000`,
+      );
+    }
   });
   test('fails when hookCheckTimeout is out of range', () => {
     expect(() => new CanaryLambdaService(newStack(), 'Api', { ...base, hookCheckTimeout: Duration.minutes(11) })).toThrow(

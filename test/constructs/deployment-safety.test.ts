@@ -242,6 +242,17 @@ describe('DeploymentSafety', () => {
     expect(template.toJSON()).toMatchSnapshot();
   });
 
+  test('fails when a bake is longer than the gate can wait (the limit the config uses too)', () => {
+    expect(() => buildPipelineStack([stages[0], { ...stages[1], bake: { minutes: 1440, minRequests: 1 } }])).toThrow(
+      '  - stages[1].bake.minutes: 1440 minutes is not a bake the gate can wait for: CodePipeline ends a Lambda action after 24 hours and the gate allows 2 more hours for traffic, so use a whole number from 0 to 1200',
+    );
+  });
+
+  test('fails when a gate setting breaks the schema the gate reads it with (checked at synth, not at the first run)', () => {
+    const { safety: bad } = buildPipelineStack([stages[0], { ...stages[1], bake: { minutes: 30, minRequests: 1.5 } }]);
+    expect(() => bad.gates()).toThrow(/^DeploymentSafety: gates\.Gate-Prod-Wave1\.bake\.minRequests: .*int/);
+  });
+
   test('fails when a stage is not in the pipeline, production comes first, or targets are missing', () => {
     expect(() =>
       buildPipelineStack([

@@ -92,7 +92,7 @@ describe('ECS service hardening', () => {
   });
 
   test('fails when the user is root', () => {
-    expect(() => ecsService({ user: '0:0' })).toThrow('user: "0:0" is root or not a user: use an unprivileged uid[:gid] or user name, e.g. "1000" or "node"');
+    expect(() => ecsService({ user: '0:0' })).toThrow('user: "0:0" is root or not a user: use an unprivileged uid[:gid] or a user name the image has, e.g. "1000" or "node"');
     expect(() => ecsService({ user: 'root' })).toThrow(/user: "root" is root or not a user/);
   });
 

@@ -36,7 +36,7 @@ describe('judge settings', () => {
     );
   });
   test('fails when more datapoints must breach than are evaluated', () => {
-    expect(fails({ evaluationPeriods: 2, datapointsToAlarm: 3 })).toThrow('settings.datapointsToAlarm: 3 is more than evaluationPeriods (2): use at most evaluationPeriods');
+    expect(fails({ evaluationPeriods: 2, datapointsToAlarm: 3 })).toThrow('settings.datapointsToAlarm: 3 must be a whole number from 1 to evaluationPeriods (2)');
   });
   test("fails when the evaluation exceeds CloudWatch's one day", () => {
     expect(fails({ errorWindowMinutes: 720, evaluationPeriods: 3, datapointsToAlarm: 1 })).toThrow(

@@ -10,8 +10,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { CodePipelineEvent } from 'aws-lambda';
 import { strToU8, zipSync } from 'fflate';
-import { childAlarmNames, GateSettings, requestMetricsFromAlarms } from '../../lambda/bake-gate/gate';
-import { handleGateJob, GateJobDeps } from '../../lambda/bake-gate/index';
+import { childAlarmNames, GateSettings, parseGateState, requestMetricsFromAlarms } from '../../lambda/bake-gate/gate';
+import { handleGateJob, GateJobDeps, readGateEnvironment } from '../../lambda/bake-gate/index';
 import { clearManifestCache } from '../../lambda/bake-gate/release-manifest';
 import { createLogger } from '../../lambda/shared/logger';
 
@@ -453,7 +453,7 @@ describe('handleGateJob', () => {
     });
     test('a continuation token that is not a gate state is reported as a failure', async () => {
       const r = await handleGateJob(jobEvent(baseSettings, 'null'), deps(START));
-      expect(r).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/^gate error: TypeError: /) });
+      expect(r).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/^gate error: Error: continuation token: /) });
       expect(cp).toHaveReceivedCommandTimes(PutJobFailureResultCommand, 1);
     });
     test.each([Number.NaN, -1000])('a poll interval of %p ms (bad POLL_INTERVAL_SECONDS) is reported as a failure', async (pollIntervalMs) => {
@@ -513,5 +513,23 @@ describe('metric discovery from alarms', () => {
       { AlarmName: 'y', Namespace: 'AWS/ApplicationELB', MetricName: 'TargetResponseTime', Dimensions: dims },
     ]);
     expect(m).toEqual([{ namespace: 'AWS/ApplicationELB', metricName: 'RequestCount', dimensions: dims }]);
+  });
+});
+
+describe('what the gate reads besides the manifest, through the schemas in lib/runtime/gate-settings', () => {
+  test('the environment: poll interval in seconds (60 by default) and the pipeline name', () => {
+    expect(readGateEnvironment({ POLL_INTERVAL_SECONDS: '30', PIPELINE_NAME: 'p' })).toEqual({ pollIntervalMs: 30_000, pipelineName: 'p' });
+    expect(readGateEnvironment({})).toEqual({ pollIntervalMs: 60_000, pipelineName: undefined });
+  });
+  test.each(['', '1.5', '-1', 'soon'])('a POLL_INTERVAL_SECONDS of %p gives NaN, which every job then reports as misconfigured', (value) => {
+    expect(readGateEnvironment({ POLL_INTERVAL_SECONDS: value }).pollIntervalMs).toBeNaN();
+  });
+  test('the continuation token: a state of its own writing, polls counted from 0 when absent', () => {
+    expect(parseGateState(JSON.stringify({ startedAt: START }), new Date(START))).toEqual({ startedAt: START, polls: 0 });
+    expect(parseGateState(undefined, new Date(START))).toEqual({ startedAt: new Date(START).toISOString(), polls: 0 });
+  });
+  test('fails when the token is not JSON or not a gate state, naming the field', () => {
+    expect(() => parseGateState('{', new Date(START))).toThrow(/^continuation token is not JSON: /);
+    expect(() => parseGateState(JSON.stringify({ startedAt: 'yesterday', polls: 1 }), new Date(START))).toThrow('continuation token.startedAt: is not a date');
   });
 });

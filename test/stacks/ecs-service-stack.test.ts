@@ -415,6 +415,19 @@ describe('EcsServiceStack', () => {
     expect(managed).not.toMatch(/AWSCodeDeployRoleForECS"/);
   });
 
+  test("handler log groups (hooks, deployment resource, Provider framework and its waiter): 90 days, deleted with the stack", () => {
+    const groups = Object.entries(template.findResources('AWS::Logs::LogGroup')).filter(([id]) => /Hook|Deployment/.test(id));
+    expect(groups.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'ServiceDeploymentIsCompleteLogs',
+      'ServiceDeploymentOnEventLogs',
+      'ServiceDeploymentProviderLogs',
+      'ServiceDeploymentWaiterLogs',
+      'ServiceTestTrafficHookFunctionLogs',
+      'ServiceTrafficCheckHookFunctionLogs',
+    ]);
+    for (const [, g] of groups) expect(g).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete', Properties: { RetentionInDays: 90 } });
+  });
+
   test('deployment resource: task definition ARN, service, container, hook; waits 55 min at most (CloudFormation allows 60), 30 s polling', () => {
     template.hasResourceProperties('Custom::EcsCodeDeployDeployment', {
       ApplicationName: { Ref: Match.stringLikeRegexp('DeploymentGroupApplication') },
@@ -630,7 +643,7 @@ describe('validation', () => {
     expect(() => build({}, { natGateways: 0 })).toThrow('natGateways: 0 is out of range: use 1 (cost-sized) or 2 (one per AZ); tasks run in private subnets and need egress');
   });
   test('fails when blueTerminationWaitMinutes is out of range', () => {
-    expect(() => build({ blueTerminationWaitMinutes: 3000 })).toThrow("blueTerminationWait: 3000 minutes is over CodeDeploy's limit: use at most 2880 minutes (2 days)");
+    expect(() => build({ blueTerminationWaitMinutes: 3000 })).toThrow("blueTerminationWait: 3000 minutes is out of CodeDeploy's range: use 0 to 2880 minutes (2 days)");
   });
   test('fails when the image is not an ECR repository ARN', () => {
     expect(() => build({}, { image: { repositoryArn: 'my-repo', tag: 'abc' } })).toThrow(
@@ -650,7 +663,7 @@ describe('validation', () => {
   });
   test('fails when the certificate ARN is not an ACM ARN', () => {
     expect(() => build({ certificateArn: 'arn:aws:iam::111111111111:server-certificate/x' })).toThrow(
-      'certificateArn: "arn:aws:iam::111111111111:server-certificate/x" is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)',
+      'certificateArn: "arn:aws:iam::111111111111:server-certificate/x" is not an ACM certificate ARN: use arn:aws:acm:<region>:<account>:certificate/<uuid>',
     );
   });
 });

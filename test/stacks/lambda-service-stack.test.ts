@@ -220,6 +220,12 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
     ]);
   });
 
+  test('the hooks keep their logs 90 days, as every handler does, and drop them with the stack', () => {
+    for (const id of ['PreTrafficHookLogs', 'PostTrafficHookLogs']) {
+      expect(template.toJSON().Resources[logicalId('AWS::Logs::LogGroup', id)]).toMatchObject({ DeletionPolicy: 'Delete', Properties: { RetentionInDays: 90 } });
+    }
+  });
+
   test('the hooks know their function, alias, check timeout and the service\'s own check, and outlive the check', () => {
     const common = { FUNCTION_NAME: { Ref: ids().fn }, ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: '30000', SERVICE_CHECK: '{"type":"http","path":"/health","expectedStatus":200}' };
     const props = (id: string) => template.toJSON().Resources[id].Properties;

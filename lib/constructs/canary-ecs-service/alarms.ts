@@ -64,3 +64,28 @@ export function targetGroupAlarms(
     unhealthy,
   ];
 }
+
+/** The load balancer 5xx alarm judges a period only with at least this many requests. */
+const ELB_MIN_REQUESTS = 10;
+
+/** The load balancer's own 5xx rate (502/503/504 when no target answers), with at least a few requests a period. */
+export function loadBalancerErrorsAlarm(scope: Construct, loadBalancer: elbv2.ApplicationLoadBalancer, s: AlarmSettings, namePrefix: string): cloudwatch.Alarm {
+  const period = Duration.seconds(s.periodSeconds);
+  return new cloudwatch.MathExpression({
+    expression: `IF(requests >= ${ELB_MIN_REQUESTS}, 100 * FILL(errors, 0) / requests, 0)`,
+    usingMetrics: {
+      errors: loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period, statistic: 'Sum' }),
+      requests: loadBalancer.metrics.requestCount({ period, statistic: 'Sum' }),
+    },
+    period,
+    label: 'Load balancer 5xx rate (%)',
+  }).createAlarm(scope, 'LoadBalancerErrorsAlarm', {
+    alarmName: `${namePrefix}-Elb5xxRate`,
+    threshold: s.errorRatePercent,
+    evaluationPeriods: s.evaluationPeriods,
+    datapointsToAlarm: s.datapointsToAlarm,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    alarmDescription: `More than ${s.errorRatePercent}% of the requests to the load balancer get a 5xx it generates itself (no healthy target, a timeout), which no target group counts. Rolls the deployment back.`,
+  });
+}

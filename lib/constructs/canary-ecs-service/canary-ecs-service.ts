@@ -1,26 +1,28 @@
-import { CfnDeletionPolicy, Duration, Lazy, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import { FactName } from 'aws-cdk-lib/region-info';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { AlarmOverrides } from '../../config/schema';
 import type { HttpCheck } from '../../config/service-schema';
 import { CanaryJudge, JudgeTraffic } from '../canary-judge';
-import { anyAlarm, hookErrorsAlarm, judgeProblems, ServiceJudgeProps } from '../canary-lambda-service';
-import { acknowledgeRule } from '../../policy/acknowledgements';
+import { anyAlarm } from '../shared/service-alarms';
+import type { ServiceJudgeProps } from '../shared/service-judge';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
-import { MAX_DEPLOYMENT_GROUP_ALARMS } from '../shared/service-checks';
-import { targetGroupAlarms } from './alarms';
+import { validateDeploymentGroupAlarmCount } from '../shared/service-checks';
+import { loadBalancerErrorsAlarm, targetGroupAlarms } from './alarms';
 import { ecsServiceDashboard } from './dashboard';
+import { ecsCodeDeployRole } from './deployment-role';
 import { EcsCodeDeployDeployment } from './ecs-deployment';
-import { TestTrafficHook } from './test-traffic-hook';
-import { TrafficCheckHook } from './traffic-check-hook';
+import { serviceHooks } from './hooks';
+import { serviceLoadBalancer } from './load-balancer';
+import { serviceTaskDefinition } from './task-definition';
+import type { TestTrafficHook } from './test-traffic-hook';
+import type { TrafficCheckHook } from './traffic-check-hook';
+import { validate } from './validate';
 
 /** Properties of a CanaryEcsService. */
 export interface CanaryEcsServiceProps {
@@ -94,14 +96,7 @@ export interface CanaryEcsServiceProps {
   readonly deploymentTimeout?: Duration;
 }
 
-const CONTAINER_NAME = 'app';
-/** The container's user when none is given: an unprivileged uid. */
-export const DEFAULT_CONTAINER_USER = '1000';
-/** Path of the task execution roles when none is given (the image repositories' pull condition matches it). */
-export const DEFAULT_EXECUTION_ROLE_PATH = '/safe-deploy/';
 const DEFAULT_HEALTH_CHECK: HttpCheck = { path: '/health', expectedStatus: 200 };
-/** The load balancer 5xx alarm judges a period only with at least this many requests. */
-const ELB_MIN_REQUESTS = 10;
 
 /**
  * A Fargate service behind its own ALB whose new revisions go out as CodeDeploy blue/green canaries:
@@ -159,157 +154,27 @@ export class CanaryEcsService extends Construct {
     const namePrefix = props.alarmNamePrefix ?? `${stack.stackName}-${id}`;
     this.cluster = props.cluster;
 
-    const memoryLimitMiB = props.memoryLimitMiB ?? 512;
-    const executionRole = new iam.Role(this, 'ExecutionRole', {
-      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-      path: props.executionRolePath ?? DEFAULT_EXECUTION_ROLE_PATH,
-      description: `Pulls the image and writes the logs of ${this.node.path}`,
-    });
-    Validations.of(executionRole).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ecr:GetAuthorizationToken, needed to pull the image, has no resource-level permissions; the pull actions themselves are scoped to the repository.',
-    });
-    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
-      cpu: props.cpu ?? 256,
-      memoryLimitMiB,
-      executionRole,
-      runtimePlatform: { cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
-    });
-    // Keep replaced revisions ACTIVE: CodeDeploy rolls back to the previous one, and operators may redeploy it.
-    (this.taskDefinition.node.defaultChild as ecs.CfnTaskDefinition).cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
-    const container = this.taskDefinition.addContainer('App', {
-      containerName: CONTAINER_NAME,
-      image: props.image,
-      portMappings: [{ containerPort, protocol: ecs.Protocol.TCP }],
-      readonlyRootFilesystem: true,
-      user: props.user ?? DEFAULT_CONTAINER_USER,
-      // The task's memory is the container's hard limit: the one container may use all of it, no more.
-      memoryLimitMiB,
-      logging: ecs.LogDrivers.awsLogs({
-        streamPrefix: 'app',
-        logGroup: new logs.LogGroup(this, 'AppLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY }),
-      }),
-      environment: { ...props.environment, PORT: String(containerPort), APP_VERSION: props.version ?? 'dev', SERVICE_NAME: stack.stackName },
-      stopTimeout: Duration.seconds(30),
-    });
-    Validations.of(this.taskDefinition).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'ecr:GetAuthorizationToken, needed to pull the image, has no resource-level permissions; the pull actions themselves are scoped to the repository.',
-      },
-      {
-        id: 'CloudFormation-Validate::W3011',
-        reason: 'UpdateReplacePolicy Retain keeps replaced revisions registered for CodeDeploy and operator rollbacks; on stack delete the current revision is deregistered with the service, which is intended.',
-      },
-      {
-        id: 'AwsSolutions-ECS2',
-        reason: 'The environment holds the listen port, the release version, the service name and the configured variables, which the config schema refuses when they look like secrets.',
-      },
-    );
+    const { taskDefinition, container } = serviceTaskDefinition(this, props, containerPort);
+    this.taskDefinition = taskDefinition;
 
     // Load balancer: production listener open to the internet, test listener only to testTrafficPeers.
-    this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED, // the only encryption ALB log delivery supports
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      // Versioned, so a deleted or overwritten log stays a day to recover.
-      versioned: true,
-      lifecycleRules: [{ expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(1) }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    acknowledgeRule(this.accessLogBucket, 's3Logging', 'This bucket receives the ALB access logs; logging access to the log bucket itself would only log the log delivery.');
-    acknowledgeRule(this.accessLogBucket, 's3Kms', 'ALB access-log delivery supports only SSE-S3 (Amazon S3-managed keys) on the target bucket.');
-    const albSg = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+    const lb = serviceLoadBalancer(this, {
       vpc,
-      description: 'ALB: production listener from anywhere, test listener from the test hook only',
-      allowAllOutbound: false,
+      containerPort,
+      testPort,
+      prodPort,
+      healthCheck,
+      certificateArn: props.certificateArn,
+      testTrafficPeers: props.testTrafficPeers,
     });
-    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
-      vpc,
-      internetFacing: true,
-      securityGroup: albSg,
-      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
-      dropInvalidHeaderFields: true,
-    });
-    this.logAccess(stack);
-
-    const targetGroup = (tgId: string) =>
-      new elbv2.ApplicationTargetGroup(this, tgId, {
-        vpc,
-        port: containerPort,
-        protocol: elbv2.ApplicationProtocol.HTTP,
-        targetType: elbv2.TargetType.IP,
-        deregistrationDelay: Duration.seconds(30),
-        healthCheck: {
-          path: healthCheck.path,
-          healthyHttpCodes: String(healthCheck.expectedStatus ?? 200),
-          interval: Duration.seconds(10),
-          timeout: Duration.seconds(5),
-          healthyThresholdCount: 2,
-          unhealthyThresholdCount: 3,
-        },
-      });
-    this.blueTargetGroup = targetGroup('BlueTargetGroup');
-    this.greenTargetGroup = targetGroup('GreenTargetGroup');
-
-    this.productionListener = this.loadBalancer.addListener('ProductionListener', {
-      port: prodPort,
-      protocol: props.certificateArn ? elbv2.ApplicationProtocol.HTTPS : elbv2.ApplicationProtocol.HTTP,
-      certificates: props.certificateArn ? [elbv2.ListenerCertificate.fromArn(props.certificateArn)] : undefined,
-      // ELBSecurityPolicy-TLS13-1-2-2021-06: TLS 1.2 and 1.3 only.
-      sslPolicy: props.certificateArn ? elbv2.SslPolicy.RECOMMENDED_TLS : undefined,
-      defaultTargetGroups: [this.blueTargetGroup],
-      open: true,
-    });
-    if (props.certificateArn) {
-      // Port 80 only redirects: users' traffic flows through the HTTPS listener, the one CodeDeploy shifts.
-      this.redirectListener = this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
-      acknowledgeRule(this.redirectListener, 'albHttp', 'This listener answers every request on port 80 with a 301 redirect to the HTTPS listener on 443; it serves no content, so it holds no certificate.');
-    } else {
-      acknowledgeRule(
-        this.productionListener,
-        'albHttp',
-        'No certificateArn is configured for this service, so its production listener serves HTTP on port 80 (a demo or internal default). ' +
-          'Set services[].certificateArn (an ACM certificate in the target region) to serve HTTPS on 443 with TLS 1.2+ and redirect port 80 to it.',
-      );
-    }
-    acknowledgeRule(
-      this.loadBalancer,
-      'elbDeletionProtection',
-      'The load balancer holds no data and is recreated with its stack; deletion protection would make deleting a service or a target fail until someone turns it off by hand.',
-    );
-    acknowledgeRule(
-      this.loadBalancer,
-      'albWaf',
-      'A WAF web ACL is a per-service choice with its own rules and cost; a team attaches one in safe-deploy.extensions.ts (wafv2.CfnWebACLAssociation on service.loadBalancer).',
-    );
-    acknowledgeRule(
-      albSg,
-      'openCommonPorts',
-      'The internet-facing ALB of a public web service admits the internet on its production port only (80, or 443 and the 80 redirect with a certificate); nothing else, SSH included, is open.',
-    );
-    Validations.of(albSg).acknowledge({
-      id: 'AwsSolutions-EC23',
-      reason:
-        'Only the production listener port is open to any IPv4 address: it serves a public web service. The test listener admits only the ' +
-        "VPC's NAT addresses (the test hook's egress), and the ALB may only reach the tasks' container port.",
-    });
-    this.testListener = this.loadBalancer.addListener('TestListener', {
-      port: testPort,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      defaultTargetGroups: [this.greenTargetGroup],
-      open: false,
-    });
-    acknowledgeRule(
-      this.testListener,
-      'albHttp',
-      "The test listener only admits the VPC's NAT addresses and carries only the AfterAllowTestTraffic hook's synthetic probes, never users' requests. " +
-        "The hook addresses the ALB by its generated DNS name, which no certificate of the service's domain matches: HTTPS here would mean turning off hostname verification.",
-    );
-    for (const peer of props.testTrafficPeers) {
-      albSg.addIngressRule(peer, ec2.Port.tcp(testPort), 'Test listener: VPC egress (NAT) address, used by the AfterAllowTestTraffic hook');
-    }
+    const albSg = lb.securityGroup;
+    this.accessLogBucket = lb.accessLogBucket;
+    this.loadBalancer = lb.loadBalancer;
+    this.blueTargetGroup = lb.blueTargetGroup;
+    this.greenTargetGroup = lb.greenTargetGroup;
+    this.productionListener = lb.productionListener;
+    this.testListener = lb.testListener;
+    this.redirectListener = lb.redirectListener;
 
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
@@ -341,7 +206,7 @@ export class CanaryEcsService extends Construct {
         alarmNamePrefix: namePrefix,
       });
     }
-    this.loadBalancerErrorsAlarm = this.loadBalancerErrors(namePrefix);
+    this.loadBalancerErrorsAlarm = loadBalancerErrorsAlarm(this, this.loadBalancer, this.alarmSettings, namePrefix);
     this.rollbackAlarms.push(...(this.judge ? this.judge.alarms : []), ...fixed, this.loadBalancerErrorsAlarm);
     // The health the pipeline's gates judge after the shift: what stays meaningful without a baseline.
     this.healthAlarms.push(...(this.judge ? [this.judge.catastropheAlarm] : []), ...fixed, this.loadBalancerErrorsAlarm);
@@ -352,21 +217,7 @@ export class CanaryEcsService extends Construct {
       alarmRule: { renderAlarmRule: () => Lazy.string({ produce: () => anyAlarm(this.healthAlarms) }) },
     });
 
-    // CodeDeploy's role, with the Limited policy: EcsDeploymentGroup would attach AWSCodeDeployRoleForECS,
-    // which may invoke every Lambda function, publish to every SNS topic and read every S3 object of
-    // the account. The group gets an immutable view so that it cannot attach that policy anyway.
-    const codeDeployRole = new iam.Role(this, 'DeploymentRole', {
-      assumedBy: new iam.ServicePrincipal('codedeploy.amazonaws.com'),
-      description: `CodeDeploy blue/green deployments of ${this.node.path}`,
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AWSCodeDeployRoleForECSLimited')],
-    });
-    Validations.of(codeDeployRole).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECSLimited]',
-      reason:
-        "AWS's limited service-role policy for ECS blue/green: task-set and listener/rule changes (no resource-level scoping in ECS/ELB for them), " +
-        'DescribeAlarms, iam:PassRole only to ecs-tasks, and Lambda/SNS/S3 only on CodeDeployHook_*/CodeDeployTopic_*/UseWithCodeDeploy-tagged objects. ' +
-        'Our hook, not named CodeDeployHook_*, is granted separately.',
-    });
+    const codeDeployRole = ecsCodeDeployRole(this);
     this.deploymentGroup = new codedeploy.EcsDeploymentGroup(this, 'DeploymentGroup', {
       service: this.service,
       role: codeDeployRole.withoutPolicyUpdates(),
@@ -381,35 +232,24 @@ export class CanaryEcsService extends Construct {
         terminationWaitTime: props.blueTerminationWait ?? Duration.minutes(0),
       },
     });
-    this.node.addValidation({
-      validate: () =>
-        this.rollbackAlarms.length > MAX_DEPLOYMENT_GROUP_ALARMS
-          ? [`${this.node.path}: ${this.rollbackAlarms.length} alarms watch the deployment group, CodeDeploy allows at most ${MAX_DEPLOYMENT_GROUP_ALARMS}: combine some with metric math`]
-          : [],
-    });
+    validateDeploymentGroupAlarmCount(this, this.rollbackAlarms);
 
-    this.testTrafficHook = new TestTrafficHook(this, 'TestTrafficHook', {
+    const hooks = serviceHooks(this, {
       vpc,
       testUrl: `http://${this.loadBalancer.loadBalancerDnsName}:${testPort}`,
       testListenerPort: testPort,
       probes: props.testTraffic ?? [healthCheck],
+      trafficCheck: this.judge && { minRequests: this.judge.minRequests, canaryStep: props.judge!.canaryStep },
+      loadBalancer: this.loadBalancer,
+      targetGroups: [this.blueTargetGroup, this.greenTargetGroup],
+      service: this.service,
       deploymentGroupArn: this.deploymentGroup.deploymentGroupArn,
       codeDeployRole,
+      alarmPeriod: Duration.seconds(this.alarmSettings.periodSeconds),
     });
-    if (this.judge) {
-      this.trafficCheckHook = new TrafficCheckHook(this, 'TrafficCheckHook', {
-        minRequests: this.judge.minRequests,
-        canaryStep: props.judge!.canaryStep,
-        loadBalancer: this.loadBalancer,
-        targetGroups: [this.blueTargetGroup, this.greenTargetGroup],
-        service: this.service,
-        deploymentGroupArn: this.deploymentGroup.deploymentGroupArn,
-        codeDeployRole,
-      });
-    }
-    const hookNames = [this.testTrafficHook, ...(this.trafficCheckHook ? [this.trafficCheckHook] : [])].map((h) => h.function.fixedName!);
-    const hookAlarm = hookErrorsAlarm(this, 'HookErrorsAlarm', hookNames, Duration.seconds(this.alarmSettings.periodSeconds));
-    this.addAlarm(hookAlarm);
+    this.testTrafficHook = hooks.testTrafficHook;
+    this.trafficCheckHook = hooks.trafficCheckHook;
+    this.addAlarm(hooks.errorsAlarm);
 
     this.deployment = new EcsCodeDeployDeployment(this, 'Deployment', {
       deploymentGroup: this.deploymentGroup,
@@ -445,84 +285,8 @@ export class CanaryEcsService extends Construct {
     this.healthAlarms.push(alarm);
   }
 
-  /** The load balancer's own 5xx rate (502/503/504 when no target answers), with at least a few requests a period. */
-  private loadBalancerErrors(namePrefix: string): cloudwatch.Alarm {
-    const s = this.alarmSettings;
-    const period = Duration.seconds(s.periodSeconds);
-    return new cloudwatch.MathExpression({
-      expression: `IF(requests >= ${ELB_MIN_REQUESTS}, 100 * FILL(errors, 0) / requests, 0)`,
-      usingMetrics: {
-        errors: this.loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period, statistic: 'Sum' }),
-        requests: this.loadBalancer.metrics.requestCount({ period, statistic: 'Sum' }),
-      },
-      period,
-      label: 'Load balancer 5xx rate (%)',
-    }).createAlarm(this, 'LoadBalancerErrorsAlarm', {
-      alarmName: `${namePrefix}-Elb5xxRate`,
-      threshold: s.errorRatePercent,
-      evaluationPeriods: s.evaluationPeriods,
-      datapointsToAlarm: s.datapointsToAlarm,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `More than ${s.errorRatePercent}% of the requests to the load balancer get a 5xx it generates itself (no healthy target, a timeout), which no target group counts. Rolls the deployment back.`,
-    });
-  }
-
   /** The alarms that roll a deployment back (5xx rate, p99 latency, unhealthy hosts per target group, then added ones). */
   get alarms(): cloudwatch.IAlarm[] {
     return [...this.rollbackAlarms];
   }
-
-  private logAccess(stack: Stack): void {
-    if (!Token.isUnresolved(stack.region)) {
-      this.loadBalancer.logAccessLogs(this.accessLogBucket, 'alb');
-      return;
-    }
-    // Env-agnostic stack: logAccessLogs needs a concrete region, so grant the regional ELB account
-    // through CDK's region-fact mapping (Fn::FindInMap on AWS::Region) instead.
-    this.accessLogBucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:PutObject'],
-        principals: [new iam.AccountPrincipal(stack.regionalFact(FactName.ELBV2_ACCOUNT))],
-        resources: [this.accessLogBucket.arnForObjects(`alb/AWSLogs/${stack.account}/*`)],
-      }),
-    );
-    this.loadBalancer.setAttribute('access_logs.s3.enabled', 'true');
-    this.loadBalancer.setAttribute('access_logs.s3.bucket', this.accessLogBucket.bucketName);
-    this.loadBalancer.setAttribute('access_logs.s3.prefix', 'alb');
-    this.loadBalancer.node.addDependency(this.accessLogBucket.policy!);
-  }
-}
-
-function validate(props: CanaryEcsServiceProps, testPort: number, prodPort: number): void {
-  const problems: string[] = [];
-  const port = (name: string, v: number | undefined) => {
-    if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= 65535)) problems.push(`${name}: ${JSON.stringify(v)} is not a port: use a whole number from 1 to 65535`);
-  };
-  port('containerPort', props.containerPort);
-  port('testListenerPort', props.testListenerPort);
-  if (testPort === prodPort) problems.push(`testListenerPort: ${testPort} is the production listener's port: use another port, e.g. 8080`);
-  if (props.desiredCount !== undefined && !(Number.isInteger(props.desiredCount) && props.desiredCount >= 1)) {
-    problems.push(`desiredCount: ${JSON.stringify(props.desiredCount)} must be a whole number of at least 1 (2 or more spreads tasks over both AZs)`);
-  }
-  if (props.blueTerminationWait !== undefined && props.blueTerminationWait.toMinutes() > 2880) {
-    problems.push(`blueTerminationWait: ${props.blueTerminationWait.toMinutes()} minutes is over CodeDeploy's limit: use at most 2880 minutes (2 days)`);
-  }
-  if (props.judge) problems.push(...judgeProblems(props.judge));
-  if (props.testTrafficPeers.length === 0) {
-    problems.push('testTrafficPeers: is empty, so the AfterAllowTestTraffic hook could not reach the test listener: add the VPC egress (NAT) addresses');
-  }
-  if (props.testTraffic !== undefined && (props.testTraffic.length === 0 || props.testTraffic.length > 10)) {
-    problems.push(`testTraffic: ${props.testTraffic.length} probes: give 1 to 10 (each may take up to 19 s within the hook's time)`);
-  }
-  if (props.certificateArn !== undefined && !Token.isUnresolved(props.certificateArn) && !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/.test(props.certificateArn)) {
-    problems.push(`certificateArn: ${JSON.stringify(props.certificateArn)} is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)`);
-  }
-  if (props.user !== undefined && (/^(root|0)(:|$)/.test(props.user) || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/.test(props.user))) {
-    problems.push(`user: ${JSON.stringify(props.user)} is root or not a user: use an unprivileged uid[:gid] or user name, e.g. "1000" or "node"`);
-  }
-  if (props.executionRolePath !== undefined && !/^\/([\x21-\x7e]+\/)?$/.test(props.executionRolePath)) {
-    problems.push(`executionRolePath: ${JSON.stringify(props.executionRolePath)} is not an IAM path: start and end with "/", e.g. "/safe-deploy/"`);
-  }
-  if (problems.length > 0) throw new Error(problems.join('\n'));
 }

@@ -3,11 +3,10 @@ import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { HandlerFunction } from '../handler-function';
+import { HandlerFunction, handlerLogGroup } from '../handler-function';
 import { acknowledgeRule } from '../../policy/acknowledgements';
 import { acknowledgeFindings } from '../shared/acknowledge';
 import { logWriterRole } from '../shared/log-writer-role';
@@ -61,7 +60,7 @@ export class EcsCodeDeployDeployment extends Construct {
     const timeout = props.timeout ?? Duration.minutes(MAX_DEPLOYMENT_WAIT_MINUTES);
     if (timeout.toMinutes() < 15 || timeout.toMinutes() > MAX_DEPLOYMENT_WAIT_MINUTES) {
       throw new Error(
-        `timeout: ${timeout.toHumanString()} is out of range: use 15 to ${MAX_DEPLOYMENT_WAIT_MINUTES} minutes (CloudFormation fails a custom resource after 60 minutes, whatever the Provider framework's totalTimeout says)`,
+        `timeout: ${timeout.toHumanString()} is out of range: use 15 to ${MAX_DEPLOYMENT_WAIT_MINUTES} minutes (CloudFormation fails a custom resource after ${CUSTOM_RESOURCE_MAX_MINUTES} minutes, whatever the Provider framework's totalTimeout says)`,
       );
     }
     const stack = Stack.of(this);
@@ -119,7 +118,7 @@ export class EcsCodeDeployDeployment extends Construct {
     }
 
     // The framework's functions get log-writer roles too (two: the framework wants onEvent's apart).
-    const providerLogs = new logs.LogGroup(this, 'ProviderLogs', { retention: logs.RetentionDays.THREE_MONTHS });
+    const providerLogs = handlerLogGroup(this, 'ProviderLogs');
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: onEvent,
       isCompleteHandler: isComplete,
@@ -133,7 +132,7 @@ export class EcsCodeDeployDeployment extends Construct {
       }),
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: {
-        destination: new logs.LogGroup(this, 'WaiterLogs', { retention: logs.RetentionDays.THREE_MONTHS }),
+        destination: handlerLogGroup(this, 'WaiterLogs'),
         level: sfn.LogLevel.ALL,
         includeExecutionData: false,
       },
@@ -145,7 +144,7 @@ export class EcsCodeDeployDeployment extends Construct {
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       // CloudFormation's maximum; the Provider's waiter gives up five minutes earlier with the reason.
-      serviceTimeout: Duration.minutes(60),
+      serviceTimeout: Duration.minutes(CUSTOM_RESOURCE_MAX_MINUTES),
       resourceType: 'Custom::EcsCodeDeployDeployment',
       properties: {
         ApplicationName: group.application.applicationName,
@@ -188,5 +187,8 @@ export class EcsCodeDeployDeployment extends Construct {
   }
 }
 
-/** Minutes the deployment resource waits for traffic to shift: CloudFormation allows a custom resource 60. */
-export const MAX_DEPLOYMENT_WAIT_MINUTES = 55;
+/** CloudFormation fails a custom resource after at most 60 minutes (its ServiceTimeout maximum). */
+export const CUSTOM_RESOURCE_MAX_MINUTES = 60;
+
+/** Minutes the deployment resource waits for traffic to shift: five less than CloudFormation allows, so the waiter says why. */
+export const MAX_DEPLOYMENT_WAIT_MINUTES = CUSTOM_RESOURCE_MAX_MINUTES - 5;

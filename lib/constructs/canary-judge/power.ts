@@ -119,7 +119,7 @@ export function canaryStepWarning(query: PowerQuery & { readonly stepMinutes: nu
   return `${what}: use errorWindowMinutes >= ${need.windowMinutes} and a canary step of at least ${need.stepMinutes} minutes`;
 }
 
-/** The judge's significance deviate (see conditionalPoissonZ in ./canary-judge.ts) for k canary errors against `mean` expected. */
+/** The judge's significance deviate (see conditionalPoissonZ in ./metric-math.ts) for k canary errors against `mean` expected. */
 export function conditionalPoissonDeviate(k: number, mean: number): number {
   return 3 * Math.sqrt(k) * (1 - 1 / (9 * k) - Math.cbrt(mean / k));
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { datapointsOverPeriodsMessage, oneDayWindowProblem, periodCountField } from '../shared/alarm-limits';
+import { numberField } from '../shared/limits';
 
 /**
  * The canary judge's settings: one zod schema gives the type, the defaults and the validation, so
@@ -9,10 +11,6 @@ import { z } from 'zod';
 
 const show = (v: unknown) => JSON.stringify(v);
 
-/** A number field whose every failure (wrong type included) gives the same fix-it message. */
-function numberField(ok: (v: number) => boolean, message: (v: unknown) => string) {
-  return z.number({ error: (i) => message(i.input) }).refine((v) => Number.isFinite(v) && ok(v), { error: (i) => message(i.input) });
-}
 const wholeMinutes = (max: number, example: number) =>
   numberField(
     (v) => Number.isInteger(v) && v >= 1 && v <= max,
@@ -84,15 +82,9 @@ const fields = {
   /** Window of the catastrophe alarm. */
   catastropheWindowMinutes: wholeMinutes(1440, 10),
   /** Periods each judge alarm looks at (N of M-of-N). */
-  evaluationPeriods: numberField(
-    (v) => Number.isInteger(v) && v >= 1 && v <= 10,
-    (v) => `${show(v)} is out of range: use a whole number from 1 to 10, e.g. 1`,
-  ),
+  evaluationPeriods: periodCountField(1),
   /** Periods that must breach (M of M-of-N). */
-  datapointsToAlarm: numberField(
-    (v) => Number.isInteger(v) && v >= 1 && v <= 10,
-    (v) => `${show(v)} is out of range: use a whole number from 1 to 10, e.g. 1`,
-  ),
+  datapointsToAlarm: periodCountField(1),
 };
 
 /** The judge's settings with every field decided. */
@@ -142,9 +134,6 @@ export const DEFAULT_JUDGE_SETTINGS: JudgeSettings = {
   datapointsToAlarm: 1,
 };
 
-/** CloudWatch: for alarm periods under an hour, Period x EvaluationPeriods may not exceed one day. */
-const MAX_EVALUATION_MINUTES = 1440;
-
 /** The settings as a config file writes them: every field optional, unknown fields rejected, no defaults filled. */
 export const judgeSettingsInputSchema = z.object(fields).partial().strict();
 
@@ -169,17 +158,12 @@ export const judgeSettingsSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['datapointsToAlarm'],
-        message: `${s.datapointsToAlarm} is more than evaluationPeriods (${s.evaluationPeriods}): use at most evaluationPeriods`,
+        message: datapointsOverPeriodsMessage(s.datapointsToAlarm, s.evaluationPeriods),
       });
     }
     const longest = Math.max(s.errorWindowMinutes, s.latencyWindowMinutes, s.catastropheWindowMinutes);
-    if (longest * s.evaluationPeriods > MAX_EVALUATION_MINUTES) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['evaluationPeriods'],
-        message: `${s.evaluationPeriods} periods of ${longest} minutes exceed CloudWatch's one-day evaluation limit: use at most ${Math.floor(MAX_EVALUATION_MINUTES / longest)}`,
-      });
-    }
+    const window = oneDayWindowProblem(s.evaluationPeriods, longest);
+    if (window) ctx.addIssue({ code: 'custom', path: ['evaluationPeriods'], message: window });
   });
 
 /**

@@ -6,18 +6,25 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CANARY_TRAFFIC_CHECK_ENV, canaryTrafficCheckValue, TRAFFIC_CHECK_BUDGET_MS } from '../../runtime/canary-traffic-settings';
 import type { AlarmOverrides } from '../../config/schema';
 import type { HttpCheck, InvokeCheck } from '../../config/service-schema';
-import { CanaryJudge, ExpectedTraffic, JudgeSettingsInput, JudgeTraffic } from '../canary-judge';
-import { HandlerFunction, acknowledgeNodeRuntime, stackScopedFunctionName } from '../handler-function';
+import type { CanaryJudge } from '../canary-judge';
+import { acknowledgeNodeRuntime, HandlerFunction } from '../handler-function';
 import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
 import { acknowledgeRule } from '../../policy/acknowledgements';
 import { acknowledgeFindings } from '../shared/acknowledge';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
-import { MAX_DEPLOYMENT_GROUP_ALARMS, serviceCheckEnvironment } from '../shared/service-checks';
+import { anyAlarm } from '../shared/service-alarms';
+import { validateDeploymentGroupAlarmCount } from '../shared/service-checks';
+import type { ServiceJudgeProps } from '../shared/service-judge';
 import { logWriterRole } from '../shared/log-writer-role';
+import { lambdaServiceAlarms } from './alarms';
+import { lambdaServiceDashboard } from './dashboard';
+import { lambdaServiceHooks } from './hooks';
+import { validate } from './validate';
 
+export { anyAlarm, hookErrorsAlarm } from '../shared/service-alarms';
+export { judgeProblems, type ServiceJudgeProps } from '../shared/service-judge';
 export type { AlarmSettings } from '../shared/alarm-settings';
 export { DEFAULT_ALARM_SETTINGS, resolveAlarmSettings, worstCaseDetectionSeconds } from '../shared/alarm-settings';
 
@@ -160,74 +167,19 @@ export class CanaryLambdaService extends Construct {
     if (props.functionUrlAuthType) this.functionUrl = this.alias.addFunctionUrl({ authType: props.functionUrlAuthType });
     this.acknowledgeServiceFunction(props);
 
-    // Metrics of the alias, and of the version being deployed as the alias routes to it. Alarming on
-    // ExecutedVersion = the new version isolates its signal: at 10% canary traffic, a new version
-    // failing every request would show only 10% errors on the alias as a whole.
-    const aliasDims = { FunctionName: this.function.functionName, Resource: `${this.function.functionName}:${aliasName}` };
-    const newVersionDims = { ...aliasDims, ExecutedVersion: this.function.currentVersion.version };
-    const period = Duration.seconds(settings.periodSeconds);
-    const metric = (metricName: string, statistic: string, dimensionsMap: Record<string, string>, label: string) =>
-      new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName, statistic, dimensionsMap, period, label });
-    const alarmCommon = {
-      evaluationPeriods: settings.evaluationPeriods,
-      datapointsToAlarm: settings.datapointsToAlarm,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      // A canary at 10% of low traffic has minutes without requests: no data is not a failure.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    };
-
-    const newVersionErrorRate = new cloudwatch.MathExpression({
-      expression: '100 * errors / invocations',
-      usingMetrics: {
-        errors: metric('Errors', 'Sum', newVersionDims, 'Errors'),
-        invocations: metric('Invocations', 'Sum', newVersionDims, 'Invocations'),
-      },
-      period,
-      label: 'New version error rate (%)',
+    const alarms = lambdaServiceAlarms(this, {
+      fn: this.function,
+      aliasName,
+      hasFunctionUrl: this.functionUrl !== undefined,
+      settings,
+      judge: props.judge,
+      healthAlarmName: props.healthAlarmName,
     });
-    if (props.judge) {
-      this.judge = new CanaryJudge(this, 'Judge', {
-        traffic: JudgeTraffic.lambdaAlias({ function: this.function, aliasName, version: this.function.currentVersion }),
-        canaryPercent: props.judge.canaryPercent,
-        settings: props.judge.settings,
-        expectedTraffic: props.judge.expectedTraffic,
-        alarmNamePrefix: props.healthAlarmName?.replace(/-Health$/, ''),
-      });
-    } else {
-      this.errorRateAlarm = newVersionErrorRate.createAlarm(this, 'ErrorRateAlarm', {
-        ...alarmCommon,
-        threshold: settings.errorRatePercent,
-        alarmDescription: `The version being deployed fails more than ${settings.errorRatePercent}% of its requests through alias ${aliasName} (${settings.datapointsToAlarm} of ${settings.evaluationPeriods} periods of ${settings.periodSeconds} s). Rolls the deployment back.`,
-      });
-      const newVersionP99 = metric('Duration', 'p99', newVersionDims, 'New version p99 (ms)');
-      this.latencyAlarm = newVersionP99.createAlarm(this, 'LatencyAlarm', {
-        ...alarmCommon,
-        threshold: settings.p99LatencyMs,
-        alarmDescription: `The version being deployed has a p99 duration above ${settings.p99LatencyMs} ms through alias ${aliasName}. Rolls the deployment back.`,
-      });
-    }
-    // Throttles are the alias's: Lambda throttles before a version runs, and a slower new version
-    // raises the concurrency of the whole alias.
-    const aliasThrottles = metric('Throttles', 'Sum', aliasDims, 'Throttles');
-    this.throttlesAlarm = aliasThrottles.createAlarm(this, 'ThrottlesAlarm', {
-      ...alarmCommon,
-      threshold: 0,
-      alarmDescription: `Alias ${aliasName} throttles requests. Rolls the deployment back.`,
-    });
-    if (this.functionUrl) {
-      // Errors counts only invocations that threw; a handler answering statusCode 500 is a success to
-      // it. The URL's own 5xx count sees what users see, for both versions (no per-version dimension).
-      this.urlErrorsAlarm = new cloudwatch.MathExpression({
-        expression: `IF(requests >= ${URL_MIN_REQUESTS}, 100 * FILL(errors, 0) / requests, 0)`,
-        usingMetrics: { errors: metric('Url5xxCount', 'Sum', aliasDims, 'URL 5xx'), requests: metric('UrlRequestCount', 'Sum', aliasDims, 'URL requests') },
-        period,
-        label: 'Function URL 5xx rate (%)',
-      }).createAlarm(this, 'UrlErrorsAlarm', {
-        ...alarmCommon,
-        threshold: settings.errorRatePercent,
-        alarmDescription: `More than ${settings.errorRatePercent}% of the requests to the Function URL of alias ${aliasName} get a 5xx (either version; at least ${URL_MIN_REQUESTS} requests a period). Rolls the deployment back.`,
-      });
-    }
+    this.judge = alarms.judge;
+    this.errorRateAlarm = alarms.errorRateAlarm;
+    this.latencyAlarm = alarms.latencyAlarm;
+    this.throttlesAlarm = alarms.throttlesAlarm;
+    this.urlErrorsAlarm = alarms.urlErrorsAlarm;
     const metricAlarms = [...(this.judge ? this.judge.alarms : [this.errorRateAlarm!, this.latencyAlarm!]), this.throttlesAlarm, ...(this.urlErrorsAlarm ? [this.urlErrorsAlarm] : [])];
     // The health the pipeline's gates judge after the shift: what stays meaningful without a baseline.
     this.healthAlarms.push(...(this.judge ? [this.judge.catastropheAlarm] : [this.errorRateAlarm!, this.latencyAlarm!]), this.throttlesAlarm, ...(this.urlErrorsAlarm ? [this.urlErrorsAlarm] : []));
@@ -240,34 +192,20 @@ export class CanaryLambdaService extends Construct {
     // Update the alarms to the new version's dimensions before the alias update starts the deployment.
     this.alias.node.addDependency(...metricAlarms);
 
-    const hookEnvironment = {
-      FUNCTION_NAME: this.function.functionName,
-      ALIAS_NAME: aliasName,
-      CHECK_TIMEOUT_MS: String(checkTimeout.toMilliseconds()),
-      ...serviceCheckEnvironment(props.healthCheck, props.invokeCheck),
-    };
-    this.preTrafficHook = this.hookFunction('PreTrafficHook', 'lambda-pre-traffic-hook/index.ts', 'BeforeAllowTraffic', hookEnvironment, checkTimeout);
-    // A judged canary's step must have served the judge's minRequests: the post-traffic hook counts
-    // them, and may wait for the step's last minute to be published.
+    // A judged canary's step must have served the judge's minRequests: the post-traffic hook counts them.
     const trafficCheck = this.judge ? { minRequests: this.judge.minRequests, stepMinutes: props.judge!.canaryStep.toMinutes() } : undefined;
-    this.postTrafficHook = this.hookFunction(
-      'PostTrafficHook',
-      'lambda-post-traffic-hook/index.ts',
-      'AfterAllowTraffic',
-      trafficCheck ? { ...hookEnvironment, [CANARY_TRAFFIC_CHECK_ENV]: canaryTrafficCheckValue(trafficCheck) } : hookEnvironment,
-      trafficCheck ? checkTimeout.plus(Duration.millis(TRAFFIC_CHECK_BUDGET_MS)) : checkTimeout,
-    );
-    if (trafficCheck) {
-      this.postTrafficHook.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
-      // A return to code that served before is not held: the hook compares the target with the
-      // function's earlier versions (the unqualified function ARN: Service Authorization Reference).
-      this.postTrafficHook.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:ListVersionsByFunction'], resources: [this.function.functionArn] }));
-      acknowledgeFindings(this.postTrafficHook.executionRole, {
-        'AwsSolutions-IAM5[Resource::*]':
-          "cloudwatch:GetMetricData has no resource-level permissions (IAM service authorization reference for Amazon CloudWatch); the hook reads the canary version's Invocations only.",
-      });
-    }
-    this.hookErrorsAlarm = hookErrorsAlarm(this, 'HookErrorsAlarm', [this.preTrafficHook, this.postTrafficHook].map((h) => h.fixedName!), period);
+    const hooks = lambdaServiceHooks(this, {
+      fn: this.function,
+      aliasName,
+      checkTimeout,
+      healthCheck: props.healthCheck,
+      invokeCheck: props.invokeCheck,
+      trafficCheck,
+      period: alarms.period,
+    });
+    this.preTrafficHook = hooks.preTrafficHook;
+    this.postTrafficHook = hooks.postTrafficHook;
+    this.hookErrorsAlarm = hooks.errorsAlarm;
     metricAlarms.push(this.hookErrorsAlarm);
     this.healthAlarms.push(this.hookErrorsAlarm);
     this.rollbackAlarms.push(...metricAlarms);
@@ -289,14 +227,17 @@ export class CanaryLambdaService extends Construct {
       hook.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeployment', ...history], resources: [this.deploymentGroup.deploymentGroupArn] }));
     }
     this.acknowledgeDeploymentGroupFindings();
-    this.node.addValidation({
-      validate: () =>
-        this.rollbackAlarms.length > MAX_DEPLOYMENT_GROUP_ALARMS
-          ? [`${this.node.path}: ${this.rollbackAlarms.length} alarms watch the deployment group, CodeDeploy allows at most ${MAX_DEPLOYMENT_GROUP_ALARMS}: combine some with metric math`]
-          : [],
-    });
+    validateDeploymentGroupAlarmCount(this, this.rollbackAlarms);
 
-    this.dashboard = this.buildDashboard(aliasName, aliasDims, newVersionErrorRate, period);
+    this.dashboard = lambdaServiceDashboard(this, {
+      fn: this.function,
+      aliasName,
+      aliasDims: alarms.aliasDims,
+      newVersionErrorRate: alarms.newVersionErrorRate,
+      period: alarms.period,
+      p99LatencyMs: settings.p99LatencyMs,
+      alarms: [this.compositeAlarm, ...this.rollbackAlarms],
+    });
   }
 
   /** Adds an alarm that rolls a deployment back; it also feeds the composite health alarm. */
@@ -309,26 +250,6 @@ export class CanaryLambdaService extends Construct {
   /** The alarms that roll a deployment back, the three built-in ones first. */
   get alarms(): cloudwatch.IAlarm[] {
     return [...this.rollbackAlarms];
-  }
-
-  /** A hook whose check may take `checkTime` (CHECK_TIMEOUT_MS stays the service check's own limit). */
-  private hookFunction(id: string, entry: string, lifecycleEvent: string, environment: Record<string, string>, checkTime: Duration): HandlerFunction {
-    const hook = new HandlerFunction(this, id, {
-      entry,
-      functionName: stackScopedFunctionName(this, `${this.node.id}-${id}`),
-      description: `CodeDeploy ${lifecycleEvent} hook of ${this.node.path}`,
-      // Room after the check for reporting to CodeDeploy, with retries.
-      timeout: checkTime.plus(Duration.seconds(30)),
-      environment,
-      logRetention: logs.RetentionDays.ONE_MONTH,
-    });
-    // Versions and aliases of the service function only (`<function arn>:<qualifier>`).
-    hook.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [`${this.function.functionArn}:*`] }));
-    acknowledgeFindings(hook.executionRole, {
-      [`AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.function.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`]:
-        'The hook invokes the version being deployed (unknown until deployment) and the alias of this one function; the wildcard is the qualifier of that function only.',
-    });
-    return hook;
   }
 
   /** What the serverless packs report on the team's own function, and why it is accepted. */
@@ -373,114 +294,5 @@ export class CanaryLambdaService extends Construct {
     acknowledgeFindings(this.deploymentGroup, reasons);
   }
 
-  private buildDashboard(aliasName: string, aliasDims: Record<string, string>, newVersionErrorRate: cloudwatch.MathExpression, period: Duration): cloudwatch.Dashboard {
-    const fnName = this.function.functionName;
-    const byVersion = (metricName: string, label: string) =>
-      new cloudwatch.MathExpression({
-        expression: `SEARCH('{AWS/Lambda,FunctionName,Resource,ExecutedVersion} MetricName="${metricName}" FunctionName="${fnName}" Resource="${fnName}:${aliasName}"', 'Sum', ${period.toSeconds()})`,
-        label,
-        period,
-      });
-    const aliasMetric = (metricName: string, statistic: string, label: string) =>
-      new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName, statistic, dimensionsMap: aliasDims, period, label });
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: `Invocations by version (alias ${aliasName})`, left: [byVersion('Invocations', '')], width: 12, stacked: true }),
-      new cloudwatch.GraphWidget({
-        title: 'Errors by version, and the new version error rate (%)',
-        left: [byVersion('Errors', '')],
-        right: [newVersionErrorRate],
-        width: 12,
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: `Duration percentiles (alias ${aliasName}, ms)`,
-        left: ['p50', 'p90', 'p99'].map((p) => aliasMetric('Duration', p, p)),
-        leftAnnotations: [{ value: this.alarmSettings.p99LatencyMs, label: 'p99 alarm threshold' }],
-        width: 12,
-      }),
-      new cloudwatch.GraphWidget({ title: `Throttles (alias ${aliasName})`, left: [aliasMetric('Throttles', 'Sum', 'Throttles')], width: 12 }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [this.compositeAlarm, ...this.rollbackAlarms], width: 24 }),
-    );
-    return dashboard;
-  }
-}
 
-/** What a service needs to judge its canaries: the canary step's share, and the judge's settings. */
-export interface ServiceJudgeProps {
-  /** Percentage of traffic the canary step sends to the new version. */
-  readonly canaryPercent: number;
-  /**
-   * Length of the canary step (the deployment config's interval): the AfterAllowTraffic hook counts
-   * the canary's requests over it and refuses the deployment below the judge's `minRequests`.
-   */
-  readonly canaryStep: Duration;
-  /** @default - DEFAULT_JUDGE_SETTINGS */
-  readonly settings?: JudgeSettingsInput;
-  /** Expected traffic, to warn at synth when the canary step is too short to catch a regression. @default - no check */
-  readonly expectedTraffic?: ExpectedTraffic;
-}
-
-/** The URL 5xx alarm judges a period only with at least this many requests: one bad request of two is noise. */
-const URL_MIN_REQUESTS = 10;
-
-/**
- * An alarm on any error of a service's own handlers (its CodeDeploy hooks): a hook that fails its
- * invocation cannot report, and CodeDeploy would wait an hour for it; in the deployment group, the
- * alarm stops and rolls back the deployment at once instead.
- */
-export function hookErrorsAlarm(scope: Construct, id: string, hookFunctionNames: string[], period: Duration): cloudwatch.Alarm {
-  // By literal name: the hooks' policies reference the deployment group, which references this alarm.
-  const usingMetrics = Object.fromEntries(
-    hookFunctionNames.map((name, i) => [`h${i}`, new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'Errors', dimensionsMap: { FunctionName: name }, statistic: 'Sum', period })]),
-  );
-  return new cloudwatch.MathExpression({
-    expression: Object.keys(usingMetrics).map((k) => `FILL(${k}, 0)`).join(' + '),
-    usingMetrics,
-    period,
-    label: 'Hook errors',
-  }).createAlarm(scope, id, {
-    threshold: 0,
-    evaluationPeriods: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    alarmDescription: `A deployment hook of ${scope.node.path} failed its invocation (a malformed event or a crash) and could not report to CodeDeploy. Rolls the deployment back.`,
-  });
-}
-
-/** `ALARM(a) OR ALARM(b) ...` over alarms, as a composite alarm rule. */
-export function anyAlarm(alarms: readonly cloudwatch.IAlarm[]): string {
-  return cloudwatch.AlarmRule.anyOf(...alarms.map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))).renderAlarmRule();
-}
-
-/** What is wrong with a service's judge props (shared by both service constructs). */
-export function judgeProblems(judge: ServiceJudgeProps): string[] {
-  const minutes = judge.canaryStep.toMinutes({ integral: false });
-  return Number.isInteger(minutes) && minutes >= 1
-    ? []
-    : [`judge.canaryStep: ${judge.canaryStep.toHumanString()} is not a canary step CodeDeploy can take: use whole minutes, at least 1 (the deployment config's interval), e.g. Duration.minutes(10)`];
-}
-
-function validate(props: CanaryLambdaServiceProps, aliasName: string): void {
-  const problems: string[] = [];
-  if (!/^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$/.test(aliasName)) {
-    problems.push(`aliasName: ${JSON.stringify(aliasName)} is not a Lambda alias name: use letters, digits, '-' or '_' (not only digits), e.g. "live"`);
-  }
-  const checkTimeout = props.hookCheckTimeout?.toSeconds() ?? 30;
-  if (checkTimeout < 1 || checkTimeout > 600) problems.push(`hookCheckTimeout: ${checkTimeout} s is out of range: use 1 to 600 seconds, e.g. Duration.seconds(30)`);
-  if (props.judge) problems.push(...judgeProblems(props.judge));
-  if (props.healthCheck && props.invokeCheck) problems.push('healthCheck and invokeCheck are both set: give an HTTP service a healthCheck, an event-driven one an invokeCheck');
-  if (props.reservedConcurrentExecutions !== undefined && !(Number.isInteger(props.reservedConcurrentExecutions) && props.reservedConcurrentExecutions >= 1)) {
-    problems.push(`reservedConcurrentExecutions: ${JSON.stringify(props.reservedConcurrentExecutions)} must be a whole number of at least 1`);
-  }
-  if (props.functionUrlAuthType === lambda.FunctionUrlAuthType.NONE && props.reservedConcurrentExecutions === undefined) {
-    problems.push(
-      'reservedConcurrentExecutions: is not set, and the Function URL is public (auth NONE): a flood of anonymous requests could use the whole account concurrency and throttle ' +
-        'the deployment hooks; set a cap (e.g. 100) or use FunctionUrlAuthType.AWS_IAM',
-    );
-  }
-  if (problems.length > 0) throw new Error(`Invalid CanaryLambdaService props:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 }

@@ -1,16 +1,17 @@
-import { Annotations, Aws, CfnMapping, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct, IConstruct } from 'constructs';
-import { acknowledgeFindings } from '../shared/acknowledge';
-import { acknowledgeRule } from '../../policy/acknowledgements';
-import { AGENT_PORT, appConfigExtensionLayerArn, ECS_AGENT_IMAGE, LAMBDA_EXTENSION_REGIONS } from './agent';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { AGENT_PORT } from './agent';
+import { FeatureFlagsApplication, IFeatureFlagsApplication } from './application';
+import { bindFlagsToFunction, bindFlagsToTaskDefinition, grantFlagsRead } from './bindings';
 import { describeStrategy, FlagRollout, predefinedStrategyId, toAppConfigStrategy } from './rollout';
-import { FlagDeclaration, featureFlagsDigest, parseServiceFlags, renderFeatureFlagsDocument } from './schema';
+import { featureFlagsDigest, renderFeatureFlagsDocument } from './document';
+import type { FlagDeclaration } from './flag-types';
+import { parseServiceFlags } from './schema';
 
 /**
  * Environment variables a service reads to find its flags (lib/flags-client/feature-flags.ts reads
@@ -30,77 +31,6 @@ export const FLAG_ENV = {
 
 /** The AppConfig profile type of feature flags. */
 export const FEATURE_FLAGS_PROFILE_TYPE = 'AWS.AppConfig.FeatureFlags';
-
-/** An AppConfig application holding services' flags. */
-export interface IFeatureFlagsApplication extends IConstruct {
-  /** The AppConfig application ID. */
-  readonly applicationId: string;
-  /**
-   * What services call the application by: its name, or its ID when imported by ID. Must be known at
-   * synth (not a token) and unique in the account and region, as the agent resolves it.
-   */
-  readonly applicationIdentifier: string;
-}
-
-/** Properties of a FeatureFlagsApplication. */
-export interface FeatureFlagsApplicationProps {
-  /**
-   * Name of the AppConfig application (1 to 64 characters). Services address the application by
-   * this name, so it must be unique in the account and region.
-   * @default - `<stack name>-flags`, or a name derived from the construct path if that is too long
-   */
-  readonly applicationName?: string;
-  /**
-   * Description shown in the AppConfig console.
-   * @default 'Feature flags of the services safe-deploy deploys here'
-   */
-  readonly description?: string;
-}
-
-/**
- * An AppConfig application for the feature flags of the services of one deployment target (account
- * and region), each service with its own environment and profile (see ServiceFeatureFlags).
- *
- * Retained on deletion: CloudFormation cannot delete a profile that still has hosted configuration
- * versions ("Cannot delete configuration profile ... because there are still hosted configuration
- * versions existing under it", aws-cdk issue 26804), and the versions are kept as rollback targets.
- */
-export class FeatureFlagsApplication extends Construct implements IFeatureFlagsApplication {
-  /** An application created elsewhere, by ID. */
-  static fromApplicationId(scope: Construct, id: string, applicationId: string): IFeatureFlagsApplication {
-    if (Token.isUnresolved(applicationId) || !/^[a-z0-9]{4,7}$/.test(applicationId)) {
-      throw new Error(`applicationId: ${JSON.stringify(applicationId)} is not an AppConfig application ID: use the 4 to 7 lower-case letters and digits AppConfig shows, e.g. "abc1234"`);
-    }
-    class Imported extends Construct implements IFeatureFlagsApplication {
-      readonly applicationId = applicationId;
-      readonly applicationIdentifier = applicationId;
-    }
-    return new Imported(scope, id);
-  }
-
-  readonly applicationId: string;
-  readonly applicationIdentifier: string;
-  /** The AWS::AppConfig::Application. */
-  readonly resource: appconfig.CfnApplication;
-
-  constructor(scope: Construct, id: string, props: FeatureFlagsApplicationProps = {}) {
-    super(scope, id);
-    const stackName = Stack.of(this).stackName;
-    const name =
-      props.applicationName ??
-      (!Token.isUnresolved(stackName) && stackName.length <= 58 ? `${stackName}-flags` : Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }));
-    if (Token.isUnresolved(name) || !/^[^\n]{1,64}$/.test(name)) {
-      throw new Error(`applicationName: ${JSON.stringify(name)} is not usable: services address the application by name, so give a literal of 1 to 64 characters, unique in the account and region`);
-    }
-    this.applicationIdentifier = name;
-    this.resource = new appconfig.CfnApplication(this, 'Resource', {
-      name,
-      description: props.description ?? 'Feature flags of the services safe-deploy deploys here',
-    });
-    this.resource.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    this.applicationId = this.resource.ref;
-  }
-}
 
 /** Properties of ServiceFeatureFlags. */
 export interface ServiceFeatureFlagsProps {
@@ -306,124 +236,24 @@ export class ServiceFeatureFlags extends Construct {
 
   /**
    * Gives a Lambda function its flags: the AppConfig agent extension layer of the function's region
-   * (chosen at deploy time in a stack without a concrete region) and architecture, the identifiers as environment variables (plus the extension's prefetch list,
-   * so the first invocation finds the flags cached), and read access to this configuration only.
+   * and architecture, the identifiers as environment variables, and read access to this configuration only.
    */
   bindToFunction(fn: lambda.Function): void {
-    // Explicit runtimes: an imported layer's default is Runtime.ALL, a list that grows whenever a
-    // Runtime is created in the process, and aws-lambda hashes it into the function's version, which
-    // would then change with unrelated code. The function's own runtime keeps the hash stable.
-    const layer = lambda.LayerVersion.fromLayerVersionAttributes(this, `AgentLayer${Names.nodeUniqueId(fn.node)}`, {
-      layerVersionArn: extensionLayerArn(fn),
-      compatibleRuntimes: [fn.runtime],
-    });
-    fn.addLayers(layer);
-    for (const [k, v] of Object.entries(this.environmentVariables)) fn.addEnvironment(k, v);
-    // https://docs.aws.amazon.com/appconfig/latest/userguide/appconfig-integration-lambda-extensions-config.html
-    fn.addEnvironment('AWS_APPCONFIG_EXTENSION_PREFETCH_LIST', this.agentPath);
-    this.grantRead(fn);
+    bindFlagsToFunction(this, fn);
   }
 
   /**
-   * Gives an ECS task its flags: the AppConfig agent as a sidecar container, the identifiers as
-   * environment variables of `appContainer`, and read access for the task role.
-   *
-   * The agent is not essential: if it stops, the task keeps serving and the flags client answers with
-   * the declared defaults (and logs why), rather than ECS stopping a healthy task over flags. The
-   * application container starts after the agent has started. No port mapping: in awsvpc mode the
-   * containers of a task share localhost, and nothing outside the task needs the agent.
+   * Gives an ECS task its flags: the AppConfig agent as a (non-essential) sidecar container, the
+   * identifiers as environment variables of `appContainer`, and read access for the task role.
    */
   bindToTaskDefinition(taskDefinition: ecs.TaskDefinition, appContainer: ecs.ContainerDefinition, options: { agentImage?: ecs.ContainerImage } = {}): ecs.ContainerDefinition {
-    if (appContainer.taskDefinition !== taskDefinition) {
-      throw new Error(`feature flags of ${this.serviceName}: container ${appContainer.containerName} does not belong to task definition ${taskDefinition.node.path}`);
-    }
-    const logGroup = new logs.LogGroup(this, `AgentLogs${Names.nodeUniqueId(taskDefinition.node)}`, {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const agent = taskDefinition.addContainer('AppConfigAgent', {
-      containerName: 'appconfig-agent',
-      image: options.agentImage ?? ecs.ContainerImage.fromRegistry(ECS_AGENT_IMAGE),
-      essential: false,
-      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'appconfig-agent', logGroup }),
-      // https://docs.aws.amazon.com/appconfig/latest/userguide/appconfig-integration-containers-agent-configuring.html
-      environment: { PREFETCH_LIST: this.agentPath },
-    });
-    appContainer.addContainerDependencies({ container: agent, condition: ecs.ContainerDependencyCondition.START });
-    for (const [k, v] of Object.entries(this.environmentVariables)) appContainer.addEnvironment(k, v);
-    this.grantRead(taskDefinition.taskRole);
-    acknowledgeFindings(taskDefinition, {
-      'AwsSolutions-ECS2':
-        'Container environment variables hold AppConfig identifiers, the agent address and the agent prefetch path: no secrets.',
-    });
-    // The checks look at every container of the task definition; the service's own container stays
-    // non-root, read-only and memory-capped (CanaryEcsService, tested). AWS documents neither the
-    // user nor the writable paths of its agent image, and the task memory is the service container's
-    // hard limit, so the agent keeps its image's defaults (it is not essential: if it stops, the flags
-    // client answers with the declared defaults and logs why).
-    acknowledgeRule(
-      taskDefinition,
-      'sidecarContainer',
-      "The AppConfig agent sidecar runs AWS's image as that image defines it (user and writable paths are not documented) and shares the task's memory without a hard limit; the service container is non-root, read-only and memory-limited.",
-    );
-    return agent;
+    return bindFlagsToTaskDefinition(this, taskDefinition, appContainer, options);
   }
 
-  /**
-   * Lets `grantee` start a session on this service's profile and read it, and nothing else in AppConfig.
-   * The environment is a wildcard: a grant naming its ID would make the service's role depend on the
-   * environment, whose monitor (the health alarm) depends on the service's function version: a cycle.
-   */
+  /** Lets `grantee` start a session on this service's profile and read it, and nothing else in AppConfig. */
   grantRead(grantee: iam.IGrantable): iam.Grant {
-    const grant = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
-      resourceArns: [this.configurationArn],
-    });
-    const role = grantee.grantPrincipal;
-    if (role instanceof iam.Role) {
-      acknowledgeFindings(role, {
-        [`AwsSolutions-IAM5[Resource::${nagResource(Stack.of(role), this.configurationArn)}]`]:
-          `Reads the feature flags of ${this.serviceName}: one configuration profile in its application; the environment is a wildcard because naming its ID would make a dependency cycle (environment monitor -> health alarm -> function version -> role policy).`,
-      });
-    }
-    return grant;
+    return grantFlagsRead(this, grantee);
   }
-}
-
-/**
- * The extension layer for the function's region and architecture. A stack without a concrete region
- * (a laptop deploy without a default region) picks it at deploy time from a mapping of the table by
- * AWS::Region; a region the table lacks then fails the deployment ("Fn::FindInMap ... key not found").
- */
-function extensionLayerArn(fn: lambda.Function): string {
-  const stack = Stack.of(fn);
-  if (!Token.isUnresolved(stack.region)) return appConfigExtensionLayerArn(stack.region, fn.architecture);
-  const id = 'AppConfigExtensionLayers';
-  const mapping =
-    (stack.node.tryFindChild(id) as CfnMapping | undefined) ??
-    new CfnMapping(stack, id, {
-      mapping: Object.fromEntries(
-        LAMBDA_EXTENSION_REGIONS.map((r) => [r, { x8664: appConfigExtensionLayerArn(r, lambda.Architecture.X86_64), arm64: appConfigExtensionLayerArn(r, lambda.Architecture.ARM_64) }]),
-      ),
-    });
-  return mapping.findInMap(Aws.REGION, fn.architecture.name === 'arm64' ? 'arm64' : 'x8664');
-}
-
-/**
- * How cdk-nag prints a resource in a finding ID: intrinsics as `<LogicalId>` / `<LogicalId.Attr>`,
- * so an acknowledgement names exactly the wildcard it accepts.
- */
-function nagResource(stack: Stack, arn: string): string {
-  const part = (v: unknown): string => {
-    if (typeof v === 'string') return v;
-    const o = v as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, unknown[]] };
-    if (o.Ref) return `<${o.Ref}>`;
-    if (o['Fn::GetAtt']) return `<${o['Fn::GetAtt'].join('.')}>`;
-    if (o['Fn::Join']) return o['Fn::Join'][1].map(part).join(o['Fn::Join'][0]);
-    return JSON.stringify(v);
-  };
-  return part(stack.resolve(arn));
 }
 
 /** A parsed flag back in its declaration form, to validate flags built in code like flags read from JSON. */

@@ -20,12 +20,8 @@ export interface HandlerFunctionProps {
   readonly description: string;
   /** @default Duration.seconds(30) */
   readonly timeout?: Duration;
-  /** @default 256 */
-  readonly memorySize?: number;
   /** @default - none */
   readonly environment?: Record<string, string>;
-  /** How long its logs are kept. @default logs.RetentionDays.THREE_MONTHS */
-  readonly logRetention?: logs.RetentionDays;
   /** Run in this VPC (private subnets with egress). @default - not in a VPC */
   readonly vpc?: ec2.IVpc;
   /** With `vpc`. @default - a security group of Lambda's choosing */
@@ -51,6 +47,17 @@ export function stackScopedFunctionName(scope: Construct, suffix: string): strin
   return `${stackName.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 64 - suffix.length - 10)}-${hash}-${suffix}`;
 }
 
+/** How long every handler's logs are kept (the hooks', the gate's, the Provider framework's alike). */
+export const HANDLER_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS;
+
+/**
+ * A log group for one of safe-deploy's own handlers (or the Provider framework's functions and state
+ * machine that serve them): kept HANDLER_LOG_RETENTION, deleted with its stack.
+ */
+export function handlerLogGroup(scope: Construct, id: string): logs.LogGroup {
+  return new logs.LogGroup(scope, id, { retention: HANDLER_LOG_RETENTION, removalPolicy: RemovalPolicy.DESTROY });
+}
+
 /**
  * One of safe-deploy's own handlers (hooks, gate, notifier, custom resources): Node.js 22 on ARM,
  * bundled in-process by esbuild, JSON logs into a log group of its own, and an execution role that
@@ -66,17 +73,14 @@ export class HandlerFunction extends NodejsFunction {
   readonly fixedName?: string;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
-    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const logGroup = handlerLogGroup(scope, `${id}Logs`);
     const role = logWriterRole(scope, `${id}Role`, { logGroup, description: `Execution role of ${scope.node.path}/${id}`, roleName: props.roleName });
     super(scope, id, {
       code: bundledHandler(props.entry),
       handler: `index.${props.handlerName ?? 'handler'}`,
       runtime: HANDLER_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 256,
+      memorySize: 256,
       timeout: props.timeout ?? Duration.seconds(30),
       description: props.description,
       environment: props.environment,

@@ -1,8 +1,16 @@
-import type { AlarmOverrides } from '../../config/schema';
+import { z } from 'zod';
+import { datapointsOverPeriodsMessage, isPeriodCount, oneDayWindowProblem, periodCountField } from './alarm-limits';
+import { numberField } from './limits';
 import { metricAlarmDetectionSeconds } from './detection-time';
 
 /** Alarm settings with every field decided. */
-export type AlarmSettings = Required<AlarmOverrides>;
+export interface AlarmSettings {
+  readonly errorRatePercent: number;
+  readonly p99LatencyMs: number;
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+}
 
 /**
  * Defaults of both canary services, chosen for a canary that takes 10% of traffic for a few minutes:
@@ -22,34 +30,60 @@ export const DEFAULT_ALARM_SETTINGS: AlarmSettings = {
   datapointsToAlarm: 2,
 };
 
+const show = (v: unknown) => JSON.stringify(v);
+
+
+/** Each alarm setting's bounds and message, for the config (per field) and the constructs (after defaults) alike. */
+const alarmFields = {
+  /** Percentage of requests that fail before the alarm fires. */
+  errorRatePercent: numberField(
+    (v) => v > 0 && v <= 100,
+    (v) => `${show(v)} is not a percentage: use a number greater than 0 and at most 100, e.g. 1`,
+  ),
+  /** p99 latency, in milliseconds, above which the alarm fires. */
+  p99LatencyMs: numberField(
+    (v) => Number.isInteger(v) && v > 0,
+    (v) => `${show(v)} is not a latency: use a positive whole number of milliseconds, e.g. 1000`,
+  ),
+  /**
+   * Length of one evaluation period, in seconds. A 10 or 30 s (high-resolution) alarm on a
+   * once-a-minute metric sees mostly empty periods, which are "not breaching": it would fire later
+   * than a 60 s one, or never.
+   */
+  periodSeconds: numberField(
+    (v) => Number.isInteger(v) && v >= 60 && v % 60 === 0,
+    (v) => `${show(v)} is not a whole number of minutes, the resolution Lambda and ALB metrics are published at: use a multiple of 60, e.g. 60`,
+  ),
+  /** Number of periods the alarm looks at. */
+  evaluationPeriods: periodCountField(3),
+  /** How many of those periods must breach (M of N). */
+  datapointsToAlarm: periodCountField(2),
+};
+
+/** The checks across fields, made when both fields are given and each is valid on its own. */
+function checkAcrossFields(a: Partial<AlarmSettings>, ctx: z.RefinementCtx): void {
+  const { periodSeconds: p, evaluationPeriods: e, datapointsToAlarm: d } = a;
+  if (e === undefined || !isPeriodCount(e)) return;
+  if (d !== undefined && isPeriodCount(d) && d > e) {
+    ctx.addIssue({ code: 'custom', path: ['datapointsToAlarm'], message: datapointsOverPeriodsMessage(d, e) });
+  }
+  const window = p !== undefined && Number.isInteger(p) ? oneDayWindowProblem(e, p / 60) : undefined;
+  if (window) ctx.addIssue({ code: 'custom', path: ['evaluationPeriods'], message: window });
+}
+
+/** Per-stage overrides of a service's alarm thresholds (the config's `alarms`); what is left out keeps the default. */
+export const alarmOverridesSchema = z.object(alarmFields).partial().strict().superRefine(checkAcrossFields);
+export type AlarmOverrides = z.infer<typeof alarmOverridesSchema>;
+
 /**
  * Applies overrides to the defaults and validates the result; throws one error naming every bad
  * field, headed `Invalid <constructName> alarm settings:`.
  */
 export function resolveAlarmSettings(overrides: AlarmOverrides | undefined, constructName: string): AlarmSettings {
   const s: AlarmSettings = { ...DEFAULT_ALARM_SETTINGS, ...stripUndefined(overrides ?? {}) };
-  const problems: string[] = [];
-  const show = JSON.stringify;
-  if (!(Number.isFinite(s.errorRatePercent) && s.errorRatePercent > 0 && s.errorRatePercent <= 100)) {
-    problems.push(`alarms.errorRatePercent: ${show(s.errorRatePercent)} is not a percentage: use a number greater than 0 and at most 100, e.g. 1`);
-  }
-  if (!(Number.isInteger(s.p99LatencyMs) && s.p99LatencyMs > 0)) {
-    problems.push(`alarms.p99LatencyMs: ${show(s.p99LatencyMs)} is not a latency: use a positive whole number of milliseconds, e.g. 1000`);
-  }
-  // A 10 or 30 s (high-resolution) alarm on a once-a-minute metric sees mostly empty periods, which
-  // are "not breaching": it would fire later than a 60 s one, or never.
-  if (!(Number.isInteger(s.periodSeconds) && s.periodSeconds >= 60 && s.periodSeconds % 60 === 0)) {
-    problems.push(`alarms.periodSeconds: ${show(s.periodSeconds)} is not a whole number of minutes, the resolution Lambda and ALB metrics are published at: use a multiple of 60, e.g. 60`);
-  }
-  if (!(Number.isInteger(s.evaluationPeriods) && s.evaluationPeriods >= 1 && s.evaluationPeriods <= 10)) {
-    problems.push(`alarms.evaluationPeriods: ${show(s.evaluationPeriods)} is out of range: use a whole number from 1 to 10, e.g. 3`);
-  } else if (Number.isInteger(s.periodSeconds) && s.periodSeconds * s.evaluationPeriods > 86400) {
-    problems.push(`alarms.evaluationPeriods: ${s.evaluationPeriods} periods of ${s.periodSeconds} s exceed CloudWatch's one-day window: lower one of them`);
-  }
-  if (!(Number.isInteger(s.datapointsToAlarm) && s.datapointsToAlarm >= 1 && s.datapointsToAlarm <= s.evaluationPeriods)) {
-    problems.push(`alarms.datapointsToAlarm: ${show(s.datapointsToAlarm)} must be a whole number from 1 to evaluationPeriods (${show(s.evaluationPeriods)})`);
-  }
-  if (problems.length > 0) {
+  const parsed = z.object(alarmFields).superRefine(checkAcrossFields).safeParse(s);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `alarms.${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid ${constructName} alarm settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
   return s;

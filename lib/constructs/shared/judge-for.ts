@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type { StageService } from '../../config/stage-services';
-import type { ServiceJudgeProps } from '../canary-lambda-service';
+import type { ServiceJudgeProps } from './service-judge';
 
 /**
  * How a service's canary is judged in a stage: against its baseline (CanaryJudge) when the stage

@@ -1,8 +1,19 @@
+import type { IConstruct } from 'constructs';
 import type { HttpCheck, InvokeCheck } from '../../config/service-schema';
 import type { ServiceCheck } from '../../runtime/service-check';
 
 /** CodeDeploy watches at most this many alarms per deployment group (AlarmConfiguration.Alarms). */
 export const MAX_DEPLOYMENT_GROUP_ALARMS = 10;
+
+/** Fails synth when more alarms than CodeDeploy takes watch `scope`'s deployment group (counted once the app is complete). */
+export function validateDeploymentGroupAlarmCount(scope: IConstruct, alarms: readonly unknown[]): void {
+  scope.node.addValidation({
+    validate: () =>
+      alarms.length > MAX_DEPLOYMENT_GROUP_ALARMS
+        ? [`${scope.node.path}: ${alarms.length} alarms watch the deployment group, CodeDeploy allows at most ${MAX_DEPLOYMENT_GROUP_ALARMS}: combine some with metric math`]
+        : [],
+  });
+}
 
 /** Lambda allows 4 KB of environment in all; a check's JSON must leave room for the rest. */
 const MAX_CHECK_JSON = 2048;

@@ -2,6 +2,10 @@ import { Annotations, Duration } from 'aws-cdk-lib';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type { IConstruct } from 'constructs';
 import type { TrafficShift } from '../../config/schema';
+import { CUSTOM_RESOURCE_MAX_MINUTES } from '../canary-ecs-service/ecs-deployment';
+
+/** CodeDeploy's longest canary or linear step (a time-based routing interval): 2 days. */
+export const MAX_SHIFT_INTERVAL_MINUTES = 2880;
 
 /** Id of the synth warning below; acknowledge it with `Annotations.of(stack).acknowledgeWarning(...)`. */
 export const CANARY_SHORTER_THAN_ALARMS = 'safe-deploy:canary-shorter-than-alarms';
@@ -66,6 +70,6 @@ export function ecsShiftProblem(shift: TrafficShift, maxWaitMinutes: number): st
       : `use at most ${most} minutes of shifting, e.g. intervalMinutes ${Math.max(1, Math.floor(most / (Math.ceil(100 / shift.percent) - 1)))} at ${shift.percent}%`;
   return (
     `${shift.type} ${shift.percent}% every ${shift.intervalMinutes} min shifts traffic for ${minutes} min; with ${ECS_DEPLOYMENT_ALLOWANCE_MINUTES} min to start tasks and run the test hook ` +
-    `that is ${minutes + ECS_DEPLOYMENT_ALLOWANCE_MINUTES} min, and CloudFormation waits at most 60 min for the deployment resource (${maxWaitMinutes} used): ${fix}`
+    `that is ${minutes + ECS_DEPLOYMENT_ALLOWANCE_MINUTES} min, and CloudFormation waits at most ${CUSTOM_RESOURCE_MAX_MINUTES} min for the deployment resource (${maxWaitMinutes} used): ${fix}`
   );
 }

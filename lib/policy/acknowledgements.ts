@@ -4,7 +4,7 @@ import type { IConstruct } from 'constructs';
 /**
  * The rule packs the product runs, and the id prefix each gives its findings. AwsSolutions and
  * Serverless run at every synth (bin/app.ts); NIST 800-53 R5 and the Control Tower proactive
- * controls (cfn-guard) run in `npm test` (test/security-packs.test.ts).
+ * controls (cfn-guard) run in `npm test` (test/policy/security-packs.test.ts).
  */
 export const RULE_PACKS = {
   awsSolutions: 'AwsSolutions',

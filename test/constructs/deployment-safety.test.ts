@@ -4,7 +4,7 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DeploymentSafety, GateReaderRole, RollbackEventForwarder, SafetyStage } from '../../lib/constructs/deployment-safety';
-import { DIAGNOSIS_PERMISSIONS } from '../../lib/ops/permissions';
+import { DIAGNOSIS_PERMISSIONS } from '../../lib/runtime/diagnosis/permissions';
 import { TestApps } from '../support/app';
 
 const apps = new TestApps();

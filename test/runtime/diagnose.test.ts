@@ -9,7 +9,7 @@ import {
   ListActionExecutionsCommand,
   ListPipelineExecutionsCommand,
 } from '@aws-sdk/client-codepipeline';
-import { DIAGNOSIS_PERMISSIONS } from '../../lib/ops/permissions';
+import { DIAGNOSIS_PERMISSIONS } from '../../lib/runtime/diagnosis/permissions';
 import { classifyFailure, diagnosePipeline, formatDiagnosis } from '../../lib/runtime/diagnosis';
 import * as f from '../ops/fixtures';
 

@@ -13,7 +13,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { HandlerFunction } from '../handler-function';
 import { FailedEventsQueue } from '../shared/failed-events-queue';
-import { actionsByScope, ResourceScope } from '../../ops/permissions';
+import { actionsByScope, ResourceScope } from '../../runtime/diagnosis/permissions';
 import { ROLLBACK_STATES } from './gate-reader-role';
 import { ArnParts, nagResource } from './names';
 import type { SafetyStage, SafetyTarget } from './stages';

@@ -2,7 +2,7 @@
  * The AWS calls deployctl's diagnosis makes (lib/runtime/diagnosis/gather.ts), each with the IAM action it needs
  * and what the action may be scoped to (IAM service authorization reference). The pipeline's
  * notifier runs the same diagnosis, so its role is granted from this table rather than from a
- * second hand-written list; test/ops/diagnose.test.ts checks that every call the diagnosis makes
+ * second hand-written list; test/runtime/diagnose.test.ts checks that every call the diagnosis makes
  * is listed here.
  */
 

@@ -1,3 +1,4 @@
+import type { AppConfigClient } from '@aws-sdk/client-appconfig';
 import {
   CloudWatchClient,
   CompositeAlarm,
@@ -7,13 +8,11 @@ import {
   MetricAlarm,
   MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
-import type { AppConfigClient } from '@aws-sdk/client-appconfig';
-import { evaluateDeploymentWindow } from '../../lib/runtime/deployment-window';
-import { checkGuardedFlags, checkObservedFlags } from './flags';
-
 import { z } from 'zod';
+import { evaluateDeploymentWindow } from '../../lib/runtime/deployment-window';
 import { parseJsonWith } from '../../lib/runtime/gate-settings';
 import type { GateParameters, GateSettings, GateTarget } from '../../lib/runtime/gate-settings';
+import { checkGuardedFlags, checkObservedFlags } from './flags';
 
 export type { GateParameters, GateSettings, GateTarget } from '../../lib/runtime/gate-settings';
 

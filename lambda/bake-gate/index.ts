@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import {
@@ -9,16 +10,15 @@ import {
   PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CodePipelineEvent, Context } from 'aws-lambda';
-import { withTimeout } from '../shared/codedeploy-hook';
+import { errorLine } from '../../lib/runtime/errors';
+import { gateEnvironmentSchema, GateParameters, gateParametersSchema, parseJsonWith } from '../../lib/runtime/gate-settings';
 import { BOUNDED_HTTP } from '../../lib/runtime/http';
-import { createLogger } from '../shared/logger';
 import { isTransientError, retry, RetryOptions } from '../../lib/runtime/retry';
+import { withTimeout } from '../shared/codedeploy-hook';
+import { createLogger } from '../shared/logger';
 import { evaluateGate, GateDecision, GateDeps, GateTarget, parseGateState } from './gate';
 import { ArtifactReader, readArtifactWithJobCredentials, readGates } from './release-manifest';
-import { gateEnvironmentSchema, GateParameters, gateParametersSchema, parseJsonWith } from '../../lib/runtime/gate-settings';
-import { errorLine } from '../../lib/runtime/errors';
 
 /** Dependencies of `handleGateJob`; tests inject mocks. */
 export interface GateJobDeps {

@@ -1,8 +1,8 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { CodePipelineEvent } from 'aws-lambda';
 import { unzipSync } from 'fflate';
-import { BOUNDED_HTTP } from '../../lib/runtime/http';
 import { describeSettingsError, GateSettings, gatesSchema, RELEASE_MANIFEST_FILE } from '../../lib/runtime/gate-settings';
+import { BOUNDED_HTTP } from '../../lib/runtime/http';
 
 
 type JobData = CodePipelineEvent['CodePipeline.job']['data'];
@@ -41,7 +41,7 @@ export async function readGates(data: JobData | undefined, read: ArtifactReader)
   try {
     files = unzipSync(zip, { filter: (f) => f.name === RELEASE_MANIFEST_FILE });
   } catch (err) {
-    throw new Error(`the input artifact s3://${id} is not a zip: ${(err as Error).message}`);
+    throw new Error(`the input artifact s3://${id} is not a zip: ${(err as Error).message}`, { cause: err });
   }
   const file = files[RELEASE_MANIFEST_FILE];
   if (!file) throw new Error(`the input artifact s3://${id} has no ${RELEASE_MANIFEST_FILE}: synthesize with bin/app.ts, which writes it`);
@@ -49,7 +49,7 @@ export async function readGates(data: JobData | undefined, read: ArtifactReader)
   try {
     manifest = JSON.parse(new TextDecoder().decode(file));
   } catch (err) {
-    throw new Error(`${RELEASE_MANIFEST_FILE} is not JSON: ${(err as Error).message}`);
+    throw new Error(`${RELEASE_MANIFEST_FILE} is not JSON: ${(err as Error).message}`, { cause: err });
   }
   const parsed = gatesSchema.safeParse(manifest.gates);
   if (!parsed.success) throw new Error(`${RELEASE_MANIFEST_FILE} has invalid gates: ${describeSettingsError('gates', parsed.error)}`);

@@ -1,12 +1,12 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
-import { judgeSettingsInputSchema } from '../constructs/canary-judge/settings';
 import { MAX_DEPLOYMENT_WAIT_MINUTES } from '../constructs/canary-ecs-service/ecs-deployment';
-import { alarmOverridesSchema } from '../constructs/shared/alarm-settings';
 import { blueTerminationWaitMinutesField, desiredCountField } from '../constructs/canary-ecs-service/limits';
+import { judgeSettingsInputSchema } from '../constructs/canary-judge/settings';
 import { bakeMinutesField } from '../constructs/deployment-safety/limits';
-import { ecsShiftProblem, MAX_SHIFT_INTERVAL_MINUTES } from '../constructs/shared/traffic-shift';
 import { flagRolloutSchema } from '../constructs/feature-flags/rollout';
+import { alarmOverridesSchema } from '../constructs/shared/alarm-settings';
+import { ecsShiftProblem, MAX_SHIFT_INTERVAL_MINUTES } from '../constructs/shared/traffic-shift';
 import { checkReservedConcurrency } from './concurrency';
 import { FARGATE_CPU, isFargateSize, reservedConcurrencySchema, serviceNameSchema, serviceSchema, ServiceKind } from './service-schema';
 
@@ -27,6 +27,7 @@ const region = z
   .string({ error: (i) => `${show(i.input)} is not an AWS region: use a region code, e.g. "us-east-1"` })
   .refine((r) => known.has(r), { error: (i) => `${show(i.input)} is not an AWS region: use a region code, e.g. "us-east-1"` });
 
+// eslint-disable-next-line no-control-regex -- git refuses control characters in ref names
 const GIT_REF = /^(?!-|\/)(?!.*(?:\.\.|\/\/|@\{|\.lock$|\/$|\.$))[^\s~^:?*[\\\x00-\x1f\x7f]+$/;
 const branch = z
   .string()
@@ -313,9 +314,9 @@ export const configSchema = configObjectSchema.superRefine((cfg, ctx) => {
             `pre-production, which serves only smoke-test requests; set it to 0, or split the stage into waves so later waves count the first wave's traffic`,
         });
       }
-      for (const key of ['bake', 'deploymentWindow'] as const) {
-        if (s[key] && s.type !== 'production') {
-          ctx.addIssue({ code: 'custom', path: ['stages', i, key], message: `is set on pre-production stage ${show(s.name)}: ${key} guards production stages only; move it to a production stage or remove it` });
+      for (const guard of ['bake', 'deploymentWindow'] as const) {
+        if (s[guard] && s.type !== 'production') {
+          ctx.addIssue({ code: 'custom', path: ['stages', i, guard], message: `is set on pre-production stage ${show(s.name)}: ${guard} guards production stages only; move it to a production stage or remove it` });
         }
       }
     });
@@ -357,12 +358,12 @@ function checkServices(cfg: ConfigShape, ctx: Ctx): void {
       });
     }
   });
-  const known = [...byName.keys()];
+  const serviceNames = [...byName.keys()];
   cfg.stages.forEach((stage, i) => {
-    for (const [name, override] of Object.entries(stage.services)) {
-      const svc = byName.get(name);
+    for (const [serviceName, override] of Object.entries(stage.services)) {
+      const svc = byName.get(serviceName);
       if (!svc) {
-        ctx.addIssue({ code: 'custom', path: ['stages', i, 'services', name], message: `is not a service: the services are ${show(known)}; fix the name or remove the override` });
+        ctx.addIssue({ code: 'custom', path: ['stages', i, 'services', serviceName], message: `is not a service: the services are ${show(serviceNames)}; fix the name or remove the override` });
         continue;
       }
       for (const field of Object.keys(override) as Array<keyof ServiceOverride>) {
@@ -370,8 +371,8 @@ function checkServices(cfg: ConfigShape, ctx: Ctx): void {
         if (only && only !== svc.kind) {
           ctx.addIssue({
             code: 'custom',
-            path: ['stages', i, 'services', name, field],
-            message: `is a setting of ${only} services, and ${show(name)} is a ${svc.kind} service: remove it`,
+            path: ['stages', i, 'services', serviceName, field],
+            message: `is a setting of ${only} services, and ${show(serviceName)} is a ${svc.kind} service: remove it`,
           });
         }
       }
@@ -382,10 +383,10 @@ function checkServices(cfg: ConfigShape, ctx: Ctx): void {
       const problem = ecsShiftProblem(stage.ecs.deployment, MAX_DEPLOYMENT_WAIT_MINUTES);
       if (problem && ecsNames.some((n) => !stage.services[n]?.deployment)) ctx.addIssue({ code: 'custom', path: ['stages', i, 'ecs', 'deployment'], message: problem });
     }
-    for (const name of ecsNames) {
-      const own = stage.services[name]?.deployment;
+    for (const ecsName of ecsNames) {
+      const own = stage.services[ecsName]?.deployment;
       const problem = own && ecsShiftProblem(own, MAX_DEPLOYMENT_WAIT_MINUTES);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['stages', i, 'services', name, 'deployment'], message: problem });
+      if (problem) ctx.addIssue({ code: 'custom', path: ['stages', i, 'services', ecsName, 'deployment'], message: problem });
     }
     for (const kind of ['lambda', 'ecs'] as const) {
       if (stage[kind]) continue;

@@ -1,6 +1,6 @@
-import { effectiveReservedConcurrency } from './concurrency';
 import type { JudgeSettingsInput } from '../constructs/canary-judge/settings';
 import { DEFAULT_FLAG_ROLLOUTS, FlagRollout } from '../constructs/feature-flags/rollout';
+import { effectiveReservedConcurrency } from './concurrency';
 import type { AlarmOverrides, SafeDeployConfig, StageConfig, TrafficShift } from './schema';
 import type { EcsServiceConfig, LambdaServiceConfig } from './service-schema';
 

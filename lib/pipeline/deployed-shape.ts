@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { z } from 'zod';
+import type { CfnValue } from '../policy/template-index';
 
 /**
  * The parts of a blue/green ECS service that CloudFormation must never change once the service exists.
@@ -70,7 +71,7 @@ export function shapesOf(assembly: CloudAssembly): Record<string, StackShape> {
 }
 
 /** The locked shape of a template's blue/green ECS service and its listeners, if it has one. */
-export function shapeOfTemplate(template: { Resources?: Record<string, { Type: string; Properties?: Record<string, any> }> }): StackShape | undefined {
+export function shapeOfTemplate(template: { Resources?: Record<string, { Type: string; Properties?: Record<string, CfnValue> }> }): StackShape | undefined {
   const resources = Object.entries(template.Resources ?? {});
   const service = resources.find(([, r]) => r.Type === 'AWS::ECS::Service' && r.Properties?.DeploymentController?.Type === 'CODE_DEPLOY');
   if (!service) return undefined;
@@ -84,12 +85,12 @@ export function shapeOfTemplate(template: { Resources?: Record<string, { Type: s
   };
 }
 
-function serviceSummary(props: Record<string, any>): string {
-  const targets = (props.LoadBalancers ?? []).map((lb: any) => `${lb.ContainerName}:${lb.ContainerPort}`).join(', ');
+function serviceSummary(props: Record<string, CfnValue>): string {
+  const targets = (props.LoadBalancers ?? []).map((lb: CfnValue) => `${lb.ContainerName}:${lb.ContainerPort}`).join(', ');
   return `${props.LaunchType ?? 'capacity providers'} ${props.PlatformVersion ?? 'LATEST'}, load balancer targets ${targets || 'none'}`;
 }
 
-function listenerSummary(props: Record<string, any>): string {
+function listenerSummary(props: Record<string, CfnValue>): string {
   const certificates = (props.Certificates ?? []).length;
   return `${props.Protocol ?? 'HTTP'}:${props.Port}${certificates ? ` with ${certificates} certificate(s)` : ''}${props.SslPolicy ? ` (${props.SslPolicy})` : ''}`;
 }
@@ -168,7 +169,7 @@ export function readShapeLock(file: string): ShapeLock | undefined {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message}): restore it from git, or delete it to record every service's shape again`);
+    throw new Error(`${file}: not valid JSON (${(e as Error).message}): restore it from git, or delete it to record every service's shape again`, { cause: e });
   }
   const parsed = lockSchema.safeParse(raw);
   if (!parsed.success) {

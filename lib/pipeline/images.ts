@@ -1,6 +1,6 @@
-import { FileSystem, IgnoreMode } from 'aws-cdk-lib';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { FileSystem, IgnoreMode } from 'aws-cdk-lib';
 import type { EcsServiceConfig } from '../config/service-schema';
 
 /** The Docker platform an ECS service's image is built for. */

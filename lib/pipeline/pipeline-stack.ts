@@ -14,12 +14,12 @@ import type { EcsServiceConfig } from '../config/service-schema';
 import { ArtifactStore } from '../constructs/artifact-store';
 import { DeploymentSafety, gateReaderRoleNameForTarget } from '../constructs/deployment-safety';
 import { ImageReplication, ImageRepository, pullRolePath } from '../constructs/image-repository';
+import { acknowledgeRule } from '../policy/acknowledgements';
 import type { PublishedImage } from '../stacks/ecs-service-stack';
+import { hardenReplicationBuckets, replicationSupport, scopeReplicationKeyGrants } from './cross-region-support';
 import { flagQuotaWarnings } from './flag-quotas';
 import { AcknowledgeGeneratedWildcards } from './generated-wildcards';
 import { dockerPlatform, imageTag } from './images';
-import { acknowledgeRule } from '../policy/acknowledgements';
-import { hardenReplicationBuckets, replicationSupport, scopeReplicationKeyGrants } from './cross-region-support';
 import { checkPipelineLayout, validateBuiltPipeline } from './limits';
 import { PermissionsCheck, WavePermissionsCheck } from './permissions-check';
 import type { ImageSpec, ReleaseManifest } from './release-manifest';
@@ -176,7 +176,7 @@ export class PipelineStack extends cdk.Stack {
     hardenReplicationBuckets(this.pipeline.pipeline, config.artifacts.retentionDays);
     scopeReplicationKeyGrants(
       this.pipeline.pipeline,
-      replicationSupport(this.pipeline.pipeline).map(({ region, bucket }) => ({ region, alias: bucket.encryptionKey as kms.IAlias })),
+      replicationSupport(this.pipeline.pipeline).map((s) => ({ region: s.region, alias: s.bucket.encryptionKey as kms.IAlias })),
     );
     this.triggerOnBranchPush(branch);
     this.grantConnection(connectionArn);

@@ -1,4 +1,11 @@
 /**
+ * A value read from a synthesized template: untyped JSON whose shape the reader checks as it goes
+ * (the one place `any` is allowed in lib/, so that template reads need no cast at every step).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type CfnValue = any;
+
+/**
  * Reading CloudFormation intrinsic functions (Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::ImportValue) in
  * synthesized templates: shared by the safety policy, the readiness report and the acknowledgement
  * of generated wildcards.
@@ -36,7 +43,7 @@ export function flattenCfnReference(value: unknown): string {
   if (value === undefined) return '';
   if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
   if (typeof value !== 'object' || value === null) return JSON.stringify(value);
-  const o = value as Record<string, any>;
+  const o = value as Record<string, CfnValue>;
   // Truthiness, not `in`, as cdk-nag tests them: `{ Ref: '' }` falls through to JSON.
   if (o['Fn::Join']) {
     const [delimiter, parts] = o['Fn::Join'] as [string, unknown[]];

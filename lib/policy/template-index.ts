@@ -1,10 +1,12 @@
-import { refOf, sameValue } from './intrinsics';
+import { CfnValue, refOf, sameValue } from './intrinsics';
+
+export type { CfnValue };
 
 /** A resource of a synthesized CloudFormation template. */
 export interface TemplateResource {
   readonly Type: string;
-  readonly Properties?: Record<string, any>;
-  readonly UpdatePolicy?: Record<string, any>;
+  readonly Properties?: Record<string, CfnValue>;
+  readonly UpdatePolicy?: Record<string, CfnValue>;
 }
 
 /** A synthesized CloudFormation template, as far as the policy and the report read it. */

@@ -1,5 +1,5 @@
 import { referencedIds, refOf } from '../policy/intrinsics';
-import type { TemplateIndex } from '../policy/template-index';
+import type { TemplateIndex, CfnValue } from '../policy/template-index';
 import { metricAlarmDetectionSeconds } from './hand-model';
 import type { AlarmReport } from './types';
 
@@ -13,7 +13,7 @@ export function alarmReport(nameRef: unknown, index: TemplateIndex, depth = 0): 
   const name = typeof r?.Properties?.AlarmName === 'string' ? r.Properties.AlarmName : (id ?? refOf(nameRef) ?? String(nameRef));
   if (r?.Type === 'AWS::CloudWatch::Alarm') {
     const p = r.Properties ?? {};
-    const period = Number(p.Period ?? Math.max(...(p.Metrics ?? []).map((m: any) => Number(m.MetricStat?.Period ?? m.Period ?? 0)), 0));
+    const period = Number(p.Period ?? Math.max(...(p.Metrics ?? []).map((m: CfnValue) => Number(m.MetricStat?.Period ?? m.Period ?? 0)), 0));
     const n = Number(p.EvaluationPeriods);
     const m = Number(p.DatapointsToAlarm ?? n);
     return { name, kind: 'metric', periodSeconds: period, evaluationPeriods: n, datapointsToAlarm: m, detectionSeconds: metricAlarmDetectionSeconds(period, m) };

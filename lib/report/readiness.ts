@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CANARY_TRAFFIC_CHECK_ENV, parseCanaryTrafficCheck } from '../runtime/canary-traffic-settings';
-import { STAGE_TYPE_METADATA, StageMarker } from '../policy/stage-type';
 import { CANARY_JUDGE_METADATA, CanaryJudgeMetadata } from '../constructs/canary-judge/canary-judge';
 import { refOf } from '../policy/intrinsics';
-import { CfnTemplate, DeploymentTarget, TemplateIndex, TemplateResource } from '../policy/template-index';
+import { STAGE_TYPE_METADATA, StageMarker } from '../policy/stage-type';
+import { CfnTemplate, DeploymentTarget, TemplateIndex, TemplateResource, CfnValue } from '../policy/template-index';
+import { CANARY_TRAFFIC_CHECK_ENV, parseCanaryTrafficCheck } from '../runtime/canary-traffic-settings';
 import { alarmReport } from './alarms';
 import { flagReports } from './flags';
 import { exposureUntil, parseShift, round, shareTimeline } from './hand-model';
@@ -32,7 +32,7 @@ export interface StackArtifact {
 export function readAssembly(dir: string): StackArtifact[] {
   const manifestFile = path.join(dir, 'manifest.json');
   if (!existsSync(manifestFile)) throw new Error(`${dir} is not a cloud assembly (no manifest.json): run "npx cdk synth" first or pass --app <cdk.out>`);
-  const manifest = JSON.parse(readFileSync(manifestFile, 'utf-8')) as { artifacts?: Record<string, any> };
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf-8')) as { artifacts?: Record<string, CfnValue> };
   const out: StackArtifact[] = [];
   for (const [id, art] of Object.entries(manifest.artifacts ?? {})) {
     if (art.type === 'cdk:cloud-assembly') {

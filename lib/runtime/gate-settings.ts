@@ -122,7 +122,7 @@ export function parseJsonWith<T>(schema: z.ZodType<T>, text: string, label: stri
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${label} is not JSON: ${(err as Error).message}`);
+    throw new Error(`${label} is not JSON: ${(err as Error).message}`, { cause: err });
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new Error(describeSettingsError(label, parsed.error));

@@ -1,8 +1,8 @@
 import * as cdk from 'aws-cdk-lib';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import type { TrafficShift } from '../config/schema';
 import type { StageEcsService } from '../config/stage-services';
@@ -52,7 +52,7 @@ export class EcsServiceStack extends cdk.Stack {
     const svc = (this.config = props.service);
     const cluster = props.platform.cluster;
     if (!cluster) throw new Error(`EcsServiceStack ${this.node.path}: the platform stack ${props.platform.node.path} has no cluster: create it with ecs: true`);
-    if (props.image && (!/^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository\/[a-z0-9._\/-]+$/.test(props.image.repositoryArn) || !/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(props.image.tag))) {
+    if (props.image && (!/^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository\/[a-z0-9._/-]+$/.test(props.image.repositoryArn) || !/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(props.image.tag))) {
       throw new Error(
         `image: ${JSON.stringify(props.image)} is not an ECR image: use { repositoryArn: "arn:aws:ecr:<region>:<account>:repository/<name>", tag: "<content hash>" }`,
       );

@@ -3,8 +3,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { acknowledgeRule } from '../policy/acknowledgements';
 import { GateReaderRole, RollbackEventForwarder } from '../constructs/deployment-safety';
+import { acknowledgeRule } from '../policy/acknowledgements';
 
 /** Where the pipeline that deploys a target lives, for the resources that talk back to it. */
 export interface PipelineLink {

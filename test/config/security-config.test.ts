@@ -1,5 +1,5 @@
-import { ConfigError } from '../../lib/config/load-config';
 import { PUBLIC_URL_DEFAULT_CONCURRENCY } from '../../lib/config/concurrency';
+import { ConfigError } from '../../lib/config/load-config';
 import { stageServices } from '../../lib/config/stage-services';
 import { fixtureConfig } from '../support/fixtures';
 

@@ -1,9 +1,9 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CanaryEcsService, CanaryEcsServiceProps, DEFAULT_ALARM_SETTINGS, EcsCodeDeployDeployment, resolveAlarmSettings, worstCaseDetectionSeconds } from '../../lib/constructs/canary-ecs-service';
 import { TestApps } from '../support/app';
 

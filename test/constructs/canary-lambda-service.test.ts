@@ -1,9 +1,9 @@
+import * as path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as path from 'node:path';
 import type { AlarmOverrides } from '../../lib/config/schema';
 import { CanaryLambdaService, DEFAULT_ALARM_SETTINGS, resolveAlarmSettings, worstCaseDetectionSeconds } from '../../lib/constructs/canary-lambda-service';
 import { TestApps } from '../support/app';

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { DEFAULT_ALARM_SETTINGS, worstCaseDetectionSeconds } from '../../lib/constructs/shared/alarm-settings';
 import {
   DEFAULT_FLAG_ROLLOUTS,
   describeStrategy,
@@ -12,6 +11,7 @@ import {
   serviceFlagsSchema,
   toAppConfigStrategy,
 } from '../../lib/constructs/feature-flags';
+import { DEFAULT_ALARM_SETTINGS, worstCaseDetectionSeconds } from '../../lib/constructs/shared/alarm-settings';
 
 /** The problems parseServiceFlags reports for `flags`, one line each. */
 function problems(flags: unknown): string[] {

@@ -6,9 +6,9 @@ import {
   PutJobFailureResultCommand,
   PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
+import type { CodePipelineEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import type { CodePipelineEvent } from 'aws-lambda';
 import { strToU8, zipSync } from 'fflate';
 import { childAlarmNames, GateSettings, parseGateState, requestMetricsFromAlarms } from '../../lambda/bake-gate/gate';
 import { handleGateJob, GateJobDeps, readGateEnvironment } from '../../lambda/bake-gate/index';

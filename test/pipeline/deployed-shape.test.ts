@@ -1,7 +1,7 @@
-import { Stage } from 'aws-cdk-lib';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { Stage } from 'aws-cdk-lib';
 import type { StageEcsService } from '../../lib/config/stage-services';
 import { checkShapes, readShapeLock, shapesOf, writeShapeLock } from '../../lib/pipeline/deployed-shape';
 import { EcsServiceStack, PublishedImage } from '../../lib/stacks/ecs-service-stack';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { SafeDeployConfig } from '../../lib/config/schema';
 import { planPipeline } from '../../lib/pipeline/limits';
 import { PipelineStack } from '../../lib/pipeline/pipeline-stack';

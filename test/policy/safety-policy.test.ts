@@ -45,7 +45,6 @@ function newApp(): App {
 
 function pipelineApp(prod: ServiceOptions, opts: { betaFirst?: boolean } = {}): { app: App; prodStack: LambdaServiceStack } {
   const app = newApp();
-  let prodStack!: LambdaServiceStack;
   const addBeta = () => {
     const beta = new Stage(app, 'Beta-us-east-1');
     markStageType(beta, 'pre-production');
@@ -54,7 +53,7 @@ function pipelineApp(prod: ServiceOptions, opts: { betaFirst?: boolean } = {}): 
   if (opts.betaFirst !== false) addBeta();
   const prodStage = new Stage(app, 'Prod-Wave1-us-east-1');
   markStageType(prodStage, 'production', { bake: { minutes: 30, minRequests: 1000 } });
-  prodStack = new LambdaServiceStack(prodStage, 'LambdaService', prod);
+  const prodStack = new LambdaServiceStack(prodStage, 'LambdaService', prod);
   if (opts.betaFirst === false) addBeta();
   return { app, prodStack };
 }

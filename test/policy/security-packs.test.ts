@@ -1,14 +1,14 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { NagPack, NIST80053R5Checks } from 'cdk-nag';
-import { existsSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import type { SafeDeployConfig } from '../../lib/config/schema';
 import { buildSafeDeployApp } from '../../lib/pipeline/safe-deploy-app';
 import { EQUIVALENT_RULES, RULE_PACKS } from '../../lib/policy/acknowledgements';
 import { NOT_RESOURCE_SCOPABLE, REVIEWED_WILDCARDS } from '../../lib/policy/wildcard-resources';
-import { ApplicableCfnGuardValidator } from '../support/applicable-cfn-guard';
 import { TestApps } from '../support/app';
+import { ApplicableCfnGuardValidator } from '../support/applicable-cfn-guard';
 import { fixtureConfig } from '../support/fixtures';
 
 /**

@@ -196,13 +196,13 @@ describe('production services are simulated on their alarms as synthesized', () 
     const env = { account: '111111111111', region: 'us-east-1' };
     const prod = new Stage(app, 'Prod', { env });
     markStageType(prod, 'production');
-    const lambda = (id: string, extra: Parameters<typeof fixtureService>[2]) => new LambdaServiceStack(prod, id, { service: fixtureService('lambda', 'orders-api', extra) });
+    const judgedService = (id: string, extra: Parameters<typeof fixtureService>[2]) => new LambdaServiceStack(prod, id, { service: fixtureService('lambda', 'orders-api', extra) });
     // Busy (200 requests/s, as its config says), a 10-minute canary step: a crash loop is caught within it.
-    lambda('busy', { deployment: { type: 'canary', percent: 10, intervalMinutes: 10 }, expectedRequestsPerSecond: 200 });
+    judgedService('busy', { deployment: { type: 'canary', percent: 10, intervalMinutes: 10 }, expectedRequestsPerSecond: 200 });
     // The same with a 1-minute step: the step's first minute is published a minute after it ends.
-    lambda('hasty', { deployment: { type: 'canary', percent: 10, intervalMinutes: 1 }, expectedRequestsPerSecond: 200 });
+    judgedService('hasty', { deployment: { type: 'canary', percent: 10, intervalMinutes: 1 }, expectedRequestsPerSecond: 200 });
     // No expected traffic in the config: the report's default rate.
-    lambda('unknown', { deployment: { type: 'canary', percent: 10, intervalMinutes: 10 }, expectedRequestsPerSecond: undefined });
+    judgedService('unknown', { deployment: { type: 'canary', percent: 10, intervalMinutes: 10 }, expectedRequestsPerSecond: undefined });
     const platform = new PlatformStack(prod, 'Platform', { ecs: true });
     new EcsServiceStack(prod, 'storefront', {
       service: fixtureService('ecs', 'storefront', { deployment: { type: 'canary', percent: 10, intervalMinutes: 10 }, blueTerminationWaitMinutes: 5, expectedRequestsPerSecond: 200 }),

@@ -9,8 +9,8 @@ import {
   ListActionExecutionsCommand,
   ListPipelineExecutionsCommand,
 } from '@aws-sdk/client-codepipeline';
-import { DIAGNOSIS_PERMISSIONS } from '../../lib/runtime/diagnosis/permissions';
 import { classifyFailure, diagnosePipeline, formatDiagnosis } from '../../lib/runtime/diagnosis';
+import { DIAGNOSIS_PERMISSIONS } from '../../lib/runtime/diagnosis/permissions';
 import * as f from '../ops/fixtures';
 
 const BETA_ECS = 'Beta-us-east-1-EcsService';

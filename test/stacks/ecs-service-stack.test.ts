@@ -1,9 +1,9 @@
-import { Stack, Stage, Validations } from 'aws-cdk-lib';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { Stack, Stage, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import type { StageEcsService } from '../../lib/config/stage-services';
 import { EcsServiceStack, PublishedImage } from '../../lib/stacks/ecs-service-stack';
 import { PlatformStack } from '../../lib/stacks/platform-stack';
@@ -538,8 +538,8 @@ describe('a new image changes only the task definition and the deployment resour
 
 describe('deployment config per stage type, overrides and env-agnostic synth', () => {
   test('without a canary: fixed 5xx rate as metric math, p99 latency, unhealthy hosts per target group; defaults, missing data not breaching', () => {
-    const template = Template.fromStack(build({ deployment: { type: 'linear', percent: 20, intervalMinutes: 2 } }).stack);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    const linear = Template.fromStack(build({ deployment: { type: 'linear', percent: 20, intervalMinutes: 2 } }).stack);
+    linear.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'Beta-storefront-Green-5xxRate',
       Threshold: 1,
       EvaluationPeriods: 3,
@@ -552,7 +552,7 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
         Match.objectLike({ Id: 'greenRequests', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'RequestCount' }), Period: 60, Stat: 'Sum' }), ReturnData: false }),
       ]),
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    linear.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'Beta-storefront-Blue-p99Latency',
       MetricName: 'TargetResponseTime',
       ExtendedStatistic: 'p99',
@@ -560,7 +560,7 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
       Period: 60,
       TreatMissingData: 'notBreaching',
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    linear.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'Beta-storefront-Green-UnhealthyHosts',
       MetricName: 'UnHealthyHostCount',
       Statistic: 'Maximum',
@@ -569,10 +569,10 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
       TreatMissingData: 'notBreaching',
     });
     // Six per target group, the load balancer's 5xx, the hook's errors.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    linear.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     // Nothing to hold without a judge: no traffic-check hook, and the AppSpec has only the test hook.
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('AfterAllowTraffic hook') }, 0);
-    template.hasResourceProperties('Custom::EcsCodeDeployDeployment', { Hooks: { AfterAllowTestTraffic: Match.anyValue(), AfterAllowTraffic: Match.absent() } });
+    linear.resourcePropertiesCountIs('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('AfterAllowTraffic hook') }, 0);
+    linear.hasResourceProperties('Custom::EcsCodeDeployDeployment', { Hooks: { AfterAllowTestTraffic: Match.anyValue(), AfterAllowTraffic: Match.absent() } });
   });
 
 

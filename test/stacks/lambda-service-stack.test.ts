@@ -106,7 +106,7 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
       ComputePlatform: 'Lambda',
       TrafficRoutingConfig: { Type: 'TimeBasedCanary', TimeBasedCanary: { CanaryPercentage: 10, CanaryInterval: 10 } },
     });
-    const alarm = (path: string) => ({ Name: { Ref: logicalId('AWS::CloudWatch::Alarm', path) } });
+    const alarm = (alarmPath: string) => ({ Name: { Ref: logicalId('AWS::CloudWatch::Alarm', alarmPath) } });
     template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
       DeploymentConfigName: { Ref: logicalId('AWS::CodeDeploy::DeploymentConfig', 'DeploymentConfig') },
       DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },

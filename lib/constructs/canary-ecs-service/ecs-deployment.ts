@@ -6,8 +6,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { HandlerFunction, handlerLogGroup } from '../handler-function';
 import { acknowledgeRule } from '../../policy/acknowledgements';
+import { HandlerFunction, handlerLogGroup } from '../handler-function';
 import { acknowledgeFindings } from '../shared/acknowledge';
 import { logWriterRole } from '../shared/log-writer-role';
 

@@ -11,9 +11,9 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { actionsByScope, ResourceScope } from '../../runtime/diagnosis/permissions';
 import { HandlerFunction } from '../handler-function';
 import { FailedEventsQueue } from '../shared/failed-events-queue';
-import { actionsByScope, ResourceScope } from '../../runtime/diagnosis/permissions';
 import { ROLLBACK_STATES } from './gate-reader-role';
 import { ArnParts, nagResource } from './names';
 import type { SafetyStage, SafetyTarget } from './stages';
@@ -196,7 +196,7 @@ export class PipelineNotifications {
 }
 
 /** The region a stack of `targets` is in (the pipeline's own for the pipeline stack). */
-function regionOf(stackName: string, targets: SafetyTarget[], fallback: string): string {
-  return targets.find((t) => t.platformStackName === stackName || t.serviceStackNames.includes(stackName))?.region ?? fallback;
+function regionOf(stackName: string, among: SafetyTarget[], fallback: string): string {
+  return among.find((t) => t.platformStackName === stackName || t.serviceStackNames.includes(stackName))?.region ?? fallback;
 }
 

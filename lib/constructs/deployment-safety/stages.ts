@@ -1,6 +1,6 @@
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
-import type { GateFlags } from '../../runtime/gate-settings';
 import type { StageSafetySettings, StageType } from '../../policy/stage-type';
+import type { GateFlags } from '../../runtime/gate-settings';
 import { fieldProblem } from '../shared/limits';
 import { bakeMinutesField } from './limits';
 import { gateReaderRoleArn } from './names';

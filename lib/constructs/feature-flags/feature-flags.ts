@@ -8,9 +8,9 @@ import { Construct } from 'constructs';
 import { AGENT_PORT } from './agent';
 import { FeatureFlagsApplication, IFeatureFlagsApplication } from './application';
 import { bindFlagsToFunction, bindFlagsToTaskDefinition, grantFlagsRead } from './bindings';
-import { describeStrategy, FlagRollout, predefinedStrategyId, toAppConfigStrategy } from './rollout';
 import { featureFlagsDigest, renderFeatureFlagsDocument } from './document';
 import type { FlagDeclaration } from './flag-types';
+import { describeStrategy, FlagRollout, predefinedStrategyId, toAppConfigStrategy } from './rollout';
 import { parseServiceFlags } from './schema';
 
 /**

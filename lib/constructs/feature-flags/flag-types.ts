@@ -11,6 +11,7 @@ export const CONTEXT_KEY = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
  * with ',' or '=' could not be sent; quotes, backslashes and control characters would need escaping
  * in the rule language, which its documentation does not describe.
  */
+// eslint-disable-next-line no-control-regex -- control characters cannot appear in a rule's string literal
 export const CONTEXT_VALUE = /^[^",=\\\u0000-\u001f\u007f]{1,256}$/;
 /** AppConfig limits: `rule` maxLength, attributes per flag, variants per flag (the schema's `maxLength: 32` on `_variants`). */
 export const APPCONFIG_LIMITS = { ruleChars: 16384, attributes: 25, variants: 32, stringAttributeChars: 1024, descriptionChars: 1024 } as const;

@@ -1,7 +1,7 @@
+import * as path from 'node:path';
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { buildSync } from 'esbuild';
-import * as path from 'node:path';
 
 /** Node.js version the bundles target; keep in step with the functions' runtime. */
 export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_22_X;

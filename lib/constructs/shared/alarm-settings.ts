@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { datapointsOverPeriodsMessage, isPeriodCount, oneDayWindowProblem, periodCountField } from './alarm-limits';
-import { numberField } from './limits';
 import { metricAlarmDetectionSeconds } from './detection-time';
+import { numberField } from './limits';
 
 /** Alarm settings with every field decided. */
 export interface AlarmSettings {

@@ -1,5 +1,5 @@
 import type { IConstruct } from 'constructs';
-import type { DeploymentTarget, TemplateIndex, TemplateResource } from '../template-index';
+import type { DeploymentTarget, TemplateIndex, TemplateResource, CfnValue } from '../template-index';
 
 /** What a rule reads about one production stack. */
 export interface StackContext {
@@ -56,7 +56,7 @@ export function describeTarget(target: DeploymentTarget, stack: StackContext): s
 export function canaryDeploymentGroup(
   target: DeploymentTarget,
   stack: StackContext,
-): { readonly id: string; readonly properties: Record<string, any> } | undefined {
+): { readonly id: string; readonly properties: Record<string, CfnValue> } | undefined {
   const id = target.deploymentGroupId;
   if (id === undefined) return undefined;
   if (target.kind === 'ecs-service' && deploymentControllerOf(target.resource) !== 'CODE_DEPLOY') return undefined;
@@ -81,7 +81,7 @@ export interface DeploymentGroupRuleSpec<Id extends string> {
   /** The deployment group's configuration the rule reads (`AlarmConfiguration`): it must be set and enabled. */
   readonly property: string;
   /** What else the enabled configuration must hold. */
-  readonly requires: (configuration: Record<string, any>) => boolean;
+  readonly requires: (configuration: Record<string, CfnValue>) => boolean;
   /** The finding's text, given the target (`Lambda alias ...`) and the group's construct path. */
   readonly message: (what: string, groupPath: string) => { readonly description: string; readonly fix: string };
 }
@@ -97,7 +97,7 @@ export function deploymentGroupRule<Id extends string>(spec: DeploymentGroupRule
     description: spec.description,
     check(target, stack) {
       const group = canaryDeploymentGroup(target, stack);
-      const configuration = group?.properties[spec.property] as Record<string, any> | undefined;
+      const configuration = group?.properties[spec.property] as Record<string, CfnValue> | undefined;
       if (!group || (configuration !== undefined && !isDisabled(configuration.Enabled) && spec.requires(configuration))) return undefined;
       const message = spec.message(describeTarget(target, stack), stack.pathOf(group.id));
       return { deploymentGroupId: group.id, ...message, location: `Properties/${spec.property}` };

@@ -1,55 +1,17 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { SafeDeployConfig } from '../../lib/config/schema';
-import { planPipeline } from '../../lib/pipeline/limits';
 import { PipelineStack } from '../../lib/pipeline/pipeline-stack';
-import { buildSafeDeployApp } from '../../lib/pipeline/safe-deploy-app';
 import { EcsServiceStack } from '../../lib/stacks/ecs-service-stack';
-import { LambdaServiceStack } from '../../lib/stacks/lambda-service-stack';
 import { TestApps } from '../support/app';
-import { fixtureConfig, FixtureName } from '../support/fixtures';
+import { fixtureConfig } from '../support/fixtures';
+import { buildSpecOf, buildSpecOfProject, cloudFormationActions, PipelineStage, stagesOf, synthPipeline } from '../support/pipeline';
 
-const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 const apps = new TestApps();
 afterAll(() => apps.cleanup());
-
-/** The pipeline stack, in an App whose assets are not bundled: these tests are about the pipeline. */
-function synth(config: SafeDeployConfig, app: App = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } })) {
-  const stack = new PipelineStack(app, 'SafeDeployPipeline', {
-    env: { account: config.pipeline.account, region: config.pipeline.region },
-    config,
-    commit: COMMIT,
-    cliVersion: '2.1148.1',
-    cdkAssetsVersion: '4.0.3',
-  });
-  return { stack, template: Template.fromStack(stack) };
-}
-
-type Action = { Name: string; ActionTypeId: { Category: string; Provider: string }; RunOrder: number; Configuration?: Record<string, any>; RoleArn?: unknown; Region?: string; InputArtifacts?: Array<{ Name: string }> };
-type PipelineStage = { Name: string; Actions: Action[]; OnFailure?: { Result: string } };
-
-function stagesOf(template: Template): PipelineStage[] {
-  const [pipeline] = Object.values(template.findResources('AWS::CodePipeline::Pipeline'));
-  return pipeline.Properties.Stages;
-}
+const synth = (config: SafeDeployConfig, app?: App) => synthPipeline(apps, config, app);
 
 let outdir = '';
-/** A project's buildspec: inline JSON, or (CDK Pipelines' asset projects) a file in the cloud assembly. */
-function buildSpecOfProject(project: any): any {
-  const spec: string = project.Properties.Source.BuildSpec;
-  return JSON.parse(spec.trim().startsWith('{') ? spec : readFileSync(path.join(outdir, spec), 'utf8'));
-}
-
-/** The buildspec of the CodeBuild project an action runs. */
-function buildSpecOf(template: Template, action: Action): any {
-  const projectRef = action.Configuration!.ProjectName.Ref as string;
-  return buildSpecOfProject(template.toJSON().Resources[projectRef]);
-}
-
-const cloudFormationActions = (stage: PipelineStage) => stage.Actions.filter((a) => a.ActionTypeId.Provider === 'CloudFormation');
 
 describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
   const config = fixtureConfig('example');
@@ -171,7 +133,7 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
   });
 
   test('the build installs from the lockfile, runs the tests, then synthesizes, on Node 22, with a cache', () => {
-    const spec = buildSpecOf(template, stages[1].Actions[0]);
+    const spec = buildSpecOf(template, stages[1].Actions[0], outdir);
     expect(spec.phases.install.commands).toEqual(['npm ci']);
     expect(spec.phases.install['runtime-versions']).toEqual({ nodejs: '22' });
     expect(spec.phases.build.commands).toEqual(['npm test', 'npx cdk synth']);
@@ -187,17 +149,17 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
     const projects = Object.values(template.findResources('AWS::CodeBuild::Project'));
     expect(projects.length).toBeGreaterThanOrEqual(5);
     for (const project of projects) {
-      expect(buildSpecOfProject(project).phases.install['runtime-versions']).toEqual({ nodejs: '22' });
+      expect(buildSpecOfProject(project, outdir).phases.install['runtime-versions']).toEqual({ nodejs: '22' });
     }
   });
 
   test('the pipeline updates itself with the pinned CDK CLI, and publishes assets with pinned cdk-assets', () => {
     const [selfMutate] = stages[2].Actions;
     expect(selfMutate.Name).toBe('SelfMutate');
-    const spec = buildSpecOf(template, selfMutate);
+    const spec = buildSpecOf(template, selfMutate, outdir);
     expect(spec.phases.install.commands).toContain('npm install -g aws-cdk@2.1148.1');
     expect(spec.phases.build.commands.join('\n')).toMatch(/cdk -a \. deploy SafeDeployPipeline/);
-    const assets = buildSpecOf(template, stages[3].Actions[0]);
+    const assets = buildSpecOf(template, stages[3].Actions[0], outdir);
     expect(assets.phases.install.commands.join('\n')).toContain('cdk-assets@4.0.3');
   });
 
@@ -206,7 +168,7 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
     expect(images.Actions.map((a) => a.Name)).toEqual(['Image-greeting-web']);
     const [action] = images.Actions;
     expect(action.InputArtifacts?.map((a) => a.Name).sort()).toEqual(['Synth_Output', 'example_org_safe_deploy_Source']);
-    const spec = buildSpecOf(template, action);
+    const spec = buildSpecOf(template, action, outdir);
     expect(spec.phases.build.commands.join('\n')).toContain('bash lib/pipeline/scripts/publish-image.sh greeting-web');
     expect(spec.env['exported-variables']).toEqual(['IMAGE_TAG', 'IMAGE_BUILT', 'IMAGE_REPOSITORY']);
     const projectRef = action.Configuration!.ProjectName.Ref;
@@ -267,7 +229,7 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
     expect(smoke.RunOrder).toBeGreaterThan(Math.max(...cloudFormationActions(beta).map((d) => d.RunOrder)));
     const env = JSON.parse(smoke.Configuration!.EnvironmentVariables);
     expect(env.map((e: { name: string }) => e.name).sort()).toEqual(['URL_GREETING_API', 'URL_GREETING_WEB']);
-    const commands: string[] = buildSpecOf(template, smoke).phases.build.commands;
+    const commands: string[] = buildSpecOf(template, smoke, outdir).phases.build.commands;
     expect(commands).toHaveLength(3);
     expect(commands[0]).toContain('"${URL_GREETING_API%/}/health"');
     expect(commands[1]).toContain('"${URL_GREETING_WEB%/}/health"');
@@ -301,7 +263,7 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
 
   test('the permission check runs the pinned CLI over the wave\'s targets from the manifest', () => {
     const check = stages.find((s) => s.Name === 'Prod-Wave2')!.Actions.find((a) => a.Name.endsWith('.Check'))!;
-    const spec = buildSpecOf(template, check);
+    const spec = buildSpecOf(template, check, outdir);
     expect(spec.phases.install.commands).toEqual(['npm install -g aws-cdk@2.1148.1']);
     const build = spec.phases.build.commands.join('\n');
     expect(build).toContain('require("./safe-deploy.release.json")');
@@ -327,173 +289,3 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
   });
 });
 
-describe('any mix, any number of services', () => {
-  const targetsOf = (name: FixtureName) => {
-    const { stack, template } = synth(fixtureConfig(name));
-    return { stack, template, targets: stack.waves.flatMap((w) => w.targets) };
-  };
-
-  test('the three services: each target deploys orders-api (URL), billing-worker (no URL) and storefront (8080, /healthz)', () => {
-    const { targets, template } = targetsOf('three-services');
-    expect(targets).toHaveLength(4);
-    for (const target of targets) {
-      expect(target.services.map((s) => s.node.id)).toEqual(['orders-api', 'billing-worker', 'storefront']);
-      const orders = Template.fromStack(target.service('orders-api') as LambdaServiceStack);
-      orders.resourceCountIs('AWS::Lambda::Url', 1);
-      orders.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 1);
-      const billing = Template.fromStack(target.service('billing-worker') as LambdaServiceStack);
-      billing.resourceCountIs('AWS::Lambda::Url', 0);
-      billing.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SERVICE_CHECK: '{"type":"none"}' }) } });
-      const store = Template.fromStack(target.service('storefront') as EcsServiceStack);
-      store.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 8080, HealthCheckPath: '/healthz' });
-      Template.fromStack(target.platform).resourceCountIs('AWS::ECS::Cluster', 1);
-    }
-    const images = stagesOf(template).find((s) => s.Name === 'Images')!;
-    expect(images.Actions.map((a) => a.Name)).toEqual(['Image-storefront']);
-  });
-
-  test('Lambda-only: no ECS, ECR or VPC resources anywhere, no image stage', () => {
-    const { targets, template, stack } = targetsOf('lambda-only');
-    expect(stagesOf(template).map((s) => s.Name)).not.toContain('Images');
-    const everything = [stack, ...targets.flatMap((t) => [t.platform, ...t.services])];
-    for (const s of everything) {
-      const types = new Set(Object.values(Template.fromStack(s).toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type));
-      expect([...types].filter((t) => /^AWS::(ECS|ECR|EC2)::/.test(t))).toEqual([]);
-    }
-    expect(stack.replicaStacks).toEqual({});
-  });
-
-  test('ECS-only: no Lambda service stacks; each target has a cluster', () => {
-    const { targets } = targetsOf('ecs-only');
-    for (const target of targets) {
-      expect(target.services.every((s) => s instanceof EcsServiceStack)).toBe(true);
-      Template.fromStack(target.platform).resourceCountIs('AWS::ECS::Cluster', 1);
-    }
-  });
-
-  test('two ECS services share one VPC, cluster and NAT per target, each with its own ALB, repository and image step', () => {
-    const { targets, template } = targetsOf('two-ecs');
-    for (const target of targets) {
-      const platform = Template.fromStack(target.platform);
-      platform.resourceCountIs('AWS::EC2::VPC', 1);
-      platform.resourceCountIs('AWS::EC2::NatGateway', 1);
-      platform.resourceCountIs('AWS::ECS::Cluster', 1);
-      const ports = target.services.map((s) => Template.fromStack(s).findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
-      expect(ports.map((tgs) => Object.values(tgs).map((tg) => [tg.Properties.Port, tg.Properties.HealthCheckPath]))).toEqual([
-        [
-          [8080, '/healthz'],
-          [8080, '/healthz'],
-        ],
-        [
-          [9000, '/ping'],
-          [9000, '/ping'],
-        ],
-      ]);
-    }
-    template.resourcePropertiesCountIs('AWS::ECR::Repository', { RepositoryName: Match.stringLikeRegexp('^safe-deploy/') }, 2);
-    expect(stagesOf(template).find((s) => s.Name === 'Images')!.Actions.map((a) => a.Name)).toEqual(['Image-catalog', 'Image-storefront']);
-  });
-
-  test('a manual approval on production goes into the first gate stage; on pre-production it is a stage of its own', () => {
-    const config = fixtureConfig('example', (c) => {
-      c.stages[0].manualApproval = true;
-      c.stages[1].manualApproval = true;
-    });
-    const stages = stagesOf(synth(config).template);
-    expect(stages.map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'Images', 'Approve-Beta', 'Beta', 'Gate-Prod-Wave1', 'Prod-Wave1', 'Gate-Prod-Wave2', 'Prod-Wave2']);
-    expect(stages.find((s) => s.Name === 'Gate-Prod-Wave1')!.Actions.map((a) => a.Name)).toEqual(['Approve-Prod-Wave1', 'BakeGate']);
-    expect(stages.find((s) => s.Name === 'Gate-Prod-Wave2')!.Actions.map((a) => a.Name)).toEqual(['BakeGate']);
-  });
-});
-
-describe('built once, deployed only when changed', () => {
-  test('an unchanged build context keeps its image tag and task definition across two commits', () => {
-    const config = fixtureConfig('example');
-    const first = synth(config);
-    const second = new PipelineStack(apps.create({ context: { 'aws:cdk:bundling-stacks': [] } }), 'SafeDeployPipeline', {
-      env: { account: '111111111111', region: 'us-east-1' },
-      config,
-      commit: 'f'.repeat(40),
-      cliVersion: '2.1148.1',
-    });
-    expect(second.releaseManifest.images[0].tag).toBe(first.stack.releaseManifest.images[0].tag);
-    expect(second.releaseManifest.commit).not.toBe(first.stack.releaseManifest.commit);
-    const taskDefinition = (s: PipelineStack) =>
-      JSON.stringify(Template.fromStack(s.waves[0].targets[0].service('greeting-web') as Stack).findResources('AWS::ECS::TaskDefinition'));
-    expect(taskDefinition(second)).toBe(taskDefinition(first.stack));
-    // The pipeline itself is unchanged too: the commit lives in the release manifest, not the structure.
-    expect(JSON.stringify(second.resolve((second.pipeline.pipeline.node.defaultChild as any).stages))).toBe(
-      JSON.stringify(first.stack.resolve((first.stack.pipeline.pipeline.node.defaultChild as any).stages)),
-    );
-  });
-});
-
-describe('AWS limits at synth', () => {
-  /** The three services (plus two more Lambdas) across `waves` of `perWave` regions in production. */
-  const scaled = (regions: string[][], extraLambdas = 2) =>
-    fixtureConfig('three-services', (c) => {
-      for (let i = 0; i < extraLambdas; i++) c.services.push({ ...c.services[1], name: `worker-${i + 1}` });
-      c.stages[1].bake.minRequests = 0; // one-wave layouts below would leave nothing to count
-      c.stages[1].waves = regions.map((r, i) => ({ name: `Wave${i + 1}`, regions: r }));
-    });
-  const REGIONS = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1', 'eu-north-1', 'ap-southeast-1', 'ap-southeast-2', 'ap-northeast-1', 'ap-northeast-2', 'ap-south-1', 'ca-central-1', 'sa-east-1'];
-
-  test('the planned action counts are the built ones; 5 services in a wave of 8 regions fill a stage to exactly 50', () => {
-    const config = scaled([REGIONS.slice(0, 4)], 0);
-    const { template } = synth(config);
-    const built = stagesOf(template).map((st) => [st.Name, st.Actions.length]);
-    expect(built).toEqual(planPipeline(config).map((st) => [st.name, st.actions]));
-    expect(planPipeline(scaled([REGIONS.slice(0, 8)])).find((st) => st.name === 'Prod-Wave1')!.actions).toBe(2 + 8 * 6);
-  });
-
-  /**
-   * Targets scale the pipeline role: one deploy-role and one asset-role grant each, until its policy
-   * overflows into OverflowPolicy1, 2, ... whose CDK-generated wildcards cdk-nag must find acknowledged.
-   * One Lambda service per target: the services do not change the pipeline role.
-   */
-  test.each([16, 32])('%i targets synthesize with zero unacknowledged cdk-nag or safety-policy findings', (targets) => {
-    // Beta (1) + Prod (8 + 7) = 16 targets; + Prod2 in another account (8 + 8) = 32.
-    const config = fixtureConfig('lambda-only', (c) => {
-      c.services = [c.services[0]];
-      const prod = c.stages[1];
-      delete prod.bake;
-      prod.waves = [{ name: 'Wave1', regions: REGIONS.slice(0, 8) }, { name: 'Wave2', regions: REGIONS.slice(8, 15) }];
-      const prod2 = { ...prod, name: 'Prod2', account: '333333333333', waves: [{ name: 'Wave1', regions: REGIONS.slice(0, 8) }, { name: 'Wave2', regions: REGIONS.slice(8, 16) }] };
-      if (targets === 32) c.stages.push(prod2);
-    });
-    const count = config.stages.reduce((n, st) => n + st.waves.reduce((m, w) => m + w.regions.length, 0), 0);
-    expect(count).toBe(targets);
-    const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const built = buildSafeDeployApp(app, config, { commit: COMMIT, cliVersion: '2.1148.1' });
-    let error: unknown;
-    try {
-      app.synth();
-    } catch (e) {
-      error = e;
-    }
-    const report = JSON.parse(readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8'));
-    const open = report.pluginReports.flatMap((p: any) => p.violations.map((v: any) => `${p.pluginName} ${v.ruleName}`));
-    expect({ error: error && String(error), open }).toEqual({ error: undefined, open: [] });
-    const resources = Template.fromStack(built.pipeline).toJSON().Resources;
-    if (targets === 32) expect(Object.keys(resources).some((id) => /^PipelineRoleOverflowPolicy1/.test(id))).toBe(true);
-  });
-
-  test('fails, with the numbers, when a wave cannot fit 50 actions', () => {
-    expect(() => synth(scaled([REGIONS.slice(0, 9)]))).toThrow(
-      [
-        "The pipeline does not fit CodePipeline's limits:",
-        '  - stages[1].waves[0]: pipeline stage "Prod-Wave1" would need 56 actions (9 regions × (5 service stacks + 1 platform stack) + 2 permission-check actions); CodePipeline allows 50 per stage: split the wave into waves of at most 8 regions',
-      ].join('\n'),
-    );
-  });
-
-  test('fails when the pipeline would have more than 50 stages', () => {
-    const awsRegions = RegionInfo.regions.filter((r) => r.partition === 'aws' && !r.name.includes('gov')).map((r) => r.name);
-    // Source, Build, UpdatePipeline, Assets, Images, Beta, then a gate and a stage per wave: 6 + 2 × 23 = 52.
-    const config = scaled(
-      awsRegions.slice(0, 23).map((r) => [r]),
-      0,
-    );
-    expect(() => synth(config)).toThrow(/stages: the pipeline would have 52 stages .*; CodePipeline allows 50: use fewer, larger waves or a second pipeline/);
-  });
-});

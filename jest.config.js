@@ -12,6 +12,8 @@ module.exports = {
   modulePathIgnorePatterns: ['<rootDir>/cdk.out', '<rootDir>/services/.*/node_modules'],
   testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],
   testTimeout: 60000,
+  // Two workers on the two cores here and in CodeBuild MEDIUM (jest's default is cores - 1).
+  maxWorkers: 2,
   // Kept in the repo's .cache/ so the pipeline's CodeBuild cache carries it from build to build.
   cacheDirectory: '<rootDir>/.cache/jest',
 };

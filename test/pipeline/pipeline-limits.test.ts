@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
@@ -9,6 +7,7 @@ import { buildSafeDeployApp } from '../../lib/pipeline/safe-deploy-app';
 import { TestApps } from '../support/app';
 import { fixtureConfig } from '../support/fixtures';
 import { COMMIT, stagesOf, synthPipeline } from '../support/pipeline';
+import { synthesize } from '../support/whole-app';
 
 const apps = new TestApps();
 afterAll(() => apps.cleanup());
@@ -37,31 +36,23 @@ describe('AWS limits at synth', () => {
    * overflows into OverflowPolicy1, 2, ... whose CDK-generated wildcards cdk-nag must find acknowledged.
    * One Lambda service per target: the services do not change the pipeline role.
    */
-  test.each([16, 32])('%i targets synthesize with zero unacknowledged cdk-nag or safety-policy findings', (targets) => {
-    // Beta (1) + Prod (8 + 7) = 16 targets; + Prod2 in another account (8 + 8) = 32.
+  test('32 targets in two production accounts synthesize with zero unacknowledged cdk-nag or safety-policy findings', () => {
+    // Beta (1) + Prod (8 + 7) + Prod2 in another account (8 + 8) = 32; the 16 of Beta and Prod are a part of it.
     const config = fixtureConfig('lambda-only', (c) => {
       c.services = [c.services[0]];
       const prod = c.stages[1];
       delete prod.bake;
       prod.waves = [{ name: 'Wave1', regions: REGIONS.slice(0, 8) }, { name: 'Wave2', regions: REGIONS.slice(8, 15) }];
-      const prod2 = { ...prod, name: 'Prod2', account: '333333333333', waves: [{ name: 'Wave1', regions: REGIONS.slice(0, 8) }, { name: 'Wave2', regions: REGIONS.slice(8, 16) }] };
-      if (targets === 32) c.stages.push(prod2);
+      c.stages.push({ ...prod, name: 'Prod2', account: '333333333333', waves: [{ name: 'Wave1', regions: REGIONS.slice(0, 8) }, { name: 'Wave2', regions: REGIONS.slice(8, 16) }] });
     });
-    const count = config.stages.reduce((n, st) => n + st.waves.reduce((m, w) => m + w.regions.length, 0), 0);
-    expect(count).toBe(targets);
+    expect(config.stages.reduce((n, st) => n + st.waves.reduce((m, w) => m + w.regions.length, 0), 0)).toBe(32);
     const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
     const built = buildSafeDeployApp(app, config, { commit: COMMIT, cliVersion: '2.1148.1' });
-    let error: unknown;
-    try {
-      app.synth();
-    } catch (e) {
-      error = e;
-    }
-    const report = JSON.parse(readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8'));
-    const open = report.pluginReports.flatMap((p: any) => p.violations.map((v: any) => `${p.pluginName} ${v.ruleName}`));
-    expect({ error: error && String(error), open }).toEqual({ error: undefined, open: [] });
+    const { error, failures } = synthesize(app);
+    expect({ error, failures }).toEqual({ error: undefined, failures: [] });
+    // The pipeline role's policy outgrows one document: CDK splits it, and the split is acknowledged too.
     const resources = Template.fromStack(built.pipeline).toJSON().Resources;
-    if (targets === 32) expect(Object.keys(resources).some((id) => /^PipelineRoleOverflowPolicy1/.test(id))).toBe(true);
+    expect(Object.keys(resources).some((id) => /^PipelineRoleOverflowPolicy1/.test(id))).toBe(true);
   });
 
   test('fails, with the numbers, when a wave cannot fit 50 actions', () => {

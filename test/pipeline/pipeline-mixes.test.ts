@@ -7,14 +7,38 @@ import { LambdaServiceStack } from '../../lib/stacks/lambda-service-stack';
 import { TestApps } from '../support/app';
 import { fixtureConfig, FixtureName } from '../support/fixtures';
 import { stagesOf, synthPipeline } from '../support/pipeline';
+import { buildApp, synthesize } from '../support/whole-app';
 
 const apps = new TestApps();
 afterAll(() => apps.cleanup());
 const synth = (config: SafeDeployConfig, app?: App) => synthPipeline(apps, config, app);
 
+/**
+ * Each mix built as the whole app (`bin/app.ts`'s cdk-nag packs and safety policy included) and
+ * synthesized once; the structural tests below read the same assembly.
+ */
+const wholeApps = new Map<FixtureName, { stack: PipelineStack; template: Template; failures: string[]; error?: string }>();
+function whole(name: FixtureName) {
+  let built = wholeApps.get(name);
+  if (!built) {
+    // Bundling skipped: these check the infrastructure of each mix, not the services' code.
+    const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = buildApp(fixtureConfig(name), app).pipeline;
+    const { failures, error } = synthesize(app);
+    built = { stack, template: Template.fromStack(stack), failures, error };
+    wholeApps.set(name, built);
+  }
+  return built;
+}
+
+test.each<FixtureName>(['three-services', 'lambda-only', 'ecs-only', 'two-ecs'])('the whole app on the %s fixture synthesizes with zero unsuppressed cdk-nag or safety-policy errors', (name) => {
+  const { failures, error } = whole(name);
+  expect({ error, failures }).toEqual({ error: undefined, failures: [] });
+});
+
 describe('any mix, any number of services', () => {
   const targetsOf = (name: FixtureName) => {
-    const { stack, template } = synth(fixtureConfig(name));
+    const { stack, template } = whole(name);
     return { stack, template, targets: stack.waves.flatMap((w) => w.targets) };
   };
 

@@ -182,25 +182,22 @@ export const KIND_FIELDS: Record<ServiceKind, readonly string[]> = {
   ecs: Object.keys(ecsServiceSchema.shape),
 };
 
-/** Whether Fargate offers `memoryMiB` with `cpu` vCPU units (AWS Fargate task size table). */
+/** Fargate's task sizes: for each cpu (vCPU units), the memory it takes, in MiB (AWS Fargate task size table). */
+const FARGATE_MEMORY: Readonly<Record<number, { readonly min: number; readonly max: number; readonly step: number } | readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: { min: 1024, max: 4096, step: 1024 },
+  1024: { min: 2048, max: 8192, step: 1024 },
+  2048: { min: 4096, max: 16384, step: 1024 },
+  4096: { min: 8192, max: 30720, step: 1024 },
+  8192: { min: 16384, max: 61440, step: 4096 },
+  16384: { min: 32768, max: 122880, step: 8192 },
+};
+
+/** Whether Fargate offers `memoryMiB` with `cpu` vCPU units. */
 export function isFargateSize(cpu: number, memoryMiB: number): boolean {
-  const range = (min: number, max: number, step: number) => memoryMiB >= min && memoryMiB <= max && (memoryMiB - min) % step === 0;
-  switch (cpu) {
-    case 256:
-      return [512, 1024, 2048].includes(memoryMiB);
-    case 512:
-      return range(1024, 4096, 1024);
-    case 1024:
-      return range(2048, 8192, 1024);
-    case 2048:
-      return range(4096, 16384, 1024);
-    case 4096:
-      return range(8192, 30720, 1024);
-    case 8192:
-      return range(16384, 61440, 4096);
-    case 16384:
-      return range(32768, 122880, 8192);
-    default:
-      return false;
-  }
+  const sizes = FARGATE_MEMORY[cpu];
+  if (!sizes) return false;
+  if (Array.isArray(sizes)) return sizes.includes(memoryMiB);
+  const { min, max, step } = sizes as { min: number; max: number; step: number };
+  return memoryMiB >= min && memoryMiB <= max && (memoryMiB - min) % step === 0;
 }

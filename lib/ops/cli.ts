@@ -140,6 +140,14 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     .option('--stage <name>', 'stage to retry (default: the stage that failed)')
     .action(show((opts, t) => retryFailedStage(t.clients, { ...t, stageName: opts.stage as string | undefined }), formatRetry));
 
+  /** Shows a plan and asks before acting, unless --yes; without a terminal to ask on, refuses. */
+  const confirmPlan = async (opts: GlobalOptions & { yes?: boolean }, plan: string, act: string, noun: string): Promise<void> => {
+    if (opts.yes) return;
+    if (!isTTY) throw new OpsError('refused', `refusing to ${act} without confirmation: stdin is not a terminal, pass --yes`);
+    (opts.json ? stderr : stdout).write(`${plan}\n`);
+    if (!(await confirm('Proceed? [y/N] '))) throw new OpsError('refused', `${noun} cancelled: nothing was changed`);
+  };
+
   verb('rollback', 'roll a stage back to its last successful execution, stopping its CodeDeploy deployments first')
     .addOption(new Option('--stage <name>', 'stage to roll back').makeOptionMandatory())
     .option('--to <executionId>', 'execution to roll back to (default: the last successful one before the current)')
@@ -147,15 +155,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     .action(
       show(async (opts, t) => {
         const plan = await planRollback(t.clients, { ...t, stageName: opts.stage as string, targetExecutionId: opts.to as string | undefined });
-        if (!opts.yes) {
-          if (!isTTY) {
-            throw new OpsError('refused', 'refusing to roll back without confirmation: stdin is not a terminal, pass --yes');
-          }
-          (opts.json ? stderr : stdout).write(`${describeRollbackPlan(plan)}\n`);
-          if (!(await confirm('Proceed? [y/N] '))) {
-            throw new OpsError('refused', 'rollback cancelled: nothing was changed');
-          }
-        }
+        await confirmPlan(opts, describeRollbackPlan(plan), 'roll back', 'rollback');
         return executeRollback(t.clients, plan, { ...t, sleep: deps.sleep, now: deps.now });
       }, formatRollback),
     );
@@ -197,15 +197,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     .action(
       show(async (opts, t) => {
         const plan = await planFlagsRollback(t.clients, { ...t, appconfigFor, stageName: opts.stage as string, serviceName: opts.service as string });
-        if (!opts.yes) {
-          if (!isTTY) {
-            throw new OpsError('refused', 'refusing to roll back flags without confirmation: stdin is not a terminal, pass --yes');
-          }
-          (opts.json ? stderr : stdout).write(`${describeFlagsRollbackPlan(plan)}\n`);
-          if (!(await confirm('Proceed? [y/N] '))) {
-            throw new OpsError('refused', 'flags rollback cancelled: nothing was changed');
-          }
-        }
+        await confirmPlan(opts, describeFlagsRollbackPlan(plan), 'roll back flags', 'flags rollback');
         return executeFlagsRollback(t.clients, plan, { ...t, appconfigFor });
       }, formatFlagsRollback),
     );

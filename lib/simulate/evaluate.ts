@@ -95,35 +95,33 @@ export function bindMetric(m: MetricIdentity, targetGroups: readonly string[]): 
   if (m.namespace === 'AWS/Lambda') {
     if (!('FunctionName' in m.dimensions && 'Resource' in m.dimensions)) throw new Error(`${what}: a Lambda metric without FunctionName and Resource has no role`);
     const role: Role = 'ExecutedVersion' in m.dimensions ? 'canary' : 'total';
-    switch (m.metricName) {
-      case 'Invocations':
-        return sum('requests', 'requests', role);
-      case 'Errors':
-        // Lambda publishes Errors (0 included) for every minute with invocations.
-        return sum('errors', 'requests', role);
-      case 'Duration':
-        return latency(role, 1);
-      case 'Throttles':
-        // Nothing throttles in these scenarios, and Lambda publishes no datapoint then.
-        return sum('never', 'never', role);
-    }
+    const lambda: Record<string, () => Binding> = {
+      Invocations: () => sum('requests', 'requests', role),
+      // Lambda publishes Errors (0 included) for every minute with invocations.
+      Errors: () => sum('errors', 'requests', role),
+      Duration: () => latency(role, 1),
+      // Nothing throttles in these scenarios, and Lambda publishes no datapoint then.
+      Throttles: () => sum('never', 'never', role),
+    };
+    const bind = lambda[m.metricName];
+    if (bind) return bind();
   }
   if (m.namespace === 'AWS/ApplicationELB' && 'TargetGroup' in m.dimensions) {
     const index = targetGroups.indexOf(m.dimensions.TargetGroup);
     if (index < 0 || index > 1) throw new Error(`${what}: more than two target groups`);
     const role: Role = index === 0 ? 'tg0' : 'tg1';
-    switch (m.metricName) {
-      case 'RequestCount':
-        return sum('requests', 'requests', role);
-      case 'HTTPCode_Target_5XX_Count':
-        // The ALB publishes no 5xx datapoint in a minute without 5xx responses.
-        return sum('errors', 'errors', role);
-      case 'TargetResponseTime':
-        return latency(role, 1 / 1000);
-      case 'UnHealthyHostCount':
+    const alb: Record<string, () => Binding> = {
+      RequestCount: () => sum('requests', 'requests', role),
+      // The ALB publishes no 5xx datapoint in a minute without 5xx responses.
+      HTTPCode_Target_5XX_Count: () => sum('errors', 'errors', role),
+      TargetResponseTime: () => latency(role, 1 / 1000),
+      UnHealthyHostCount: () => {
         if (!['Maximum', 'Average', 'Minimum'].includes(m.stat)) throw new Error(`${what}: only Maximum/Average/Minimum of UnHealthyHostCount are simulated`);
         return { role, quantity: 'unhealthy', existsWhen: 'always', scale: 1 };
-    }
+      },
+    };
+    const bind = alb[m.metricName];
+    if (bind) return bind();
   }
   throw new Error(`${what}: this metric has no role in the simulation (Lambda Invocations/Errors/Duration/Throttles, ALB RequestCount/HTTPCode_Target_5XX_Count/TargetResponseTime/UnHealthyHostCount)`);
 }

@@ -99,22 +99,22 @@ export function parseExpression(src: string): Expr {
     at++;
   };
 
-  const or = (): Expr => {
-    let left = and();
-    while (isOp('||') || isName('OR')) {
-      at++;
-      left = { kind: 'binary', op: 'OR', left, right: and() };
-    }
-    return left;
-  };
-  const and = (): Expr => {
-    let left = comparison();
-    while (isOp('&&') || isName('AND')) {
-      at++;
-      left = { kind: 'binary', op: 'AND', left, right: comparison() };
-    }
-    return left;
-  };
+  /**
+   * A left-associative level of binary operators: `match` names the operator the next token is at
+   * this level (or undefined), `operand` parses what stands between them.
+   */
+  const level =
+    (match: () => string | undefined, operand: () => Expr) =>
+    (): Expr => {
+      let left = operand();
+      for (let op = match(); op !== undefined; op = match()) {
+        at++;
+        left = { kind: 'binary', op, left, right: operand() };
+      }
+      return left;
+    };
+  const or = level(() => (isOp('||') || isName('OR') ? 'OR' : undefined), () => and());
+  const and = level(() => (isOp('&&') || isName('AND') ? 'AND' : undefined), () => comparison());
   const comparison = (): Expr => {
     const left = additive();
     const t = peek();
@@ -127,22 +127,8 @@ export function parseExpression(src: string): Expr {
     }
     return left;
   };
-  const additive = (): Expr => {
-    let left = multiplicative();
-    while (isOp('+') || isOp('-')) {
-      const op = (tokens[at++] as { value: string }).value;
-      left = { kind: 'binary', op, left, right: multiplicative() };
-    }
-    return left;
-  };
-  const multiplicative = (): Expr => {
-    let left = unary();
-    while (isOp('*') || isOp('/')) {
-      const op = (tokens[at++] as { value: string }).value;
-      left = { kind: 'binary', op, left, right: unary() };
-    }
-    return left;
-  };
+  const multiplicative = level(() => ['*', '/'].find((o) => isOp(o)), () => unary());
+  const additive = level(() => ['+', '-'].find((o) => isOp(o)), multiplicative);
   const unary = (): Expr => {
     if (isOp('-')) {
       at++;

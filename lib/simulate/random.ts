@@ -2,6 +2,7 @@
  * A seeded pseudo-random generator and the few distributions the simulator draws from. Everything
  * is deterministic given the seed, so a run can be replayed and tests can assert exact outcomes.
  */
+import { erfc } from '../constructs/canary-judge/power';
 
 /** sfc32 (Chris Doty-Humphrey's Small Fast Counting generator), seeded through splitmix32. */
 export class Random {
@@ -159,20 +160,7 @@ export function logGamma(x: number): number {
 
 /** Standard normal CDF. */
 export function normalCdf(z: number): number {
-  return 0.5 * erfcApprox(-z / Math.SQRT2);
-}
-
-function erfcApprox(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
+  return 0.5 * erfc(-z / Math.SQRT2);
 }
 
 /** Inverse standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9). */

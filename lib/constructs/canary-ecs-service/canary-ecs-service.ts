@@ -10,6 +10,7 @@ import type { AlarmOverrides } from '../../config/schema';
 import type { HttpCheck } from '../../config/service-schema';
 import { CanaryJudge, JudgeTraffic } from '../canary-judge';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
+import { CanaryService } from '../shared/canary-service';
 import { anyAlarm } from '../shared/service-alarms';
 import { validateDeploymentGroupAlarmCount } from '../shared/service-checks';
 import type { ServiceJudgeProps } from '../shared/service-judge';
@@ -105,7 +106,7 @@ const DEFAULT_HEALTH_CHECK: HttpCheck = { path: '/health', expectedStatus: 200 }
  * a custom resource that turns every new task definition revision into a CodeDeploy deployment
  * and waits for its outcome. Several can share a cluster (and a stack).
  */
-export class CanaryEcsService extends Construct {
+export class CanaryEcsService extends CanaryService {
   readonly cluster: ecs.ICluster;
   readonly taskDefinition: ecs.FargateTaskDefinition;
   readonly service: ecs.FargateService;
@@ -138,8 +139,6 @@ export class CanaryEcsService extends Construct {
   readonly alarmSettings: AlarmSettings;
   /** http(s)://<alb dns> of the production listener. */
   readonly url: string;
-  private readonly rollbackAlarms: cloudwatch.IAlarm[] = [];
-  private readonly healthAlarms: cloudwatch.IAlarm[] = [];
 
   constructor(scope: Construct, id: string, props: CanaryEcsServiceProps) {
     super(scope, id);
@@ -276,17 +275,5 @@ export class CanaryEcsService extends Construct {
       alarms: [this.compositeAlarm, ...this.rollbackAlarms],
       errorRateAlarms: fixed.filter((a) => a.node.id.endsWith('ErrorRateAlarm')),
     });
-  }
-
-  /** Adds an alarm that rolls a deployment back; it also feeds the composite health alarm. */
-  addAlarm(alarm: cloudwatch.IAlarm): void {
-    this.deploymentGroup.addAlarm(alarm);
-    this.rollbackAlarms.push(alarm);
-    this.healthAlarms.push(alarm);
-  }
-
-  /** The alarms that roll a deployment back (5xx rate, p99 latency, unhealthy hosts per target group, then added ones). */
-  get alarms(): cloudwatch.IAlarm[] {
-    return [...this.rollbackAlarms];
   }
 }

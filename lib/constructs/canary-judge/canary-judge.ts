@@ -173,6 +173,20 @@ export class CanaryJudge extends Construct {
     });
   }
 
+  /** A judge's alarm: fires at `threshold` on the judge's own evaluation periods; no data is not a breach. */
+  private judgeAlarm(id: string, metric: cloudwatch.IMetric, threshold: number, alarmName: string | undefined, alarmDescription: string): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(this, id, {
+      metric,
+      threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: this.settings.evaluationPeriods,
+      datapointsToAlarm: this.settings.datapointsToAlarm,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmName,
+      alarmDescription,
+    });
+  }
+
   private errorJudge(id: string, minutes: number, alarmName: string | undefined): cloudwatch.Alarm {
     const s = this.settings;
     const period = Duration.minutes(minutes);
@@ -197,18 +211,10 @@ export class CanaryJudge extends Construct {
       `((pc * IF(sh < ${num(this.share)}, sh / ${num(this.share)}, 1)) >= (${num(1 + s.minRelativeIncrease)} * pb))`,
     ].join(' AND ');
     const judge = e(`IF(${guard}, ${z}, 0)`, `Canary error significance z over ${minutes} min (0 when not judged)`);
-    return new cloudwatch.Alarm(this, id, {
-      metric: judge,
-      threshold: s.zThreshold,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: s.evaluationPeriods,
-      datapointsToAlarm: s.datapointsToAlarm,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmName,
-      alarmDescription:
+    return this.judgeAlarm(id, judge, s.zThreshold, alarmName,
         `Canary judge over ${minutes} min: the canary has more errors than its share of all errors with z >= ${s.zThreshold}, its error rate is >= ${s.minEffectPoints} points ` +
         `and >= ${1 + s.minRelativeIncrease}x the baseline's, with >= ${s.minRequests} requests on each side. Rolls the deployment back.`,
-    });
+    );
   }
 
   private latencyJudge(alarmName: string | undefined): cloudwatch.Alarm {
@@ -235,18 +241,10 @@ export class CanaryJudge extends Construct {
       period,
       label: `Canary / baseline latency over ${minutes} min (0 when not judged)`,
     });
-    return new cloudwatch.Alarm(this, 'LatencyJudge', {
-      metric: judge,
-      threshold: s.latencyRatio,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: s.evaluationPeriods,
-      datapointsToAlarm: s.datapointsToAlarm,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmName,
-      alarmDescription:
+    return this.judgeAlarm('LatencyJudge', judge, s.latencyRatio, alarmName,
         `Canary judge over ${minutes} min: the canary's latency statistic is >= ${s.latencyRatio}x the baseline's and >= ${s.latencyFloorMs} ms above it, ` +
         `with >= ${s.minRequests} requests on each side. Rolls the deployment back.`,
-    });
+    );
   }
 
   private catastrophe(alarmName: string | undefined): cloudwatch.Alarm {

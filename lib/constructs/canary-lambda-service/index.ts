@@ -14,6 +14,7 @@ import { acknowledgeNodeRuntime, HandlerFunction } from '../handler-function';
 import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
 import { acknowledgeFindings } from '../shared/acknowledge';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
+import { CanaryService } from '../shared/canary-service';
 import { logWriterRole } from '../shared/log-writer-role';
 import { anyAlarm } from '../shared/service-alarms';
 import { validateDeploymentGroupAlarmCount } from '../shared/service-checks';
@@ -99,7 +100,7 @@ export interface CanaryLambdaServiceProps {
  * shifts to it by the given deployment config, pre- and post-traffic hooks run the service's own
  * check on it, and alarms on the new version roll it back automatically. Several can share a stack.
  */
-export class CanaryLambdaService extends Construct {
+export class CanaryLambdaService extends CanaryService {
   /** The service function. */
   readonly function: NodejsFunction;
   /** The alias callers use; CodeDeploy shifts it between versions. */
@@ -135,8 +136,6 @@ export class CanaryLambdaService extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   /** The alarm settings in force (defaults plus overrides). */
   readonly alarmSettings: AlarmSettings;
-  private readonly rollbackAlarms: cloudwatch.IAlarm[] = [];
-  private readonly healthAlarms: cloudwatch.IAlarm[] = [];
 
   constructor(scope: Construct, id: string, props: CanaryLambdaServiceProps) {
     super(scope, id);
@@ -240,18 +239,6 @@ export class CanaryLambdaService extends Construct {
     });
   }
 
-  /** Adds an alarm that rolls a deployment back; it also feeds the composite health alarm. */
-  addAlarm(alarm: cloudwatch.IAlarm): void {
-    this.deploymentGroup.addAlarm(alarm);
-    this.rollbackAlarms.push(alarm);
-    this.healthAlarms.push(alarm);
-  }
-
-  /** The alarms that roll a deployment back, the three built-in ones first. */
-  get alarms(): cloudwatch.IAlarm[] {
-    return [...this.rollbackAlarms];
-  }
-
   /** What the serverless packs report on the team's own function, and why it is accepted. */
   private acknowledgeServiceFunction(props: CanaryLambdaServiceProps): void {
     acknowledgeRule(
@@ -293,6 +280,4 @@ export class CanaryLambdaService extends Construct {
     }
     acknowledgeFindings(this.deploymentGroup, reasons);
   }
-
-
 }

@@ -14,22 +14,20 @@ export interface ReadPermission {
   readonly scope: ResourceScope;
 }
 
+/** The table's rows for `actions` of one service, all scoped alike, keyed by SDK command name. */
+function rows(service: string, scope: ResourceScope, actions: readonly string[]): Record<string, ReadPermission> {
+  return Object.fromEntries(actions.map((a) => [`${a}Command`, { action: `${service}:${a}`, scope }]));
+}
+
 /** By SDK command name. */
 export const DIAGNOSIS_PERMISSIONS: Readonly<Record<string, ReadPermission>> = {
-  GetPipelineCommand: { action: 'codepipeline:GetPipeline', scope: 'pipeline' },
-  GetPipelineStateCommand: { action: 'codepipeline:GetPipelineState', scope: 'pipeline' },
-  GetPipelineExecutionCommand: { action: 'codepipeline:GetPipelineExecution', scope: 'pipeline' },
-  ListPipelineExecutionsCommand: { action: 'codepipeline:ListPipelineExecutions', scope: 'pipeline' },
-  ListActionExecutionsCommand: { action: 'codepipeline:ListActionExecutions', scope: 'pipeline' },
+  ...rows('codepipeline', 'pipeline', ['GetPipeline', 'GetPipelineState', 'GetPipelineExecution', 'ListPipelineExecutions', 'ListActionExecutions']),
   // Authorised on the project, not the build.
-  BatchGetBuildsCommand: { action: 'codebuild:BatchGetBuilds', scope: 'codebuild-project' },
-  DescribeStackEventsCommand: { action: 'cloudformation:DescribeStackEvents', scope: 'stack' },
-  ListStackResourcesCommand: { action: 'cloudformation:ListStackResources', scope: 'stack' },
-  // Takes a deployment id but is authorised on the deployment group.
-  GetDeploymentCommand: { action: 'codedeploy:GetDeployment', scope: 'deployment-group' },
-  ListDeploymentsCommand: { action: 'codedeploy:ListDeployments', scope: 'deployment-group' },
-  ListDeploymentTargetsCommand: { action: 'codedeploy:ListDeploymentTargets', scope: 'none' },
-  BatchGetDeploymentTargetsCommand: { action: 'codedeploy:BatchGetDeploymentTargets', scope: 'none' },
+  ...rows('codebuild', 'codebuild-project', ['BatchGetBuilds']),
+  ...rows('cloudformation', 'stack', ['DescribeStackEvents', 'ListStackResources']),
+  // GetDeployment takes a deployment id but is authorised on the deployment group.
+  ...rows('codedeploy', 'deployment-group', ['GetDeployment', 'ListDeployments']),
+  ...rows('codedeploy', 'none', ['ListDeploymentTargets', 'BatchGetDeploymentTargets']),
 };
 
 /** The IAM actions of the table, grouped by what they may be scoped to. */

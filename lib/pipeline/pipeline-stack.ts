@@ -106,7 +106,8 @@ export class PipelineStack extends cdk.Stack {
       env: { CI: 'true' },
       buildEnvironment,
       cache: codebuild.Cache.bucket(this.artifacts.bucket, { prefix: 'build-cache' }),
-      partialBuildSpec: codebuild.BuildSpec.fromObject({ cache: { paths: ['/root/.npm/**/*'] } }),
+      // npm's download cache, and .cache/: type-check, jest, ESLint and Prettier caches (see package.json).
+      partialBuildSpec: codebuild.BuildSpec.fromObject({ cache: { paths: ['/root/.npm/**/*', '.cache/**/*'] } }),
     });
 
     this.pipeline = new pipelines.CodePipeline(this, 'Pipeline', {

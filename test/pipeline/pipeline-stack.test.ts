@@ -137,7 +137,7 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
     expect(spec.phases.install.commands).toEqual(['npm ci']);
     expect(spec.phases.install['runtime-versions']).toEqual({ nodejs: '22' });
     expect(spec.phases.build.commands).toEqual(['npm test', 'npx cdk synth']);
-    expect(spec.cache).toEqual({ paths: ['/root/.npm/**/*'] });
+    expect(spec.cache).toEqual({ paths: ['/root/.npm/**/*', '.cache/**/*'] });
     const projectRef = stages[1].Actions[0].Configuration!.ProjectName.Ref;
     expect(template.toJSON().Resources[projectRef].Properties.Cache).toEqual({
       Type: 'S3',

@@ -7,7 +7,17 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   {
     // services/: your services keep their own lint rules (their tests still run in `npm test`).
-    ignores: ['node_modules/', '**/node_modules/', 'cdk.out/', '**/cdk.out/', 'coverage/', '.cache/', '**/*.d.ts', 'services/', 'test/fixtures/services/greeting-web/feature-flags.js'],
+    ignores: [
+      'node_modules/',
+      '**/node_modules/',
+      'cdk.out/',
+      '**/cdk.out/',
+      'coverage/',
+      '.cache/',
+      '**/*.d.ts',
+      'services/',
+      'test/fixtures/services/greeting-web/feature-flags.js',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -15,7 +25,26 @@ export default tseslint.config(
     files: ['**/*.{ts,js,mjs}'],
     plugins: { 'import-x': importX },
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', fetch: 'readonly', structuredClone: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', performance: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        URL: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        fetch: 'readonly',
+        structuredClone: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        performance: 'readonly',
+      },
     },
     rules: {
       'no-shadow': 'off',
@@ -38,9 +67,18 @@ export default tseslint.config(
         'error',
         {
           zones: [
-            { target: './lib/runtime', from: ['./lib', './lambda', './bin'], except: ['./runtime'], message: 'lib/runtime is shared by handlers and deployctl: it imports neither.' },
+            {
+              target: './lib/runtime',
+              from: ['./lib', './lambda', './bin'],
+              except: ['./runtime'],
+              message: 'lib/runtime is shared by handlers and deployctl: it imports neither.',
+            },
             { target: './lambda', from: './lib', except: ['./runtime'], message: 'handlers may import lib/runtime only.' },
-            { target: './lib', from: ['./lambda', './bin'], message: 'lib never imports handlers or entry points: move shared code to lib/runtime.' },
+            {
+              target: './lib',
+              from: ['./lambda', './bin'],
+              message: 'lib never imports handlers or entry points: move shared code to lib/runtime.',
+            },
           ],
         },
       ],
@@ -56,7 +94,17 @@ export default tseslint.config(
   {
     files: ['test/**', 'services/**/*.test.*', 'test/fixtures/services/**'],
     languageOptions: {
-      globals: { describe: 'readonly', test: 'readonly', it: 'readonly', expect: 'readonly', beforeAll: 'readonly', afterAll: 'readonly', beforeEach: 'readonly', afterEach: 'readonly', jest: 'readonly' },
+      globals: {
+        describe: 'readonly',
+        test: 'readonly',
+        it: 'readonly',
+        expect: 'readonly',
+        beforeAll: 'readonly',
+        afterAll: 'readonly',
+        beforeEach: 'readonly',
+        afterEach: 'readonly',
+        jest: 'readonly',
+      },
     },
     rules: {
       // Tests read synthesized templates and SDK answers, which are untyped JSON.

@@ -53,7 +53,9 @@ const lockFile = path.join(path.dirname(configFile(configOptions)), SHAPE_LOCK_F
 try {
   const check = checkShapes(shapesOf(app.synth()), readShapeLock(lockFile));
   if (check.problems.length > 0) {
-    console.error(`${lockFile}: a change CloudFormation cannot make to a deployed ECS service:\n${check.problems.map((p) => `  - ${p}`).join('\n')}`);
+    console.error(
+      `${lockFile}: a change CloudFormation cannot make to a deployed ECS service:\n${check.problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
     process.exit(1);
   }
   if (writeShapeLock(lockFile, check.lock) && check.added.length > 0) {

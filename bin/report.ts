@@ -5,7 +5,10 @@ import { buildReport, DEFAULT_REPORT_RPS, formatReport } from '../lib/report';
 
 const rate = (v: string) => {
   const n = Number(v);
-  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError(`${JSON.stringify(v)} is not a request rate: use a positive number of requests per second, e.g. ${DEFAULT_REPORT_RPS}`);
+  if (!(Number.isFinite(n) && n > 0))
+    throw new InvalidArgumentError(
+      `${JSON.stringify(v)} is not a request rate: use a positive number of requests per second, e.g. ${DEFAULT_REPORT_RPS}`,
+    );
   return n;
 };
 
@@ -13,7 +16,11 @@ const program = new Command()
   .name('report')
   .description('Per service and stage: deployment config, alarms, simulated time to rollback and traffic exposed to a bad release')
   .option('--app <dir>', 'cloud assembly directory (run "npx cdk synth" first)', 'cdk.out')
-  .option('--rps <n>', `requests per second to simulate for services whose expectedRequestsPerSecond the assembly does not record (default ${DEFAULT_REPORT_RPS})`, rate)
+  .option(
+    '--rps <n>',
+    `requests per second to simulate for services whose expectedRequestsPerSecond the assembly does not record (default ${DEFAULT_REPORT_RPS})`,
+    rate,
+  )
   .option('--json', 'print JSON instead of text', false)
   .action((opts: { app: string; rps?: number; json: boolean }) => {
     const reports = buildReport(opts.app, { rps: opts.rps });

@@ -27,7 +27,9 @@ const rates = (v: string) =>
 
 const program = new Command()
   .name('simulate')
-  .description("Replays seeded canary deployments through today's alarms and the canary judge, as synthesized, and prints what each catches")
+  .description(
+    "Replays seeded canary deployments through today's alarms and the canary judge, as synthesized, and prints what each catches",
+  )
   .option('--runs <n>', 'seeded runs per scenario and rate', positiveInt, 1000)
   .option('--seed <n>', 'base seed', positiveInt, 11)
   .option('--rates <list>', 'requests per second, comma-separated', rates)
@@ -35,15 +37,17 @@ const program = new Command()
   .option('--metric-delay <s>', 'model: seconds after its minute until a datapoint is visible (default 60)', nonNegative)
   .option('--poll <s>', "model: seconds between CodeDeploy's alarm polls (default 60)", positiveInt)
   .option('--json', 'print JSON instead of markdown', false)
-  .action((opts: { runs: number; seed: number; rates?: number[]; scenarios?: string[]; metricDelay?: number; poll?: number; json: boolean }) => {
-    const evaluation = {
-      ...DEFAULT_EVALUATION,
-      ...(opts.metricDelay === undefined ? {} : { metricDelaySeconds: opts.metricDelay }),
-      ...(opts.poll === undefined ? {} : { codeDeployPollSeconds: opts.poll }),
-    };
-    const result = runSimulation({ runs: opts.runs, seed: opts.seed, rates: opts.rates, scenarios: opts.scenarios, evaluation });
-    process.stdout.write(`${opts.json ? JSON.stringify(result, null, 2) : formatSimulation(result)}\n`);
-  });
+  .action(
+    (opts: { runs: number; seed: number; rates?: number[]; scenarios?: string[]; metricDelay?: number; poll?: number; json: boolean }) => {
+      const evaluation = {
+        ...DEFAULT_EVALUATION,
+        ...(opts.metricDelay === undefined ? {} : { metricDelaySeconds: opts.metricDelay }),
+        ...(opts.poll === undefined ? {} : { codeDeployPollSeconds: opts.poll }),
+      };
+      const result = runSimulation({ runs: opts.runs, seed: opts.seed, rates: opts.rates, scenarios: opts.scenarios, evaluation });
+      process.stdout.write(`${opts.json ? JSON.stringify(result, null, 2) : formatSimulation(result)}\n`);
+    },
+  );
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`simulate: ${err.message}\n`);

@@ -15,11 +15,13 @@ import { buildApp, synthesize } from './support/whole-app';
 
 /** Every acknowledged policy finding in the tree: where, which rule, and why. */
 function acknowledgements(root: IConstruct): Array<{ path: string; id: string; reason: string }> {
-  return root.node.findAll().flatMap((c) =>
-    c.node.metadata
-      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id, reason }))),
-  );
+  return root.node
+    .findAll()
+    .flatMap((c) =>
+      c.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id, reason }))),
+    );
 }
 
 /** Stacks of an assembly and its nested stage assemblies. */
@@ -32,7 +34,6 @@ function allStacks(assembly: CloudAssembly): Array<{ id: string; template: any }
 
 const apps = new TestApps();
 afterAll(() => apps.cleanup());
-
 
 describe('whatever safe-deploy.config.json holds', () => {
   // Only what must hold for any valid configuration: replacing the example with your own never fails this.

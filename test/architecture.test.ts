@@ -33,9 +33,11 @@ const ALLOWED: Record<string, string[]> = {
   bin: ['bin', 'lib', 'runtime'],
 };
 
-const edges = ['lib', 'lambda', 'bin'].flatMap(sources).flatMap((file) =>
-  importsOf(file, readFileSync(path.join(ROOT, file), 'utf8')).map((target) => ({ file, target, from: layer(file), to: layer(target) })),
-);
+const edges = ['lib', 'lambda', 'bin']
+  .flatMap(sources)
+  .flatMap((file) =>
+    importsOf(file, readFileSync(path.join(ROOT, file), 'utf8')).map((target) => ({ file, target, from: layer(file), to: layer(target) })),
+  );
 
 test('every layer imports only the layers below it', () => {
   const wrong = edges.filter((e) => ALLOWED[e.from] && ALLOWED[e.to] && !ALLOWED[e.from].includes(e.to));

@@ -12,6 +12,12 @@ function mask(value: string): string {
 
 module.exports = {
   test: (value: unknown): boolean => typeof value === 'string' && mask(value) !== value,
-  serialize: (value: string, config: unknown, indent: string, depth: number, refs: unknown, printer: (...args: unknown[]) => string): string =>
-    printer(mask(value), config, indent, depth, refs),
+  serialize: (
+    value: string,
+    config: unknown,
+    indent: string,
+    depth: number,
+    refs: unknown,
+    printer: (...args: unknown[]) => string,
+  ): string => printer(mask(value), config, indent, depth, refs),
 };

@@ -1,4 +1,10 @@
-import { AppConfigClient, GetDeploymentCommand, ListApplicationsCommand, ListDeploymentsCommand, ListEnvironmentsCommand } from '@aws-sdk/client-appconfig';
+import {
+  AppConfigClient,
+  GetDeploymentCommand,
+  ListApplicationsCommand,
+  ListDeploymentsCommand,
+  ListEnvironmentsCommand,
+} from '@aws-sdk/client-appconfig';
 import type { GateFlags, GateTarget } from '../../lib/runtime/gate-settings';
 
 /**
@@ -40,7 +46,10 @@ interface Newest {
 }
 
 /** Finds the service's newest flag deployment: application and environment by name, then its deployments. */
-export async function newestFlagDeployment(client: AppConfigClient, flags: GateFlags): Promise<Newest | 'no-application' | 'no-environment' | 'no-deployment'> {
+export async function newestFlagDeployment(
+  client: AppConfigClient,
+  flags: GateFlags,
+): Promise<Newest | 'no-application' | 'no-environment' | 'no-deployment'> {
   const applications: string[] = [];
   let next: string | undefined;
   do {
@@ -64,15 +73,24 @@ export async function newestFlagDeployment(client: AppConfigClient, flags: GateF
           .filter((d) => d.ConfigurationName === flags.environment && d.DeploymentNumber !== undefined)
           .sort((a, b) => b.DeploymentNumber! - a.DeploymentNumber!)[0];
         const startedAt = top?.StartedAt?.getTime() ?? 0;
-        if (top && (!newest || startedAt > newest.startedAt)) newest = { applicationId: ApplicationId, environmentId: env.Id!, number: top.DeploymentNumber!, startedAt };
+        if (top && (!newest || startedAt > newest.startedAt))
+          newest = { applicationId: ApplicationId, environmentId: env.Id!, number: top.DeploymentNumber!, startedAt };
       }
       envToken = out.NextToken;
     } while (envToken);
   }
   if (environments === 0) return 'no-environment';
   if (!newest) return 'no-deployment';
-  const d = await client.send(new GetDeploymentCommand({ ApplicationId: newest.applicationId, EnvironmentId: newest.environmentId, DeploymentNumber: newest.number }));
-  return { number: newest.number, state: d.State ?? 'UNKNOWN', percent: d.PercentageComplete, description: d.Description ?? '', version: d.ConfigurationVersion };
+  const d = await client.send(
+    new GetDeploymentCommand({ ApplicationId: newest.applicationId, EnvironmentId: newest.environmentId, DeploymentNumber: newest.number }),
+  );
+  return {
+    number: newest.number,
+    state: d.State ?? 'UNKNOWN',
+    percent: d.PercentageComplete,
+    description: d.Description ?? '',
+    version: d.ConfigurationVersion,
+  };
 }
 
 /** The previous stage must have completed this release's flags. */
@@ -87,7 +105,10 @@ export async function checkObservedFlags(client: AppConfigClient, target: GateTa
   }
   const d = `deployment #${found.number} (version ${found.version ?? '?'})`;
   if (FLAG_DEPLOYMENT_RUNNING.includes(found.state)) {
-    return { kind: 'wait', reason: `${where}: ${d} is ${found.state} (${found.percent ?? 0} %): waiting for the flag rollout and its bake to finish` };
+    return {
+      kind: 'wait',
+      reason: `${where}: ${d} is ${found.state} (${found.percent ?? 0} %): waiting for the flag rollout and its bake to finish`,
+    };
   }
   const ours = found.description.includes(`sha256 ${flags.digest}`);
   if (found.state === 'ROLLED_BACK' || found.state === 'REVERTED') {
@@ -98,7 +119,11 @@ export async function checkObservedFlags(client: AppConfigClient, target: GateTa
         'fix the flags in git (any change to them, even a description, deploys them anew), then release again',
     };
   }
-  if (found.state !== 'COMPLETE') return { kind: 'fail', reason: `${where}: ${d} is in state ${found.state}, which the gate does not know: check it with deployctl flags` };
+  if (found.state !== 'COMPLETE')
+    return {
+      kind: 'fail',
+      reason: `${where}: ${d} is in state ${found.state}, which the gate does not know: check it with deployctl flags`,
+    };
   if (!ours) {
     return {
       kind: 'fail',

@@ -64,7 +64,12 @@ export function parseGateState(token: string | undefined, now: Date): GateState 
  * When no guarded target has ever been deployed (the first run), requests are not counted: that
  * stage has no users to protect, and the previous wave, just created, has none to show.
  */
-export async function evaluateGate(settings: GateSettings, params: Pick<GateParameters, 'override' | 'executionId'>, state: GateState, deps: GateDeps): Promise<GateDecision> {
+export async function evaluateGate(
+  settings: GateSettings,
+  params: Pick<GateParameters, 'override' | 'executionId'>,
+  state: GateState,
+  deps: GateDeps,
+): Promise<GateDecision> {
   const now = deps.now();
   const stageName = settings.stageName;
   const override = (params.override ?? '').trim();
@@ -73,7 +78,10 @@ export async function evaluateGate(settings: GateSettings, params: Pick<GatePara
     const w = evaluateDeploymentWindow(settings.window, now);
     if (!w.open) {
       if (NO_OVERRIDE.has(override.toLowerCase())) {
-        return { kind: 'fail', reason: `${stageName} is blocked: ${w.reason}. To deploy an emergency fix anyway, start a new execution with the pipeline variable SafetyOverride set to the reason (e.g. "INC-1234 hotfix").` };
+        return {
+          kind: 'fail',
+          reason: `${stageName} is blocked: ${w.reason}. To deploy an emergency fix anyway, start a new execution with the pipeline variable SafetyOverride set to the reason (e.g. "INC-1234 hotfix").`,
+        };
       }
       overridden = override;
       await deps.logOverride({ stageName, executionId: params.executionId, override, window: w.reason });
@@ -96,7 +104,10 @@ export async function evaluateGate(settings: GateSettings, params: Pick<GatePara
     if (firing.length > 0) return { kind: 'fail', reason: `${stageName} is blocked: ${firing.join('; ')}` };
     const fired = await alarmsFiredSince(cw, target, new Date(state.startedAt), now);
     if (fired.length > 0) {
-      return { kind: 'fail', reason: `${stageName} is blocked: the previous stage did not stay quiet during the bake: ${fired.join('; ')}` };
+      return {
+        kind: 'fail',
+        reason: `${stageName} is blocked: the previous stage did not stay quiet during the bake: ${fired.join('; ')}`,
+      };
     }
   }
   const elapsedMin = (now.getTime() - Date.parse(state.startedAt)) / 60_000;
@@ -105,7 +116,10 @@ export async function evaluateGate(settings: GateSettings, params: Pick<GatePara
   if (flags.fail) return { kind: 'fail', reason: `${stageName} is blocked: ${flags.fail}` };
   if (flags.waits.length > 0) {
     if (elapsedMin >= settings.maxWaitMinutes) {
-      return { kind: 'fail', reason: `${stageName} is blocked: flag deployments still running after ${fmt(elapsedMin)} minutes: ${flags.waits.join('; ')}. See deployctl flags` };
+      return {
+        kind: 'fail',
+        reason: `${stageName} is blocked: flag deployments still running after ${fmt(elapsedMin)} minutes: ${flags.waits.join('; ')}. See deployctl flags`,
+      };
     }
     return { kind: 'wait', reason: `flags: ${flags.waits.join('; ')}`, state: next };
   }
@@ -123,7 +137,11 @@ export async function evaluateGate(settings: GateSettings, params: Pick<GatePara
     requests = await countRequests(settings.observe, new Date(state.startedAt), now, deps);
     if (requests < bake.minRequests) {
       if (elapsedMin < settings.maxWaitMinutes) {
-        return { kind: 'wait', reason: `baking: ${requests} of ${bake.minRequests} requests served after ${fmt(elapsedMin)} minutes`, state: next };
+        return {
+          kind: 'wait',
+          reason: `baking: ${requests} of ${bake.minRequests} requests served after ${fmt(elapsedMin)} minutes`,
+          state: next,
+        };
       }
       return {
         kind: 'fail',
@@ -136,7 +154,10 @@ export async function evaluateGate(settings: GateSettings, params: Pick<GatePara
     : settings.countRequests && bake.minRequests > 0
       ? `requests not counted (${stageName} has never been deployed: no users there to protect yet)`
       : 'requests not counted (the previous stage is pre-production)';
-  return pass(`${stageName}: baked ${fmt(elapsedMin)} minutes (needs ${bake.minutes}), ${served}, alarms quiet${flagsDone}${overridden ? ', window overridden' : ''}${firstRun}`, overridden);
+  return pass(
+    `${stageName}: baked ${fmt(elapsedMin)} minutes (needs ${bake.minutes}), ${served}, alarms quiet${flagsDone}${overridden ? ', window overridden' : ''}${firstRun}`,
+    overridden,
+  );
 }
 
 /**
@@ -144,7 +165,11 @@ export async function evaluateGate(settings: GateSettings, params: Pick<GatePara
  * running, and how many services' flags of the previous stage were checked complete. A guarded
  * target never deployed (its reader role does not exist yet) was noted by guardTarget: skipped.
  */
-async function checkFlags(settings: GateSettings, deps: GateDeps, notes: string[]): Promise<{ fail?: string; waits: string[]; checked: number }> {
+async function checkFlags(
+  settings: GateSettings,
+  deps: GateDeps,
+  notes: string[],
+): Promise<{ fail?: string; waits: string[]; checked: number }> {
   const waits: string[] = [];
   let checked = 0;
   const sides = [
@@ -153,7 +178,8 @@ async function checkFlags(settings: GateSettings, deps: GateDeps, notes: string[
   ];
   for (const { targets, check, observed } of sides) {
     for (const target of targets.filter((t) => (t.flags ?? []).length > 0)) {
-      if (!deps.appConfigFor) throw new Error(`gate misconfigured: ${target.account}/${target.region} has feature flags, and the gate has no AppConfig client`);
+      if (!deps.appConfigFor)
+        throw new Error(`gate misconfigured: ${target.account}/${target.region} has feature flags, and the gate has no AppConfig client`);
       let client: AppConfigClient;
       try {
         client = await deps.appConfigFor(target);
@@ -178,14 +204,21 @@ async function checkFlags(settings: GateSettings, deps: GateDeps, notes: string[
  * there (no reader role yet, or a service stack not yet created) is noted and passes; the same
  * thing missing after a successful deployment fails.
  */
-async function guardTarget(settings: GateSettings, target: GateTarget, deps: GateDeps, notes: string[]): Promise<{ problems: string[]; deployed: boolean }> {
+async function guardTarget(
+  settings: GateSettings,
+  target: GateTarget,
+  deps: GateDeps,
+  notes: string[],
+): Promise<{ problems: string[]; deployed: boolean }> {
   const where = `${target.account}/${target.region}`;
   let cw: CloudWatchClient;
   try {
     cw = await deps.cloudWatchFor(target);
   } catch (err) {
     if (!isAccessDenied(err) || (await deps.deployedBefore(settings.stageName, target.platformAction))) throw err;
-    notes.push(`${where} not deployed yet: its platform stack (${target.platformAction}) has never been deployed, so there is no reader role or alarm to check`);
+    notes.push(
+      `${where} not deployed yet: its platform stack (${target.platformAction}) has never been deployed, so there is no reader role or alarm to check`,
+    );
     return { problems: [], deployed: false };
   }
   const { all } = await describeNamed(cw, target.healthAlarmNames);
@@ -195,7 +228,9 @@ async function guardTarget(settings: GateSettings, target: GateTarget, deps: Gat
     const alarm = all.find((a) => a.AlarmName === name);
     if (!alarm) {
       if (await deps.deployedBefore(settings.stageName, target.serviceActions[i])) {
-        problems.push(`alarm "${name}" does not exist in ${where}, although ${target.serviceActions[i]} deployed it: check the stack (deleted by hand?)`);
+        problems.push(
+          `alarm "${name}" does not exist in ${where}, although ${target.serviceActions[i]} deployed it: check the stack (deleted by hand?)`,
+        );
         services++;
       } else {
         notes.push(`${name} not deployed yet (${target.serviceActions[i]} has never succeeded)`);
@@ -223,14 +258,21 @@ function fmt(n: number): string {
   return (Math.round(n * 10) / 10).toString();
 }
 
-async function describeAll(cw: CloudWatchClient, names: readonly string[]): Promise<{ metric: MetricAlarm[]; composite: CompositeAlarm[] }> {
+async function describeAll(
+  cw: CloudWatchClient,
+  names: readonly string[],
+): Promise<{ metric: MetricAlarm[]; composite: CompositeAlarm[] }> {
   const metric: MetricAlarm[] = [];
   const composite: CompositeAlarm[] = [];
   for (let i = 0; i < names.length; i += 100) {
     let nextToken: string | undefined;
     do {
       const out = await cw.send(
-        new DescribeAlarmsCommand({ AlarmNames: names.slice(i, i + 100), AlarmTypes: ['CompositeAlarm', 'MetricAlarm'], NextToken: nextToken }),
+        new DescribeAlarmsCommand({
+          AlarmNames: names.slice(i, i + 100),
+          AlarmTypes: ['CompositeAlarm', 'MetricAlarm'],
+          NextToken: nextToken,
+        }),
       );
       metric.push(...(out.MetricAlarms ?? []));
       composite.push(...(out.CompositeAlarms ?? []));
@@ -253,7 +295,8 @@ async function firingAlarms(cw: CloudWatchClient, target: GateTarget, names: rea
   for (const name of names) {
     const alarm = all.find((a) => a.AlarmName === name);
     if (!alarm) problems.push(`alarm "${name}" does not exist in ${where}: check the stage's healthAlarmNames`);
-    else if (alarm.StateValue === 'ALARM') problems.push(`alarm "${name}" is in ALARM in ${where}: ${alarm.StateReason ?? 'no reason given'}`);
+    else if (alarm.StateValue === 'ALARM')
+      problems.push(`alarm "${name}" is in ALARM in ${where}: ${alarm.StateReason ?? 'no reason given'}`);
   }
   return problems;
 }
@@ -264,7 +307,13 @@ async function alarmsFiredSince(cw: CloudWatchClient, target: GateTarget, since:
     let nextToken: string | undefined;
     do {
       const out = await cw.send(
-        new DescribeAlarmHistoryCommand({ AlarmName: name, HistoryItemType: 'StateUpdate', StartDate: since, EndDate: now, NextToken: nextToken }),
+        new DescribeAlarmHistoryCommand({
+          AlarmName: name,
+          HistoryItemType: 'StateUpdate',
+          StartDate: since,
+          EndDate: now,
+          NextToken: nextToken,
+        }),
       );
       for (const item of out.AlarmHistoryItems ?? []) {
         if (historyNewState(item.HistoryData) === 'ALARM') {
@@ -305,7 +354,11 @@ export function requestMetricsFromAlarms(alarms: readonly MetricAlarm[]): Metric
     const names = new Set(d.map((x) => x.Name));
     let m: MetricId | undefined;
     if (namespace === 'AWS/Lambda' && names.has('FunctionName')) {
-      m = { namespace, metricName: 'Invocations', dimensions: d.filter((x) => ['FunctionName', 'Resource', 'ExecutedVersion'].includes(x.Name)) };
+      m = {
+        namespace,
+        metricName: 'Invocations',
+        dimensions: d.filter((x) => ['FunctionName', 'Resource', 'ExecutedVersion'].includes(x.Name)),
+      };
     } else if (namespace === 'AWS/ApplicationELB' && names.has('TargetGroup')) {
       m = { namespace, metricName: 'RequestCount', dimensions: d.filter((x) => ['TargetGroup', 'LoadBalancer'].includes(x.Name)) };
     }
@@ -313,7 +366,8 @@ export function requestMetricsFromAlarms(alarms: readonly MetricAlarm[]): Metric
   };
   for (const a of alarms) {
     add(a.Namespace, a.Dimensions as Array<{ Name?: string; Value?: string }>);
-    for (const q of a.Metrics ?? []) add(q.MetricStat?.Metric?.Namespace, q.MetricStat?.Metric?.Dimensions as Array<{ Name?: string; Value?: string }>);
+    for (const q of a.Metrics ?? [])
+      add(q.MetricStat?.Metric?.Namespace, q.MetricStat?.Metric?.Dimensions as Array<{ Name?: string; Value?: string }>);
   }
   return [...found.values()];
 }
@@ -348,7 +402,9 @@ async function countRequests(targets: readonly GateTarget[], since: Date, now: D
     }));
     let nextToken: string | undefined;
     do {
-      const out = await cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: since, EndTime: now, NextToken: nextToken }));
+      const out = await cw.send(
+        new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: since, EndTime: now, NextToken: nextToken }),
+      );
       for (const r of out.MetricDataResults ?? []) total += (r.Values ?? []).reduce((a, b) => a + b, 0);
       nextToken = out.NextToken;
     } while (nextToken);

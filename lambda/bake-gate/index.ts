@@ -74,20 +74,28 @@ export async function handleGateJob(event: CodePipelineEvent | undefined, deps: 
   const jobId = typeof job?.id === 'string' && job.id ? job.id : undefined;
   if (!jobId) {
     deps.logger.error('Malformed CodePipeline job event; nothing to report against', { keys: Object.keys(event ?? {}) });
-    throw new Error(`malformed CodePipeline job event: no CodePipeline.job.id (keys: ${Object.keys(event ?? {}).join(', ') || 'none'}); the action will time out`);
+    throw new Error(
+      `malformed CodePipeline job event: no CodePipeline.job.id (keys: ${Object.keys(event ?? {}).join(', ') || 'none'}); the action will time out`,
+    );
   }
-  const timeLeft = () => (deps.remainingTimeMs ? Math.max(0, deps.remainingTimeMs() - (deps.reportReserveMs ?? GATE_REPORT_RESERVE_MS)) : undefined);
+  const timeLeft = () =>
+    deps.remainingTimeMs ? Math.max(0, deps.remainingTimeMs() - (deps.reportReserveMs ?? GATE_REPORT_RESERVE_MS)) : undefined;
   let decision: GateDecision;
   try {
     if (!Number.isFinite(deps.pollIntervalMs) || deps.pollIntervalMs < 0) {
-      throw new Error(`gate misconfigured: POLL_INTERVAL_SECONDS gives a poll interval of ${deps.pollIntervalMs} ms; set it to a number of seconds >= 0`);
+      throw new Error(
+        `gate misconfigured: POLL_INTERVAL_SECONDS gives a poll interval of ${deps.pollIntervalMs} ms; set it to a number of seconds >= 0`,
+      );
     }
     const params = parseGateParameters(job?.data?.actionConfiguration?.configuration?.UserParameters);
     const state = parseGateState(job?.data?.continuationToken, deps.now());
     const evaluate = async () => {
       const gates = await readGates(job?.data, deps.readArtifact ?? readArtifactWithJobCredentials);
       const settings = gates[params.gate];
-      if (!settings) throw new Error(`the release manifest has no gate ${JSON.stringify(params.gate)} (gates: ${Object.keys(gates).join(', ') || 'none'})`);
+      if (!settings)
+        throw new Error(
+          `the release manifest has no gate ${JSON.stringify(params.gate)} (gates: ${Object.keys(gates).join(', ') || 'none'})`,
+        );
       return evaluateGate(settings, params, state, {
         cloudWatchFor: deps.cloudWatchFor,
         appConfigFor: deps.appConfigFor,
@@ -110,7 +118,10 @@ export async function handleGateJob(event: CodePipelineEvent | undefined, deps: 
       await retry(
         () =>
           deps.codepipeline.send(
-            new PutJobFailureResultCommand({ jobId, failureDetails: { type: FailureType.JobFailed, message: decision.reason.slice(0, MAX_MESSAGE) } }),
+            new PutJobFailureResultCommand({
+              jobId,
+              failureDetails: { type: FailureType.JobFailed, message: decision.reason.slice(0, MAX_MESSAGE) },
+            }),
           ),
         { ...deps.retry, shouldRetry: isTransientError },
       );
@@ -156,10 +167,15 @@ function latestRunSucceeded(deps: GateJobDeps): (stageName: string, actionName: 
   let state: Promise<Map<string, string | undefined>> | undefined;
   return async (stageName, actionName) => {
     if (!deps.pipelineName) return true;
-    state ??= retry(() => deps.codepipeline.send(new GetPipelineStateCommand({ name: deps.pipelineName })), { ...deps.retry, shouldRetry: isTransientError }).then(
+    state ??= retry(() => deps.codepipeline.send(new GetPipelineStateCommand({ name: deps.pipelineName })), {
+      ...deps.retry,
+      shouldRetry: isTransientError,
+    }).then(
       (out) =>
         new Map(
-          (out.stageStates ?? []).flatMap((s) => (s.actionStates ?? []).map((a): [string, string | undefined] => [`${s.stageName}/${a.actionName}`, a.latestExecution?.status])),
+          (out.stageStates ?? []).flatMap((s) =>
+            (s.actionStates ?? []).map((a): [string, string | undefined] => [`${s.stageName}/${a.actionName}`, a.latestExecution?.status]),
+          ),
         ),
     );
     return (await state).get(`${stageName}/${actionName}`) === 'Succeeded';
@@ -169,7 +185,9 @@ function latestRunSucceeded(deps: GateJobDeps): (stageName: string, actionName: 
 async function whoStarted(deps: GateJobDeps, executionId: string | undefined): Promise<string | undefined> {
   if (!deps.pipelineName || !executionId || executionId.startsWith('#{')) return undefined;
   try {
-    const out = await deps.codepipeline.send(new GetPipelineExecutionCommand({ pipelineName: deps.pipelineName, pipelineExecutionId: executionId }));
+    const out = await deps.codepipeline.send(
+      new GetPipelineExecutionCommand({ pipelineName: deps.pipelineName, pipelineExecutionId: executionId }),
+    );
     const t = out.pipelineExecution?.trigger;
     return t ? `${t.triggerType ?? 'unknown'}: ${t.triggerDetail ?? 'unknown'}` : undefined;
   } catch (err) {
@@ -179,7 +197,10 @@ async function whoStarted(deps: GateJobDeps, executionId: string | undefined): P
 }
 
 /** Clients acting as a target's GateReaderRole: one AssumeRole per role and region, cached until near expiry. */
-export function crossAccountClients(sts: STSClient, sessionName: string): { cloudWatchFor: (target: GateTarget) => Promise<CloudWatchClient>; appConfigFor: (target: GateTarget) => Promise<AppConfigClient> } {
+export function crossAccountClients(
+  sts: STSClient,
+  sessionName: string,
+): { cloudWatchFor: (target: GateTarget) => Promise<CloudWatchClient>; appConfigFor: (target: GateTarget) => Promise<AppConfigClient> } {
   const cache = new Map<string, { cloudWatch: CloudWatchClient; appConfig: AppConfigClient; expires: number }>();
   const clientsFor = async (target: GateTarget) => {
     const key = `${target.roleArn}|${target.region}`;
@@ -188,7 +209,12 @@ export function crossAccountClients(sts: STSClient, sessionName: string): { clou
     const out = await sts.send(new AssumeRoleCommand({ RoleArn: target.roleArn, RoleSessionName: sessionName, DurationSeconds: 900 }));
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error(`AssumeRole ${target.roleArn} returned no credentials`);
-    const credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+    const credentials = {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiration: c.Expiration,
+    };
     const entry = {
       cloudWatch: new CloudWatchClient({ region: target.region, requestHandler: BOUNDED_HTTP, credentials }),
       appConfig: new AppConfigClient({ region: target.region, requestHandler: BOUNDED_HTTP, credentials }),

@@ -4,7 +4,6 @@ import { unzipSync } from 'fflate';
 import { describeSettingsError, GateSettings, gatesSchema, RELEASE_MANIFEST_FILE } from '../../lib/runtime/gate-settings';
 import { BOUNDED_HTTP } from '../../lib/runtime/http';
 
-
 type JobData = CodePipelineEvent['CodePipeline.job']['data'];
 
 /** Reads an object of the pipeline's artifact store; tests pass a fake. */

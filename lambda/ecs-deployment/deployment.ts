@@ -114,18 +114,25 @@ export function parseProperties(raw: unknown): DeploymentProperties {
   const deploymentGroupName = str('DeploymentGroupName', NAME, 'is not a CodeDeploy deployment group name');
   const clusterName = str('ClusterName', /^[A-Za-z0-9_-]{1,255}$/, 'is not an ECS cluster name');
   const serviceName = str('ServiceName', /^[A-Za-z0-9_-]{1,255}$/, 'is not an ECS service name');
-  const taskDefinitionArn = str('TaskDefinitionArn', TASK_DEF_ARN, 'is not a task definition revision ARN (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>)');
+  const taskDefinitionArn = str(
+    'TaskDefinitionArn',
+    TASK_DEF_ARN,
+    'is not a task definition revision ARN (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>)',
+  );
   const containerName = str('ContainerName', /^[A-Za-z0-9_-]{1,255}$/, 'is not a container name');
   const port = Number(p.ContainerPort);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push(`ContainerPort: ${JSON.stringify(p.ContainerPort)} is not a port (1-65535)`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    problems.push(`ContainerPort: ${JSON.stringify(p.ContainerPort)} is not a port (1-65535)`);
   const hooks: Partial<Record<HookEvent, string>> = {};
   if (p.Hooks !== undefined) {
     if (typeof p.Hooks !== 'object' || p.Hooks === null || Array.isArray(p.Hooks)) {
       problems.push(`Hooks: ${JSON.stringify(p.Hooks)} is not an object of lifecycle event to Lambda function`);
     } else {
       for (const [event, fn] of Object.entries(p.Hooks)) {
-        if (!(HOOK_EVENTS as readonly string[]).includes(event)) problems.push(`Hooks.${event}: not an ECS lifecycle event (use one of ${HOOK_EVENTS.join(', ')})`);
-        else if (typeof fn !== 'string' || fn === '') problems.push(`Hooks.${event}: ${JSON.stringify(fn)} is not a Lambda function name or ARN`);
+        if (!(HOOK_EVENTS as readonly string[]).includes(event))
+          problems.push(`Hooks.${event}: not an ECS lifecycle event (use one of ${HOOK_EVENTS.join(', ')})`);
+        else if (typeof fn !== 'string' || fn === '')
+          problems.push(`Hooks.${event}: ${JSON.stringify(fn)} is not a Lambda function name or ARN`);
         else hooks[event as HookEvent] = fn;
       }
     }
@@ -160,8 +167,14 @@ export { taskDefinitionOf };
 
 /** Handles Create, Update and Delete. */
 export async function onEvent(event: OnEventRequest, deps: DeploymentDeps): Promise<OnEventResponse> {
-  if (typeof event !== 'object' || event === null || !['Create', 'Update', 'Delete'].includes((event as { RequestType?: string }).RequestType ?? '')) {
-    throw new DeploymentError(`Malformed custom resource event: RequestType ${JSON.stringify((event as { RequestType?: unknown } | null)?.RequestType)} is not Create, Update or Delete`);
+  if (
+    typeof event !== 'object' ||
+    event === null ||
+    !['Create', 'Update', 'Delete'].includes((event as { RequestType?: string }).RequestType ?? '')
+  ) {
+    throw new DeploymentError(
+      `Malformed custom resource event: RequestType ${JSON.stringify((event as { RequestType?: unknown } | null)?.RequestType)} is not Create, Update or Delete`,
+    );
   }
   if (event.RequestType === 'Delete') return onDelete(event, deps);
 
@@ -173,28 +186,40 @@ export async function onEvent(event: OnEventRequest, deps: DeploymentDeps): Prom
 
   let lastSuccessfulId: string | undefined;
   try {
-    const info = await call(() => codedeploy.send(new GetDeploymentGroupCommand({ applicationName: props.applicationName, deploymentGroupName: props.deploymentGroupName })));
+    const info = await call(() =>
+      codedeploy.send(
+        new GetDeploymentGroupCommand({ applicationName: props.applicationName, deploymentGroupName: props.deploymentGroupName }),
+      ),
+    );
     if (info.deploymentGroupInfo?.computePlatform && info.deploymentGroupInfo.computePlatform !== 'ECS') {
-      throw new DeploymentError(`The ${group} is for ${info.deploymentGroupInfo.computePlatform}, not ECS: point the resource at the ECS service's deployment group`);
+      throw new DeploymentError(
+        `The ${group} is for ${info.deploymentGroupInfo.computePlatform}, not ECS: point the resource at the ECS service's deployment group`,
+      );
     }
     lastSuccessfulId = info.deploymentGroupInfo?.lastSuccessfulDeployment?.deploymentId;
   } catch (err) {
     const name = (err as { name?: string }).name;
     if (name === 'DeploymentGroupDoesNotExistException' || name === 'ApplicationDoesNotExistException') {
-      throw new DeploymentError(`The ${group} does not exist (${name}): create it (EcsDeploymentGroup) before this resource, in the same account and region`);
+      throw new DeploymentError(
+        `The ${group} does not exist (${name}): create it (EcsDeploymentGroup) before this resource, in the same account and region`,
+      );
     }
     throw err;
   }
 
   // A deployment may already be running for this group.
   const active = await listActiveDeployments(props, deps);
-  const oldTaskDef = event.RequestType === 'Update' ? (event.OldResourceProperties as { TaskDefinitionArn?: string })?.TaskDefinitionArn : undefined;
+  const oldTaskDef =
+    event.RequestType === 'Update' ? (event.OldResourceProperties as { TaskDefinitionArn?: string })?.TaskDefinitionArn : undefined;
   const taskSets = active.length > 0 ? await serviceTaskSets(props, deps) : [];
   for (const d of active) {
     const target = taskDefinitionOf(d.revision?.appSpecContent?.content);
     if (target === props.taskDefinitionArn) {
       // Our own earlier attempt (e.g. a retried invocation): wait for it rather than start another.
-      logger.info('Adopting the deployment already in progress for this task definition', { deploymentId: d.deploymentId, taskDefinitionArn: target });
+      logger.info('Adopting the deployment already in progress for this task definition', {
+        deploymentId: d.deploymentId,
+        taskDefinitionArn: target,
+      });
       return { PhysicalResourceId: physicalId, Data: { DeploymentId: d.deploymentId!, StoppedDeploymentId: '', Action: 'adopted' } };
     }
     if (oldTaskDef !== undefined && target === oldTaskDef && taskSets.some((t) => t.taskDefinition === props.taskDefinitionArn)) {
@@ -202,7 +227,10 @@ export async function onEvent(event: OnEventRequest, deps: DeploymentDeps): Prom
       // rolling back a release whose deployment has not ended (still shifting, or in its termination
       // wait). Stopping with auto-rollback reroutes traffic to that task set at once.
       await call(() => codedeploy.send(new StopDeploymentCommand({ deploymentId: d.deploymentId!, autoRollbackEnabled: true })));
-      logger.warn('Stopped the in-flight deployment with auto-rollback: the wanted revision is still running', { deploymentId: d.deploymentId, taskDefinitionArn: target });
+      logger.warn('Stopped the in-flight deployment with auto-rollback: the wanted revision is still running', {
+        deploymentId: d.deploymentId,
+        taskDefinitionArn: target,
+      });
       return { PhysicalResourceId: physicalId, Data: { DeploymentId: '', StoppedDeploymentId: d.deploymentId!, Action: 'stopped' } };
     }
     if (trafficFullyShifted(d)) {
@@ -210,11 +238,22 @@ export async function onEvent(event: OnEventRequest, deps: DeploymentDeps): Prom
       // before it (its termination wait). CodeDeploy runs one deployment per group at a time, and this
       // release has passed its own gates: end the wait now (the ECS console's "Terminate original
       // task set"), then deploy this revision once the previous deployment is over.
-      await call(() => codedeploy.send(new ContinueDeploymentCommand({ deploymentId: d.deploymentId!, deploymentWaitType: 'TERMINATION_WAIT' })));
-      logger.info("Ended the previous deployment's termination wait; this revision deploys when it is over", { previousDeploymentId: d.deploymentId, previousTaskDefinitionArn: target });
+      await call(() =>
+        codedeploy.send(new ContinueDeploymentCommand({ deploymentId: d.deploymentId!, deploymentWaitType: 'TERMINATION_WAIT' })),
+      );
+      logger.info("Ended the previous deployment's termination wait; this revision deploys when it is over", {
+        previousDeploymentId: d.deploymentId,
+        previousTaskDefinitionArn: target,
+      });
       return {
         PhysicalResourceId: physicalId,
-        Data: { DeploymentId: '', StoppedDeploymentId: '', Action: 'after-previous', PreviousDeploymentId: d.deploymentId!, Since: deps.now?.().toISOString() ?? new Date().toISOString() },
+        Data: {
+          DeploymentId: '',
+          StoppedDeploymentId: '',
+          Action: 'after-previous',
+          PreviousDeploymentId: d.deploymentId!,
+          Since: deps.now?.().toISOString() ?? new Date().toISOString(),
+        },
       };
     }
     throw new DeploymentError(
@@ -232,7 +271,12 @@ export async function onEvent(event: OnEventRequest, deps: DeploymentDeps): Prom
   if (current === props.taskDefinitionArn) {
     logger.info('Task definition already serving; no new deployment', {
       taskDefinitionArn: props.taskDefinitionArn,
-      reason: event.RequestType === 'Create' ? 'the service was created with it' : serving ? "it is the service's primary task set" : `last successful deployment ${lastSuccessfulId} deployed it`,
+      reason:
+        event.RequestType === 'Create'
+          ? 'the service was created with it'
+          : serving
+            ? "it is the service's primary task set"
+            : `last successful deployment ${lastSuccessfulId} deployed it`,
     });
     return { PhysicalResourceId: physicalId, Data: { DeploymentId: '', StoppedDeploymentId: '', Action: 'no-op' } };
   }
@@ -242,14 +286,23 @@ export async function onEvent(event: OnEventRequest, deps: DeploymentDeps): Prom
 }
 
 /** Creates the CodeDeploy deployment of `props.taskDefinitionArn`; returns its id. */
-async function startDeployment(event: OnEventRequest, props: DeploymentProperties, deps: DeploymentDeps, previous: string | undefined): Promise<string> {
+async function startDeployment(
+  event: OnEventRequest,
+  props: DeploymentProperties,
+  deps: DeploymentDeps,
+  previous: string | undefined,
+): Promise<string> {
   const content = buildAppSpec(props);
   const created = await callWithRetry(deps)(() =>
     deps.codedeploy.send(
       new CreateDeploymentCommand({
         applicationName: props.applicationName,
         deploymentGroupName: props.deploymentGroupName,
-        description: `CloudFormation ${event.RequestType} of ${event.LogicalResourceId} in ${stackName(event.StackId)}: ${props.taskDefinitionArn}`.slice(0, 512),
+        description:
+          `CloudFormation ${event.RequestType} of ${event.LogicalResourceId} in ${stackName(event.StackId)}: ${props.taskDefinitionArn}`.slice(
+            0,
+            512,
+          ),
         revision: {
           revisionType: 'AppSpecContent',
           appSpecContent: { content, sha256: createHash('sha256').update(content).digest('hex') },
@@ -258,9 +311,15 @@ async function startDeployment(event: OnEventRequest, props: DeploymentPropertie
     ),
   );
   if (!created.deploymentId) {
-    throw new DeploymentError(`CodeDeploy returned no deployment id for deployment group ${props.deploymentGroupName} of CodeDeploy application ${props.applicationName}`);
+    throw new DeploymentError(
+      `CodeDeploy returned no deployment id for deployment group ${props.deploymentGroupName} of CodeDeploy application ${props.applicationName}`,
+    );
   }
-  deps.logger.info('Created deployment', { deploymentId: created.deploymentId, taskDefinitionArn: props.taskDefinitionArn, previous: previous ?? 'unknown' });
+  deps.logger.info('Created deployment', {
+    deploymentId: created.deploymentId,
+    taskDefinitionArn: props.taskDefinitionArn,
+    previous: previous ?? 'unknown',
+  });
   return created.deploymentId;
 }
 
@@ -302,7 +361,9 @@ async function onDelete(event: Extract<OnEventRequest, { RequestType: 'Delete' }
 export async function isComplete(event: IsCompleteRequest, deps: DeploymentDeps): Promise<IsCompleteResponse> {
   const data = event?.Data;
   if (typeof data !== 'object' || data === null || typeof data.DeploymentId !== 'string' || typeof data.StoppedDeploymentId !== 'string') {
-    throw new DeploymentError(`Malformed isComplete event: Data ${JSON.stringify(data)} lacks DeploymentId/StoppedDeploymentId from onEvent`);
+    throw new DeploymentError(
+      `Malformed isComplete event: Data ${JSON.stringify(data)} lacks DeploymentId/StoppedDeploymentId from onEvent`,
+    );
   }
   const stopped = data.StoppedDeploymentId.split(',').filter((id) => id !== '');
   for (const id of stopped) {
@@ -329,7 +390,10 @@ async function afterPrevious(event: IsCompleteRequest, data: DeploymentData, dep
   const props = parseProperties(event.ResourceProperties);
   const previous = data.PreviousDeploymentId ? await getDeployment(data.PreviousDeploymentId, deps) : undefined;
   if (previous && IN_FLIGHT_STATUSES.includes(previous.status as DeploymentStatus)) {
-    deps.logger.info('Waiting for the previous deployment to remove its original task set', { previousDeploymentId: data.PreviousDeploymentId, status: previous.status });
+    deps.logger.info('Waiting for the previous deployment to remove its original task set', {
+      previousDeploymentId: data.PreviousDeploymentId,
+      status: previous.status,
+    });
     return { IsComplete: false };
   }
   const ours = await deploymentOfSince(props, data.Since, deps);
@@ -346,11 +410,22 @@ async function afterPrevious(event: IsCompleteRequest, data: DeploymentData, dep
 }
 
 /** The newest deployment of `props.taskDefinitionArn` in the group created since `since`, if any. */
-async function deploymentOfSince(props: DeploymentProperties, since: string | undefined, deps: DeploymentDeps): Promise<DeploymentInfo | undefined> {
+async function deploymentOfSince(
+  props: DeploymentProperties,
+  since: string | undefined,
+  deps: DeploymentDeps,
+): Promise<DeploymentInfo | undefined> {
   const start = since ? new Date(since) : undefined;
-  if (!start || Number.isNaN(start.getTime())) throw new DeploymentError(`Malformed isComplete event: Data.Since ${JSON.stringify(since)} is not a time`);
+  if (!start || Number.isNaN(start.getTime()))
+    throw new DeploymentError(`Malformed isComplete event: Data.Since ${JSON.stringify(since)} is not a time`);
   const list = await callWithRetry(deps)(() =>
-    deps.codedeploy.send(new ListDeploymentsCommand({ applicationName: props.applicationName, deploymentGroupName: props.deploymentGroupName, createTimeRange: { start } })),
+    deps.codedeploy.send(
+      new ListDeploymentsCommand({
+        applicationName: props.applicationName,
+        deploymentGroupName: props.deploymentGroupName,
+        createTimeRange: { start },
+      }),
+    ),
   );
   const infos: DeploymentInfo[] = [];
   for (const id of list.deployments ?? []) {
@@ -361,7 +436,12 @@ async function deploymentOfSince(props: DeploymentProperties, since: string | un
 }
 
 /** Completes, waits or fails on the state of the deployment this request follows. */
-async function outcome(event: IsCompleteRequest, data: DeploymentData, info: DeploymentInfo, deps: DeploymentDeps): Promise<IsCompleteResponse> {
+async function outcome(
+  event: IsCompleteRequest,
+  data: DeploymentData,
+  info: DeploymentInfo,
+  deps: DeploymentDeps,
+): Promise<IsCompleteResponse> {
   const call = callWithRetry(deps);
   const status = info.status ?? 'Unknown';
   if (status === 'Succeeded') {
@@ -404,7 +484,11 @@ export function describeFailure(info: DeploymentInfo, hooks: string[] | { error:
   const rolledBack = info.rollbackInfo?.rollbackDeploymentId;
   parts.push(
     `CodeDeploy deployment ${info.deploymentId} of ${props?.TaskDefinitionArn ?? 'the new task definition'} ${info.status === 'Stopped' ? 'was stopped' : 'failed'}` +
-      (rolledBack ? ` and was rolled back (rollback deployment ${rolledBack})` : info.status === 'Failed' ? ' and traffic stayed on or returned to the previous task set' : ''),
+      (rolledBack
+        ? ` and was rolled back (rollback deployment ${rolledBack})`
+        : info.status === 'Failed'
+          ? ' and traffic stayed on or returned to the previous task set'
+          : ''),
   );
   const err = info.errorInformation;
   if (err?.code === 'ALARM_ACTIVE') {
@@ -430,7 +514,11 @@ async function listActiveDeployments(props: DeploymentProperties, deps: Deployme
   const call = callWithRetry(deps);
   const list = await call(() =>
     deps.codedeploy.send(
-      new ListDeploymentsCommand({ applicationName: props.applicationName, deploymentGroupName: props.deploymentGroupName, includeOnlyStatuses: IN_FLIGHT_STATUSES }),
+      new ListDeploymentsCommand({
+        applicationName: props.applicationName,
+        deploymentGroupName: props.deploymentGroupName,
+        includeOnlyStatuses: IN_FLIGHT_STATUSES,
+      }),
     ),
   );
   const infos: DeploymentInfo[] = [];
@@ -456,17 +544,26 @@ async function getDeployment(deploymentId: string, deps: DeploymentDeps): Promis
  * undefined when the service cannot say (no task sets yet): then the last successful deployment decides.
  */
 async function servingTaskDefinition(props: DeploymentProperties, deps: DeploymentDeps): Promise<string | undefined> {
-  const out = await callWithRetry(deps)(() => deps.ecs.send(new DescribeServicesCommand({ cluster: props.clusterName, services: [props.serviceName] })));
+  const out = await callWithRetry(deps)(() =>
+    deps.ecs.send(new DescribeServicesCommand({ cluster: props.clusterName, services: [props.serviceName] })),
+  );
   const service = out.services?.[0];
   if (!service) {
-    throw new DeploymentError(`ECS service ${props.serviceName} of cluster ${props.clusterName} was not found (${out.failures?.[0]?.reason ?? 'no reason given'})`);
+    throw new DeploymentError(
+      `ECS service ${props.serviceName} of cluster ${props.clusterName} was not found (${out.failures?.[0]?.reason ?? 'no reason given'})`,
+    );
   }
   return service.taskSets?.find((t) => t.status === 'PRIMARY')?.taskDefinition ?? undefined;
 }
 
 /** The service's task sets (PRIMARY and ACTIVE) with their task definitions. */
-async function serviceTaskSets(props: DeploymentProperties, deps: DeploymentDeps): Promise<Array<{ status?: string; taskDefinition?: string }>> {
-  const out = await callWithRetry(deps)(() => deps.ecs.send(new DescribeServicesCommand({ cluster: props.clusterName, services: [props.serviceName] })));
+async function serviceTaskSets(
+  props: DeploymentProperties,
+  deps: DeploymentDeps,
+): Promise<Array<{ status?: string; taskDefinition?: string }>> {
+  const out = await callWithRetry(deps)(() =>
+    deps.ecs.send(new DescribeServicesCommand({ cluster: props.clusterName, services: [props.serviceName] })),
+  );
   return out.services?.[0]?.taskSets ?? [];
 }
 
@@ -475,7 +572,11 @@ async function currentTaskDefinition(deploymentId: string, deps: DeploymentDeps)
   return taskDefinitionOf(info?.revision?.appSpecContent?.content);
 }
 
-async function failedLifecycleEvents(deploymentId: string, call: ReturnType<typeof callWithRetry>, deps: DeploymentDeps): Promise<string[] | { error: string }> {
+async function failedLifecycleEvents(
+  deploymentId: string,
+  call: ReturnType<typeof callWithRetry>,
+  deps: DeploymentDeps,
+): Promise<string[] | { error: string }> {
   try {
     const targets = await call(() => deps.codedeploy.send(new ListDeploymentTargetsCommand({ deploymentId })));
     const ids = targets.targetIds ?? [];
@@ -484,7 +585,10 @@ async function failedLifecycleEvents(deploymentId: string, call: ReturnType<type
     const events: LifecycleEvent[] = (out.deploymentTargets ?? []).flatMap((t) => t.ecsTarget?.lifecycleEvents ?? []);
     return events
       .filter((e) => e.status === 'Failed')
-      .map((e) => `${e.lifecycleEventName} (${[e.diagnostics?.errorCode, e.diagnostics?.message].filter(Boolean).join(': ') || 'no diagnostics'})`);
+      .map(
+        (e) =>
+          `${e.lifecycleEventName} (${[e.diagnostics?.errorCode, e.diagnostics?.message].filter(Boolean).join(': ') || 'no diagnostics'})`,
+      );
   } catch (err) {
     return { error: errorLine(err) };
   }

@@ -39,9 +39,12 @@ export function parseProbes(raw: string | undefined): Probe[] | { error: string 
   if (!Array.isArray(v) || v.length === 0) return { error: `TEST_PROBES ${JSON.stringify(raw)} is not a non-empty list of probes` };
   for (const [i, p] of v.entries()) {
     const probe = p as Partial<Probe> | null;
-    if (typeof probe?.path !== 'string' || !probe.path.startsWith('/')) return { error: `TEST_PROBES[${i}].path ${JSON.stringify(probe?.path)} is not a path starting with "/"` };
-    if (probe.expectedStatus !== undefined && !Number.isInteger(probe.expectedStatus)) return { error: `TEST_PROBES[${i}].expectedStatus is not an HTTP status` };
-    if (probe.bodyContains !== undefined && typeof probe.bodyContains !== 'string') return { error: `TEST_PROBES[${i}].bodyContains is not a string` };
+    if (typeof probe?.path !== 'string' || !probe.path.startsWith('/'))
+      return { error: `TEST_PROBES[${i}].path ${JSON.stringify(probe?.path)} is not a path starting with "/"` };
+    if (probe.expectedStatus !== undefined && !Number.isInteger(probe.expectedStatus))
+      return { error: `TEST_PROBES[${i}].expectedStatus is not an HTTP status` };
+    if (probe.bodyContains !== undefined && typeof probe.bodyContains !== 'string')
+      return { error: `TEST_PROBES[${i}].bodyContains is not a string` };
   }
   return v as Probe[];
 }
@@ -92,7 +95,8 @@ async function callOnce(url: string, probe: Probe, options: TestTrafficOptions):
     const text = await res.text();
     const expected = probe.expectedStatus ?? 200;
     if (res.status !== expected) return `status ${res.status} (expected ${expected}), body ${text.slice(0, 200)}`;
-    if (probe.bodyContains !== undefined && !text.includes(probe.bodyContains)) return `the body does not contain ${JSON.stringify(probe.bodyContains)}: ${text.slice(0, 200)}`;
+    if (probe.bodyContains !== undefined && !text.includes(probe.bodyContains))
+      return `the body does not contain ${JSON.stringify(probe.bodyContains)}: ${text.slice(0, 200)}`;
     return '';
   } catch (err) {
     return errorLine(err);

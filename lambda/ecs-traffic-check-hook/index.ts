@@ -1,9 +1,26 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { BatchGetDeploymentTargetsCommand, CodeDeployClient, DeploymentInfo, GetDeploymentCommand, ListDeploymentTargetsCommand } from '@aws-sdk/client-codedeploy';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListTaskDefinitionsCommand, TaskDefinition } from '@aws-sdk/client-ecs';
+import {
+  BatchGetDeploymentTargetsCommand,
+  CodeDeployClient,
+  DeploymentInfo,
+  GetDeploymentCommand,
+  ListDeploymentTargetsCommand,
+} from '@aws-sdk/client-codedeploy';
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  ListTaskDefinitionsCommand,
+  TaskDefinition,
+} from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
-import { CANARY_TRAFFIC_CHECK_ENV, CanaryTrafficCheck, parseCanaryTrafficCheck, TRAFFIC_CHECK_BUDGET_MS } from '../../lib/runtime/canary-traffic-settings';
+import {
+  CANARY_TRAFFIC_CHECK_ENV,
+  CanaryTrafficCheck,
+  parseCanaryTrafficCheck,
+  TRAFFIC_CHECK_BUDGET_MS,
+} from '../../lib/runtime/canary-traffic-settings';
 import { errorLine } from '../../lib/runtime/errors';
 import { BOUNDED_HTTP } from '../../lib/runtime/http';
 import { retry, RetryOptions } from '../../lib/runtime/retry';
@@ -45,21 +62,32 @@ export function readConfig(env: Record<string, string | undefined>): EcsTrafficC
   if (check === undefined) problems.push(`${CANARY_TRAFFIC_CHECK_ENV} is not set`);
   else if ('error' in check) problems.push(check.error);
   const loadBalancer = env.LOAD_BALANCER ?? '';
-  if (!/^app\/[^/]+\/[0-9a-f]+$/.test(loadBalancer)) problems.push(`LOAD_BALANCER ${JSON.stringify(env.LOAD_BALANCER)} is not an ALB dimension value (app/<name>/<id>)`);
+  if (!/^app\/[^/]+\/[0-9a-f]+$/.test(loadBalancer))
+    problems.push(`LOAD_BALANCER ${JSON.stringify(env.LOAD_BALANCER)} is not an ALB dimension value (app/<name>/<id>)`);
   const targetGroups = (env.TARGET_GROUPS ?? '').split(',');
   if (targetGroups.length !== 2 || !targetGroups.every((t) => /^targetgroup\/[^/]+\/[0-9a-f]+$/.test(t))) {
-    problems.push(`TARGET_GROUPS ${JSON.stringify(env.TARGET_GROUPS)} is not two target group dimension values (targetgroup/<name>/<id>,targetgroup/<name>/<id>)`);
+    problems.push(
+      `TARGET_GROUPS ${JSON.stringify(env.TARGET_GROUPS)} is not two target group dimension values (targetgroup/<name>/<id>,targetgroup/<name>/<id>)`,
+    );
   }
   // ECS cluster and service names: letters, digits, hyphens and underscores, up to 255 (CreateCluster, CreateService).
   const ecsName = (key: 'CLUSTER_NAME' | 'SERVICE_NAME') => {
     const v = env[key] ?? '';
-    if (!/^[A-Za-z0-9_-]{1,255}$/.test(v)) problems.push(`${key} ${JSON.stringify(env[key])} is not an ECS ${key === 'CLUSTER_NAME' ? 'cluster' : 'service'} name`);
+    if (!/^[A-Za-z0-9_-]{1,255}$/.test(v))
+      problems.push(`${key} ${JSON.stringify(env[key])} is not an ECS ${key === 'CLUSTER_NAME' ? 'cluster' : 'service'} name`);
     return v;
   };
   const clusterName = ecsName('CLUSTER_NAME');
   const serviceName = ecsName('SERVICE_NAME');
   if (problems.length > 0 || check === undefined || 'error' in check) return { error: problems.join('; ') };
-  return { check, loadBalancer, targetGroups: [targetGroups[0], targetGroups[1]], clusterName, serviceName, ...(env.STACK_ID ? { stackId: env.STACK_ID } : {}) };
+  return {
+    check,
+    loadBalancer,
+    targetGroups: [targetGroups[0], targetGroups[1]],
+    clusterName,
+    serviceName,
+    ...(env.STACK_ID ? { stackId: env.STACK_ID } : {}),
+  };
 }
 
 /** Clients and pacing of the check; tests pass mocks and a fake clock. */
@@ -81,19 +109,34 @@ export interface EcsTrafficCheckDeps {
  * the canary is the target group that served fewer requests in it (the judge's rule,
  * JudgeTraffic.applicationTargetGroups: a canary share is below 50%).
  */
-export async function checkEcsCanaryTraffic(ids: HookIds, signal: AbortSignal, config: EcsTrafficCheckConfig, deps: EcsTrafficCheckDeps): Promise<CheckResult> {
+export async function checkEcsCanaryTraffic(
+  ids: HookIds,
+  signal: AbortSignal,
+  config: EcsTrafficCheckConfig,
+  deps: EcsTrafficCheckDeps,
+): Promise<CheckResult> {
   const call = <T>(fn: () => Promise<T>) => retry(fn, deps.retry);
-  const info = (await call(() => deps.codedeploy.send(new GetDeploymentCommand({ deploymentId: ids.DeploymentId }), { abortSignal: signal }))).deploymentInfo;
+  const info = (
+    await call(() => deps.codedeploy.send(new GetDeploymentCommand({ deploymentId: ids.DeploymentId }), { abortSignal: signal }))
+  ).deploymentInfo;
   if (isRollbackCreator(info?.creator)) {
-    return { status: 'Succeeded', reason: `canary traffic not counted: the deployment was created by ${info!.creator}, a rollback, which is never held` };
+    return {
+      status: 'Succeeded',
+      reason: `canary traffic not counted: the deployment was created by ${info!.creator}, a rollback, which is never held`,
+    };
   }
   const rollingBack = config.stackId ? await stackRollingBack(config.stackId, signal, deps) : { rolling: false, note: '' };
   if (rollingBack.rolling) {
-    return { status: 'Succeeded', reason: `canary traffic not counted: ${rollingBack.note}: the deployment goes back to what served before, which is never held` };
+    return {
+      status: 'Succeeded',
+      reason: `canary traffic not counted: ${rollingBack.note}: the deployment goes back to what served before, which is never held`,
+    };
   }
   let earlier: { returnsTo?: string; note?: string };
   try {
-    earlier = await withinTimeout(deps.returnLookupMs ?? RETURN_LOOKUP_BUDGET_MS, signal, (s) => returnsToServedTaskDefinition(ids.DeploymentId, info, s, config, deps));
+    earlier = await withinTimeout(deps.returnLookupMs ?? RETURN_LOOKUP_BUDGET_MS, signal, (s) =>
+      returnsToServedTaskDefinition(ids.DeploymentId, info, s, config, deps),
+    );
   } catch (err) {
     if (signal.aborted) throw err;
     earlier = { note: lookupFailedNote(errorLine(err)) };
@@ -151,24 +194,34 @@ export async function returnsToServedTaskDefinition(
   const targetArn = taskDefinitionOf(info?.revision?.appSpecContent?.content ?? info?.revision?.string?.content);
   const target = targetArn ? familyRevision(targetArn) : undefined;
   if (!targetArn || !target) throw new Error(`the AppSpec of deployment ${deploymentId} names no task definition revision`);
-  if (!info?.applicationName || !info.deploymentGroupName) throw new Error(`GetDeployment returned no application or deployment group for ${deploymentId}`);
+  if (!info?.applicationName || !info.deploymentGroupName)
+    throw new Error(`GetDeployment returned no application or deployment group for ${deploymentId}`);
   const described = await call(() =>
     deps.ecs.send(new DescribeServicesCommand({ cluster: config.clusterName, services: [config.serviceName] }), { abortSignal: signal }),
   );
   const service = described.services?.[0];
-  if (!service) throw new Error(`ECS service ${config.serviceName} of cluster ${config.clusterName} was not found (${described.failures?.[0]?.reason ?? 'no reason given'})`);
+  if (!service)
+    throw new Error(
+      `ECS service ${config.serviceName} of cluster ${config.clusterName} was not found (${described.failures?.[0]?.reason ?? 'no reason given'})`,
+    );
   const others = [...new Set((service.taskSets ?? []).map((t) => t.taskDefinition).filter((t): t is string => !!t && t !== targetArn))];
   if (others.length !== 1) {
-    throw new Error(`the service's other task sets run ${others.length === 0 ? 'no task definition' : others.join(', ')}, so the one being replaced is unknown`);
+    throw new Error(
+      `the service's other task sets run ${others.length === 0 ? 'no task definition' : others.join(', ')}, so the one being replaced is unknown`,
+    );
   }
   const original = familyRevision(others[0]);
-  if (!original || original.family !== target.family) throw new Error(`the task definition being replaced, ${others[0]}, is not a revision of family ${target.family}`);
+  if (!original || original.family !== target.family)
+    throw new Error(`the task definition being replaced, ${others[0]}, is not a revision of family ${target.family}`);
   const earlier: string[] = [];
   let nextToken: string | undefined;
   for (let page = 0; page < MAX_REVISION_PAGES && earlier.length < MAX_EARLIER_REVISIONS; page++) {
     const token = nextToken;
     const out = await call(() =>
-      deps.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: target.family, status: 'ACTIVE', sort: 'DESC', maxResults: 100, nextToken: token }), { abortSignal: signal }),
+      deps.ecs.send(
+        new ListTaskDefinitionsCommand({ familyPrefix: target.family, status: 'ACTIVE', sort: 'DESC', maxResults: 100, nextToken: token }),
+        { abortSignal: signal },
+      ),
     );
     for (const arn of out.taskDefinitionArns ?? []) {
       const r = familyRevision(arn);
@@ -188,7 +241,12 @@ export async function returnsToServedTaskDefinition(
   const twins: EarlierTwin[] = [];
   for (const arn of earlier) {
     const td = await describe(arn);
-    if (taskRunsLike(td) === same) twins.push({ id: arn, label: `task definition ${target.family}:${familyRevision(arn)!.revision}`, since: td.registeredAt ?? new Date(0) });
+    if (taskRunsLike(td) === same)
+      twins.push({
+        id: arn,
+        label: `task definition ${target.family}:${familyRevision(arn)!.revision}`,
+        since: td.registeredAt ?? new Date(0),
+      });
   }
   const group = { applicationName: info.applicationName, deploymentGroupName: info.deploymentGroupName };
   const verdict = await servedTwin(deps.codedeploy, group, twins, taskDefinitionOf, { signal, retry: deps.retry });
@@ -209,7 +267,8 @@ export async function returnsToServedTaskDefinition(
  * least one. Environment and secrets are compared by name, whatever order ECS lists them in.
  */
 export function taskRunsLike(td: TaskDefinition): string {
-  const byName = <T extends { name?: string }>(list: T[] | undefined) => (list ? [...list].sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : (a.name ?? '') > (b.name ?? '') ? 1 : 0)) : list);
+  const byName = <T extends { name?: string }>(list: T[] | undefined) =>
+    list ? [...list].sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : (a.name ?? '') > (b.name ?? '') ? 1 : 0)) : list;
   return canonicalJson({
     containers: (td.containerDefinitions ?? []).map((c) => ({ ...c, environment: byName(c.environment), secrets: byName(c.secrets) })),
     cpu: td.cpu,
@@ -224,22 +283,34 @@ export function taskRunsLike(td: TaskDefinition): string {
  * `lifecycleEventName`, `startTime`, `endTime`, `status`; CodeDeploy API reference, ECSTarget and
  * LifecycleEvent). AllowTraffic spans the production traffic shift; AfterAllowTraffic follows it.
  */
-export async function allowTrafficStart(deploymentId: string, signal: AbortSignal, deps: Pick<EcsTrafficCheckDeps, 'codedeploy' | 'retry'>): Promise<{ start: Date } | { error: string }> {
+export async function allowTrafficStart(
+  deploymentId: string,
+  signal: AbortSignal,
+  deps: Pick<EcsTrafficCheckDeps, 'codedeploy' | 'retry'>,
+): Promise<{ start: Date } | { error: string }> {
   const call = <T>(fn: () => Promise<T>) => retry(fn, deps.retry);
   const targetIds: string[] = [];
   let nextToken: string | undefined;
   do {
     const token = nextToken;
-    const page = await call(() => deps.codedeploy.send(new ListDeploymentTargetsCommand({ deploymentId, nextToken: token }), { abortSignal: signal }));
+    const page = await call(() =>
+      deps.codedeploy.send(new ListDeploymentTargetsCommand({ deploymentId, nextToken: token }), { abortSignal: signal }),
+    );
     targetIds.push(...(page.targetIds ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
   if (targetIds.length === 0) return { error: `deployment ${deploymentId} has no targets` };
-  const out = await call(() => deps.codedeploy.send(new BatchGetDeploymentTargetsCommand({ deploymentId, targetIds: targetIds.slice(0, 25) }), { abortSignal: signal }));
+  const out = await call(() =>
+    deps.codedeploy.send(new BatchGetDeploymentTargetsCommand({ deploymentId, targetIds: targetIds.slice(0, 25) }), {
+      abortSignal: signal,
+    }),
+  );
   const events = (out.deploymentTargets ?? []).flatMap((t) => t.ecsTarget?.lifecycleEvents ?? []);
   const allow = events.find((e) => e.lifecycleEventName === 'AllowTraffic');
   if (!allow?.startTime) {
-    return { error: `the ECS target of deployment ${deploymentId} has no AllowTraffic start (lifecycle events: ${events.map((e) => `${e.lifecycleEventName} ${e.status}`).join(', ') || 'none'})` };
+    return {
+      error: `the ECS target of deployment ${deploymentId} has no AllowTraffic start (lifecycle events: ${events.map((e) => `${e.lifecycleEventName} ${e.status}`).join(', ') || 'none'})`,
+    };
   }
   return { start: allow.startTime };
 }
@@ -249,11 +320,20 @@ export async function allowTrafficStart(deploymentId: string, signal: AbortSigna
  * had fully shifted makes the deployment resource deploy the previous task definition again, as a
  * canary. A status that cannot be read is said in the reason, and the canary is counted.
  */
-async function stackRollingBack(stackId: string, signal: AbortSignal, deps: EcsTrafficCheckDeps): Promise<{ rolling: boolean; note: string }> {
+async function stackRollingBack(
+  stackId: string,
+  signal: AbortSignal,
+  deps: EcsTrafficCheckDeps,
+): Promise<{ rolling: boolean; note: string }> {
   try {
-    const out = await retry(() => deps.cloudformation.send(new DescribeStacksCommand({ StackName: stackId }), { abortSignal: signal }), deps.retry);
+    const out = await retry(
+      () => deps.cloudformation.send(new DescribeStacksCommand({ StackName: stackId }), { abortSignal: signal }),
+      deps.retry,
+    );
     const status = out.Stacks?.[0]?.StackStatus ?? 'unknown';
-    return /ROLLBACK_IN_PROGRESS$/.test(status) ? { rolling: true, note: `stack ${out.Stacks![0].StackName ?? stackId} is in ${status}` } : { rolling: false, note: '' };
+    return /ROLLBACK_IN_PROGRESS$/.test(status)
+      ? { rolling: true, note: `stack ${out.Stacks![0].StackName ?? stackId} is in ${status}` }
+      : { rolling: false, note: '' };
   } catch (err) {
     if (signal.aborted) throw err;
     return { rolling: false, note: `stack status unreadable (${errorLine(err)}), counted as a release` };
@@ -276,7 +356,10 @@ export function trafficCheckHandler(deps: TrafficCheckHookDeps) {
     const checkTimeoutMs = Number(process.env.CHECK_TIMEOUT_MS ?? TRAFFIC_CHECK_BUDGET_MS);
     return runHook(
       event,
-      async (ids, signal) => ('error' in config ? { status: 'Failed', reason: `hook misconfigured: ${config.error}` } : checkEcsCanaryTraffic(ids, signal, config, deps)),
+      async (ids, signal) =>
+        'error' in config
+          ? { status: 'Failed', reason: `hook misconfigured: ${config.error}` }
+          : checkEcsCanaryTraffic(ids, signal, config, deps),
       {
         codedeploy: deps.codedeploy,
         logger: deps.logger,

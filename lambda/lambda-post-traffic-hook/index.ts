@@ -59,7 +59,8 @@ export async function checkCanaryTraffic(target: LambdaDeploymentTarget, signal:
       reason: `canary traffic not counted: the deployment (created by ${target.creator ?? 'unknown'}) goes back from version ${target.currentVersion} to ${target.targetVersion}, a rollback, which is never held`,
     };
   }
-  if (!target.createTime) return { status: 'Failed', reason: 'cannot tell when the canary step started: GetDeployment returned no createTime' };
+  if (!target.createTime)
+    return { status: 'Failed', reason: 'cannot tell when the canary step started: GetDeployment returned no createTime' };
   const cloudwatch = deps.cloudwatch;
   if (!cloudwatch) return { status: 'Failed', reason: 'hook misconfigured: no CloudWatch client for the traffic check' };
   let earlier: { returnsTo?: string; note?: string };
@@ -76,11 +77,21 @@ export async function checkCanaryTraffic(target: LambdaDeploymentTarget, signal:
   const read = async () => {
     const sums = await sumCounts(
       cloudwatch,
-      [{ id: 'canary', namespace: 'AWS/Lambda', metricName: 'Invocations', dimensions: { FunctionName: fn, Resource: `${fn}:${alias}`, ExecutedVersion: target.targetVersion } }],
+      [
+        {
+          id: 'canary',
+          namespace: 'AWS/Lambda',
+          metricName: 'Invocations',
+          dimensions: { FunctionName: fn, Resource: `${fn}:${alias}`, ExecutedVersion: target.targetVersion },
+        },
+      ],
       window,
       { signal, retry: deps.retry },
     );
-    return { count: sums.canary, detail: `AWS/Lambda Invocations of version ${target.targetVersion} through ${alias}${earlier.note ? `; ${earlier.note}` : ''}` };
+    return {
+      count: sums.canary,
+      detail: `AWS/Lambda Invocations of version ${target.targetVersion} through ${alias}${earlier.note ? `; ${earlier.note}` : ''}`,
+    };
   };
   return judgeCanaryTraffic(read, check, window, { ...deps.wait, signal });
 }
@@ -98,17 +109,27 @@ const MAX_TWINS = 5;
  * newest that the deployment group did not roll back (`servedTwin`) makes this a return. Throws when
  * the versions cannot be read; the caller then counts the canary and says why.
  */
-export async function returnsToServedCode(target: LambdaDeploymentTarget, signal: AbortSignal, deps: LambdaHookDeps): Promise<{ returnsTo?: string; note?: string }> {
+export async function returnsToServedCode(
+  target: LambdaDeploymentTarget,
+  signal: AbortSignal,
+  deps: LambdaHookDeps,
+): Promise<{ returnsTo?: string; note?: string }> {
   const current = Number(target.currentVersion);
   if (!Number.isInteger(current)) return {};
   if (!target.group) throw new Error('GetDeployment returned no application or deployment group');
   const versions: FunctionConfiguration[] = [];
   let marker: string | undefined;
   for (let page = 0; ; page++) {
-    if (page === MAX_VERSION_PAGES) throw new Error(`${deps.config.functionName} has more than ${MAX_VERSION_PAGES * 50} versions; ListVersionsByFunction was not read to the end`);
+    if (page === MAX_VERSION_PAGES)
+      throw new Error(
+        `${deps.config.functionName} has more than ${MAX_VERSION_PAGES * 50} versions; ListVersionsByFunction was not read to the end`,
+      );
     const token = marker;
     const out = await retry(
-      () => deps.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: deps.config.functionName, MaxItems: 50, Marker: token }), { abortSignal: signal }),
+      () =>
+        deps.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: deps.config.functionName, MaxItems: 50, Marker: token }), {
+          abortSignal: signal,
+        }),
       deps.retry,
     );
     versions.push(...(out.Versions ?? []));
@@ -117,7 +138,10 @@ export async function returnsToServedCode(target: LambdaDeploymentTarget, signal
   }
   const next = versions.find((v) => v.Version === target.targetVersion);
   if (!next) throw new Error(`ListVersionsByFunction does not list version ${target.targetVersion}`);
-  if (next.Environment?.Error) throw new Error(`the environment of version ${target.targetVersion} is unreadable: ${next.Environment.Error.ErrorCode ?? ''} ${next.Environment.Error.Message ?? ''}`.trim());
+  if (next.Environment?.Error)
+    throw new Error(
+      `the environment of version ${target.targetVersion} is unreadable: ${next.Environment.Error.ErrorCode ?? ''} ${next.Environment.Error.Message ?? ''}`.trim(),
+    );
   const same = runsLike(next);
   const twins: EarlierTwin[] = versions
     .filter((v) => Number.isInteger(Number(v.Version)) && Number(v.Version) < current && runsLike(v) === same)
@@ -181,4 +205,6 @@ function isOlderVersion(target: LambdaDeploymentTarget): boolean {
   return Number.isInteger(current) && Number.isInteger(next) && next < current;
 }
 
-export const handler = lambdaHookHandler('lambda-post-traffic-hook', checkLiveAlias, { cloudwatch: new CloudWatchClient({ requestHandler: BOUNDED_HTTP }) });
+export const handler = lambdaHookHandler('lambda-post-traffic-hook', checkLiveAlias, {
+  cloudwatch: new CloudWatchClient({ requestHandler: BOUNDED_HTTP }),
+});

@@ -51,7 +51,10 @@ export interface NotifierDeps {
 }
 
 /** Builds the notification for a failed pipeline execution; a diagnosis error still notifies. */
-export async function pipelineFailureNotification(event: EventBridgeEvent<string, PipelineExecutionDetail>, deps: NotifierDeps): Promise<Notification> {
+export async function pipelineFailureNotification(
+  event: EventBridgeEvent<string, PipelineExecutionDetail>,
+  deps: NotifierDeps,
+): Promise<Notification> {
   const { pipeline } = event.detail;
   const executionId = event.detail['execution-id'];
   const link = consoleLinks.execution(event.region, pipeline, executionId);
@@ -59,7 +62,10 @@ export async function pipelineFailureNotification(event: EventBridgeEvent<string
   let where = '';
   try {
     const budget = deps.diagnosisBudgetMs?.();
-    const d = budget === undefined ? await deps.diagnose(pipeline, executionId, event.region) : await withTimeout(() => deps.diagnose(pipeline, executionId, event.region), budget, new AbortController());
+    const d =
+      budget === undefined
+        ? await deps.diagnose(pipeline, executionId, event.region)
+        : await withTimeout(() => deps.diagnose(pipeline, executionId, event.region), budget, new AbortController());
     where = d.stageName ? ` in ${d.stageName}` : '';
     const blocked = d.stageName?.startsWith('Gate-') ? 'A safety gate blocked the release (bake, alarms or deployment window).\n\n' : '';
     body = `${blocked}${formatDiagnosis(d)}`;
@@ -94,7 +100,10 @@ export async function notify(event: NotifierEvent, deps: NotifierDeps): Promise<
   let n: Notification | undefined;
   if (event['detail-type'] === 'CodePipeline Pipeline Execution State Change' && event.detail.state === 'FAILED') {
     n = await pipelineFailureNotification(event, deps);
-  } else if (event['detail-type'] === 'CodeDeploy Deployment State-change Notification' && ['FAILURE', 'STOP'].includes(event.detail.state)) {
+  } else if (
+    event['detail-type'] === 'CodeDeploy Deployment State-change Notification' &&
+    ['FAILURE', 'STOP'].includes(event.detail.state)
+  ) {
     n = rollbackNotification(event);
   }
   if (!n) {
@@ -120,7 +129,10 @@ export const PUBLISH_RESERVE_MS = 15_000;
 const logger = createLogger('pipeline-notifier');
 const sns = new SNSClient({ requestHandler: BOUNDED_HTTP });
 
-export const handler = async (event: NotifierEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<Notification | undefined> => {
+export const handler = async (
+  event: NotifierEvent,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<Notification | undefined> => {
   if (!process.env.TOPIC_ARN) throw new Error('notifier misconfigured: TOPIC_ARN is not set');
   return notify(event, {
     sns,

@@ -54,7 +54,11 @@ export async function sumCounts(
   const queries: MetricDataQuery[] = metrics.map((m) => ({
     Id: m.id,
     MetricStat: {
-      Metric: { Namespace: m.namespace, MetricName: m.metricName, Dimensions: Object.entries(m.dimensions).map(([Name, Value]) => ({ Name, Value })) },
+      Metric: {
+        Namespace: m.namespace,
+        MetricName: m.metricName,
+        Dimensions: Object.entries(m.dimensions).map(([Name, Value]) => ({ Name, Value })),
+      },
       Period: 60,
       Stat: 'Sum',
     },
@@ -67,14 +71,22 @@ export async function sumCounts(
     const out = await retry(
       () =>
         client.send(
-          new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: window.start, EndTime: window.end, ScanBy: 'TimestampAscending', NextToken: token }),
+          new GetMetricDataCommand({
+            MetricDataQueries: queries,
+            StartTime: window.start,
+            EndTime: window.end,
+            ScanBy: 'TimestampAscending',
+            NextToken: token,
+          }),
           { abortSignal: options.signal },
         ),
       options.retry,
     );
     for (const r of out.MetricDataResults ?? []) {
       if (r.StatusCode === 'Forbidden' || r.StatusCode === 'InternalError') {
-        throw new Error(`GetMetricData answered ${r.StatusCode} for ${r.Id}${(r.Messages ?? []).length > 0 ? `: ${r.Messages!.map((x) => x.Value ?? x.Code).join('; ')}` : ''}`);
+        throw new Error(
+          `GetMetricData answered ${r.StatusCode} for ${r.Id}${(r.Messages ?? []).length > 0 ? `: ${r.Messages!.map((x) => x.Value ?? x.Code).join('; ')}` : ''}`,
+        );
       }
       if (r.Id === undefined || !(r.Id in sums)) continue;
       sums[r.Id] += (r.Values ?? []).reduce((a, b) => a + b, 0);

@@ -1,9 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import {
-  CodeDeployClient,
-  LifecycleEventStatus,
-  PutLifecycleEventHookExecutionStatusCommand,
-} from '@aws-sdk/client-codedeploy';
+import { CodeDeployClient, LifecycleEventStatus, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { errorLine } from '../../lib/runtime/errors';
 import { isTransientError, retry, RetryOptions } from '../../lib/runtime/retry';
 
@@ -50,7 +46,9 @@ export const REPORT_RESERVE_MS = 10_000;
 /** Extracts the two ids from a hook event, or says what is wrong with it. */
 export function parseHookIds(event: unknown): HookIds | { error: string } {
   if (typeof event !== 'object' || event === null) {
-    return { error: `event is ${event === null ? 'null' : typeof event}, expected an object with DeploymentId and LifecycleEventHookExecutionId` };
+    return {
+      error: `event is ${event === null ? 'null' : typeof event}, expected an object with DeploymentId and LifecycleEventHookExecutionId`,
+    };
   }
   const e = event as Record<string, unknown>;
   const missing = (['DeploymentId', 'LifecycleEventHookExecutionId'] as const).filter((k) => typeof e[k] !== 'string' || e[k] === '');
@@ -61,7 +59,12 @@ export function parseHookIds(event: unknown): HookIds | { error: string } {
 }
 
 /** Tells CodeDeploy the hook's outcome, retrying throttling and server errors. */
-export async function reportHookStatus(client: CodeDeployClient, ids: HookIds, status: 'Succeeded' | 'Failed', options?: RetryOptions): Promise<void> {
+export async function reportHookStatus(
+  client: CodeDeployClient,
+  ids: HookIds,
+  status: 'Succeeded' | 'Failed',
+  options?: RetryOptions,
+): Promise<void> {
   await retry(
     () =>
       client.send(

@@ -23,7 +23,8 @@ export function readHookConfig(env: Record<string, string | undefined>): LambdaH
   const checkTimeoutMs = Number(env.CHECK_TIMEOUT_MS ?? '30000');
   if (functionName === '') problems.push('FUNCTION_NAME is not set');
   if (aliasName === '') problems.push('ALIAS_NAME is not set');
-  if (!Number.isInteger(checkTimeoutMs) || checkTimeoutMs <= 0) problems.push(`CHECK_TIMEOUT_MS ${JSON.stringify(env.CHECK_TIMEOUT_MS)} is not a positive integer`);
+  if (!Number.isInteger(checkTimeoutMs) || checkTimeoutMs <= 0)
+    problems.push(`CHECK_TIMEOUT_MS ${JSON.stringify(env.CHECK_TIMEOUT_MS)} is not a positive integer`);
   const check = parseServiceCheck(env.SERVICE_CHECK);
   if ('error' in check) problems.push(check.error);
   const trafficCheck = parseCanaryTrafficCheck(env[CANARY_TRAFFIC_CHECK_ENV]);

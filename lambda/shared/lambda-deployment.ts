@@ -41,7 +41,9 @@ export async function getDeploymentTarget(
     ...parseAppSpec(content),
     ...(info?.createTime ? { createTime: info.createTime } : {}),
     ...(info?.creator ? { creator: info.creator } : {}),
-    ...(info?.applicationName && info.deploymentGroupName ? { group: { applicationName: info.applicationName, deploymentGroupName: info.deploymentGroupName } } : {}),
+    ...(info?.applicationName && info.deploymentGroupName
+      ? { group: { applicationName: info.applicationName, deploymentGroupName: info.deploymentGroupName } }
+      : {}),
   };
 }
 
@@ -51,7 +53,9 @@ export async function getDeploymentTarget(
  */
 export function parseAppSpec(content: string): LambdaDeploymentTarget {
   const props = content.trim().startsWith('{') ? jsonProperties(content) : yamlProperties(content);
-  const missing = (['Name', 'Alias', 'CurrentVersion', 'TargetVersion'] as const).filter((k) => typeof props[k] !== 'string' || props[k] === '');
+  const missing = (['Name', 'Alias', 'CurrentVersion', 'TargetVersion'] as const).filter(
+    (k) => typeof props[k] !== 'string' || props[k] === '',
+  );
   if (missing.length > 0) {
     throw new Error(`AppSpec lacks ${missing.join(', ')} in Resources[].*.Properties`);
   }
@@ -71,7 +75,8 @@ function jsonProperties(content: string): AppSpecProps {
   if (!Array.isArray(resources) || resources.length === 0) {
     throw new Error('AppSpec has no Resources list');
   }
-  const functions = resources.flatMap((r) => Object.values((r ?? {}) as Record<string, { Type?: string; Properties?: Record<string, unknown> }>))
+  const functions = resources
+    .flatMap((r) => Object.values((r ?? {}) as Record<string, { Type?: string; Properties?: Record<string, unknown> }>))
     .filter((r) => r?.Type === 'AWS::Lambda::Function');
   if (functions.length !== 1) {
     throw new Error(`AppSpec has ${functions.length} AWS::Lambda::Function resources, expected exactly 1`);
@@ -173,7 +178,10 @@ export async function runServiceCheck(
     try {
       response = JSON.parse(payload);
     } catch {
-      return { status: 'Failed', reason: `${where} ${what} returned a payload that is not a Function URL response: ${payload.slice(0, 200)}` };
+      return {
+        status: 'Failed',
+        reason: `${where} ${what} returned a payload that is not a Function URL response: ${payload.slice(0, 200)}`,
+      };
     }
     // A Function URL treats a returned value without statusCode as a 200 with that value as body.
     const status = typeof response === 'object' && response !== null && 'statusCode' in response ? response.statusCode : 200;
@@ -183,7 +191,10 @@ export async function runServiceCheck(
     body = typeof response?.body === 'string' ? response.body : JSON.stringify(response?.body ?? response);
   }
   if (check.bodyContains !== undefined && !body.includes(check.bodyContains)) {
-    return { status: 'Failed', reason: `${where} ${what}: the response does not contain ${JSON.stringify(check.bodyContains)}: ${body.slice(0, 200)}` };
+    return {
+      status: 'Failed',
+      reason: `${where} ${what}: the response does not contain ${JSON.stringify(check.bodyContains)}: ${body.slice(0, 200)}`,
+    };
   }
   const version = target.expectVersion ? ` from version ${target.expectVersion}` : '';
   return { status: 'Succeeded', reason: `${where} ${what} answered as expected${version}` };

@@ -29,13 +29,23 @@ export type SmokeQualifier = (target: LambdaDeploymentTarget, config: LambdaHook
  * service's own check on the qualifier `qualifierOf` picks and expects the deployment's target
  * version to answer it.
  */
-export async function smokeTestDeployment(ids: HookIds, signal: AbortSignal, deps: LambdaHookDeps, qualifierOf: SmokeQualifier): Promise<CheckResult> {
+export async function smokeTestDeployment(
+  ids: HookIds,
+  signal: AbortSignal,
+  deps: LambdaHookDeps,
+  qualifierOf: SmokeQualifier,
+): Promise<CheckResult> {
   const target = await getDeploymentTarget(deps.codedeploy, ids.DeploymentId, { signal, retry: deps.retry });
   return smokeTestTarget(target, signal, deps, qualifierOf);
 }
 
 /** `smokeTestDeployment` for a deployment target already read. */
-export async function smokeTestTarget(target: LambdaDeploymentTarget, signal: AbortSignal, deps: LambdaHookDeps, qualifierOf: SmokeQualifier): Promise<CheckResult> {
+export async function smokeTestTarget(
+  target: LambdaDeploymentTarget,
+  signal: AbortSignal,
+  deps: LambdaHookDeps,
+  qualifierOf: SmokeQualifier,
+): Promise<CheckResult> {
   if (!isSameFunction(target.functionName, deps.config.functionName) || target.alias !== deps.config.aliasName) {
     return {
       status: 'Failed',

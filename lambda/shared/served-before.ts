@@ -90,12 +90,18 @@ export async function servedTwin(
     nextToken = page.nextToken;
   } while (nextToken && ids.length <= max);
   if (ids.length > max) {
-    return { served: twins[0], rolledBack: [], note: `the deployment group has more than ${max} deployments since ${since.toISOString()}, so ${twins[0].label} was not checked for a rollback` };
+    return {
+      served: twins[0],
+      rolledBack: [],
+      note: `the deployment group has more than ${max} deployments since ${since.toISOString()}, so ${twins[0].label} was not checked for a rollback`,
+    };
   }
   const infos: DeploymentInfo[] = [];
   for (let i = 0; i < ids.length; i += 25) {
     const batch = ids.slice(i, i + 25);
-    const out = await call(() => codedeploy.send(new BatchGetDeploymentsCommand({ deploymentIds: batch }), { abortSignal: options.signal }));
+    const out = await call(() =>
+      codedeploy.send(new BatchGetDeploymentsCommand({ deploymentIds: batch }), { abortSignal: options.signal }),
+    );
     infos.push(...(out.deploymentsInfo ?? []));
   }
   const succeeded = new Set<string>();
@@ -107,7 +113,8 @@ export async function servedTwin(
     const target = targetOf(info.revision?.appSpecContent?.content ?? info.revision?.string?.content);
     if (target === undefined) continue;
     if (info.status === 'Succeeded') succeeded.add(target);
-    else if (info.status === 'Failed' || info.status === 'Stopped') ended.set(target, { deploymentId: info.deploymentId ?? 'unknown', status: info.status });
+    else if (info.status === 'Failed' || info.status === 'Stopped')
+      ended.set(target, { deploymentId: info.deploymentId ?? 'unknown', status: info.status });
   }
   const rolledBack: Array<{ twin: EarlierTwin; deploymentId: string; status: string }> = [];
   for (const twin of twins) {
@@ -136,6 +143,8 @@ export function lookupFailedNote(error: string): string {
  */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
   );
 }

@@ -22,7 +22,12 @@ export const PUBLIC_URL_DEFAULT_CONCURRENCY = 100;
 /** What the check needs of a config (the shape zod has validated so far). */
 interface ConcurrencyConfig {
   readonly pipeline: { readonly account: string };
-  readonly services: ReadonlyArray<{ readonly name: string; readonly kind: string; readonly url?: string; readonly reservedConcurrency?: number }>;
+  readonly services: ReadonlyArray<{
+    readonly name: string;
+    readonly kind: string;
+    readonly url?: string;
+    readonly reservedConcurrency?: number;
+  }>;
   readonly stages: ReadonlyArray<{
     readonly name: string;
     readonly account?: string;
@@ -52,8 +57,14 @@ export function checkReservedConcurrency(cfg: ConcurrencyConfig, ctx: z.core.$Re
       const override = stage.services[svc.name];
       const value = effectiveReservedConcurrency(svc, override);
       if (value === undefined) return [];
-      const path = override?.reservedConcurrency !== undefined ? ['stages', i, 'services', svc.name, 'reservedConcurrency'] : ['services', j, 'reservedConcurrency'];
-      const what = svc.reservedConcurrency === undefined && override?.reservedConcurrency === undefined ? `${svc.name} ${value} (public URL default)` : `${svc.name} ${value}`;
+      const path =
+        override?.reservedConcurrency !== undefined
+          ? ['stages', i, 'services', svc.name, 'reservedConcurrency']
+          : ['services', j, 'reservedConcurrency'];
+      const what =
+        svc.reservedConcurrency === undefined && override?.reservedConcurrency === undefined
+          ? `${svc.name} ${value} (public URL default)`
+          : `${svc.name} ${value}`;
       return [{ path, what: `${stage.name}/${what}`, value }];
     });
     for (const wave of stage.waves) {

@@ -12,7 +12,10 @@ export const DEFAULT_CONFIG_FILE = path.join(REPO_ROOT, 'safe-deploy.config.json
 
 /** A configuration that cannot be used; `message` lists every problem, one per line. */
 export class ConfigError extends Error {
-  constructor(readonly source: string, readonly problems: string[]) {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
     super(`Invalid configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
@@ -105,11 +108,18 @@ function checkServiceFiles(config: SafeDeployConfig, raw: unknown): string[] {
   const problems: string[] = [];
   config.services.forEach((s, i) => {
     if (s.kind === 'lambda') {
-      if (!isFile(s.entry)) problems.push(`services[${i}].entry: ${written(i, 'entry')} does not exist (looked for ${s.entry}): create the handler file or fix the path (relative to the config file)`);
+      if (!isFile(s.entry))
+        problems.push(
+          `services[${i}].entry: ${written(i, 'entry')} does not exist (looked for ${s.entry}): create the handler file or fix the path (relative to the config file)`,
+        );
     } else if (!isDirectory(s.directory)) {
-      problems.push(`services[${i}].directory: ${written(i, 'directory')} is not a directory (looked for ${s.directory}): point it at the service's Docker build context (relative to the config file)`);
+      problems.push(
+        `services[${i}].directory: ${written(i, 'directory')} is not a directory (looked for ${s.directory}): point it at the service's Docker build context (relative to the config file)`,
+      );
     } else if (!isFile(path.resolve(s.directory, s.dockerfile))) {
-      problems.push(`services[${i}].dockerfile: ${JSON.stringify(s.dockerfile)} is not in ${written(i, 'directory')}: add a Dockerfile to the build context or set "dockerfile"`);
+      problems.push(
+        `services[${i}].dockerfile: ${JSON.stringify(s.dockerfile)} is not in ${written(i, 'directory')}: add a Dockerfile to the build context or set "dockerfile"`,
+      );
     }
   });
   return problems;
@@ -151,7 +161,10 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
   const where = formatPath(issue.path) || '(top level)';
   switch (issue.code) {
     case 'invalid_type':
-      if (issue.input === undefined) return issue.message.startsWith('is missing') ? `${where}: ${issue.message}` : `${where}: is missing: add it (expected ${issue.expected})`;
+      if (issue.input === undefined)
+        return issue.message.startsWith('is missing')
+          ? `${where}: ${issue.message}`
+          : `${where}: is missing: add it (expected ${issue.expected})`;
       return issue.message.startsWith('Invalid input')
         ? `${where}: ${JSON.stringify(issue.input)} is not a ${issue.expected}: use a ${issue.expected}`
         : `${where}: ${issue.message}`;

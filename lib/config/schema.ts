@@ -29,12 +29,11 @@ const region = z
 
 // eslint-disable-next-line no-control-regex -- git refuses control characters in ref names
 const GIT_REF = /^(?!-|\/)(?!.*(?:\.\.|\/\/|@\{|\.lock$|\/$|\.$))[^\s~^:?*[\\\x00-\x1f\x7f]+$/;
-const branch = z
-  .string()
-  .regex(GIT_REF, { error: (i) => `${show(i.input)} is not a valid git branch name: remove spaces and any of ~ ^ : ? * [ \\ .. (e.g. "main" or "release/v2")` });
+const branch = z.string().regex(GIT_REF, {
+  error: (i) => `${show(i.input)} is not a valid git branch name: remove spaces and any of ~ ^ : ? * [ \\ .. (e.g. "main" or "release/v2")`,
+});
 
-const CONNECTION_ARN =
-  /^arn:aws(-cn|-us-gov)?:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/;
+const CONNECTION_ARN = /^arn:aws(-cn|-us-gov)?:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/;
 const connectionArn = z.string().regex(CONNECTION_ARN, {
   error: (i) =>
     `${show(i.input)} is not a CodeConnections connection ARN: create a GitHub connection (README, "GitHub connection") and paste its ARN, ` +
@@ -44,14 +43,23 @@ const connectionArn = z.string().regex(CONNECTION_ARN, {
 const NAME = /^[A-Za-z][A-Za-z0-9-]{0,39}$/;
 const name = (what: string) =>
   z.string().regex(NAME, {
-    error: (i) => `${show(i.input)} is not a valid ${what} name: start with a letter, then letters, digits or '-' (at most 40), e.g. "Beta"`,
+    error: (i) =>
+      `${show(i.input)} is not a valid ${what} name: start with a letter, then letters, digits or '-' (at most 40), e.g. "Beta"`,
   });
 
-const percent = z.number().int().min(1).max(99, { error: (i) => `${show(i.input)} is not a traffic percentage: use a whole number from 1 to 99` });
+const percent = z
+  .number()
+  .int()
+  .min(1)
+  .max(99, { error: (i) => `${show(i.input)} is not a traffic percentage: use a whole number from 1 to 99` });
 const minutes = (max: number) =>
-  z.number().int().min(1, { error: (i) => `${show(i.input)} minutes: use a whole number from 1 to ${max}` }).max(max, {
-    error: (i) => `${show(i.input)} minutes: use a whole number from 1 to ${max}`,
-  });
+  z
+    .number()
+    .int()
+    .min(1, { error: (i) => `${show(i.input)} minutes: use a whole number from 1 to ${max}` })
+    .max(max, {
+      error: (i) => `${show(i.input)} minutes: use a whole number from 1 to ${max}`,
+    });
 
 /** How CodeDeploy shifts traffic from the old version to the new one. */
 export const trafficShiftSchema = z.discriminatedUnion(
@@ -63,7 +71,10 @@ export const trafficShiftSchema = z.discriminatedUnion(
     /** `percent` more of the traffic every `intervalMinutes`. */
     z.object({ type: z.literal('linear'), percent, intervalMinutes: minutes(MAX_SHIFT_INTERVAL_MINUTES) }).strict(),
   ],
-  { error: (i) => `${show((i.input as { type?: unknown })?.type ?? i.input)} is not a traffic shift type: use "all-at-once", "canary" or "linear"` },
+  {
+    error: (i) =>
+      `${show((i.input as { type?: unknown })?.type ?? i.input)} is not a traffic shift type: use "all-at-once", "canary" or "linear"`,
+  },
 );
 export type TrafficShift = z.infer<typeof trafficShiftSchema>;
 
@@ -144,7 +155,9 @@ const isTimeZone = (tz: string) => {
 export const deploymentWindowSchema = z
   .object({
     /** IANA time zone the windows are in, e.g. "Europe/Berlin". */
-    timeZone: z.string().refine(isTimeZone, { error: (i) => `${show(i.input)} is not an IANA time zone: use e.g. "America/New_York" or "UTC"` }),
+    timeZone: z
+      .string()
+      .refine(isTimeZone, { error: (i) => `${show(i.input)} is not an IANA time zone: use e.g. "America/New_York" or "UTC"` }),
     /** Open windows: on these days, from `start` to `end` (local time). */
     windows: z
       .array(
@@ -160,7 +173,11 @@ export const deploymentWindowSchema = z
       .min(1),
     /** Dates (YYYY-MM-DD, local) on which no window opens, such as holidays. */
     blockedDates: z
-      .array(z.string().regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, { error: (i) => `${show(i.input)} is not a date: use "YYYY-MM-DD"` }))
+      .array(
+        z
+          .string()
+          .regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, { error: (i) => `${show(i.input)} is not a date: use "YYYY-MM-DD"` }),
+      )
       .default([]),
   })
   .strict();
@@ -222,8 +239,12 @@ const configObjectSchema = z
     /** The repository the pipeline builds. */
     github: z
       .object({
-        owner: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, { error: (i) => `${show(i.input)} is not a GitHub owner: use the user or organisation name, e.g. "my-org"` }),
-        repo: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { error: (i) => `${show(i.input)} is not a GitHub repository name: use the name only, e.g. "safe-deploy"` }),
+        owner: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, {
+          error: (i) => `${show(i.input)} is not a GitHub owner: use the user or organisation name, e.g. "my-org"`,
+        }),
+        repo: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, {
+          error: (i) => `${show(i.input)} is not a GitHub repository name: use the name only, e.g. "safe-deploy"`,
+        }),
         branch,
         connectionArn,
       })
@@ -234,16 +255,27 @@ const configObjectSchema = z
         account: accountId,
         region,
         /** Pipeline name. Default: "<appName>-pipeline". */
-        name: z.string().regex(/^[A-Za-z0-9.@_-]{1,100}$/).optional(),
+        name: z
+          .string()
+          .regex(/^[A-Za-z0-9.@_-]{1,100}$/)
+          .optional(),
       })
       .strict(),
     /** How long published artifacts are kept (so that there is something to roll back to). */
     artifacts: z
       .object({
         /** Days a pipeline artifact is kept in the artifact bucket. */
-        retentionDays: z.number().int().min(30, { error: (i) => `${show(i.input)} days is too short to roll back to: keep artifacts at least 30 days` }).default(180),
+        retentionDays: z
+          .number()
+          .int()
+          .min(30, { error: (i) => `${show(i.input)} days is too short to roll back to: keep artifacts at least 30 days` })
+          .default(180),
         /** Container images kept in the ECR repository. */
-        imageCount: z.number().int().min(5, { error: (i) => `${show(i.input)} images is too few to roll back to: keep at least 5` }).default(20),
+        imageCount: z
+          .number()
+          .int()
+          .min(5, { error: (i) => `${show(i.input)} images is too few to roll back to: keep at least 5` })
+          .default(20),
       })
       .strict()
       .default({ retentionDays: 180, imageCount: 20 }),
@@ -256,71 +288,89 @@ const configObjectSchema = z
       .strict()
       .default({ emails: [] }),
     /** The team's services; every stage target deploys all of them. */
-    services: z.array(serviceSchema).min(1, { error: 'list at least one service, e.g. [{ "name": "orders-api", "kind": "lambda", "entry": "services/orders-api/handler.ts" }]' }),
+    services: z.array(serviceSchema).min(1, {
+      error: 'list at least one service, e.g. [{ "name": "orders-api", "kind": "lambda", "entry": "services/orders-api/handler.ts" }]',
+    }),
     /** Stages, in deployment order. */
     stages: z.array(stageSchema).min(1),
   })
   .strict();
 
 export const configSchema = configObjectSchema.superRefine((cfg, ctx) => {
-    checkServices(cfg, ctx);
-    checkReservedConcurrency(cfg, ctx);
-    const stages = cfg.stages;
-    const firstProd = stages.findIndex((s) => s.type === 'production');
-    if (firstProd < 0) {
+  checkServices(cfg, ctx);
+  checkReservedConcurrency(cfg, ctx);
+  const stages = cfg.stages;
+  const firstProd = stages.findIndex((s) => s.type === 'production');
+  if (firstProd < 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['stages'],
+      message: `no stage has type "production" (stages: ${show(stages.map((s) => s.name))}): mark the last stage "type": "production"`,
+    });
+  } else if (!stages.slice(0, firstProd).some((s) => s.type === 'pre-production')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['stages', firstProd, 'type'],
+      message: `production stage ${show(stages[firstProd].name)} comes before any pre-production stage: put a "pre-production" stage (e.g. "Beta") before it`,
+    });
+  }
+  const seen = new Map<string, number>();
+  stages.forEach((s, i) => {
+    const key = s.name.toLowerCase();
+    if (seen.has(key)) {
       ctx.addIssue({
         code: 'custom',
-        path: ['stages'],
-        message: `no stage has type "production" (stages: ${show(stages.map((s) => s.name))}): mark the last stage "type": "production"`,
+        path: ['stages', i, 'name'],
+        message: `${show(s.name)} is already the name of stages[${seen.get(key)}]: give each stage a unique name`,
       });
-    } else if (!stages.slice(0, firstProd).some((s) => s.type === 'pre-production')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['stages', firstProd, 'type'],
-        message: `production stage ${show(stages[firstProd].name)} comes before any pre-production stage: put a "pre-production" stage (e.g. "Beta") before it`,
-      });
+    } else {
+      seen.set(key, i);
     }
-    const seen = new Map<string, number>();
-    stages.forEach((s, i) => {
-      const key = s.name.toLowerCase();
-      if (seen.has(key)) {
-        ctx.addIssue({ code: 'custom', path: ['stages', i, 'name'], message: `${show(s.name)} is already the name of stages[${seen.get(key)}]: give each stage a unique name` });
-      } else {
-        seen.set(key, i);
-      }
-      const waves = new Map<string, number>();
-      const regions = new Map<string, string>();
-      s.waves.forEach((w, j) => {
-        if (waves.has(w.name.toLowerCase())) {
-          ctx.addIssue({ code: 'custom', path: ['stages', i, 'waves', j, 'name'], message: `${show(w.name)} is already the name of waves[${waves.get(w.name.toLowerCase())}]: give each wave of a stage a unique name` });
-        }
-        waves.set(w.name.toLowerCase(), j);
-        w.regions.forEach((r, k) => {
-          // Each region is one CDK Stage named "<stage>-<region>", so a region appears once per stage.
-          const where = `waves[${j}].regions[${k}]`;
-          if (regions.has(r)) {
-            ctx.addIssue({ code: 'custom', path: ['stages', i, 'waves', j, 'regions', k], message: `${show(r)} is already deployed by ${regions.get(r)} of this stage: list each region once per stage (use another stage for another account in the same region)` });
-          }
-          regions.set(r, where);
-        });
-      });
-      const previous = stages[i - 1];
-      if (s.type === 'production' && s.bake && s.bake.minRequests > 0 && s.waves.length === 1 && previous?.type !== 'production') {
+    const waves = new Map<string, number>();
+    const regions = new Map<string, string>();
+    s.waves.forEach((w, j) => {
+      if (waves.has(w.name.toLowerCase())) {
         ctx.addIssue({
           code: 'custom',
-          path: ['stages', i, 'bake', 'minRequests'],
-          message:
-            `${s.bake.minRequests} requests can never be counted: requests are counted on the previous production wave, and the only wave of ${show(s.name)} follows ` +
-            `pre-production, which serves only smoke-test requests; set it to 0, or split the stage into waves so later waves count the first wave's traffic`,
+          path: ['stages', i, 'waves', j, 'name'],
+          message: `${show(w.name)} is already the name of waves[${waves.get(w.name.toLowerCase())}]: give each wave of a stage a unique name`,
         });
       }
-      for (const guard of ['bake', 'deploymentWindow'] as const) {
-        if (s[guard] && s.type !== 'production') {
-          ctx.addIssue({ code: 'custom', path: ['stages', i, guard], message: `is set on pre-production stage ${show(s.name)}: ${guard} guards production stages only; move it to a production stage or remove it` });
+      waves.set(w.name.toLowerCase(), j);
+      w.regions.forEach((r, k) => {
+        // Each region is one CDK Stage named "<stage>-<region>", so a region appears once per stage.
+        const where = `waves[${j}].regions[${k}]`;
+        if (regions.has(r)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', i, 'waves', j, 'regions', k],
+            message: `${show(r)} is already deployed by ${regions.get(r)} of this stage: list each region once per stage (use another stage for another account in the same region)`,
+          });
         }
-      }
+        regions.set(r, where);
+      });
     });
+    const previous = stages[i - 1];
+    if (s.type === 'production' && s.bake && s.bake.minRequests > 0 && s.waves.length === 1 && previous?.type !== 'production') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages', i, 'bake', 'minRequests'],
+        message:
+          `${s.bake.minRequests} requests can never be counted: requests are counted on the previous production wave, and the only wave of ${show(s.name)} follows ` +
+          `pre-production, which serves only smoke-test requests; set it to 0, or split the stage into waves so later waves count the first wave's traffic`,
+      });
+    }
+    for (const guard of ['bake', 'deploymentWindow'] as const) {
+      if (s[guard] && s.type !== 'production') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', i, guard],
+          message: `is set on pre-production stage ${show(s.name)}: ${guard} guards production stages only; move it to a production stage or remove it`,
+        });
+      }
+    }
   });
+});
 
 /** The validated configuration, with defaults applied. */
 export type SafeDeployConfig = z.infer<typeof configSchema>;
@@ -336,12 +386,20 @@ function checkServices(cfg: ConfigShape, ctx: Ctx): void {
   cfg.services.forEach((svc, i) => {
     const earlier = byName.get(svc.name);
     if (earlier) {
-      ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: `${show(svc.name)} is already the name of services[${earlier.index}]: give each service a unique name` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['services', i, 'name'],
+        message: `${show(svc.name)} is already the name of services[${earlier.index}]: give each service a unique name`,
+      });
     } else {
       byName.set(svc.name, { index: i, kind: svc.kind });
     }
     if (svc.name === 'platform') {
-      ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: '"platform" is the name of the stack every target shares: give the service another name' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['services', i, 'name'],
+        message: '"platform" is the name of the stack every target shares: give the service another name',
+      });
     }
     if (svc.kind === 'lambda' && svc.healthCheck && svc.invokeCheck) {
       ctx.addIssue({
@@ -363,7 +421,11 @@ function checkServices(cfg: ConfigShape, ctx: Ctx): void {
     for (const [serviceName, override] of Object.entries(stage.services)) {
       const svc = byName.get(serviceName);
       if (!svc) {
-        ctx.addIssue({ code: 'custom', path: ['stages', i, 'services', serviceName], message: `is not a service: the services are ${show(serviceNames)}; fix the name or remove the override` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', i, 'services', serviceName],
+          message: `is not a service: the services are ${show(serviceNames)}; fix the name or remove the override`,
+        });
         continue;
       }
       for (const field of Object.keys(override) as Array<keyof ServiceOverride>) {
@@ -381,7 +443,8 @@ function checkServices(cfg: ConfigShape, ctx: Ctx): void {
     const ecsNames = cfg.services.filter((s) => s.kind === 'ecs').map((s) => s.name);
     if (ecsNames.length > 0 && stage.ecs) {
       const problem = ecsShiftProblem(stage.ecs.deployment, MAX_DEPLOYMENT_WAIT_MINUTES);
-      if (problem && ecsNames.some((n) => !stage.services[n]?.deployment)) ctx.addIssue({ code: 'custom', path: ['stages', i, 'ecs', 'deployment'], message: problem });
+      if (problem && ecsNames.some((n) => !stage.services[n]?.deployment))
+        ctx.addIssue({ code: 'custom', path: ['stages', i, 'ecs', 'deployment'], message: problem });
     }
     for (const ecsName of ecsNames) {
       const own = stage.services[ecsName]?.deployment;
@@ -392,7 +455,10 @@ function checkServices(cfg: ConfigShape, ctx: Ctx): void {
       if (stage[kind]) continue;
       const uncovered = cfg.services.filter((s) => s.kind === kind && !stage.services[s.name]?.deployment).map((s) => s.name);
       if (uncovered.length > 0) {
-        const example = kind === 'lambda' ? '{ "deployment": { "type": "all-at-once" } }' : '{ "deployment": { "type": "all-at-once" }, "blueTerminationWaitMinutes": 0 }';
+        const example =
+          kind === 'lambda'
+            ? '{ "deployment": { "type": "all-at-once" } }'
+            : '{ "deployment": { "type": "all-at-once" }, "blueTerminationWaitMinutes": 0 }';
         ctx.addIssue({
           code: 'custom',
           path: ['stages', i, kind],

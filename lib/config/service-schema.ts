@@ -20,7 +20,8 @@ const show = (v: unknown) => JSON.stringify(v);
 /** Service names appear in stack, alarm, role and repository names, so they are short and DNS-like. */
 export const SERVICE_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
 export const serviceNameSchema = z.string().regex(SERVICE_NAME, {
-  error: (i) => `${show(i.input)} is not a valid service name: 2 to 32 lower-case letters, digits and '-', starting with a letter, e.g. "orders-api"`,
+  error: (i) =>
+    `${show(i.input)} is not a valid service name: 2 to 32 lower-case letters, digits and '-', starting with a letter, e.g. "orders-api"`,
 });
 
 /** Reserved concurrency of a Lambda service (the service's own, or one stage's): CanaryLambdaService's own bound. */
@@ -34,7 +35,9 @@ const SECRET_VALUE = /^(AKIA|ASIA)[A-Z0-9]{16}$|-----BEGIN [A-Z ]*PRIVATE KEY---
 // Lambda caps a function's environment at 4 KB in all; keep each entry well under it.
 const environmentSchema = z
   .record(
-    z.string().regex(ENV_NAME, { error: (i) => `${show(i.input)} is not an environment variable name: use letters, digits and '_', e.g. "TABLE_NAME"` }),
+    z.string().regex(ENV_NAME, {
+      error: (i) => `${show(i.input)} is not an environment variable name: use letters, digits and '_', e.g. "TABLE_NAME"`,
+    }),
     z.string({ error: (i) => `${show(i.input)} is not a string: environment values are strings, e.g. "true" or "42"` }).max(1024),
   )
   .superRefine((env, ctx) => {
@@ -57,7 +60,12 @@ export const httpCheckSchema = z
     /** Path (and query) to GET, e.g. "/health". */
     path: z.string().regex(PATH, { error: (i) => `${show(i.input)} is not a request path: start with "/", no spaces, e.g. "/health"` }),
     /** Status a healthy version answers with. */
-    expectedStatus: z.number().int().min(100).max(599, { error: (i) => `${show(i.input)} is not an HTTP status: use 100 to 599, e.g. 200` }).default(200),
+    expectedStatus: z
+      .number()
+      .int()
+      .min(100)
+      .max(599, { error: (i) => `${show(i.input)} is not an HTTP status: use 100 to 599, e.g. 200` })
+      .default(200),
     /** Text the body must contain, e.g. "\"status\":\"ok\"". @default - any body */
     bodyContains: z.string().min(1).max(256).optional(),
   })
@@ -68,19 +76,27 @@ export type HttpCheck = z.infer<typeof httpCheckSchema>;
 export const invokeCheckSchema = z
   .object({
     /** The event to invoke the function with (JSON), e.g. a test SQS message. */
-    payload: z.unknown().refine((p) => p !== undefined, { error: 'is missing: give the event to invoke the function with, e.g. { "Records": [] }' }),
+    payload: z
+      .unknown()
+      .refine((p) => p !== undefined, { error: 'is missing: give the event to invoke the function with, e.g. { "Records": [] }' }),
     /** Text the function's response must contain. @default - any response without a function error */
     bodyContains: z.string().min(1).max(256).optional(),
   })
   .strict();
 export type InvokeCheck = z.infer<typeof invokeCheckSchema>;
 
-const expectedRps = z.number().positive({ error: (i) => `${show(i.input)} is not a request rate: use requests per second, e.g. 5` }).optional();
+const expectedRps = z
+  .number()
+  .positive({ error: (i) => `${show(i.input)} is not a request rate: use requests per second, e.g. 5` })
+  .optional();
 
 const sourceFile = z.string().regex(/\.(ts|mts|cts|js|mjs|cjs)$/, {
-  error: (i) => `${show(i.input)} is not a TypeScript or JavaScript file: point entry at the handler's source, e.g. "services/orders-api/handler.ts"`,
+  error: (i) =>
+    `${show(i.input)} is not a TypeScript or JavaScript file: point entry at the handler's source, e.g. "services/orders-api/handler.ts"`,
 });
-const exportName = z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/, { error: (i) => `${show(i.input)} is not an exported function name, e.g. "handler"` });
+const exportName = z
+  .string()
+  .regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/, { error: (i) => `${show(i.input)} is not an exported function name, e.g. "handler"` });
 
 /** A Lambda function released through its `live` alias by CodeDeploy. */
 export const lambdaServiceSchema = z
@@ -92,15 +108,27 @@ export const lambdaServiceSchema = z
     /** The exported handler function. */
     handler: exportName.default('handler'),
     /** Function URL on the alias: none, IAM-signed, or public. */
-    url: z.enum(['none', 'iam', 'public'], { error: (i) => `${show(i.input)} is not a URL mode: use "none", "iam" or "public"` }).default('none'),
+    url: z
+      .enum(['none', 'iam', 'public'], { error: (i) => `${show(i.input)} is not a URL mode: use "none", "iam" or "public"` })
+      .default('none'),
     /** GET request the hooks send to the new version (HTTP services). */
     healthCheck: httpCheckSchema.optional(),
     /** Invocation the hooks make of the new version (event-driven services). */
     invokeCheck: invokeCheckSchema.optional(),
     /** Memory, MiB. */
-    memoryMiB: z.number().int().min(128).max(10240, { error: (i) => `${show(i.input)} MiB is out of Lambda's range: use 128 to 10240` }).default(256),
+    memoryMiB: z
+      .number()
+      .int()
+      .min(128)
+      .max(10240, { error: (i) => `${show(i.input)} MiB is out of Lambda's range: use 128 to 10240` })
+      .default(256),
     /** Timeout, seconds. */
-    timeoutSeconds: z.number().int().min(1).max(900, { error: (i) => `${show(i.input)} seconds is out of Lambda's range: use 1 to 900` }).default(10),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(900, { error: (i) => `${show(i.input)} seconds is out of Lambda's range: use 1 to 900` })
+      .default(10),
     /** Environment variables (no secrets). */
     environment: environmentSchema,
     /** Concurrency reserved for (and capping) the function. @default - unreserved; 100 with a public URL (PUBLIC_URL_DEFAULT_CONCURRENCY) */
@@ -108,7 +136,9 @@ export const lambdaServiceSchema = z
     /** Requests per second the service usually serves: synth warns when a canary step is too short to judge it. @default - no check */
     expectedRequestsPerSecond: expectedRps,
     /** CPU architecture. */
-    architecture: z.enum(['arm64', 'x86_64'], { error: (i) => `${show(i.input)} is not an architecture: use "arm64" or "x86_64"` }).default('arm64'),
+    architecture: z
+      .enum(['arm64', 'x86_64'], { error: (i) => `${show(i.input)} is not an architecture: use "arm64" or "x86_64"` })
+      .default('arm64'),
     /**
      * Feature flags the service reads through the AppConfig agent (README, "Feature flags and limited
      * rollout"). Declared here rather than in a file inside the service: a flag change then never
@@ -143,7 +173,9 @@ export const ecsServiceSchema = z
     /** vCPU units per task. */
     cpu: z
       .number()
-      .refine((c) => FARGATE_CPU.includes(c), { error: (i) => `${show(i.input)} is not a Fargate CPU size: use one of ${FARGATE_CPU.join(', ')}` })
+      .refine((c) => FARGATE_CPU.includes(c), {
+        error: (i) => `${show(i.input)} is not a Fargate CPU size: use one of ${FARGATE_CPU.join(', ')}`,
+      })
       .default(256),
     /** Memory per task, MiB (a combination Fargate offers for the CPU). */
     memoryMiB: z.number().int().min(512).max(122880).default(512),
@@ -158,7 +190,9 @@ export const ecsServiceSchema = z
     /** ACM certificate (same region as each target) for HTTPS on 443. @default - HTTP on port 80 */
     certificateArn: certificateArnField.optional(),
     /** CPU architecture of the image. */
-    architecture: z.enum(['x86_64', 'arm64'], { error: (i) => `${show(i.input)} is not an architecture: use "x86_64" or "arm64"` }).default('x86_64'),
+    architecture: z
+      .enum(['x86_64', 'arm64'], { error: (i) => `${show(i.input)} is not an architecture: use "x86_64" or "arm64"` })
+      .default('x86_64'),
     /**
      * Feature flags the service reads through the AppConfig agent (README, "Feature flags and limited
      * rollout"). Declared here rather than in a file inside the service: a flag change then never
@@ -183,15 +217,16 @@ export const KIND_FIELDS: Record<ServiceKind, readonly string[]> = {
 };
 
 /** Fargate's task sizes: for each cpu (vCPU units), the memory it takes, in MiB (AWS Fargate task size table). */
-const FARGATE_MEMORY: Readonly<Record<number, { readonly min: number; readonly max: number; readonly step: number } | readonly number[]>> = {
-  256: [512, 1024, 2048],
-  512: { min: 1024, max: 4096, step: 1024 },
-  1024: { min: 2048, max: 8192, step: 1024 },
-  2048: { min: 4096, max: 16384, step: 1024 },
-  4096: { min: 8192, max: 30720, step: 1024 },
-  8192: { min: 16384, max: 61440, step: 4096 },
-  16384: { min: 32768, max: 122880, step: 8192 },
-};
+const FARGATE_MEMORY: Readonly<Record<number, { readonly min: number; readonly max: number; readonly step: number } | readonly number[]>> =
+  {
+    256: [512, 1024, 2048],
+    512: { min: 1024, max: 4096, step: 1024 },
+    1024: { min: 2048, max: 8192, step: 1024 },
+    2048: { min: 4096, max: 16384, step: 1024 },
+    4096: { min: 8192, max: 30720, step: 1024 },
+    8192: { min: 16384, max: 61440, step: 4096 },
+    16384: { min: 32768, max: 122880, step: 8192 },
+  };
 
 /** Whether Fargate offers `memoryMiB` with `cpu` vCPU units. */
 export function isFargateSize(cpu: number, memoryMiB: number): boolean {

@@ -40,7 +40,9 @@ export function stageServices(
     const deployment = override.deployment ?? defaults?.deployment;
     if (!deployment) {
       // The schema refuses such a config; this guards callers that build stages by hand.
-      throw new Error(`stage ${JSON.stringify(stage.name)} gives service ${JSON.stringify(svc.name)} no deployment: set "${svc.kind}".deployment or services.${svc.name}.deployment`);
+      throw new Error(
+        `stage ${JSON.stringify(stage.name)} gives service ${JSON.stringify(svc.name)} no deployment: set "${svc.kind}".deployment or services.${svc.name}.deployment`,
+      );
     }
     const alarms = defaults?.alarms || override.alarms ? { ...defaults?.alarms, ...override.alarms } : undefined;
     const judge = defaults?.judge || override.judge ? { ...defaults?.judge, ...override.judge } : undefined;

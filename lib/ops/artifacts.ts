@@ -27,7 +27,10 @@ export interface CommitArtifacts {
 const MAX_PAGES = 10;
 
 /** Finds the execution that built `commit` (full or abbreviated, at least 7 hex digits) and its artifacts. */
-export async function findCommitArtifacts(clients: OpsClients, opts: CommonOptions & { pipelineName: string; commit: string }): Promise<CommitArtifacts> {
+export async function findCommitArtifacts(
+  clients: OpsClients,
+  opts: CommonOptions & { pipelineName: string; commit: string },
+): Promise<CommitArtifacts> {
   const ctx = opsContext(clients, opts);
   const commit = opts.commit.toLowerCase();
   if (!/^[0-9a-f]{7,40}$/.test(commit)) {
@@ -36,7 +39,9 @@ export async function findCommitArtifacts(clients: OpsClients, opts: CommonOptio
   const matches: { summary: PipelineExecutionSummary; revisionId: string; message?: string }[] = [];
   let token: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const out = await call(ctx, () => clients.codepipeline.send(new ListPipelineExecutionsCommand({ pipelineName: opts.pipelineName, maxResults: 100, nextToken: token })));
+    const out = await call(ctx, () =>
+      clients.codepipeline.send(new ListPipelineExecutionsCommand({ pipelineName: opts.pipelineName, maxResults: 100, nextToken: token })),
+    );
     for (const summary of out.pipelineExecutionSummaries ?? []) {
       const rev = summary.sourceRevisions?.find((r) => r.revisionId?.toLowerCase().startsWith(commit));
       if (rev) matches.push({ summary, revisionId: rev.revisionId!, message: commitMessage(rev.revisionSummary) });
@@ -45,7 +50,10 @@ export async function findCommitArtifacts(clients: OpsClients, opts: CommonOptio
     if (!token) break;
   }
   if (matches.length === 0) {
-    throw new OpsError('not-found', `no execution of ${opts.pipelineName} ran commit ${opts.commit} (searched the last ${MAX_PAGES * 100} executions; CodePipeline keeps 12 months of history)`);
+    throw new OpsError(
+      'not-found',
+      `no execution of ${opts.pipelineName} ran commit ${opts.commit} (searched the last ${MAX_PAGES * 100} executions; CodePipeline keeps 12 months of history)`,
+    );
   }
   const distinct = new Set(matches.map((m) => m.revisionId));
   if (distinct.size > 1) {
@@ -58,7 +66,12 @@ export async function findCommitArtifacts(clients: OpsClients, opts: CommonOptio
   const artifacts = details.flatMap((d) =>
     (d.output?.outputArtifacts ?? [])
       .filter((a) => a.s3location?.bucket && a.s3location.key)
-      .map((a) => ({ stageName: d.stageName, actionName: d.actionName, name: a.name, s3Uri: `s3://${a.s3location!.bucket}/${a.s3location!.key}` })),
+      .map((a) => ({
+        stageName: d.stageName,
+        actionName: d.actionName,
+        name: a.name,
+        s3Uri: `s3://${a.s3location!.bucket}/${a.s3location!.key}`,
+      })),
   );
   const images = details
     .filter((d) => d.actionName?.startsWith('Image-') && d.output?.outputVariables?.IMAGE_TAG)
@@ -86,7 +99,9 @@ export function formatCommitArtifacts(a: CommitArtifacts): string {
   for (const art of a.artifacts) lines.push(`  ${art.stageName}/${art.actionName} ${art.name}: ${art.s3Uri}`);
   if (a.artifacts.length === 0) lines.push('  no S3 artifacts recorded (expired from the action history)');
   for (const img of a.images) {
-    lines.push(`  image ${img.service}: ${img.repository ?? '?'}:${img.tag} (${img.built ? 'built by this commit' : 'unchanged, reused from the commit in its revision label'})`);
+    lines.push(
+      `  image ${img.service}: ${img.repository ?? '?'}:${img.tag} (${img.built ? 'built by this commit' : 'unchanged, reused from the commit in its revision label'})`,
+    );
   }
   if (a.images.length === 0) lines.push('  no container images recorded (no ECS service, or expired from the action history)');
   return lines.join('\n');

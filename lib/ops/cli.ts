@@ -7,7 +7,16 @@ import { diagnosePipeline, formatDiagnosis } from '../runtime/diagnosis';
 import type { RetryOptions } from '../runtime/retry';
 import { findCommitArtifacts, formatCommitArtifacts } from './artifacts';
 import { describeError, exitCodeOf } from './errors';
-import { AppConfigFor, appConfigClientsPerRegion, describeFlagsRollbackPlan, executeFlagsRollback, formatFlagsRollback, formatFlagsStatus, getFlagsStatus, planFlagsRollback } from './flags';
+import {
+  AppConfigFor,
+  appConfigClientsPerRegion,
+  describeFlagsRollbackPlan,
+  executeFlagsRollback,
+  formatFlagsRollback,
+  formatFlagsStatus,
+  getFlagsStatus,
+  planFlagsRollback,
+} from './flags';
 import { formatRetry, retryFailedStage } from './retry-stage';
 import { describeRollbackPlan, executeRollback, formatRollback, planRollback } from './rollback';
 import { formatStatus, getPipelineStatus } from './status';
@@ -80,13 +89,20 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
   };
 
   /** Resolves pipeline and region, runs the verb, and turns any error into one line. */
-  const run = (body: (opts: GlobalOptions & Record<string, unknown>, target: CommonOptions & { pipelineName: string; clients: OpsClients }) => Promise<number>) =>
+  const run =
+    (
+      body: (
+        opts: GlobalOptions & Record<string, unknown>,
+        target: CommonOptions & { pipelineName: string; clients: OpsClients },
+      ) => Promise<number>,
+    ) =>
     async (opts: GlobalOptions & Record<string, unknown>) => {
       let context: { pipelineName?: string; region?: string } = {};
       try {
         const target = resolveTarget(opts, env);
         context = target;
-        const factory: ClientsForRegion = typeof deps.clients === 'function' ? deps.clients : deps.clients ? () => deps.clients as OpsClients : createClients;
+        const factory: ClientsForRegion =
+          typeof deps.clients === 'function' ? deps.clients : deps.clients ? () => deps.clients as OpsClients : createClients;
         const clients = factory(target.region);
         exitCode = await body(opts, { ...target, clients, clientsFor: clientsPerRegion(clients, target.region, factory), retry });
       } catch (err) {
@@ -94,13 +110,17 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
         if (opts.debug && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
         // The SDK keeps the raw HTTP answer of an error it could not parse (a proxy's page, an empty body).
         const response = (err as { $response?: { statusCode?: number; headers?: Record<string, string> } } | null)?.$response;
-        if (opts.debug && response) stderr.write(`response: HTTP ${response.statusCode ?? '?'} ${JSON.stringify(response.headers ?? {})}\n`);
+        if (opts.debug && response)
+          stderr.write(`response: HTTP ${response.statusCode ?? '?'} ${JSON.stringify(response.headers ?? {})}\n`);
       }
     };
 
   /** A verb that computes a result, prints it (text or --json) and exits by it. */
   const show = <T>(
-    get: (opts: GlobalOptions & Record<string, unknown>, target: CommonOptions & { pipelineName: string; clients: OpsClients }) => Promise<T>,
+    get: (
+      opts: GlobalOptions & Record<string, unknown>,
+      target: CommonOptions & { pipelineName: string; clients: OpsClients },
+    ) => Promise<T>,
     format: (value: T) => string,
     exitOf: (value: T) => number = () => EXIT.ok,
   ) =>
@@ -154,7 +174,11 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     .option('--yes', 'do not ask for confirmation')
     .action(
       show(async (opts, t) => {
-        const plan = await planRollback(t.clients, { ...t, stageName: opts.stage as string, targetExecutionId: opts.to as string | undefined });
+        const plan = await planRollback(t.clients, {
+          ...t,
+          stageName: opts.stage as string,
+          targetExecutionId: opts.to as string | undefined,
+        });
         await confirmPlan(opts, describeRollbackPlan(plan), 'roll back', 'rollback');
         return executeRollback(t.clients, plan, { ...t, sleep: deps.sleep, now: deps.now });
       }, formatRollback),
@@ -177,7 +201,9 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
   verb('watch', 'follow an execution until it ends: exit 0 if it succeeds, 4 failed, 5 stopped, 6 superseded, 130 Ctrl-C')
     .option('--execution <id>', 'execution to follow (default: the latest in progress, else the latest)')
     .option('--interval <seconds>', 'seconds between polls, 5 to 300 (default: 15)')
-    .action(run((opts, t) => watchCommand(t, opts, { stdout, stderr, sleep: deps.sleep, now: deps.now, injected: deps.clients !== undefined })));
+    .action(
+      run((opts, t) => watchCommand(t, opts, { stdout, stderr, sleep: deps.sleep, now: deps.now, injected: deps.clients !== undefined })),
+    );
 
   const appconfigFor = deps.appconfig ?? appConfigClientsPerRegion();
   const flags = verb('flags', 'feature flags per stage and service: the version AppConfig serves and any flag deployment in progress')
@@ -186,7 +212,13 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     .option('--service <name>', 'only this service')
     .action(
       show(
-        (opts, t) => getFlagsStatus(t.clients, { ...t, appconfigFor, stageName: opts.stage as string | undefined, serviceName: opts.service as string | undefined }),
+        (opts, t) =>
+          getFlagsStatus(t.clients, {
+            ...t,
+            appconfigFor,
+            stageName: opts.stage as string | undefined,
+            serviceName: opts.service as string | undefined,
+          }),
         formatFlagsStatus,
       ),
     );
@@ -196,7 +228,12 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     .option('--yes', 'do not ask for confirmation')
     .action(
       show(async (opts, t) => {
-        const plan = await planFlagsRollback(t.clients, { ...t, appconfigFor, stageName: opts.stage as string, serviceName: opts.service as string });
+        const plan = await planFlagsRollback(t.clients, {
+          ...t,
+          appconfigFor,
+          stageName: opts.stage as string,
+          serviceName: opts.service as string,
+        });
         await confirmPlan(opts, describeFlagsRollbackPlan(plan), 'roll back flags', 'flags rollback');
         return executeFlagsRollback(t.clients, plan, { ...t, appconfigFor });
       }, formatFlagsRollback),
@@ -227,7 +264,10 @@ export function resolveTarget(opts: GlobalOptions, env: Record<string, string | 
       if (!(err instanceof ConfigError)) throw err;
       if (!pipelineName) {
         const more = err.problems.length > 1 ? ` (+${err.problems.length - 1} more)` : '';
-        throw new OpsError('input', `cannot tell which pipeline: ${err.source} is not usable (${err.problems[0]}${more}); pass --pipeline NAME`);
+        throw new OpsError(
+          'input',
+          `cannot tell which pipeline: ${err.source} is not usable (${err.problems[0]}${more}); pass --pipeline NAME`,
+        );
       }
     }
     pipelineName ??= config && configuredPipelineName(config);

@@ -32,7 +32,10 @@ export function describeError(err: unknown, c: ErrorContext = {}): string {
     return `pipeline ${c.pipelineName ?? '(unnamed)'} not found in ${c.region ?? 'this region'}: check --pipeline and --region, and that your credentials are for the pipeline's account`;
   }
   if (name === 'StageNotFoundException') {
-    return `stage ${c.stageName ?? ''} not found in pipeline ${c.pipelineName ?? ''}: check --stage (names are case-sensitive; \`deployctl status\` lists them)`.replace('stage  not', 'stage not');
+    return `stage ${c.stageName ?? ''} not found in pipeline ${c.pipelineName ?? ''}: check --stage (names are case-sensitive; \`deployctl status\` lists them)`.replace(
+      'stage  not',
+      'stage not',
+    );
   }
   if (name === 'PipelineExecutionNotFoundException') {
     return `execution not found in pipeline ${c.pipelineName ?? ''}: ${message}`;
@@ -60,7 +63,11 @@ export function describeError(err: unknown, c: ErrorContext = {}): string {
   if (TLS_CODES.has(code) || /certificate/i.test(message)) {
     return `the TLS connection to AWS failed its certificate check (${code || name}: ${message}): a proxy that inspects TLS needs its CA certificate, e.g. NODE_EXTRA_CA_CERTS=/path/to/proxy-ca.pem`;
   }
-  if (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|EPIPE|ETIMEDOUT|socket hang up|NetworkingError/.test(`${name} ${message} ${code}`)) {
+  if (
+    /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|EPIPE|ETIMEDOUT|socket hang up|NetworkingError/.test(
+      `${name} ${message} ${code}`,
+    )
+  ) {
     return `cannot reach AWS (${name}: ${message}): check your network, proxy and region`;
   }
   if (isTransientError(err)) {
@@ -108,7 +115,12 @@ const TLS_CODES = new Set([
  * - XML protocols given something else: an `Error` "@aws-sdk XML parse error".
  */
 function nonAwsAnswer(err: unknown): string | undefined {
-  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string> } } | null;
+  const e = err as {
+    name?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+    $response?: { headers?: Record<string, string> };
+  } | null;
   if (!e || typeof e !== 'object' || !e.$metadata) return undefined;
   const name = e.name ?? '';
   const message = e.message ?? '';

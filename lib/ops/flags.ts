@@ -120,7 +120,10 @@ export async function getFlagsStatus(clients: OpsClients, opts: FlagsOptions): P
     services.push(...(await describeApplication(ctx, appconfigFor(app.region), app, opts.serviceName)));
   }
   if (opts.serviceName && services.length === 0 && notes.length === 0) {
-    throw new OpsError('not-found', `no feature flags of service "${opts.serviceName}" in ${opts.stageName ? `stage ${opts.stageName}` : 'any stage'}: \`deployctl flags\` lists the services that have flags`);
+    throw new OpsError(
+      'not-found',
+      `no feature flags of service "${opts.serviceName}" in ${opts.stageName ? `stage ${opts.stageName}` : 'any stage'}: \`deployctl flags\` lists the services that have flags`,
+    );
   }
   return { pipelineName: opts.pipelineName, region: opts.region, services, notes };
 }
@@ -129,7 +132,10 @@ function selectStages(info: PipelineInfo, stageName: string | undefined): Pipeli
   if (!stageName) return info.stages;
   const stage = info.stages.find((s) => s.name === stageName);
   if (!stage) {
-    throw new OpsError('stage-not-found', `stage "${stageName}" is not in pipeline ${info.name}: use one of ${info.stages.map((s) => s.name).join(', ') || '(none)'}`);
+    throw new OpsError(
+      'stage-not-found',
+      `stage "${stageName}" is not in pipeline ${info.name}: use one of ${info.stages.map((s) => s.name).join(', ') || '(none)'}`,
+    );
   }
   return [stage];
 }
@@ -143,20 +149,29 @@ interface FoundApplication {
 }
 
 /** AppConfig applications the stages' stacks created; other accounts' stacks become notes. */
-async function findApplications(ctx: OpsContext, stages: PipelineInfo['stages'], pipelineAccount: string | undefined, notes: string[]): Promise<FoundApplication[]> {
+async function findApplications(
+  ctx: OpsContext,
+  stages: PipelineInfo['stages'],
+  pipelineAccount: string | undefined,
+  notes: string[],
+): Promise<FoundApplication[]> {
   const found: FoundApplication[] = [];
   const seen = new Set<string>();
   for (const stage of stages) {
     for (const target of stage.targets) {
       if (target.kind !== 'stack' || !target.stackName) continue;
       if (pipelineAccount && target.account !== pipelineAccount) {
-        notes.push(`${stage.name}: stack ${target.stackName} is in account ${target.account} (${target.region}): use credentials for it to see its flags`);
+        notes.push(
+          `${stage.name}: stack ${target.stackName} is in account ${target.account} (${target.region}): use credentials for it to see its flags`,
+        );
         continue;
       }
       let resources;
       try {
         resources = await collectPages(ctx, async (token) => {
-          const out = await ctx.clientsFor(target.region).cloudformation.send(new ListStackResourcesCommand({ StackName: target.stackName, NextToken: token }));
+          const out = await ctx
+            .clientsFor(target.region)
+            .cloudformation.send(new ListStackResourcesCommand({ StackName: target.stackName, NextToken: token }));
           return { items: out.StackResourceSummaries, next: out.NextToken };
         });
       } catch (err) {
@@ -168,7 +183,13 @@ async function findApplications(ctx: OpsContext, stages: PipelineInfo['stages'],
         const key = `${target.region}|${r.PhysicalResourceId}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        found.push({ stageName: stage.name, account: target.account, region: target.region, stackName: target.stackName, applicationId: r.PhysicalResourceId });
+        found.push({
+          stageName: stage.name,
+          account: target.account,
+          region: target.region,
+          stackName: target.stackName,
+          applicationId: r.PhysicalResourceId,
+        });
       }
     }
   }
@@ -176,7 +197,12 @@ async function findApplications(ctx: OpsContext, stages: PipelineInfo['stages'],
 }
 
 /** The services of one application: environments with a feature-flag profile of the same name. */
-async function describeApplication(ctx: OpsContext, client: AppConfigClient, app: FoundApplication, serviceName: string | undefined): Promise<ServiceFlags[]> {
+async function describeApplication(
+  ctx: OpsContext,
+  client: AppConfigClient,
+  app: FoundApplication,
+  serviceName: string | undefined,
+): Promise<ServiceFlags[]> {
   const ApplicationId = app.applicationId;
   const application = await call(ctx, () => client.send(new GetApplicationCommand({ ApplicationId })));
   const environments = await collectPages(ctx, async (token) => {
@@ -184,7 +210,9 @@ async function describeApplication(ctx: OpsContext, client: AppConfigClient, app
     return { items: out.Items, next: out.NextToken };
   });
   const profiles = await collectPages(ctx, async (token) => {
-    const out = await client.send(new ListConfigurationProfilesCommand({ ApplicationId, Type: 'AWS.AppConfig.FeatureFlags', NextToken: token, MaxResults: 50 }));
+    const out = await client.send(
+      new ListConfigurationProfilesCommand({ ApplicationId, Type: 'AWS.AppConfig.FeatureFlags', NextToken: token, MaxResults: 50 }),
+    );
     return { items: out.Items, next: out.NextToken };
   });
   const services: ServiceFlags[] = [];
@@ -213,18 +241,33 @@ async function describeApplication(ctx: OpsContext, client: AppConfigClient, app
 const MAX_HISTORY_PAGES = 10;
 
 /** The served, previous, in-progress and last undone deployments of one profile, newest first. */
-async function deploymentHistory(ctx: OpsContext, client: AppConfigClient, ApplicationId: string, EnvironmentId: string, profileName: string) {
+async function deploymentHistory(
+  ctx: OpsContext,
+  client: AppConfigClient,
+  ApplicationId: string,
+  EnvironmentId: string,
+  profileName: string,
+) {
   const mine: DeploymentSummary[] = [];
   let token: string | undefined;
   let deployed: DeploymentSummary | undefined;
   let previous: DeploymentSummary | undefined;
   for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
     const asked = token;
-    const out = await call(ctx, () => client.send(new ListDeploymentsCommand({ ApplicationId, EnvironmentId, MaxResults: 50, NextToken: asked })));
+    const out = await call(ctx, () =>
+      client.send(new ListDeploymentsCommand({ ApplicationId, EnvironmentId, MaxResults: 50, NextToken: asked })),
+    );
     mine.push(...(out.Items ?? []).filter((d) => d.ConfigurationName === profileName));
     mine.sort((a, b) => (b.DeploymentNumber ?? 0) - (a.DeploymentNumber ?? 0));
     deployed = mine.find((d) => d.State === 'COMPLETE');
-    previous = deployed && mine.find((d) => d.State === 'COMPLETE' && (d.DeploymentNumber ?? 0) < deployed!.DeploymentNumber! && d.ConfigurationVersion !== deployed!.ConfigurationVersion);
+    previous =
+      deployed &&
+      mine.find(
+        (d) =>
+          d.State === 'COMPLETE' &&
+          (d.DeploymentNumber ?? 0) < deployed!.DeploymentNumber! &&
+          d.ConfigurationVersion !== deployed!.ConfigurationVersion,
+      );
     token = out.NextToken;
     if (previous || !token || token === asked) break;
   }
@@ -255,19 +298,26 @@ function view(d: DeploymentSummary | undefined): FlagDeployment | undefined {
 /** Compact text for a terminal. */
 export function formatFlagsStatus(s: FlagsStatus): string {
   const lines = [`Feature flags of ${s.pipelineName} (${s.region})`];
-  if (s.services.length === 0 && s.notes.length === 0) lines.push('  no feature flags found: no stack of the pipeline has created an AppConfig application yet');
+  if (s.services.length === 0 && s.notes.length === 0)
+    lines.push('  no feature flags found: no stack of the pipeline has created an AppConfig application yet');
   let heading = '';
   for (const f of s.services) {
     const h = `${f.stageName}  ${f.account}/${f.region}  application ${f.applicationName ?? f.applicationId} (${f.applicationId}, stack ${f.stackName})`;
     if (h !== heading) lines.push(`  ${(heading = h)}`);
-    const served = f.deployed ? `version ${f.deployed.configurationVersion} since ${minute(f.deployed.completedAt)} (deployment #${f.deployed.deploymentNumber})` : 'no version deployed';
+    const served = f.deployed
+      ? `version ${f.deployed.configurationVersion} since ${minute(f.deployed.completedAt)} (deployment #${f.deployed.deploymentNumber})`
+      : 'no version deployed';
     lines.push(`    ${f.service}: ${served}`);
     if (f.inProgress) {
       const d = f.inProgress;
-      lines.push(`      ${d.state} version ${d.configurationVersion} ${d.percentComplete ?? 0} %, ${d.strategy} (deployment #${d.deploymentNumber}, started ${minute(d.startedAt)})`);
+      lines.push(
+        `      ${d.state} version ${d.configurationVersion} ${d.percentComplete ?? 0} %, ${d.strategy} (deployment #${d.deploymentNumber}, started ${minute(d.startedAt)})`,
+      );
     }
     if (f.lastUndone) {
-      lines.push(`      last change: deployment #${f.lastUndone.deploymentNumber} of version ${f.lastUndone.configurationVersion} was ${f.lastUndone.state} at ${minute(f.lastUndone.completedAt ?? f.lastUndone.startedAt)}`);
+      lines.push(
+        `      last change: deployment #${f.lastUndone.deploymentNumber} of version ${f.lastUndone.configurationVersion} was ${f.lastUndone.state} at ${minute(f.lastUndone.completedAt ?? f.lastUndone.startedAt)}`,
+      );
     }
   }
   for (const n of s.notes) lines.push(`  note: ${n}`);
@@ -320,12 +370,16 @@ export async function planFlagsRollback(clients: OpsClients, opts: FlagsRollback
     const at = `${where} (${target.region})`;
     const d = target.inProgress;
     if (d) {
-      if (d.state === 'ROLLING_BACK') throw new OpsError('refused', `nothing to do for ${at}: deployment #${d.deploymentNumber} is already rolling back`);
+      if (d.state === 'ROLLING_BACK')
+        throw new OpsError('refused', `nothing to do for ${at}: deployment #${d.deploymentNumber} is already rolling back`);
       return { target, kind: 'stop', deployment: d, fromVersion: d.configurationVersion, toVersion: target.deployed?.configurationVersion };
     }
     if (!target.deployed) throw new OpsError('refused', `nothing to roll back for ${at}: no flag version has been deployed`);
     if (!target.previous) {
-      throw new OpsError('refused', `nothing to roll back to for ${at}: version ${target.deployed.configurationVersion} is the only version deployed; fix the flags in git and let the pipeline deploy them`);
+      throw new OpsError(
+        'refused',
+        `nothing to roll back to for ${at}: version ${target.deployed.configurationVersion} is the only version deployed; fix the flags in git and let the pipeline deploy them`,
+      );
     }
     const completed = Date.parse(target.deployed.completedAt ?? '');
     const withinRevertWindow = Number.isFinite(completed) && now - completed < REVERT_WINDOW_HOURS * 3600_000;
@@ -346,9 +400,13 @@ export function describeFlagsRollbackPlan(p: FlagsRollbackPlan): string {
   for (const a of p.actions) {
     const where = `${a.target.account}/${a.target.region}`;
     if (a.kind === 'stop') {
-      lines.push(`  ${where}: stop deployment #${a.deployment.deploymentNumber} (${a.deployment.state} version ${a.fromVersion}, ${a.deployment.percentComplete ?? 0} %); agents go back to version ${a.toVersion ?? '(none)'}`);
+      lines.push(
+        `  ${where}: stop deployment #${a.deployment.deploymentNumber} (${a.deployment.state} version ${a.fromVersion}, ${a.deployment.percentComplete ?? 0} %); agents go back to version ${a.toVersion ?? '(none)'}`,
+      );
     } else if (a.kind === 'revert') {
-      lines.push(`  ${where}: revert deployment #${a.deployment.deploymentNumber}: version ${a.fromVersion} -> ${a.toVersion}, at once (AppConfig revert of a completed deployment)`);
+      lines.push(
+        `  ${where}: revert deployment #${a.deployment.deploymentNumber}: version ${a.fromVersion} -> ${a.toVersion}, at once (AppConfig revert of a completed deployment)`,
+      );
     } else {
       lines.push(
         `  ${where}: deploy version ${a.toVersion} again over version ${a.fromVersion} with ${REDEPLOY_STRATEGY} (deployment #${a.deployment.deploymentNumber} completed more than ${REVERT_WINDOW_HOURS} hours ago, too long for a revert); the health alarm is watched for its 10-minute bake`,
@@ -363,11 +421,20 @@ export function describeFlagsRollbackPlan(p: FlagsRollbackPlan): string {
 /** What `deployctl flags rollback` did. */
 export interface FlagsRollbackResult {
   readonly plan: FlagsRollbackPlan;
-  readonly done: { readonly region: string; readonly kind: FlagsRollbackAction['kind']; readonly deploymentNumber?: number; readonly state?: string }[];
+  readonly done: {
+    readonly region: string;
+    readonly kind: FlagsRollbackAction['kind'];
+    readonly deploymentNumber?: number;
+    readonly state?: string;
+  }[];
 }
 
 /** Carries the plan out, target by target. */
-export async function executeFlagsRollback(clients: OpsClients, plan: FlagsRollbackPlan, opts: CommonOptions & { appconfigFor?: AppConfigFor }): Promise<FlagsRollbackResult> {
+export async function executeFlagsRollback(
+  clients: OpsClients,
+  plan: FlagsRollbackPlan,
+  opts: CommonOptions & { appconfigFor?: AppConfigFor },
+): Promise<FlagsRollbackResult> {
   const ctx = opsContext(clients, opts);
   const appconfigFor = opts.appconfigFor ?? appConfigClientsPerRegion();
   const done: FlagsRollbackResult['done'][number][] = [];
@@ -391,15 +458,27 @@ export async function executeFlagsRollback(clients: OpsClients, plan: FlagsRollb
       } else {
         // A DEPLOYING deployment stops without AllowRevert; baking or completed ones need it.
         const allowRevert = a.deployment.state !== 'DEPLOYING';
-        const out = await call(ctx, () => client.send(new StopDeploymentCommand({ ...ids, DeploymentNumber: a.deployment.deploymentNumber, AllowRevert: allowRevert || undefined })));
-        done.push({ region: a.target.region, kind: a.kind, deploymentNumber: out.DeploymentNumber ?? a.deployment.deploymentNumber, state: out.State });
+        const out = await call(ctx, () =>
+          client.send(
+            new StopDeploymentCommand({ ...ids, DeploymentNumber: a.deployment.deploymentNumber, AllowRevert: allowRevert || undefined }),
+          ),
+        );
+        done.push({
+          region: a.target.region,
+          kind: a.kind,
+          deploymentNumber: out.DeploymentNumber ?? a.deployment.deploymentNumber,
+          state: out.State,
+        });
       }
     } catch (err) {
       const e = err as { name?: string; message?: string };
       if (e?.name === 'BadRequestException' || e?.name === 'ConflictException' || e?.name === 'ResourceNotFoundException') {
         const what = a.kind === 'redeploy' ? `deploy version ${a.toVersion}` : `${a.kind} deployment #${a.deployment.deploymentNumber}`;
         const before = done.length > 0 ? ` (already done: ${done.map((d) => `${d.kind} in ${d.region}`).join(', ')})` : '';
-        throw new OpsError('refused', `AppConfig refused to ${what} of ${plan.serviceName} in ${a.target.region} (${e.name}: ${(e.message ?? '').split('\n')[0]})${before}: run \`deployctl flags --stage ${plan.stageName} --service ${plan.serviceName}\` and retry`);
+        throw new OpsError(
+          'refused',
+          `AppConfig refused to ${what} of ${plan.serviceName} in ${a.target.region} (${e.name}: ${(e.message ?? '').split('\n')[0]})${before}: run \`deployctl flags --stage ${plan.stageName} --service ${plan.serviceName}\` and retry`,
+        );
       }
       throw err;
     }
@@ -412,6 +491,8 @@ export function formatFlagsRollback(r: FlagsRollbackResult): string {
     const verb = d.kind === 'stop' ? 'Stopped' : d.kind === 'revert' ? 'Reverted' : 'Started redeploy,';
     return `${verb} deployment #${d.deploymentNumber ?? '?'} of ${r.plan.serviceName}'s flags in ${d.region}: ${d.state ?? 'requested'}`;
   });
-  lines.push(`Follow it with: deployctl flags --pipeline ${r.plan.pipelineName} --stage ${r.plan.stageName} --service ${r.plan.serviceName}`);
+  lines.push(
+    `Follow it with: deployctl flags --pipeline ${r.plan.pipelineName} --stage ${r.plan.stageName} --service ${r.plan.serviceName}`,
+  );
   return lines.join('\n');
 }

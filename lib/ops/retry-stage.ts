@@ -16,7 +16,10 @@ export interface RetryResult {
  * Retries the failed actions of a failed stage (the named one, else the one that failed).
  * Refuses, with the reason, when there is nothing to retry.
  */
-export async function retryFailedStage(clients: OpsClients, opts: CommonOptions & { pipelineName: string; stageName?: string }): Promise<RetryResult> {
+export async function retryFailedStage(
+  clients: OpsClients,
+  opts: CommonOptions & { pipelineName: string; stageName?: string },
+): Promise<RetryResult> {
   const ctx = opsContext(clients, opts);
   const state = await getPipelineState(ctx, opts.pipelineName);
   let stage;
@@ -37,7 +40,9 @@ export async function retryFailedStage(clients: OpsClients, opts: CommonOptions 
   const stageName = stage.stageName!;
   const pipelineExecutionId = stage.latestExecution!.pipelineExecutionId!;
   const out = await call(ctx, () =>
-    clients.codepipeline.send(new RetryStageExecutionCommand({ pipelineName: opts.pipelineName, stageName, pipelineExecutionId, retryMode: 'FAILED_ACTIONS' })),
+    clients.codepipeline.send(
+      new RetryStageExecutionCommand({ pipelineName: opts.pipelineName, stageName, pipelineExecutionId, retryMode: 'FAILED_ACTIONS' }),
+    ),
   );
   return {
     pipelineName: opts.pipelineName,

@@ -88,7 +88,8 @@ export async function planRollback(clients: OpsClients, opts: RollbackOptions): 
       `stage ${opts.stageName} is already rolling back${to ? ` to execution ${to}` : ''} (rollback execution ${currentExecutionId}): nothing to do; follow it with \`deployctl watch --execution ${currentExecutionId}\``,
     );
   }
-  const targetExecutionId = opts.targetExecutionId ?? (await lastSuccessfulBefore(ctx, opts.pipelineName, opts.stageName, currentExecutionId));
+  const targetExecutionId =
+    opts.targetExecutionId ?? (await lastSuccessfulBefore(ctx, opts.pipelineName, opts.stageName, currentExecutionId));
   if (targetExecutionId === currentExecutionId && currentStatus === 'Succeeded') {
     throw new OpsError('refused', `nothing to roll back: stage ${opts.stageName} already runs execution ${targetExecutionId}`);
   }
@@ -126,7 +127,10 @@ function refuseUnrollbackableTarget(target: PipelineExecution | undefined, curre
   const id = target.pipelineExecutionId;
   if (target.executionType === 'ROLLBACK') {
     const to = target.rollbackMetadata?.rollbackTargetPipelineExecutionId;
-    throw new OpsError('refused', `cannot roll back to execution ${id}: it is itself a rollback${to ? ` (to ${to}); pass --to ${to}` : ''}`);
+    throw new OpsError(
+      'refused',
+      `cannot roll back to execution ${id}: it is itself a rollback${to ? ` (to ${to}); pass --to ${to}` : ''}`,
+    );
   }
   if (target.pipelineVersion !== undefined && currentVersion !== undefined && target.pipelineVersion !== currentVersion) {
     const commit = pickSourceRevision(revisionsOf(target))?.revisionId;
@@ -145,16 +149,24 @@ function isRollingBack(stage: StageState): boolean {
 
 async function getExecution(ctx: OpsContext, pipelineName: string, executionId: string): Promise<PipelineExecution | undefined> {
   try {
-    const out = await call(ctx, () => ctx.clients.codepipeline.send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId: executionId })));
+    const out = await call(ctx, () =>
+      ctx.clients.codepipeline.send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId: executionId })),
+    );
     return out.pipelineExecution;
   } catch (err) {
-    if (err instanceof PipelineExecutionNotFoundException || (err as { name?: string })?.name === 'PipelineExecutionNotFoundException') return undefined;
+    if (err instanceof PipelineExecutionNotFoundException || (err as { name?: string })?.name === 'PipelineExecutionNotFoundException')
+      return undefined;
     throw err;
   }
 }
 
 function revisionsOf(e: PipelineExecution | undefined): Revision[] {
-  return (e?.artifactRevisions ?? []).map((r) => ({ source: r.name, revisionId: r.revisionId, summary: commitMessage(r.revisionSummary), url: r.revisionUrl }));
+  return (e?.artifactRevisions ?? []).map((r) => ({
+    source: r.name,
+    revisionId: r.revisionId,
+    summary: commitMessage(r.revisionSummary),
+    url: r.revisionUrl,
+  }));
 }
 
 function revisionOf(e: PipelineExecution | undefined): Revision | undefined {
@@ -162,7 +174,12 @@ function revisionOf(e: PipelineExecution | undefined): Revision | undefined {
 }
 
 /** The latest STANDARD execution that succeeded in the stage (a rollback execution cannot be a target). */
-async function lastSuccessfulBefore(ctx: OpsContext, pipelineName: string, stageName: string, currentExecutionId: string | undefined): Promise<string> {
+async function lastSuccessfulBefore(
+  ctx: OpsContext,
+  pipelineName: string,
+  stageName: string,
+  currentExecutionId: string | undefined,
+): Promise<string> {
   let token: string | undefined;
   for (let page = 0; page < 5; page++) {
     const out = await call(ctx, () =>
@@ -213,7 +230,11 @@ export async function executeRollback(clients: OpsClients, plan: RollbackPlan, o
   try {
     out = await call(ctx, () =>
       clients.codepipeline.send(
-        new RollbackStageCommand({ pipelineName: plan.pipelineName, stageName: plan.stageName, targetPipelineExecutionId: plan.targetExecutionId }),
+        new RollbackStageCommand({
+          pipelineName: plan.pipelineName,
+          stageName: plan.stageName,
+          targetPipelineExecutionId: plan.targetExecutionId,
+        }),
       ),
     );
   } catch (err) {
@@ -224,19 +245,32 @@ export async function executeRollback(clients: OpsClients, plan: RollbackPlan, o
     if (automatic) return { plan, stoppedDeployments, ...automatic };
     throw err;
   }
-  return { plan, stoppedDeployments, rollbackExecutionId: out.pipelineExecutionId ?? '', startedBy: 'deployctl', rolledBackTo: plan.targetExecutionId };
+  return {
+    plan,
+    stoppedDeployments,
+    rollbackExecutionId: out.pipelineExecutionId ?? '',
+    startedBy: 'deployctl',
+    rolledBackTo: plan.targetExecutionId,
+  };
 }
 
 /** StopDeployment with auto-rollback, or what CodeDeploy did first. */
 async function stopDeployment(ctx: OpsContext, d: InFlightDeployment): Promise<DeploymentStop> {
   const codedeploy = ctx.clientsFor(d.region).codedeploy;
   try {
-    const out = await call(ctx, () => codedeploy.send(new StopDeploymentCommand({ deploymentId: d.deploymentId, autoRollbackEnabled: true })));
+    const out = await call(ctx, () =>
+      codedeploy.send(new StopDeploymentCommand({ deploymentId: d.deploymentId, autoRollbackEnabled: true })),
+    );
     return { deploymentId: d.deploymentId, outcome: 'stopped', status: out.status, statusMessage: out.statusMessage };
   } catch (err) {
     const name = (err as { name?: string })?.name;
     if (name === 'DeploymentDoesNotExistException') {
-      return { deploymentId: d.deploymentId, outcome: 'gone', statusMessage: 'no longer exists: its deployment group was deleted (e.g. with a stack whose creation rolled back); nothing left to stop' };
+      return {
+        deploymentId: d.deploymentId,
+        outcome: 'gone',
+        statusMessage:
+          'no longer exists: its deployment group was deleted (e.g. with a stack whose creation rolled back); nothing left to stop',
+      };
     }
     if (name !== 'DeploymentAlreadyCompletedException') throw err;
   }
@@ -261,11 +295,23 @@ async function stopDeployment(ctx: OpsContext, d: InFlightDeployment): Promise<D
 /** Why a deployment ended, for the operator: the alarm or error CodeDeploy reports, and where traffic is. */
 export function describeEnded(info: DeploymentInfo): string {
   const err = info.errorInformation;
-  const alarms = err?.message?.match(/Activated alarms?:\s*([^\n]+)/i)?.[1]?.replace(/[<>]/g, '').trim().replace(/\.$/, '');
-  const why = alarms ? `alarm ${alarms} went into ALARM` : err?.code || err?.message ? `${err.code ?? 'error'}: ${(err.message ?? '').split('\n')[0]}` : undefined;
-  if (info.status === 'Succeeded') return 'it had succeeded: the new version serves all traffic until the stage rollback deploys the old one';
-  const by = info.status === 'Stopped' && !alarms ? 'stopped' : `${info.status === 'Stopped' ? 'stopped' : 'failed'}${why ? ` (${why})` : ''}`;
-  const traffic = info.rollbackInfo?.rollbackMessage ?? (info.rollbackInfo || info.status === 'Stopped' || err ? 'traffic is back on the previous version' : undefined);
+  const alarms = err?.message
+    ?.match(/Activated alarms?:\s*([^\n]+)/i)?.[1]
+    ?.replace(/[<>]/g, '')
+    .trim()
+    .replace(/\.$/, '');
+  const why = alarms
+    ? `alarm ${alarms} went into ALARM`
+    : err?.code || err?.message
+      ? `${err.code ?? 'error'}: ${(err.message ?? '').split('\n')[0]}`
+      : undefined;
+  if (info.status === 'Succeeded')
+    return 'it had succeeded: the new version serves all traffic until the stage rollback deploys the old one';
+  const by =
+    info.status === 'Stopped' && !alarms ? 'stopped' : `${info.status === 'Stopped' ? 'stopped' : 'failed'}${why ? ` (${why})` : ''}`;
+  const traffic =
+    info.rollbackInfo?.rollbackMessage ??
+    (info.rollbackInfo || info.status === 'Stopped' || err ? 'traffic is back on the previous version' : undefined);
   return `CodeDeploy had already ${by}${traffic ? `; ${traffic.replace(/\.$/, '')}` : ''}`;
 }
 
@@ -274,7 +320,11 @@ export function describeEnded(info: DeploymentInfo): string {
  * started on its own (a production stage rolls back on failure), or undefined when the stage ended
  * without one and deployctl should start it.
  */
-async function waitForStageToStop(ctx: OpsContext, plan: RollbackPlan, opts: ExecuteRollbackOptions): Promise<Pick<RollbackResult, 'rollbackExecutionId' | 'startedBy' | 'rolledBackTo'> | undefined> {
+async function waitForStageToStop(
+  ctx: OpsContext,
+  plan: RollbackPlan,
+  opts: ExecuteRollbackOptions,
+): Promise<Pick<RollbackResult, 'rollbackExecutionId' | 'startedBy' | 'rolledBackTo'> | undefined> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = opts.now ?? Date.now;
   const deadline = now() + (opts.stageStopTimeoutMs ?? 15 * 60_000);
@@ -296,12 +346,20 @@ async function waitForStageToStop(ctx: OpsContext, plan: RollbackPlan, opts: Exe
 }
 
 /** The rollback execution the stage runs or ran since the plan was made, if CodePipeline started one. */
-async function automaticRollback(ctx: OpsContext, plan: RollbackPlan, known?: StageState): Promise<Pick<RollbackResult, 'rollbackExecutionId' | 'startedBy' | 'rolledBackTo'> | undefined> {
+async function automaticRollback(
+  ctx: OpsContext,
+  plan: RollbackPlan,
+  known?: StageState,
+): Promise<Pick<RollbackResult, 'rollbackExecutionId' | 'startedBy' | 'rolledBackTo'> | undefined> {
   const stage = known ?? requireStage(await getPipelineState(ctx, plan.pipelineName), plan.pipelineName, plan.stageName);
   const id = stage.latestExecution?.pipelineExecutionId;
   if (stage.latestExecution?.type !== 'ROLLBACK' || !id || id === plan.currentExecutionId) return undefined;
   const rollback = await getExecution(ctx, plan.pipelineName, id);
-  return { rollbackExecutionId: id, startedBy: 'codepipeline', rolledBackTo: rollback?.rollbackMetadata?.rollbackTargetPipelineExecutionId ?? 'the last successful execution' };
+  return {
+    rollbackExecutionId: id,
+    startedBy: 'codepipeline',
+    rolledBackTo: rollback?.rollbackMetadata?.rollbackTargetPipelineExecutionId ?? 'the last successful execution',
+  };
 }
 
 function describeRevision(r: Revision | undefined): string {
@@ -317,7 +375,9 @@ export function describeRollbackPlan(p: RollbackPlan): string {
     `  to   execution ${p.targetExecutionId}${describeRevision(p.targetRevision)}`,
   ];
   for (const d of p.deploymentsToStop) {
-    lines.push(`  stopping CodeDeploy deployment ${d.deploymentId} (${d.applicationName}/${d.deploymentGroupName}) first, with automatic rollback`);
+    lines.push(
+      `  stopping CodeDeploy deployment ${d.deploymentId} (${d.applicationName}/${d.deploymentGroupName}) first, with automatic rollback`,
+    );
   }
   for (const n of p.notes) lines.push(`  note: ${n}`);
   return lines.join('\n');
@@ -325,7 +385,8 @@ export function describeRollbackPlan(p: RollbackPlan): string {
 
 export function formatRollback(r: RollbackResult): string {
   const lines = r.stoppedDeployments.map((d) => {
-    if (d.outcome === 'stopped') return `Stopped CodeDeploy deployment ${d.deploymentId}: ${d.status ?? 'Pending'}${d.statusMessage ? ` (${d.statusMessage})` : ''}`;
+    if (d.outcome === 'stopped')
+      return `Stopped CodeDeploy deployment ${d.deploymentId}: ${d.status ?? 'Pending'}${d.statusMessage ? ` (${d.statusMessage})` : ''}`;
     if (d.outcome === 'gone') return `CodeDeploy deployment ${d.deploymentId} ${d.statusMessage}`;
     return `CodeDeploy deployment ${d.deploymentId} had already ended before it could be stopped: ${d.status}. ${d.statusMessage}.`;
   });
@@ -334,7 +395,9 @@ export function formatRollback(r: RollbackResult): string {
       `CodePipeline is already rolling back stage ${r.plan.stageName} to execution ${r.rolledBackTo} (its automatic rollback on failure): rollback execution ${r.rollbackExecutionId}; deployctl started no second one.`,
     );
   } else {
-    lines.push(`Rolling back stage ${r.plan.stageName} to execution ${r.plan.targetExecutionId}${describeRevision(r.plan.targetRevision)}: rollback execution ${r.rollbackExecutionId}.`);
+    lines.push(
+      `Rolling back stage ${r.plan.stageName} to execution ${r.plan.targetExecutionId}${describeRevision(r.plan.targetRevision)}: rollback execution ${r.rollbackExecutionId}.`,
+    );
   }
   lines.push(`Follow it with: deployctl status --pipeline ${r.plan.pipelineName}`);
   return lines.join('\n');

@@ -58,7 +58,14 @@ export async function getPipelineStatus(clients: OpsClients, opts: CommonOptions
   const running = new Set(stages.filter((s) => s.status === 'InProgress').map((s) => s.name));
   const targets = info.stages.filter((s) => running.has(s.name)).flatMap((s) => s.targets);
   const inFlight = targets.length > 0 ? await findInFlightDeployments(ctx, targets, info.account) : { deployments: [], notes: [] };
-  return { pipelineName: opts.pipelineName, region: opts.region, account: info.account, stages, deployments: inFlight.deployments, notes: inFlight.notes };
+  return {
+    pipelineName: opts.pipelineName,
+    region: opts.region,
+    account: info.account,
+    stages,
+    deployments: inFlight.deployments,
+    notes: inFlight.notes,
+  };
 }
 
 /** The revision that names a commit; CDK Pipelines has one source, so the first that has an id. */
@@ -71,7 +78,9 @@ export function formatStatus(s: PipelineStatus): string {
   const lines = [`Pipeline ${s.pipelineName} (${s.account ? `${s.account}/` : ''}${s.region})`];
   const width = Math.max(...s.stages.map((st) => st.name.length), 5);
   for (const st of s.stages) {
-    const rev = st.revision ? `${shortSha(st.revision.revisionId)}${st.revision.summary ? ` "${truncate(st.revision.summary, 50)}"` : ''}` : '';
+    const rev = st.revision
+      ? `${shortSha(st.revision.revisionId)}${st.revision.summary ? ` "${truncate(st.revision.summary, 50)}"` : ''}`
+      : '';
     const exec = st.executionId ? `exec ${st.executionId.slice(0, 8)}` : '';
     lines.push(`  ${st.name.padEnd(width)}  ${st.status.padEnd(10)}  ${[rev, exec].filter(Boolean).join('  ')}`.trimEnd());
     if (st.inboundDisabled) lines.push(`  ${''.padEnd(width)}  transition disabled: ${st.inboundDisabled}`);
@@ -81,7 +90,9 @@ export function formatStatus(s: PipelineStatus): string {
     for (const d of s.deployments.filter((dep) => dep.stageName === st.name)) {
       const where = d.stackName ? ` (stack ${d.stackName}, ${d.region})` : ` (${d.region})`;
       const lifecycle = d.lifecycleEvent ? `, lifecycle ${d.lifecycleEvent}` : '';
-      lines.push(`  ${''.padEnd(width)}  CodeDeploy ${d.deploymentId} ${d.applicationName}/${d.deploymentGroupName}: ${d.status}${lifecycle}${where}`);
+      lines.push(
+        `  ${''.padEnd(width)}  CodeDeploy ${d.deploymentId} ${d.applicationName}/${d.deploymentGroupName}: ${d.status}${lifecycle}${where}`,
+      );
       for (const t of d.traffic) lines.push(`  ${''.padEnd(width)}    ${formatTraffic(t)}`);
     }
   }

@@ -154,8 +154,20 @@ export type WatchEvent =
       readonly revision?: { readonly id?: string; readonly summary?: string };
       readonly stages: string[];
     })
-  | (EventBase & { readonly type: 'stage'; readonly stage: string; readonly status: StageStatus; readonly previous?: StageStatus; readonly elapsedSeconds?: number })
-  | (EventBase & { readonly type: 'action'; readonly stage: string; readonly action: string; readonly status: 'Failed'; readonly error?: string })
+  | (EventBase & {
+      readonly type: 'stage';
+      readonly stage: string;
+      readonly status: StageStatus;
+      readonly previous?: StageStatus;
+      readonly elapsedSeconds?: number;
+    })
+  | (EventBase & {
+      readonly type: 'action';
+      readonly stage: string;
+      readonly action: string;
+      readonly status: 'Failed';
+      readonly error?: string;
+    })
   | (EventBase & {
       readonly type: 'gate';
       readonly stage: string;
@@ -181,7 +193,15 @@ export type WatchEvent =
       readonly nextShiftAt?: string;
       readonly error?: string;
     })
-  | (EventBase & { readonly type: 'alarm'; readonly stage: string; readonly region: string; readonly alarm: string; readonly state: AlarmState; readonly previous?: AlarmState; readonly reason?: string })
+  | (EventBase & {
+      readonly type: 'alarm';
+      readonly stage: string;
+      readonly region: string;
+      readonly alarm: string;
+      readonly state: AlarmState;
+      readonly previous?: AlarmState;
+      readonly reason?: string;
+    })
   | (EventBase & { readonly type: 'note'; readonly message: string })
   | (EventBase & { readonly type: 'retrying'; readonly message: string; readonly attempt: number; readonly delaySeconds: number })
   | (EventBase & { readonly type: 'recovered'; readonly message: string })
@@ -212,7 +232,8 @@ export function parseGateSummary(summary: string | undefined): GateProgress {
   let m = summary.match(GATE_TIME);
   if (m) return { summary, phase: 'baking', bakedMinutes: Number(m[1]), requiredMinutes: Number(m[2]) };
   m = summary.match(GATE_REQUESTS);
-  if (m) return { summary, phase: 'waiting-for-traffic', requests: Number(m[1]), requiredRequests: Number(m[2]), bakedMinutes: Number(m[3]) };
+  if (m)
+    return { summary, phase: 'waiting-for-traffic', requests: Number(m[1]), requiredRequests: Number(m[2]), bakedMinutes: Number(m[3]) };
   m = summary.match(GATE_PASSED);
   if (m) {
     const requests = m[3] === undefined ? {} : { requests: Number(m[3]), requiredRequests: Number(m[4]) };
@@ -237,7 +258,11 @@ export function gateFraction(g: GateProgress): number | undefined {
  * shifted the first increment, which is within seconds of AllowTraffic's start, and it shifts the
  * next increment only after its alarms were checked, so the real shift can be a little later.
  */
-export function nextTrafficShift(rule: TrafficRule | undefined, allowTrafficStart: Date | undefined, now: Date): { at: Date; toPercent: number } | undefined {
+export function nextTrafficShift(
+  rule: TrafficRule | undefined,
+  allowTrafficStart: Date | undefined,
+  now: Date,
+): { at: Date; toPercent: number } | undefined {
   if (!rule || !allowTrafficStart || rule.type === 'AllAtOnce' || !(rule.intervalMinutes > 0) || !(rule.percent > 0)) return undefined;
   const start = allowTrafficStart.getTime();
   const step = rule.intervalMinutes * 60_000;
@@ -296,7 +321,8 @@ export function diffSnapshots(prev: WatchSnapshot | undefined, next: WatchSnapsh
       });
     }
     for (const a of stage.failed) {
-      if (!before?.failed.some((b) => b.name === a.name)) events.push({ ...base, type: 'action', stage: stage.name, action: a.name, status: 'Failed', error: a.error });
+      if (!before?.failed.some((b) => b.name === a.name))
+        events.push({ ...base, type: 'action', stage: stage.name, action: a.name, status: 'Failed', error: a.error });
     }
     if (stage.gate && stage.gate.summary !== before?.gate?.summary && (stage.gate.summary || !before)) {
       const g = stage.gate;
@@ -318,7 +344,11 @@ export function diffSnapshots(prev: WatchSnapshot | undefined, next: WatchSnapsh
       const old = before?.deployments.find((x) => deploymentKey(x) === key);
       if (
         d.deploymentId &&
-        (old?.deploymentId !== d.deploymentId || old.status !== d.status || old.lifecycleEvent !== d.lifecycleEvent || old.trafficPercent !== d.trafficPercent || old.error !== d.error)
+        (old?.deploymentId !== d.deploymentId ||
+          old.status !== d.status ||
+          old.lifecycleEvent !== d.lifecycleEvent ||
+          old.trafficPercent !== d.trafficPercent ||
+          old.error !== d.error)
       ) {
         events.push({
           ...base,
@@ -340,7 +370,16 @@ export function diffSnapshots(prev: WatchSnapshot | undefined, next: WatchSnapsh
         const was = old?.alarms.find((x) => x.name === alarm.name)?.state;
         // First sight of a quiet alarm is no news; any later change, or a first sight not OK, is.
         if (was === undefined ? alarm.state !== 'OK' : was !== alarm.state) {
-          events.push({ ...base, type: 'alarm', stage: stage.name, region: d.region, alarm: alarm.name, state: alarm.state, previous: was, reason: alarm.state === 'OK' ? undefined : alarm.reason });
+          events.push({
+            ...base,
+            type: 'alarm',
+            stage: stage.name,
+            region: d.region,
+            alarm: alarm.name,
+            state: alarm.state,
+            previous: was,
+            reason: alarm.state === 'OK' ? undefined : alarm.reason,
+          });
         }
       }
     }

@@ -146,7 +146,10 @@ export function limitClient<C extends object>(client: C, policy: CallPolicy): C 
           policy.signal?.throwIfAborted();
           await policy.bucket.take(policy.signal);
           try {
-            const out = await (target as unknown as Sender).send(command, policy.signal ? { ...options, abortSignal: policy.signal } : options);
+            const out = await (target as unknown as Sender).send(
+              command,
+              policy.signal ? { ...options, abortSignal: policy.signal } : options,
+            );
             policy.onSuccess?.();
             return out;
           } catch (err) {
@@ -221,7 +224,11 @@ interface DeclaredStage {
   readonly name: string;
   readonly actionCount: number;
   /** Set for a bake gate stage: its action and parameters. */
-  readonly gate?: { readonly actionName: string; readonly bake?: { minutes: number; minRequests: number }; readonly window?: DeploymentWindowSpec };
+  readonly gate?: {
+    readonly actionName: string;
+    readonly bake?: { minutes: number; minRequests: number };
+    readonly window?: DeploymentWindowSpec;
+  };
   readonly targets: DeclaredTarget[];
 }
 
@@ -237,7 +244,10 @@ interface Declaration {
  * settings in the release manifest: then the bake and window are known only from its summaries.
  * Older pipeline versions carry the settings themselves.
  */
-export function gateParameters(provider: string | undefined, userParameters: string | undefined): { bake?: { minutes: number; minRequests: number }; window?: DeploymentWindowSpec } | undefined {
+export function gateParameters(
+  provider: string | undefined,
+  userParameters: string | undefined,
+): { bake?: { minutes: number; minRequests: number }; window?: DeploymentWindowSpec } | undefined {
   if (provider !== 'Lambda' || !userParameters) return undefined;
   try {
     const p = JSON.parse(userParameters) as {
@@ -323,11 +333,16 @@ export class WatchPoller {
 
   /** The execution to follow when none is given: the latest one in progress, else the latest. */
   async latestExecution(): Promise<PipelineExecutionSummary> {
-    const out = await this.deps.clients.codepipeline.send(new ListPipelineExecutionsCommand({ pipelineName: this.deps.pipelineName, maxResults: 10 }));
+    const out = await this.deps.clients.codepipeline.send(
+      new ListPipelineExecutionsCommand({ pipelineName: this.deps.pipelineName, maxResults: 10 }),
+    );
     const all = out.pipelineExecutionSummaries ?? [];
     const found = all.find((e) => e.status === 'InProgress' || e.status === 'Stopping') ?? all[0];
     if (!found?.pipelineExecutionId) {
-      throw new OpsError('not-found', `${this.deps.pipelineName} has no execution to watch yet: push a commit, or start one with \`aws codepipeline start-pipeline-execution --name ${this.deps.pipelineName}\``);
+      throw new OpsError(
+        'not-found',
+        `${this.deps.pipelineName} has no execution to watch yet: push a commit, or start one with \`aws codepipeline start-pipeline-execution --name ${this.deps.pipelineName}\``,
+      );
     }
     return found;
   }
@@ -337,12 +352,16 @@ export class WatchPoller {
    * Pipelines restarts itself after UpdatePipeline changed the pipeline), or the one that took over.
    */
   async successor(executionId: string, revisionId: string | undefined): Promise<{ restart?: string; supersededBy?: string }> {
-    const out = await this.deps.clients.codepipeline.send(new ListPipelineExecutionsCommand({ pipelineName: this.deps.pipelineName, maxResults: 25 }));
+    const out = await this.deps.clients.codepipeline.send(
+      new ListPipelineExecutionsCommand({ pipelineName: this.deps.pipelineName, maxResults: 25 }),
+    );
     const all = out.pipelineExecutionSummaries ?? [];
     const index = all.findIndex((e) => e.pipelineExecutionId === executionId);
     // Newest first: the executions before ours in the list started after it.
     const newer = (index < 0 ? all : all.slice(0, index)).reverse();
-    const restart = revisionId ? newer.find((e) => e.executionType !== 'ROLLBACK' && (e.sourceRevisions ?? []).some((r) => r.revisionId === revisionId)) : undefined;
+    const restart = revisionId
+      ? newer.find((e) => e.executionType !== 'ROLLBACK' && (e.sourceRevisions ?? []).some((r) => r.revisionId === revisionId))
+      : undefined;
     if (restart?.pipelineExecutionId) return { restart: restart.pipelineExecutionId };
     return { supersededBy: (newer.find((e) => e.status === 'InProgress') ?? newer[0])?.pipelineExecutionId };
   }
@@ -350,7 +369,8 @@ export class WatchPoller {
   /** One round of reads: the execution, its actions, and the CodeDeploy details of running stages. */
   async poll(executionId: string): Promise<WatchSnapshot> {
     const { pipelineName, clients } = this.deps;
-    const exec = (await clients.codepipeline.send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId: executionId }))).pipelineExecution;
+    const exec = (await clients.codepipeline.send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId: executionId })))
+      .pipelineExecution;
     const status = exec?.status ?? 'Unknown';
     if (!this.declaration || (exec?.pipelineVersion !== undefined && this.declaration.version !== exec.pipelineVersion)) {
       this.declaration = await this.readDeclaration(exec?.pipelineVersion);
@@ -358,7 +378,14 @@ export class WatchPoller {
     if (!this.revisions.has(executionId)) {
       this.revisions.set(
         executionId,
-        pickSourceRevision((exec?.artifactRevisions ?? []).map((r) => ({ source: r.name, revisionId: r.revisionId, summary: commitMessage(r.revisionSummary), url: r.revisionUrl }))),
+        pickSourceRevision(
+          (exec?.artifactRevisions ?? []).map((r) => ({
+            source: r.name,
+            revisionId: r.revisionId,
+            summary: commitMessage(r.revisionSummary),
+            url: r.revisionUrl,
+          })),
+        ),
       );
     }
     const actions = latestAttempts(await listActionExecutions(this.ctx, pipelineName, executionId));
@@ -385,8 +412,13 @@ export class WatchPoller {
         name: declared.name,
         status: stageStatus,
         startedAt: started.length > 0 ? new Date(Math.min(...started)).toISOString() : undefined,
-        endedAt: ['Succeeded', 'Failed', 'Stopped'].includes(stageStatus) && updated.length > 0 ? new Date(Math.max(...updated)).toISOString() : undefined,
-        running: own.filter((a) => a.status === 'InProgress').map((a) => ({ name: a.actionName ?? '', provider: a.input?.actionTypeId?.provider })),
+        endedAt:
+          ['Succeeded', 'Failed', 'Stopped'].includes(stageStatus) && updated.length > 0
+            ? new Date(Math.max(...updated)).toISOString()
+            : undefined,
+        running: own
+          .filter((a) => a.status === 'InProgress')
+          .map((a) => ({ name: a.actionName ?? '', provider: a.input?.actionTypeId?.provider })),
         failed: own.filter((a) => a.status === 'Failed').map((a) => ({ name: a.actionName ?? '', error: actionError(a) })),
         gate: declared.gate ? await this.gateProgress(declared, own, stageStatus, executionId, now) : undefined,
         deployments: await this.stageDeployments(declared, own, stageStatus, now),
@@ -452,7 +484,13 @@ export class WatchPoller {
     return { version: out.pipeline?.version, account, stages };
   }
 
-  private async gateProgress(declared: DeclaredStage, own: ActionExecutionDetail[], status: StageStatus, executionId: string, now: Date): Promise<GateProgress> {
+  private async gateProgress(
+    declared: DeclaredStage,
+    own: ActionExecutionDetail[],
+    status: StageStatus,
+    executionId: string,
+    now: Date,
+  ): Promise<GateProgress> {
     const gate = declared.gate!;
     const action = own.find((a) => a.actionName === gate.actionName);
     let summary = action?.output?.executionResult?.externalExecutionSummary ?? action?.output?.executionResult?.errorDetails?.message;
@@ -461,12 +499,19 @@ export class WatchPoller {
       const state = await this.deps.clients.codepipeline.send(new GetPipelineStateCommand({ name: this.deps.pipelineName }));
       const stage = state.stageStates?.find((s) => s.stageName === declared.name);
       const latest = stage?.actionStates?.find((a) => a.actionName === gate.actionName)?.latestExecution;
-      if (stage?.latestExecution?.pipelineExecutionId === executionId && (!latest?.actionExecutionId || latest.actionExecutionId === action.actionExecutionId)) {
+      if (
+        stage?.latestExecution?.pipelineExecutionId === executionId &&
+        (!latest?.actionExecutionId || latest.actionExecutionId === action.actionExecutionId)
+      ) {
         summary = latest?.summary;
       }
     }
     const parsed = parseGateSummary(summary);
-    const progress: GateProgress = { ...parsed, requiredMinutes: parsed.requiredMinutes ?? gate.bake?.minutes, requiredRequests: parsed.requiredRequests ?? gate.bake?.minRequests };
+    const progress: GateProgress = {
+      ...parsed,
+      requiredMinutes: parsed.requiredMinutes ?? gate.bake?.minutes,
+      requiredRequests: parsed.requiredRequests ?? gate.bake?.minRequests,
+    };
     if (!gate.window || status !== 'InProgress') return progress;
     return { ...progress, window: this.windowAt(declared.name, gate.window, now) };
   }
@@ -481,7 +526,12 @@ export class WatchPoller {
     return this.windowCache.value;
   }
 
-  private async stageDeployments(declared: DeclaredStage, own: ActionExecutionDetail[], status: StageStatus, now: Date): Promise<DeploymentView[]> {
+  private async stageDeployments(
+    declared: DeclaredStage,
+    own: ActionExecutionDetail[],
+    status: StageStatus,
+    now: Date,
+  ): Promise<DeploymentView[]> {
     // Details are read for stages seen running, not for those that ended before watch started.
     if (status === 'InProgress') this.seenRunning.add(declared.name);
     if (!this.seenRunning.has(declared.name)) return [];
@@ -491,7 +541,10 @@ export class WatchPoller {
       if (deployActions.length === 0) continue; // Not deploying yet.
       if (target.foreign) {
         const what = target.stackName ? `stack ${target.stackName}` : `deployment group ${target.deploymentGroupName}`;
-        if (status === 'InProgress') this.note(`${declared.name}: ${what} is in account ${target.account} (${target.region}): use credentials for it to see its deployments`);
+        if (status === 'InProgress')
+          this.note(
+            `${declared.name}: ${what} is in account ${target.account} (${target.region}): use credentials for it to see its deployments`,
+          );
         continue;
       }
       const since = Math.min(...deployActions.map((a) => a.startTime?.getTime() ?? Number.POSITIVE_INFINITY));
@@ -520,7 +573,16 @@ export class WatchPoller {
       const key = `${target.region}|${candidates.join(',')}|${deploymentGroupName}`;
       const existing = this.groups.get(key);
       if (existing) return existing;
-      const g: GroupState = { region: target.region, stackName: target.stackName, stage, candidates, applicationName: candidates[0] ?? '', deploymentGroupName, alarms: [], settled: false };
+      const g: GroupState = {
+        region: target.region,
+        stackName: target.stackName,
+        stage,
+        candidates,
+        applicationName: candidates[0] ?? '',
+        deploymentGroupName,
+        alarms: [],
+        settled: false,
+      };
       this.groups.set(key, g);
       return g;
     };
@@ -535,7 +597,8 @@ export class WatchPoller {
         const out = await clients.cloudformation.send(new ListStackResourcesCommand({ StackName: target.stackName, NextToken: token }));
         return { items: out.StackResourceSummaries, next: out.NextToken };
       });
-      const physical = (type: string) => resources.filter((r) => r.ResourceType === type && r.PhysicalResourceId).map((r) => r.PhysicalResourceId!);
+      const physical = (type: string) =>
+        resources.filter((r) => r.ResourceType === type && r.PhysicalResourceId).map((r) => r.PhysicalResourceId!);
       const apps = physical('AWS::CodeDeploy::Application');
       const names = physical('AWS::CodeDeploy::DeploymentGroup');
       if (names.length > 0 && apps.length === 0) return []; // Created in this update, not yet complete: look again next round.
@@ -580,7 +643,9 @@ export class WatchPoller {
       if (!dep.targetsDone && (dep.targetIds?.length ?? 0) > 0) {
         const targets: DeploymentTarget[] = [];
         for (let i = 0; i < dep.targetIds!.length; i += 25) {
-          const out = await cd.send(new BatchGetDeploymentTargetsCommand({ deploymentId: dep.id, targetIds: dep.targetIds!.slice(i, i + 25) }));
+          const out = await cd.send(
+            new BatchGetDeploymentTargetsCommand({ deploymentId: dep.id, targetIds: dep.targetIds!.slice(i, i + 25) }),
+          );
           targets.push(...(out.deploymentTargets ?? []));
         }
         dep.targets = targets;
@@ -605,13 +670,19 @@ export class WatchPoller {
     const candidates = g.candidates.length > 0 ? g.candidates : [g.applicationName];
     for (let i = 0; i < candidates.length; i++) {
       try {
-        const info = (await cd.send(new GetDeploymentGroupCommand({ applicationName: candidates[i], deploymentGroupName: g.deploymentGroupName }))).deploymentGroupInfo;
+        const info = (
+          await cd.send(new GetDeploymentGroupCommand({ applicationName: candidates[i], deploymentGroupName: g.deploymentGroupName }))
+        ).deploymentGroupInfo;
         g.applicationName = candidates[i];
         g.candidates = [candidates[i]];
         g.platform = info?.computePlatform;
-        g.alarms = info?.alarmConfiguration?.enabled === false ? [] : (info?.alarmConfiguration?.alarms ?? []).map((a) => a.name ?? '').filter(Boolean);
+        g.alarms =
+          info?.alarmConfiguration?.enabled === false
+            ? []
+            : (info?.alarmConfiguration?.alarms ?? []).map((a) => a.name ?? '').filter(Boolean);
         g.configName = info?.deploymentConfigName;
-        g.terminationWaitMinutes = info?.blueGreenDeploymentConfiguration?.terminateBlueInstancesOnDeploymentSuccess?.terminationWaitTimeInMinutes;
+        g.terminationWaitMinutes =
+          info?.blueGreenDeploymentConfiguration?.terminateBlueInstancesOnDeploymentSuccess?.terminationWaitTimeInMinutes;
         return info;
       } catch (err) {
         const name = (err as { name?: string })?.name ?? '';
@@ -631,9 +702,17 @@ export class WatchPoller {
       const r = info?.trafficRoutingConfig;
       let rule: TrafficRule | null = null;
       if (r?.type === 'TimeBasedCanary' && r.timeBasedCanary) {
-        rule = { type: 'TimeBasedCanary', percent: r.timeBasedCanary.canaryPercentage ?? 0, intervalMinutes: r.timeBasedCanary.canaryInterval ?? 0 };
+        rule = {
+          type: 'TimeBasedCanary',
+          percent: r.timeBasedCanary.canaryPercentage ?? 0,
+          intervalMinutes: r.timeBasedCanary.canaryInterval ?? 0,
+        };
       } else if (r?.type === 'TimeBasedLinear' && r.timeBasedLinear) {
-        rule = { type: 'TimeBasedLinear', percent: r.timeBasedLinear.linearPercentage ?? 0, intervalMinutes: r.timeBasedLinear.linearInterval ?? 0 };
+        rule = {
+          type: 'TimeBasedLinear',
+          percent: r.timeBasedLinear.linearPercentage ?? 0,
+          intervalMinutes: r.timeBasedLinear.linearInterval ?? 0,
+        };
       } else if (r?.type === 'AllAtOnce') {
         rule = { type: 'AllAtOnce' };
       }
@@ -665,16 +744,27 @@ export class WatchPoller {
         for (let i = 0; i < names.length; i += 100) {
           let token: string | undefined;
           do {
-            const out = await cw.send(new DescribeAlarmsCommand({ AlarmNames: names.slice(i, i + 100), AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], NextToken: token }));
+            const out = await cw.send(
+              new DescribeAlarmsCommand({
+                AlarmNames: names.slice(i, i + 100),
+                AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+                NextToken: token,
+              }),
+            );
             for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
               if (!a.AlarmName) continue;
               seen.add(a.AlarmName);
-              this.alarmStates.set(`${region}|${a.AlarmName}`, { name: a.AlarmName, state: (a.StateValue ?? 'UNKNOWN') as AlarmState, reason: a.StateReason });
+              this.alarmStates.set(`${region}|${a.AlarmName}`, {
+                name: a.AlarmName,
+                state: (a.StateValue ?? 'UNKNOWN') as AlarmState,
+                reason: a.StateReason,
+              });
             }
             token = out.NextToken;
           } while (token);
         }
-        for (const n of names) if (!seen.has(n)) this.alarmStates.set(`${region}|${n}`, { name: n, state: 'UNKNOWN', reason: 'alarm not found' });
+        for (const n of names)
+          if (!seen.has(n)) this.alarmStates.set(`${region}|${n}`, { name: n, state: 'UNKNOWN', reason: 'alarm not found' });
       } catch (err) {
         this.tolerate(err, `cannot read the deployment groups' alarms in ${region}`);
         this.alarmsUnreadable.add(region);
@@ -747,7 +837,12 @@ export class WatchPoller {
    */
   private tolerate(err: unknown, what: string): string {
     const name = (err as { name?: string })?.name ?? '';
-    if (isCredentialsError(err) || (PROGRAMMING_ERRORS.has(name) && !(err as { $metadata?: unknown })?.$metadata) || (err as Error)?.name === 'AbortError') throw err;
+    if (
+      isCredentialsError(err) ||
+      (PROGRAMMING_ERRORS.has(name) && !(err as { $metadata?: unknown })?.$metadata) ||
+      (err as Error)?.name === 'AbortError'
+    )
+      throw err;
     const message = `${what}: ${describeError(err)}`;
     this.note(message);
     return message;

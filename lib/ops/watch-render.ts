@@ -65,7 +65,9 @@ export function renderFrame(s: WatchSnapshot, x: FrameExtras): string[] {
     const secs = elapsedSeconds(st, nowIso);
     const time = secs === undefined ? '' : duration(secs);
     const summary = stageSummary(st);
-    lines.push(`${MARK[st.status]} ${st.name.padEnd(width)}  ${st.status.padEnd(10)} ${time.padStart(8)}${summary ? `  ${summary}` : ''}`.trimEnd());
+    lines.push(
+      `${MARK[st.status]} ${st.name.padEnd(width)}  ${st.status.padEnd(10)} ${time.padStart(8)}${summary ? `  ${summary}` : ''}`.trimEnd(),
+    );
     for (const detail of stageDetails(st, x.now)) lines.push(`    ${detail}`);
   }
   if (s.notes.length > 0) lines.push('', ...s.notes.map((n) => `note: ${n}`));
@@ -118,11 +120,18 @@ function gateLines(g: GateProgress, st: StageView, now: Date): string[] {
     lines.push(`bake     ${bar(fraction)} ${num(g.bakedMinutes)} of ${num(g.requiredMinutes)} min baked${left}`);
     if (g.requiredRequests) lines.push(`then     at least ${g.requiredRequests} requests served by the previous stage`);
   } else if (g.phase === 'waiting-for-traffic') {
-    lines.push(`traffic  ${bar(fraction)} ${g.requests} of ${g.requiredRequests} requests served after ${num(g.bakedMinutes)} min (bake time done)`);
+    lines.push(
+      `traffic  ${bar(fraction)} ${g.requests} of ${g.requiredRequests} requests served after ${num(g.bakedMinutes)} min (bake time done)`,
+    );
   } else if (g.phase === 'blocked') {
     lines.push(`blocked: ${g.summary}`);
   }
-  if (g.window) lines.push(g.window.open ? 'window   open now' : `window   closed now${g.window.nextOpen ? `, opens ${g.window.nextOpen.replace(/:00\.000Z$/, 'Z')}` : ''}: the gate fails if it is still closed when the bake ends`);
+  if (g.window)
+    lines.push(
+      g.window.open
+        ? 'window   open now'
+        : `window   closed now${g.window.nextOpen ? `, opens ${g.window.nextOpen.replace(/:00\.000Z$/, 'Z')}` : ''}: the gate fails if it is still closed when the bake ends`,
+    );
   return lines;
 }
 
@@ -139,7 +148,9 @@ function deploymentLines(d: DeploymentView, now: Date): string[] {
   }
   lines.push(`       ${parts.join(' · ')}`);
   if (d.blueTerminationAt) {
-    lines.push(`       old task set kept until ${clock(d.blueTerminationAt)} (in ~${duration(Math.max(0, (Date.parse(d.blueTerminationAt) - now.getTime()) / 1000))})`);
+    lines.push(
+      `       old task set kept until ${clock(d.blueTerminationAt)} (in ~${duration(Math.max(0, (Date.parse(d.blueTerminationAt) - now.getTime()) / 1000))})`,
+    );
   }
   if (d.alarms.length > 0) lines.push(`       alarms: ${alarmSummary(d.alarms)}`);
   if (d.error) lines.push(`       ✗ ${truncate(oneLine(d.error), 200)}`);
@@ -231,7 +242,13 @@ export function endLine(e: Extract<WatchEvent, { type: 'end' }>): string {
 }
 
 const ESC = '\x1b[';
-export const ANSI = { hideCursor: `${ESC}?25l`, showCursor: `${ESC}?25h`, clearLine: `${ESC}K`, clearBelow: `${ESC}J`, up: (n: number) => `${ESC}${n}A\r` };
+export const ANSI = {
+  hideCursor: `${ESC}?25l`,
+  showCursor: `${ESC}?25h`,
+  clearLine: `${ESC}K`,
+  clearBelow: `${ESC}J`,
+  up: (n: number) => `${ESC}${n}A\r`,
+};
 
 /**
  * A block of lines redrawn in place: the cursor goes back up over the previous frame, each line is

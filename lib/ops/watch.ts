@@ -116,7 +116,14 @@ export async function watchPipeline(opts: WatchOptions, deps: WatchDeps): Promis
     onRetry: ({ error, attempt, delayMs }) => {
       retrying = true;
       const delaySeconds = Math.ceil(delayMs / 1000);
-      sink.emit({ type: 'retrying', time: iso(), executionId, message: `${retryReason(error)}; next try in ${delaySeconds}s (attempt ${attempt + 1})`, attempt, delaySeconds });
+      sink.emit({
+        type: 'retrying',
+        time: iso(),
+        executionId,
+        message: `${retryReason(error)}; next try in ${delaySeconds}s (attempt ${attempt + 1})`,
+        attempt,
+        delaySeconds,
+      });
     },
     onSuccess: () => {
       if (!retrying) return;
@@ -139,7 +146,9 @@ export async function watchPipeline(opts: WatchOptions, deps: WatchDeps): Promis
   let last: WatchSnapshot | undefined;
 
   const end = (snap: WatchSnapshot, outcome: WatchOutcome, exitCode: number, supersededBy?: string): number => {
-    sink.emit(stripUndefined({ type: 'end', time: iso(), executionId: snap.executionId, outcome, status: snap.status, exitCode, supersededBy }));
+    sink.emit(
+      stripUndefined({ type: 'end', time: iso(), executionId: snap.executionId, outcome, status: snap.status, exitCode, supersededBy }),
+    );
     sink.close();
     return exitCode;
   };
@@ -158,18 +167,35 @@ export async function watchPipeline(opts: WatchOptions, deps: WatchDeps): Promis
           if (next.restart) {
             const previous = executionId;
             executionId = next.restart;
-            sink.emit({ type: 'restarted', time: iso(), executionId, previousExecutionId: previous, reason: 'was superseded by a restart of the same commit (the pipeline updated itself)' });
+            sink.emit({
+              type: 'restarted',
+              time: iso(),
+              executionId,
+              previousExecutionId: previous,
+              reason: 'was superseded by a restart of the same commit (the pipeline updated itself)',
+            });
             continue;
           }
           return end(snap, outcome, exitCode, next.supersededBy);
         }
         if (outcome === 'Failed') {
           try {
-            const diagnosis = await diagnosePipeline(clients, { pipelineName: opts.pipelineName, executionId, region: opts.region, clientsFor, retry: { attempts: 1 } });
+            const diagnosis = await diagnosePipeline(clients, {
+              pipelineName: opts.pipelineName,
+              executionId,
+              region: opts.region,
+              clientsFor,
+              retry: { attempts: 1 },
+            });
             sink.emit({ type: 'diagnosis', time: iso(), executionId, diagnosis });
           } catch (err) {
             if (deps.signal?.aborted) throw err;
-            sink.emit({ type: 'note', time: iso(), executionId, message: `could not diagnose the failure: ${describeError(err)}; run deployctl diagnose --execution ${executionId}` });
+            sink.emit({
+              type: 'note',
+              time: iso(),
+              executionId,
+              message: `could not diagnose the failure: ${describeError(err)}; run deployctl diagnose --execution ${executionId}`,
+            });
           }
         }
         return end(snap, outcome, exitCode);
@@ -183,7 +209,15 @@ export async function watchPipeline(opts: WatchOptions, deps: WatchDeps): Promis
     }
   } catch (err) {
     if (deps.signal?.aborted || err instanceof Interrupted) {
-      const snap: WatchSnapshot = last ?? { pipelineName: opts.pipelineName, region: opts.region, executionId, status: 'Unknown', observedAt: iso(), stages: [], notes: [] };
+      const snap: WatchSnapshot = last ?? {
+        pipelineName: opts.pipelineName,
+        region: opts.region,
+        executionId,
+        status: 'Unknown',
+        observedAt: iso(),
+        stages: [],
+        notes: [],
+      };
       return end(snap, 'Interrupted', WATCH_EXIT.interrupted);
     }
     const message = describeError(err, { pipelineName: opts.pipelineName, region: opts.region });
@@ -199,7 +233,8 @@ export async function watchPipeline(opts: WatchOptions, deps: WatchDeps): Promis
 export function retryReason(err: unknown): string {
   const e = (err ?? {}) as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const name = e.name ?? 'Error';
-  if (/Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/.test(name) || e.$metadata?.httpStatusCode === 429) return `AWS is throttling requests (${name})`;
+  if (/Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/.test(name) || e.$metadata?.httpStatusCode === 429)
+    return `AWS is throttling requests (${name})`;
   if (isNetworkError(err)) return `cannot reach AWS (${name}: ${(e.message ?? '').split('\n')[0]})`;
   const status = e.$metadata?.httpStatusCode;
   return `AWS had a temporary problem (${name}${status ? `, HTTP ${status}` : ''})`;
@@ -251,7 +286,13 @@ function createSink(mode: WatchOptions['mode'], out: TerminalOutput, x: { now: (
   if (mode === 'plain') {
     const line = (e: WatchEvent) => out.write(`${formatEvent(e)}\n`);
     // The error's one line goes to stderr already.
-    return { update: (_s, events) => events.forEach(line), emit: line, redraw: () => undefined, fail: () => undefined, close: () => undefined };
+    return {
+      update: (_s, events) => events.forEach(line),
+      emit: line,
+      redraw: () => undefined,
+      fail: () => undefined,
+      close: () => undefined,
+    };
   }
   return new TerminalSink(out, x);
 }
@@ -318,7 +359,13 @@ class TerminalSink implements Sink {
   }
 
   private lines(): string[] {
-    return renderFrame(this.snapshot!, { now: new Date(this.x.now()), intervalSeconds: this.x.intervalSeconds, retrying: this.retrying, notice: this.notice, ending: this.ending.length > 0 ? this.ending : undefined });
+    return renderFrame(this.snapshot!, {
+      now: new Date(this.x.now()),
+      intervalSeconds: this.x.intervalSeconds,
+      retrying: this.retrying,
+      notice: this.notice,
+      ending: this.ending.length > 0 ? this.ending : undefined,
+    });
   }
 }
 
@@ -327,7 +374,10 @@ export function parseInterval(raw: string | undefined): number {
   if (raw === undefined) return WATCH_POLLING.intervalSeconds;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < WATCH_POLLING.minIntervalSeconds || n > WATCH_POLLING.maxIntervalSeconds) {
-    throw new OpsError('input', `--interval "${raw}" is not a number of seconds from ${WATCH_POLLING.minIntervalSeconds} to ${WATCH_POLLING.maxIntervalSeconds} (e.g. --interval 15)`);
+    throw new OpsError(
+      'input',
+      `--interval "${raw}" is not a number of seconds from ${WATCH_POLLING.minIntervalSeconds} to ${WATCH_POLLING.maxIntervalSeconds} (e.g. --interval 15)`,
+    );
   }
   return n;
 }

@@ -28,7 +28,8 @@ export function replicationSupport(pipeline: codepipeline.Pipeline): Array<{ reg
   return Object.entries(pipeline.crossRegionSupport)
     .filter(([region]) => region !== home)
     .map(([region, support]) => {
-      if (!(support.replicationBucket instanceof s3.Bucket)) throw new Error(`cross-region support of ${region}: expected the bucket CDK Pipelines creates, found an imported one`);
+      if (!(support.replicationBucket instanceof s3.Bucket))
+        throw new Error(`cross-region support of ${region}: expected the bucket CDK Pipelines creates, found an imported one`);
       return { region, bucket: support.replicationBucket, stack: support.stack };
     });
 }
@@ -47,7 +48,8 @@ export function scopeReplicationKeyGrants(pipeline: codepipeline.Pipeline, keys:
   if (keys.length === 0) return;
   const role = pipeline.role;
   const policy = role.node.tryFindChild('DefaultPolicy');
-  if (!(policy instanceof iam.Policy)) throw new Error(`scopeReplicationKeyGrants: the pipeline role ${role.node.path} has no DefaultPolicy`);
+  if (!(policy instanceof iam.Policy))
+    throw new Error(`scopeReplicationKeyGrants: the pipeline role ${role.node.path} has no DefaultPolicy`);
   const cfn = policy.node.defaultChild as iam.CfnPolicy;
   cfn.policyDocument = new ScopedKeyDocument(cfn.policyDocument, Stack.of(pipeline), keys);
 }
@@ -78,7 +80,12 @@ class ScopedKeyDocument implements IResolvable {
       const named = resources.filter((r) => r !== '*');
       return [
         ...(named.length > 0 ? [{ ...s, Resource: named.length === 1 ? named[0] : named }] : []),
-        { Effect: 'Allow', Action: s.Action, Resource: keyArns.length === 1 ? keyArns[0] : keyArns, Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': aliases } } },
+        {
+          Effect: 'Allow',
+          Action: s.Action,
+          Resource: keyArns.length === 1 ? keyArns[0] : keyArns,
+          Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': aliases } },
+        },
       ];
     });
     return { ...doc, Statement: statements };
@@ -96,7 +103,11 @@ export function hardenReplicationBuckets(pipeline: codepipeline.Pipeline, retent
   for (const { bucket, stack } of replicationSupport(pipeline)) {
     const cfn = bucket.node.defaultChild as s3.CfnBucket;
     cfn.versioningConfiguration = { status: 'Enabled' };
-    bucket.addLifecycleRule({ id: 'ExpireOldArtifacts', expiration: Duration.days(retentionDays), noncurrentVersionExpiration: Duration.days(30) });
+    bucket.addLifecycleRule({
+      id: 'ExpireOldArtifacts',
+      expiration: Duration.days(retentionDays),
+      noncurrentVersionExpiration: Duration.days(30),
+    });
     bucket.addLifecycleRule({ id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(7) });
     const logs = accessLogBucket(stack, 'ReplicationAccessLogs', retentionDays, 'the replication bucket of the pipeline artifacts');
     cfn.loggingConfiguration = { destinationBucketName: logs.bucketName, logFilePrefix: 'replication/' };

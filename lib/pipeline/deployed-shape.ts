@@ -71,11 +71,15 @@ export function shapesOf(assembly: CloudAssembly): Record<string, StackShape> {
 }
 
 /** The locked shape of a template's blue/green ECS service and its listeners, if it has one. */
-export function shapeOfTemplate(template: { Resources?: Record<string, { Type: string; Properties?: Record<string, CfnValue> }> }): StackShape | undefined {
+export function shapeOfTemplate(template: {
+  Resources?: Record<string, { Type: string; Properties?: Record<string, CfnValue> }>;
+}): StackShape | undefined {
   const resources = Object.entries(template.Resources ?? {});
   const service = resources.find(([, r]) => r.Type === 'AWS::ECS::Service' && r.Properties?.DeploymentController?.Type === 'CODE_DEPLOY');
   if (!service) return undefined;
-  const serviceProps = Object.fromEntries(Object.entries(service[1].Properties ?? {}).filter(([k]) => !UPDATABLE_SERVICE_PROPERTIES.has(k)));
+  const serviceProps = Object.fromEntries(
+    Object.entries(service[1].Properties ?? {}).filter(([k]) => !UPDATABLE_SERVICE_PROPERTIES.has(k)),
+  );
   const listeners = resources
     .filter(([, r]) => r.Type === 'AWS::ElasticLoadBalancingV2::Listener')
     .map(([id, r]) => [id, { summary: listenerSummary(r.Properties ?? {}), hash: hashOf(r.Properties) }] as const);
@@ -169,11 +173,16 @@ export function readShapeLock(file: string): ShapeLock | undefined {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message}): restore it from git, or delete it to record every service's shape again`, { cause: e });
+    throw new Error(
+      `${file}: not valid JSON (${(e as Error).message}): restore it from git, or delete it to record every service's shape again`,
+      { cause: e },
+    );
   }
   const parsed = lockSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`${file}: not a safe-deploy shape lock (${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}): restore it from git, or delete it to record every service's shape again`);
+    throw new Error(
+      `${file}: not a safe-deploy shape lock (${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}): restore it from git, or delete it to record every service's shape again`,
+    );
   }
   return parsed.data;
 }

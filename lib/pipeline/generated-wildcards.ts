@@ -27,8 +27,11 @@ const hasCondition = (s: Statement, key: string) => Object.values(s.Condition ??
  */
 const KNOWN_WILDCARDS: KnownWildcard[] = [
   {
-    matches: (a, r) => all(a, (x) => /^s3:(Abort\*|DeleteObject\*|GetBucket\*|GetObject\*|List\*|PutObject\w*)$/.test(x)) && all(r, (x) => /[Bb]ucket|bucket/.test(x)),
-    reason: 'CDK bucket grant: object actions on the pipeline artifact bucket (or its cross-region replication bucket) and its objects only.',
+    matches: (a, r) =>
+      all(a, (x) => /^s3:(Abort\*|DeleteObject\*|GetBucket\*|GetObject\*|List\*|PutObject\w*)$/.test(x)) &&
+      all(r, (x) => /[Bb]ucket|bucket/.test(x)),
+    reason:
+      'CDK bucket grant: object actions on the pipeline artifact bucket (or its cross-region replication bucket) and its objects only.',
   },
   {
     matches: (a) => all(a, (x) => /^kms:(Decrypt|DescribeKey|Encrypt|GenerateDataKey\*|ReEncrypt\*)$/.test(x)),
@@ -37,38 +40,51 @@ const KNOWN_WILDCARDS: KnownWildcard[] = [
   },
   {
     matches: (a, r) => all(a, (x) => x.startsWith('logs:')) && all(r, (x) => x.includes(':log-group:/aws/codebuild/')),
-    reason: 'CodeBuild log groups only (/aws/codebuild/...): the project\'s own, or for the shared asset-publishing role, those of the asset projects whose names CDK Pipelines generates.',
+    reason:
+      "CodeBuild log groups only (/aws/codebuild/...): the project's own, or for the shared asset-publishing role, those of the asset projects whose names CDK Pipelines generates.",
   },
   {
     matches: (a, r) => all(a, (x) => x.startsWith('codebuild:')) && all(r, (x) => x.includes(':report-group/')),
-    reason: 'CodeBuild test-report groups only: those named after the project, or for the shared asset-publishing role, those of the generated asset projects.',
+    reason:
+      'CodeBuild test-report groups only: those named after the project, or for the shared asset-publishing role, those of the generated asset projects.',
   },
   {
-    matches: (a, r) => all(a, (x) => ['codebuild:BatchGetBuilds', 'codebuild:StartBuild', 'codebuild:StopBuild'].includes(x)) && all(r, (x) => x === '*'),
-    reason: 'The shared asset-publishing role runs the asset CodeBuild projects that CDK Pipelines generates (one per asset, names unknown at synth); it can start and read builds, nothing else.',
+    matches: (a, r) =>
+      all(a, (x) => ['codebuild:BatchGetBuilds', 'codebuild:StartBuild', 'codebuild:StopBuild'].includes(x)) && all(r, (x) => x === '*'),
+    reason:
+      'The shared asset-publishing role runs the asset CodeBuild projects that CDK Pipelines generates (one per asset, names unknown at synth); it can start and read builds, nothing else.',
   },
   {
     matches: (a, r) => a.length === 1 && a[0] === 'ecr:GetAuthorizationToken' && all(r, (x) => x === '*'),
-    reason: 'ecr:GetAuthorizationToken has no resource-level permissions; pushes are limited to the project repository by the next statement.',
+    reason:
+      'ecr:GetAuthorizationToken has no resource-level permissions; pushes are limited to the project repository by the next statement.',
   },
   {
     matches: (a, _r, s) => a.length === 1 && a[0] === 'sts:AssumeRole' && hasCondition(s, 'iam:ResourceTag/aws-cdk:bootstrap-role'),
-    reason: 'Only roles tagged as CDK bootstrap roles (deploy / file-publishing / image-publishing) can be assumed, by the condition on the statement.',
+    reason:
+      'Only roles tagged as CDK bootstrap roles (deploy / file-publishing / image-publishing) can be assumed, by the condition on the statement.',
   },
   {
     matches: (a, r) => all(a, (x) => x === 'cloudformation:DescribeStacks' || x === 's3:ListBucket') && all(r, (x) => x === '*'),
-    reason: 'Self-mutation runs `cdk deploy`, which reads the bootstrap stack and bucket before deploying; read-only, no resource names known at synth.',
+    reason:
+      'Self-mutation runs `cdk deploy`, which reads the bootstrap stack and bucket before deploying; read-only, no resource names known at synth.',
   },
   {
-    matches: (a, r, s) => all(a, (x) => x === 'codepipeline:GetPipelineState' || x === 'codepipeline:PutApprovalResult') && all(r, (x) => x === '*') && hasCondition(s, 'aws:ResourceTag/SECURITY_CHECK'),
-    reason: 'The security-check auto-approver may only approve pipelines tagged SECURITY_CHECK=ALLOW_APPROVE, by the condition on the statement.',
+    matches: (a, r, s) =>
+      all(a, (x) => x === 'codepipeline:GetPipelineState' || x === 'codepipeline:PutApprovalResult') &&
+      all(r, (x) => x === '*') &&
+      hasCondition(s, 'aws:ResourceTag/SECURITY_CHECK'),
+    reason:
+      'The security-check auto-approver may only approve pipelines tagged SECURITY_CHECK=ALLOW_APPROVE, by the condition on the statement.',
   },
   {
     matches: (a, r) => a.length === 1 && a[0] === 'lambda:ListFunctions' && all(r, (x) => x === '*'),
-    reason: "CodePipeline's Lambda invoke action role: ListFunctions has no resource-level permissions; the role may invoke only the one function named in its other statement.",
+    reason:
+      "CodePipeline's Lambda invoke action role: ListFunctions has no resource-level permissions; the role may invoke only the one function named in its other statement.",
   },
   {
-    matches: (a, r) => all(a, (x) => x === 'lambda:InvokeFunction') && all(r, (x) => !x.startsWith('*') && (x.endsWith(':*') || !x.includes('*'))),
+    matches: (a, r) =>
+      all(a, (x) => x === 'lambda:InvokeFunction') && all(r, (x) => !x.startsWith('*') && (x.endsWith(':*') || !x.includes('*'))),
     reason: 'Versions and aliases (<function>:*) of the one function named in the statement.',
   },
 ];

@@ -32,10 +32,16 @@ export function planPipeline(config: SafeDeployConfig): PlannedStage[] {
   const services = config.services.length;
   const ecs = config.services.filter((s) => s.kind === 'ecs').length;
   const stacksPerTarget = services + 1;
-  const stages: PlannedStage[] = ['Source', 'Build', 'UpdatePipeline', 'Assets'].map((name) => ({ name, actions: 1, where: name, breakdown: '1 action' }));
+  const stages: PlannedStage[] = ['Source', 'Build', 'UpdatePipeline', 'Assets'].map((name) => ({
+    name,
+    actions: 1,
+    where: name,
+    breakdown: '1 action',
+  }));
   if (ecs > 0) stages.push({ name: 'Images', actions: ecs, where: 'services', breakdown: `${ecs} ECS services, one image build each` });
   config.stages.forEach((stage, i) => {
-    if (stage.manualApproval && stage.type === 'pre-production') stages.push({ name: `Approve-${stage.name}`, actions: 1, where: `stages[${i}].manualApproval`, breakdown: '1 approval' });
+    if (stage.manualApproval && stage.type === 'pre-production')
+      stages.push({ name: `Approve-${stage.name}`, actions: 1, where: `stages[${i}].manualApproval`, breakdown: '1 approval' });
     stage.waves.forEach((wave, j) => {
       const name = wave.name === stage.name ? stage.name : `${stage.name}-${wave.name}`;
       const where = `stages[${i}].waves[${j}]`;
@@ -69,14 +75,22 @@ export function checkPipelineLayout(config: SafeDeployConfig): void {
         s.maxRegions !== undefined && s.maxRegions >= 1
           ? `split the wave into waves of at most ${s.maxRegions} regions`
           : `a target of ${config.services.length} services cannot fit: deploy fewer services per pipeline`;
-      problems.push(`${s.where}: pipeline stage "${s.name}" would need ${s.actions} actions (${s.breakdown}); CodePipeline allows ${CODEPIPELINE_LIMITS.actionsPerStage} per stage: ${fix}`);
+      problems.push(
+        `${s.where}: pipeline stage "${s.name}" would need ${s.actions} actions (${s.breakdown}); CodePipeline allows ${CODEPIPELINE_LIMITS.actionsPerStage} per stage: ${fix}`,
+      );
     }
-    if (s.name.length > CODEPIPELINE_LIMITS.name) problems.push(`${s.where}: pipeline stage name "${s.name}" is ${s.name.length} characters; CodePipeline allows ${CODEPIPELINE_LIMITS.name}: shorten the stage or wave name`);
+    if (s.name.length > CODEPIPELINE_LIMITS.name)
+      problems.push(
+        `${s.where}: pipeline stage name "${s.name}" is ${s.name.length} characters; CodePipeline allows ${CODEPIPELINE_LIMITS.name}: shorten the stage or wave name`,
+      );
   }
   if (plan.length > CODEPIPELINE_LIMITS.stagesPerPipeline) {
-    problems.push(`stages: the pipeline would have ${plan.length} stages (${plan.map((s) => s.name).join(', ')}); CodePipeline allows ${CODEPIPELINE_LIMITS.stagesPerPipeline}: use fewer, larger waves or a second pipeline`);
+    problems.push(
+      `stages: the pipeline would have ${plan.length} stages (${plan.map((s) => s.name).join(', ')}); CodePipeline allows ${CODEPIPELINE_LIMITS.stagesPerPipeline}: use fewer, larger waves or a second pipeline`,
+    );
   }
-  if (problems.length > 0) throw new Error(`The pipeline does not fit CodePipeline's limits:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  if (problems.length > 0)
+    throw new Error(`The pipeline does not fit CodePipeline's limits:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 }
 
 /**
@@ -88,19 +102,30 @@ export function validateBuiltPipeline(scope: IConstruct, cfn: codepipeline.CfnPi
   scope.node.addValidation({
     validate: () => {
       const stack = Stack.of(scope);
-      const stages = stack.resolve(cfn.stages) as Array<{ name: string; actions: Array<{ name: string; configuration?: Record<string, unknown> }> }>;
+      const stages = stack.resolve(cfn.stages) as Array<{
+        name: string;
+        actions: Array<{ name: string; configuration?: Record<string, unknown> }>;
+      }>;
       const problems: string[] = [];
-      if (stages.length > CODEPIPELINE_LIMITS.stagesPerPipeline) problems.push(`the pipeline has ${stages.length} stages; CodePipeline allows ${CODEPIPELINE_LIMITS.stagesPerPipeline}`);
+      if (stages.length > CODEPIPELINE_LIMITS.stagesPerPipeline)
+        problems.push(`the pipeline has ${stages.length} stages; CodePipeline allows ${CODEPIPELINE_LIMITS.stagesPerPipeline}`);
       for (const stage of stages) {
         if (stage.actions.length > CODEPIPELINE_LIMITS.actionsPerStage) {
-          problems.push(`pipeline stage "${stage.name}" has ${stage.actions.length} actions; CodePipeline allows ${CODEPIPELINE_LIMITS.actionsPerStage}`);
+          problems.push(
+            `pipeline stage "${stage.name}" has ${stage.actions.length} actions; CodePipeline allows ${CODEPIPELINE_LIMITS.actionsPerStage}`,
+          );
         }
         for (const action of stage.actions) {
-          if (action.name.length > CODEPIPELINE_LIMITS.name) problems.push(`action "${stage.name}/${action.name}" has a ${action.name.length}-character name; CodePipeline allows ${CODEPIPELINE_LIMITS.name}`);
+          if (action.name.length > CODEPIPELINE_LIMITS.name)
+            problems.push(
+              `action "${stage.name}/${action.name}" has a ${action.name.length}-character name; CodePipeline allows ${CODEPIPELINE_LIMITS.name}`,
+            );
           for (const [key, value] of Object.entries(action.configuration ?? {})) {
             const length = configurationLength(value);
             if (length > CODEPIPELINE_LIMITS.actionConfigurationValue) {
-              problems.push(`action "${stage.name}/${action.name}" configuration ${key} is up to ${length} characters; CodePipeline allows ${CODEPIPELINE_LIMITS.actionConfigurationValue}`);
+              problems.push(
+                `action "${stage.name}/${action.name}" configuration ${key} is up to ${length} characters; CodePipeline allows ${CODEPIPELINE_LIMITS.actionConfigurationValue}`,
+              );
             }
           }
         }

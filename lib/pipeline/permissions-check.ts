@@ -45,7 +45,9 @@ export class PermissionsCheck extends Construct {
     });
     const pipelineArn = stack.formatArn({ service: 'codepipeline', resource: props.pipelineName });
     this.approver.addToRolePolicy(new iam.PolicyStatement({ actions: ['codepipeline:GetPipelineState'], resources: [pipelineArn] }));
-    this.approver.addToRolePolicy(new iam.PolicyStatement({ actions: ['codepipeline:PutApprovalResult'], resources: [`${pipelineArn}/*`] }));
+    this.approver.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['codepipeline:PutApprovalResult'], resources: [`${pipelineArn}/*`] }),
+    );
     acknowledgeFindings(this.approver.executionRole, {
       [`AwsSolutions-IAM5[Resource::${stack.resolve(pipelineArn)}/*]`]:
         "PutApprovalResult is authorised on the approval action's ARN (<pipeline>/<stage>/<action>); the wildcard spans the actions of this one pipeline, and the function approves only the action the check names.",
@@ -113,7 +115,10 @@ export interface WavePermissionsCheckProps {
  * approval the approver passes when nothing broadens). Two actions per wave, whatever its size.
  */
 export class WavePermissionsCheck extends pipelines.Step implements pipelines.ICodePipelineActionFactory {
-  constructor(id: string, private readonly props: WavePermissionsCheckProps) {
+  constructor(
+    id: string,
+    private readonly props: WavePermissionsCheckProps,
+  ) {
     super(id);
   }
 

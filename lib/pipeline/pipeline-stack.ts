@@ -88,14 +88,20 @@ export class PipelineStack extends cdk.Stack {
 
     const stageAccounts = [...new Set(config.stages.flatMap((s) => s.waves.map((w) => waveAccount(config, s, w))))];
     this.artifacts = new ArtifactStore(this, 'Artifacts', { retentionDays: config.artifacts.retentionDays });
-    const images = this.imageRepositories(config, stageAccounts.filter((a) => a !== account));
+    const images = this.imageRepositories(
+      config,
+      stageAccounts.filter((a) => a !== account),
+    );
 
     const key = new kms.Key(this, 'NotificationKey', { enableKeyRotation: true, description: `${config.appName} pipeline notifications` });
     const topic = new sns.Topic(this, 'Notifications', { masterKey: key, enforceSSL: true, displayName: `${config.appName} deployments` });
 
     const { owner, repo, branch, connectionArn } = config.github;
     const source = pipelines.CodePipelineSource.connection(`${owner}/${repo}`, branch, { connectionArn, triggerOnPush: true });
-    const buildEnvironment: codebuild.BuildEnvironment = { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.MEDIUM };
+    const buildEnvironment: codebuild.BuildEnvironment = {
+      buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
+      computeType: codebuild.ComputeType.MEDIUM,
+    };
 
     const synth = new pipelines.CodeBuildStep('Synth', {
       input: source,
@@ -126,7 +132,12 @@ export class PipelineStack extends cdk.Stack {
       useChangeSets: false,
       codeBuildDefaults: { buildEnvironment, partialBuildSpec: NODE_RUNTIME },
     });
-    const permissions = new PermissionsCheck(this, 'PermissionsCheck', { pipelineName: pipelineName(config), cliVersion: props.cliVersion, topic, buildEnvironment });
+    const permissions = new PermissionsCheck(this, 'PermissionsCheck', {
+      pipelineName: pipelineName(config),
+      cliVersion: props.cliVersion,
+      topic,
+      buildEnvironment,
+    });
 
     const imageSteps = Object.values(images).map((spec) => this.publishImageStep(spec, source, synth, buildEnvironment));
     if (imageSteps.length > 0) this.pipeline.addWave('Images', { pre: imageSteps });
@@ -134,11 +145,14 @@ export class PipelineStack extends cdk.Stack {
     const manifestWaves: Record<string, ReleaseManifest['waves'][string]> = {};
     for (const stage of config.stages) {
       if (stage.manualApproval && stage.type === 'pre-production') {
-        this.pipeline.addWave(`Approve-${stage.name}`, { pre: [new pipelines.ManualApprovalStep(`Approve-${stage.name}`, { comment: `Promote to ${stage.name}?` })] });
+        this.pipeline.addWave(`Approve-${stage.name}`, {
+          pre: [new pipelines.ManualApprovalStep(`Approve-${stage.name}`, { comment: `Promote to ${stage.name}?` })],
+        });
       }
       stage.waves.forEach((wave, waveIndex) => {
         const name = wave.name === stage.name ? stage.name : `${stage.name}-${wave.name}`;
-        const pre = stage.type === 'production' ? [new WavePermissionsCheck(`PermissionsCheck-${name}`, { waveName: name, check: permissions })] : [];
+        const pre =
+          stage.type === 'production' ? [new WavePermissionsCheck(`PermissionsCheck-${name}`, { waveName: name, check: permissions })] : [];
         const pipelineWave = this.pipeline.addWave(name, { pre });
         const targets = wave.regions.map((targetRegion) => {
           const targetId = `${stage.name}-${targetRegion}`;
@@ -152,7 +166,12 @@ export class PipelineStack extends cdk.Stack {
                 { repositoryArn: `arn:${partition}:ecr:${targetRegion}:${account}:repository/${spec.repositoryName}`, tag: spec.tag },
               ]),
             ),
-            pipeline: { account, region, appName: config.appName, gateReaderRoleName: gateReaderRoleNameForTarget(config.appName, targetId) },
+            pipeline: {
+              account,
+              region,
+              appName: config.appName,
+              gateReaderRoleName: gateReaderRoleNameForTarget(config.appName, targetId),
+            },
             extensions: props.extensions,
           });
           const smoke = stage.type === 'pre-production' ? smokeTest(target) : undefined;
@@ -201,12 +220,24 @@ export class PipelineStack extends cdk.Stack {
           platformStackName: t.platform.stackName,
           serviceStackNames: t.services.map((s) => s.stackName),
           featureFlags: t.services.flatMap((s) =>
-            s.flags ? [{ service: s.config.name, application: s.flags.application.applicationIdentifier, environment: s.flags.serviceName, digest: s.flags.contentDigest.slice(0, 16) }] : [],
+            s.flags
+              ? [
+                  {
+                    service: s.config.name,
+                    application: s.flags.application.applicationIdentifier,
+                    environment: s.flags.serviceName,
+                    digest: s.flags.contentDigest.slice(0, 16),
+                  },
+                ]
+              : [],
           ),
         })),
       })),
     });
-    this.safety.alarmOnErrors(permissions.approver, 'The permission-check approver failed: a wave without permission broadening waits for a person to approve it. See its log group.');
+    this.safety.alarmOnErrors(
+      permissions.approver,
+      'The permission-check approver failed: a wave without permission broadening waits for a person to approve it. See its log group.',
+    );
     validateBuiltPipeline(this, this.pipeline.pipeline.node.defaultChild as codepipeline.CfnPipeline);
     this.manifestBase = { version: 1, commit, images: Object.values(images), waves: manifestWaves };
     this.acknowledgeGeneratedFindings();
@@ -225,16 +256,33 @@ export class PipelineStack extends cdk.Stack {
     const ecsServices = config.services.filter((s): s is EcsServiceConfig => s.kind === 'ecs');
     if (ecsServices.length === 0) return {};
     const prefix = `${config.appName}/`;
-    const replicaRegions = [...new Set(config.stages.flatMap((s) => s.waves.flatMap((w) => w.regions)))].filter((r) => r !== this.region).sort();
+    const replicaRegions = [...new Set(config.stages.flatMap((s) => s.waves.flatMap((w) => w.regions)))]
+      .filter((r) => r !== this.region)
+      .sort();
     const specs: Record<string, ImageSpec> = {};
     for (const svc of ecsServices) {
       const repositoryName = `${prefix}${svc.name}`;
-      this.repositories[svc.name] = new ImageRepository(this, `Image-${svc.name}`, { repositoryName, imageCount: config.artifacts.imageCount, pullAccounts, pullRolePath: pullRolePath(config.appName) });
+      this.repositories[svc.name] = new ImageRepository(this, `Image-${svc.name}`, {
+        repositoryName,
+        imageCount: config.artifacts.imageCount,
+        pullAccounts,
+        pullRolePath: pullRolePath(config.appName),
+      });
       const directory = path.relative(REPO_ROOT, svc.directory).split(path.sep).join('/');
       if (directory.startsWith('..')) {
-        throw new Error(`services: ${JSON.stringify(svc.name)} builds from ${svc.directory}, outside the repository: the pipeline builds from its checkout of the repository; move the service under services/`);
+        throw new Error(
+          `services: ${JSON.stringify(svc.name)} builds from ${svc.directory}, outside the repository: the pipeline builds from its checkout of the repository; move the service under services/`,
+        );
       }
-      specs[svc.name] = { service: svc.name, repositoryName, tag: imageTag(svc), directory, dockerfile: svc.dockerfile, platform: dockerPlatform(svc), replicaRegions };
+      specs[svc.name] = {
+        service: svc.name,
+        repositoryName,
+        tag: imageTag(svc),
+        directory,
+        dockerfile: svc.dockerfile,
+        platform: dockerPlatform(svc),
+        replicaRegions,
+      };
     }
     if (replicaRegions.length > 0) {
       new ImageReplication(this, 'ImageReplication', { repositoryPrefix: prefix, regions: replicaRegions, account: this.account });
@@ -245,7 +293,12 @@ export class PipelineStack extends cdk.Stack {
           description: `safe-deploy image replicas of ${config.appName} in ${replicaRegion}`,
         });
         for (const svc of ecsServices) {
-          new ImageRepository(stack, `Image-${svc.name}`, { repositoryName: `${prefix}${svc.name}`, imageCount: config.artifacts.imageCount, pullAccounts, pullRolePath: pullRolePath(config.appName) });
+          new ImageRepository(stack, `Image-${svc.name}`, {
+            repositoryName: `${prefix}${svc.name}`,
+            imageCount: config.artifacts.imageCount,
+            pullAccounts,
+            pullRolePath: pullRolePath(config.appName),
+          });
         }
         // Self-mutation deploys the pipeline stack and, first, what it depends on.
         this.addStackDependency(stack, 'replica repositories exist before replication fills them');
@@ -259,8 +312,15 @@ export class PipelineStack extends cdk.Stack {
    * Builds one service's image once per content hash of its build context and pushes it, then
    * makes sure every replica region has it (lib/pipeline/scripts/publish-image.sh).
    */
-  private publishImageStep(spec: ImageSpec, source: pipelines.CodePipelineSource, synth: pipelines.CodeBuildStep, env: codebuild.BuildEnvironment): pipelines.CodeBuildStep {
-    const repositories = [spec.replicaRegions, [this.region]].flat().map((r) => `arn:${this.partition}:ecr:${r}:${this.account}:repository/${spec.repositoryName}`);
+  private publishImageStep(
+    spec: ImageSpec,
+    source: pipelines.CodePipelineSource,
+    synth: pipelines.CodeBuildStep,
+    env: codebuild.BuildEnvironment,
+  ): pipelines.CodeBuildStep {
+    const repositories = [spec.replicaRegions, [this.region]]
+      .flat()
+      .map((r) => `arn:${this.partition}:ecr:${r}:${this.account}:repository/${spec.repositoryName}`);
     const step = new pipelines.CodeBuildStep(`Image-${spec.service}`, {
       input: source,
       additionalInputs: { 'cdk.out': synth },
@@ -299,7 +359,12 @@ export class PipelineStack extends cdk.Stack {
     const sourceStage = this.pipeline.pipeline.node.findChild('Source');
     const roles = sourceStage.node.findAll().filter((c): c is iam.Role => c instanceof iam.Role);
     if (roles.length !== 1) throw new Error(`PipelineStack: expected one source action role, found ${roles.length}`);
-    roles[0].addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codeconnections:UseConnection', 'codestar-connections:UseConnection'], resources: [connectionArn] }));
+    roles[0].addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['codeconnections:UseConnection', 'codestar-connections:UseConnection'],
+        resources: [connectionArn],
+      }),
+    );
   }
 
   /** cdk-nag findings on what CDK Pipelines generates, each with its reviewed reason. */

@@ -61,7 +61,9 @@ export class ServiceStage extends cdk.Stage {
     const services = stageServices({ services: [...props.services] }, props.settings);
     const unknown = Object.keys(props.extensions ?? {}).filter((name) => !services.some((s) => s.name === name));
     if (unknown.length > 0) {
-      throw new Error(`extensions: ${JSON.stringify(unknown)} ${unknown.length > 1 ? 'are not services' : 'is not a service'}: the services are ${JSON.stringify(services.map((s) => s.name))}; fix the name in safe-deploy.extensions.ts`);
+      throw new Error(
+        `extensions: ${JSON.stringify(unknown)} ${unknown.length > 1 ? 'are not services' : 'is not a service'}: the services are ${JSON.stringify(services.map((s) => s.name))}; fix the name in safe-deploy.extensions.ts`,
+      );
     }
 
     this.platform = new PlatformStack(this, 'Platform', {

@@ -33,7 +33,11 @@ export const EQUIVALENT_RULES = {
   /** A Lambda function uses the 128 MB default memory size. */
   lambdaMemory: ['Serverless-LambdaDefaultMemorySize'],
   /** A Lambda function or its URL may be invoked by anyone. */
-  lambdaPublic: ['NIST.800.53.R5-LambdaFunctionPublicAccessProhibited', ct('lambda_function_public_access_prohibited_check'), ct('lambda_function_url_auth_check')],
+  lambdaPublic: [
+    'NIST.800.53.R5-LambdaFunctionPublicAccessProhibited',
+    ct('lambda_function_public_access_prohibited_check'),
+    ct('lambda_function_url_auth_check'),
+  ],
   /** A Step Functions state machine does not trace with X-Ray. */
   stateMachineTracing: ['Serverless-StepFunctionStateMachineXray', ct('step_functions_state_machine_tracing_enabled_check')],
   /** A CloudWatch log group is not encrypted with a customer-managed KMS key. */
@@ -63,7 +67,11 @@ export const EQUIVALENT_RULES = {
   /** An application load balancer has no WAF web ACL. */
   albWaf: ['NIST.800.53.R5-ALBWAFEnabled'],
   /** An ALB listener serves plain HTTP (no redirect to HTTPS, no ACM certificate). */
-  albHttp: ['NIST.800.53.R5-ALBHttpToHttpsRedirection', 'NIST.800.53.R5-ELBv2ACMCertificateRequired', ct('alb_http_to_https_redirection_check')],
+  albHttp: [
+    'NIST.800.53.R5-ALBHttpToHttpsRedirection',
+    'NIST.800.53.R5-ELBv2ACMCertificateRequired',
+    ct('alb_http_to_https_redirection_check'),
+  ],
   /** A security group admits the internet on a common port. */
   openCommonPorts: ['NIST.800.53.R5-EC2RestrictedCommonPorts', 'NIST.800.53.R5-EC2RestrictedSSH'],
   /** A CodeBuild project runs privileged (Docker builds). */
@@ -73,7 +81,11 @@ export const EQUIVALENT_RULES = {
   /** An SQS queue has no dead-letter queue of its own. */
   sqsDlq: ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy', ct('sqs_dlq_check')],
   /** A container of a task definition runs as root, writes its root file system, or has no memory hard limit. */
-  sidecarContainer: [ct('ecs_task_definition_nonroot_user_check'), ct('ecs_containers_readonly_access_check'), ct('ecs_task_definition_memory_hard_limit_check')],
+  sidecarContainer: [
+    ct('ecs_task_definition_nonroot_user_check'),
+    ct('ecs_containers_readonly_access_check'),
+    ct('ecs_task_definition_memory_hard_limit_check'),
+  ],
   /** A Lambda function does not trace with X-Ray (a warning of the Serverless pack). */
   lambdaTracing: ['Serverless-LambdaTracing'],
 } as const satisfies Record<string, readonly string[]>;

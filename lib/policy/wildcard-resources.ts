@@ -44,20 +44,26 @@ export const NOT_RESOURCE_SCOPABLE: Readonly<Record<string, string>> = {
  */
 export const REVIEWED_WILDCARDS: Readonly<Record<string, string>> = {
   // Lambda in a VPC (the ECS test-traffic hook): what AWSLambdaVPCAccessExecutionRole grants.
-  'ec2:CreateNetworkInterface': 'Lambda creates the function\'s network interfaces in subnets it picks at run time; AWS\'s AWSLambdaVPCAccessExecutionRole grants these ec2 actions on "*".',
+  'ec2:CreateNetworkInterface':
+    'Lambda creates the function\'s network interfaces in subnets it picks at run time; AWS\'s AWSLambdaVPCAccessExecutionRole grants these ec2 actions on "*".',
   'ec2:DeleteNetworkInterface': 'As ec2:CreateNetworkInterface: Lambda removes the interfaces it created, whose ids are unknown at synth.',
   'ec2:AssignPrivateIpAddresses': 'As ec2:CreateNetworkInterface: part of AWSLambdaVPCAccessExecutionRole, on interfaces unknown at synth.',
-  'ec2:UnassignPrivateIpAddresses': 'As ec2:CreateNetworkInterface: part of AWSLambdaVPCAccessExecutionRole, on interfaces unknown at synth.',
+  'ec2:UnassignPrivateIpAddresses':
+    'As ec2:CreateNetworkInterface: part of AWSLambdaVPCAccessExecutionRole, on interfaces unknown at synth.',
   // The Provider framework's waiter state machine (aws-cdk-lib) logging to CloudWatch Logs.
   'logs:PutResourcePolicy':
     'Step Functions vended log delivery: the CloudWatch Logs guide says to grant PutResourcePolicy, DescribeResourcePolicies and DescribeLogGroups on "*" (AWS-logs-infrastructure-CWL); aws-cdk-lib\'s waiter state machine role does.',
-  'logs:DescribeLogGroups': 'As logs:PutResourcePolicy: the vended-logs setup of the Provider framework\'s waiter state machine.',
-  'logs:CreateLogStream': "aws-cdk-lib's logging statement for the Provider framework's waiter state machine (one role per deployment resource); Step Functions writes through log delivery, not these calls.",
+  'logs:DescribeLogGroups': "As logs:PutResourcePolicy: the vended-logs setup of the Provider framework's waiter state machine.",
+  'logs:CreateLogStream':
+    "aws-cdk-lib's logging statement for the Provider framework's waiter state machine (one role per deployment resource); Step Functions writes through log delivery, not these calls.",
   'logs:PutLogEvents': 'As logs:CreateLogStream: part of the same generated waiter state machine statement.',
   // CDK Pipelines.
-  'codebuild:BatchGetBuilds': 'CDK Pipelines\' shared asset-publishing role runs the asset CodeBuild projects it generates (names unknown at synth); start, read and stop builds only.',
+  'codebuild:BatchGetBuilds':
+    "CDK Pipelines' shared asset-publishing role runs the asset CodeBuild projects it generates (names unknown at synth); start, read and stop builds only.",
   'codebuild:StartBuild': 'As codebuild:BatchGetBuilds: the asset-publishing projects CDK Pipelines generates.',
   'codebuild:StopBuild': 'As codebuild:BatchGetBuilds: the asset-publishing projects CDK Pipelines generates.',
-  'cloudformation:DescribeStacks': 'Self-mutation runs `cdk deploy`, which reads the bootstrap stack (name depends on the qualifier) before deploying; read-only.',
-  's3:ListBucket': 'Self-mutation runs `cdk deploy`, which lists the bootstrap bucket (name depends on the qualifier) before deploying; read-only.',
+  'cloudformation:DescribeStacks':
+    'Self-mutation runs `cdk deploy`, which reads the bootstrap stack (name depends on the qualifier) before deploying; read-only.',
+  's3:ListBucket':
+    'Self-mutation runs `cdk deploy`, which lists the bootstrap bucket (name depends on the qualifier) before deploying; read-only.',
 };

@@ -13,15 +13,31 @@ export function alarmReport(nameRef: unknown, index: TemplateIndex, depth = 0): 
   const name = typeof r?.Properties?.AlarmName === 'string' ? r.Properties.AlarmName : (id ?? refOf(nameRef) ?? String(nameRef));
   if (r?.Type === 'AWS::CloudWatch::Alarm') {
     const p = r.Properties ?? {};
-    const period = Number(p.Period ?? Math.max(...(p.Metrics ?? []).map((m: CfnValue) => Number(m.MetricStat?.Period ?? m.Period ?? 0)), 0));
+    const period = Number(
+      p.Period ?? Math.max(...(p.Metrics ?? []).map((m: CfnValue) => Number(m.MetricStat?.Period ?? m.Period ?? 0)), 0),
+    );
     const n = Number(p.EvaluationPeriods);
     const m = Number(p.DatapointsToAlarm ?? n);
-    return { name, kind: 'metric', periodSeconds: period, evaluationPeriods: n, datapointsToAlarm: m, detectionSeconds: metricAlarmDetectionSeconds(period, m) };
+    return {
+      name,
+      kind: 'metric',
+      periodSeconds: period,
+      evaluationPeriods: n,
+      datapointsToAlarm: m,
+      detectionSeconds: metricAlarmDetectionSeconds(period, m),
+    };
   }
   if (r?.Type === 'AWS::CloudWatch::CompositeAlarm' && depth < 5) {
-    const childIds = [...new Set(referencedIds(r.Properties?.AlarmRule).filter((c) => index.get(c)?.Type?.startsWith('AWS::CloudWatch::') && c !== id))];
+    const childIds = [
+      ...new Set(referencedIds(r.Properties?.AlarmRule).filter((c) => index.get(c)?.Type?.startsWith('AWS::CloudWatch::') && c !== id)),
+    ];
     const children = childIds.map((c) => alarmReport({ Ref: c }, index, depth + 1));
-    return { name, kind: 'composite', children, detectionSeconds: children.length > 0 ? Math.max(...children.map((c) => c.detectionSeconds)) : Number.NaN };
+    return {
+      name,
+      kind: 'composite',
+      children,
+      detectionSeconds: children.length > 0 ? Math.max(...children.map((c) => c.detectionSeconds)) : Number.NaN,
+    };
   }
   // An alarm defined elsewhere: nothing to compute from.
   return { name, kind: 'metric', detectionSeconds: Number.NaN };

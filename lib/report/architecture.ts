@@ -21,7 +21,10 @@ interface Action {
  */
 export function renderArchitecture(stack: PipelineStack): string {
   const cfn = stack.pipeline.pipeline.node.defaultChild as codepipeline.CfnPipeline;
-  const stages = (Stack.of(stack).resolve(cfn.stages) as Array<{ name: string; actions: Action[] }>).map((s) => ({ Name: s.name, Actions: s.actions }));
+  const stages = (Stack.of(stack).resolve(cfn.stages) as Array<{ name: string; actions: Action[] }>).map((s) => ({
+    Name: s.name,
+    Actions: s.actions,
+  }));
   const name = Stack.of(stack).resolve(cfn.name) as string;
   const lines = ['```mermaid', 'flowchart TB'];
   lines.push(`  gh(["GitHub push"]) --> ${id(stages[0].Name)}`);
@@ -80,7 +83,9 @@ function describe(stage: { Name: string; Actions: Action[] }, cfnScope: Stack): 
   if (stage.Name.startsWith('Gate-')) parts.push('bake time · requests · alarms · window');
   if (names.some((n) => n.startsWith('Approve-'))) parts.push('manual approval');
   if (names.some((n) => n.includes('PermissionsCheck'))) parts.push('IAM broadening check');
-  const regions = new Set(stage.Actions.filter((a) => a.actionTypeId.provider === 'CloudFormation').map((a) => a.region ?? Stack.of(cfnScope).region));
+  const regions = new Set(
+    stage.Actions.filter((a) => a.actionTypeId.provider === 'CloudFormation').map((a) => a.region ?? Stack.of(cfnScope).region),
+  );
   if (regions.size > 0) parts.push(`deploy ${[...regions].join(', ')}`);
   if (names.some((n) => n.startsWith('SmokeTest'))) parts.push('smoke test');
   return parts.join('<br/>');

@@ -14,11 +14,18 @@ export function flagReports(index: TemplateIndex): FlagRolloutReport[] {
     const settings =
       typeof strategyRef === 'string'
         ? PREDEFINED_STRATEGIES[strategyRef]
-        : own && { growthType: own.GrowthType, growthFactor: own.GrowthFactor, deploymentDurationInMinutes: own.DeploymentDurationInMinutes, finalBakeTimeInMinutes: own.FinalBakeTimeInMinutes };
+        : own && {
+            growthType: own.GrowthType,
+            growthFactor: own.GrowthFactor,
+            deploymentDurationInMinutes: own.DeploymentDurationInMinutes,
+            finalBakeTimeInMinutes: own.FinalBakeTimeInMinutes,
+          };
     const monitors = ((env.Monitors ?? []) as Array<{ AlarmArn?: unknown }>).map((m) => alarmReport(m.AlarmArn, index));
     const detections = monitors.map((m) => m.detectionSeconds);
     const detectionSeconds = detections.length > 0 && detections.every((x) => !Number.isNaN(x)) ? Math.max(...detections) : undefined;
-    const watchedMinutes = settings ? Number(settings.deploymentDurationInMinutes ?? 0) + Number(settings.finalBakeTimeInMinutes ?? 0) : undefined;
+    const watchedMinutes = settings
+      ? Number(settings.deploymentDurationInMinutes ?? 0) + Number(settings.finalBakeTimeInMinutes ?? 0)
+      : undefined;
     return {
       environment: typeof env.Name === 'string' ? env.Name : (refOf(p.EnvironmentId) ?? 'unknown'),
       strategy: typeof strategyRef === 'string' ? strategyRef : 'custom',

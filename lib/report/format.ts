@@ -28,7 +28,8 @@ export function formatReport(reports: ServiceReport[]): string {
     } else {
       for (const a of r.alarms) {
         lines.push(`  alarm ${a.name}: ${describeAlarm(a)}, worst-case detection ${min(a.detectionSeconds)}`);
-        for (const c of a.children ?? []) lines.push(`    child ${c.name}: ${describeAlarm(c)}, worst-case detection ${min(c.detectionSeconds)}`);
+        for (const c of a.children ?? [])
+          lines.push(`    child ${c.name}: ${describeAlarm(c)}, worst-case detection ${min(c.detectionSeconds)}`);
       }
       lines.push(`  hand model (worst case), not simulated: ${r.handModelReason ?? 'unknown reason'}`);
       lines.push(`  worst case from first errors to rollback start: ${min(r.worstCaseToRollbackSeconds)}`);
@@ -36,7 +37,9 @@ export function formatReport(reports: ServiceReport[]): string {
         `  caught by canary: ${r.caughtByCanary ? 'yes' : 'NO - the deployment completes before the alarms can fire; only the bake gate and pipeline rollback remain'}`,
       );
       if (r.exposureTrafficMinutes !== undefined) {
-        lines.push(`  exposure before rollback: ${r.shareAtRollbackPercent}% of traffic at rollback, ${r.exposureTrafficMinutes} full-traffic minutes`);
+        lines.push(
+          `  exposure before rollback: ${r.shareAtRollbackPercent}% of traffic at rollback, ${r.exposureTrafficMinutes} full-traffic minutes`,
+        );
       }
     }
     lines.push(`  bake: ${r.bake ? `${r.bake.minutes} min and ${r.bake.minRequests} requests` : 'none'}`);
@@ -45,11 +48,13 @@ export function formatReport(reports: ServiceReport[]): string {
       `  deployment window: ${w ? `${w.windows.map((x) => `${x.days.join(',')} ${x.start}-${x.end}`).join('; ')} ${w.timeZone}${(w.blockedDates ?? []).length ? `, blocked ${w.blockedDates!.join(', ')}` : ''}` : 'any time'}`,
     );
     for (const f of r.flags) {
-      lines.push(`  feature flags (${f.environment}): ${f.strategy === 'custom' ? '' : `${f.strategy}, `}${f.description}; AppConfig watches ${f.watchedMinutes ?? 'unknown'} min`);
+      lines.push(
+        `  feature flags (${f.environment}): ${f.strategy === 'custom' ? '' : `${f.strategy}, `}${f.description}; AppConfig watches ${f.watchedMinutes ?? 'unknown'} min`,
+      );
       if (f.monitors.length === 0) lines.push('    monitors: NONE - a bad flag change is never rolled back automatically');
       for (const m of f.monitors) lines.push(`    monitor ${m.name}: worst-case detection ${min(m.detectionSeconds)}`);
       lines.push(
-        `    bad flag change rolled back automatically: ${f.rolledBackAutomatically ? 'yes' : 'NO - AppConfig stops watching before the alarms can fire; raise the stage\'s flags.rollout.bakeMinutes'}`,
+        `    bad flag change rolled back automatically: ${f.rolledBackAutomatically ? 'yes' : "NO - AppConfig stops watching before the alarms can fire; raise the stage's flags.rollout.bakeMinutes"}`,
       );
     }
   }

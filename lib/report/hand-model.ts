@@ -43,8 +43,10 @@ export function parseShift(ref: unknown, index: TemplateIndex): TrafficShift {
   }
   const custom = index.referenced(ref)?.Properties?.TrafficRoutingConfig;
   if (!custom) return { type: 'unknown' };
-  if (custom.Type === 'TimeBasedCanary') return { type: 'canary', percent: custom.TimeBasedCanary.CanaryPercentage, intervalMinutes: custom.TimeBasedCanary.CanaryInterval };
-  if (custom.Type === 'TimeBasedLinear') return { type: 'linear', percent: custom.TimeBasedLinear.LinearPercentage, intervalMinutes: custom.TimeBasedLinear.LinearInterval };
+  if (custom.Type === 'TimeBasedCanary')
+    return { type: 'canary', percent: custom.TimeBasedCanary.CanaryPercentage, intervalMinutes: custom.TimeBasedCanary.CanaryInterval };
+  if (custom.Type === 'TimeBasedLinear')
+    return { type: 'linear', percent: custom.TimeBasedLinear.LinearPercentage, intervalMinutes: custom.TimeBasedLinear.LinearInterval };
   return { type: 'all-at-once' };
 }
 
@@ -57,7 +59,14 @@ export interface Timeline {
 /** The new version's share of traffic over the deployment; undefined when the shift is unknown. */
 export function shareTimeline(shift: TrafficShift): Timeline | undefined {
   if (shift.type === 'all-at-once') return { steps: [[0, 100]], completeAt: 0 };
-  if (shift.type === 'canary') return { steps: [[0, shift.percent!], [shift.intervalMinutes!, 100]], completeAt: shift.intervalMinutes! };
+  if (shift.type === 'canary')
+    return {
+      steps: [
+        [0, shift.percent!],
+        [shift.intervalMinutes!, 100],
+      ],
+      completeAt: shift.intervalMinutes!,
+    };
   if (shift.type === 'linear') {
     const steps: Array<[number, number]> = [];
     let share = shift.percent!;

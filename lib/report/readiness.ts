@@ -31,7 +31,8 @@ export interface StackArtifact {
 /** Reads every stack of a cloud assembly directory (cdk.out), nested stage assemblies included. */
 export function readAssembly(dir: string): StackArtifact[] {
   const manifestFile = path.join(dir, 'manifest.json');
-  if (!existsSync(manifestFile)) throw new Error(`${dir} is not a cloud assembly (no manifest.json): run "npx cdk synth" first or pass --app <cdk.out>`);
+  if (!existsSync(manifestFile))
+    throw new Error(`${dir} is not a cloud assembly (no manifest.json): run "npx cdk synth" first or pass --app <cdk.out>`);
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf-8')) as { artifacts?: Record<string, CfnValue> };
   const out: StackArtifact[] = [];
   for (const [id, art] of Object.entries(manifest.artifacts ?? {})) {
@@ -39,15 +40,26 @@ export function readAssembly(dir: string): StackArtifact[] {
       out.push(...readAssembly(path.join(dir, art.properties.directoryName)));
     } else if (art.type === 'aws:cloudformation:stack') {
       const metadata: Record<string, Array<{ type: string; data: unknown }>> = { ...(art.metadata ?? {}) };
-      if (art.additionalMetadataFile) Object.assign(metadata, JSON.parse(readFileSync(path.join(dir, art.additionalMetadataFile), 'utf-8')));
+      if (art.additionalMetadataFile)
+        Object.assign(metadata, JSON.parse(readFileSync(path.join(dir, art.additionalMetadataFile), 'utf-8')));
       const marker = Object.values(metadata)
         .flat()
         .find((m) => m.type === STAGE_TYPE_METADATA)?.data as StageMarker | undefined;
-      const judges = Object.entries(metadata).flatMap(([p, entries]) => entries.filter((m) => m.type === CANARY_JUDGE_METADATA).map((m) => ({ path: p, data: m.data as CanaryJudgeMetadata })));
-      const paths = Object.fromEntries(
-        Object.entries(metadata).flatMap(([p, entries]) => entries.filter((m) => m.type === 'aws:cdk:logicalId' && typeof m.data === 'string').map((m) => [m.data as string, p])),
+      const judges = Object.entries(metadata).flatMap(([p, entries]) =>
+        entries.filter((m) => m.type === CANARY_JUDGE_METADATA).map((m) => ({ path: p, data: m.data as CanaryJudgeMetadata })),
       );
-      out.push({ displayName: art.displayName ?? id, template: JSON.parse(readFileSync(path.join(dir, art.properties.templateFile), 'utf-8')), marker, judges, paths });
+      const paths = Object.fromEntries(
+        Object.entries(metadata).flatMap(([p, entries]) =>
+          entries.filter((m) => m.type === 'aws:cdk:logicalId' && typeof m.data === 'string').map((m) => [m.data as string, p]),
+        ),
+      );
+      out.push({
+        displayName: art.displayName ?? id,
+        template: JSON.parse(readFileSync(path.join(dir, art.properties.templateFile), 'utf-8')),
+        marker,
+        judges,
+        paths,
+      });
     }
   }
   return out;
@@ -63,7 +75,9 @@ function judgeOf(stack: StackArtifact, logicalId: string): CanaryJudgeMetadata |
 /** The rollback-readiness of every canary-deployed service in the assembly. */
 export function buildReport(dir: string, options: ReportOptions = {}): ServiceReport[] {
   if (options.rps !== undefined && !(Number.isFinite(options.rps) && options.rps > 0)) {
-    throw new Error(`rps: ${JSON.stringify(options.rps)} is not a request rate: use a positive number of requests per second, e.g. ${DEFAULT_REPORT_RPS}`);
+    throw new Error(
+      `rps: ${JSON.stringify(options.rps)} is not a request rate: use a positive number of requests per second, e.g. ${DEFAULT_REPORT_RPS}`,
+    );
   }
   return readAssembly(dir).flatMap((stack) => {
     const index = new TemplateIndex(stack.template);
@@ -89,7 +103,9 @@ function serviceReport(
   const alarmRefs = watched.map((a) => a.Name);
   const alarms = alarmRefs.map((ref) => alarmReport(ref, index));
   const detection = alarms.length > 0 ? Math.max(...alarms.map((a) => a.detectionSeconds)) : undefined;
-  const terminationWait = Number(dg?.BlueGreenDeploymentConfiguration?.TerminateBlueInstancesOnDeploymentSuccess?.TerminationWaitTimeInMinutes ?? 0);
+  const terminationWait = Number(
+    dg?.BlueGreenDeploymentConfiguration?.TerminateBlueInstancesOnDeploymentSuccess?.TerminationWaitTimeInMinutes ?? 0,
+  );
   const timeline = shareTimeline(shift);
   const deploymentMinutes = timeline ? timeline.completeAt + (kind === 'ecs-service' ? terminationWait : 0) : undefined;
   const exposure = detection !== undefined && timeline ? exposureUntil(timeline, detection / 60) : undefined;
@@ -123,12 +139,20 @@ function serviceReport(
     stack: stack.displayName,
     service: id,
     kind,
-    deploymentConfig: !dg ? 'none (no CodeDeploy deployment group)' : typeof configRef === 'string' ? configRef : configRef === undefined ? `CodeDeploy default (all at once)` : `custom ${refOf(configRef) ?? JSON.stringify(configRef)}`,
+    deploymentConfig: !dg
+      ? 'none (no CodeDeploy deployment group)'
+      : typeof configRef === 'string'
+        ? configRef
+        : configRef === undefined
+          ? `CodeDeploy default (all at once)`
+          : `custom ${refOf(configRef) ?? JSON.stringify(configRef)}`,
     shift,
     alarms,
     worstCaseToRollbackSeconds: detection,
     deploymentMinutes,
-    caughtByCanary: crashLoop ? crashLoop.rolledBack >= 0.95 : detection !== undefined && deploymentMinutes !== undefined && detection / 60 < deploymentMinutes,
+    caughtByCanary: crashLoop
+      ? crashLoop.rolledBack >= 0.95
+      : detection !== undefined && deploymentMinutes !== undefined && detection / 60 < deploymentMinutes,
     shareAtRollbackPercent: exposure?.share,
     exposureTrafficMinutes: exposure ? round(exposure.trafficMinutes) : undefined,
     bake: stack.marker?.bake,

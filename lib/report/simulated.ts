@@ -87,7 +87,9 @@ export interface SimulatedReadiness {
  * keeps the hand model): a linear shift (the traffic model has one canary step), or no alarm it can
  * evaluate.
  */
-export function simulateService(input: ServiceSimulationInput & { readonly rpsSource: SimulatedReadiness['rpsSource'] }): SimulatedReadiness | { handModelReason: string } {
+export function simulateService(
+  input: ServiceSimulationInput & { readonly rpsSource: SimulatedReadiness['rpsSource'] },
+): SimulatedReadiness | { handModelReason: string } {
   const shift = input.shift;
   if (shift.type === 'linear') return { handModelReason: 'the simulator models one canary step (or all at once), not a linear shift' };
   if (shift.type === 'unknown') return { handModelReason: 'the deployment config could not be read' };
@@ -105,7 +107,10 @@ export function simulateService(input: ServiceSimulationInput & { readonly rpsSo
       notSimulated.push({ alarm: name, reason: (err as Error).message });
     }
   }
-  if (specs.length === 0) return { handModelReason: `the simulator can evaluate none of the alarms (${notSimulated.map((n) => `${n.alarm}: ${n.reason}`).join('; ')})` };
+  if (specs.length === 0)
+    return {
+      handModelReason: `the simulator can evaluate none of the alarms (${notSimulated.map((n) => `${n.alarm}: ${n.reason}`).join('; ')})`,
+    };
 
   const canary = shift.type === 'canary';
   const stepMinutes = canary ? shift.intervalMinutes! : 0;
@@ -118,7 +123,10 @@ export function simulateService(input: ServiceSimulationInput & { readonly rpsSo
   };
   const runs = input.runs ?? REPORT_RUNS;
   const seed = input.seed ?? REPORT_SEED;
-  const set = new PreparedAlarmSet({ name: 'service', alarms: specs, minRequests: canary ? input.minRequests : undefined }, DEFAULT_EVALUATION);
+  const set = new PreparedAlarmSet(
+    { name: 'service', alarms: specs, minRequests: canary ? input.minRequests : undefined },
+    DEFAULT_EVALUATION,
+  );
   const scenarios = REPORT_SCENARIOS.map((id) => {
     const scenario = SCENARIOS.find((s) => s.id === id)!;
     const [r] = runCell({ scenario, rps: input.rps, traffic }, [set], runs, seed).sets;
@@ -153,9 +161,14 @@ export function simulateService(input: ServiceSimulationInput & { readonly rpsSo
 
 /** The text lines of a simulated service (indented under its header). */
 export function formatSimulatedReadiness(s: SimulatedReadiness): string[] {
-  const rate = s.rpsSource === 'expectedRequestsPerSecond' ? `${s.rps} requests/s (expectedRequestsPerSecond)` : `${s.rps} requests/s (default rate: set expectedRequestsPerSecond, or --rps)`;
+  const rate =
+    s.rpsSource === 'expectedRequestsPerSecond'
+      ? `${s.rps} requests/s (expectedRequestsPerSecond)`
+      : `${s.rps} requests/s (default rate: set expectedRequestsPerSecond, or --rps)`;
   const hold = s.minRequests !== undefined ? `; the traffic check holds a step with fewer than ${s.minRequests} canary requests` : '';
-  const lines = [`  simulated at ${rate}, ${s.runs} seeded runs (seed ${s.seed}) per bad release; times from its first request to rollback start${hold}:`];
+  const lines = [
+    `  simulated at ${rate}, ${s.runs} seeded runs (seed ${s.seed}) per bad release; times from its first request to rollback start${hold}:`,
+  ];
   for (const c of s.scenarios) {
     const parts = [`rolled back ${pct(c.rolledBack)} (within the step ${pct(c.rolledBackInStep)})`];
     if (c.medianSeconds !== undefined) parts.push(`p50 ${Math.round(c.medianSeconds)} s, p95 ${Math.round(c.p95Seconds!)} s`);

@@ -35,8 +35,12 @@ export function parseCanaryTrafficCheck(raw: string | undefined): CanaryTrafficC
   }
   const c = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
   const problems: string[] = [];
-  if (!(Number.isInteger(c.minRequests) && (c.minRequests as number) >= 1)) problems.push(`${CANARY_TRAFFIC_CHECK_ENV}.minRequests ${JSON.stringify(c.minRequests)} is not a whole number of at least 1`);
-  if (!(Number.isInteger(c.stepMinutes) && (c.stepMinutes as number) >= 1)) problems.push(`${CANARY_TRAFFIC_CHECK_ENV}.stepMinutes ${JSON.stringify(c.stepMinutes)} is not a whole number of minutes of at least 1`);
+  if (!(Number.isInteger(c.minRequests) && (c.minRequests as number) >= 1))
+    problems.push(`${CANARY_TRAFFIC_CHECK_ENV}.minRequests ${JSON.stringify(c.minRequests)} is not a whole number of at least 1`);
+  if (!(Number.isInteger(c.stepMinutes) && (c.stepMinutes as number) >= 1))
+    problems.push(
+      `${CANARY_TRAFFIC_CHECK_ENV}.stepMinutes ${JSON.stringify(c.stepMinutes)} is not a whole number of minutes of at least 1`,
+    );
   if (problems.length > 0) return { error: problems.join('; ') };
   return { minRequests: c.minRequests as number, stepMinutes: c.stepMinutes as number };
 }

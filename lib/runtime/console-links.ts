@@ -3,7 +3,10 @@ const consoleUrl = (region: string, path: string) => `https://${region}.console.
 
 export const consoleLinks = {
   execution: (region: string, pipeline: string, executionId: string) =>
-    consoleUrl(region, `codesuite/codepipeline/pipelines/${encodeURIComponent(pipeline)}/executions/${encodeURIComponent(executionId)}/timeline?region=${region}`),
+    consoleUrl(
+      region,
+      `codesuite/codepipeline/pipelines/${encodeURIComponent(pipeline)}/executions/${encodeURIComponent(executionId)}/timeline?region=${region}`,
+    ),
   deployment: (region: string, deploymentId: string) =>
     consoleUrl(region, `codesuite/codedeploy/deployments/${encodeURIComponent(deploymentId)}?region=${region}`),
   stack: (region: string, stackId: string) =>

@@ -55,7 +55,10 @@ export const MAX_LIST_PAGES = 100;
  * Calls a paginated list API page by page (each call retried like `call`) and returns every item.
  * Stops after `MAX_LIST_PAGES` pages or when a page repeats the token it was asked with.
  */
-export async function collectPages<T>(ctx: OpsContext, page: (token: string | undefined) => Promise<{ items?: T[]; next?: string }>): Promise<T[]> {
+export async function collectPages<T>(
+  ctx: OpsContext,
+  page: (token: string | undefined) => Promise<{ items?: T[]; next?: string }>,
+): Promise<T[]> {
   const all: T[] = [];
   let token: string | undefined;
   for (let n = 0; n < MAX_LIST_PAGES; n++) {

@@ -19,7 +19,13 @@ export type TrafficSplit =
       /** CodeDeploy's target id: `<cluster>:<service>`. */
       readonly target: string;
       readonly status?: string;
-      readonly taskSets: { readonly label?: string; readonly trafficWeight?: number; readonly running?: number; readonly desired?: number; readonly status?: string }[];
+      readonly taskSets: {
+        readonly label?: string;
+        readonly trafficWeight?: number;
+        readonly running?: number;
+        readonly desired?: number;
+        readonly status?: string;
+      }[];
     }
   | {
       readonly kind: 'lambda';
@@ -59,27 +65,43 @@ export interface InFlightResult {
  * come from its resources; one ListDeployments per region (without a group filter, which the API
  * allows) then avoids guessing which application each group belongs to.
  */
-export async function findInFlightDeployments(ctx: OpsContext, targets: DeployTarget[], pipelineAccount: string | undefined): Promise<InFlightResult> {
+export async function findInFlightDeployments(
+  ctx: OpsContext,
+  targets: DeployTarget[],
+  pipelineAccount: string | undefined,
+): Promise<InFlightResult> {
   const notes: string[] = [];
   const byRegion = new Map<string, { groups: { stageName: string; stackName?: string; apps: Set<string>; groups: Set<string> }[] }>();
   for (const target of targets) {
     if (pipelineAccount && target.account !== pipelineAccount) {
       const what = target.stackName ? `stack ${target.stackName}` : `deployment group ${target.deploymentGroupName}`;
-      notes.push(`${target.stageName}: ${what} is in account ${target.account} (${target.region}): use credentials for it to see its deployments`);
+      notes.push(
+        `${target.stageName}: ${what} is in account ${target.account} (${target.region}): use credentials for it to see its deployments`,
+      );
       continue;
     }
     const entry = byRegion.get(target.region) ?? { groups: [] };
     byRegion.set(target.region, entry);
     if (target.kind === 'deployment-group') {
-      entry.groups.push({ stageName: target.stageName, apps: new Set([target.applicationName!]), groups: new Set([target.deploymentGroupName!]) });
+      entry.groups.push({
+        stageName: target.stageName,
+        apps: new Set([target.applicationName!]),
+        groups: new Set([target.deploymentGroupName!]),
+      });
       continue;
     }
     try {
       const resources = await listStackResources(ctx, ctx.clientsFor(target.region), target.stackName!);
-      const physical = (type: string) => new Set(resources.filter((r) => r.ResourceType === type && r.PhysicalResourceId).map((r) => r.PhysicalResourceId!));
+      const physical = (type: string) =>
+        new Set(resources.filter((r) => r.ResourceType === type && r.PhysicalResourceId).map((r) => r.PhysicalResourceId!));
       const groups = physical('AWS::CodeDeploy::DeploymentGroup');
       if (groups.size > 0) {
-        entry.groups.push({ stageName: target.stageName, stackName: target.stackName, apps: physical('AWS::CodeDeploy::Application'), groups });
+        entry.groups.push({
+          stageName: target.stageName,
+          stackName: target.stackName,
+          apps: physical('AWS::CodeDeploy::Application'),
+          groups,
+        });
       }
     } catch (err) {
       if (isMissingStack(err)) continue; // Not deployed yet: nothing can be in flight.
@@ -92,7 +114,9 @@ export async function findInFlightDeployments(ctx: OpsContext, targets: DeployTa
     if (groups.length === 0) continue;
     const clients = ctx.clientsFor(region);
     for (const info of await listInFlight(ctx, clients)) {
-      const owner = groups.find((g) => g.groups.has(info.deploymentGroupName ?? '') && (g.apps.size === 0 || g.apps.has(info.applicationName ?? '')));
+      const owner = groups.find(
+        (g) => g.groups.has(info.deploymentGroupName ?? '') && (g.apps.size === 0 || g.apps.has(info.applicationName ?? '')),
+      );
       if (!owner) continue;
       deployments.push(await describeDeployment(ctx, clients, info, region, owner.stageName, owner.stackName));
     }
@@ -142,7 +166,14 @@ export async function getDeploymentTargets(ctx: OpsContext, clients: OpsClients,
   return targets;
 }
 
-async function describeDeployment(ctx: OpsContext, clients: OpsClients, info: DeploymentInfo, region: string, stageName: string, stackName?: string): Promise<InFlightDeployment> {
+async function describeDeployment(
+  ctx: OpsContext,
+  clients: OpsClients,
+  info: DeploymentInfo,
+  region: string,
+  stageName: string,
+  stackName?: string,
+): Promise<InFlightDeployment> {
   const targets = await getDeploymentTargets(ctx, clients, info.deploymentId!);
   const events = targets.flatMap((t) => t.ecsTarget?.lifecycleEvents ?? t.lambdaTarget?.lifecycleEvents ?? []);
   return {
@@ -168,13 +199,15 @@ export function trafficSplit(target: DeploymentTarget): TrafficSplit | undefined
       target: ecs.targetId ?? '',
       status: ecs.status,
       // Blue (the running version) first, whatever order the API uses.
-      taskSets: [...(ecs.taskSetsInfo ?? [])].sort((a, b) => labelOrder(a.taskSetLabel) - labelOrder(b.taskSetLabel)).map((ts) => ({
-        label: ts.taskSetLabel,
-        trafficWeight: ts.trafficWeight,
-        running: ts.runningCount,
-        desired: ts.desiredCount,
-        status: ts.status,
-      })),
+      taskSets: [...(ecs.taskSetsInfo ?? [])]
+        .sort((a, b) => labelOrder(a.taskSetLabel) - labelOrder(b.taskSetLabel))
+        .map((ts) => ({
+          label: ts.taskSetLabel,
+          trafficWeight: ts.trafficWeight,
+          running: ts.runningCount,
+          desired: ts.desiredCount,
+          status: ts.status,
+        })),
     };
   }
   if (target.lambdaTarget) {

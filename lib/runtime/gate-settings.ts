@@ -58,7 +58,13 @@ export type GateTarget = z.infer<typeof gateTargetSchema>;
 const windowSchema = z
   .object({
     timeZone: z.string().min(1),
-    windows: z.array(z.object({ days: z.array(z.enum(['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'])).min(1), start: z.string(), end: z.string() }).strict()).min(1),
+    windows: z
+      .array(
+        z
+          .object({ days: z.array(z.enum(['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'])).min(1), start: z.string(), end: z.string() })
+          .strict(),
+      )
+      .min(1),
     blockedDates: z.array(z.string()).optional(),
   })
   .strict();
@@ -68,7 +74,10 @@ export const gateSettingsSchema = z
     /** The pipeline stage this gate guards, e.g. "Prod-Wave1". */
     stageName: z.string().min(1),
     /** Bake required of the previous stage. @default - no bake, only alarms and window */
-    bake: z.object({ minutes: z.number().min(0), minRequests: z.number().int().min(0) }).strict().optional(),
+    bake: z
+      .object({ minutes: z.number().min(0), minRequests: z.number().int().min(0) })
+      .strict()
+      .optional(),
     /**
      * Whether `bake.minRequests` is counted: only when the previous stage is a production wave
      * (pre-production serves only smoke-test requests).

@@ -61,7 +61,12 @@ export async function getPipelineInfo(ctx: OpsContext, pipelineName: string): Pr
  * CDK Pipelines deploys a stack with two CloudFormation actions (Prepare, Deploy) whose action
  * role is the target account's deploy role; a CodeDeploy action names its group directly.
  */
-export function deployTarget(stageName: string, action: ActionDeclaration, pipelineAccount: string | undefined, pipelineRegion: string): DeployTarget | undefined {
+export function deployTarget(
+  stageName: string,
+  action: ActionDeclaration,
+  pipelineAccount: string | undefined,
+  pipelineRegion: string,
+): DeployTarget | undefined {
   const config = action.configuration ?? {};
   const provider = action.actionTypeId?.provider;
   const account = arnAccount(action.roleArn) ?? arnAccount(config.RoleArn) ?? pipelineAccount ?? 'unknown';
@@ -140,7 +145,9 @@ export function commitMessage(summary: string | undefined): string | undefined {
 /** Every action execution of one pipeline execution. */
 export function listActionExecutions(ctx: OpsContext, pipelineName: string, executionId: string): Promise<ActionExecutionDetail[]> {
   return collectPages(ctx, async (token) => {
-    const out = await ctx.clients.codepipeline.send(new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId: executionId }, nextToken: token }));
+    const out = await ctx.clients.codepipeline.send(
+      new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId: executionId }, nextToken: token }),
+    );
     return { items: out.actionExecutionDetails, next: out.nextToken };
   });
 }

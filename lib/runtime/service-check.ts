@@ -18,15 +18,18 @@ export function parseServiceCheck(raw: string | undefined): ServiceCheck | { err
   }
   const c = v as Record<string, unknown> | null;
   const body = c?.bodyContains;
-  if (body !== undefined && typeof body !== 'string') return { error: `SERVICE_CHECK.bodyContains ${JSON.stringify(body)} is not a string` };
+  if (body !== undefined && typeof body !== 'string')
+    return { error: `SERVICE_CHECK.bodyContains ${JSON.stringify(body)} is not a string` };
   switch (c?.type) {
     case 'none':
       return { type: 'none' };
     case 'invoke':
       return { type: 'invoke', payload: c.payload, bodyContains: body };
     case 'http':
-      if (typeof c.path !== 'string' || !c.path.startsWith('/')) return { error: `SERVICE_CHECK.path ${JSON.stringify(c.path)} is not a path starting with "/"` };
-      if (!Number.isInteger(c.expectedStatus)) return { error: `SERVICE_CHECK.expectedStatus ${JSON.stringify(c.expectedStatus)} is not an HTTP status` };
+      if (typeof c.path !== 'string' || !c.path.startsWith('/'))
+        return { error: `SERVICE_CHECK.path ${JSON.stringify(c.path)} is not a path starting with "/"` };
+      if (!Number.isInteger(c.expectedStatus))
+        return { error: `SERVICE_CHECK.expectedStatus ${JSON.stringify(c.expectedStatus)} is not an HTTP status` };
       return { type: 'http', path: c.path, expectedStatus: c.expectedStatus as number, bodyContains: body };
     default:
       return { error: `SERVICE_CHECK.type ${JSON.stringify(c?.type)} is not "http", "invoke" or "none"` };

@@ -22,7 +22,8 @@ export interface AlarmEntry {
   readonly expression?: string;
 }
 
-export type ComparisonOperator = 'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold' | 'LessThanThreshold' | 'LessThanOrEqualToThreshold';
+export type ComparisonOperator =
+  'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold' | 'LessThanThreshold' | 'LessThanOrEqualToThreshold';
 export type TreatMissingData = 'missing' | 'notBreaching' | 'breaching' | 'ignore';
 
 export interface AlarmSpec {
@@ -45,7 +46,12 @@ export interface CfnTemplate {
   readonly Resources?: Readonly<Record<string, Resource>>;
 }
 
-const COMPARISONS: readonly ComparisonOperator[] = ['GreaterThanThreshold', 'GreaterThanOrEqualToThreshold', 'LessThanThreshold', 'LessThanOrEqualToThreshold'];
+const COMPARISONS: readonly ComparisonOperator[] = [
+  'GreaterThanThreshold',
+  'GreaterThanOrEqualToThreshold',
+  'LessThanThreshold',
+  'LessThanOrEqualToThreshold',
+];
 const TREATMENTS: readonly TreatMissingData[] = ['missing', 'notBreaching', 'breaching', 'ignore'];
 
 /**
@@ -78,20 +84,25 @@ export function alarmsFromTemplate(template: CfnTemplate): AlarmSpec[] {
 
 export function alarmSpec(logicalId: string, resource: Resource): AlarmSpec {
   const where = `alarm ${logicalId}`;
-  if (resource.Type === 'AWS::CloudWatch::CompositeAlarm') throw new Error(`${where}: composite alarms are not simulated (CodeDeploy is given metric alarms)`);
+  if (resource.Type === 'AWS::CloudWatch::CompositeAlarm')
+    throw new Error(`${where}: composite alarms are not simulated (CodeDeploy is given metric alarms)`);
   if (resource.Type !== 'AWS::CloudWatch::Alarm') throw new Error(`${where}: ${String(resource.Type)} is not an AWS::CloudWatch::Alarm`);
   const p = resource.Properties ?? {};
   for (const unsupported of ['ThresholdMetricId', 'EvaluationWindow']) {
     if (p[unsupported] !== undefined) throw new Error(`${where}: ${unsupported} is not supported by the simulator`);
   }
-  if (p.EvaluateLowSampleCountPercentile === 'ignore') throw new Error(`${where}: EvaluateLowSampleCountPercentile "ignore" is not supported by the simulator`);
+  if (p.EvaluateLowSampleCountPercentile === 'ignore')
+    throw new Error(`${where}: EvaluateLowSampleCountPercentile "ignore" is not supported by the simulator`);
   const comparison = p.ComparisonOperator as ComparisonOperator;
-  if (!COMPARISONS.includes(comparison)) throw new Error(`${where}: ComparisonOperator ${JSON.stringify(p.ComparisonOperator)} is not supported by the simulator`);
+  if (!COMPARISONS.includes(comparison))
+    throw new Error(`${where}: ComparisonOperator ${JSON.stringify(p.ComparisonOperator)} is not supported by the simulator`);
   const treatMissingData = (p.TreatMissingData ?? 'missing') as TreatMissingData;
-  if (!TREATMENTS.includes(treatMissingData)) throw new Error(`${where}: TreatMissingData ${JSON.stringify(p.TreatMissingData)} is not a CloudWatch value`);
+  if (!TREATMENTS.includes(treatMissingData))
+    throw new Error(`${where}: TreatMissingData ${JSON.stringify(p.TreatMissingData)} is not a CloudWatch value`);
   const threshold = numberOf(p.Threshold, `${where}: Threshold`);
   const evaluationPeriods = numberOf(p.EvaluationPeriods, `${where}: EvaluationPeriods`);
-  const datapointsToAlarm = p.DatapointsToAlarm === undefined ? evaluationPeriods : numberOf(p.DatapointsToAlarm, `${where}: DatapointsToAlarm`);
+  const datapointsToAlarm =
+    p.DatapointsToAlarm === undefined ? evaluationPeriods : numberOf(p.DatapointsToAlarm, `${where}: DatapointsToAlarm`);
 
   let entries: AlarmEntry[];
   let returnId: string;
@@ -122,15 +133,29 @@ export function alarmSpec(logicalId: string, resource: Resource): AlarmSpec {
   }
   // "A math expression used for an alarm can include as many as 10 metrics. Each metric must be
   // using the same period." (CloudWatch user guide, "Alarms on math expressions").
-  if (new Set(periods).size !== 1) throw new Error(`${where}: its metrics use different periods (${[...new Set(periods)].join(', ')} s); CloudWatch requires one`);
+  if (new Set(periods).size !== 1)
+    throw new Error(`${where}: its metrics use different periods (${[...new Set(periods)].join(', ')} s); CloudWatch requires one`);
   const periodSeconds = periods[0];
-  if (periodSeconds < 60 || periodSeconds % 60 !== 0) throw new Error(`${where}: period ${periodSeconds} s: the simulator models one-minute metrics, so periods must be whole minutes`);
+  if (periodSeconds < 60 || periodSeconds % 60 !== 0)
+    throw new Error(`${where}: period ${periodSeconds} s: the simulator models one-minute metrics, so periods must be whole minutes`);
   const name = typeof p.AlarmName === 'string' ? p.AlarmName : logicalId;
-  return { logicalId, name, periodSeconds, threshold, comparison, evaluationPeriods, datapointsToAlarm, treatMissingData, entries, returnId };
+  return {
+    logicalId,
+    name,
+    periodSeconds,
+    threshold,
+    comparison,
+    evaluationPeriods,
+    datapointsToAlarm,
+    treatMissingData,
+    entries,
+    returnId,
+  };
 }
 
 function identity(m: Record<string, unknown>, stat: string, where: string): MetricIdentity {
-  if (typeof m.Namespace !== 'string' || typeof m.MetricName !== 'string') throw new Error(`${where}: metric without a literal Namespace and MetricName`);
+  if (typeof m.Namespace !== 'string' || typeof m.MetricName !== 'string')
+    throw new Error(`${where}: metric without a literal Namespace and MetricName`);
   const dims: Record<string, string> = {};
   for (const d of (m.Dimensions as Array<{ Name: string; Value: unknown }> | undefined) ?? []) {
     dims[d.Name] = typeof d.Value === 'string' ? d.Value : JSON.stringify(d.Value);

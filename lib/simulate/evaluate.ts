@@ -93,7 +93,8 @@ export function bindMetric(m: MetricIdentity, targetGroups: readonly string[]): 
     throw new Error(`${what}: latency statistic ${m.stat} is not simulated (use pNN or Average)`);
   };
   if (m.namespace === 'AWS/Lambda') {
-    if (!('FunctionName' in m.dimensions && 'Resource' in m.dimensions)) throw new Error(`${what}: a Lambda metric without FunctionName and Resource has no role`);
+    if (!('FunctionName' in m.dimensions && 'Resource' in m.dimensions))
+      throw new Error(`${what}: a Lambda metric without FunctionName and Resource has no role`);
     const role: Role = 'ExecutedVersion' in m.dimensions ? 'canary' : 'total';
     const lambda: Record<string, () => Binding> = {
       Invocations: () => sum('requests', 'requests', role),
@@ -116,14 +117,17 @@ export function bindMetric(m: MetricIdentity, targetGroups: readonly string[]): 
       HTTPCode_Target_5XX_Count: () => sum('errors', 'errors', role),
       TargetResponseTime: () => latency(role, 1 / 1000),
       UnHealthyHostCount: () => {
-        if (!['Maximum', 'Average', 'Minimum'].includes(m.stat)) throw new Error(`${what}: only Maximum/Average/Minimum of UnHealthyHostCount are simulated`);
+        if (!['Maximum', 'Average', 'Minimum'].includes(m.stat))
+          throw new Error(`${what}: only Maximum/Average/Minimum of UnHealthyHostCount are simulated`);
         return { role, quantity: 'unhealthy', existsWhen: 'always', scale: 1 };
       },
     };
     const bind = alb[m.metricName];
     if (bind) return bind();
   }
-  throw new Error(`${what}: this metric has no role in the simulation (Lambda Invocations/Errors/Duration/Throttles, ALB RequestCount/HTTPCode_Target_5XX_Count/TargetResponseTime/UnHealthyHostCount)`);
+  throw new Error(
+    `${what}: this metric has no role in the simulation (Lambda Invocations/Errors/Duration/Throttles, ALB RequestCount/HTTPCode_Target_5XX_Count/TargetResponseTime/UnHealthyHostCount)`,
+  );
 }
 
 interface Context {
@@ -168,7 +172,11 @@ export class PreparedAlarmSet {
     this.name = set.name;
     this.minRequests = set.minRequests;
     const targetGroups = [
-      ...new Set(set.alarms.flatMap((a) => a.entries.flatMap((e) => (e.metric && 'TargetGroup' in e.metric.dimensions ? [e.metric.dimensions.TargetGroup] : [])))),
+      ...new Set(
+        set.alarms.flatMap((a) =>
+          a.entries.flatMap((e) => (e.metric && 'TargetGroup' in e.metric.dimensions ? [e.metric.dimensions.TargetGroup] : [])),
+        ),
+      ),
     ].sort();
     this.ctx = {
       traffic: undefined as unknown as RunTraffic,
@@ -183,7 +191,9 @@ export class PreparedAlarmSet {
     let bindingIds = 0;
     this.alarms = set.alarms.map((spec) => {
       const periodBuckets = spec.periodSeconds / 60;
-      const metrics = new Map(spec.entries.filter((e) => e.metric).map((e) => [e.id, { binding: bindMetric(e.metric!, targetGroups), key: bindingIds++ }]));
+      const metrics = new Map(
+        spec.entries.filter((e) => e.metric).map((e) => [e.id, { binding: bindMetric(e.metric!, targetGroups), key: bindingIds++ }]),
+      );
       const value = compileAlarm(spec.entries, spec.returnId, (id) => {
         const m = metrics.get(id)!;
         return (i) => this.datapoint(m.binding, m.key, periodBuckets, i);
@@ -381,7 +391,12 @@ function breaches(s: AlarmSpec, v: number): boolean {
  * guide's tables except one case ("X - - - -" with M = N = 3 and missing gives ALARM there, here
  * INSUFFICIENT_DATA); CodeDeploy acts on ALARM only, and our alarms use notBreaching.
  */
-export function nextState(s: Pick<AlarmSpec, 'evaluationPeriods' | 'datapointsToAlarm' | 'treatMissingData'>, current: AlarmState, existing: number, breaching: number): AlarmState {
+export function nextState(
+  s: Pick<AlarmSpec, 'evaluationPeriods' | 'datapointsToAlarm' | 'treatMissingData'>,
+  current: AlarmState,
+  existing: number,
+  breaching: number,
+): AlarmState {
   const n = s.evaluationPeriods;
   const m = s.datapointsToAlarm;
   if (existing >= n) return breaching >= m ? 'ALARM' : 'OK';
@@ -412,7 +427,15 @@ function outcome(result: RunOutcome['result'], at: number, tr: RunTraffic, alarm
  * CDF. Overlapping windows draw independently, which ignores that they share requests: more
  * independent chances to cross a threshold, so it errs towards false alarms.
  */
-export function sampleQuantile(mu: ArrayLike<number>, weight: ArrayLike<number>, count: number, sigma: number, n: number, p: number, rng: Random): number {
+export function sampleQuantile(
+  mu: ArrayLike<number>,
+  weight: ArrayLike<number>,
+  count: number,
+  sigma: number,
+  n: number,
+  p: number,
+  rng: Random,
+): number {
   const k = Math.min(n, Math.max(1, Math.ceil(p * n)));
   const a = k;
   const b = n + 1 - k;

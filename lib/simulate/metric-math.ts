@@ -103,18 +103,22 @@ export function parseExpression(src: string): Expr {
    * A left-associative level of binary operators: `match` names the operator the next token is at
    * this level (or undefined), `operand` parses what stands between them.
    */
-  const level =
-    (match: () => string | undefined, operand: () => Expr) =>
-    (): Expr => {
-      let left = operand();
-      for (let op = match(); op !== undefined; op = match()) {
-        at++;
-        left = { kind: 'binary', op, left, right: operand() };
-      }
-      return left;
-    };
-  const or = level(() => (isOp('||') || isName('OR') ? 'OR' : undefined), () => and());
-  const and = level(() => (isOp('&&') || isName('AND') ? 'AND' : undefined), () => comparison());
+  const level = (match: () => string | undefined, operand: () => Expr) => (): Expr => {
+    let left = operand();
+    for (let op = match(); op !== undefined; op = match()) {
+      at++;
+      left = { kind: 'binary', op, left, right: operand() };
+    }
+    return left;
+  };
+  const or = level(
+    () => (isOp('||') || isName('OR') ? 'OR' : undefined),
+    () => and(),
+  );
+  const and = level(
+    () => (isOp('&&') || isName('AND') ? 'AND' : undefined),
+    () => comparison(),
+  );
   const comparison = (): Expr => {
     const left = additive();
     const t = peek();
@@ -122,12 +126,16 @@ export function parseExpression(src: string): Expr {
       at++;
       const right = additive();
       const next = peek();
-      if (next.kind === 'op' && ['==', '!=', '<=', '>=', '<', '>'].includes(next.value)) fail('comparisons do not chain: add parentheses', next);
+      if (next.kind === 'op' && ['==', '!=', '<=', '>=', '<', '>'].includes(next.value))
+        fail('comparisons do not chain: add parentheses', next);
       return { kind: 'binary', op: t.value, left, right };
     }
     return left;
   };
-  const multiplicative = level(() => ['*', '/'].find((o) => isOp(o)), () => unary());
+  const multiplicative = level(
+    () => ['*', '/'].find((o) => isOp(o)),
+    () => unary(),
+  );
   const additive = level(() => ['+', '-'].find((o) => isOp(o)), multiplicative);
   const unary = (): Expr => {
     if (isOp('-')) {
@@ -301,10 +309,12 @@ function generateCall(e: Extract<Expr, { kind: 'call' }>, kindOf: (id: string) =
   switch (e.name) {
     case 'FILL': {
       arity(2, 2);
-      if (e.args[1].kind === 'keyword') throw new MetricMathError(`FILL(..., ${e.args[1].name})${where} is not supported by this simulator: fill with a number`);
+      if (e.args[1].kind === 'keyword')
+        throw new MetricMathError(`FILL(..., ${e.args[1].name})${where} is not supported by this simulator: fill with a number`);
       const series = generate(e.args[0], kindOf, src, out);
       const filler = generate(e.args[1], kindOf, src, out);
-      if (series.kind !== 'series' || filler.kind !== 'scalar') throw new MetricMathError(`FILL${where} is supported as FILL(series, number) only`);
+      if (series.kind !== 'series' || filler.kind !== 'scalar')
+        throw new MetricMathError(`FILL${where} is supported as FILL(series, number) only`);
       return { kind: 'series', ref: out.temp(`${series.ref} !== ${series.ref} ? ${filler.ref} : ${series.ref}`) };
     }
     case 'IF': {
@@ -339,7 +349,9 @@ function generateCall(e: Extract<Expr, { kind: 'call' }>, kindOf: (id: string) =
       return { kind: 'series', ref: out.temp(`${present} ? Math.${e.name === 'MAX' ? 'max' : 'min'}(${values}) : NaN`) };
     }
     default:
-      throw new MetricMathError(`function ${e.name}${where} is not supported by this simulator (supported: FILL, IF, ABS, MAX([..]), MIN([..]))`);
+      throw new MetricMathError(
+        `function ${e.name}${where} is not supported by this simulator (supported: FILL, IF, ABS, MAX([..]), MIN([..]))`,
+      );
   }
 }
 
@@ -354,7 +366,11 @@ export interface QueryEntry {
  * the entries it needs, in dependency order, become straight-line JavaScript; `metric(id)` reads
  * the entries without an expression. Unknown ids, cycles and unsupported functions throw here.
  */
-export function compileAlarm(entries: readonly QueryEntry[], returnId: string, metric: (id: string) => (i: number) => number): (i: number) => number {
+export function compileAlarm(
+  entries: readonly QueryEntry[],
+  returnId: string,
+  metric: (id: string) => (i: number) => number,
+): (i: number) => number {
   const byId = new Map(entries.map((q) => [q.id, q]));
   const kinds = new Map<string, Kind>();
   const metricIds: string[] = [];
@@ -366,7 +382,8 @@ export function compileAlarm(entries: readonly QueryEntry[], returnId: string, m
     const q = byId.get(id);
     if (!q) throw new MetricMathError(`${id} is not the id of a metric or expression of this alarm`);
     if (visiting.has(id)) throw new MetricMathError(`expression ${id} refers to itself`);
-    if (!/^[a-z][A-Za-z0-9_]*$/.test(id)) throw new MetricMathError(`${JSON.stringify(id)} is not a metric-math id (a lowercase letter, then letters, digits or _)`);
+    if (!/^[a-z][A-Za-z0-9_]*$/.test(id))
+      throw new MetricMathError(`${JSON.stringify(id)} is not a metric-math id (a lowercase letter, then letters, digits or _)`);
     visiting.add(id);
     let kind: Kind;
     if (q.expression === undefined) {
@@ -390,7 +407,11 @@ export function compileAlarm(entries: readonly QueryEntry[], returnId: string, m
 }
 
 /** Evaluates an alarm's `returnId` over whole series given per metric id (for tests and diagnostics). */
-export function evaluateSeries(entries: readonly QueryEntry[], returnId: string, series: Readonly<Record<string, readonly number[]>>): number[] {
+export function evaluateSeries(
+  entries: readonly QueryEntry[],
+  returnId: string,
+  series: Readonly<Record<string, readonly number[]>>,
+): number[] {
   const length = Math.max(...Object.values(series).map((s) => s.length));
   const f = compileAlarm(entries, returnId, (id) => {
     const s = series[id];

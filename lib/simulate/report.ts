@@ -44,7 +44,12 @@ export interface TargetCheck {
  * The targets of issue 11 for the judge, checked against the measured cells (`shape` is the table
  * they come from). Never hard-coded: each figure is read from the results.
  */
-export function checkTargets(shape: string, results: readonly CellResult[], judgeSet: string, sized?: readonly CellResult[]): TargetCheck[] {
+export function checkTargets(
+  shape: string,
+  results: readonly CellResult[],
+  judgeSet: string,
+  sized?: readonly CellResult[],
+): TargetCheck[] {
   const cell = (rs: readonly CellResult[] | undefined, scenario: string, rps: number) => {
     const r = rs?.find((x) => x.scenario === scenario && x.rps === rps);
     const s = r?.sets.find((x) => x.set === judgeSet);
@@ -58,18 +63,25 @@ export function checkTargets(shape: string, results: readonly CellResult[], judg
   };
   for (const rps of [0.2, 5, 200]) {
     for (const scenario of ['healthy', 'healthy-noisy']) {
-      add(`${scenario} falsely rolled back <= 0.1% at ${rps} rps`, cell(results, scenario, rps), ({ s }) => [`${pct(s.rollback)} of ${s.runs}`, s.rollback <= 0.001]);
+      add(`${scenario} falsely rolled back <= 0.1% at ${rps} rps`, cell(results, scenario, rps), ({ s }) => [
+        `${pct(s.rollback)} of ${s.runs}`,
+        s.rollback <= 0.001,
+      ]);
     }
   }
   add('+2 pt caught within its step >= 99% at 200 rps, median <= 150 s', cell(results, 'errors-2pt', 200), ({ s }) => [
     `${pct(s.rollbackInStep)} in step, median ${Math.round(s.medianSeconds ?? NaN)} s`,
     s.rollbackInStep >= 0.99 && (s.medianSeconds ?? Infinity) <= 150,
   ]);
-  add('+2 pt caught before full traffic >= 95% at 5 rps (step sized by the power calculation)', cell(sized, 'errors-2pt', 5), ({ r, s }) => [
-    `${pct(s.rollbackInStep)} with a ${r.stepMinutes}-minute step`,
-    s.rollbackInStep >= 0.95,
+  add(
+    '+2 pt caught before full traffic >= 95% at 5 rps (step sized by the power calculation)',
+    cell(sized, 'errors-2pt', 5),
+    ({ r, s }) => [`${pct(s.rollbackInStep)} with a ${r.stepMinutes}-minute step`, s.rollbackInStep >= 0.95],
+  );
+  add('latency x2 caught >= 95% at 200 rps', cell(results, 'latency-2x', 200), ({ s }) => [
+    `${pct(s.rollback)} (in step ${pct(s.rollbackInStep)})`,
+    s.rollback >= 0.95,
   ]);
-  add('latency x2 caught >= 95% at 200 rps', cell(results, 'latency-2x', 200), ({ s }) => [`${pct(s.rollback)} (in step ${pct(s.rollbackInStep)})`, s.rollback >= 0.95]);
   for (const rps of [0.2, 5, 200]) {
     add(`crash loop caught at ${rps} rps`, cell(results, 'crash-loop', rps), ({ s }) => [
       `${pct(s.rollback)} (in step ${pct(s.rollbackInStep)}), median ${Math.round(s.medianSeconds ?? NaN)} s`,
@@ -83,7 +95,10 @@ export function checkTargets(shape: string, results: readonly CellResult[], judg
     ]);
   }
   for (const rps of [5, 200]) {
-    add(`dependency outage on both rolls back <= 5% at ${rps} rps`, cell(results, 'outage', rps), ({ s }) => [`${pct(s.rollback)}`, s.rollback <= 0.05]);
+    add(`dependency outage on both rolls back <= 5% at ${rps} rps`, cell(results, 'outage', rps), ({ s }) => [
+      `${pct(s.rollback)}`,
+      s.rollback <= 0.05,
+    ]);
   }
   return checks;
 }

@@ -43,15 +43,22 @@ export function runSimulation(options: SimulationOptions = {}): SimulationResult
   const rates = options.rates ?? [0.2, 5, 200];
   const evaluation = options.evaluation ?? DEFAULT_EVALUATION;
   const unknown = (options.scenarios ?? []).filter((id) => !SCENARIOS.some((s) => s.id === id));
-  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.map((id) => JSON.stringify(id)).join(', ')}: use ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown scenario ${unknown.map((id) => JSON.stringify(id)).join(', ')}: use ${SCENARIOS.map((s) => s.id).join(', ')}`);
   const scenarios = SCENARIOS.filter((s) => !options.scenarios || options.scenarios.includes(s.id));
 
   // A quiet service: at 5 rps a 10% canary serves 300 requests in 10 minutes, too few to see +2
   // points. The power calculation sizes its error window and step; both judges synthesize at once.
   const quiet = 5;
-  const power = requiredCanaryStep({ requestsPerSecond: quiet, canaryPercent: 10, baselineErrorPercent: 0.2, effectPoints: 2 }, DEFAULT_JUDGE_SETTINGS);
+  const power = requiredCanaryStep(
+    { requestsPerSecond: quiet, canaryPercent: 10, baselineErrorPercent: 0.2, effectPoints: 2 },
+    DEFAULT_JUDGE_SETTINGS,
+  );
   const today = todayTemplates();
-  const [judge, sizedJudge] = judgeTemplateVariants([{}, { settings: { errorWindowMinutes: power.windowMinutes ?? DEFAULT_JUDGE_SETTINGS.errorWindowMinutes } }]);
+  const [judge, sizedJudge] = judgeTemplateVariants([
+    {},
+    { settings: { errorWindowMinutes: power.windowMinutes ?? DEFAULT_JUDGE_SETTINGS.errorWindowMinutes } },
+  ]);
   // Alarm sets 0-3: today Lambda, judge Lambda, today ECS, judge ECS; 4-5: the sized judges.
   const sets: AlarmSet[] = [
     { name: TODAY, alarms: alarmsFromTemplate(today.lambda) },
@@ -71,14 +78,30 @@ export function runSimulation(options: SimulationOptions = {}): SimulationResult
     }
   }
   const prepared = sets.map((set) => new PreparedAlarmSet(set, evaluation));
-  const results = jobs.map((job) => runCell(job.cell, job.sets.map((i) => prepared[i]), runs, seed));
+  const results = jobs.map((job) =>
+    runCell(
+      job.cell,
+      job.sets.map((i) => prepared[i]),
+      runs,
+      seed,
+    ),
+  );
   const split = results.map(splitCell);
   const lambda = split.slice(0, main).map(([l]) => l);
   const ecs = split.slice(0, main).map(([, e]) => e);
   const sizedLambda = split.slice(main).map(([l]) => l);
   const sizedEcs = split.slice(main).map(([, e]) => e);
   const targets = [...checkTargets('Lambda', lambda, JUDGE, sizedLambda), ...checkTargets('ECS', ecs, JUDGE, sizedEcs)];
-  return { runs, seed, evaluation, lambda, ecs, sized: { rps: quiet, power, lambda: sizedLambda, ecs: sizedEcs }, targets, seconds: (Date.now() - started) / 1000 };
+  return {
+    runs,
+    seed,
+    evaluation,
+    lambda,
+    ecs,
+    sized: { rps: quiet, power, lambda: sizedLambda, ecs: sizedEcs },
+    targets,
+    seconds: (Date.now() - started) / 1000,
+  };
 }
 
 /** A cell run with the Lambda sets then the ECS sets (two each), as two cells. */

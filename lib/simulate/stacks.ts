@@ -64,9 +64,19 @@ export function judgeTemplateVariants(variants: readonly JudgeStackOptions[], ta
       });
 
       const ecsStack = new Stack(app, `JudgeEcs${v}`);
-      const vpc = new ec2.Vpc(ecsStack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC }] });
+      const vpc = new ec2.Vpc(ecsStack, 'Vpc', {
+        maxAzs: 2,
+        natGateways: 0,
+        subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC }],
+      });
       const lb = new elbv2.ApplicationLoadBalancer(ecsStack, 'LoadBalancer', { vpc, internetFacing: true });
-      const tg = (id: string) => new elbv2.ApplicationTargetGroup(ecsStack, id, { vpc, port: 8080, protocol: elbv2.ApplicationProtocol.HTTP, targetType: elbv2.TargetType.IP });
+      const tg = (id: string) =>
+        new elbv2.ApplicationTargetGroup(ecsStack, id, {
+          vpc,
+          port: 8080,
+          protocol: elbv2.ApplicationProtocol.HTTP,
+          targetType: elbv2.TargetType.IP,
+        });
       const blue = tg('BlueTargetGroup');
       const green = tg('GreenTargetGroup');
       lb.addListener('ProductionListener', { port: 80, defaultTargetGroups: [blue], open: true });
@@ -79,8 +89,13 @@ export function judgeTemplateVariants(variants: readonly JudgeStackOptions[], ta
       return [lambdaStack.stackName, ecsStack.stackName] as const;
     });
     const assembly = app.synth();
-    const read = (name: string) => JSON.parse(readFileSync(path.join(assembly.directory, assembly.getStackByName(name).templateFile), 'utf-8')) as CfnTemplate;
-    return names.map(([l, e], v) => ({ lambda: read(l), ecs: read(e), minRequests: resolveJudgeSettings(variants[v].settings).minRequests }));
+    const read = (name: string) =>
+      JSON.parse(readFileSync(path.join(assembly.directory, assembly.getStackByName(name).templateFile), 'utf-8')) as CfnTemplate;
+    return names.map(([l, e], v) => ({
+      lambda: read(l),
+      ecs: read(e),
+      minRequests: resolveJudgeSettings(variants[v].settings).minRequests,
+    }));
   } finally {
     if (tempdir) rmSync(tempdir, { recursive: true, force: true });
   }

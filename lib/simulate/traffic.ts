@@ -138,7 +138,9 @@ export function generateRun(model: TrafficModel, scenario: Scenario, rng: Random
     const noiseC = scenario.errorNoise ? rng.lognormalFactor(scenario.errorNoise.perVersion) : 1;
     const noiseB = scenario.errorNoise ? rng.lognormalFactor(scenario.errorNoise.perVersion) : 1;
     const jitter = scenario.latencyNoise ? scenario.latencyNoise * rng.normal() : 0;
-    const points = cuts.some((c) => c > from && c < to) ? [from, ...cuts.filter((c) => c > from && c < to).sort((x, y) => x - y), to] : [from, to];
+    const points = cuts.some((c) => c > from && c < to)
+      ? [from, ...cuts.filter((c) => c > from && c < to).sort((x, y) => x - y), to]
+      : [from, to];
     for (let p = 0; p + 1 < points.length; p++) {
       const a = points[p];
       const b = points[p + 1];
@@ -158,7 +160,19 @@ export function generateRun(model: TrafficModel, scenario: Scenario, rng: Random
   }
   finish(canary);
   finish(baseline);
-  return { t0, stepEnd, end, buckets, canary, baseline, stepCanaryRequests, canaryIsFirst, outageStart, canaryShare: model.canaryShare, latencySigma: model.latencySigma };
+  return {
+    t0,
+    stepEnd,
+    end,
+    buckets,
+    canary,
+    baseline,
+    stepCanaryRequests,
+    canaryIsFirst,
+    outageStart,
+    canaryShare: model.canaryShare,
+    latencySigma: model.latencySigma,
+  };
 }
 
 /** Two independent causes of failure. */
@@ -201,7 +215,8 @@ function emptyVersion(buckets: number): VersionTraffic {
 }
 
 function clearVersion(v: VersionTraffic): VersionTraffic {
-  for (const a of [v.requests, v.requestsPrefix, v.errors, v.errorsPrefix, v.latencyMu, v.latencyWeight, v.latencyCount, v.unhealthy]) a.fill(0);
+  for (const a of [v.requests, v.requestsPrefix, v.errors, v.errorsPrefix, v.latencyMu, v.latencyWeight, v.latencyCount, v.unhealthy])
+    a.fill(0);
   return v;
 }
 
@@ -289,7 +304,8 @@ export function trafficFromBuckets(props: {
   };
   const canary = fill(props.canary);
   let stepCanaryRequests = 0;
-  for (let k = 0; k < buckets; k++) if (60 * k >= Math.floor(props.t0 / 60) * 60 && 60 * k < stepEnd) stepCanaryRequests += canary.requests[k];
+  for (let k = 0; k < buckets; k++)
+    if (60 * k >= Math.floor(props.t0 / 60) * 60 && 60 * k < stepEnd) stepCanaryRequests += canary.requests[k];
   return {
     t0: props.t0,
     stepEnd,

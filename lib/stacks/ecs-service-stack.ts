@@ -51,15 +51,25 @@ export class EcsServiceStack extends cdk.Stack {
     super(scope, id, props);
     const svc = (this.config = props.service);
     const cluster = props.platform.cluster;
-    if (!cluster) throw new Error(`EcsServiceStack ${this.node.path}: the platform stack ${props.platform.node.path} has no cluster: create it with ecs: true`);
-    if (props.image && (!/^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository\/[a-z0-9._/-]+$/.test(props.image.repositoryArn) || !/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(props.image.tag))) {
+    if (!cluster)
+      throw new Error(
+        `EcsServiceStack ${this.node.path}: the platform stack ${props.platform.node.path} has no cluster: create it with ecs: true`,
+      );
+    if (
+      props.image &&
+      (!/^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository\/[a-z0-9._/-]+$/.test(props.image.repositoryArn) ||
+        !/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(props.image.tag))
+    ) {
       throw new Error(
         `image: ${JSON.stringify(props.image)} is not an ECR image: use { repositoryArn: "arn:aws:ecr:<region>:<account>:repository/<name>", tag: "<content hash>" }`,
       );
     }
     const arm = svc.architecture === 'arm64';
     const image = props.image
-      ? ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryArn(this, 'Repository', props.image.repositoryArn), props.image.tag)
+      ? ecs.ContainerImage.fromEcrRepository(
+          ecr.Repository.fromRepositoryArn(this, 'Repository', props.image.repositoryArn),
+          props.image.tag,
+        )
       : ecs.ContainerImage.fromAsset(svc.directory, { file: svc.dockerfile, platform: arm ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64 });
 
     this.service = new CanaryEcsService(this, 'Service', {
@@ -104,5 +114,7 @@ export class EcsServiceStack extends cdk.Stack {
  */
 export function toEcsDeploymentConfig(scope: Construct, shift: TrafficShift): codedeploy.IEcsDeploymentConfig {
   const trafficRouting = trafficRoutingFor(shift);
-  return trafficRouting ? new codedeploy.EcsDeploymentConfig(scope, 'DeploymentConfig', { trafficRouting }) : codedeploy.EcsDeploymentConfig.ALL_AT_ONCE;
+  return trafficRouting
+    ? new codedeploy.EcsDeploymentConfig(scope, 'DeploymentConfig', { trafficRouting })
+    : codedeploy.EcsDeploymentConfig.ALL_AT_ONCE;
 }

@@ -24,7 +24,12 @@ export class ImageReplicaStack extends cdk.Stack {
   constructor(scope: Construct, id: string, props: ImageReplicaStackProps) {
     super(scope, id, props);
     this.repositories = props.repositoryNames.map(
-      (repositoryName) => new ImageRepository(this, repositoryName.split('/').pop()!, { repositoryName, imageCount: props.imageCount, pullAccounts: [...props.pullAccounts] }),
+      (repositoryName) =>
+        new ImageRepository(this, repositoryName.split('/').pop()!, {
+          repositoryName,
+          imageCount: props.imageCount,
+          pullAccounts: [...props.pullAccounts],
+        }),
     );
   }
 }

@@ -58,7 +58,10 @@ export class LambdaServiceStack extends cdk.Stack {
     this.flags = addServiceFlags(this, svc, this.service.compositeAlarm, worstCaseDetectionSeconds(this.service.alarmSettings));
     this.flags?.bindToFunction(this.service.function);
     if (this.service.functionUrl) {
-      this.serviceUrl = new cdk.CfnOutput(this, 'ServiceUrl', { value: this.service.functionUrl.url, description: `Function URL of ${svc.name} (live alias)` });
+      this.serviceUrl = new cdk.CfnOutput(this, 'ServiceUrl', {
+        value: this.service.functionUrl.url,
+        description: `Function URL of ${svc.name} (live alias)`,
+      });
     }
     new cdk.CfnOutput(this, 'HealthAlarmName', { value: this.service.healthAlarmName });
     // A judged canary gets the judge's own check of its step (CanaryJudge, expected traffic).

@@ -56,7 +56,9 @@ export class PlatformStack extends cdk.Stack {
     super(scope, id, props);
     const natGateways = props.natGateways ?? 1;
     if (!(Number.isInteger(natGateways) && natGateways >= 1 && natGateways <= 2)) {
-      throw new Error(`natGateways: ${JSON.stringify(props.natGateways)} is out of range: use 1 (cost-sized) or 2 (one per AZ); tasks run in private subnets and need egress`);
+      throw new Error(
+        `natGateways: ${JSON.stringify(props.natGateways)} is out of range: use 1 (cost-sized) or 2 (one per AZ); tasks run in private subnets and need egress`,
+      );
     }
     if (props.ecs) {
       // Our own Elastic IPs for the NAT gateways: their addresses are the only sources the test listeners admit.
@@ -74,13 +76,17 @@ export class PlatformStack extends cdk.Stack {
       acknowledgeRule(
         vpc,
         'igwRoute',
-        "The public subnets hold only the internet-facing ALBs and the NAT gateways, which need the internet gateway route; the tasks run in the private subnets.",
+        'The public subnets hold only the internet-facing ALBs and the NAT gateways, which need the internet gateway route; the tasks run in the private subnets.',
       );
       // aws-cdk-lib's provider that removes the default security group's rules (restrictDefaultSecurityGroup).
       const restrictDefaultSg = this.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
       if (restrictDefaultSg) {
         for (const rule of ['lambdaInVpc', 'lambdaDlq', 'lambdaConcurrency'] as const) {
-          acknowledgeRule(restrictDefaultSg, rule, "aws-cdk-lib's custom resource that strips the VPC's default security group runs once per stack event, reports to CloudFormation itself and calls only the EC2 API.");
+          acknowledgeRule(
+            restrictDefaultSg,
+            rule,
+            "aws-cdk-lib's custom resource that strips the VPC's default security group runs once per stack event, reports to CloudFormation itself and calls only the EC2 API.",
+          );
         }
       }
       vpc.addFlowLog('FlowLog', {
@@ -100,7 +106,10 @@ export class PlatformStack extends cdk.Stack {
       });
       // In the pipeline's own account and region the events are on the notifier's bus already.
       if (this.account !== props.pipeline.account || this.region !== props.pipeline.region) {
-        new RollbackEventForwarder(this, 'RollbackEvents', { pipelineAccount: props.pipeline.account, pipelineRegion: props.pipeline.region });
+        new RollbackEventForwarder(this, 'RollbackEvents', {
+          pipelineAccount: props.pipeline.account,
+          pipelineRegion: props.pipeline.region,
+        });
       }
     }
   }

@@ -24,8 +24,16 @@ export function addServiceFlags(
   detectionSeconds: number,
 ): ServiceFeatureFlags | undefined {
   if (!service.flags || service.flags.length === 0) return undefined;
-  const application = new FeatureFlagsApplication(stack, 'FlagsApplication', { description: `Feature flags of ${service.name} (stack ${stack.stackName})` });
-  const flags = new ServiceFeatureFlags(stack, 'Flags', { serviceName: service.name, flags: service.flags, rollout: service.flagRollout, healthAlarm, application });
+  const application = new FeatureFlagsApplication(stack, 'FlagsApplication', {
+    description: `Feature flags of ${service.name} (stack ${stack.stackName})`,
+  });
+  const flags = new ServiceFeatureFlags(stack, 'Flags', {
+    serviceName: service.name,
+    flags: service.flags,
+    rollout: service.flagRollout,
+    healthAlarm,
+    application,
+  });
   // AppConfig watches its monitors while the deployment rolls out and bakes, and not after.
   const s = toAppConfigStrategy(service.flagRollout);
   const watchedMinutes = s.deploymentDurationInMinutes + s.finalBakeTimeInMinutes;

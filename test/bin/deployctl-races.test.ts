@@ -5,7 +5,13 @@
  */
 import 'aws-sdk-client-mock-jest';
 import { ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
-import { GetDeploymentCommand, DeploymentAlreadyCompletedException, StopDeploymentCommand, ListDeploymentsCommand, ListDeploymentTargetsCommand } from '@aws-sdk/client-codedeploy';
+import {
+  GetDeploymentCommand,
+  DeploymentAlreadyCompletedException,
+  StopDeploymentCommand,
+  ListDeploymentsCommand,
+  ListDeploymentTargetsCommand,
+} from '@aws-sdk/client-codedeploy';
 import {
   GetPipelineCommand,
   GetPipelineExecutionCommand,
@@ -53,9 +59,15 @@ describe('rollback racing CodeDeploy', () => {
   beforeEach(() => {
     m = f.mocks();
     m.codepipeline.on(GetPipelineCommand).resolves(f.getPipelineOutput());
-    m.codepipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: f.EXEC_CURRENT }).resolves(f.execution(f.EXEC_CURRENT, f.SHA_CURRENT, 'Add the orders endpoint', 'InProgress'));
-    m.codepipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: f.EXEC_PREVIOUS }).resolves(f.execution(f.EXEC_PREVIOUS, f.SHA_PREVIOUS, 'Fix the health check path'));
-    m.codepipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [{ pipelineExecutionId: f.EXEC_PREVIOUS, status: 'Succeeded', executionType: 'STANDARD' }] });
+    m.codepipeline
+      .on(GetPipelineExecutionCommand, { pipelineExecutionId: f.EXEC_CURRENT })
+      .resolves(f.execution(f.EXEC_CURRENT, f.SHA_CURRENT, 'Add the orders endpoint', 'InProgress'));
+    m.codepipeline
+      .on(GetPipelineExecutionCommand, { pipelineExecutionId: f.EXEC_PREVIOUS })
+      .resolves(f.execution(f.EXEC_PREVIOUS, f.SHA_PREVIOUS, 'Fix the health check path'));
+    m.codepipeline
+      .on(ListPipelineExecutionsCommand)
+      .resolves({ pipelineExecutionSummaries: [{ pipelineExecutionId: f.EXEC_PREVIOUS, status: 'Succeeded', executionType: 'STANDARD' }] });
     m.codepipeline.on(RollbackStageCommand).resolves({ pipelineExecutionId: '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a' });
     m.cloudformation.on(ListStackResourcesCommand, { StackName: BETA_LAMBDA }).resolves(f.stackResources(BETA_LAMBDA, 'lambda'));
     m.cloudformation.on(ListStackResourcesCommand, { StackName: 'Beta-us-east-1-EcsService' }).resolves({ StackResourceSummaries: [] });
@@ -70,10 +82,17 @@ describe('rollback racing CodeDeploy', () => {
           ...group,
           deploymentId: 'd-LAMBDA001',
           status: 'Stopped',
-          errorInformation: { code: 'ALARM_ACTIVE', message: 'One or more alarms have been activated ... Activated alarms: <Beta-us-east-1-greeting-api-ErrorRate>' },
+          errorInformation: {
+            code: 'ALARM_ACTIVE',
+            message: 'One or more alarms have been activated ... Activated alarms: <Beta-us-east-1-greeting-api-ErrorRate>',
+          },
         },
       });
-    m.codedeploy.on(StopDeploymentCommand).rejects(new DeploymentAlreadyCompletedException({ message: 'The deployment d-LAMBDA001 has already completed.', $metadata: f.metadata }));
+    m.codedeploy
+      .on(StopDeploymentCommand)
+      .rejects(
+        new DeploymentAlreadyCompletedException({ message: 'The deployment d-LAMBDA001 has already completed.', $metadata: f.metadata }),
+      );
   });
   afterEach(() => Object.values(m).forEach((x) => x.restore()));
   /** The stage runs when deployctl plans, and has failed once the deployment is stopped. */
@@ -93,7 +112,10 @@ describe('rollback racing CodeDeploy', () => {
       `Rolling back stage Beta to execution ${f.EXEC_PREVIOUS} (commit 9e8d7c6 "Fix the health check path"): rollback execution 9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a.`,
       `Follow it with: deployctl status --pipeline ${f.PIPELINE}`,
     ]);
-    expect(m.codepipeline).toHaveReceivedCommandWith(RollbackStageCommand, { stageName: 'Beta', targetPipelineExecutionId: f.EXEC_PREVIOUS });
+    expect(m.codepipeline).toHaveReceivedCommandWith(RollbackStageCommand, {
+      stageName: 'Beta',
+      targetPipelineExecutionId: f.EXEC_PREVIOUS,
+    });
   });
 
   test('--json carries what happened to each deployment', async () => {
@@ -101,7 +123,10 @@ describe('rollback racing CodeDeploy', () => {
     const r = await run(['rollback', '--stage', 'Beta', '--yes', '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(
-      expect.objectContaining({ startedBy: 'deployctl', stoppedDeployments: [expect.objectContaining({ deploymentId: 'd-LAMBDA001', outcome: 'already-ended', status: 'Stopped' })] }),
+      expect.objectContaining({
+        startedBy: 'deployctl',
+        stoppedDeployments: [expect.objectContaining({ deploymentId: 'd-LAMBDA001', outcome: 'already-ended', status: 'Stopped' })],
+      }),
     );
   });
 
@@ -117,11 +142,21 @@ describe('rollback racing CodeDeploy', () => {
   });
 
   test('CodePipeline is already rolling the stage back: refuses on one line, exit 1', async () => {
-    m.codepipeline
-      .on(GetPipelineStateCommand)
-      .resolves(f.getPipelineStateOutput([{ ...f.stage('Beta', 'InProgress', ROLLBACK_EXEC), latestExecution: { pipelineExecutionId: ROLLBACK_EXEC, status: 'InProgress', type: 'ROLLBACK' } }]));
+    m.codepipeline.on(GetPipelineStateCommand).resolves(
+      f.getPipelineStateOutput([
+        {
+          ...f.stage('Beta', 'InProgress', ROLLBACK_EXEC),
+          latestExecution: { pipelineExecutionId: ROLLBACK_EXEC, status: 'InProgress', type: 'ROLLBACK' },
+        },
+      ]),
+    );
     m.codepipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: ROLLBACK_EXEC }).resolves({
-      pipelineExecution: { pipelineExecutionId: ROLLBACK_EXEC, status: 'InProgress', executionType: 'ROLLBACK', rollbackMetadata: { rollbackTargetPipelineExecutionId: f.EXEC_PREVIOUS } },
+      pipelineExecution: {
+        pipelineExecutionId: ROLLBACK_EXEC,
+        status: 'InProgress',
+        executionType: 'ROLLBACK',
+        rollbackMetadata: { rollbackTargetPipelineExecutionId: f.EXEC_PREVIOUS },
+      },
     });
     expectOneLine(
       await run(['rollback', '--stage', 'Beta', '--yes']),
@@ -134,8 +169,14 @@ describe('rollback racing CodeDeploy', () => {
   test('the pipeline changed since the last good execution: refuses on one line, exit 1', async () => {
     runningThenFailed();
     const previous = f.execution(f.EXEC_PREVIOUS, f.SHA_PREVIOUS, 'Fix the health check path');
-    m.codepipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: f.EXEC_PREVIOUS }).resolves({ pipelineExecution: { ...previous.pipelineExecution, pipelineVersion: 6 } });
-    expectOneLine(await run(['rollback', '--stage', 'Beta', '--yes']), /^deployctl: stage rollback is not possible: execution \S+ ran pipeline version 6 and the pipeline is now version 7; .* revert the change \(to commit 9e8d7c6\) and push\n$/, 1);
+    m.codepipeline
+      .on(GetPipelineExecutionCommand, { pipelineExecutionId: f.EXEC_PREVIOUS })
+      .resolves({ pipelineExecution: { ...previous.pipelineExecution, pipelineVersion: 6 } });
+    expectOneLine(
+      await run(['rollback', '--stage', 'Beta', '--yes']),
+      /^deployctl: stage rollback is not possible: execution \S+ ran pipeline version 6 and the pipeline is now version 7; .* revert the change \(to commit 9e8d7c6\) and push\n$/,
+      1,
+    );
     expect(m.codedeploy).not.toHaveReceivedCommand(StopDeploymentCommand);
   });
 });
@@ -144,16 +185,26 @@ describe('answers that are not AWS answers, through real SDK clients', () => {
   /** A pipeline whose reads succeed and whose StopDeployment meets `stop`. */
   function pipelineAnd(stop: HttpAnswer) {
     const state = f.getPipelineStateOutput([f.stage('Beta', 'InProgress', f.EXEC_CURRENT)]);
-    const json = (body: unknown): HttpAnswer => ({ status: 200, body: JSON.stringify(body), headers: { 'content-type': 'application/x-amz-json-1.1' } });
+    const json = (body: unknown): HttpAnswer => ({
+      status: 200,
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/x-amz-json-1.1' },
+    });
     return answeringClients((request) => {
       const target = String((request as { headers?: Record<string, string> }).headers?.['x-amz-target'] ?? '');
       if (target.endsWith('.StopDeployment')) return stop;
       if (target.endsWith('.GetPipelineState')) return json({ ...state, created: undefined, updated: undefined });
-      if (target.endsWith('.GetPipeline')) return json({ pipeline: { ...f.getPipelineOutput().pipeline }, metadata: { pipelineArn: `arn:aws:codepipeline:us-east-1:${f.PIPELINE_ACCOUNT}:${f.PIPELINE}` } });
+      if (target.endsWith('.GetPipeline'))
+        return json({
+          pipeline: { ...f.getPipelineOutput().pipeline },
+          metadata: { pipelineArn: `arn:aws:codepipeline:us-east-1:${f.PIPELINE_ACCOUNT}:${f.PIPELINE}` },
+        });
       if (target.endsWith('.GetPipelineExecution')) return json(f.execution(f.EXEC_PREVIOUS, f.SHA_PREVIOUS, 'Fix the health check path'));
-      if (target.endsWith('.ListPipelineExecutions')) return json({ pipelineExecutionSummaries: [{ pipelineExecutionId: f.EXEC_PREVIOUS, status: 'Succeeded' }] });
+      if (target.endsWith('.ListPipelineExecutions'))
+        return json({ pipelineExecutionSummaries: [{ pipelineExecutionId: f.EXEC_PREVIOUS, status: 'Succeeded' }] });
       if (target.endsWith('.ListDeployments')) return json({ deployments: ['d-LAMBDA001'] });
-      if (target.endsWith('.GetDeployment')) return json({ deploymentInfo: { ...group, deploymentId: 'd-LAMBDA001', status: 'InProgress' } });
+      if (target.endsWith('.GetDeployment'))
+        return json({ deploymentInfo: { ...group, deploymentId: 'd-LAMBDA001', status: 'InProgress' } });
       if (target.endsWith('.ListDeploymentTargets')) return json({ targetIds: [] });
       // CloudFormation (query protocol): every stack lists the Beta Lambda stack's deployment group.
       return {
@@ -174,7 +225,8 @@ describe('answers that are not AWS answers, through real SDK clients', () => {
 
   test('an empty error body: exit 2, one line (with --json too)', async () => {
     const r = await run(['status', '--json'], answeringClients({ status: 400, body: '' }));
-    const message = 'the request was refused with HTTP 400 and an empty error (no code, no message), which usually comes from a proxy or an endpoint that is not AWS: check HTTPS_PROXY, AWS_ENDPOINT_URL and your network';
+    const message =
+      'the request was refused with HTTP 400 and an empty error (no code, no message), which usually comes from a proxy or an endpoint that is not AWS: check HTTPS_PROXY, AWS_ENDPOINT_URL and your network';
     expect(r.stderr).toBe(`deployctl: ${message}\n`);
     expect(JSON.parse(r.stdout)).toEqual({ error: { message, exitCode: 2 } });
     expect(r.code).toBe(2);
@@ -182,7 +234,9 @@ describe('answers that are not AWS answers, through real SDK clients', () => {
 
   test('--debug adds the stack and the raw HTTP answer', async () => {
     const r = await run(['status', '--debug'], answeringClients(htmlPage(502)));
-    expect(r.stderr).toMatch(/^deployctl: AWS did not answer: HTTP 502 came back as an HTML page[^\n]*\nSyntaxError: [\s\S]*\n\s+at [\s\S]*\nresponse: HTTP 502 \{"content-type":"text\/html; charset=utf-8"\}\n$/);
+    expect(r.stderr).toMatch(
+      /^deployctl: AWS did not answer: HTTP 502 came back as an HTML page[^\n]*\nSyntaxError: [\s\S]*\n\s+at [\s\S]*\nresponse: HTTP 502 \{"content-type":"text\/html; charset=utf-8"\}\n$/,
+    );
   });
 
   test('rollback whose StopDeployment meets the proxy page: exit 2, one line, no stage rollback', async () => {

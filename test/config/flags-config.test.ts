@@ -19,9 +19,11 @@ describe('feature flags in the config', () => {
     for (const svc of config.services) {
       const variant = svc.flags?.find((f) => f.kind === 'multi-variant');
       expect({ service: svc.name, boolean: svc.flags?.some((f) => f.kind === 'boolean') }).toEqual({ service: svc.name, boolean: true });
-      expect(variant && variant.kind === 'multi-variant' && variant.rules.map((r) => (r.kind === 'percent' ? `percent ${r.percent}` : r.attribute))).toEqual(
-        svc.name === 'greeting-api' ? ['userId', 'percent 5'] : ['tenant', 'percent 5'],
-      );
+      expect(
+        variant &&
+          variant.kind === 'multi-variant' &&
+          variant.rules.map((r) => (r.kind === 'percent' ? `percent ${r.percent}` : r.attribute)),
+      ).toEqual(svc.name === 'greeting-api' ? ['userId', 'percent 5'] : ['tenant', 'percent 5']);
     }
   });
 
@@ -34,13 +36,25 @@ describe('feature flags in the config', () => {
       { type: 'all-at-once', bakeMinutes: 10 },
       { type: 'all-at-once', bakeMinutes: 10 },
     ]);
-    expect(stageServices(config, config.stages[1])[1].flagRollout).toEqual({ type: 'linear', percent: 10, intervalMinutes: 3, bakeMinutes: 20 });
+    expect(stageServices(config, config.stages[1])[1].flagRollout).toEqual({
+      type: 'linear',
+      percent: 10,
+      intervalMinutes: 3,
+      bakeMinutes: 20,
+    });
     const plain = fixtureConfig('example', (c) => delete c.stages[1].flags);
-    expect(stageServices(plain, plain.stages[1])[0].flagRollout).toEqual({ type: 'linear', percent: 20, intervalMinutes: 6, bakeMinutes: 30 });
+    expect(stageServices(plain, plain.stages[1])[0].flagRollout).toEqual({
+      type: 'linear',
+      percent: 20,
+      intervalMinutes: 6,
+      bakeMinutes: 30,
+    });
   });
 
   test('fails when a percentage is out of range, naming the service, flag and rule', () => {
-    expect(problems((c) => (c.services[1].flags[1].rules[1].percent = 150))).toEqual(['services[1].flags[1].rules[1].percent: 150 is not a percentage: use 0 to 100']);
+    expect(problems((c) => (c.services[1].flags[1].rules[1].percent = 150))).toEqual([
+      'services[1].flags[1].rules[1].percent: 150 is not a percentage: use 0 to 100',
+    ]);
   });
 
   test('fails when a rule selects a variant the flag does not have', () => {
@@ -53,15 +67,21 @@ describe('feature flags in the config', () => {
     expect(problems((c) => (c.services[0].flags[0].name = 'Greeting Emoji'))).toEqual([
       `services[0].flags[0].name: "Greeting Emoji" is not a valid flag name: start with a lower-case letter, then letters, digits, '_' or '-' (at most 64 characters), e.g. "new_checkout"`,
     ]);
-    expect(problems((c) => (c.services[0].flags[1].name = 'greeting_emoji'))).toEqual(['services[0].flags[1].name: "greeting_emoji" is already declared by [0]: give each flag a unique name']);
+    expect(problems((c) => (c.services[0].flags[1].name = 'greeting_emoji'))).toEqual([
+      'services[0].flags[1].name: "greeting_emoji" is already declared by [0]: give each flag a unique name',
+    ]);
   });
 
   test('fails when a flag lacks its default, saying what to add', () => {
-    expect(problems((c) => delete c.services[0].flags[0].default)).toEqual([expect.stringMatching(/^services\[0\]\.flags\[0\]\.default: is missing: /)]);
+    expect(problems((c) => delete c.services[0].flags[0].default)).toEqual([
+      expect.stringMatching(/^services\[0\]\.flags\[0\]\.default: is missing: /),
+    ]);
   });
 
   test('fails when a tenant list is empty', () => {
-    expect(problems((c) => (c.services[1].flags[1].rules[0].tenants = []))).toEqual(['services[1].flags[1].rules[0].tenants: is empty: list at least one value, e.g. ["acme"]']);
+    expect(problems((c) => (c.services[1].flags[1].rules[0].tenants = []))).toEqual([
+      'services[1].flags[1].rules[0].tenants: is empty: list at least one value, e.g. ["acme"]',
+    ]);
   });
 
   test('fails when flags is not a list', () => {
@@ -70,15 +90,19 @@ describe('feature flags in the config', () => {
     ]);
   });
 
-  test('fails when a stage rollout has an unknown type, a bake over AppConfig\'s limit, or misses a field', () => {
-    expect(problems((c) => (c.stages[0].flags.rollout = { type: 'canary' }))).toEqual(['stages[0].flags.rollout.type: "canary" is not a rollout type: use "all-at-once" or "linear"']);
+  test("fails when a stage rollout has an unknown type, a bake over AppConfig's limit, or misses a field", () => {
+    expect(problems((c) => (c.stages[0].flags.rollout = { type: 'canary' }))).toEqual([
+      'stages[0].flags.rollout.type: "canary" is not a rollout type: use "all-at-once" or "linear"',
+    ]);
     expect(problems((c) => (c.stages[1].flags.rollout.bakeMinutes = 2000))).toEqual([
       "stages[1].flags.rollout.bakeMinutes: 2000 minutes is longer than AppConfig's 1440-minute final bake: use at most 1440",
     ]);
-    expect(problems((c) => delete c.stages[1].flags.rollout.intervalMinutes)).toEqual(['stages[1].flags.rollout.intervalMinutes: is missing: use 1 or more, e.g. 6']);
+    expect(problems((c) => delete c.stages[1].flags.rollout.intervalMinutes)).toEqual([
+      'stages[1].flags.rollout.intervalMinutes: is missing: use 1 or more, e.g. 6',
+    ]);
   });
 
-  test('fails when a linear rollout takes longer than AppConfig\'s 24-hour deployment', () => {
+  test("fails when a linear rollout takes longer than AppConfig's 24-hour deployment", () => {
     expect(problems((c) => (c.stages[1].flags.rollout = { type: 'linear', percent: 1, intervalMinutes: 15, bakeMinutes: 30 }))).toEqual([
       "stages[1].flags.rollout.intervalMinutes: 15 minutes x 100 steps of 1 % take 1500 minutes, longer than AppConfig's 1440-minute deployment: use a shorter interval or a bigger step",
     ]);

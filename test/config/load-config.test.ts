@@ -45,7 +45,7 @@ describe('overrides for a laptop deploy', () => {
   test('context wins over the environment, which wins over the file', () => {
     const config = loadConfig({
       file: EXAMPLE_FILE,
-      context: (k) => ({ githubBranch: 'feature-x', githubOwner: 'ctx-owner' } as Record<string, string>)[k],
+      context: (k) => (({ githubBranch: 'feature-x', githubOwner: 'ctx-owner' }) as Record<string, string>)[k],
       env: { SAFE_DEPLOY_GITHUB_OWNER: 'env-owner', SAFE_DEPLOY_PIPELINE_REGION: 'eu-west-1' },
     });
     expect(config.github.branch).toBe('feature-x');
@@ -93,12 +93,19 @@ describe('overrides for a laptop deploy', () => {
 describe('validation', () => {
   test('fails when the connection ARN is not a CodeConnections ARN', () => {
     expect(problems((c) => (c.github.connectionArn = 'arn:aws:s3:::bucket'))).toEqual([
-      expect.stringMatching(/^github\.connectionArn: "arn:aws:s3:::bucket" is not a CodeConnections connection ARN: create a GitHub connection/),
+      expect.stringMatching(
+        /^github\.connectionArn: "arn:aws:s3:::bucket" is not a CodeConnections connection ARN: create a GitHub connection/,
+      ),
     ]);
   });
 
   test('accepts the older codestar-connections ARN form', () => {
-    expect(problems((c) => (c.github.connectionArn = 'arn:aws:codestar-connections:eu-west-1:123456789012:connection/12345678-1234-1234-1234-123456789012'))).toEqual([]);
+    expect(
+      problems(
+        (c) =>
+          (c.github.connectionArn = 'arn:aws:codestar-connections:eu-west-1:123456789012:connection/12345678-1234-1234-1234-123456789012'),
+      ),
+    ).toEqual([]);
   });
 
   test('fails when a region does not exist', () => {
@@ -108,7 +115,9 @@ describe('validation', () => {
   });
 
   test('fails when the pipeline region does not exist', () => {
-    expect(problems((c) => (c.pipeline.region = 'mars-1'))).toEqual(['pipeline.region: "mars-1" is not an AWS region: use a region code, e.g. "us-east-1"']);
+    expect(problems((c) => (c.pipeline.region = 'mars-1'))).toEqual([
+      'pipeline.region: "mars-1" is not an AWS region: use a region code, e.g. "us-east-1"',
+    ]);
   });
 
   test.each([
@@ -147,7 +156,9 @@ describe('validation', () => {
 
   test('fails when a stage lists a region twice', () => {
     expect(problems((c) => c.stages[1].waves[1].regions.push('us-east-1'))).toEqual([
-      expect.stringMatching(/^stages\[1\]\.waves\[1\]\.regions\[2\]: "us-east-1" is already deployed by waves\[0\]\.regions\[0\] of this stage: list each region once per stage/),
+      expect.stringMatching(
+        /^stages\[1\]\.waves\[1\]\.regions\[2\]: "us-east-1" is already deployed by waves\[0\]\.regions\[0\] of this stage: list each region once per stage/,
+      ),
     ]);
   });
 
@@ -168,7 +179,9 @@ describe('validation', () => {
   });
 
   test('fails when the stage type is unknown', () => {
-    expect(problems((c) => (c.stages[0].type = 'staging'))).toEqual(['stages[0].type: "staging" is not a stage type: use "pre-production" or "production"']);
+    expect(problems((c) => (c.stages[0].type = 'staging'))).toEqual([
+      'stages[0].type: "staging" is not a stage type: use "pre-production" or "production"',
+    ]);
   });
 
   test('fails when a traffic shift is out of range or unknown', () => {
@@ -290,12 +303,37 @@ describe('validation', () => {
 });
 
 describe('services', () => {
-  test('the issue\'s three services: defaults applied, paths resolved against the config file', () => {
+  test("the issue's three services: defaults applied, paths resolved against the config file", () => {
     const config = fixtureConfig('three-services');
     expect(config.services).toEqual([
-      expect.objectContaining({ name: 'orders-api', kind: 'lambda', handler: 'handler', url: 'public', healthCheck: { path: '/health', expectedStatus: 200 }, memoryMiB: 256, timeoutSeconds: 10, environment: {}, architecture: 'arm64' }),
-      expect.objectContaining({ name: 'billing-worker', kind: 'lambda', url: 'none', entry: path.join(FIXTURES_DIR, 'services/billing-worker/handler.ts') }),
-      expect.objectContaining({ name: 'storefront', kind: 'ecs', port: 8080, healthCheck: { path: '/healthz', expectedStatus: 200 }, dockerfile: 'Dockerfile', cpu: 256, memoryMiB: 512, desiredCount: 2, directory: path.join(FIXTURES_DIR, 'services/storefront') }),
+      expect.objectContaining({
+        name: 'orders-api',
+        kind: 'lambda',
+        handler: 'handler',
+        url: 'public',
+        healthCheck: { path: '/health', expectedStatus: 200 },
+        memoryMiB: 256,
+        timeoutSeconds: 10,
+        environment: {},
+        architecture: 'arm64',
+      }),
+      expect.objectContaining({
+        name: 'billing-worker',
+        kind: 'lambda',
+        url: 'none',
+        entry: path.join(FIXTURES_DIR, 'services/billing-worker/handler.ts'),
+      }),
+      expect.objectContaining({
+        name: 'storefront',
+        kind: 'ecs',
+        port: 8080,
+        healthCheck: { path: '/healthz', expectedStatus: 200 },
+        dockerfile: 'Dockerfile',
+        cpu: 256,
+        memoryMiB: 512,
+        desiredCount: 2,
+        directory: path.join(FIXTURES_DIR, 'services/storefront'),
+      }),
     ]);
   });
 
@@ -306,7 +344,13 @@ describe('services', () => {
 
   test('stage settings: per-kind defaults, then a per-service override', () => {
     const config = fixtureConfig('three-services', (c) => {
-      c.stages[1].services = { 'billing-worker': { deployment: { type: 'linear', percent: 20, intervalMinutes: 5 }, alarms: { errorRatePercent: 5 }, reservedConcurrency: 7 } };
+      c.stages[1].services = {
+        'billing-worker': {
+          deployment: { type: 'linear', percent: 20, intervalMinutes: 5 },
+          alarms: { errorRatePercent: 5 },
+          reservedConcurrency: 7,
+        },
+      };
     });
     const prod = stageServices(config, config.stages[1]);
     expect(prod.map((s) => [s.name, s.deployment])).toEqual([
@@ -316,7 +360,10 @@ describe('services', () => {
     ]);
     expect(prod[1]).toMatchObject({ alarms: { errorRatePercent: 5, p99LatencyMs: 1000 }, reservedConcurrency: 7 });
     expect(prod[2]).toMatchObject({ blueTerminationWaitMinutes: 30 });
-    expect(stageServices(config, config.stages[0])[2]).toMatchObject({ deployment: { type: 'all-at-once' }, blueTerminationWaitMinutes: 0 });
+    expect(stageServices(config, config.stages[0])[2]).toMatchObject({
+      deployment: { type: 'all-at-once' },
+      blueTerminationWaitMinutes: 0,
+    });
   });
 
   test('a per-service deployment in every stage makes the per-kind block optional', () => {
@@ -341,7 +388,11 @@ describe('services', () => {
   });
 
   test('fails when an override sets a field of the other kind', () => {
-    expect(problems((c) => (c.stages[1].services = { 'greeting-api': { blueTerminationWaitMinutes: 5 }, 'greeting-web': { reservedConcurrency: 3 } }))).toEqual([
+    expect(
+      problems(
+        (c) => (c.stages[1].services = { 'greeting-api': { blueTerminationWaitMinutes: 5 }, 'greeting-web': { reservedConcurrency: 3 } }),
+      ),
+    ).toEqual([
       'stages[1].services.greeting-api.blueTerminationWaitMinutes: is a setting of ecs services, and "greeting-api" is a lambda service: remove it',
       'stages[1].services.greeting-web.reservedConcurrency: is a setting of lambda services, and "greeting-web" is a ecs service: remove it',
     ]);
@@ -354,7 +405,9 @@ describe('services', () => {
   });
 
   test('fails when two services share a name', () => {
-    expect(problems((c) => (c.services[1].name = 'greeting-api'))).toEqual(['services[1].name: "greeting-api" is already the name of services[0]: give each service a unique name']);
+    expect(problems((c) => (c.services[1].name = 'greeting-api'))).toEqual([
+      'services[1].name: "greeting-api" is already the name of services[0]: give each service a unique name',
+    ]);
   });
 
   test.each([
@@ -411,7 +464,9 @@ describe('services', () => {
   });
 
   test('fails when an environment variable looks like a secret', () => {
-    expect(problems((c) => (c.services[0].environment = { TABLE_NAME: 'orders', DB_PASSWORD: 'hunter2', KEY_ID: 'AKIAABCDEFGHIJKLMNOP' }))).toEqual([
+    expect(
+      problems((c) => (c.services[0].environment = { TABLE_NAME: 'orders', DB_PASSWORD: 'hunter2', KEY_ID: 'AKIAABCDEFGHIJKLMNOP' })),
+    ).toEqual([
       'services[0].environment.DB_PASSWORD: "DB_PASSWORD" looks like a secret: environment variables are visible to anyone who can read the function or task definition; store it in Secrets Manager or SSM Parameter Store and read it at run time',
       'services[0].environment.KEY_ID: "KEY_ID" looks like a secret: environment variables are visible to anyone who can read the function or task definition; store it in Secrets Manager or SSM Parameter Store and read it at run time',
     ]);
@@ -421,7 +476,9 @@ describe('services', () => {
     expect(problems((c) => Object.assign(c.services[1], { cpu: 256, memoryMiB: 4096 }))).toEqual([
       'services[1].memoryMiB: 4096 MiB is not a Fargate size for cpu 256: see the Fargate task size table (e.g. cpu 256 takes 512, 1024 or 2048)',
     ]);
-    expect(problems((c) => (c.services[1].cpu = 300))).toEqual(['services[1].cpu: 300 is not a Fargate CPU size: use one of 256, 512, 1024, 2048, 4096, 8192, 16384']);
+    expect(problems((c) => (c.services[1].cpu = 300))).toEqual([
+      'services[1].cpu: 300 is not a Fargate CPU size: use one of 256, 512, 1024, 2048, 4096, 8192, 16384',
+    ]);
   });
 });
 
@@ -434,8 +491,8 @@ describe('bake', () => {
   });
 });
 
-describe('ECS deployments fit CloudFormation\'s one-hour wait', () => {
-  test('fails when a canary step cannot finish within the deployment resource\'s wait, with the numbers', () => {
+describe("ECS deployments fit CloudFormation's one-hour wait", () => {
+  test("fails when a canary step cannot finish within the deployment resource's wait, with the numbers", () => {
     expect(problems((c) => (c.stages[1].ecs.deployment = { type: 'canary', percent: 10, intervalMinutes: 45 }))).toEqual([
       'stages[1].ecs.deployment: canary 10% every 45 min shifts traffic for 45 min; with 15 min to start tasks and run the test hook that is 60 min, and CloudFormation waits at most 60 min for the deployment resource (55 used): use intervalMinutes of at most 40',
     ]);
@@ -453,7 +510,9 @@ describe('ECS deployments fit CloudFormation\'s one-hour wait', () => {
   });
 
   test('a per-service override is checked where it is written', () => {
-    expect(problems((c) => (c.stages[1].services = { 'greeting-web': { deployment: { type: 'canary', percent: 5, intervalMinutes: 50 } } }))).toEqual([
+    expect(
+      problems((c) => (c.stages[1].services = { 'greeting-web': { deployment: { type: 'canary', percent: 5, intervalMinutes: 50 } } })),
+    ).toEqual([
       expect.stringMatching(/^stages\[1\]\.services\.greeting-web\.deployment: canary 5% every 50 min shifts traffic for 50 min/),
     ]);
   });

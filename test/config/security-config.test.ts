@@ -16,7 +16,8 @@ function problems(mutate: (c: any) => void): string[] {
 describe('reserved concurrency of Lambda services', () => {
   test('a public Function URL gets the default cap; an IAM or no URL stays unreserved', () => {
     const config = fixtureConfig('example');
-    const api = (c: typeof config, stage = 1) => stageServices(c, c.stages[stage]).find((s) => s.name === 'greeting-api') as { reservedConcurrency?: number };
+    const api = (c: typeof config, stage = 1) =>
+      stageServices(c, c.stages[stage]).find((s) => s.name === 'greeting-api') as { reservedConcurrency?: number };
     expect(api(config).reservedConcurrency).toBe(PUBLIC_URL_DEFAULT_CONCURRENCY);
     const iam = fixtureConfig('example', (c) => (c.services[0].url = 'iam'));
     expect(api(iam).reservedConcurrency).toBeUndefined();
@@ -34,7 +35,13 @@ describe('reserved concurrency of Lambda services', () => {
   test('fails when the reservations of one account and region leave Lambda less than its 100 unreserved', () => {
     expect(
       problems((c) => {
-        c.services.push({ name: 'second-api', kind: 'lambda', entry: 'services/greeting-api/handler.ts', url: 'public', reservedConcurrency: 850 });
+        c.services.push({
+          name: 'second-api',
+          kind: 'lambda',
+          entry: 'services/greeting-api/handler.ts',
+          url: 'public',
+          reservedConcurrency: 850,
+        });
       }),
     ).toEqual([
       expect.stringMatching(

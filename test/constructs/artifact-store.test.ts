@@ -10,16 +10,29 @@ describe('ArtifactStore', () => {
   beforeAll(() => {
     const stack = new Stack(apps.create(), 'Store', { env: { account: '111111111111', region: 'us-east-1' } });
     new ArtifactStore(stack, 'Artifacts', { retentionDays: 90 });
-    new ImageRepository(stack, 'Svc', { repositoryName: 'safe-deploy/svc', imageCount: 25, pullAccounts: ['333333333333', '222222222222', '222222222222'] });
+    new ImageRepository(stack, 'Svc', {
+      repositoryName: 'safe-deploy/svc',
+      imageCount: 25,
+      pullAccounts: ['333333333333', '222222222222', '222222222222'],
+    });
     template = Template.fromStack(stack);
   });
   afterAll(() => apps.cleanup());
 
   test('the artifact bucket is KMS-encrypted, versioned, private, logged and expires old artifacts', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } },
+        ],
+      },
       VersioningConfiguration: { Status: 'Enabled' },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'artifacts/' },
       LifecycleConfiguration: {
         Rules: [
@@ -62,7 +75,10 @@ describe('ArtifactStore', () => {
     const repo = Object.values(template.findResources('AWS::ECR::Repository'))[0];
     const rules = JSON.parse(repo.Properties.LifecyclePolicy.LifecyclePolicyText).rules;
     expect(rules).toEqual([
-      expect.objectContaining({ rulePriority: 1, selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: 1, countUnit: 'days' } }),
+      expect.objectContaining({
+        rulePriority: 1,
+        selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: 1, countUnit: 'days' },
+      }),
       expect.objectContaining({ rulePriority: 2, selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 25 } }),
     ]);
   });
@@ -77,7 +93,11 @@ describe('ArtifactStore', () => {
             Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
             Principal: { AWS: ['arn:aws:iam::222222222222:root', 'arn:aws:iam::333333333333:root'] },
             // Only the task execution roles (by their path) of those accounts, not every principal.
-            Condition: { StringLike: { 'aws:PrincipalArn': ['arn:aws:iam::222222222222:role/safe-deploy/*', 'arn:aws:iam::333333333333:role/safe-deploy/*'] } },
+            Condition: {
+              StringLike: {
+                'aws:PrincipalArn': ['arn:aws:iam::222222222222:role/safe-deploy/*', 'arn:aws:iam::333333333333:role/safe-deploy/*'],
+              },
+            },
           },
         ],
       },
@@ -101,9 +121,13 @@ describe('ImageReplication', () => {
   const apps = new TestApps();
   afterAll(() => apps.cleanup());
 
-  test('replicates the app\'s repositories (by prefix) to the other regions of the same account', () => {
+  test("replicates the app's repositories (by prefix) to the other regions of the same account", () => {
     const stack = new Stack(apps.create(), 'Store', { env: { account: '111111111111', region: 'us-east-1' } });
-    new ImageReplication(stack, 'Replication', { repositoryPrefix: 'safe-deploy/', regions: ['us-west-2', 'eu-west-1', 'us-west-2'], account: '111111111111' });
+    new ImageReplication(stack, 'Replication', {
+      repositoryPrefix: 'safe-deploy/',
+      regions: ['us-west-2', 'eu-west-1', 'us-west-2'],
+      account: '111111111111',
+    });
     Template.fromStack(stack).hasResourceProperties('AWS::ECR::ReplicationConfiguration', {
       ReplicationConfiguration: {
         Rules: [

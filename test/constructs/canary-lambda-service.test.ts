@@ -5,7 +5,12 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { AlarmOverrides } from '../../lib/config/schema';
-import { CanaryLambdaService, DEFAULT_ALARM_SETTINGS, resolveAlarmSettings, worstCaseDetectionSeconds } from '../../lib/constructs/canary-lambda-service';
+import {
+  CanaryLambdaService,
+  DEFAULT_ALARM_SETTINGS,
+  resolveAlarmSettings,
+  worstCaseDetectionSeconds,
+} from '../../lib/constructs/canary-lambda-service';
 import { TestApps } from '../support/app';
 import { FIXTURES_DIR } from '../support/fixtures';
 
@@ -15,7 +20,9 @@ const ENTRY = path.join(FIXTURES_DIR, 'services/orders-api/handler.ts');
 
 /** A stack whose assets are not bundled: these tests are about the construct's wiring, not its code. */
 function newStack(): Stack {
-  return new Stack(apps.create({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Svc', { env: { account: '111111111111', region: 'us-east-1' } });
+  return new Stack(apps.create({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Svc', {
+    env: { account: '111111111111', region: 'us-east-1' },
+  });
 }
 
 /** Every action the execution role of `fn` is allowed. */
@@ -46,14 +53,23 @@ describe('CanaryLambdaService', () => {
   });
 
   test('uses the given deployment config', () => {
-    template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { DeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes' });
+    template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+    });
   });
 
   test('applies the alias name to the alias, the URL and the hooks', () => {
     template.hasResourceProperties('AWS::Lambda::Alias', { Name: 'prod' });
     template.hasResourceProperties('AWS::Lambda::Url', { Qualifier: 'prod', AuthType: 'NONE' });
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { ALIAS_NAME: 'prod', CHECK_TIMEOUT_MS: '45000', SERVICE_CHECK: '{"type":"http","path":"/health","expectedStatus":200}', FUNCTION_NAME: Match.anyValue() } },
+      Environment: {
+        Variables: {
+          ALIAS_NAME: 'prod',
+          CHECK_TIMEOUT_MS: '45000',
+          SERVICE_CHECK: '{"type":"http","path":"/health","expectedStatus":200}',
+          FUNCTION_NAME: Match.anyValue(),
+        },
+      },
       Timeout: 75,
     });
   });
@@ -63,33 +79,60 @@ describe('CanaryLambdaService', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) => a.Properties.EvaluationPeriods !== 1);
     expect(alarms).toHaveLength(4);
     for (const alarm of alarms) {
-      expect(alarm.Properties).toMatchObject({ EvaluationPeriods: 5, DatapointsToAlarm: 3, TreatMissingData: 'notBreaching', ComparisonOperator: 'GreaterThanThreshold' });
+      expect(alarm.Properties).toMatchObject({
+        EvaluationPeriods: 5,
+        DatapointsToAlarm: 3,
+        TreatMissingData: 'notBreaching',
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
       for (const m of alarm.Properties.Metrics.filter((x: { MetricStat?: unknown }) => x.MetricStat)) expect(m.MetricStat.Period).toBe(120);
     }
     expect(alarms.map((a) => a.Properties.Threshold).sort((a, b) => a - b)).toEqual([0, 1, 1, 1000]);
   });
 
   test('exposes the settings in force', () => {
-    expect(service.alarmSettings).toEqual({ errorRatePercent: 1, p99LatencyMs: 1000, periodSeconds: 120, evaluationPeriods: 5, datapointsToAlarm: 3 });
+    expect(service.alarmSettings).toEqual({
+      errorRatePercent: 1,
+      p99LatencyMs: 1000,
+      periodSeconds: 120,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+    });
   });
 });
 
 describe('alarm settings', () => {
   test('defaults: error rate > 1%, p99 > 1000 ms, 60 s periods, 2 of 3', () => {
-    expect(DEFAULT_ALARM_SETTINGS).toEqual({ errorRatePercent: 1, p99LatencyMs: 1000, periodSeconds: 60, evaluationPeriods: 3, datapointsToAlarm: 2 });
+    expect(DEFAULT_ALARM_SETTINGS).toEqual({
+      errorRatePercent: 1,
+      p99LatencyMs: 1000,
+      periodSeconds: 60,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+    });
     expect(resolveAlarmSettings(undefined, 'CanaryLambdaService')).toEqual(DEFAULT_ALARM_SETTINGS);
-    expect(resolveAlarmSettings({ p99LatencyMs: undefined, errorRatePercent: 5 }, 'CanaryLambdaService')).toEqual({ ...DEFAULT_ALARM_SETTINGS, errorRatePercent: 5 });
+    expect(resolveAlarmSettings({ p99LatencyMs: undefined, errorRatePercent: 5 }, 'CanaryLambdaService')).toEqual({
+      ...DEFAULT_ALARM_SETTINGS,
+      errorRatePercent: 5,
+    });
   });
 
   test('worst-case detection is (datapointsToAlarm + 1) x period + 180 s of delays: 360 s with the defaults', () => {
     expect(worstCaseDetectionSeconds(DEFAULT_ALARM_SETTINGS)).toBe(360);
-    expect(worstCaseDetectionSeconds({ ...DEFAULT_ALARM_SETTINGS, periodSeconds: 120, datapointsToAlarm: 3, evaluationPeriods: 5 })).toBe(660); // 4 x 120 + 180
+    expect(worstCaseDetectionSeconds({ ...DEFAULT_ALARM_SETTINGS, periodSeconds: 120, datapointsToAlarm: 3, evaluationPeriods: 5 })).toBe(
+      660,
+    ); // 4 x 120 + 180
   });
 
   const fails = (alarms: AlarmOverrides, message: string) => {
-    expect(() => new CanaryLambdaService(newStack(), 'Api', { entry: ENTRY, deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE, alarms })).toThrow(
-      `Invalid CanaryLambdaService alarm settings:\n  - ${message}`,
-    );
+    expect(
+      () =>
+        new CanaryLambdaService(newStack(), 'Api', {
+          entry: ENTRY,
+          deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
+          alarms,
+        }),
+    ).toThrow(`Invalid CanaryLambdaService alarm settings:\n  - ${message}`);
   };
 
   test('fails when p99LatencyMs <= 0', () => {
@@ -98,19 +141,34 @@ describe('alarm settings', () => {
   });
   test('fails when errorRatePercent is not in (0, 100]', () => {
     fails({ errorRatePercent: 0 }, 'alarms.errorRatePercent: 0 is not a percentage: use a number greater than 0 and at most 100, e.g. 1');
-    fails({ errorRatePercent: 101 }, 'alarms.errorRatePercent: 101 is not a percentage: use a number greater than 0 and at most 100, e.g. 1');
+    fails(
+      { errorRatePercent: 101 },
+      'alarms.errorRatePercent: 101 is not a percentage: use a number greater than 0 and at most 100, e.g. 1',
+    );
   });
   test('fails when periodSeconds is not a multiple of 60', () => {
-    fails({ periodSeconds: 30 }, 'alarms.periodSeconds: 30 is not a whole number of minutes, the resolution Lambda and ALB metrics are published at: use a multiple of 60, e.g. 60');
+    fails(
+      { periodSeconds: 30 },
+      'alarms.periodSeconds: 30 is not a whole number of minutes, the resolution Lambda and ALB metrics are published at: use a multiple of 60, e.g. 60',
+    );
   });
   test('fails when evaluationPeriods is out of range', () => {
-    fails({ evaluationPeriods: 11, datapointsToAlarm: 1 }, 'alarms.evaluationPeriods: 11 is out of range: use a whole number from 1 to 10, e.g. 3');
+    fails(
+      { evaluationPeriods: 11, datapointsToAlarm: 1 },
+      'alarms.evaluationPeriods: 11 is out of range: use a whole number from 1 to 10, e.g. 3',
+    );
   });
   test('fails when the evaluation window exceeds a day', () => {
-    fails({ periodSeconds: 21600, evaluationPeriods: 5 }, "alarms.evaluationPeriods: 5 periods of 360 minutes exceed CloudWatch's one-day evaluation limit: use at most 4");
+    fails(
+      { periodSeconds: 21600, evaluationPeriods: 5 },
+      "alarms.evaluationPeriods: 5 periods of 360 minutes exceed CloudWatch's one-day evaluation limit: use at most 4",
+    );
   });
   test('fails when datapointsToAlarm exceeds evaluationPeriods', () => {
-    fails({ evaluationPeriods: 2, datapointsToAlarm: 3 }, 'alarms.datapointsToAlarm: 3 must be a whole number from 1 to evaluationPeriods (2)');
+    fails(
+      { evaluationPeriods: 2, datapointsToAlarm: 3 },
+      'alarms.datapointsToAlarm: 3 must be a whole number from 1 to evaluationPeriods (2)',
+    );
   });
   test('fails listing every bad field at once', () => {
     expect(() => resolveAlarmSettings({ p99LatencyMs: -1, errorRatePercent: -1 }, 'CanaryLambdaService')).toThrow(
@@ -127,7 +185,9 @@ describe('other props', () => {
     expect(() => new CanaryLambdaService(newStack(), 'Api', { ...base, aliasName: '42' })).toThrow(
       'aliasName: "42" is not a Lambda alias name: use letters, digits, \'-\' or \'_\' (not only digits), e.g. "live"',
     );
-    expect(() => new CanaryLambdaService(newStack(), 'Api', { ...base, aliasName: 'my alias' })).toThrow('aliasName: "my alias" is not a Lambda alias name');
+    expect(() => new CanaryLambdaService(newStack(), 'Api', { ...base, aliasName: 'my alias' })).toThrow(
+      'aliasName: "my alias" is not a Lambda alias name',
+    );
   });
   test('fails when reservedConcurrentExecutions is below 1 or above 10000 (the bound the config uses)', () => {
     for (const value of [0, 10001]) {
@@ -142,7 +202,9 @@ describe('other props', () => {
     );
   });
   test('fails when the judged canary step is not whole minutes', () => {
-    expect(() => new CanaryLambdaService(newStack(), 'Api', { ...base, judge: { canaryPercent: 10, canaryStep: Duration.seconds(90) } })).toThrow(
+    expect(
+      () => new CanaryLambdaService(newStack(), 'Api', { ...base, judge: { canaryPercent: 10, canaryStep: Duration.seconds(90) } }),
+    ).toThrow(
       "judge.canaryStep: 1 minute 30 seconds is not a canary step CodeDeploy can take: use whole minutes, at least 1 (the deployment config's interval), e.g. Duration.minutes(10)",
     );
   });
@@ -154,12 +216,15 @@ describe('other props', () => {
       judge: { canaryPercent: 10, canaryStep: Duration.minutes(15), settings: { minRequests: 250 } },
     });
     const t = Template.fromStack(stack);
-    const vars = (fn: lambda.IFunction) => t.toJSON().Resources[stack.getLogicalId(fn.node.defaultChild as never)].Properties.Environment.Variables;
+    const vars = (fn: lambda.IFunction) =>
+      t.toJSON().Resources[stack.getLogicalId(fn.node.defaultChild as never)].Properties.Environment.Variables;
     expect(vars(svc.postTrafficHook).CANARY_TRAFFIC_CHECK).toBe('{"minRequests":250,"stepMinutes":15}');
     expect(vars(svc.preTrafficHook).CANARY_TRAFFIC_CHECK).toBeUndefined();
     // Whether the target returns to code that served: only the judged post-traffic hook reads versions and the group's history.
     const actions = (fn: lambda.IFunction) => policyActions(t, stack, fn);
-    expect(actions(svc.postTrafficHook)).toEqual(expect.arrayContaining(['lambda:ListVersionsByFunction', 'codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments']));
+    expect(actions(svc.postTrafficHook)).toEqual(
+      expect.arrayContaining(['lambda:ListVersionsByFunction', 'codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments']),
+    );
     expect(actions(svc.preTrafficHook)).not.toEqual(expect.arrayContaining(['lambda:ListVersionsByFunction']));
   });
 
@@ -170,21 +235,40 @@ describe('other props', () => {
     for (const hook of [svc.preTrafficHook, svc.postTrafficHook]) {
       const actions = policyActions(t, stack, hook);
       expect(actions).toContain('codedeploy:GetDeployment');
-      for (const a of ['lambda:ListVersionsByFunction', 'codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments', 'cloudwatch:GetMetricData']) expect(actions).not.toContain(a);
+      for (const a of [
+        'lambda:ListVersionsByFunction',
+        'codedeploy:ListDeployments',
+        'codedeploy:BatchGetDeployments',
+        'cloudwatch:GetMetricData',
+      ])
+        expect(actions).not.toContain(a);
     }
   });
   test('fails when both a health check and an invoke check are given', () => {
-    expect(() => new CanaryLambdaService(newStack(), 'Api', { ...base, healthCheck: { path: '/h', expectedStatus: 200 }, invokeCheck: { payload: {} } })).toThrow(
-      'healthCheck and invokeCheck are both set: give an HTTP service a healthCheck, an event-driven one an invokeCheck',
-    );
+    expect(
+      () =>
+        new CanaryLambdaService(newStack(), 'Api', {
+          ...base,
+          healthCheck: { path: '/h', expectedStatus: 200 },
+          invokeCheck: { payload: {} },
+        }),
+    ).toThrow('healthCheck and invokeCheck are both set: give an HTTP service a healthCheck, an event-driven one an invokeCheck');
   });
 });
 
-describe('a reusable construct, as aws-codedeploy\'s are', () => {
+describe("a reusable construct, as aws-codedeploy's are", () => {
   test('several services share a stack, each with its own alias, group, hooks and uniquely named health alarm', () => {
     const stack = newStack();
-    new CanaryLambdaService(stack, 'Orders', { ...{ entry: ENTRY }, deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE, functionUrlAuthType: lambda.FunctionUrlAuthType.AWS_IAM });
-    new CanaryLambdaService(stack, 'Billing', { entry: ENTRY, deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE, invokeCheck: { payload: { Records: [] } } });
+    new CanaryLambdaService(stack, 'Orders', {
+      ...{ entry: ENTRY },
+      deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
+      functionUrlAuthType: lambda.FunctionUrlAuthType.AWS_IAM,
+    });
+    new CanaryLambdaService(stack, 'Billing', {
+      entry: ENTRY,
+      deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
+      invokeCheck: { payload: { Records: [] } },
+    });
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 2);
     t.resourceCountIs('AWS::Lambda::Alias', 2);
@@ -192,7 +276,9 @@ describe('a reusable construct, as aws-codedeploy\'s are', () => {
     t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
     t.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'Svc-Orders-Health' });
     t.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'Svc-Billing-Health' });
-    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SERVICE_CHECK: '{"type":"invoke","payload":{"Records":[]}}' }) } });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SERVICE_CHECK: '{"type":"invoke","payload":{"Records":[]}}' }) },
+    });
   });
 
   test('no URL, no check: the hooks pass on alarms alone; the function takes the configured handler, memory, timeout, environment and concurrency', () => {
@@ -218,14 +304,24 @@ describe('a reusable construct, as aws-codedeploy\'s are', () => {
       Architectures: ['x86_64'],
       Environment: { Variables: { QUEUE: 'jobs' } },
     });
-    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SERVICE_CHECK: '{"type":"none"}' }) } });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SERVICE_CHECK: '{"type":"none"}' }) },
+    });
   });
 
   test('addAlarm: the deployment group watches it and the composite health alarm includes it', () => {
     const stack = newStack();
-    const svc = new CanaryLambdaService(stack, 'Api', { entry: ENTRY, deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE, healthAlarmName: 'api-health' });
+    const svc = new CanaryLambdaService(stack, 'Api', {
+      entry: ENTRY,
+      deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
+      healthAlarmName: 'api-health',
+    });
     const queueAge = new cloudwatch.Alarm(stack, 'QueueAge', {
-      metric: new cloudwatch.Metric({ namespace: 'AWS/SQS', metricName: 'ApproximateAgeOfOldestMessage', dimensionsMap: { QueueName: 'jobs' } }),
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateAgeOfOldestMessage',
+        dimensionsMap: { QueueName: 'jobs' },
+      }),
       threshold: 300,
       evaluationPeriods: 2,
     });
@@ -234,18 +330,28 @@ describe('a reusable construct, as aws-codedeploy\'s are', () => {
     expect(svc.alarms).toHaveLength(5);
     const t = Template.fromStack(stack);
     const alarmId = stack.getLogicalId(queueAge.node.defaultChild as cloudwatch.CfnAlarm);
-    t.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { AlarmConfiguration: { Enabled: true, Alarms: Match.arrayWith([{ Name: { Ref: alarmId } }]) } });
+    t.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      AlarmConfiguration: { Enabled: true, Alarms: Match.arrayWith([{ Name: { Ref: alarmId } }]) },
+    });
     const [composite] = Object.values(t.findResources('AWS::CloudWatch::CompositeAlarm'));
     expect(composite.Properties.AlarmName).toBe('api-health');
     expect(JSON.stringify(composite.Properties.AlarmRule)).toContain(alarmId);
   });
 
-  test('fails at synth when more than 10 alarms would watch the deployment group (CodeDeploy\'s limit)', () => {
+  test("fails at synth when more than 10 alarms would watch the deployment group (CodeDeploy's limit)", () => {
     const stack = newStack();
     const svc = new CanaryLambdaService(stack, 'Api', { entry: ENTRY, deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE });
     for (let i = 0; i < 7; i++) {
-      svc.addAlarm(new cloudwatch.Alarm(stack, `Extra${i}`, { metric: new cloudwatch.Metric({ namespace: 'X', metricName: `m${i}` }), threshold: 1, evaluationPeriods: 1 }));
+      svc.addAlarm(
+        new cloudwatch.Alarm(stack, `Extra${i}`, {
+          metric: new cloudwatch.Metric({ namespace: 'X', metricName: `m${i}` }),
+          threshold: 1,
+          evaluationPeriods: 1,
+        }),
+      );
     }
-    expect(() => Template.fromStack(stack)).toThrow(/Svc\/Api: 11 alarms watch the deployment group, CodeDeploy allows at most 10: combine some with metric math/);
+    expect(() => Template.fromStack(stack)).toThrow(
+      /Svc\/Api: 11 alarms watch the deployment group, CodeDeploy allows at most 10: combine some with metric math/,
+    );
   });
 });

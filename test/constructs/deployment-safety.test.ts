@@ -35,7 +35,11 @@ const stages: SafetyStage[] = [
     stageName: 'Prod-Wave1',
     type: 'production',
     bake: { minutes: 30, minRequests: 1000 },
-    deploymentWindow: { timeZone: 'Europe/Berlin', windows: [{ days: ['MON', 'TUE', 'WED', 'THU'], start: '09:00', end: '16:00' }], blockedDates: ['2026-12-24'] },
+    deploymentWindow: {
+      timeZone: 'Europe/Berlin',
+      windows: [{ days: ['MON', 'TUE', 'WED', 'THU'], start: '09:00', end: '16:00' }],
+      blockedDates: ['2026-12-24'],
+    },
     targets: [target('Prod-Wave1', '333333333333', 'eu-west-1')],
   },
 ];
@@ -55,7 +59,12 @@ function buildPipelineStack(safetyStages: SafetyStage[] = stages): { stack: Stac
   cdkPipeline.addStage(new ServiceStage(stack, 'Beta', { account: '222222222222', region: 'us-east-1' }));
   cdkPipeline.addStage(new ServiceStage(stack, 'Prod-Wave1', { account: '333333333333', region: 'eu-west-1' }));
   cdkPipeline.buildPipeline();
-  const safety = new DeploymentSafety(stack, 'Safety', { pipeline: cdkPipeline.pipeline, stages: safetyStages, pipelineName: 'safe-deploy-pipeline', notificationEmails: ['oncall@example.com'] });
+  const safety = new DeploymentSafety(stack, 'Safety', {
+    pipeline: cdkPipeline.pipeline,
+    stages: safetyStages,
+    pipelineName: 'safe-deploy-pipeline',
+    notificationEmails: ['oncall@example.com'],
+  });
   return { stack, safety };
 }
 
@@ -85,7 +94,9 @@ describe('DeploymentSafety', () => {
 
   test('the gate action names its gate and reads the cloud assembly: its configuration stays small and fixed', () => {
     const pipeline = Object.values(template.findResources('AWS::CodePipeline::Pipeline'))[0];
-    const gate = (pipeline.Properties.Stages as Array<{ Name: string; Actions: Array<Record<string, any>> }>).find((s) => s.Name === 'Gate-Prod-Wave1')!;
+    const gate = (pipeline.Properties.Stages as Array<{ Name: string; Actions: Array<Record<string, any>> }>).find(
+      (s) => s.Name === 'Gate-Prod-Wave1',
+    )!;
     expect(gate.Actions).toHaveLength(1);
     expect(gate.Actions[0].ActionTypeId).toEqual({ Category: 'Invoke', Owner: 'AWS', Provider: 'Lambda', Version: '1' });
     expect(gate.Actions[0].InputArtifacts).toEqual([{ Name: 'Synth_Output' }]);
@@ -102,7 +113,11 @@ describe('DeploymentSafety', () => {
         stageName: 'Prod-Wave1',
         bake: { minutes: 30, minRequests: 1000 },
         countRequests: false,
-        window: { timeZone: 'Europe/Berlin', windows: [{ days: ['MON', 'TUE', 'WED', 'THU'], start: '09:00', end: '16:00' }], blockedDates: ['2026-12-24'] },
+        window: {
+          timeZone: 'Europe/Berlin',
+          windows: [{ days: ['MON', 'TUE', 'WED', 'THU'], start: '09:00', end: '16:00' }],
+          blockedDates: ['2026-12-24'],
+        },
         observe: [
           {
             account: '222222222222',
@@ -131,7 +146,9 @@ describe('DeploymentSafety', () => {
   test('a manual approval goes into the gate stage, before the bake gate (which checks the window last)', () => {
     const { stack: s } = buildPipelineStack([stages[0], { ...stages[1], manualApproval: true }]);
     const pipeline = Object.values(Template.fromStack(s).findResources('AWS::CodePipeline::Pipeline'))[0];
-    const gate = (pipeline.Properties.Stages as Array<{ Name: string; Actions: Array<Record<string, any>> }>).find((x) => x.Name === 'Gate-Prod-Wave1')!;
+    const gate = (pipeline.Properties.Stages as Array<{ Name: string; Actions: Array<Record<string, any>> }>).find(
+      (x) => x.Name === 'Gate-Prod-Wave1',
+    )!;
     expect(gate.Actions.map((a) => [a.Name, a.ActionTypeId.Category, a.RunOrder])).toEqual([
       ['Approve-Prod-Wave1', 'Approval', 1],
       ['BakeGate', 'Invoke', 2],
@@ -165,10 +182,14 @@ describe('DeploymentSafety', () => {
   });
 
   test('notifications: KMS-encrypted TLS-only topic, e-mail subscription, failure and rollback rules', () => {
-    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SafetyTopicKey'), 'Arn'] } });
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SafetyTopicKey'), 'Arn'] },
+    });
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
     template.hasResourceProperties('AWS::Events::Rule', {
@@ -178,12 +199,25 @@ describe('DeploymentSafety', () => {
         resources: Match.anyValue(),
         detail: { state: ['FAILED'] },
       },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SafetyNotifier'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 3600 } })],
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SafetyNotifier'), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 3600 },
+        }),
+      ],
     });
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.codedeploy'], 'detail-type': ['CodeDeploy Deployment State-change Notification'], detail: { state: ['FAILURE', 'STOP'] } },
+      EventPattern: {
+        source: ['aws.codedeploy'],
+        'detail-type': ['CodeDeploy Deployment State-change Notification'],
+        detail: { state: ['FAILURE', 'STOP'] },
+      },
     });
-    template.resourcePropertiesCountIs('AWS::Events::EventBusPolicy', { StatementId: Match.stringLikeRegexp('^safe-deploy-codedeploy-') }, 2);
+    template.resourcePropertiesCountIs(
+      'AWS::Events::EventBusPolicy',
+      { StatementId: Match.stringLikeRegexp('^safe-deploy-codedeploy-') },
+      2,
+    );
     template.hasResourceProperties('AWS::Events::EventBusPolicy', {
       StatementId: 'safe-deploy-codedeploy-333333333333',
       Statement: Match.objectLike({ Principal: { AWS: 'arn:aws:iam::333333333333:root' }, Action: 'events:PutEvents' }),
@@ -204,11 +238,14 @@ describe('DeploymentSafety', () => {
   });
 
   test('the notifier may make every call its diagnosis makes (from lib/ops/permissions.ts), scoped as IAM allows', () => {
-    const [policy] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^SafetyNotifierRole') }] } }));
+    const [policy] = Object.values(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^SafetyNotifierRole') }] } }),
+    );
     const statements = policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>;
     const granted = statements.flatMap((st) => [st.Action].flat());
     for (const { action } of Object.values(DIAGNOSIS_PERMISSIONS)) expect(granted).toContain(action);
-    const resourcesOf = (action: string) => JSON.stringify(statements.filter((st) => [st.Action].flat().includes(action)).map((st) => st.Resource));
+    const resourcesOf = (action: string) =>
+      JSON.stringify(statements.filter((st) => [st.Action].flat().includes(action)).map((st) => st.Resource));
     // Stacks by name in this account (the pipeline's own; the Beta target is in another account here).
     expect(resourcesOf('cloudformation:DescribeStackEvents')).toContain(':stack/Pipeline/*');
     expect(resourcesOf('cloudformation:DescribeStackEvents')).not.toContain('"*"');
@@ -226,10 +263,18 @@ describe('DeploymentSafety', () => {
       });
     }
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'CloudWatchAlarms', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: 'CloudWatchAlarms', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' }),
+        ]),
+      },
     });
     template.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
+        ]),
+      },
     });
   });
 
@@ -299,7 +344,11 @@ describe('GateReaderRole and RollbackEventForwarder', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
-          { Action: ['cloudwatch:DescribeAlarmHistory', 'cloudwatch:DescribeAlarms'], Effect: 'Allow', Resource: 'arn:aws:cloudwatch:eu-west-1:333333333333:alarm:*' },
+          {
+            Action: ['cloudwatch:DescribeAlarmHistory', 'cloudwatch:DescribeAlarms'],
+            Effect: 'Allow',
+            Resource: 'arn:aws:cloudwatch:eu-west-1:333333333333:alarm:*',
+          },
           { Action: 'cloudwatch:GetMetricData', Effect: 'Allow', Resource: '*' },
         ],
       },

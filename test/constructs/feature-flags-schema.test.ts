@@ -25,7 +25,13 @@ function problems(flags: unknown): string[] {
 }
 
 const onOff = { on: { enabled: true }, off: { enabled: false } };
-const variantFlag = (rules: unknown[], extra: Record<string, unknown> = {}) => ({ name: 'checkout', variants: onOff, default: 'off', rules, ...extra });
+const variantFlag = (rules: unknown[], extra: Record<string, unknown> = {}) => ({
+  name: 'checkout',
+  variants: onOff,
+  default: 'off',
+  rules,
+  ...extra,
+});
 
 describe('rendering the AppConfig feature-flag document', () => {
   const declared = [
@@ -111,31 +117,57 @@ describe('rendering the AppConfig feature-flag document', () => {
   });
 
   test('the flags file schema and the list schema compose into a larger schema, with paths from its root', () => {
-    expect(flagsFileSchema.parse({ flags: [{ name: 'a', default: false }] })).toEqual({ flags: [{ kind: 'boolean', name: 'a', default: false }] });
+    expect(flagsFileSchema.parse({ flags: [{ name: 'a', default: false }] })).toEqual({
+      flags: [{ kind: 'boolean', name: 'a', default: false }],
+    });
     const config = z.object({ services: z.array(z.object({ name: z.string(), flags: serviceFlagsSchema })) });
-    const result = config.safeParse({ services: [{ name: 'orders', flags: [{ name: 'a', default: false }, variantFlag([{ variant: 'on', percent: 150 }])] }] });
+    const result = config.safeParse({
+      services: [{ name: 'orders', flags: [{ name: 'a', default: false }, variantFlag([{ variant: 'on', percent: 150 }])] }],
+    });
     expect(result.success).toBe(false);
-    expect(result.error!.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['services.0.flags.1.rules.0.percent', '150 is not a percentage: use 0 to 100']]);
+    expect(result.error!.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['services.0.flags.1.rules.0.percent', '150 is not a percentage: use 0 to 100'],
+    ]);
   });
 });
 
 describe('flag declarations: every message names the field, the value and the fix', () => {
   test('fails when a percentage is out of range', () => {
-    expect(problems([{ name: 'a', default: false }, variantFlag([{ variant: 'on', percent: 150 }])])).toEqual(['flags[1].rules[0].percent: 150 is not a percentage: use 0 to 100']);
-    expect(problems([variantFlag([{ variant: 'on', percent: -1 }])])).toEqual(['flags[0].rules[0].percent: -1 is not a percentage: use 0 to 100']);
+    expect(problems([{ name: 'a', default: false }, variantFlag([{ variant: 'on', percent: 150 }])])).toEqual([
+      'flags[1].rules[0].percent: 150 is not a percentage: use 0 to 100',
+    ]);
+    expect(problems([variantFlag([{ variant: 'on', percent: -1 }])])).toEqual([
+      'flags[0].rules[0].percent: -1 is not a percentage: use 0 to 100',
+    ]);
   });
 
   test('fails when a percentage is not whole', () => {
-    expect(problems([variantFlag([{ variant: 'on', percent: 2.5 }])])).toEqual(['flags[0].rules[0].percent: 2.5 is not a whole percentage: use a whole number from 0 to 100']);
+    expect(problems([variantFlag([{ variant: 'on', percent: 2.5 }])])).toEqual([
+      'flags[0].rules[0].percent: 2.5 is not a whole percentage: use a whole number from 0 to 100',
+    ]);
   });
 
   test('fails when the percentages of a flag add up to more than 100', () => {
-    const flags = [{ name: 'f', variants: { a: { enabled: true }, b: { enabled: true }, off: { enabled: false } }, default: 'off', rules: [{ variant: 'a', percent: 60 }, { variant: 'b', percent: 50 }] }];
-    expect(problems(flags)).toEqual(['flags[0].rules[1].percent: the percentages add up to 110 (rules[0] 60 + rules[1] 50): keep their sum at most 100']);
+    const flags = [
+      {
+        name: 'f',
+        variants: { a: { enabled: true }, b: { enabled: true }, off: { enabled: false } },
+        default: 'off',
+        rules: [
+          { variant: 'a', percent: 60 },
+          { variant: 'b', percent: 50 },
+        ],
+      },
+    ];
+    expect(problems(flags)).toEqual([
+      'flags[0].rules[1].percent: the percentages add up to 110 (rules[0] 60 + rules[1] 50): keep their sum at most 100',
+    ]);
   });
 
   test('fails when a rule references an unknown variant', () => {
-    expect(problems([variantFlag([{ variant: 'onn', tenants: ['acme'] }])])).toEqual(['flags[0].rules[0].variant: "onn" is not one of its variants ("on", "off"): use one of them']);
+    expect(problems([variantFlag([{ variant: 'onn', tenants: ['acme'] }])])).toEqual([
+      'flags[0].rules[0].variant: "onn" is not one of its variants ("on", "off"): use one of them',
+    ]);
   });
 
   test('fails when the default is not a variant', () => {
@@ -145,15 +177,26 @@ describe('flag declarations: every message names the field, the value and the fi
   });
 
   test('fails when a rule selects the default variant', () => {
-    expect(problems([variantFlag([{ variant: 'on', percent: 5 }, { variant: 'off', tenants: ['acme'] }])])).toEqual([
+    expect(
+      problems([
+        variantFlag([
+          { variant: 'on', percent: 5 },
+          { variant: 'off', tenants: ['acme'] },
+        ]),
+      ]),
+    ).toEqual([
       'flags[0].rules[1].variant: "off" is the default variant, which users get when no rule matches (AppConfig gives the default variant no rule): select another variant or remove the rule',
     ]);
   });
 
   test('fails when two flags have the same name', () => {
-    expect(problems([{ name: 'a', default: false }, { name: 'b', default: true }, { name: 'a', default: true }])).toEqual([
-      'flags[2].name: "a" is already declared by [0]: give each flag a unique name',
-    ]);
+    expect(
+      problems([
+        { name: 'a', default: false },
+        { name: 'b', default: true },
+        { name: 'a', default: true },
+      ]),
+    ).toEqual(['flags[2].name: "a" is already declared by [0]: give each flag a unique name']);
   });
 
   test('fails when a flag name is not an AppConfig key', () => {
@@ -169,7 +212,9 @@ describe('flag declarations: every message names the field, the value and the fi
       'flags[0]: unknown field "colour": remove it or check the spelling (README, "Feature flags and limited rollout")',
       'flags[1]: "x" is not a flag: use an object, e.g. { "name": "new_checkout", "default": false }',
     ]);
-    expect(problems({ name: 'a' })).toEqual(['flags: {"name":"a"} is not a list of flags: use [ { "name": "new_checkout", "default": false }, ... ]']);
+    expect(problems({ name: 'a' })).toEqual([
+      'flags: {"name":"a"} is not a list of flags: use [ { "name": "new_checkout", "default": false }, ... ]',
+    ]);
   });
 
   test('fails when a rule selects nobody or mixes kinds', () => {
@@ -191,28 +236,63 @@ describe('flag declarations: every message names the field, the value and the fi
   });
 
   test('fails when percentage rules split by different attributes', () => {
-    const flags = [{ name: 'f', variants: { a: { enabled: true }, b: { enabled: true }, off: { enabled: false } }, default: 'off', rules: [{ variant: 'a', percent: 10 }, { variant: 'b', percent: 10, by: 'tenant' }] }];
+    const flags = [
+      {
+        name: 'f',
+        variants: { a: { enabled: true }, b: { enabled: true }, off: { enabled: false } },
+        default: 'off',
+        rules: [
+          { variant: 'a', percent: 10 },
+          { variant: 'b', percent: 10, by: 'tenant' },
+        ],
+      },
+    ];
     expect(problems(flags)).toEqual([
       'flags[0].rules[1].by: "tenant" differs from rules[0], which splits by "userId": split all percentage rules of a flag by the same attribute',
     ]);
   });
 
   test('fails when a variant has two percentage rules', () => {
-    expect(problems([variantFlag([{ variant: 'on', percent: 5 }, { variant: 'on', percent: 10 }])])).toEqual([
-      'flags[0].rules[1].percent: variant "on" already has a percentage in rules[0]: merge them into one rule',
-    ]);
+    expect(
+      problems([
+        variantFlag([
+          { variant: 'on', percent: 5 },
+          { variant: 'on', percent: 10 },
+        ]),
+      ]),
+    ).toEqual(['flags[0].rules[1].percent: variant "on" already has a percentage in rules[0]: merge them into one rule']);
   });
 
   test('fails when the rules of a variant are not next to each other', () => {
-    const flags = [{ name: 'f', variants: { a: { enabled: true }, b: { enabled: true }, off: { enabled: false } }, default: 'off', rules: [{ variant: 'a', tenants: ['x'] }, { variant: 'b', tenants: ['y'] }, { variant: 'a', percent: 5 }] }];
+    const flags = [
+      {
+        name: 'f',
+        variants: { a: { enabled: true }, b: { enabled: true }, off: { enabled: false } },
+        default: 'off',
+        rules: [
+          { variant: 'a', tenants: ['x'] },
+          { variant: 'b', tenants: ['y'] },
+          { variant: 'a', percent: 5 },
+        ],
+      },
+    ];
     expect(problems(flags)).toEqual([
       'flags[0].rules[2].variant: "a" also has rules[0], and other variants\' rules sit between them: put the rules of a variant next to each other (AppConfig evaluates one rule per variant, in order)',
     ]);
   });
 
   test('fails when a variant is never selected', () => {
-    const flags = [{ name: 'f', variants: { a: { enabled: true }, unused: { enabled: true }, off: { enabled: false } }, default: 'off', rules: [{ variant: 'a', percent: 5 }] }];
-    expect(problems(flags)).toEqual(['flags[0].variants.unused: no rule selects "unused" and it is not the default: add a rule for it or remove it']);
+    const flags = [
+      {
+        name: 'f',
+        variants: { a: { enabled: true }, unused: { enabled: true }, off: { enabled: false } },
+        default: 'off',
+        rules: [{ variant: 'a', percent: 5 }],
+      },
+    ];
+    expect(problems(flags)).toEqual([
+      'flags[0].variants.unused: no rule selects "unused" and it is not the default: add a rule for it or remove it',
+    ]);
   });
 
   test('fails when a variant name, attribute name or attribute value is not usable', () => {
@@ -229,25 +309,36 @@ describe('flag declarations: every message names the field, the value and the fi
     ]);
     flags[0].variants.off.attributes = { enabled: true } as never;
     expect(problems(flags)).toEqual([
-      'flags[0].variants.bad name: "bad name" is not a valid variant name: start with a letter or digit, then letters, digits, \'_\', \'.\' or \'-\' (at most 64), e.g. "control"',
+      "flags[0].variants.bad name: \"bad name\" is not a valid variant name: start with a letter or digit, then letters, digits, '_', '.' or '-' (at most 64), e.g. \"control\"",
       'flags[0].variants.off.attributes.enabled: "enabled" is not a valid attribute name: start with a lower-case letter, then letters, digits, \'_\' or \'-\' (at most 64), and do not use "enabled" (the agent returns it beside the attributes)',
     ]);
   });
 
   test('fails when variants give one attribute different types', () => {
-    const flags = [{ name: 'f', variants: { on: { enabled: true, attributes: { size: 3 } }, off: { enabled: false, attributes: { size: 'big' } } }, default: 'off', rules: [{ variant: 'on', percent: 5 }] }];
-    expect(problems(flags)).toEqual(['flags[0].variants.off.attributes.size: "big" is a string but variant "on" gives a number: use the same type in every variant']);
-  });
-
-  test('fails when a value to match could not be sent in the agent\'s Context header', () => {
-    expect(problems([variantFlag([{ variant: 'on', tenants: ['acme', 'a,b', 'say "hi"'] }])])).toEqual([
-      'flags[0].rules[0].tenants[1]: "a,b" cannot be matched: use 1 to 256 characters without quotes, backslashes, \',\' or \'=\' (the agent\'s Context header separates pairs with \',\' and \'=\')',
-      'flags[0].rules[0].tenants[2]: "say \\"hi\\"" cannot be matched: use 1 to 256 characters without quotes, backslashes, \',\' or \'=\' (the agent\'s Context header separates pairs with \',\' and \'=\')',
+    const flags = [
+      {
+        name: 'f',
+        variants: { on: { enabled: true, attributes: { size: 3 } }, off: { enabled: false, attributes: { size: 'big' } } },
+        default: 'off',
+        rules: [{ variant: 'on', percent: 5 }],
+      },
+    ];
+    expect(problems(flags)).toEqual([
+      'flags[0].variants.off.attributes.size: "big" is a string but variant "on" gives a number: use the same type in every variant',
     ]);
-    expect(problems([variantFlag([{ variant: 'on', userIds: [] }])])).toEqual(['flags[0].rules[0].userIds: is empty: list at least one value, e.g. ["user-123"]']);
   });
 
-  test('fails when a variant\'s rules exceed AppConfig\'s 16384-character rule', () => {
+  test("fails when a value to match could not be sent in the agent's Context header", () => {
+    expect(problems([variantFlag([{ variant: 'on', tenants: ['acme', 'a,b', 'say "hi"'] }])])).toEqual([
+      "flags[0].rules[0].tenants[1]: \"a,b\" cannot be matched: use 1 to 256 characters without quotes, backslashes, ',' or '=' (the agent's Context header separates pairs with ',' and '=')",
+      "flags[0].rules[0].tenants[2]: \"say \\\"hi\\\"\" cannot be matched: use 1 to 256 characters without quotes, backslashes, ',' or '=' (the agent's Context header separates pairs with ',' and '=')",
+    ]);
+    expect(problems([variantFlag([{ variant: 'on', userIds: [] }])])).toEqual([
+      'flags[0].rules[0].userIds: is empty: list at least one value, e.g. ["user-123"]',
+    ]);
+  });
+
+  test("fails when a variant's rules exceed AppConfig's 16384-character rule", () => {
     const tenants = Array.from({ length: 1200 }, (_, i) => `tenant-${String(i).padStart(5, '0')}`);
     expect(problems([variantFlag([{ variant: 'on', tenants }])])).toEqual([
       `flags[0].rules[0]: the rules of variant "on" render to ${`(in $tenant [${tenants.map((t) => JSON.stringify(t)).join(', ')}])`.length} characters, more than AppConfig's 16384: shorten the lists`,
@@ -255,7 +346,9 @@ describe('flag declarations: every message names the field, the value and the fi
   });
 
   test('fails when a description is longer than AppConfig allows', () => {
-    expect(problems([{ name: 'a', default: true, description: 'x'.repeat(1025) }])).toEqual(['flags[0].description: is 1025 characters long: AppConfig allows 1024, shorten it']);
+    expect(problems([{ name: 'a', default: true, description: 'x'.repeat(1025) }])).toEqual([
+      'flags[0].description: is 1025 characters long: AppConfig allows 1024, shorten it',
+    ]);
   });
 
   test('names the source and lists the problems in the error message', () => {
@@ -267,7 +360,12 @@ describe('flag declarations: every message names the field, the value and the fi
 
 describe('rollouts', () => {
   test('all-at-once is one 100 % step; its bake defaults to 0', () => {
-    expect(toAppConfigStrategy({ type: 'all-at-once' })).toEqual({ growthType: 'LINEAR', growthFactor: 100, deploymentDurationInMinutes: 0, finalBakeTimeInMinutes: 0 });
+    expect(toAppConfigStrategy({ type: 'all-at-once' })).toEqual({
+      growthType: 'LINEAR',
+      growthFactor: 100,
+      deploymentDurationInMinutes: 0,
+      finalBakeTimeInMinutes: 0,
+    });
     expect(toAppConfigStrategy({ type: 'all-at-once', bakeMinutes: 15 }).finalBakeTimeInMinutes).toBe(15);
   });
 
@@ -283,24 +381,38 @@ describe('rollouts', () => {
   });
 
   test('describes a strategy for people', () => {
-    expect(describeStrategy(toAppConfigStrategy({ type: 'linear', percent: 20, intervalMinutes: 6, bakeMinutes: 30 }))).toBe('linear 20 % over 30 min, step every 6 min, bake 30 min');
+    expect(describeStrategy(toAppConfigStrategy({ type: 'linear', percent: 20, intervalMinutes: 6, bakeMinutes: 30 }))).toBe(
+      'linear 20 % over 30 min, step every 6 min, bake 30 min',
+    );
     expect(describeStrategy(toAppConfigStrategy({ type: 'all-at-once', bakeMinutes: 10 }))).toBe('all at once, bake 10 min');
   });
 
   const fails = (rollout: unknown, message: string) => expect(() => toAppConfigStrategy(rollout as never)).toThrow(message);
 
-  test('fails when the deployment would exceed AppConfig\'s 1440 minutes', () => {
-    fails({ type: 'linear', percent: 1, intervalMinutes: 15, bakeMinutes: 0 }, "rollout.intervalMinutes: 15 minutes x 100 steps of 1 % take 1500 minutes, longer than AppConfig's 1440-minute deployment: use a shorter interval or a bigger step");
+  test("fails when the deployment would exceed AppConfig's 1440 minutes", () => {
+    fails(
+      { type: 'linear', percent: 1, intervalMinutes: 15, bakeMinutes: 0 },
+      "rollout.intervalMinutes: 15 minutes x 100 steps of 1 % take 1500 minutes, longer than AppConfig's 1440-minute deployment: use a shorter interval or a bigger step",
+    );
   });
 
   test('fails when the bake is out of range', () => {
-    fails({ type: 'all-at-once', bakeMinutes: 2000 }, "rollout.bakeMinutes: 2000 minutes is longer than AppConfig's 1440-minute final bake: use at most 1440");
+    fails(
+      { type: 'all-at-once', bakeMinutes: 2000 },
+      "rollout.bakeMinutes: 2000 minutes is longer than AppConfig's 1440-minute final bake: use at most 1440",
+    );
     fails({ type: 'linear', percent: 10, intervalMinutes: 1 }, 'rollout.bakeMinutes: is missing: use 0 to 1440, e.g. 30');
   });
 
   test('fails when the step or the interval is out of range', () => {
-    fails({ type: 'linear', percent: 0, intervalMinutes: 5, bakeMinutes: 0 }, 'rollout.percent: 0 is not a step: use 1 to 100 (percent of agents per step)');
-    fails({ type: 'linear', percent: 10, intervalMinutes: 0, bakeMinutes: 0 }, 'rollout.intervalMinutes: 0 minutes is too short: use 1 or more');
+    fails(
+      { type: 'linear', percent: 0, intervalMinutes: 5, bakeMinutes: 0 },
+      'rollout.percent: 0 is not a step: use 1 to 100 (percent of agents per step)',
+    );
+    fails(
+      { type: 'linear', percent: 10, intervalMinutes: 0, bakeMinutes: 0 },
+      'rollout.intervalMinutes: 0 minutes is too short: use 1 or more',
+    );
   });
 
   test('fails when the type is unknown', () => {
@@ -308,13 +420,29 @@ describe('rollouts', () => {
   });
 
   test('defaults by stage type bake at least as long as the default alarms take to fire', () => {
-    expect(toAppConfigStrategy(DEFAULT_FLAG_ROLLOUTS['pre-production'])).toEqual({ growthType: 'LINEAR', growthFactor: 100, deploymentDurationInMinutes: 0, finalBakeTimeInMinutes: 10 });
-    expect(toAppConfigStrategy(DEFAULT_FLAG_ROLLOUTS.production)).toEqual({ growthType: 'LINEAR', growthFactor: 20, deploymentDurationInMinutes: 30, finalBakeTimeInMinutes: 30 });
+    expect(toAppConfigStrategy(DEFAULT_FLAG_ROLLOUTS['pre-production'])).toEqual({
+      growthType: 'LINEAR',
+      growthFactor: 100,
+      deploymentDurationInMinutes: 0,
+      finalBakeTimeInMinutes: 10,
+    });
+    expect(toAppConfigStrategy(DEFAULT_FLAG_ROLLOUTS.production)).toEqual({
+      growthType: 'LINEAR',
+      growthFactor: 20,
+      deploymentDurationInMinutes: 30,
+      finalBakeTimeInMinutes: 30,
+    });
     const detectionMinutes = worstCaseDetectionSeconds(DEFAULT_ALARM_SETTINGS) / 60;
-    for (const r of Object.values(DEFAULT_FLAG_ROLLOUTS)) expect(toAppConfigStrategy(r).finalBakeTimeInMinutes).toBeGreaterThanOrEqual(detectionMinutes);
+    for (const r of Object.values(DEFAULT_FLAG_ROLLOUTS))
+      expect(toAppConfigStrategy(r).finalBakeTimeInMinutes).toBeGreaterThanOrEqual(detectionMinutes);
   });
 
   test('the rollout schema embeds in a configuration schema', () => {
-    expect(flagRolloutSchema.parse({ type: 'linear', percent: 25, intervalMinutes: 10, bakeMinutes: 60 })).toEqual({ type: 'linear', percent: 25, intervalMinutes: 10, bakeMinutes: 60 });
+    expect(flagRolloutSchema.parse({ type: 'linear', percent: 25, intervalMinutes: 10, bakeMinutes: 60 })).toEqual({
+      type: 'linear',
+      percent: 25,
+      intervalMinutes: 10,
+      bakeMinutes: 60,
+    });
   });
 });

@@ -77,9 +77,21 @@ function buildServices(flags = exampleFlags(), rollout: FlagRollout = PROD_ROLLO
     testTrafficPeers: [ec2.Peer.ipv4('203.0.113.10/32')],
   });
   const application = new FeatureFlagsApplication(stack, 'FlagsApp', { applicationName: 'safe-deploy-beta-flags' });
-  const apiFlags = new ServiceFeatureFlags(stack, 'ApiFlags', { serviceName: 'api', flags, rollout, healthAlarm: api.compositeAlarm, application });
+  const apiFlags = new ServiceFeatureFlags(stack, 'ApiFlags', {
+    serviceName: 'api',
+    flags,
+    rollout,
+    healthAlarm: api.compositeAlarm,
+    application,
+  });
   apiFlags.bindToFunction(api.function);
-  const webFlags = new ServiceFeatureFlags(stack, 'WebFlags', { serviceName: 'web', flags, rollout, healthAlarm: web.compositeAlarm, application });
+  const webFlags = new ServiceFeatureFlags(stack, 'WebFlags', {
+    serviceName: 'web',
+    flags,
+    rollout,
+    healthAlarm: web.compositeAlarm,
+    application,
+  });
   webFlags.bindToTaskDefinition(web.taskDefinition, web.taskDefinition.findContainer('app')!);
   return { app, stack, api, web, apiFlags, webFlags, template: Template.fromStack(stack) };
 }
@@ -88,14 +100,23 @@ function buildServices(flags = exampleFlags(), rollout: FlagRollout = PROD_ROLLO
 function buildSmall(o: { region?: string; architecture?: lambda.Architecture; rollout?: FlagRollout; envAgnostic?: boolean } = {}) {
   const app = apps.create();
   const stack = new Stack(app, 'Small', o.envAgnostic ? {} : { env: { account: ENV.account, region: o.region ?? ENV.region } });
-  const alarm = cloudwatch.Alarm.fromAlarmArn(stack, 'Health', `arn:aws:cloudwatch:${o.region ?? ENV.region}:111111111111:alarm:Small-Health`);
+  const alarm = cloudwatch.Alarm.fromAlarmArn(
+    stack,
+    'Health',
+    `arn:aws:cloudwatch:${o.region ?? ENV.region}:111111111111:alarm:Small-Health`,
+  );
   const fn = new lambda.Function(stack, 'Fn', {
     runtime: lambda.Runtime.NODEJS_22_X,
     handler: 'index.handler',
     code: lambda.Code.fromInline('exports.handler = async () => ({})'),
     architecture: o.architecture ?? lambda.Architecture.ARM_64,
   });
-  const flags = new ServiceFeatureFlags(stack, 'Flags', { serviceName: 'orders', flags: exampleFlags(), rollout: o.rollout ?? { type: 'all-at-once' }, healthAlarm: alarm });
+  const flags = new ServiceFeatureFlags(stack, 'Flags', {
+    serviceName: 'orders',
+    flags: exampleFlags(),
+    rollout: o.rollout ?? { type: 'all-at-once' },
+    healthAlarm: alarm,
+  });
   return { app, stack, fn, flags };
 }
 
@@ -138,29 +159,46 @@ describe('ServiceFeatureFlags with both canary services', () => {
     const { template, stack, api, web } = built;
     template.resourceCountIs('AWS::AppConfig::Application', 1);
     template.hasResourceProperties('AWS::AppConfig::Application', { Name: 'safe-deploy-beta-flags' });
-    for (const [name, alarm] of [['api', api.compositeAlarm], ['web', web.compositeAlarm]] as const) {
+    for (const [name, alarm] of [
+      ['api', api.compositeAlarm],
+      ['web', web.compositeAlarm],
+    ] as const) {
       template.hasResourceProperties('AWS::AppConfig::Environment', {
         Name: name,
-        Monitors: [{ AlarmArn: { 'Fn::GetAtt': [logicalId(stack, alarm), 'Arn'] }, AlarmRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('MonitorRole'), 'Arn'] } }],
+        Monitors: [
+          {
+            AlarmArn: { 'Fn::GetAtt': [logicalId(stack, alarm), 'Arn'] },
+            AlarmRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('MonitorRole'), 'Arn'] },
+          },
+        ],
       });
-      template.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', { Name: name, LocationUri: 'hosted', Type: 'AWS.AppConfig.FeatureFlags' });
+      template.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', {
+        Name: name,
+        LocationUri: 'hosted',
+        Type: 'AWS.AppConfig.FeatureFlags',
+      });
     }
   });
 
   test('the hosted version holds the rendered document; versions, profile, environment and application are retained', () => {
     const { template, apiFlags } = built;
     template.hasResource('AWS::AppConfig::HostedConfigurationVersion', {
-      Properties: { Content: apiFlags.content, ContentType: 'application/json', Description: `Flags of api, sha256 ${apiFlags.contentDigest.slice(0, 16)}` },
+      Properties: {
+        Content: apiFlags.content,
+        ContentType: 'application/json',
+        Description: `Flags of api, sha256 ${apiFlags.contentDigest.slice(0, 16)}`,
+      },
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
     });
     for (const type of ['AWS::AppConfig::ConfigurationProfile', 'AWS::AppConfig::Environment', 'AWS::AppConfig::Application']) {
-      for (const r of Object.values(template.findResources(type))) expect(r).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      for (const r of Object.values(template.findResources(type)))
+        expect(r).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     }
     expect(JSON.parse(apiFlags.content).version).toBe('1');
   });
 
-  test('the deployment deploys that version with the rollout strategy: linear 20 % every 6 min (30 min), bake 30 is AppConfig\'s predefined one', () => {
+  test("the deployment deploys that version with the rollout strategy: linear 20 % every 6 min (30 min), bake 30 is AppConfig's predefined one", () => {
     const { template, stack, apiFlags } = built;
     // Predefined strategies count against no quota (AppConfig allows 20 custom ones per account and region).
     template.resourceCountIs('AWS::AppConfig::DeploymentStrategy', 0);
@@ -191,11 +229,22 @@ describe('ServiceFeatureFlags with both canary services', () => {
   test('the monitor role may only describe the one health alarm, and only AppConfig may assume it', () => {
     const { template, stack, api } = built;
     template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'appconfig.amazonaws.com' }, Action: 'sts:AssumeRole' })] },
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'appconfig.amazonaws.com' }, Action: 'sts:AssumeRole' })],
+      },
       Policies: [
         {
           PolicyName: 'ReadHealthAlarm',
-          PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'cloudwatch:DescribeAlarms', Resource: { 'Fn::GetAtt': [logicalId(stack, api.compositeAlarm), 'Arn'] } }], Version: '2012-10-17' },
+          PolicyDocument: {
+            Statement: [
+              {
+                Effect: 'Allow',
+                Action: 'cloudwatch:DescribeAlarms',
+                Resource: { 'Fn::GetAtt': [logicalId(stack, api.compositeAlarm), 'Arn'] },
+              },
+            ],
+            Version: '2012-10-17',
+          },
         },
       ],
     });
@@ -225,7 +274,12 @@ describe('ServiceFeatureFlags with both canary services', () => {
           {
             Effect: 'Allow',
             Action: ['appconfig:GetLatestConfiguration', 'appconfig:StartConfigurationSession'],
-            Resource: { 'Fn::Join': ['', ['arn:aws:appconfig:us-east-1:111111111111:application/', appRef, '/environment/*/configuration/', ref(apiFlags.profile)]] },
+            Resource: {
+              'Fn::Join': [
+                '',
+                ['arn:aws:appconfig:us-east-1:111111111111:application/', appRef, '/environment/*/configuration/', ref(apiFlags.profile)],
+              ],
+            },
           },
         ]),
       },
@@ -258,7 +312,11 @@ describe('ServiceFeatureFlags with both canary services', () => {
     const taskRole = task.Properties.TaskRoleArn['Fn::GetAtt'][0];
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: taskRole }],
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['appconfig:GetLatestConfiguration', 'appconfig:StartConfigurationSession'] })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['appconfig:GetLatestConfiguration', 'appconfig:StartConfigurationSession'] }),
+        ]),
+      },
     });
   });
 
@@ -294,7 +352,13 @@ describe('ServiceFeatureFlags on its own', () => {
     const stack = new Stack(app, 'S', { env: ENV });
     const application = FeatureFlagsApplication.fromApplicationId(stack, 'Shared', 'abc1234');
     const alarm = cloudwatch.Alarm.fromAlarmArn(stack, 'Health', 'arn:aws:cloudwatch:us-east-1:111111111111:alarm:S-Health');
-    new ServiceFeatureFlags(stack, 'Flags', { serviceName: 'orders', flags: exampleFlags(), rollout: { type: 'all-at-once' }, healthAlarm: alarm, application });
+    new ServiceFeatureFlags(stack, 'Flags', {
+      serviceName: 'orders',
+      flags: exampleFlags(),
+      rollout: { type: 'all-at-once' },
+      healthAlarm: alarm,
+      application,
+    });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::AppConfig::Application', 0);
     template.hasResourceProperties('AWS::AppConfig::Environment', { ApplicationId: 'abc1234', Name: 'orders' });
@@ -302,7 +366,10 @@ describe('ServiceFeatureFlags on its own', () => {
 
   test('warns when a rollout gives the alarm no time to act (all at once, no bake), and not otherwise', () => {
     const bare = buildSmall({ rollout: { type: 'all-at-once' } });
-    Annotations.fromStack(bare.stack).hasWarning('/Small/Flags', Match.stringLikeRegexp("all at once without a bake, so the health alarm cannot roll a bad flag back"));
+    Annotations.fromStack(bare.stack).hasWarning(
+      '/Small/Flags',
+      Match.stringLikeRegexp('all at once without a bake, so the health alarm cannot roll a bad flag back'),
+    );
     const baked = buildSmall({ rollout: DEFAULT_FLAG_ROLLOUTS['pre-production'] });
     Annotations.fromStack(baked.stack).hasNoWarning('*', Match.anyValue());
   });
@@ -310,7 +377,9 @@ describe('ServiceFeatureFlags on its own', () => {
   test('all-at-once with a 10-minute bake is AppConfig.AllAtOnce; with another bake, one 100 % step with no duration', () => {
     const predefined = buildSmall({ rollout: { type: 'all-at-once', bakeMinutes: 10 } });
     Template.fromStack(predefined.stack).resourceCountIs('AWS::AppConfig::DeploymentStrategy', 0);
-    Template.fromStack(predefined.stack).hasResourceProperties('AWS::AppConfig::Deployment', { DeploymentStrategyId: 'AppConfig.AllAtOnce' });
+    Template.fromStack(predefined.stack).hasResourceProperties('AWS::AppConfig::Deployment', {
+      DeploymentStrategyId: 'AppConfig.AllAtOnce',
+    });
     const { stack } = buildSmall({ rollout: { type: 'all-at-once', bakeMinutes: 5 } });
     Template.fromStack(stack).hasResourceProperties('AWS::AppConfig::DeploymentStrategy', {
       GrowthType: 'LINEAR',
@@ -320,20 +389,30 @@ describe('ServiceFeatureFlags on its own', () => {
     });
   });
 
-  test('an x86-64 function in eu-west-1 gets that region and architecture\'s layer', () => {
+  test("an x86-64 function in eu-west-1 gets that region and architecture's layer", () => {
     const { fn, flags, stack } = buildSmall({ region: 'eu-west-1', architecture: lambda.Architecture.X86_64 });
     flags.bindToFunction(fn);
-    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Layers: ['arn:aws:lambda:eu-west-1:434848589818:layer:AWS-AppConfig-Extension:303'] });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Layers: ['arn:aws:lambda:eu-west-1:434848589818:layer:AWS-AppConfig-Extension:303'],
+    });
   });
 
   test('the layer table covers the regions of the example configuration, in both architectures, and the other partitions', () => {
     for (const region of ['us-east-1', 'us-west-2', 'eu-west-1']) {
       expect(LAMBDA_EXTENSION_REGIONS).toContain(region);
-      expect(appConfigExtensionLayerArn(region, lambda.Architecture.ARM_64)).toMatch(new RegExp(`^arn:aws:lambda:${region}:\\d{12}:layer:AWS-AppConfig-Extension-Arm64:\\d+$`));
-      expect(appConfigExtensionLayerArn(region, lambda.Architecture.X86_64)).toMatch(new RegExp(`^arn:aws:lambda:${region}:\\d{12}:layer:AWS-AppConfig-Extension:\\d+$`));
+      expect(appConfigExtensionLayerArn(region, lambda.Architecture.ARM_64)).toMatch(
+        new RegExp(`^arn:aws:lambda:${region}:\\d{12}:layer:AWS-AppConfig-Extension-Arm64:\\d+$`),
+      );
+      expect(appConfigExtensionLayerArn(region, lambda.Architecture.X86_64)).toMatch(
+        new RegExp(`^arn:aws:lambda:${region}:\\d{12}:layer:AWS-AppConfig-Extension:\\d+$`),
+      );
     }
-    expect(appConfigExtensionLayerArn('cn-north-1', lambda.Architecture.X86_64)).toBe('arn:aws-cn:lambda:cn-north-1:615057806174:layer:AWS-AppConfig-Extension:243');
-    expect(appConfigExtensionLayerArn('us-gov-west-1', lambda.Architecture.ARM_64)).toBe('arn:aws-us-gov:lambda:us-gov-west-1:946746059096:layer:AWS-AppConfig-Extension-Arm64:166');
+    expect(appConfigExtensionLayerArn('cn-north-1', lambda.Architecture.X86_64)).toBe(
+      'arn:aws-cn:lambda:cn-north-1:615057806174:layer:AWS-AppConfig-Extension:243',
+    );
+    expect(appConfigExtensionLayerArn('us-gov-west-1', lambda.Architecture.ARM_64)).toBe(
+      'arn:aws-us-gov:lambda:us-gov-west-1:946746059096:layer:AWS-AppConfig-Extension-Arm64:166',
+    );
   });
 
   test('fails when the region has no extension layer, naming the region', () => {
@@ -353,7 +432,9 @@ describe('ServiceFeatureFlags on its own', () => {
       arm64: 'arn:aws:lambda:eu-west-1:434848589818:layer:AWS-AppConfig-Extension-Arm64:241',
     });
     expect(Object.keys(template.Mappings[mappingId])).toEqual(LAMBDA_EXTENSION_REGIONS);
-    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Layers: [{ 'Fn::FindInMap': [mappingId, { Ref: 'AWS::Region' }, 'arm64'] }] });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Layers: [{ 'Fn::FindInMap': [mappingId, { Ref: 'AWS::Region' }, 'arm64'] }],
+    });
   });
 
   test('fails when the app container is not in the task definition', () => {
@@ -361,7 +442,9 @@ describe('ServiceFeatureFlags on its own', () => {
     const a = new ecs.FargateTaskDefinition(stack, 'A');
     const b = new ecs.FargateTaskDefinition(stack, 'B');
     const container = b.addContainer('App', { containerName: 'app', image: ecs.ContainerImage.fromRegistry('nginx') });
-    expect(() => flags.bindToTaskDefinition(a, container)).toThrow('feature flags of orders: container app does not belong to task definition Small/A');
+    expect(() => flags.bindToTaskDefinition(a, container)).toThrow(
+      'feature flags of orders: container app does not belong to task definition Small/A',
+    );
   });
 
   test('fails when an imported application ID or a new application name is not usable', () => {
@@ -377,7 +460,15 @@ describe('ServiceFeatureFlags on its own', () => {
   test('fails when the service name is not usable as an AppConfig environment name', () => {
     const { stack } = buildSmall();
     const alarm = cloudwatch.Alarm.fromAlarmArn(stack, 'H2', 'arn:aws:cloudwatch:us-east-1:111111111111:alarm:x');
-    expect(() => new ServiceFeatureFlags(stack, 'Bad', { serviceName: 'my service', flags: [], rollout: { type: 'all-at-once' }, healthAlarm: alarm })).toThrow(
+    expect(
+      () =>
+        new ServiceFeatureFlags(stack, 'Bad', {
+          serviceName: 'my service',
+          flags: [],
+          rollout: { type: 'all-at-once' },
+          healthAlarm: alarm,
+        }),
+    ).toThrow(
       'serviceName: "my service" is not a service name: start with a letter, then letters, digits or \'-\' (at most 64), e.g. "orders"',
     );
   });
@@ -386,14 +477,20 @@ describe('ServiceFeatureFlags on its own', () => {
     const { stack } = buildSmall();
     const alarm = cloudwatch.Alarm.fromAlarmArn(stack, 'H2', 'arn:aws:cloudwatch:us-east-1:111111111111:alarm:x');
     const flags: FlagDeclaration[] = [
-      { kind: 'multi-variant', name: 'x', variants: { on: { enabled: true, attributes: {} }, off: { enabled: false, attributes: {} } }, default: 'off', rules: [{ variant: 'on', kind: 'percent', percent: 150, by: 'userId' }] },
+      {
+        kind: 'multi-variant',
+        name: 'x',
+        variants: { on: { enabled: true, attributes: {} }, off: { enabled: false, attributes: {} } },
+        default: 'off',
+        rules: [{ variant: 'on', kind: 'percent', percent: 150, by: 'userId' }],
+      },
     ];
-    expect(() => new ServiceFeatureFlags(stack, 'Bad', { serviceName: 'orders', flags, rollout: { type: 'all-at-once' }, healthAlarm: alarm })).toThrow(
-      'Invalid feature flags in ServiceFeatureFlags orders:\n  - flags[0].rules[0].percent: 150 is not a percentage: use 0 to 100',
-    );
+    expect(
+      () => new ServiceFeatureFlags(stack, 'Bad', { serviceName: 'orders', flags, rollout: { type: 'all-at-once' }, healthAlarm: alarm }),
+    ).toThrow('Invalid feature flags in ServiceFeatureFlags orders:\n  - flags[0].rules[0].percent: 150 is not a percentage: use 0 to 100');
   });
 
-  test('fails when the rollout is out of AppConfig\'s limits', () => {
+  test("fails when the rollout is out of AppConfig's limits", () => {
     expect(() => buildSmall({ rollout: { type: 'linear', percent: 10, intervalMinutes: 200, bakeMinutes: 30 } })).toThrow(
       "rollout.intervalMinutes: 200 minutes x 10 steps of 10 % take 2000 minutes, longer than AppConfig's 1440-minute deployment: use a shorter interval or a bigger step",
     );

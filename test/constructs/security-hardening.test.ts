@@ -19,7 +19,9 @@ const ENTRY = path.join(FIXTURES_DIR, 'services/orders-api/handler.ts');
 const CERT = 'arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000000';
 
 function stack(): Stack {
-  const s = new Stack(apps.create({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S', { env: { account: '111111111111', region: 'us-east-1' } });
+  const s = new Stack(apps.create({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S', {
+    env: { account: '111111111111', region: 'us-east-1' },
+  });
   s.node.setContext('availability-zones:account=111111111111:region=us-east-1', ['us-east-1a', 'us-east-1b']);
   return s;
 }
@@ -71,9 +73,18 @@ describe('Function URLs', () => {
     expect(t.findResources('AWS::Lambda::Permission', { Properties: { Principal: '*' } })).toEqual({});
     // The hooks do not go through the URL: they invoke the version with a Function URL event.
     t.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'lambda:InvokeFunction', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiFunction'), 'Arn'] }, ':*']] } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'lambda:InvokeFunction',
+            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiFunction'), 'Arn'] }, ':*']] },
+          }),
+        ]),
+      },
     });
-    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SERVICE_CHECK: Match.stringLikeRegexp('"type":"http"') }) } });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SERVICE_CHECK: Match.stringLikeRegexp('"type":"http"') }) },
+    });
   });
 });
 
@@ -88,16 +99,23 @@ describe('ECS service hardening', () => {
   test('the user and the execution role path are configurable', () => {
     const { template } = ecsService({ user: 'node', executionRolePath: '/safe-deploy/shop/' });
     template.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: [Match.objectLike({ User: 'node' })] });
-    template.hasResourceProperties('AWS::IAM::Role', { Path: '/safe-deploy/shop/', AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ecs-tasks.amazonaws.com' } })] } });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      Path: '/safe-deploy/shop/',
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ecs-tasks.amazonaws.com' } })] },
+    });
   });
 
   test('fails when the user is root', () => {
-    expect(() => ecsService({ user: '0:0' })).toThrow('user: "0:0" is root or not a user: use an unprivileged uid[:gid] or a user name the image has, e.g. "1000" or "node"');
+    expect(() => ecsService({ user: '0:0' })).toThrow(
+      'user: "0:0" is root or not a user: use an unprivileged uid[:gid] or a user name the image has, e.g. "1000" or "node"',
+    );
     expect(() => ecsService({ user: 'root' })).toThrow(/user: "root" is root or not a user/);
   });
 
   test('fails when the execution role path is not an IAM path', () => {
-    expect(() => ecsService({ executionRolePath: 'safe-deploy' })).toThrow('executionRolePath: "safe-deploy" is not an IAM path: start and end with "/", e.g. "/safe-deploy/"');
+    expect(() => ecsService({ executionRolePath: 'safe-deploy' })).toThrow(
+      'executionRolePath: "safe-deploy" is not an IAM path: start and end with "/", e.g. "/safe-deploy/"',
+    );
   });
 
   test('with a certificate: HTTPS on 443 with a TLS 1.2+ policy, port 80 redirects, and CodeDeploy shifts the HTTPS listener', () => {
@@ -120,13 +138,19 @@ describe('ECS service hardening', () => {
     });
     expect(service.url).toMatch(/^https:\/\//);
     // Nothing but the redirect listens on 80: users' requests all go through the listener CodeDeploy shifts.
-    const listeners = Object.values(template.findResources('AWS::ElasticLoadBalancingV2::Listener')).map((l: any) => l.Properties.Port).sort();
+    const listeners = Object.values(template.findResources('AWS::ElasticLoadBalancingV2::Listener'))
+      .map((l: any) => l.Properties.Port)
+      .sort();
     expect(listeners).toEqual([443, 80, 8080]);
   });
 
   test('without a certificate: HTTP on 80, no redirect', () => {
     const { template, service } = ecsService();
-    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, Protocol: 'HTTP', DefaultActions: [Match.objectLike({ Type: 'forward' })] });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [Match.objectLike({ Type: 'forward' })],
+    });
     expect(service.redirectListener).toBeUndefined();
     expect(service.url).toMatch(/^http:\/\//);
   });
@@ -143,7 +167,11 @@ describe('ECS service hardening', () => {
 describe('ImageRepository pull policy', () => {
   test("lets only the stage accounts' roles under the task-execution path pull, not the whole account", () => {
     const s = new Stack(apps.create(), 'Repo', { env: { account: '111111111111', region: 'us-east-1' } });
-    new ImageRepository(s, 'Svc', { repositoryName: 'shop/web', pullAccounts: ['222222222222', '333333333333'], pullRolePath: pullRolePath('shop') });
+    new ImageRepository(s, 'Svc', {
+      repositoryName: 'shop/web',
+      pullAccounts: ['222222222222', '333333333333'],
+      pullRolePath: pullRolePath('shop'),
+    });
     Template.fromStack(s).hasResourceProperties('AWS::ECR::Repository', {
       RepositoryPolicyText: {
         Statement: [
@@ -152,7 +180,14 @@ describe('ImageRepository pull policy', () => {
             Effect: 'Allow',
             Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
             Principal: { AWS: ['arn:aws:iam::222222222222:root', 'arn:aws:iam::333333333333:root'] },
-            Condition: { StringLike: { 'aws:PrincipalArn': ['arn:aws:iam::222222222222:role/safe-deploy/shop/*', 'arn:aws:iam::333333333333:role/safe-deploy/shop/*'] } },
+            Condition: {
+              StringLike: {
+                'aws:PrincipalArn': [
+                  'arn:aws:iam::222222222222:role/safe-deploy/shop/*',
+                  'arn:aws:iam::333333333333:role/safe-deploy/shop/*',
+                ],
+              },
+            },
           },
         ],
       },

@@ -44,7 +44,12 @@ beforeEach(() => {
 /** A client of the fake agent, configured the way ServiceFeatureFlags configures a service. */
 function client(extra: Partial<FlagsClientOptions> = {}) {
   return createFlagsClient({
-    env: { FEATURE_FLAGS_AGENT_URL: agent.url, FEATURE_FLAGS_APPLICATION: 'safe-deploy-beta-flags', FEATURE_FLAGS_ENVIRONMENT: 'orders', FEATURE_FLAGS_PROFILE: 'orders' },
+    env: {
+      FEATURE_FLAGS_AGENT_URL: agent.url,
+      FEATURE_FLAGS_APPLICATION: 'safe-deploy-beta-flags',
+      FEATURE_FLAGS_ENVIRONMENT: 'orders',
+      FEATURE_FLAGS_PROFILE: 'orders',
+    },
     log: (line) => logs.push(line),
     timeoutMs: 500,
     ...extra,
@@ -54,11 +59,17 @@ function client(extra: Partial<FlagsClientOptions> = {}) {
 describe('evaluating through the agent', () => {
   test('asks for the one flag with the caller context and an Entity-Id, and returns its status', async () => {
     agent.reply = json(200, { enabled: true });
-    await expect(client().evaluateFlag('new_checkout', { userId: 'u-42', tenant: 'acme', plan: 'gold', beta: true, seats: 3 }, false)).resolves.toBe(true);
+    await expect(
+      client().evaluateFlag('new_checkout', { userId: 'u-42', tenant: 'acme', plan: 'gold', beta: true, seats: 3 }, false),
+    ).resolves.toBe(true);
     expect(agent.requests).toEqual([
       {
         url: '/applications/safe-deploy-beta-flags/environments/orders/configurations/orders?flag=new_checkout',
-        headers: expect.objectContaining({ context: 'userId=u-42,tenant=acme,plan=gold,beta=true,seats=3', 'entity-id': 'u-42', accept: 'application/json' }),
+        headers: expect.objectContaining({
+          context: 'userId=u-42,tenant=acme,plan=gold,beta=true,seats=3',
+          'entity-id': 'u-42',
+          accept: 'application/json',
+        }),
       },
     ]);
     expect(logs).toEqual([]);
@@ -76,7 +87,12 @@ describe('evaluating through the agent', () => {
 
   test('accepts the answer keyed by flag name too (the whole-configuration shape)', async () => {
     agent.reply = json(200, { theme: { _variant: 'classic', enabled: false }, other: { enabled: true } });
-    await expect(client().evaluateFlagDetails('theme', {}, { enabled: true })).resolves.toEqual({ enabled: false, variant: 'classic', attributes: {}, source: 'agent' });
+    await expect(client().evaluateFlagDetails('theme', {}, { enabled: true })).resolves.toEqual({
+      enabled: false,
+      variant: 'classic',
+      attributes: {},
+      source: 'agent',
+    });
   });
 
   test('sends no Context header without context, and no Entity-Id without a userId', async () => {
@@ -93,13 +109,23 @@ describe('evaluating through the agent', () => {
     await c.evaluateFlag('f', { userId: 'u-2', tenant: 'c=d' }, false);
     expect(agent.requests.map((r) => r.headers.context)).toEqual(['userId=u-1', 'userId=u-2']);
     expect(logs.map((l) => JSON.parse(l))).toEqual([
-      expect.objectContaining({ level: 'WARN', reason: 'context-not-sent', detail: expect.stringContaining('context attribute "tenant" was not sent') }),
+      expect.objectContaining({
+        level: 'WARN',
+        reason: 'context-not-sent',
+        detail: expect.stringContaining('context attribute "tenant" was not sent'),
+      }),
     ]);
   });
 
   test('escapes names in the path', async () => {
     agent.reply = json(200, { enabled: true });
-    await createFlagsClient({ agentUrl: `${agent.url}/`, application: 'app one', environment: 'env', profile: 'p', log: () => undefined }).evaluateFlag('a-b', {}, false);
+    await createFlagsClient({
+      agentUrl: `${agent.url}/`,
+      application: 'app one',
+      environment: 'env',
+      profile: 'p',
+      log: () => undefined,
+    }).evaluateFlag('a-b', {}, false);
     expect(agent.requests[0].url).toBe('/applications/app%20one/environments/env/configurations/p?flag=a-b');
   });
 });
@@ -113,21 +139,32 @@ describe('falling back to the declared default, and saying why once', () => {
     await expect(c.evaluateFlag('nope', {}, true)).resolves.toBe(true);
     await expect(c.evaluateFlag('nope', {}, true)).resolves.toBe(true);
     expect(reasons()).toEqual([
-      { level: 'WARN', message: 'feature flag: using the declared default', flag: 'nope', reason: 'http-404', detail: 'the agent answered 404: {"Message":"Configuration not found"}', default: true },
+      {
+        level: 'WARN',
+        message: 'feature flag: using the declared default',
+        flag: 'nope',
+        reason: 'http-404',
+        detail: 'the agent answered 404: {"Message":"Configuration not found"}',
+        default: true,
+      },
     ]);
   });
 
   test('when the agent is too slow', async () => {
     agent.reply = (_req, res) => setTimeout(() => json(200, { enabled: true })(_req, res), 300);
     const started = Date.now();
-    await expect(client({ timeoutMs: 50 }).evaluateFlagDetails('f', {}, { enabled: false, variant: 'off', attributes: { a: 1 } })).resolves.toEqual({
+    await expect(
+      client({ timeoutMs: 50 }).evaluateFlagDetails('f', {}, { enabled: false, variant: 'off', attributes: { a: 1 } }),
+    ).resolves.toEqual({
       enabled: false,
       variant: 'off',
       attributes: { a: 1 },
       source: 'default',
     });
     expect(Date.now() - started).toBeLessThan(250);
-    expect(reasons()).toEqual([expect.objectContaining({ reason: 'timeout', detail: `the agent at ${agent.url} did not answer within 50 ms` })]);
+    expect(reasons()).toEqual([
+      expect.objectContaining({ reason: 'timeout', detail: `the agent at ${agent.url} did not answer within 50 ms` }),
+    ]);
   });
 
   test('when nothing listens on the agent port', async () => {
@@ -135,7 +172,9 @@ describe('falling back to the declared default, and saying why once', () => {
     await closed.start();
     await closed.stop();
     await expect(client({ agentUrl: closed.url }).evaluateFlag('f', {}, false)).resolves.toBe(false);
-    expect(reasons()).toEqual([expect.objectContaining({ reason: 'unreachable', detail: `cannot reach the agent at ${closed.url}: ECONNREFUSED` })]);
+    expect(reasons()).toEqual([
+      expect.objectContaining({ reason: 'unreachable', detail: `cannot reach the agent at ${closed.url}: ECONNREFUSED` }),
+    ]);
   });
 
   test('when the answer is not JSON or has no "enabled"', async () => {
@@ -157,9 +196,15 @@ describe('falling back to the declared default, and saying why once', () => {
 
   test('defaults: the agent on localhost:2772 and names from the environment variables ServiceFeatureFlags sets', async () => {
     const fetch = jest.fn(async () => new Response(JSON.stringify({ enabled: true })));
-    const c = createFlagsClient({ env: { FEATURE_FLAGS_APPLICATION: 'a', FEATURE_FLAGS_ENVIRONMENT: 'e', FEATURE_FLAGS_PROFILE: 'p' }, fetch });
+    const c = createFlagsClient({
+      env: { FEATURE_FLAGS_APPLICATION: 'a', FEATURE_FLAGS_ENVIRONMENT: 'e', FEATURE_FLAGS_PROFILE: 'p' },
+      fetch,
+    });
     await expect(c.evaluateFlag('f', {}, false)).resolves.toBe(true);
-    expect(fetch).toHaveBeenCalledWith('http://localhost:2772/applications/a/environments/e/configurations/p?flag=f', expect.objectContaining({ signal: expect.any(AbortSignal) }));
+    expect(fetch).toHaveBeenCalledWith(
+      'http://localhost:2772/applications/a/environments/e/configurations/p?flag=f',
+      expect.objectContaining({ signal: expect.any(AbortSignal) }),
+    );
   });
 });
 
@@ -187,6 +232,11 @@ describe('the copies the example services build from stay the client', () => {
     const { createFlagsClient: fromCopy } = require(fixture) as typeof import('../../lib/flags-client/feature-flags');
     agent.reply = json(200, { enabled: true, _variant: 'warm', salutation: 'Welcome' });
     const c = fromCopy({ agentUrl: agent.url, application: 'a', environment: 'e', profile: 'p', log: () => undefined });
-    await expect(c.evaluateFlagDetails('greeting_style', { tenant: 'acme' }, { enabled: false })).resolves.toEqual({ enabled: true, variant: 'warm', attributes: { salutation: 'Welcome' }, source: 'agent' });
+    await expect(c.evaluateFlagDetails('greeting_style', { tenant: 'acme' }, { enabled: false })).resolves.toEqual({
+      enabled: true,
+      variant: 'warm',
+      attributes: { salutation: 'Welcome' },
+      source: 'agent',
+    });
   });
 });

@@ -14,30 +14,56 @@ afterAll(() => apps.cleanup());
 
 function lambdaStack(props: Partial<CanaryJudgeProps> = {}) {
   const stack = new Stack(apps.create(), 'L');
-  const fn = new lambda.Function(stack, 'Fn', { code: lambda.Code.fromInline('exports.handler = async () => 1;'), handler: 'index.handler', runtime: lambda.Runtime.NODEJS_22_X });
+  const fn = new lambda.Function(stack, 'Fn', {
+    code: lambda.Code.fromInline('exports.handler = async () => 1;'),
+    handler: 'index.handler',
+    runtime: lambda.Runtime.NODEJS_22_X,
+  });
   const version = fn.currentVersion;
   new lambda.Alias(stack, 'Alias', { aliasName: 'live', version });
-  const judge = new CanaryJudge(stack, 'Judge', { traffic: JudgeTraffic.lambdaAlias({ function: fn, aliasName: 'live', version }), canaryPercent: 10, ...props });
+  const judge = new CanaryJudge(stack, 'Judge', {
+    traffic: JudgeTraffic.lambdaAlias({ function: fn, aliasName: 'live', version }),
+    canaryPercent: 10,
+    ...props,
+  });
   return { stack, judge, fn: stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction) };
 }
 
 function ecsStack(props: Partial<CanaryJudgeProps> = {}) {
   const stack = new Stack(apps.create(), 'E');
-  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC }] });
+  const vpc = new ec2.Vpc(stack, 'Vpc', {
+    maxAzs: 2,
+    natGateways: 0,
+    subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC }],
+  });
   const lb = new elbv2.ApplicationLoadBalancer(stack, 'Lb', { vpc, internetFacing: true });
-  const tg = (id: string) => new elbv2.ApplicationTargetGroup(stack, id, { vpc, port: 8080, protocol: elbv2.ApplicationProtocol.HTTP, targetType: elbv2.TargetType.IP });
+  const tg = (id: string) =>
+    new elbv2.ApplicationTargetGroup(stack, id, {
+      vpc,
+      port: 8080,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.IP,
+    });
   const blue = tg('Blue');
   const green = tg('Green');
   lb.addListener('Prod', { port: 80, defaultTargetGroups: [blue], open: true });
   lb.addListener('Test', { port: 8080, defaultTargetGroups: [green], open: false });
-  const judge = new CanaryJudge(stack, 'Judge', { traffic: JudgeTraffic.applicationTargetGroups({ first: blue, second: green }), canaryPercent: 10, ...props });
+  const judge = new CanaryJudge(stack, 'Judge', {
+    traffic: JudgeTraffic.applicationTargetGroups({ first: blue, second: green }),
+    canaryPercent: 10,
+    ...props,
+  });
   return { stack, judge };
 }
 
 const expr = (id: string, expression: string | RegExp) =>
   Match.objectLike({ Id: id, Expression: typeof expression === 'string' ? expression : Match.stringLikeRegexp(expression.source) });
 const stat = (id: string, metricName: string, statistic: string, period: number, dims: unknown) =>
-  Match.objectLike({ Id: id, ReturnData: false, MetricStat: { Metric: { Namespace: Match.anyValue(), MetricName: metricName, Dimensions: dims }, Period: period, Stat: statistic } });
+  Match.objectLike({
+    Id: id,
+    ReturnData: false,
+    MetricStat: { Metric: { Namespace: Match.anyValue(), MetricName: metricName, Dimensions: dims }, Period: period, Stat: statistic },
+  });
 
 describe('CanaryJudge on a Lambda alias', () => {
   const { stack, judge, fn } = lambdaStack();
@@ -62,7 +88,7 @@ describe('CanaryJudge on a Lambda alias', () => {
   test.each([
     ['ErrorJudge', 600],
     ['FastErrorJudge', 60],
-  ])('%s: the significance of the canary\'s errors, gated by traffic, share and effect size, over %i s', (id, period) => {
+  ])("%s: the significance of the canary's errors, gated by traffic, share and effect size, over %i s", (id, period) => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...judged,
       Threshold: 4.5,
@@ -83,7 +109,9 @@ describe('CanaryJudge on a Lambda alias', () => {
         expr('sh', 'creq / (creq + xreq)'),
       ]),
     });
-    expect(stack.getLogicalId(judge[id === 'ErrorJudge' ? 'errorAlarm' : 'fastErrorAlarm']!.node.defaultChild as cloudwatch.CfnAlarm)).toMatch(new RegExp(`^Judge${id}`));
+    expect(
+      stack.getLogicalId(judge[id === 'ErrorJudge' ? 'errorAlarm' : 'fastErrorAlarm']!.node.defaultChild as cloudwatch.CfnAlarm),
+    ).toMatch(new RegExp(`^Judge${id}`));
   });
 
   test('LatencyJudge: canary p90 against the alias p90, ratio and floor, over 5 minutes', () => {
@@ -91,7 +119,10 @@ describe('CanaryJudge on a Lambda alias', () => {
       ...judged,
       Threshold: 1.5,
       Metrics: Match.arrayWith([
-        expr('expr_1', 'IF((creq >= 100) AND (xreq >= 100) AND (sh >= 0.08) AND (sh <= 0.12) AND (xlat > 0) AND (clat >= (1.5 * xlat)) AND ((clat - xlat) >= 50), clat / xlat, 0)'),
+        expr(
+          'expr_1',
+          'IF((creq >= 100) AND (xreq >= 100) AND (sh >= 0.08) AND (sh <= 0.12) AND (xlat > 0) AND (clat >= (1.5 * xlat)) AND ((clat - xlat) >= 50), clat / xlat, 0)',
+        ),
         stat('clat', 'Duration', 'p90', 300, canaryDims),
         stat('xlat', 'Duration', 'p90', 300, aliasDims),
       ]),
@@ -128,7 +159,8 @@ describe('CanaryJudge on a Lambda alias', () => {
 describe('CanaryJudge on two target groups (ECS blue/green)', () => {
   const { stack } = ecsStack({ alarmNamePrefix: 'Prod-EcsService', settings: { latencyFloorMs: 40 } });
   const template = Template.fromStack(stack);
-  const tgDims = (tg: string) => Match.arrayWith([{ Name: 'TargetGroup', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${tg}`), 'TargetGroupFullName'] } }]);
+  const tgDims = (tg: string) =>
+    Match.arrayWith([{ Name: 'TargetGroup', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${tg}`), 'TargetGroupFullName'] } }]);
 
   test('named alarms; the canary is the target group with fewer requests in each window', () => {
     // (Match.arrayWith keeps the rendered order: the expression, then each entry where first used.)
@@ -196,7 +228,9 @@ describe('CanaryJudge synth-time checks', () => {
     const { stack } = lambdaStack({ expectedTraffic: { requestsPerSecond: 5, canaryStep: Duration.minutes(10) } });
     Annotations.fromStack(stack).hasWarning(
       '/L/Judge',
-      Match.stringLikeRegexp(`CanaryJudge: at 5 requests/s with 10% canary, a 2-point error increase over 0.2% is caught with probability 0\\.\\d\\d \\(want 0.95\\): use errorWindowMinutes >= \\d+ and a canary step of at least \\d+ minutes.*${JUDGE_UNDERPOWERED}`),
+      Match.stringLikeRegexp(
+        `CanaryJudge: at 5 requests/s with 10% canary, a 2-point error increase over 0.2% is caught with probability 0\\.\\d\\d \\(want 0.95\\): use errorWindowMinutes >= \\d+ and a canary step of at least \\d+ minutes.*${JUDGE_UNDERPOWERED}`,
+      ),
     );
   });
   test('stays quiet when the traffic suffices', () => {
@@ -205,11 +239,13 @@ describe('CanaryJudge synth-time checks', () => {
   });
   test('fails when the canary percentage is not a canary', () => {
     expect(() => lambdaStack({ canaryPercent: 60 })).toThrow(
-      'Invalid CanaryJudge properties:\n  - canaryPercent: 60 is not a canary share the judge can use: use the canary step\'s percentage, above 0 and below 50, e.g. 10',
+      "Invalid CanaryJudge properties:\n  - canaryPercent: 60 is not a canary share the judge can use: use the canary step's percentage, above 0 and below 50, e.g. 10",
     );
   });
   test('fails when the alarm name prefix is unusable', () => {
-    expect(() => lambdaStack({ alarmNamePrefix: 'prod\u00e9' })).toThrow('alarmNamePrefix: "prodé" is not usable in an alarm name: use 1 to 200 printable ASCII characters');
+    expect(() => lambdaStack({ alarmNamePrefix: 'prod\u00e9' })).toThrow(
+      'alarmNamePrefix: "prodé" is not usable in an alarm name: use 1 to 200 printable ASCII characters',
+    );
   });
   test('fails when a count is not a Sum or a latency is a count', () => {
     const m = (metricName: string, statistic: string) => new cloudwatch.Metric({ namespace: 'X', metricName, statistic });

@@ -15,7 +15,10 @@ const apps = new TestApps();
 afterAll(() => apps.cleanup());
 
 const SEED = 11;
-const quiet = requiredCanaryStep({ requestsPerSecond: 5, canaryPercent: 10, baselineErrorPercent: 0.2, effectPoints: 2 }, DEFAULT_JUDGE_SETTINGS);
+const quiet = requiredCanaryStep(
+  { requestsPerSecond: 5, canaryPercent: 10, baselineErrorPercent: 0.2, effectPoints: 2 },
+  DEFAULT_JUDGE_SETTINGS,
+);
 const [judge, sized] = judgeTemplateVariants([{}, { settings: { errorWindowMinutes: quiet.windowMinutes } }], apps.create());
 const sets = (t: typeof judge) => [
   new PreparedAlarmSet({ name: 'lambda', alarms: alarmsFromTemplate(t.lambda), minRequests: t.minRequests }),
@@ -23,8 +26,13 @@ const sets = (t: typeof judge) => [
 ];
 const judges = sets(judge);
 const scenario = (id: string) => SCENARIOS.find((s) => s.id === id)!;
-const cell = (id: string, rps: number, runs: number, traffic?: { stepMinutes: number; historyMinutes: number }, over = judges): SetResult[] =>
-  runCell({ scenario: scenario(id), rps, traffic }, over, runs, SEED).sets;
+const cell = (
+  id: string,
+  rps: number,
+  runs: number,
+  traffic?: { stepMinutes: number; historyMinutes: number },
+  over = judges,
+): SetResult[] => runCell({ scenario: scenario(id), rps, traffic }, over, runs, SEED).sets;
 
 describe.each([0.2, 5, 200])('at %s requests per second', (rps) => {
   test.each(['healthy', 'healthy-noisy'])('%s releases are not rolled back (0 of 200)', (id) => {
@@ -50,7 +58,13 @@ describe('regressions', () => {
     }
   });
   test(`+2 points at 5 rps: caught before full traffic with the step the power calculation sized (${quiet.stepMinutes} min)`, () => {
-    for (const s of cell('errors-2pt', 5, 200, { stepMinutes: quiet.stepMinutes!, historyMinutes: quiet.windowMinutes! + 5 }, sets(sized))) {
+    for (const s of cell(
+      'errors-2pt',
+      5,
+      200,
+      { stepMinutes: quiet.stepMinutes!, historyMinutes: quiet.windowMinutes! + 5 },
+      sets(sized),
+    )) {
       expect(s.rollbackInStep).toBeGreaterThanOrEqual(0.95);
     }
   });

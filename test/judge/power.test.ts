@@ -57,6 +57,8 @@ describe('power calculation', () => {
     expect(canaryStepWarning({ ...quiet, stepMinutes: 10 }, s)).toMatch(
       new RegExp(`: use errorWindowMinutes >= ${r.windowMinutes} and a canary step of at least ${r.stepMinutes} minutes$`),
     );
-    expect(canaryStepWarning({ ...busy, effectPoints: 0.1, stepMinutes: 10 }, s)).toMatch(/the effect is below minEffectPoints \(0.1\) or minRelativeIncrease \(0.75\)/);
+    expect(canaryStepWarning({ ...busy, effectPoints: 0.1, stepMinutes: 10 }, s)).toMatch(
+      /the effect is below minEffectPoints \(0.1\) or minRelativeIncrease \(0.75\)/,
+    );
   });
 });

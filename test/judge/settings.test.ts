@@ -15,7 +15,11 @@ describe('judge settings', () => {
     ['minRequests', 5, '5 is not a request count: use a whole number from 10 to 1000000, e.g. 100'],
     ['minRequests', 150.5, '150.5 is not a request count: use a whole number from 10 to 1000000, e.g. 100'],
     ['minEffectPoints', 0, '0 is not an effect size: use percentage points greater than 0 and at most 100, e.g. 0.1'],
-    ['minRelativeIncrease', 0.05, '0.05 is not a relative increase: use a number from 0.1 to 100 (0.75 = the canary fails 1.75 times as often), e.g. 0.75'],
+    [
+      'minRelativeIncrease',
+      0.05,
+      '0.05 is not a relative increase: use a number from 0.1 to 100 (0.75 = the canary fails 1.75 times as often), e.g. 0.75',
+    ],
     ['errorWindowMinutes', 0.5, '0.5 is not a window: use whole minutes from 1 to 1440 (alarm periods are whole minutes), e.g. 10'],
     ['fastErrorWindowMinutes', 0, '0 is not a window: use whole minutes from 1 to 1440 (alarm periods are whole minutes), e.g. 1'],
     ['latencyWindowMinutes', 2000, '2000 is not a window: use whole minutes from 1 to 1440 (alarm periods are whole minutes), e.g. 5'],
@@ -36,7 +40,9 @@ describe('judge settings', () => {
     );
   });
   test('fails when more datapoints must breach than are evaluated', () => {
-    expect(fails({ evaluationPeriods: 2, datapointsToAlarm: 3 })).toThrow('settings.datapointsToAlarm: 3 must be a whole number from 1 to evaluationPeriods (2)');
+    expect(fails({ evaluationPeriods: 2, datapointsToAlarm: 3 })).toThrow(
+      'settings.datapointsToAlarm: 3 must be a whole number from 1 to evaluationPeriods (2)',
+    );
   });
   test("fails when the evaluation exceeds CloudWatch's one day", () => {
     expect(fails({ errorWindowMinutes: 720, evaluationPeriods: 3, datapointsToAlarm: 1 })).toThrow(

@@ -22,7 +22,10 @@ const state = (status: string | undefined) => ({
       stageName: 'Prod-Wave2',
       actionStates: [
         { actionName: 'PermissionsCheck-Prod-Wave2.Check', latestExecution: { status: 'Succeeded' } },
-        { actionName: EVENT.ActionName, latestExecution: status ? { status, token: status === 'InProgress' ? 'tok-123' : undefined } : undefined },
+        {
+          actionName: EVENT.ActionName,
+          latestExecution: status ? { status, token: status === 'InProgress' ? 'tok-123' : undefined } : undefined,
+        },
       ],
     },
   ],
@@ -34,7 +37,9 @@ beforeEach(() => {
 });
 
 test('waits for the confirmation to be pending, then approves it with its token', async () => {
-  cp.on(GetPipelineStateCommand).resolvesOnce(state(undefined) as never).resolves(state('InProgress') as never);
+  cp.on(GetPipelineStateCommand)
+    .resolvesOnce(state(undefined) as never)
+    .resolves(state('InProgress') as never);
   const d = deps();
   await expect(approveWhenPending(EVENT, d)).resolves.toEqual({ approved: true, token: 'tok-123' });
   expect(d.sleep).toHaveBeenCalledTimes(1);
@@ -51,16 +56,20 @@ test('gives up after its wait and leaves the approval to a person', async () => 
   cp.on(GetPipelineStateCommand).resolves(state('Succeeded') as never);
   await expect(approveWhenPending(EVENT, deps())).resolves.toEqual({
     approved: false,
-    reason: 'approval Prod-Wave2/PermissionsCheck-Prod-Wave2.Confirm of safe-deploy-pipeline was not pending after 20 s (status Succeeded): left for a person',
+    reason:
+      'approval Prod-Wave2/PermissionsCheck-Prod-Wave2.Confirm of safe-deploy-pipeline was not pending after 20 s (status Succeeded): left for a person',
   });
   expect(cp).not.toHaveReceivedCommand(PutApprovalResultCommand);
   expect(cp).toHaveReceivedCommandTimes(GetPipelineStateCommand, 5);
 });
 
-test.each([null, {}, { PipelineName: 'p', StageName: 's' }])('a malformed event %j fails the invocation, approving nothing', async (event) => {
-  await expect(approveWhenPending(event, deps())).rejects.toThrow(/^malformed event: expected \{ PipelineName, StageName, ActionName \}/);
-  expect(cp).not.toHaveReceivedAnyCommand();
-});
+test.each([null, {}, { PipelineName: 'p', StageName: 's' }])(
+  'a malformed event %j fails the invocation, approving nothing',
+  async (event) => {
+    await expect(approveWhenPending(event, deps())).rejects.toThrow(/^malformed event: expected \{ PipelineName, StageName, ActionName \}/);
+    expect(cp).not.toHaveReceivedAnyCommand();
+  },
+);
 
 test('a throttled read is retried', async () => {
   cp.on(GetPipelineStateCommand)

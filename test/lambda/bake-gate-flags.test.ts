@@ -6,7 +6,12 @@ import {
   ListEnvironmentsCommand,
 } from '@aws-sdk/client-appconfig';
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { CodePipelineClient, GetPipelineStateCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import {
+  CodePipelineClient,
+  GetPipelineStateCommand,
+  PutJobFailureResultCommand,
+  PutJobSuccessResultCommand,
+} from '@aws-sdk/client-codepipeline';
 import type { CodePipelineEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -26,7 +31,9 @@ const cp = mockClient(CodePipelineClient);
 const ac = mockClient(AppConfigClient);
 
 const DIGEST = '0123456789abcdef';
-const flagsOf = (region: string) => [{ service: 'greeting-api', application: `Prod-${region}-greeting-api-flags`, environment: 'greeting-api', digest: DIGEST }];
+const flagsOf = (region: string) => [
+  { service: 'greeting-api', application: `Prod-${region}-greeting-api-flags`, environment: 'greeting-api', digest: DIGEST },
+];
 const target = (account: string, region: string) => ({
   account,
   region,
@@ -50,8 +57,19 @@ function job(s: GateSettings, continuationToken?: string): CodePipelineEvent {
       id: 'job-1',
       accountId: '111111111111',
       data: {
-        actionConfiguration: { configuration: { FunctionName: 'safe-deploy-bake-gate', UserParameters: JSON.stringify({ gate: 'Gate-Prod-Wave2', override: 'none' }) } },
-        inputArtifacts: [{ name: 'Synth_Output', revision: null, location: { type: 'S3', s3Location: { bucketName: 'artifacts', objectKey: `assembly-${++version}` } } }],
+        actionConfiguration: {
+          configuration: {
+            FunctionName: 'safe-deploy-bake-gate',
+            UserParameters: JSON.stringify({ gate: 'Gate-Prod-Wave2', override: 'none' }),
+          },
+        },
+        inputArtifacts: [
+          {
+            name: 'Synth_Output',
+            revision: null,
+            location: { type: 'S3', s3Location: { bucketName: 'artifacts', objectKey: `assembly-${++version}` } },
+          },
+        ],
         outputArtifacts: [],
         artifactCredentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' },
         continuationToken,
@@ -82,7 +100,16 @@ function flagState(region: string, newest?: { number: number; state: string; dig
   const appId = region === 'us-east-1' ? 'app1use' : 'app1euw';
   ac.on(ListApplicationsCommand).callsFake((input, getClient) => {
     void input;
-    return getClient().config.region().then((r: string) => ({ Items: states[r] ? [{ Id: r === 'us-east-1' ? 'app1use' : 'app1euw', Name: `Prod-${r}-greeting-api-flags` }, { Id: 'other1', Name: 'someone-elses-app' }] : [] }));
+    return getClient()
+      .config.region()
+      .then((r: string) => ({
+        Items: states[r]
+          ? [
+              { Id: r === 'us-east-1' ? 'app1use' : 'app1euw', Name: `Prod-${r}-greeting-api-flags` },
+              { Id: 'other1', Name: 'someone-elses-app' },
+            ]
+          : [],
+      }));
   });
   states[region] = newest ?? null;
   ac.on(ListEnvironmentsCommand, { ApplicationId: appId }).resolves({ Items: [{ Id: `env${appId}`, Name: 'greeting-api' }] });
@@ -90,7 +117,12 @@ function flagState(region: string, newest?: { number: number; state: string; dig
     Items: newest
       ? [
           { DeploymentNumber: newest.number, ConfigurationName: 'greeting-api', State: newest.state as never, StartedAt: new Date(START) },
-          { DeploymentNumber: newest.number - 1, ConfigurationName: 'greeting-api', State: 'COMPLETE', StartedAt: new Date('2026-06-01T10:00:00Z') },
+          {
+            DeploymentNumber: newest.number - 1,
+            ConfigurationName: 'greeting-api',
+            State: 'COMPLETE',
+            StartedAt: new Date('2026-06-01T10:00:00Z'),
+          },
         ]
       : [],
   });
@@ -114,7 +146,9 @@ beforeEach(() => {
   clearManifestCache();
   cp.on(PutJobSuccessResultCommand).resolves({});
   cp.on(PutJobFailureResultCommand).resolves({});
-  cw.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames: string[] }) => ({ CompositeAlarms: input.AlarmNames.map((n) => ({ AlarmName: n, StateValue: 'OK', AlarmRule: 'FALSE' })) }));
+  cw.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames: string[] }) => ({
+    CompositeAlarms: input.AlarmNames.map((n) => ({ AlarmName: n, StateValue: 'OK', AlarmRule: 'FALSE' })),
+  }));
   cw.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [] });
 });
 
@@ -124,7 +158,11 @@ describe('the bake gate and feature-flag deployments', () => {
     flagState('eu-west-1', { number: 2, state: 'COMPLETE', digest: 'ffffffffffffffff' });
     const r = await handleGateJob(job(settings), deps(START));
     expect(r).toEqual({ jobId: 'job-1', outcome: 'succeeded', reason: 'Prod-Wave2: alarms quiet, 1 flag deployment complete' });
-    expect(ac).toHaveReceivedCommandWith(GetDeploymentCommand, { ApplicationId: 'app1use', EnvironmentId: 'envapp1use', DeploymentNumber: 4 });
+    expect(ac).toHaveReceivedCommandWith(GetDeploymentCommand, {
+      ApplicationId: 'app1use',
+      EnvironmentId: 'envapp1use',
+      DeploymentNumber: 4,
+    });
   });
 
   test('waits while the flags are still baking in the previous stage', async () => {
@@ -134,7 +172,8 @@ describe('the bake gate and feature-flag deployments', () => {
     expect(r).toEqual({
       jobId: 'job-1',
       outcome: 'continued',
-      reason: "flags: greeting-api's flags in 222222222222/us-east-1: deployment #4 (version 7) is BAKING (100 %): waiting for the flag rollout and its bake to finish",
+      reason:
+        "flags: greeting-api's flags in 222222222222/us-east-1: deployment #4 (version 7) is BAKING (100 %): waiting for the flag rollout and its bake to finish",
     });
     expect(cp).toHaveReceivedCommandWith(PutJobSuccessResultCommand, { continuationToken: JSON.stringify({ startedAt: START, polls: 1 }) });
   });
@@ -160,10 +199,12 @@ describe('the bake gate and feature-flag deployments', () => {
     });
   });
 
-  test('fails when an operator reverted the flags there, or other flags than this release\'s are served', async () => {
+  test("fails when an operator reverted the flags there, or other flags than this release's are served", async () => {
     flagState('us-east-1', { number: 5, state: 'REVERTED' });
     flagState('eu-west-1', { number: 2, state: 'COMPLETE' });
-    expect((await handleGateJob(job(settings), deps(START))).reason).toContain('deployment #5 (version 7) was REVERTED, and it holds the flags this release deploys');
+    expect((await handleGateJob(job(settings), deps(START))).reason).toContain(
+      'deployment #5 (version 7) was REVERTED, and it holds the flags this release deploys',
+    );
     ac.reset();
     flagState('us-east-1', { number: 6, state: 'COMPLETE', digest: 'aaaaaaaaaaaaaaaa' });
     flagState('eu-west-1', { number: 2, state: 'COMPLETE' });
@@ -177,7 +218,9 @@ describe('the bake gate and feature-flag deployments', () => {
     flagState('eu-west-1', { number: 2, state: 'BAKING' });
     const r = await handleGateJob(job(settings), deps(START));
     expect(r.outcome).toBe('continued');
-    expect(r.reason).toContain("greeting-api's flags in 222222222222/eu-west-1: deployment #2 is still BAKING (100 %), and AppConfig runs one deployment per environment at a time");
+    expect(r.reason).toContain(
+      "greeting-api's flags in 222222222222/eu-west-1: deployment #2 is still BAKING (100 %), and AppConfig runs one deployment per environment at a time",
+    );
   });
 
   test('a guarded stage whose flags were rolled back does not block: this release may be the fix', async () => {
@@ -202,7 +245,7 @@ describe('the bake gate and feature-flag deployments', () => {
     );
   });
 
-  test("a guarded target never deployed (no reader role) is skipped for flags too, as for alarms", async () => {
+  test('a guarded target never deployed (no reader role) is skipped for flags too, as for alarms', async () => {
     flagState('us-east-1', { number: 4, state: 'COMPLETE' });
     cp.on(GetPipelineStateCommand).resolves({ stageStates: [] });
     const denied = () => Object.assign(new Error('not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied' });
@@ -225,7 +268,10 @@ describe('the bake gate and feature-flag deployments', () => {
 
   test('a target with flags and a gate without an AppConfig client is a misconfiguration, reported as a failure', async () => {
     const r = await handleGateJob(job(settings), deps(START, { appConfigFor: undefined }));
-    expect(r).toMatchObject({ outcome: 'failed', reason: 'gate error: Error: gate misconfigured: 222222222222/us-east-1 has feature flags, and the gate has no AppConfig client' });
+    expect(r).toMatchObject({
+      outcome: 'failed',
+      reason: 'gate error: Error: gate misconfigured: 222222222222/us-east-1 has feature flags, and the gate has no AppConfig client',
+    });
   });
 
   test('a manifest from before flags (targets without "flags") asks AppConfig nothing', async () => {

@@ -1,4 +1,11 @@
-import { CloudWatchClient, CompositeAlarm, StateValue, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  CompositeAlarm,
+  StateValue,
+  DescribeAlarmHistoryCommand,
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+} from '@aws-sdk/client-cloudwatch';
 import {
   CodePipelineClient,
   GetPipelineExecutionCommand,
@@ -53,15 +60,30 @@ function assemblyZip(gates: Record<string, unknown>): Uint8Array {
 }
 
 /** A gate job for `settings` (the manifest's Gate-Prod-Wave2) with the fixed, small UserParameters. */
-function jobEvent(settings: unknown, continuationToken?: string, params: unknown = { gate: 'Gate-Prod-Wave2', override: 'none', executionId: 'exec-1' }): CodePipelineEvent {
+function jobEvent(
+  settings: unknown,
+  continuationToken?: string,
+  params: unknown = { gate: 'Gate-Prod-Wave2', override: 'none', executionId: 'exec-1' },
+): CodePipelineEvent {
   currentGates = { 'Gate-Prod-Wave2': settings };
   return {
     'CodePipeline.job': {
       id: '11111111-2222-3333-4444-555555555555',
       accountId: '111111111111',
       data: {
-        actionConfiguration: { configuration: { FunctionName: 'safe-deploy-bake-gate', UserParameters: typeof params === 'string' ? params : JSON.stringify(params) } },
-        inputArtifacts: [{ name: 'Synth_Output', revision: null, location: { type: 'S3', s3Location: { ...ARTIFACT, objectKey: `${ARTIFACT.objectKey}-${++artifactVersion}` } } }],
+        actionConfiguration: {
+          configuration: {
+            FunctionName: 'safe-deploy-bake-gate',
+            UserParameters: typeof params === 'string' ? params : JSON.stringify(params),
+          },
+        },
+        inputArtifacts: [
+          {
+            name: 'Synth_Output',
+            revision: null,
+            location: { type: 'S3', s3Location: { ...ARTIFACT, objectKey: `${ARTIFACT.objectKey}-${++artifactVersion}` } },
+          },
+        ],
         outputArtifacts: [],
         artifactCredentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' },
         continuationToken,
@@ -99,7 +121,22 @@ const errorRate = {
   AlarmName: 'Prod-us-east-1-orders-api-ErrorRate',
   StateValue: 'OK',
   Metrics: [
-    { Id: 'errors', MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: 'Prod-orders-api-Fn1A2B3C' }, { Name: 'Resource', Value: 'Prod-orders-api-Fn1A2B3C:live' }] }, Period: 60, Stat: 'Sum' }, ReturnData: false },
+    {
+      Id: 'errors',
+      MetricStat: {
+        Metric: {
+          Namespace: 'AWS/Lambda',
+          MetricName: 'Errors',
+          Dimensions: [
+            { Name: 'FunctionName', Value: 'Prod-orders-api-Fn1A2B3C' },
+            { Name: 'Resource', Value: 'Prod-orders-api-Fn1A2B3C:live' },
+          ],
+        },
+        Period: 60,
+        Stat: 'Sum',
+      },
+      ReturnData: false,
+    },
     { Id: 'rate', Expression: '100 * errors / invocations', ReturnData: true },
   ],
 };
@@ -108,12 +145,21 @@ const latency = {
   StateValue: 'OK',
   Namespace: 'AWS/Lambda',
   MetricName: 'Duration',
-  Dimensions: [{ Name: 'FunctionName', Value: 'Prod-orders-api-Fn1A2B3C' }, { Name: 'Resource', Value: 'Prod-orders-api-Fn1A2B3C:live' }],
+  Dimensions: [
+    { Name: 'FunctionName', Value: 'Prod-orders-api-Fn1A2B3C' },
+    { Name: 'Resource', Value: 'Prod-orders-api-Fn1A2B3C:live' },
+  ],
 };
 
 function healthyAlarms(guardState: StateValue = 'OK', observeState: StateValue = 'OK') {
-  cw.on(DescribeAlarmsCommand, { AlarmNames: guard.healthAlarmNames }).resolves({ CompositeAlarms: [composite(guard.healthAlarmNames[0], guardState)], MetricAlarms: [] });
-  cw.on(DescribeAlarmsCommand, { AlarmNames: observe.healthAlarmNames }).resolves({ CompositeAlarms: [composite(observe.healthAlarmNames[0], observeState)], MetricAlarms: [] });
+  cw.on(DescribeAlarmsCommand, { AlarmNames: guard.healthAlarmNames }).resolves({
+    CompositeAlarms: [composite(guard.healthAlarmNames[0], guardState)],
+    MetricAlarms: [],
+  });
+  cw.on(DescribeAlarmsCommand, { AlarmNames: observe.healthAlarmNames }).resolves({
+    CompositeAlarms: [composite(observe.healthAlarmNames[0], observeState)],
+    MetricAlarms: [],
+  });
   cw.on(DescribeAlarmsCommand, { AlarmNames: ['Prod-us-east-1-orders-api-ErrorRate', 'Prod-us-east-1-orders-api-Latency'] }).resolves({
     MetricAlarms: [errorRate, latency] as never,
   });
@@ -126,9 +172,13 @@ function deployed(latest: Record<string, string>) {
     const [stageName, actionName] = key.split('/');
     stages.set(stageName, [...(stages.get(stageName) ?? []), { actionName, latestExecution: { status } }]);
   }
-  cp.on(GetPipelineStateCommand).resolves({ pipelineName: 'safe-deploy-pipeline', stageStates: [...stages].map(([stageName, actionStates]) => ({ stageName, actionStates })) as never });
+  cp.on(GetPipelineStateCommand).resolves({
+    pipelineName: 'safe-deploy-pipeline',
+    stageStates: [...stages].map(([stageName, actionStates]) => ({ stageName, actionStates })) as never,
+  });
 }
-const requests = (values: number[]) => cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'r0', Values: values, StatusCode: 'Complete' }] });
+const requests = (values: number[]) =>
+  cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'r0', Values: values, StatusCode: 'Complete' }] });
 
 beforeEach(() => {
   cw.reset();
@@ -165,7 +215,14 @@ describe('handleGateJob', () => {
         {
           Id: 'r0',
           MetricStat: {
-            Metric: { Namespace: 'AWS/Lambda', MetricName: 'Invocations', Dimensions: [{ Name: 'FunctionName', Value: 'Prod-orders-api-Fn1A2B3C' }, { Name: 'Resource', Value: 'Prod-orders-api-Fn1A2B3C:live' }] },
+            Metric: {
+              Namespace: 'AWS/Lambda',
+              MetricName: 'Invocations',
+              Dimensions: [
+                { Name: 'FunctionName', Value: 'Prod-orders-api-Fn1A2B3C' },
+                { Name: 'Resource', Value: 'Prod-orders-api-Fn1A2B3C:live' },
+              ],
+            },
             Period: 60,
             Stat: 'Sum',
           },
@@ -186,7 +243,8 @@ describe('handleGateJob', () => {
       jobId: '11111111-2222-3333-4444-555555555555',
       failureDetails: {
         type: 'JobFailed',
-        message: 'Prod-Wave2 is blocked: the previous stage served only 10 requests in 90 minutes (needs 1000); send traffic or lower bake.minRequests',
+        message:
+          'Prod-Wave2 is blocked: the previous stage served only 10 requests in 90 minutes (needs 1000); send traffic or lower bake.minRequests',
       },
     });
   });
@@ -222,7 +280,12 @@ describe('handleGateJob', () => {
     healthyAlarms();
     cw.on(DescribeAlarmHistoryCommand).resolves({
       AlarmHistoryItems: [
-        { AlarmName: 'Prod-us-east-1-orders-api-Health', Timestamp: new Date('2026-06-03T10:12:00Z'), HistoryItemType: 'StateUpdate', HistoryData: JSON.stringify({ oldState: { stateValue: 'OK' }, newState: { stateValue: 'ALARM' } }) },
+        {
+          AlarmName: 'Prod-us-east-1-orders-api-Health',
+          Timestamp: new Date('2026-06-03T10:12:00Z'),
+          HistoryItemType: 'StateUpdate',
+          HistoryData: JSON.stringify({ oldState: { stateValue: 'OK' }, newState: { stateValue: 'ALARM' } }),
+        },
       ],
     });
     const r = await handleGateJob(jobEvent(baseSettings, token()), deps('2026-06-03T10:31:00Z'));
@@ -242,7 +305,11 @@ describe('handleGateJob', () => {
   });
 
   describe('the first run into empty accounts', () => {
-    const denied = () => Object.assign(new Error('User: arn:aws:sts::111111111111:assumed-role/safe-deploy-bake-gate/x is not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied' });
+    const denied = () =>
+      Object.assign(
+        new Error('User: arn:aws:sts::111111111111:assumed-role/safe-deploy-bake-gate/x is not authorized to perform: sts:AssumeRole'),
+        { name: 'AccessDenied' },
+      );
     const firstRunDeps = (now: string) =>
       deps(now, {
         cloudWatchFor: async (t) => {
@@ -274,12 +341,24 @@ describe('handleGateJob', () => {
     });
 
     test('requests are still counted when one guarded target has been deployed before', async () => {
-      const deployedGuard = { ...guard, account: '444444444444', region: 'ap-southeast-2', healthAlarmNames: ['Prod-ap-southeast-2-orders-api-Health'], platformAction: 'Prod-ap-southeast-2.Platform.Deploy', serviceActions: ['Prod-ap-southeast-2.orders-api.Deploy'] };
+      const deployedGuard = {
+        ...guard,
+        account: '444444444444',
+        region: 'ap-southeast-2',
+        healthAlarmNames: ['Prod-ap-southeast-2-orders-api-Health'],
+        platformAction: 'Prod-ap-southeast-2.Platform.Deploy',
+        serviceActions: ['Prod-ap-southeast-2.orders-api.Deploy'],
+      };
       healthyAlarms();
-      cw.on(DescribeAlarmsCommand, { AlarmNames: deployedGuard.healthAlarmNames }).resolves({ CompositeAlarms: [composite(deployedGuard.healthAlarmNames[0])] });
+      cw.on(DescribeAlarmsCommand, { AlarmNames: deployedGuard.healthAlarmNames }).resolves({
+        CompositeAlarms: [composite(deployedGuard.healthAlarmNames[0])],
+      });
       requests([0]);
       deployed({});
-      const r = await handleGateJob(jobEvent({ ...baseSettings, guard: [guard, deployedGuard] }, token()), firstRunDeps('2026-06-03T10:31:00Z'));
+      const r = await handleGateJob(
+        jobEvent({ ...baseSettings, guard: [guard, deployedGuard] }, token()),
+        firstRunDeps('2026-06-03T10:31:00Z'),
+      );
       expect(r).toMatchObject({ outcome: 'continued', reason: 'baking: 0 of 1000 requests served after 31 minutes' });
     });
 
@@ -287,16 +366,25 @@ describe('handleGateJob', () => {
       healthyAlarms();
       deployed({ 'Prod-Wave2/Prod-eu-west-1.Platform.Deploy': 'Succeeded' });
       const r = await handleGateJob(jobEvent(baseSettings, token()), firstRunDeps('2026-06-03T10:31:00Z'));
-      expect(r).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/^gate error: AccessDenied: User: .* is not authorized to perform: sts:AssumeRole$/) });
+      expect(r).toMatchObject({
+        outcome: 'failed',
+        reason: expect.stringMatching(/^gate error: AccessDenied: User: .* is not authorized to perform: sts:AssumeRole$/),
+      });
     });
 
     test('a service stack not deployed yet (new service) passes with a note; its platform exists', async () => {
       cw.on(DescribeAlarmsCommand).resolves({ CompositeAlarms: [], MetricAlarms: [] });
-      cw.on(DescribeAlarmsCommand, { AlarmNames: observe.healthAlarmNames }).resolves({ CompositeAlarms: [composite(observe.healthAlarmNames[0])] });
+      cw.on(DescribeAlarmsCommand, { AlarmNames: observe.healthAlarmNames }).resolves({
+        CompositeAlarms: [composite(observe.healthAlarmNames[0])],
+      });
       cw.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [] });
       deployed({ 'Prod-Wave2/Prod-eu-west-1.Platform.Deploy': 'Succeeded', 'Prod-Wave2/Prod-eu-west-1.orders-api.Deploy': 'Failed' });
       const r = await handleGateJob(jobEvent({ ...baseSettings, bake: undefined }), deps(START));
-      expect(r).toMatchObject({ outcome: 'succeeded', reason: 'Prod-Wave2: alarms quiet (Prod-eu-west-1-orders-api-Health not deployed yet (Prod-eu-west-1.orders-api.Deploy has never succeeded))' });
+      expect(r).toMatchObject({
+        outcome: 'succeeded',
+        reason:
+          'Prod-Wave2: alarms quiet (Prod-eu-west-1-orders-api-Health not deployed yet (Prod-eu-west-1.orders-api.Deploy has never succeeded))',
+      });
     });
 
     test('without the pipeline name, a missing alarm always fails (it cannot tell a first run)', async () => {
@@ -309,8 +397,14 @@ describe('handleGateJob', () => {
 
   test('requests are not counted when the previous stage is pre-production (only smoke-test traffic there)', async () => {
     healthyAlarms();
-    const r = await handleGateJob(jobEvent({ ...baseSettings, stageName: 'Prod-Wave1', countRequests: false }, token()), deps('2026-06-03T10:31:00Z'));
-    expect(r).toMatchObject({ outcome: 'succeeded', reason: 'Prod-Wave1: baked 31 minutes (needs 30), requests not counted (the previous stage is pre-production), alarms quiet' });
+    const r = await handleGateJob(
+      jobEvent({ ...baseSettings, stageName: 'Prod-Wave1', countRequests: false }, token()),
+      deps('2026-06-03T10:31:00Z'),
+    );
+    expect(r).toMatchObject({
+      outcome: 'succeeded',
+      reason: 'Prod-Wave1: baked 31 minutes (needs 30), requests not counted (the previous stage is pre-production), alarms quiet',
+    });
     expect(cw).not.toHaveReceivedCommand(GetMetricDataCommand);
   });
 
@@ -321,12 +415,24 @@ describe('handleGateJob', () => {
       await handleGateJob(event, deps(START));
       await handleGateJob(event, deps(START));
       expect(readArtifact).toHaveBeenCalledTimes(1);
-      expect(readArtifact).toHaveBeenCalledWith(expect.anything(), ARTIFACT.bucketName, expect.stringMatching(/^safe-deploy-pipeline\/Synth_Outp\/AbC1dEf-\d+$/));
+      expect(readArtifact).toHaveBeenCalledWith(
+        expect.anything(),
+        ARTIFACT.bucketName,
+        expect.stringMatching(/^safe-deploy-pipeline\/Synth_Outp\/AbC1dEf-\d+$/),
+      );
     });
 
     test.each([
-      ['no input artifact', (e: any) => (e['CodePipeline.job'].data.inputArtifacts = []), 'gate error: Error: the gate action has no input artifact: give it the cloud assembly (Synth_Output), which holds the release manifest'],
-      ['an unknown gate', (e: any) => (e['CodePipeline.job'].data.actionConfiguration.configuration.UserParameters = '{"gate":"Gate-Nope"}'), 'gate error: Error: the release manifest has no gate "Gate-Nope" (gates: Gate-Prod-Wave2)'],
+      [
+        'no input artifact',
+        (e: any) => (e['CodePipeline.job'].data.inputArtifacts = []),
+        'gate error: Error: the gate action has no input artifact: give it the cloud assembly (Synth_Output), which holds the release manifest',
+      ],
+      [
+        'an unknown gate',
+        (e: any) => (e['CodePipeline.job'].data.actionConfiguration.configuration.UserParameters = '{"gate":"Gate-Nope"}'),
+        'gate error: Error: the release manifest has no gate "Gate-Nope" (gates: Gate-Prod-Wave2)',
+      ],
     ])('%s fails the job with the reason', async (_what, mutate, reason) => {
       const event = jobEvent(baseSettings);
       mutate(event);
@@ -344,7 +450,10 @@ describe('handleGateJob', () => {
         reason: expect.stringContaining('safe-deploy.release.json has invalid gates: gates.Gate-Prod-Wave2.maxWaitMinutes: '),
       });
       readArtifact.mockResolvedValueOnce(strToU8('not a zip'));
-      await expect(handleGateJob(jobEvent(baseSettings), deps(START))).resolves.toMatchObject({ outcome: 'failed', reason: expect.stringContaining('is not a zip') });
+      await expect(handleGateJob(jobEvent(baseSettings), deps(START))).resolves.toMatchObject({
+        outcome: 'failed',
+        reason: expect.stringContaining('is not a zip'),
+      });
     });
   });
 
@@ -352,7 +461,11 @@ describe('handleGateJob', () => {
     const windowed: GateSettings = {
       ...baseSettings,
       bake: undefined,
-      window: { timeZone: 'Europe/Berlin', windows: [{ days: ['MON', 'TUE', 'WED', 'THU'], start: '09:00', end: '16:00' }], blockedDates: ['2026-06-04'] },
+      window: {
+        timeZone: 'Europe/Berlin',
+        windows: [{ days: ['MON', 'TUE', 'WED', 'THU'], start: '09:00', end: '16:00' }],
+        blockedDates: ['2026-06-04'],
+      },
     };
     test('outside the window: fails, names the next opening and how to override', async () => {
       const r = await handleGateJob(jobEvent(windowed), deps('2026-06-03T15:00:00Z')); // 17:00 CEST Wednesday
@@ -375,10 +488,16 @@ describe('handleGateJob', () => {
     test('override: passes outside the window and logs who overrode and why', async () => {
       healthyAlarms();
       cp.on(GetPipelineExecutionCommand).resolves({
-        pipelineExecution: { pipelineExecutionId: 'exec-1', trigger: { triggerType: 'StartPipelineExecution', triggerDetail: 'arn:aws:sts::111111111111:assumed-role/Operator/alice' } },
+        pipelineExecution: {
+          pipelineExecutionId: 'exec-1',
+          trigger: { triggerType: 'StartPipelineExecution', triggerDetail: 'arn:aws:sts::111111111111:assumed-role/Operator/alice' },
+        },
       });
       const warn = jest.spyOn(logger, 'warn');
-      const r = await handleGateJob(jobEvent(windowed, undefined, { gate: 'Gate-Prod-Wave2', override: 'INC-4711 payment outage hotfix', executionId: 'exec-1' }), deps('2026-06-03T15:00:00Z'));
+      const r = await handleGateJob(
+        jobEvent(windowed, undefined, { gate: 'Gate-Prod-Wave2', override: 'INC-4711 payment outage hotfix', executionId: 'exec-1' }),
+        deps('2026-06-03T15:00:00Z'),
+      );
       expect(r).toMatchObject({ outcome: 'succeeded', reason: 'Prod-Wave2: alarms quiet, window overridden' });
       expect(warn).toHaveBeenCalledWith('Deployment window overridden by operator', {
         stageName: 'Prod-Wave2',
@@ -392,7 +511,10 @@ describe('handleGateJob', () => {
     test('an override does not bypass a firing alarm', async () => {
       healthyAlarms('ALARM');
       cp.on(GetPipelineExecutionCommand).resolves({});
-      const r = await handleGateJob(jobEvent(windowed, undefined, { gate: 'Gate-Prod-Wave2', override: 'INC-4711' }), deps('2026-06-03T15:00:00Z'));
+      const r = await handleGateJob(
+        jobEvent(windowed, undefined, { gate: 'Gate-Prod-Wave2', override: 'INC-4711' }),
+        deps('2026-06-03T15:00:00Z'),
+      );
       expect(r.outcome).toBe('failed');
     });
   });
@@ -402,7 +524,10 @@ describe('handleGateJob', () => {
       const r = await handleGateJob(jobEvent(baseSettings, undefined, { gate: 7, observe: [] }), deps(START));
       expect(r.outcome).toBe('failed');
       expect(cp).toHaveReceivedCommandWith(PutJobFailureResultCommand, {
-        failureDetails: { type: 'JobFailed', message: expect.stringMatching(/^gate error: Error: UserParameters\.gate: .*; UserParameters: Unrecognized key: "observe"$/) },
+        failureDetails: {
+          type: 'JobFailed',
+          message: expect.stringMatching(/^gate error: Error: UserParameters\.gate: .*; UserParameters: Unrecognized key: "observe"$/),
+        },
       });
     });
     test('UserParameters that is not JSON: failure reported', async () => {
@@ -411,16 +536,21 @@ describe('handleGateJob', () => {
       expect(cp).toHaveReceivedCommandTimes(PutJobFailureResultCommand, 1);
     });
     test('an event without a job id fails the invocation loudly (nothing to report against)', async () => {
-      await expect(handleGateJob({} as CodePipelineEvent, deps(START))).rejects.toThrow('malformed CodePipeline job event: no CodePipeline.job.id (keys: none); the action will time out');
+      await expect(handleGateJob({} as CodePipelineEvent, deps(START))).rejects.toThrow(
+        'malformed CodePipeline job event: no CodePipeline.job.id (keys: none); the action will time out',
+      );
       expect(cp).not.toHaveReceivedCommand(PutJobFailureResultCommand);
     });
     test('a CloudWatch error (e.g. AssumeRole denied on a deployed target) becomes a job failure', async () => {
       deployed({ 'Prod-Wave2/Prod-eu-west-1.Platform.Deploy': 'Succeeded' });
-      const r = await handleGateJob(jobEvent(baseSettings), deps(START, {
-        cloudWatchFor: async () => {
-          throw Object.assign(new Error('User is not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied' });
-        },
-      }));
+      const r = await handleGateJob(
+        jobEvent(baseSettings),
+        deps(START, {
+          cloudWatchFor: async () => {
+            throw Object.assign(new Error('User is not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied' });
+          },
+        }),
+      );
       expect(r).toMatchObject({ outcome: 'failed', reason: 'gate error: AccessDenied: User is not authorized to perform: sts:AssumeRole' });
       expect(cp).toHaveReceivedCommandTimes(PutJobFailureResultCommand, 1);
     });
@@ -440,7 +570,9 @@ describe('handleGateJob', () => {
       ['a job whose id is a number', { 'CodePipeline.job': { id: 42 } }],
       ['a job that is a string', { 'CodePipeline.job': 'job-1' }],
     ])('an event that is %s cannot be reported: the invocation fails', async (_what, event) => {
-      await expect(handleGateJob(event as unknown as CodePipelineEvent, deps(START))).rejects.toThrow(/^malformed CodePipeline job event: no CodePipeline.job.id/);
+      await expect(handleGateJob(event as unknown as CodePipelineEvent, deps(START))).rejects.toThrow(
+        /^malformed CodePipeline job event: no CodePipeline.job.id/,
+      );
       expect(cp).not.toHaveReceivedAnyCommand();
     });
     test('a job without data (no UserParameters) is reported as a failure', async () => {
@@ -456,16 +588,19 @@ describe('handleGateJob', () => {
       expect(r).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/^gate error: Error: continuation token: /) });
       expect(cp).toHaveReceivedCommandTimes(PutJobFailureResultCommand, 1);
     });
-    test.each([Number.NaN, -1000])('a poll interval of %p ms (bad POLL_INTERVAL_SECONDS) is reported as a failure', async (pollIntervalMs) => {
-      healthyAlarms();
-      const r = await handleGateJob(jobEvent(baseSettings), deps(START, { pollIntervalMs }));
-      expect(r).toEqual({
-        jobId: '11111111-2222-3333-4444-555555555555',
-        outcome: 'failed',
-        reason: `gate error: Error: gate misconfigured: POLL_INTERVAL_SECONDS gives a poll interval of ${pollIntervalMs} ms; set it to a number of seconds >= 0`,
-      });
-      expect(cp).not.toHaveReceivedCommand(PutJobSuccessResultCommand);
-    });
+    test.each([Number.NaN, -1000])(
+      'a poll interval of %p ms (bad POLL_INTERVAL_SECONDS) is reported as a failure',
+      async (pollIntervalMs) => {
+        healthyAlarms();
+        const r = await handleGateJob(jobEvent(baseSettings), deps(START, { pollIntervalMs }));
+        expect(r).toEqual({
+          jobId: '11111111-2222-3333-4444-555555555555',
+          outcome: 'failed',
+          reason: `gate error: Error: gate misconfigured: POLL_INTERVAL_SECONDS gives a poll interval of ${pollIntervalMs} ms; set it to a number of seconds >= 0`,
+        });
+        expect(cp).not.toHaveReceivedCommand(PutJobSuccessResultCommand);
+      },
+    );
     test('an evaluation that hangs is cut off before the function times out and reported as a failure', async () => {
       const d = deps(START, { cloudWatchFor: () => new Promise(() => undefined), remainingTimeMs: () => 15_030 });
       const r = await handleGateJob(jobEvent(baseSettings), d);
@@ -504,10 +639,16 @@ describe('handleGateJob', () => {
 
 describe('metric discovery from alarms', () => {
   test('composite rule children, by name or ARN', () => {
-    expect(childAlarmNames('ALARM("a-ErrorRate") OR ALARM(arn:aws:cloudwatch:us-east-1:222222222222:alarm:a-Latency)')).toEqual(['a-ErrorRate', 'a-Latency']);
+    expect(childAlarmNames('ALARM("a-ErrorRate") OR ALARM(arn:aws:cloudwatch:us-east-1:222222222222:alarm:a-Latency)')).toEqual([
+      'a-ErrorRate',
+      'a-Latency',
+    ]);
   });
   test('ALB alarms give RequestCount per target group; duplicates collapse', () => {
-    const dims = [{ Name: 'TargetGroup', Value: 'targetgroup/Blue/abc' }, { Name: 'LoadBalancer', Value: 'app/lb/123' }];
+    const dims = [
+      { Name: 'TargetGroup', Value: 'targetgroup/Blue/abc' },
+      { Name: 'LoadBalancer', Value: 'app/lb/123' },
+    ];
     const m = requestMetricsFromAlarms([
       { AlarmName: 'x', Namespace: 'AWS/ApplicationELB', MetricName: 'HTTPCode_Target_5XX_Count', Dimensions: dims },
       { AlarmName: 'y', Namespace: 'AWS/ApplicationELB', MetricName: 'TargetResponseTime', Dimensions: dims },
@@ -521,15 +662,20 @@ describe('what the gate reads besides the manifest, through the schemas in lib/r
     expect(readGateEnvironment({ POLL_INTERVAL_SECONDS: '30', PIPELINE_NAME: 'p' })).toEqual({ pollIntervalMs: 30_000, pipelineName: 'p' });
     expect(readGateEnvironment({})).toEqual({ pollIntervalMs: 60_000, pipelineName: undefined });
   });
-  test.each(['', '1.5', '-1', 'soon'])('a POLL_INTERVAL_SECONDS of %p gives NaN, which every job then reports as misconfigured', (value) => {
-    expect(readGateEnvironment({ POLL_INTERVAL_SECONDS: value }).pollIntervalMs).toBeNaN();
-  });
+  test.each(['', '1.5', '-1', 'soon'])(
+    'a POLL_INTERVAL_SECONDS of %p gives NaN, which every job then reports as misconfigured',
+    (value) => {
+      expect(readGateEnvironment({ POLL_INTERVAL_SECONDS: value }).pollIntervalMs).toBeNaN();
+    },
+  );
   test('the continuation token: a state of its own writing, polls counted from 0 when absent', () => {
     expect(parseGateState(JSON.stringify({ startedAt: START }), new Date(START))).toEqual({ startedAt: START, polls: 0 });
     expect(parseGateState(undefined, new Date(START))).toEqual({ startedAt: new Date(START).toISOString(), polls: 0 });
   });
   test('fails when the token is not JSON or not a gate state, naming the field', () => {
     expect(() => parseGateState('{', new Date(START))).toThrow(/^continuation token is not JSON: /);
-    expect(() => parseGateState(JSON.stringify({ startedAt: 'yesterday', polls: 1 }), new Date(START))).toThrow('continuation token.startedAt: is not a date');
+    expect(() => parseGateState(JSON.stringify({ startedAt: 'yesterday', polls: 1 }), new Date(START))).toThrow(
+      'continuation token.startedAt: is not a date',
+    );
   });
 });

@@ -16,16 +16,33 @@ import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { buildAppSpec, DeploymentDeps, describeFailure, isComplete, IsCompleteRequest, onEvent, parseProperties, taskDefinitionOf, trafficFullyShifted } from '../../lambda/ecs-deployment/deployment';
+import {
+  buildAppSpec,
+  DeploymentDeps,
+  describeFailure,
+  isComplete,
+  IsCompleteRequest,
+  onEvent,
+  parseProperties,
+  taskDefinitionOf,
+  trafficFullyShifted,
+} from '../../lambda/ecs-deployment/deployment';
 
 const cd = mockClient(CodeDeployClient);
 const ecsMock = mockClient(ECSClient);
 const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
-const deps: DeploymentDeps = { codedeploy: cd as unknown as CodeDeployClient, ecs: ecsMock as unknown as ECSClient, logger, retry: { sleep: async () => undefined } };
+const deps: DeploymentDeps = {
+  codedeploy: cd as unknown as CodeDeployClient,
+  ecs: ecsMock as unknown as ECSClient,
+  logger,
+  retry: { sleep: async () => undefined },
+};
 /** DescribeServices of a CODE_DEPLOY service whose PRIMARY task set runs `td` (none: no task sets yet). */
 const serving = (td?: string) =>
   ecsMock.on(DescribeServicesCommand).resolves({
-    services: [{ serviceName: 'Beta-EcsService-Service', taskSets: td ? [{ id: 'ecs-svc/1', status: 'PRIMARY', taskDefinition: td }] : [] }],
+    services: [
+      { serviceName: 'Beta-EcsService-Service', taskSets: td ? [{ id: 'ecs-svc/1', status: 'PRIMARY', taskDefinition: td }] : [] },
+    ],
     failures: [],
   });
 
@@ -60,19 +77,25 @@ const update = (td = TD2, old = TD1): CloudFormationCustomResourceEvent => ({
   ResourceProperties: props(td),
   OldResourceProperties: props(old),
 });
-const del = (): CloudFormationCustomResourceEvent => ({ ...base, RequestType: 'Delete', PhysicalResourceId: 'Beta-EcsService-App/Beta-EcsService-Group', ResourceProperties: props() });
+const del = (): CloudFormationCustomResourceEvent => ({
+  ...base,
+  RequestType: 'Delete',
+  PhysicalResourceId: 'Beta-EcsService-App/Beta-EcsService-Group',
+  ResourceProperties: props(),
+});
 const appSpecFor = (td: string) => buildAppSpec({ ...parseProperties(props(td)) });
-const deploymentInfo = (id: string, status: string, td: string, extra: object = {}): GetDeploymentOutput => ({
-  deploymentInfo: {
-    deploymentId: id,
-    applicationName: 'Beta-EcsService-App',
-    deploymentGroupName: 'Beta-EcsService-Group',
-    status,
-    computePlatform: 'ECS',
-    revision: { revisionType: 'AppSpecContent', appSpecContent: { content: appSpecFor(td), sha256: 'x' } },
-    ...extra,
-  },
-}) as GetDeploymentOutput;
+const deploymentInfo = (id: string, status: string, td: string, extra: object = {}): GetDeploymentOutput =>
+  ({
+    deploymentInfo: {
+      deploymentId: id,
+      applicationName: 'Beta-EcsService-App',
+      deploymentGroupName: 'Beta-EcsService-Group',
+      status,
+      computePlatform: 'ECS',
+      revision: { revisionType: 'AppSpecContent', appSpecContent: { content: appSpecFor(td), sha256: 'x' } },
+      ...extra,
+    },
+  }) as GetDeploymentOutput;
 const group = (lastSuccessful?: string): GetDeploymentGroupOutput => ({
   deploymentGroupInfo: {
     applicationName: 'Beta-EcsService-App',
@@ -99,7 +122,10 @@ describe('onEvent: Create / Update', () => {
 
     const res = await onEvent(update(), deps);
 
-    expect(res).toEqual({ PhysicalResourceId: 'Beta-EcsService-App/Beta-EcsService-Group', Data: { DeploymentId: 'd-NEW', StoppedDeploymentId: '', Action: 'created' } });
+    expect(res).toEqual({
+      PhysicalResourceId: 'Beta-EcsService-App/Beta-EcsService-Group',
+      Data: { DeploymentId: 'd-NEW', StoppedDeploymentId: '', Action: 'created' },
+    });
     expect(cd).toHaveReceivedCommandWith(ListDeploymentsCommand, {
       applicationName: 'Beta-EcsService-App',
       deploymentGroupName: 'Beta-EcsService-Group',
@@ -112,7 +138,14 @@ describe('onEvent: Create / Update', () => {
     expect(input.revision?.revisionType).toBe('AppSpecContent');
     expect(JSON.parse(input.revision!.appSpecContent!.content!)).toEqual({
       version: '0.0',
-      Resources: [{ TargetService: { Type: 'AWS::ECS::Service', Properties: { TaskDefinition: TD2, LoadBalancerInfo: { ContainerName: 'app', ContainerPort: 8080 } } } }],
+      Resources: [
+        {
+          TargetService: {
+            Type: 'AWS::ECS::Service',
+            Properties: { TaskDefinition: TD2, LoadBalancerInfo: { ContainerName: 'app', ContainerPort: 8080 } },
+          },
+        },
+      ],
       Hooks: [{ AfterAllowTestTraffic: HOOK }],
     });
     expect(input.revision!.appSpecContent!.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -144,7 +177,10 @@ describe('onEvent: Create / Update', () => {
     cd.on(ListDeploymentsCommand).resolves({ deployments: [] });
     cd.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-NEW' });
     expect((await onEvent(update(), deps)).Data.DeploymentId).toBe('d-NEW');
-    expect(ecsMock).toHaveReceivedCommandWith(DescribeServicesCommand, { cluster: 'Beta-Platform-Cluster', services: ['Beta-EcsService-Service'] });
+    expect(ecsMock).toHaveReceivedCommandWith(DescribeServicesCommand, {
+      cluster: 'Beta-Platform-Cluster',
+      services: ['Beta-EcsService-Service'],
+    });
   });
 
   test('the rollback of the first failed release deploys nothing: the service already serves the old revision', async () => {
@@ -179,7 +215,9 @@ describe('onEvent: Create / Update', () => {
     cd.on(GetDeploymentGroupCommand).resolves(group('d-OLD'));
     cd.on(ListDeploymentsCommand).resolves({ deployments: [] });
     ecsMock.on(DescribeServicesCommand).resolves({ services: [], failures: [{ arn: 'arn:aws:ecs:...', reason: 'MISSING' }] });
-    await expect(onEvent(update(), deps)).rejects.toThrow('ECS service Beta-EcsService-Service of cluster Beta-Platform-Cluster was not found (MISSING)');
+    await expect(onEvent(update(), deps)).rejects.toThrow(
+      'ECS service Beta-EcsService-Service of cluster Beta-Platform-Cluster was not found (MISSING)',
+    );
   });
 
   test('adopts a deployment already in progress for the same task definition (retried invocation)', async () => {
@@ -219,7 +257,9 @@ describe('onEvent: Create / Update', () => {
   });
 
   test('fails clearly when the deployment group does not exist', async () => {
-    cd.on(GetDeploymentGroupCommand).rejects(awsError('DeploymentGroupDoesNotExistException', 'No Deployment Group found for name: Beta-EcsService-Group'));
+    cd.on(GetDeploymentGroupCommand).rejects(
+      awsError('DeploymentGroupDoesNotExistException', 'No Deployment Group found for name: Beta-EcsService-Group'),
+    );
     await expect(onEvent(update(), deps)).rejects.toThrow(
       'The deployment group Beta-EcsService-Group of CodeDeploy application Beta-EcsService-App does not exist (DeploymentGroupDoesNotExistException): ' +
         'create it (EcsDeploymentGroup) before this resource, in the same account and region',
@@ -255,7 +295,9 @@ describe('onEvent: Create / Update', () => {
 
 describe('onEvent: malformed events', () => {
   test.each([null, 'Create', ['Create'], { RequestType: 'Upsert' }])('fails on the event %j, naming RequestType', async (event) => {
-    await expect(onEvent(event as never, deps)).rejects.toThrow(/^Malformed custom resource event: RequestType .* is not Create, Update or Delete$/);
+    await expect(onEvent(event as never, deps)).rejects.toThrow(
+      /^Malformed custom resource event: RequestType .* is not Create, Update or Delete$/,
+    );
     expect(cd).not.toHaveReceivedAnyCommand();
   });
 
@@ -266,7 +308,17 @@ describe('onEvent: malformed events', () => {
   });
 
   test('fails when the properties are invalid, listing each problem', async () => {
-    const event = { ...create(), ResourceProperties: { ServiceToken: 'x', ApplicationName: 'app', TaskDefinitionArn: 'family:1', ContainerName: 'app', ContainerPort: '0', Hooks: { Bogus: 'fn' } } };
+    const event = {
+      ...create(),
+      ResourceProperties: {
+        ServiceToken: 'x',
+        ApplicationName: 'app',
+        TaskDefinitionArn: 'family:1',
+        ContainerName: 'app',
+        ContainerPort: '0',
+        Hooks: { Bogus: 'fn' },
+      },
+    };
     await expect(onEvent(event, deps)).rejects.toThrow(
       'Invalid ECS deployment resource properties: DeploymentGroupName: undefined is not a CodeDeploy deployment group name; ' +
         'ClusterName: undefined is not an ECS cluster name; ServiceName: undefined is not an ECS service name; ' +
@@ -286,7 +338,10 @@ describe('onEvent: Delete', () => {
 
     const res = await onEvent(del(), deps);
 
-    expect(res).toEqual({ PhysicalResourceId: 'Beta-EcsService-App/Beta-EcsService-Group', Data: { DeploymentId: '', StoppedDeploymentId: 'd-NEW', Action: 'stopped' } });
+    expect(res).toEqual({
+      PhysicalResourceId: 'Beta-EcsService-App/Beta-EcsService-Group',
+      Data: { DeploymentId: '', StoppedDeploymentId: 'd-NEW', Action: 'stopped' },
+    });
     expect(cd).toHaveReceivedCommandWith(StopDeploymentCommand, { deploymentId: 'd-NEW', autoRollbackEnabled: true });
   });
 
@@ -309,7 +364,12 @@ describe('onEvent: Delete', () => {
 });
 
 describe('isComplete', () => {
-  const waiting = (data: object): IsCompleteRequest => ({ ...update(), PhysicalResourceId: 'Beta-EcsService-App/Beta-EcsService-Group', Data: { StoppedDeploymentId: '', Action: 'created', ...data } }) as IsCompleteRequest;
+  const waiting = (data: object): IsCompleteRequest =>
+    ({
+      ...update(),
+      PhysicalResourceId: 'Beta-EcsService-App/Beta-EcsService-Group',
+      Data: { StoppedDeploymentId: '', Action: 'created', ...data },
+    }) as IsCompleteRequest;
 
   test('keeps waiting while the deployment is in progress', async () => {
     cd.on(GetDeploymentCommand).resolves(deploymentInfo('d-NEW', 'InProgress', TD2, { deploymentOverview: { InProgress: 1 } }));
@@ -326,9 +386,14 @@ describe('isComplete', () => {
 
   test('completes once traffic is fully shifted, without waiting out the blue termination wait', async () => {
     cd.on(GetDeploymentCommand).resolves(
-      deploymentInfo('d-NEW', 'InProgress', TD2, { deploymentOverview: { Pending: 0, InProgress: 0, Succeeded: 1, Failed: 0, Skipped: 0, Ready: 0 } }),
+      deploymentInfo('d-NEW', 'InProgress', TD2, {
+        deploymentOverview: { Pending: 0, InProgress: 0, Succeeded: 1, Failed: 0, Skipped: 0, Ready: 0 },
+      }),
     );
-    expect(await isComplete(waiting({ DeploymentId: 'd-NEW' }), deps)).toEqual({ IsComplete: true, Data: { DeploymentId: 'd-NEW', StoppedDeploymentId: '', Action: 'created', Status: 'TrafficShifted' } });
+    expect(await isComplete(waiting({ DeploymentId: 'd-NEW' }), deps)).toEqual({
+      IsComplete: true,
+      Data: { DeploymentId: 'd-NEW', StoppedDeploymentId: '', Action: 'created', Status: 'TrafficShifted' },
+    });
   });
 
   test('completes at once for a no-op', async () => {
@@ -349,7 +414,12 @@ describe('isComplete', () => {
     );
     cd.on(ListDeploymentTargetsCommand).resolves({ targetIds: ['Beta-EcsService-Cluster:Beta-EcsService-Service'] });
     cd.on(BatchGetDeploymentTargetsCommand).resolves({
-      deploymentTargets: [{ deploymentTargetType: 'ECSTarget', ecsTarget: { lifecycleEvents: [{ lifecycleEventName: 'AfterAllowTestTraffic', status: 'Succeeded' }] } }],
+      deploymentTargets: [
+        {
+          deploymentTargetType: 'ECSTarget',
+          ecsTarget: { lifecycleEvents: [{ lifecycleEventName: 'AfterAllowTestTraffic', status: 'Succeeded' }] },
+        },
+      ],
     });
 
     await expect(isComplete(waiting({ DeploymentId: 'd-NEW' }), deps)).rejects.toThrow(
@@ -360,7 +430,10 @@ describe('isComplete', () => {
   test('fails naming the hook when the AfterAllowTestTraffic hook failed', async () => {
     cd.on(GetDeploymentCommand).resolves(
       deploymentInfo('d-NEW', 'Failed', TD2, {
-        errorInformation: { code: 'HOOK_EXECUTION_FAILURE', message: 'The deployment failed because one or more lifecycle event hooks failed.' },
+        errorInformation: {
+          code: 'HOOK_EXECUTION_FAILURE',
+          message: 'The deployment failed because one or more lifecycle event hooks failed.',
+        },
       }),
     );
     cd.on(ListDeploymentTargetsCommand).resolves({ targetIds: ['cluster:service'] });
@@ -371,7 +444,11 @@ describe('isComplete', () => {
           ecsTarget: {
             lifecycleEvents: [
               { lifecycleEventName: 'Install', status: 'Succeeded' },
-              { lifecycleEventName: 'AfterAllowTestTraffic', status: 'Failed', diagnostics: { errorCode: 'ScriptFailed', message: 'Hook reported Failed' } },
+              {
+                lifecycleEventName: 'AfterAllowTestTraffic',
+                status: 'Failed',
+                diagnostics: { errorCode: 'ScriptFailed', message: 'Hook reported Failed' },
+              },
             ],
           },
         },
@@ -384,8 +461,10 @@ describe('isComplete', () => {
     );
   });
 
-  test('still fails with CodeDeploy\'s reason when the lifecycle events cannot be read', async () => {
-    cd.on(GetDeploymentCommand).resolves(deploymentInfo('d-NEW', 'Failed', TD2, { errorInformation: { code: 'TIMEOUT', message: 'timed out' } }));
+  test("still fails with CodeDeploy's reason when the lifecycle events cannot be read", async () => {
+    cd.on(GetDeploymentCommand).resolves(
+      deploymentInfo('d-NEW', 'Failed', TD2, { errorInformation: { code: 'TIMEOUT', message: 'timed out' } }),
+    );
     cd.on(ListDeploymentTargetsCommand).rejects(awsError('AccessDeniedException', 'not authorized'));
     await expect(isComplete(waiting({ DeploymentId: 'd-NEW' }), deps)).rejects.toThrow(
       'TIMEOUT: timed out. (lifecycle events unreadable: AccessDeniedException: not authorized).',
@@ -393,13 +472,17 @@ describe('isComplete', () => {
   });
 
   test('retries a throttled GetDeployment', async () => {
-    cd.on(GetDeploymentCommand).rejectsOnce(throttle()).resolves(deploymentInfo('d-NEW', 'Succeeded', TD2));
+    cd.on(GetDeploymentCommand)
+      .rejectsOnce(throttle())
+      .resolves(deploymentInfo('d-NEW', 'Succeeded', TD2));
     expect((await isComplete(waiting({ DeploymentId: 'd-NEW' }), deps)).IsComplete).toBe(true);
     expect(cd).toHaveReceivedCommandTimes(GetDeploymentCommand, 2);
   });
 
   test('after a stop, waits until the stopped deployment has rolled back', async () => {
-    cd.on(GetDeploymentCommand).resolvesOnce(deploymentInfo('d-NEW', 'InProgress', TD2)).resolves(deploymentInfo('d-NEW', 'Stopped', TD2));
+    cd.on(GetDeploymentCommand)
+      .resolvesOnce(deploymentInfo('d-NEW', 'InProgress', TD2))
+      .resolves(deploymentInfo('d-NEW', 'Stopped', TD2));
     const event = waiting({ DeploymentId: '', StoppedDeploymentId: 'd-NEW', Action: 'stopped' });
     expect(await isComplete(event, deps)).toEqual({ IsComplete: false });
     expect(await isComplete(event, deps)).toMatchObject({ IsComplete: true });
@@ -414,7 +497,10 @@ describe('isComplete', () => {
     cd.on(GetDeploymentCommand, { deploymentId: 'd-A' }).resolves(deploymentInfo('d-A', 'Stopped', TD2));
     cd.on(GetDeploymentCommand, { deploymentId: 'd-B' }).rejects(awsError('DeploymentDoesNotExistException', 'gone'));
     const event = { ...del(), Data: { DeploymentId: '', StoppedDeploymentId: 'd-A,d-B', Action: 'stopped' } } as IsCompleteRequest;
-    expect(await isComplete(event, deps)).toEqual({ IsComplete: true, Data: { DeploymentId: '', StoppedDeploymentId: 'd-A,d-B', Action: 'stopped' } });
+    expect(await isComplete(event, deps)).toEqual({
+      IsComplete: true,
+      Data: { DeploymentId: '', StoppedDeploymentId: 'd-A,d-B', Action: 'stopped' },
+    });
   });
 
   test.each([null, undefined, 'x'])('fails (the Provider framework then fails the resource) on a %p event', async (event) => {
@@ -422,22 +508,34 @@ describe('isComplete', () => {
   });
 
   test('fails when Data from onEvent is missing', async () => {
-    await expect(isComplete({ ...update() } as IsCompleteRequest, deps)).rejects.toThrow('Malformed isComplete event: Data undefined lacks DeploymentId/StoppedDeploymentId from onEvent');
+    await expect(isComplete({ ...update() } as IsCompleteRequest, deps)).rejects.toThrow(
+      'Malformed isComplete event: Data undefined lacks DeploymentId/StoppedDeploymentId from onEvent',
+    );
   });
 
   test('fails when the deployment has disappeared', async () => {
     cd.on(GetDeploymentCommand).rejects(awsError('DeploymentDoesNotExistException', 'no such deployment'));
-    await expect(isComplete(waiting({ DeploymentId: 'd-GONE' }), deps)).rejects.toThrow("CodeDeploy deployment d-GONE no longer exists: check the deployment group's history");
+    await expect(isComplete(waiting({ DeploymentId: 'd-GONE' }), deps)).rejects.toThrow(
+      "CodeDeploy deployment d-GONE no longer exists: check the deployment group's history",
+    );
   });
 });
 
-describe('a release that arrives during the previous release\'s termination wait', () => {
+describe("a release that arrives during the previous release's termination wait", () => {
   const TD3 = 'arn:aws:ecs:us-east-1:111111111111:task-definition/BetaEcsServiceTaskDef:3';
   const SHIFTED = { deploymentOverview: { Pending: 0, InProgress: 0, Succeeded: 1, Failed: 0, Skipped: 0, Ready: 0 } };
   /** The service while d-PREV (TD2) waits to remove the original task set (TD1). */
   const inTerminationWait = () =>
     ecsMock.on(DescribeServicesCommand).resolves({
-      services: [{ serviceName: 'Beta-EcsService-Service', taskSets: [{ id: 'ecs-svc/2', status: 'PRIMARY', taskDefinition: TD2 }, { id: 'ecs-svc/1', status: 'ACTIVE', taskDefinition: TD1 }] }],
+      services: [
+        {
+          serviceName: 'Beta-EcsService-Service',
+          taskSets: [
+            { id: 'ecs-svc/2', status: 'PRIMARY', taskDefinition: TD2 },
+            { id: 'ecs-svc/1', status: 'ACTIVE', taskDefinition: TD1 },
+          ],
+        },
+      ],
       failures: [],
     });
   const NOW = new Date('2026-11-29T20:00:00Z');
@@ -453,7 +551,13 @@ describe('a release that arrives during the previous release\'s termination wait
   test('the next release ends the wait (TERMINATION_WAIT) and deploys after it, instead of rolling the previous one back', async () => {
     cd.on(ContinueDeploymentCommand).resolves({});
     const res = await onEvent(update(TD3, TD2), clocked);
-    expect(res.Data).toEqual({ DeploymentId: '', StoppedDeploymentId: '', Action: 'after-previous', PreviousDeploymentId: 'd-PREV', Since: NOW.toISOString() });
+    expect(res.Data).toEqual({
+      DeploymentId: '',
+      StoppedDeploymentId: '',
+      Action: 'after-previous',
+      PreviousDeploymentId: 'd-PREV',
+      Since: NOW.toISOString(),
+    });
     expect(cd).toHaveReceivedCommandWith(ContinueDeploymentCommand, { deploymentId: 'd-PREV', deploymentWaitType: 'TERMINATION_WAIT' });
     expect(cd).not.toHaveReceivedCommand(StopDeploymentCommand);
     expect(cd).not.toHaveReceivedCommand(CreateDeploymentCommand);
@@ -472,7 +576,14 @@ describe('a release that arrives during the previous release\'s termination wait
       ({
         ...update(TD3, TD2),
         PhysicalResourceId: 'Beta-EcsService-App/Beta-EcsService-Group',
-        Data: { DeploymentId: '', StoppedDeploymentId: '', Action: 'after-previous', PreviousDeploymentId: 'd-PREV', Since: NOW.toISOString(), ...extra },
+        Data: {
+          DeploymentId: '',
+          StoppedDeploymentId: '',
+          Action: 'after-previous',
+          PreviousDeploymentId: 'd-PREV',
+          Since: NOW.toISOString(),
+          ...extra,
+        },
       }) as IsCompleteRequest;
 
     test('waits while the previous deployment removes its original task set', async () => {
@@ -491,18 +602,22 @@ describe('a release that arrives during the previous release\'s termination wait
 
       // Later polls find it by its task definition and do not start another.
       cd.on(ListDeploymentsCommand).resolves({ deployments: ['d-NEXT'] });
-      cd.on(GetDeploymentCommand, { deploymentId: 'd-NEXT' }).resolves(deploymentInfo('d-NEXT', 'InProgress', TD3, { deploymentOverview: { InProgress: 1 } }));
+      cd.on(GetDeploymentCommand, { deploymentId: 'd-NEXT' }).resolves(
+        deploymentInfo('d-NEXT', 'InProgress', TD3, { deploymentOverview: { InProgress: 1 } }),
+      );
       expect(await isComplete(after(), deps)).toEqual({ IsComplete: false });
       cd.on(GetDeploymentCommand, { deploymentId: 'd-NEXT' }).resolves(deploymentInfo('d-NEXT', 'Succeeded', TD3));
       expect(await isComplete(after(), deps)).toMatchObject({ IsComplete: true, Data: { DeploymentId: 'd-NEXT', Status: 'Succeeded' } });
       expect(cd).toHaveReceivedCommandTimes(CreateDeploymentCommand, 1);
     });
 
-    test('fails with the reason when this revision\'s own deployment rolls back', async () => {
+    test("fails with the reason when this revision's own deployment rolls back", async () => {
       cd.on(GetDeploymentCommand, { deploymentId: 'd-PREV' }).resolves(deploymentInfo('d-PREV', 'Succeeded', TD2));
       cd.on(ListDeploymentsCommand).resolves({ deployments: ['d-NEXT'] });
       cd.on(GetDeploymentCommand, { deploymentId: 'd-NEXT' }).resolves(
-        deploymentInfo('d-NEXT', 'Stopped', TD3, { errorInformation: { code: 'ALARM_ACTIVE', message: 'One or more alarms have been activated' } }),
+        deploymentInfo('d-NEXT', 'Stopped', TD3, {
+          errorInformation: { code: 'ALARM_ACTIVE', message: 'One or more alarms have been activated' },
+        }),
       );
       cd.on(ListDeploymentTargetsCommand).resolves({ targetIds: [] });
       await expect(isComplete(after(), deps)).rejects.toThrow(/d-NEXT/);
@@ -519,7 +634,9 @@ describe('a release that arrives during the previous release\'s termination wait
 
     test('fails loudly when Since is not a time', async () => {
       cd.on(GetDeploymentCommand, { deploymentId: 'd-PREV' }).resolves(deploymentInfo('d-PREV', 'Succeeded', TD2));
-      await expect(isComplete(after({ Since: 'yesterday' }), deps)).rejects.toThrow('Malformed isComplete event: Data.Since "yesterday" is not a time');
+      await expect(isComplete(after({ Since: 'yesterday' }), deps)).rejects.toThrow(
+        'Malformed isComplete event: Data.Since "yesterday" is not a time',
+      );
     });
   });
 });
@@ -527,7 +644,11 @@ describe('a release that arrives during the previous release\'s termination wait
 describe('trafficFullyShifted', () => {
   const info = (status: string, extra: object = {}) => deploymentInfo('d-1', status, TD2, extra).deploymentInfo!;
   test.each([
-    ['the target succeeded, the old task set waits for termination', info('InProgress', { deploymentOverview: { Succeeded: 1, Failed: 0, InProgress: 0, Pending: 0 } }), true],
+    [
+      'the target succeeded, the old task set waits for termination',
+      info('InProgress', { deploymentOverview: { Succeeded: 1, Failed: 0, InProgress: 0, Pending: 0 } }),
+      true,
+    ],
     ['CodeDeploy says the termination wait started', info('InProgress', { instanceTerminationWaitTimeStarted: true }), true],
     ['traffic still shifting', info('InProgress', { deploymentOverview: { Succeeded: 0, InProgress: 1 } }), false],
     ['no overview yet', info('InProgress'), false],
@@ -541,13 +662,20 @@ describe('trafficFullyShifted', () => {
 describe('helpers', () => {
   test('taskDefinitionOf reads JSON and YAML AppSpecs', () => {
     expect(taskDefinitionOf(appSpecFor(TD1))).toBe(TD1);
-    expect(taskDefinitionOf(`version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n        TaskDefinition: "${TD2}"\n`)).toBe(TD2);
+    expect(
+      taskDefinitionOf(
+        `version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n        TaskDefinition: "${TD2}"\n`,
+      ),
+    ).toBe(TD2);
     expect(taskDefinitionOf(undefined)).toBeUndefined();
   });
 
   test('describeFailure says which alarms fired when several did', () => {
-    expect(describeFailure({ deploymentId: 'd-1', status: 'Stopped', errorInformation: { code: 'ALARM_ACTIVE', message: 'x. Activated alarms: A, B' } }, [])).toBe(
-      'CodeDeploy deployment d-1 of the new task definition was stopped. alarm A, B went into ALARM.',
-    );
+    expect(
+      describeFailure(
+        { deploymentId: 'd-1', status: 'Stopped', errorInformation: { code: 'ALARM_ACTIVE', message: 'x. Activated alarms: A, B' } },
+        [],
+      ),
+    ).toBe('CodeDeploy deployment d-1 of the new task definition was stopped. alarm A, B went into ALARM.');
   });
 });

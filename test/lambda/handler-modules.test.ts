@@ -1,4 +1,3 @@
-
 /**
  * A handler module that throws while loading (e.g. reading a missing env var at import) never gets
  * to report to CodeDeploy or CodePipeline. Each handler must load with an empty environment.

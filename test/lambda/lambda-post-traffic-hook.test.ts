@@ -1,5 +1,12 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { BatchGetDeploymentsCommand, CodeDeployClient, DeploymentInfo, GetDeploymentCommand, ListDeploymentsCommand, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
+import {
+  BatchGetDeploymentsCommand,
+  CodeDeployClient,
+  DeploymentInfo,
+  GetDeploymentCommand,
+  ListDeploymentsCommand,
+  PutLifecycleEventHookExecutionStatusCommand,
+} from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, LambdaClient, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -44,7 +51,11 @@ afterAll(() => {
 });
 
 test('after the shift, the alias serves the target version: invokes the alias, reports Succeeded', async () => {
-  await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Succeeded', reason: `${FUNCTION_NAME}:live GET /health answered as expected from version 7`, reported: true });
+  await expect(handler(HOOK_EVENT)).resolves.toEqual({
+    status: 'Succeeded',
+    reason: `${FUNCTION_NAME}:live GET /health answered as expected from version 7`,
+    reported: true,
+  });
   expect(lambdaMock).toHaveReceivedCommandWith(InvokeCommand, { FunctionName: FUNCTION_NAME, Qualifier: 'live' });
   expect(codedeployMock).toHaveReceivedCommandWith(PutLifecycleEventHookExecutionStatusCommand, {
     deploymentId: HOOK_EVENT.DeploymentId,
@@ -54,9 +65,21 @@ test('after the shift, the alias serves the target version: invokes the alias, r
 });
 
 test.each([
-  ['the alias still runs the old version', invokeOutput(healthResponse({ status: 'ok', version: '6' }), { ExecutedVersion: '6' }), `${FUNCTION_NAME}:live ran version 6, expected 7`],
-  ['a 503 status', invokeOutput(healthResponse({ status: 'ok', version: '7' }, 503)), `${FUNCTION_NAME}:live GET /health answered status 503, expected 200`],
-  ['a bad body', invokeOutput(healthResponse({ healthy: true })), `${FUNCTION_NAME}:live GET /health: the response does not contain "\\"status\\":\\"ok\\"": {"healthy":true}`],
+  [
+    'the alias still runs the old version',
+    invokeOutput(healthResponse({ status: 'ok', version: '6' }), { ExecutedVersion: '6' }),
+    `${FUNCTION_NAME}:live ran version 6, expected 7`,
+  ],
+  [
+    'a 503 status',
+    invokeOutput(healthResponse({ status: 'ok', version: '7' }, 503)),
+    `${FUNCTION_NAME}:live GET /health answered status 503, expected 200`,
+  ],
+  [
+    'a bad body',
+    invokeOutput(healthResponse({ healthy: true })),
+    `${FUNCTION_NAME}:live GET /health: the response does not contain "\\"status\\":\\"ok\\"": {"healthy":true}`,
+  ],
 ])('reports Failed when %s', async (_what, output, reason) => {
   lambdaMock.on(InvokeCommand).resolves(output);
   await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Failed', reason, reported: true });
@@ -74,8 +97,15 @@ test('reports Failed when the alias does not answer in time', async () => {
 });
 
 test('reports Failed when the invoke throws', async () => {
-  lambdaMock.on(InvokeCommand).rejects(Object.assign(new Error('Function not found: live'), { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } }));
-  await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Failed', reason: 'check failed: ResourceNotFoundException: Function not found: live' });
+  lambdaMock
+    .on(InvokeCommand)
+    .rejects(
+      Object.assign(new Error('Function not found: live'), { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } }),
+    );
+  await expect(handler(HOOK_EVENT)).resolves.toMatchObject({
+    status: 'Failed',
+    reason: 'check failed: ResourceNotFoundException: Function not found: live',
+  });
   expect(reported()).toEqual(['Failed']);
 });
 
@@ -88,11 +118,14 @@ test('retries a throttled report', async () => {
   expect(reported()).toEqual(['Succeeded', 'Succeeded']);
 });
 
-test.each([[undefined], ['{}'], [{ LifecycleEventHookExecutionId: 'x' }]])('a malformed event %j fails the invocation without calls', async (event) => {
-  await expect(handler(event as never)).rejects.toThrow(/^malformed CodeDeploy hook event/);
-  expect(codedeployMock).not.toHaveReceivedAnyCommand();
-  expect(lambdaMock).not.toHaveReceivedAnyCommand();
-});
+test.each([[undefined], ['{}'], [{ LifecycleEventHookExecutionId: 'x' }]])(
+  'a malformed event %j fails the invocation without calls',
+  async (event) => {
+    await expect(handler(event as never)).rejects.toThrow(/^malformed CodeDeploy hook event/);
+    expect(codedeployMock).not.toHaveReceivedAnyCommand();
+    expect(lambdaMock).not.toHaveReceivedAnyCommand();
+  },
+);
 
 describe('always reports', () => {
   test('a missing environment variable is reported as Failed with the reason, not thrown', async () => {
@@ -111,7 +144,11 @@ describe('always reports', () => {
     process.env.CHECK_TIMEOUT_MS = '900000';
     lambdaMock.on(InvokeCommand).callsFake(() => new Promise(() => undefined));
     const context = { getRemainingTimeInMillis: () => 10_050 };
-    await expect(handler(HOOK_EVENT, context)).resolves.toEqual({ status: 'Failed', reason: 'check failed: CheckTimeout: timed out after 50 ms', reported: true });
+    await expect(handler(HOOK_EVENT, context)).resolves.toEqual({
+      status: 'Failed',
+      reason: 'check failed: CheckTimeout: timed out after 50 ms',
+      reported: true,
+    });
     expect(reported()).toEqual(['Failed']);
   });
 
@@ -156,7 +193,9 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
     cloudwatchMock.reset();
     process.env.CANARY_TRAFFIC_CHECK = JSON.stringify(CHECK);
     // A release: version 7 runs code no earlier version ran.
-    lambdaMock.on(ListVersionsByFunctionCommand).resolves(versionsOutput([functionVersion('5', CODE.A), functionVersion('6', CODE.B), functionVersion('7', CODE.C)]));
+    lambdaMock
+      .on(ListVersionsByFunctionCommand)
+      .resolves(versionsOutput([functionVersion('5', CODE.A), functionVersion('6', CODE.B), functionVersion('7', CODE.C)]));
   });
 
   test('enough canary requests in the step: Succeeded, counted on the new version through the alias over the step', async () => {
@@ -203,7 +242,10 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
 
   test('no canary request at all (no datapoint): held', async () => {
     cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: [] }, STEP_START));
-    await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Failed', reason: expect.stringMatching(/^held: the canary served 0 requests in its 10-minute step;/) });
+    await expect(handler(HOOK_EVENT)).resolves.toMatchObject({
+      status: 'Failed',
+      reason: expect.stringMatching(/^held: the canary served 0 requests in its 10-minute step;/),
+    });
   });
 
   test('a step that does not start on a minute counts from its minute to the start of the minute it ends in', async () => {
@@ -213,7 +255,10 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
     });
     cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: [150] }, STEP_START));
     await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded' });
-    expect(cloudwatchMock).toHaveReceivedCommandWith(GetMetricDataCommand, { StartTime: new Date('2026-11-22T10:00:00Z'), EndTime: new Date('2026-11-22T10:10:00Z') });
+    expect(cloudwatchMock).toHaveReceivedCommandWith(GetMetricDataCommand, {
+      StartTime: new Date('2026-11-22T10:00:00Z'),
+      EndTime: new Date('2026-11-22T10:10:00Z'),
+    });
   });
 
   test('the datapoints of a long step over several pages are all counted', async () => {
@@ -222,17 +267,26 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
       .on(GetMetricDataCommand)
       .resolvesOnce(metricDataOutput({ canary: Array(15).fill(3) }, STEP_START, { NextToken: 'page-2' }))
       .resolvesOnce(metricDataOutput({ canary: Array(15).fill(4) }, new Date(STEP_START.getTime() + 15 * 60_000)));
-    await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded', reason: expect.stringContaining('the canary served 105 requests in its 30-minute step') });
+    await expect(handler(HOOK_EVENT)).resolves.toMatchObject({
+      status: 'Succeeded',
+      reason: expect.stringContaining('the canary served 105 requests in its 30-minute step'),
+    });
     expect(cloudwatchMock.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input.NextToken)).toEqual([undefined, 'page-2']);
   });
 
   test('metrics that cannot be read (access denied) fail the check: the canary does not pass unjudged', async () => {
     cloudwatchMock
       .on(GetMetricDataCommand)
-      .rejects(Object.assign(new Error('User: arn:aws:sts::111111111111:assumed-role/hook is not authorized to perform: cloudwatch:GetMetricData'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+      .rejects(
+        Object.assign(
+          new Error('User: arn:aws:sts::111111111111:assumed-role/hook is not authorized to perform: cloudwatch:GetMetricData'),
+          { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } },
+        ),
+      );
     await expect(handler(HOOK_EVENT)).resolves.toEqual({
       status: 'Failed',
-      reason: "could not count the canary's requests, so it cannot pass unjudged: AccessDenied: User: arn:aws:sts::111111111111:assumed-role/hook is not authorized to perform: cloudwatch:GetMetricData",
+      reason:
+        "could not count the canary's requests, so it cannot pass unjudged: AccessDenied: User: arn:aws:sts::111111111111:assumed-role/hook is not authorized to perform: cloudwatch:GetMetricData",
       reported: true,
     });
     expect(cloudwatchMock).toHaveReceivedCommandTimes(GetMetricDataCommand, 1);
@@ -241,17 +295,30 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
   test('a query CloudWatch answers Forbidden fails the check instead of counting as zero', async () => {
     cloudwatchMock.on(GetMetricDataCommand).resolves({
       $metadata: { httpStatusCode: 200 },
-      MetricDataResults: [{ Id: 'canary', Label: 'Invocations', Timestamps: [], Values: [], StatusCode: 'Forbidden', Messages: [{ Code: 'Forbidden', Value: 'Insufficient permissions' }] }],
+      MetricDataResults: [
+        {
+          Id: 'canary',
+          Label: 'Invocations',
+          Timestamps: [],
+          Values: [],
+          StatusCode: 'Forbidden',
+          Messages: [{ Code: 'Forbidden', Value: 'Insufficient permissions' }],
+        },
+      ],
     });
     await expect(handler(HOOK_EVENT)).resolves.toMatchObject({
       status: 'Failed',
-      reason: "could not count the canary's requests, so it cannot pass unjudged: Error: GetMetricData answered Forbidden for canary: Insufficient permissions",
+      reason:
+        "could not count the canary's requests, so it cannot pass unjudged: Error: GetMetricData answered Forbidden for canary: Insufficient permissions",
     });
   });
 
   test('the service check fails first: reported, and the traffic is not counted', async () => {
     lambdaMock.on(InvokeCommand).resolves(invokeOutput(healthResponse({ status: 'ok', version: '7' }, 503)));
-    await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Failed', reason: `${FUNCTION_NAME}:live GET /health answered status 503, expected 200` });
+    await expect(handler(HOOK_EVENT)).resolves.toMatchObject({
+      status: 'Failed',
+      reason: `${FUNCTION_NAME}:live GET /health answered status 503, expected 200`,
+    });
     expect(cloudwatchMock).not.toHaveReceivedAnyCommand();
   });
 
@@ -266,8 +333,13 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
     ['CodeDeploy rolls back', { creator: 'codeDeployRollback' as const }, appSpec()],
     ['the target is an older version', {}, appSpec({ CurrentVersion: '8', TargetVersion: '7' })],
   ])('a rollback is never held: %s', async (_what, info, content) => {
-    codedeployMock.on(GetDeploymentCommand).resolves({ ...getDeploymentOutput(content), deploymentInfo: { ...getDeploymentOutput(content).deploymentInfo, ...info } });
-    await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded', reason: expect.stringContaining('a rollback, which is never held') });
+    codedeployMock
+      .on(GetDeploymentCommand)
+      .resolves({ ...getDeploymentOutput(content), deploymentInfo: { ...getDeploymentOutput(content).deploymentInfo, ...info } });
+    await expect(handler(HOOK_EVENT)).resolves.toMatchObject({
+      status: 'Succeeded',
+      reason: expect.stringContaining('a rollback, which is never held'),
+    });
     expect(cloudwatchMock).not.toHaveReceivedAnyCommand();
   });
 
@@ -275,7 +347,9 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
     /** The group's history: ListDeployments lists the ids, BatchGetDeployments answers for those asked. */
     function history(infos: DeploymentInfo[]) {
       codedeployMock.on(ListDeploymentsCommand).resolves({ deployments: infos.map((i) => i.deploymentId!) });
-      codedeployMock.on(BatchGetDeploymentsCommand).callsFake((input: { deploymentIds: string[] }) => ({ deploymentsInfo: infos.filter((i) => input.deploymentIds.includes(i.deploymentId!)) }));
+      codedeployMock.on(BatchGetDeploymentsCommand).callsFake((input: { deploymentIds: string[] }) => ({
+        deploymentsInfo: infos.filter((i) => input.deploymentIds.includes(i.deploymentId!)),
+      }));
     }
     const day = (d: number) => new Date(`2026-11-${d}T10:00:00Z`);
     const RETURN_TO_5 =
@@ -283,7 +357,16 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
       'the one it replaces: a return to what served (a pipeline stage rollback), which is never held';
 
     test('stage rollback of a quiet service: CloudFormation republished the code of version 5 as version 7; it passes uncounted', async () => {
-      lambdaMock.on(ListVersionsByFunctionCommand).resolves(versionsOutput([functionVersion('4', CODE.C), functionVersion('5', CODE.A), functionVersion('6', CODE.B), functionVersion('7', CODE.A)]));
+      lambdaMock
+        .on(ListVersionsByFunctionCommand)
+        .resolves(
+          versionsOutput([
+            functionVersion('4', CODE.C),
+            functionVersion('5', CODE.A),
+            functionVersion('6', CODE.B),
+            functionVersion('7', CODE.A),
+          ]),
+        );
       history([pastDeployment('d-5', '4', '5', 'Succeeded', day(15)), pastDeployment('d-6', '5', '6', 'Succeeded', day(16))]);
       await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Succeeded', reason: RETURN_TO_5, reported: true });
       expect(cloudwatchMock).not.toHaveReceivedAnyCommand();
@@ -298,13 +381,17 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
     });
 
     test('the version the service was created with (no deployment ever targeted it) served', async () => {
-      lambdaMock.on(ListVersionsByFunctionCommand).resolves(versionsOutput([functionVersion('5', CODE.A), functionVersion('6', CODE.B), functionVersion('7', CODE.A)]));
+      lambdaMock
+        .on(ListVersionsByFunctionCommand)
+        .resolves(versionsOutput([functionVersion('5', CODE.A), functionVersion('6', CODE.B), functionVersion('7', CODE.A)]));
       history([pastDeployment('d-6', '5', '6', 'Succeeded', day(16))]);
       await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Succeeded', reason: RETURN_TO_5, reported: true });
     });
 
     test('re-push of a release that was rolled back (Lambda hands out version 7 again for the unchanged code): held', async () => {
-      lambdaMock.on(ListVersionsByFunctionCommand).resolves(versionsOutput([functionVersion('5', CODE.C), functionVersion('6', CODE.A), functionVersion('7', CODE.B)]));
+      lambdaMock
+        .on(ListVersionsByFunctionCommand)
+        .resolves(versionsOutput([functionVersion('5', CODE.C), functionVersion('6', CODE.A), functionVersion('7', CODE.B)]));
       history([pastDeployment('d-6', '5', '6', 'Succeeded', day(16)), pastDeployment('d-7', '6', '7', 'Failed', day(17))]);
       cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: [2, 1, 3, 2, 1, 3] }, STEP_START));
       await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Failed', reason: HELD_12, reported: true });
@@ -313,7 +400,16 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
     });
 
     test('re-push, after another release, of a version that was rolled back: held, and the reason says which', async () => {
-      lambdaMock.on(ListVersionsByFunctionCommand).resolves(versionsOutput([functionVersion('4', CODE.A), functionVersion('5', CODE.B), functionVersion('6', CODE.C), functionVersion('7', CODE.B)]));
+      lambdaMock
+        .on(ListVersionsByFunctionCommand)
+        .resolves(
+          versionsOutput([
+            functionVersion('4', CODE.A),
+            functionVersion('5', CODE.B),
+            functionVersion('6', CODE.C),
+            functionVersion('7', CODE.B),
+          ]),
+        );
       history([pastDeployment('d-5', '4', '5', 'Failed', day(15)), pastDeployment('d-6', '4', '6', 'Succeeded', day(16))]);
       cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: [2, 1, 3, 2, 1, 3] }, STEP_START));
       await expect(handler(HOOK_EVENT)).resolves.toEqual({
@@ -328,7 +424,11 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
 
     test('the same code with another environment is a release (a configuration change is judged too): held', async () => {
       const env = { Variables: { LOG_LEVEL: 'debug', POWERTOOLS_SERVICE_NAME: 'orders-api' } };
-      lambdaMock.on(ListVersionsByFunctionCommand).resolves(versionsOutput([functionVersion('5', CODE.A), functionVersion('6', CODE.B), functionVersion('7', CODE.A, { Environment: env })]));
+      lambdaMock
+        .on(ListVersionsByFunctionCommand)
+        .resolves(
+          versionsOutput([functionVersion('5', CODE.A), functionVersion('6', CODE.B), functionVersion('7', CODE.A, { Environment: env })]),
+        );
       cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: [2, 1, 3, 2, 1, 3] }, STEP_START));
       await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Failed', reason: HELD_12, reported: true });
     });
@@ -344,27 +444,41 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
     });
 
     describe('a lookup that fails neither passes the canary nor blocks it: it is counted, and the reason says it could not tell', () => {
-      const denied = Object.assign(new Error(`User: arn:aws:sts::111111111111:assumed-role/hook is not authorized to perform: lambda:ListVersionsByFunction`), {
-        name: 'AccessDeniedException',
-        $metadata: { httpStatusCode: 403 },
-      });
+      const denied = Object.assign(
+        new Error(`User: arn:aws:sts::111111111111:assumed-role/hook is not authorized to perform: lambda:ListVersionsByFunction`),
+        {
+          name: 'AccessDeniedException',
+          $metadata: { httpStatusCode: 403 },
+        },
+      );
       const NOTE = `could not tell whether it returns to code that served before (AccessDeniedException: ${denied.message}), so it is counted as a release`;
 
       test('too few requests: held, saying it could not tell', async () => {
         lambdaMock.on(ListVersionsByFunctionCommand).rejects(denied);
         cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: [2, 1, 3, 2, 1, 3] }, STEP_START));
-        await expect(handler(HOOK_EVENT)).resolves.toEqual({ status: 'Failed', reason: HELD_12.replace(', 10:00-10:10 UTC)', `; ${NOTE}, 10:00-10:10 UTC)`), reported: true });
+        await expect(handler(HOOK_EVENT)).resolves.toEqual({
+          status: 'Failed',
+          reason: HELD_12.replace(', 10:00-10:10 UTC)', `; ${NOTE}, 10:00-10:10 UTC)`),
+          reported: true,
+        });
       });
 
       test('enough requests: passes, saying it could not tell', async () => {
         lambdaMock.on(ListVersionsByFunctionCommand).rejects(denied);
         cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: Array(10).fill(152) }, STEP_START));
-        await expect(handler(HOOK_EVENT)).resolves.toMatchObject({ status: 'Succeeded', reason: expect.stringContaining(`version 7 through live; ${NOTE}, 10:00-10:10 UTC)`) });
+        await expect(handler(HOOK_EVENT)).resolves.toMatchObject({
+          status: 'Succeeded',
+          reason: expect.stringContaining(`version 7 through live; ${NOTE}, 10:00-10:10 UTC)`),
+        });
       });
 
       test('the history throttled beyond the retries: counted', async () => {
-        lambdaMock.on(ListVersionsByFunctionCommand).resolves(versionsOutput([functionVersion('5', CODE.A), functionVersion('6', CODE.B), functionVersion('7', CODE.A)]));
-        codedeployMock.on(ListDeploymentsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+        lambdaMock
+          .on(ListVersionsByFunctionCommand)
+          .resolves(versionsOutput([functionVersion('5', CODE.A), functionVersion('6', CODE.B), functionVersion('7', CODE.A)]));
+        codedeployMock
+          .on(ListDeploymentsCommand)
+          .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
         cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: Array(10).fill(152) }, STEP_START));
         const result = await checkLiveAlias(HOOK_EVENT, new AbortController().signal, {
           codedeploy: new CodeDeployClient({ region: 'us-east-1' }),
@@ -373,7 +487,12 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
           config: { functionName: FUNCTION_NAME, aliasName: 'live', checkTimeoutMs: 300, check: HEALTH_CHECK, trafficCheck: CHECK },
           retry: { sleep: async () => undefined },
         });
-        expect(result).toMatchObject({ status: 'Succeeded', reason: expect.stringContaining('could not tell whether it returns to code that served before (ThrottlingException: Rate exceeded), so it is counted as a release') });
+        expect(result).toMatchObject({
+          status: 'Succeeded',
+          reason: expect.stringContaining(
+            'could not tell whether it returns to code that served before (ThrottlingException: Rate exceeded), so it is counted as a release',
+          ),
+        });
         expect(codedeployMock).toHaveReceivedCommandTimes(ListDeploymentsCommand, 5);
       });
 
@@ -387,7 +506,12 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
           config: { functionName: FUNCTION_NAME, aliasName: 'live', checkTimeoutMs: 300, check: HEALTH_CHECK, trafficCheck: CHECK },
           returnLookupMs: 50,
         });
-        expect(result).toMatchObject({ status: 'Succeeded', reason: expect.stringContaining('could not tell whether it returns to code that served before (CheckTimeout: timed out after 50 ms)') });
+        expect(result).toMatchObject({
+          status: 'Succeeded',
+          reason: expect.stringContaining(
+            'could not tell whether it returns to code that served before (CheckTimeout: timed out after 50 ms)',
+          ),
+        });
       });
 
       test(`a function with more than ${MAX_VERSION_PAGES * 50} versions is not read to the end: counted`, async () => {
@@ -395,7 +519,9 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
         cloudwatchMock.on(GetMetricDataCommand).resolves(metricDataOutput({ canary: Array(10).fill(152) }, STEP_START));
         await expect(handler(HOOK_EVENT)).resolves.toMatchObject({
           status: 'Succeeded',
-          reason: expect.stringContaining(`(Error: ${FUNCTION_NAME} has more than 1000 versions; ListVersionsByFunction was not read to the end)`),
+          reason: expect.stringContaining(
+            `(Error: ${FUNCTION_NAME} has more than 1000 versions; ListVersionsByFunction was not read to the end)`,
+          ),
         });
         expect(lambdaMock).toHaveReceivedCommandTimes(ListVersionsByFunctionCommand, MAX_VERSION_PAGES);
       });
@@ -403,8 +529,24 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
 
     test('runsLike: code and how it runs; not the role, description or revision id', () => {
       const base = functionVersion('5', CODE.A);
-      expect(runsLike(functionVersion('9', CODE.A, { Role: 'arn:aws:iam::111111111111:role/other', Description: 'x', RevisionId: 'y', LastModified: 'z' }))).toBe(runsLike(base));
-      for (const change of [{ CodeSha256: CODE.B }, { Handler: 'index.other' }, { Runtime: 'nodejs24.x' as const }, { Architectures: ['x86_64' as const] }, { MemorySize: 512 }, { Layers: [{ Arn: 'arn:aws:lambda:us-east-1:111111111111:layer:l:3' }] }]) {
+      expect(
+        runsLike(
+          functionVersion('9', CODE.A, {
+            Role: 'arn:aws:iam::111111111111:role/other',
+            Description: 'x',
+            RevisionId: 'y',
+            LastModified: 'z',
+          }),
+        ),
+      ).toBe(runsLike(base));
+      for (const change of [
+        { CodeSha256: CODE.B },
+        { Handler: 'index.other' },
+        { Runtime: 'nodejs24.x' as const },
+        { Architectures: ['x86_64' as const] },
+        { MemorySize: 512 },
+        { Layers: [{ Arn: 'arn:aws:lambda:us-east-1:111111111111:layer:l:3' }] },
+      ]) {
         expect(runsLike({ ...base, ...change })).not.toBe(runsLike(base));
       }
     });
@@ -414,12 +556,13 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
     process.env.CANARY_TRAFFIC_CHECK = '{"minRequests":0}';
     await expect(handler(HOOK_EVENT)).resolves.toEqual({
       status: 'Failed',
-      reason: 'hook misconfigured: CANARY_TRAFFIC_CHECK.minRequests 0 is not a whole number of at least 1; CANARY_TRAFFIC_CHECK.stepMinutes undefined is not a whole number of minutes of at least 1',
+      reason:
+        'hook misconfigured: CANARY_TRAFFIC_CHECK.minRequests 0 is not a whole number of at least 1; CANARY_TRAFFIC_CHECK.stepMinutes undefined is not a whole number of minutes of at least 1',
       reported: true,
     });
   });
 
-  describe('waiting for the step\'s last minutes to be published', () => {
+  describe("waiting for the step's last minutes to be published", () => {
     const codedeploy = new CodeDeployClient({ region: 'us-east-1' });
     const lambdaClient = new LambdaClient({ region: 'us-east-1' });
     const cloudwatch = new CloudWatchClient({ region: 'us-east-1' });
@@ -439,7 +582,10 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
         .resolvesOnce(metricDataOutput({ canary: Array(8).fill(12) }, STEP_START))
         .resolvesOnce(metricDataOutput({ canary: Array(10).fill(12) }, STEP_START));
       const result = await checkLiveAlias(HOOK_EVENT, signal, { codedeploy, lambda: lambdaClient, cloudwatch, config, wait: c });
-      expect(result).toMatchObject({ status: 'Succeeded', reason: expect.stringContaining('the canary served 120 requests in its 10-minute step') });
+      expect(result).toMatchObject({
+        status: 'Succeeded',
+        reason: expect.stringContaining('the canary served 120 requests in its 10-minute step'),
+      });
       expect(c.sleeps).toEqual([20_000]);
     });
 
@@ -456,8 +602,18 @@ describe('traffic check of a judged canary (CANARY_TRAFFIC_CHECK)', () => {
     test('throttled beyond the retries: Failed with the reason', async () => {
       const throttled = Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
       cloudwatchMock.on(GetMetricDataCommand).rejects(throttled);
-      const result = await checkLiveAlias(HOOK_EVENT, signal, { codedeploy, lambda: lambdaClient, cloudwatch, config, retry: { sleep: async () => undefined }, wait: clock() });
-      expect(result).toEqual({ status: 'Failed', reason: "could not count the canary's requests, so it cannot pass unjudged: Throttling: Rate exceeded" });
+      const result = await checkLiveAlias(HOOK_EVENT, signal, {
+        codedeploy,
+        lambda: lambdaClient,
+        cloudwatch,
+        config,
+        retry: { sleep: async () => undefined },
+        wait: clock(),
+      });
+      expect(result).toEqual({
+        status: 'Failed',
+        reason: "could not count the canary's requests, so it cannot pass unjudged: Throttling: Rate exceeded",
+      });
       expect(cloudwatchMock).toHaveReceivedCommandTimes(GetMetricDataCommand, 5);
     });
   });

@@ -5,7 +5,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { checkNewVersion, handler } from '../../lambda/lambda-pre-traffic-hook';
 import { runHook } from '../../lambda/shared/codedeploy-hook';
-import { appSpec, FUNCTION_NAME, getDeploymentOutput, healthResponse, HEALTH_CHECK, HOOK_EVENT, invokeOutput } from './lambda-traffic-hook-fixtures';
+import {
+  appSpec,
+  FUNCTION_NAME,
+  getDeploymentOutput,
+  healthResponse,
+  HEALTH_CHECK,
+  HOOK_EVENT,
+  invokeOutput,
+} from './lambda-traffic-hook-fixtures';
 
 const codedeployMock = mockClient(CodeDeployClient);
 const lambdaMock = mockClient(LambdaClient);
@@ -39,15 +47,25 @@ beforeEach(() => {
   lambdaMock.reset();
   info.mockClear();
   codedeployMock.on(GetDeploymentCommand).resolves(getDeploymentOutput(appSpec()));
-  codedeployMock.on(PutLifecycleEventHookExecutionStatusCommand).resolves({ lifecycleEventHookExecutionId: HOOK_EVENT.LifecycleEventHookExecutionId });
+  codedeployMock
+    .on(PutLifecycleEventHookExecutionStatusCommand)
+    .resolves({ lifecycleEventHookExecutionId: HOOK_EVENT.LifecycleEventHookExecutionId });
   lambdaMock.on(InvokeCommand).resolves(invokeOutput(healthResponse()));
 });
 
-test('a healthy new version: runs the service\'s own check (GET /health) on the target version, reports Succeeded', async () => {
+test("a healthy new version: runs the service's own check (GET /health) on the target version, reports Succeeded", async () => {
   const result = await run();
-  expect(result).toEqual({ status: 'Succeeded', reason: `${FUNCTION_NAME}:7 GET /health answered as expected from version 7`, reported: true });
+  expect(result).toEqual({
+    status: 'Succeeded',
+    reason: `${FUNCTION_NAME}:7 GET /health answered as expected from version 7`,
+    reported: true,
+  });
   expect(codedeployMock).toHaveReceivedCommandWith(GetDeploymentCommand, { deploymentId: HOOK_EVENT.DeploymentId });
-  expect(lambdaMock).toHaveReceivedCommandWith(InvokeCommand, { FunctionName: FUNCTION_NAME, Qualifier: '7', InvocationType: 'RequestResponse' });
+  expect(lambdaMock).toHaveReceivedCommandWith(InvokeCommand, {
+    FunctionName: FUNCTION_NAME,
+    Qualifier: '7',
+    InvocationType: 'RequestResponse',
+  });
   const payload = JSON.parse(new TextDecoder().decode(lambdaMock.commandCalls(InvokeCommand)[0].args[0].input.Payload as Uint8Array));
   expect(payload).toMatchObject({ version: '2.0', rawPath: '/health', requestContext: { http: { method: 'GET', path: '/health' } } });
   expectReported('Succeeded');
@@ -55,9 +73,21 @@ test('a healthy new version: runs the service\'s own check (GET /health) on the 
 });
 
 test.each([
-  ['a 500 status', invokeOutput(healthResponse({ status: 'ok', version: '7' }, 500)), `${FUNCTION_NAME}:7 GET /health answered status 500, expected 200`],
-  ['a body without the expected text', invokeOutput(healthResponse({ status: 'degraded', version: '7' })), `${FUNCTION_NAME}:7 GET /health: the response does not contain "\\"status\\":\\"ok\\"": {"status":"degraded","version":"7"}`],
-  ['a payload that is not a Function URL response', invokeOutput('Task timed out'), `${FUNCTION_NAME}:7 GET /health returned a payload that is not a Function URL response: Task timed out`],
+  [
+    'a 500 status',
+    invokeOutput(healthResponse({ status: 'ok', version: '7' }, 500)),
+    `${FUNCTION_NAME}:7 GET /health answered status 500, expected 200`,
+  ],
+  [
+    'a body without the expected text',
+    invokeOutput(healthResponse({ status: 'degraded', version: '7' })),
+    `${FUNCTION_NAME}:7 GET /health: the response does not contain "\\"status\\":\\"ok\\"": {"status":"degraded","version":"7"}`,
+  ],
+  [
+    'a payload that is not a Function URL response',
+    invokeOutput('Task timed out'),
+    `${FUNCTION_NAME}:7 GET /health returned a payload that is not a Function URL response: Task timed out`,
+  ],
   [
     'a function error',
     invokeOutput({ errorType: 'Runtime.ImportModuleError', errorMessage: "Cannot find module 'x'" }, { FunctionError: 'Unhandled' }),
@@ -88,8 +118,17 @@ test('reports Failed when the smoke request times out, and aborts it', async () 
 });
 
 test('reports Failed when invoking throws', async () => {
-  lambdaMock.on(InvokeCommand).rejects(Object.assign(new Error('User is not authorized to perform: lambda:InvokeFunction'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } }));
-  await expect(run()).resolves.toEqual({ status: 'Failed', reason: 'check failed: AccessDeniedException: User is not authorized to perform: lambda:InvokeFunction', reported: true });
+  lambdaMock.on(InvokeCommand).rejects(
+    Object.assign(new Error('User is not authorized to perform: lambda:InvokeFunction'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 403 },
+    }),
+  );
+  await expect(run()).resolves.toEqual({
+    status: 'Failed',
+    reason: 'check failed: AccessDeniedException: User is not authorized to perform: lambda:InvokeFunction',
+    reported: true,
+  });
   expectReported('Failed');
 });
 
@@ -109,11 +148,27 @@ test('retries a throttled report', async () => {
 
 test.each([
   ['no revision', getDeploymentOutput(undefined), `deployment ${HOOK_EVENT.DeploymentId} has no AppSpec content (revisionType: none)`],
-  ['an AppSpec that is not valid JSON', getDeploymentOutput('{not json'), "AppSpec is not valid JSON: Expected property name or '}' in JSON at position 1"],
-  ['an AppSpec that is neither JSON nor YAML', getDeploymentOutput('hello'), 'AppSpec is neither JSON nor YAML with an AWS::Lambda::Function resource'],
+  [
+    'an AppSpec that is not valid JSON',
+    getDeploymentOutput('{not json'),
+    "AppSpec is not valid JSON: Expected property name or '}' in JSON at position 1",
+  ],
+  [
+    'an AppSpec that is neither JSON nor YAML',
+    getDeploymentOutput('hello'),
+    'AppSpec is neither JSON nor YAML with an AWS::Lambda::Function resource',
+  ],
   ['an AppSpec without Resources', getDeploymentOutput('{"version":0.0}'), 'AppSpec has no Resources list'],
-  ['an AppSpec without TargetVersion', getDeploymentOutput(appSpec({ TargetVersion: undefined })), 'AppSpec lacks TargetVersion in Resources[].*.Properties'],
-  ['an AppSpec for another function', getDeploymentOutput(appSpec({ Name: 'someone-else' })), `deployment targets someone-else:live, but this hook guards ${FUNCTION_NAME}:live`],
+  [
+    'an AppSpec without TargetVersion',
+    getDeploymentOutput(appSpec({ TargetVersion: undefined })),
+    'AppSpec lacks TargetVersion in Resources[].*.Properties',
+  ],
+  [
+    'an AppSpec for another function',
+    getDeploymentOutput(appSpec({ Name: 'someone-else' })),
+    `deployment targets someone-else:live, but this hook guards ${FUNCTION_NAME}:live`,
+  ],
 ])('reports Failed for a deployment with %s', async (_what, output, reason) => {
   codedeployMock.on(GetDeploymentCommand).resolves(output);
   const result = await run();
@@ -125,15 +180,25 @@ test.each([
 });
 
 test('reports Failed when GetDeployment is denied', async () => {
-  codedeployMock.on(GetDeploymentCommand).rejects(Object.assign(new Error('not authorized to perform: codedeploy:GetDeployment'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
-  await expect(run()).resolves.toMatchObject({ status: 'Failed', reason: 'check failed: AccessDeniedException: not authorized to perform: codedeploy:GetDeployment' });
+  codedeployMock.on(GetDeploymentCommand).rejects(
+    Object.assign(new Error('not authorized to perform: codedeploy:GetDeployment'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+    }),
+  );
+  await expect(run()).resolves.toMatchObject({
+    status: 'Failed',
+    reason: 'check failed: AccessDeniedException: not authorized to perform: codedeploy:GetDeployment',
+  });
   expectReported('Failed');
 });
 
 test.each([[null], [[]], [{ DeploymentId: 'd-1' }], [{ DeploymentId: 7, LifecycleEventHookExecutionId: 'x' }]])(
   'a malformed event %j fails the invocation loudly (nothing to report against) without calling anything',
   async (event) => {
-    await expect(run(event)).rejects.toThrow(/^malformed CodeDeploy hook event: .*: nothing to report against; CodeDeploy fails the hook at its timeout$/);
+    await expect(run(event)).rejects.toThrow(
+      /^malformed CodeDeploy hook event: .*: nothing to report against; CodeDeploy fails the hook at its timeout$/,
+    );
     expect(lambdaMock).not.toHaveReceivedCommand(InvokeCommand);
     expect(codedeployMock).not.toHaveReceivedAnyCommand();
   },
@@ -161,7 +226,8 @@ describe('handler', () => {
     const hook = loadHandler({ ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: 'soon', SERVICE_CHECK: '{"type":"tcp"}' });
     await expect(hook(HOOK_EVENT)).resolves.toEqual({
       status: 'Failed',
-      reason: 'hook misconfigured: FUNCTION_NAME is not set; CHECK_TIMEOUT_MS "soon" is not a positive integer; SERVICE_CHECK.type "tcp" is not "http", "invoke" or "none"',
+      reason:
+        'hook misconfigured: FUNCTION_NAME is not set; CHECK_TIMEOUT_MS "soon" is not a positive integer; SERVICE_CHECK.type "tcp" is not "http", "invoke" or "none"',
       reported: true,
     });
     expectReported('Failed');

@@ -6,7 +6,8 @@ import type { FunctionConfiguration, InvokeCommandOutput, ListVersionsByFunction
 export const FUNCTION_NAME = 'Beta-LambdaService-ServiceFunction243F2A49-AbCdEf012345';
 export const HOOK_EVENT = {
   DeploymentId: 'd-8XQ2B7LMN',
-  LifecycleEventHookExecutionId: 'eyJlbmNyeXB0ZWREYXRhIjoiUm9ZL0FsTjdqNnRBa3N5dz09IiwiaXZQYXJhbWV0ZXJTcGVjIjoiVzJjVHFxdUdCQ0pDTDRFMyIsIm1hdGVyaWFsU2V0U2VyaWFsIjoxfQ==',
+  LifecycleEventHookExecutionId:
+    'eyJlbmNyeXB0ZWREYXRhIjoiUm9ZL0FsTjdqNnRBa3N5dz09IiwiaXZQYXJhbWV0ZXJTcGVjIjoiVzJjVHFxdUdCQ0pDTDRFMyIsIm1hdGVyaWFsU2V0U2VyaWFsIjoxfQ==',
 };
 
 /** The check the example's HTTP services declare: GET /health, 200, body with "status":"ok". */
@@ -47,7 +48,13 @@ export function getDeploymentOutput(content: string | undefined): GetDeploymentC
 /** An Invoke answer: the function's return value as the payload. */
 export function invokeOutput(result: unknown, extra: Partial<InvokeCommandOutput> = {}): InvokeCommandOutput {
   const payload = typeof result === 'string' ? result : JSON.stringify(result);
-  return { $metadata: { httpStatusCode: 200 }, StatusCode: 200, ExecutedVersion: '7', Payload: new TextEncoder().encode(payload) as InvokeCommandOutput['Payload'], ...extra };
+  return {
+    $metadata: { httpStatusCode: 200 },
+    StatusCode: 200,
+    ExecutedVersion: '7',
+    Payload: new TextEncoder().encode(payload) as InvokeCommandOutput['Payload'],
+    ...extra,
+  };
 }
 
 export function healthResponse(body: unknown = { status: 'ok', version: '7' }, statusCode = 200) {
@@ -58,7 +65,11 @@ export function healthResponse(body: unknown = { status: 'ok', version: '7' }, s
  * A GetMetricData answer: one-minute Sum datapoints per query id, the newest first as CloudWatch
  * returns them by default, starting at `start` (only minutes with requests have a datapoint).
  */
-export function metricDataOutput(values: Record<string, number[]>, start: Date, extra: Partial<GetMetricDataCommandOutput> = {}): GetMetricDataCommandOutput {
+export function metricDataOutput(
+  values: Record<string, number[]>,
+  start: Date,
+  extra: Partial<GetMetricDataCommandOutput> = {},
+): GetMetricDataCommandOutput {
   return {
     $metadata: { httpStatusCode: 200 },
     MetricDataResults: Object.entries(values).map(([id, v]) => ({
@@ -74,7 +85,11 @@ export function metricDataOutput(values: Record<string, number[]>, start: Date, 
 }
 
 /** Code hashes of three builds of the service (base64 SHA-256, as Lambda reports CodeSha256). */
-export const CODE = { A: 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=', B: 'Q1h2bHd4eXZ1dHNycXBvbm1sa2ppaGdmZWRjYmE5ODc=', C: 'YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=' };
+export const CODE = {
+  A: 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=',
+  B: 'Q1h2bHd4eXZ1dHNycXBvbm1sa2ppaGdmZWRjYmE5ODc=',
+  C: 'YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=',
+};
 
 /** One published version as ListVersionsByFunction lists it: the service's configuration, with `code`. */
 export function functionVersion(version: string, code: string, extra: Partial<FunctionConfiguration> = {}): FunctionConfiguration {
@@ -103,12 +118,25 @@ export function functionVersion(version: string, code: string, extra: Partial<Fu
 }
 
 /** ListVersionsByFunction's answer ($LATEST first, then the versions in order). */
-export function versionsOutput(versions: FunctionConfiguration[], extra: Partial<ListVersionsByFunctionCommandOutput> = {}): ListVersionsByFunctionCommandOutput {
-  return { $metadata: { httpStatusCode: 200 }, Versions: [functionVersion('$LATEST', versions[versions.length - 1]?.CodeSha256 ?? CODE.A), ...versions], ...extra };
+export function versionsOutput(
+  versions: FunctionConfiguration[],
+  extra: Partial<ListVersionsByFunctionCommandOutput> = {},
+): ListVersionsByFunctionCommandOutput {
+  return {
+    $metadata: { httpStatusCode: 200 },
+    Versions: [functionVersion('$LATEST', versions[versions.length - 1]?.CodeSha256 ?? CODE.A), ...versions],
+    ...extra,
+  };
 }
 
 /** A past deployment of the alias, as BatchGetDeployments returns it. */
-export function pastDeployment(deploymentId: string, current: string, target: string, status: 'Succeeded' | 'Failed' | 'Stopped', createTime: Date): DeploymentInfo {
+export function pastDeployment(
+  deploymentId: string,
+  current: string,
+  target: string,
+  status: 'Succeeded' | 'Failed' | 'Stopped',
+  createTime: Date,
+): DeploymentInfo {
   const { deploymentInfo } = getDeploymentOutput(appSpec({ CurrentVersion: current, TargetVersion: target }));
   return { ...deploymentInfo, deploymentId, status, createTime, creator: 'CloudFormation' };
 }

@@ -33,7 +33,13 @@ const gateDiagnosis: Diagnosis = {
 };
 
 function deps(diagnose: NotifierDeps['diagnose']): NotifierDeps {
-  return { sns: new SNSClient({ region: 'us-east-1' }), topicArn: TOPIC, diagnose, logger: createLogger('notifier-test'), retry: { sleep: async () => undefined } };
+  return {
+    sns: new SNSClient({ region: 'us-east-1' }),
+    topicArn: TOPIC,
+    diagnose,
+    logger: createLogger('notifier-test'),
+    retry: { sleep: async () => undefined },
+  };
 }
 
 beforeEach(() => {
@@ -56,19 +62,26 @@ test('a failed execution is published with the diagnosis, the blocked-gate note 
 });
 
 test('a diagnosis that throws still notifies, saying how to diagnose by hand', async () => {
-  const n = await notify(pipelineFailed, deps(async () => {
-    throw Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
-  }));
+  const n = await notify(
+    pipelineFailed,
+    deps(async () => {
+      throw Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
+    }),
+  );
   expect(n?.subject).toBe('[safe-deploy] safe-deploy-pipeline failed');
-  expect(n?.message).toContain('The automatic diagnosis failed (AccessDeniedException: not authorized); run `deployctl diagnose --execution abcd-1234`.');
+  expect(n?.message).toContain(
+    'The automatic diagnosis failed (AccessDeniedException: not authorized); run `deployctl diagnose --execution abcd-1234`.',
+  );
   expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
 });
 
-test('a diagnosis slower than its time budget is cut short: the notification still goes out, for the event\'s execution', async () => {
+test("a diagnosis slower than its time budget is cut short: the notification still goes out, for the event's execution", async () => {
   const diagnose = jest.fn(() => new Promise<Diagnosis>(() => undefined));
   const n = await notify(pipelineFailed, { ...deps(diagnose), diagnosisBudgetMs: () => 30 });
   expect(diagnose).toHaveBeenCalledWith('safe-deploy-pipeline', 'abcd-1234', 'us-east-1');
-  expect(n?.message).toContain('The automatic diagnosis failed (CheckTimeout: timed out after 30 ms); run `deployctl diagnose --execution abcd-1234`.');
+  expect(n?.message).toContain(
+    'The automatic diagnosis failed (CheckTimeout: timed out after 30 ms); run `deployctl diagnose --execution abcd-1234`.',
+  );
   expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
 });
 
@@ -82,11 +95,19 @@ test('a forwarded CodeDeploy failure is published as a rollback with a deploymen
     time: '2026-06-03T10:05:00Z',
     region: 'eu-west-1',
     resources: [],
-    detail: { application: 'Prod-LambdaService-App', deploymentGroup: 'Prod-LambdaService-DG', deploymentId: 'd-ABCDEF123', state: 'FAILURE', region: 'eu-west-1' },
+    detail: {
+      application: 'Prod-LambdaService-App',
+      deploymentGroup: 'Prod-LambdaService-DG',
+      deploymentId: 'd-ABCDEF123',
+      state: 'FAILURE',
+      region: 'eu-west-1',
+    },
   };
   const n = await notify(event, deps(jest.fn()));
   expect(n?.subject).toBe('[safe-deploy] CodeDeploy rollback: Prod-LambdaService-App/Prod-LambdaService-DG');
-  expect(n?.message).toContain('CodeDeploy deployment d-ABCDEF123 of Prod-LambdaService-App / Prod-LambdaService-DG ended in FAILURE in account 333333333333, region eu-west-1.');
+  expect(n?.message).toContain(
+    'CodeDeploy deployment d-ABCDEF123 of Prod-LambdaService-App / Prod-LambdaService-DG ended in FAILURE in account 333333333333, region eu-west-1.',
+  );
   expect(n?.message).toContain('https://eu-west-1.console.aws.amazon.com/codesuite/codedeploy/deployments/d-ABCDEF123?region=eu-west-1');
 });
 
@@ -101,23 +122,40 @@ test('a deployment stopped by an alarm (STOP) is a rollback too; SUCCESS and STA
     region: 'eu-west-1',
     resources: [],
   };
-  const detail = { application: 'Prod-orders-api-App', deploymentGroup: 'Prod-orders-api-DG', deploymentId: 'd-STOPPED1', region: 'eu-west-1' };
+  const detail = {
+    application: 'Prod-orders-api-App',
+    deploymentGroup: 'Prod-orders-api-DG',
+    deploymentId: 'd-STOPPED1',
+    region: 'eu-west-1',
+  };
   const stopped = await notify({ ...base, detail: { ...detail, state: 'STOP' } }, deps(jest.fn()));
   expect(stopped?.message).toContain('ended in STOP');
-  for (const state of ['SUCCESS', 'START', 'READY']) expect(await notify({ ...base, detail: { ...detail, state } }, deps(jest.fn()))).toBeUndefined();
+  for (const state of ['SUCCESS', 'START', 'READY'])
+    expect(await notify({ ...base, detail: { ...detail, state } }, deps(jest.fn()))).toBeUndefined();
 });
 
 test('other states are ignored; a long subject is cut to SNS limit in ASCII', async () => {
-  expect(await notify({ ...pipelineFailed, detail: { ...pipelineFailed.detail, state: 'SUCCEEDED' } } as NotifierEvent, deps(jest.fn()))).toBeUndefined();
+  expect(
+    await notify({ ...pipelineFailed, detail: { ...pipelineFailed.detail, state: 'SUCCEEDED' } } as NotifierEvent, deps(jest.fn())),
+  ).toBeUndefined();
   expect(sns).not.toHaveReceivedCommand(PublishCommand);
   const long = 'p'.repeat(120);
-  const n = await notify({ ...pipelineFailed, detail: { ...pipelineFailed.detail, pipeline: long } } as NotifierEvent, deps(async () => ({ ...gateDiagnosis, pipelineName: long })));
+  const n = await notify(
+    { ...pipelineFailed, detail: { ...pipelineFailed.detail, pipeline: long } } as NotifierEvent,
+    deps(async () => ({ ...gateDiagnosis, pipelineName: long })),
+  );
   expect(n!.subject).toHaveLength(100);
   expect(n!.subject.endsWith('...')).toBe(true);
 });
 
 test('a throttled publish is retried', async () => {
-  sns.on(PublishCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })).resolves({ MessageId: 'm' });
-  await notify(pipelineFailed, deps(async () => gateDiagnosis));
+  sns
+    .on(PublishCommand)
+    .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+    .resolves({ MessageId: 'm' });
+  await notify(
+    pipelineFailed,
+    deps(async () => gateDiagnosis),
+  );
   expect(sns).toHaveReceivedCommandTimes(PublishCommand, 2);
 });

@@ -8,7 +8,13 @@ import { examplePipeline, singleAccountPipeline } from './fixture';
 import { Behaviour, Execution, MINUTE, Release, World, WorldOptions } from './world';
 
 const commit = (n: number) => `${n}${'0f3c9e2a7b'.repeat(4)}`.slice(0, 40);
-function release(n: number, message: string, api: string, web: string, extra: Partial<Release> & { apiBehaviour?: Behaviour; webBehaviour?: Behaviour } = {}): Release {
+function release(
+  n: number,
+  message: string,
+  api: string,
+  web: string,
+  extra: Partial<Release> & { apiBehaviour?: Behaviour; webBehaviour?: Behaviour } = {},
+): Release {
   const { apiBehaviour, webBehaviour, ...rest } = extra;
   return {
     commit: commit(n),
@@ -66,7 +72,10 @@ describe('the first run into empty stage accounts', () => {
     );
     // The gate could not assume the reader roles that did not exist yet, and did not fail for it.
     expect(world.callsTo('AssumeRole').map((c) => c.input.RoleArn)).toEqual(
-      expect.arrayContaining(['arn:aws:iam::222222222222:role/safe-deploy-gate-reader-Prod-us-east-1', 'arn:aws:iam::111111111111:role/safe-deploy-gate-reader-Beta-us-east-1']),
+      expect.arrayContaining([
+        'arn:aws:iam::222222222222:role/safe-deploy-gate-reader-Prod-us-east-1',
+        'arn:aws:iam::111111111111:role/safe-deploy-gate-reader-Beta-us-east-1',
+      ]),
     );
     // Brand-new stacks broaden permissions: a person confirmed each production wave once.
     expect(world.personApprovals).toEqual(['Prod-Wave1', 'Prod-Wave2']);
@@ -74,7 +83,11 @@ describe('the first run into empty stage accounts', () => {
 
     const status = await world.deployctl(['status']);
     expect(status.code).toBe(0);
-    expect(lines(status.stdout).filter((l) => /^\s{2}\S/.test(l)).map((l) => l.trim().split(/\s+/).slice(0, 2).join(' '))).toEqual([
+    expect(
+      lines(status.stdout)
+        .filter((l) => /^\s{2}\S/.test(l))
+        .map((l) => l.trim().split(/\s+/).slice(0, 2).join(' ')),
+    ).toEqual([
       'Source Succeeded',
       'Build Succeeded',
       'UpdatePipeline Succeeded',
@@ -86,7 +99,11 @@ describe('the first run into empty stage accounts', () => {
       'Gate-Prod-Wave2 Succeeded',
       'Prod-Wave2 Succeeded',
     ]);
-    expect(await world.deployctl(['diagnose'])).toEqual({ code: 0, stdout: `no failure: the latest finished execution ${run.id} Succeeded\n`, stderr: '' });
+    expect(await world.deployctl(['diagnose'])).toEqual({
+      code: 0,
+      stdout: `no failure: the latest finished execution ${run.id} Succeeded\n`,
+      stderr: '',
+    });
   });
 });
 
@@ -100,10 +117,13 @@ describe('the second release', () => {
     for (const target of ALL) {
       expect(world.lambdaServes(`${target}-greeting-api`)).toBe('api-2');
       expect(world.ecsServes(`${target}-greeting-web`)).toBe('web-2');
-      for (const svc of ['greeting-api', 'greeting-web']) expect(world.deploymentsOf(`${target}-${svc}`).map((d) => d.status)).toEqual(['Succeeded']);
+      for (const svc of ['greeting-api', 'greeting-web'])
+        expect(world.deploymentsOf(`${target}-${svc}`).map((d) => d.status)).toEqual(['Succeeded']);
     }
     // The ECS resource started one deployment per target, of the new revision.
-    expect(world.ecsCreateDeployments.map((c) => c.taskDefinition?.replace(/^.*:task-definition\//, ''))).toEqual(ALL.map((t) => `${t}-greeting-web-TaskDef:2`));
+    expect(world.ecsCreateDeployments.map((c) => c.taskDefinition?.replace(/^.*:task-definition\//, ''))).toEqual(
+      ALL.map((t) => `${t}-greeting-web-TaskDef:2`),
+    );
     // Every hook ran and reported: pre- and post-traffic per Lambda deployment, test traffic per ECS
     // one, and in production the judged canaries' traffic checks counted enough canary requests.
     expect(world.hookReports.map((h) => h.status)).toEqual(Array(ALL.length * 3 + 3).fill('Succeeded'));
@@ -113,7 +133,9 @@ describe('the second release', () => {
     for (const c of checks) expect(c.reason).toMatch(/the canary served \d+ requests in its 10-minute step \(the judge needs 100;/);
     const wave2 = world.gateDecisions.find((d) => d.execution === run.id && d.gate === 'Gate-Prod-Wave2' && d.outcome === 'succeeded')!;
     // Prod-us-east-1's two services, 200 requests a minute each, for the hour of the bake.
-    expect(wave2.reason).toBe('Prod-Wave2: baked 60 minutes (needs 60), 24000 requests (needs 500), alarms quiet, 2 flag deployments complete');
+    expect(wave2.reason).toBe(
+      'Prod-Wave2: baked 60 minutes (needs 60), 24000 requests (needs 500), alarms quiet, 2 flag deployments complete',
+    );
     expect(world.personApprovals).toEqual(['Prod-Wave1', 'Prod-Wave2']); // still only the first run's
     expect(world.pipelineVersion).toBe(1);
     expect(world.published).toEqual([]);
@@ -147,7 +169,10 @@ describe('a release whose canary alarm fires', () => {
     const [rollback] = world.rollbacksOf('Prod-Wave1');
     expect(rollback).toMatchObject({ status: 'Succeeded', rollbackTarget: first.id, trigger: { triggerType: 'AutomatedRollback' } });
 
-    expect(world.published.map((n) => n.subject).sort()).toEqual([`[safe-deploy] CodeDeploy rollback: ${d.group.app}/${d.group.name}`.slice(0, 97) + '...', '[safe-deploy] safe-deploy-pipeline failed in Prod-Wave1']);
+    expect(world.published.map((n) => n.subject).sort()).toEqual([
+      `[safe-deploy] CodeDeploy rollback: ${d.group.app}/${d.group.name}`.slice(0, 97) + '...',
+      '[safe-deploy] safe-deploy-pipeline failed in Prod-Wave1',
+    ]);
     const failure = world.published.find((n) => n.subject.endsWith('failed in Prod-Wave1'))!;
     expect(failure.message).toContain('Cause:   codedeploy-alarm-rollback');
     expect(failure.message).toContain(`because alarm ${ALARMS} went into ALARM`);
@@ -168,9 +193,13 @@ describe('a release whose canary alarm fires', () => {
     expect(d.status).toBe('Stopped');
     // The stage account's rule forwards CodeDeploy's STOP to the pipeline account's notifier.
     const codedeploy = world.published.find((n) => n.subject.startsWith('[safe-deploy] CodeDeploy rollback'))!;
-    expect(codedeploy.message).toContain(`CodeDeploy deployment ${d.id} of ${d.group.app} / ${d.group.name} ended in STOP in account 222222222222, region us-east-1.`);
+    expect(codedeploy.message).toContain(
+      `CodeDeploy deployment ${d.id} of ${d.group.app} / ${d.group.name} ended in STOP in account 222222222222, region us-east-1.`,
+    );
     const failure = world.published.find((n) => n.subject.endsWith('failed in Prod-Wave1'))!;
-    expect(failure.message).toContain(`Stack ${PROD1}-greeting-api is in account 222222222222 (us-east-1): use credentials for it to see the failing resource`);
+    expect(failure.message).toContain(
+      `Stack ${PROD1}-greeting-api is in account 222222222222 (us-east-1): use credentials for it to see the failing resource`,
+    );
   });
 });
 
@@ -193,11 +222,18 @@ describe('the first ECS release through CodeDeploy fails', () => {
     const resourceEvents = stack.events.filter((e) => e.LogicalResourceId === 'ServiceDeployment0F8E1D2C').map((e) => e.ResourceStatus);
     expect(resourceEvents.slice(0, 3)).toEqual(['UPDATE_COMPLETE', 'UPDATE_IN_PROGRESS', 'UPDATE_FAILED']);
     expect(stack.events.find((e) => e.ResourceStatus === 'UPDATE_FAILED')?.ResourceStatusReason).toMatch(
-      new RegExp(`^CodeDeploy deployment ${d.id} of arn:aws:ecs:us-east-1:111111111111:task-definition/Beta-us-east-1-greeting-web-TaskDef:2 failed .* failed lifecycle hooks: AfterAllowTestTraffic`),
+      new RegExp(
+        `^CodeDeploy deployment ${d.id} of arn:aws:ecs:us-east-1:111111111111:task-definition/Beta-us-east-1-greeting-web-TaskDef:2 failed .* failed lifecycle hooks: AfterAllowTestTraffic`,
+      ),
     );
 
     const diagnosis = await world.deployctl(['diagnose', '--json']);
-    expect(JSON.parse(diagnosis.stdout)).toMatchObject({ cause: 'lifecycle-hook', stageName: 'Beta', actionName: 'us-east-1-greeting-web.Deploy', summary: expect.stringContaining('the AfterAllowTestTraffic hook reported Failed') });
+    expect(JSON.parse(diagnosis.stdout)).toMatchObject({
+      cause: 'lifecycle-hook',
+      stageName: 'Beta',
+      actionName: 'us-east-1-greeting-web.Deploy',
+      summary: expect.stringContaining('the AfterAllowTestTraffic hook reported Failed'),
+    });
     expect(world.published.map((n) => n.subject)).toEqual(expect.arrayContaining(['[safe-deploy] safe-deploy-pipeline failed in Beta']));
   });
 });
@@ -206,19 +242,24 @@ describe('a pipeline change, then a failed release', () => {
   test('gate settings travel with the release; a structure change leaves no stage rollback, and deployctl says why', async () => {
     await afterFirstRun();
     // A new blocked date is a release-manifest change: the pipeline's structure (and its rollback targets) stay.
-    const blocked = world.push(release(2, 'Block the release freeze', 'api-1', 'web-1', {
-      gates: (g) => {
-        for (const gate of Object.values(g)) gate.window!.blockedDates!.push('2026-11-26');
-        return g;
-      },
-    }));
+    const blocked = world.push(
+      release(2, 'Block the release freeze', 'api-1', 'web-1', {
+        gates: (g) => {
+          for (const gate of Object.values(g)) gate.window!.blockedDates!.push('2026-11-26');
+          return g;
+        },
+      }),
+    );
     await world.settle();
     expect(blocked.status).toBe('Succeeded');
     expect(world.pipelineVersion).toBe(1);
 
     // A structure change (and a bad greeting-api) in one commit: the pipeline updates itself first.
     await world.idleUntil(Date.parse('2026-11-05T14:00:00Z'));
-    const change = release(3, 'Add a wave and cache greetings', 'api-3', 'web-1', { changesPipeline: true, apiBehaviour: 'errors-under-traffic' });
+    const change = release(3, 'Add a wave and cache greetings', 'api-3', 'web-1', {
+      changesPipeline: true,
+      apiBehaviour: 'errors-under-traffic',
+    });
     world.push(change);
     await world.settle();
     const [superseded, restarted] = world.executions.filter((e) => e.release === change);
@@ -244,7 +285,11 @@ describe("an operator's rollback racing CodeDeploy's own", () => {
   /** Until the Prod-us-east-1 canary of the bad release takes traffic. */
   async function untilCanary(): Promise<void> {
     world.push(BAD);
-    await world.runUntil(() => world.deploymentsOf(`${PROD1}-greeting-api`).some((d) => d.status === 'InProgress' && d.events.find((e) => e.lifecycleEventName === 'AllowTraffic')?.status === 'InProgress'));
+    await world.runUntil(() =>
+      world
+        .deploymentsOf(`${PROD1}-greeting-api`)
+        .some((d) => d.status === 'InProgress' && d.events.find((e) => e.lifecycleEventName === 'AllowTraffic')?.status === 'InProgress'),
+    );
   }
 
   test('CodeDeploy stops on its alarm while the operator reads the plan: deployctl says so and leaves the rollback to CodePipeline', async () => {
@@ -281,8 +326,14 @@ describe("an operator's rollback racing CodeDeploy's own", () => {
     const r = await world.deployctl(['rollback', '--stage', 'Prod-Wave1', '--yes']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(lines(r.stdout)[0]).toBe(`Stopped CodeDeploy deployment ${d.id}: Pending (Stopping Pending. Stopping to deploy the revision, and rolling back.)`);
-    expect(lines(r.stdout)[1]).toMatch(new RegExp(`^Rolling back stage Prod-Wave1 to execution ${world.executions[0].id} \\(commit ${commit(1).slice(0, 7)} "Initial import of the greeting services"\\): rollback execution \\S+\\.$`));
+    expect(lines(r.stdout)[0]).toBe(
+      `Stopped CodeDeploy deployment ${d.id}: Pending (Stopping Pending. Stopping to deploy the revision, and rolling back.)`,
+    );
+    expect(lines(r.stdout)[1]).toMatch(
+      new RegExp(
+        `^Rolling back stage Prod-Wave1 to execution ${world.executions[0].id} \\(commit ${commit(1).slice(0, 7)} "Initial import of the greeting services"\\): rollback execution \\S+\\.$`,
+      ),
+    );
     expect(d).toMatchObject({ status: 'Stopped', errorInformation: { code: 'MANUAL_STOP' } });
     await world.settle();
     expect(world.rollbacksOf('Prod-Wave1').map((e) => [e.trigger.triggerType, e.status])).toEqual([['ManualRollback', 'Succeeded']]);

@@ -45,7 +45,13 @@ export interface FixtureService {
   /** A judged canary: what its step must serve (the AfterAllowTraffic traffic check). */
   readonly trafficCheck?: { readonly minRequests: number; readonly stepMinutes: number };
   /** Its feature flags: the AppConfig application and environment, this commit's digest, the rollout. */
-  readonly flags?: { readonly application: string; readonly environment: string; readonly digest: string; readonly deploymentMinutes: number; readonly bakeMinutes: number };
+  readonly flags?: {
+    readonly application: string;
+    readonly environment: string;
+    readonly digest: string;
+    readonly deploymentMinutes: number;
+    readonly bakeMinutes: number;
+  };
 }
 
 export interface FixtureTarget {
@@ -73,7 +79,10 @@ export interface PipelineFixture {
 }
 
 /** Reads the fixture from the built pipeline stack and its synthesized template. */
-export function pipelineFixture(stack: PipelineStack, template: { Resources: Record<string, { Type: string; Properties?: any }> }): PipelineFixture {
+export function pipelineFixture(
+  stack: PipelineStack,
+  template: { Resources: Record<string, { Type: string; Properties?: any }> },
+): PipelineFixture {
   const pipelines = Object.values(template.Resources).filter((r) => r.Type === 'AWS::CodePipeline::Pipeline');
   if (pipelines.length !== 1) throw new Error(`expected one AWS::CodePipeline::Pipeline, found ${pipelines.length}`);
   const p = pipelines[0].Properties;
@@ -118,7 +127,9 @@ export function pipelineFixture(stack: PipelineStack, template: { Resources: Rec
             : c.healthCheck
               ? { healthCheck: { ...c.healthCheck } }
               : {}),
-          ...(judge && c.deployment.type !== 'all-at-once' ? { trafficCheck: { minRequests: judge.minRequests, stepMinutes: c.deployment.intervalMinutes } } : {}),
+          ...(judge && c.deployment.type !== 'all-at-once'
+            ? { trafficCheck: { minRequests: judge.minRequests, stepMinutes: c.deployment.intervalMinutes } }
+            : {}),
           ...(s.flags && strategy
             ? {
                 flags: {
@@ -139,7 +150,10 @@ export function pipelineFixture(stack: PipelineStack, template: { Resources: Rec
     account,
     region,
     executionMode: p.ExecutionMode ?? 'SUPERSEDED',
-    variables: (p.Variables ?? []).map((v: any) => ({ name: v.Name, ...(v.DefaultValue !== undefined ? { defaultValue: v.DefaultValue } : {}) })),
+    variables: (p.Variables ?? []).map((v: any) => ({
+      name: v.Name,
+      ...(v.DefaultValue !== undefined ? { defaultValue: v.DefaultValue } : {}),
+    })),
     stages,
     gates: JSON.parse(JSON.stringify(stack.releaseManifest.gates)),
     targets: JSON.parse(JSON.stringify(targets)),

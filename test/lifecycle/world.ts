@@ -15,7 +15,13 @@
  * Time is simulated (sim-clock.ts): a release with two one-hour bakes runs in milliseconds.
  */
 import * as ac from '@aws-sdk/client-appconfig';
-import { CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand, ListStackResourcesCommand, StackEvent } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  DescribeStackEventsCommand,
+  DescribeStacksCommand,
+  ListStackResourcesCommand,
+  StackEvent,
+} from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import {
@@ -163,7 +169,14 @@ interface Alarm {
   readonly region: string;
   readonly kind: 'metric' | 'composite';
   readonly rule?: string;
-  readonly metrics?: { Id: string; MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] }; Period: number; Stat: string } }[];
+  readonly metrics?: {
+    Id: string;
+    MetricStat: {
+      Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] };
+      Period: number;
+      Stat: string;
+    };
+  }[];
   state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
   reason: string;
   updated: number;
@@ -306,14 +319,18 @@ export class World {
   /** What the notifier published to the topic. */
   readonly published: Notification[] = [];
   /** What the gate decided at each invocation, in order. */
-  readonly gateDecisions: { at: number; gate: string; execution: string; outcome: 'continued' | 'succeeded' | 'failed'; reason: string }[] = [];
+  readonly gateDecisions: { at: number; gate: string; execution: string; outcome: 'continued' | 'succeeded' | 'failed'; reason: string }[] =
+    [];
   /** Approvals a person had to give (permission broadening), by stage. */
   readonly personApprovals: string[] = [];
   /** What each lifecycle hook decided and reported, in order. */
   readonly hookReports: { deploymentId: string; stack: string; event: string; status: string; reason: string }[] = [];
   /** CreateDeployment calls the ECS deployment resource made. */
   readonly ecsCreateDeployments: { at: number; deploymentGroupName: string; taskDefinition?: string }[] = [];
-  private readonly jobs = new Map<string, { run: ActionRun; result?: { kind: 'success' | 'failure'; token?: string; summary?: string; message?: string } }>();
+  private readonly jobs = new Map<
+    string,
+    { run: ActionRun; result?: { kind: 'success' | 'failure'; token?: string; summary?: string; message?: string } }
+  >();
   private readonly hookStatus = new Map<string, string>();
   /** The latest run of each action, by `<stage>/<action>` (what GetPipelineState shows). */
   private readonly latestRuns = new Map<string, ActionRun>();
@@ -322,7 +339,10 @@ export class World {
   private structureCommit?: string;
   /** Background work that settle() waits for: automatic rollbacks about to start, notifications. */
   private pending = 0;
-  private readonly clientCache = new Map<string, OpsClients & { cloudwatch: CloudWatchClient; ecs: ECSClient; lambda: LambdaClient; sns: SNSClient; sts: STSClient }>();
+  private readonly clientCache = new Map<
+    string,
+    OpsClients & { cloudwatch: CloudWatchClient; ecs: ECSClient; lambda: LambdaClient; sns: SNSClient; sts: STSClient }
+  >();
 
   constructor(private readonly options: WorldOptions) {
     this.fixture = options.fixture;
@@ -368,12 +388,29 @@ export class World {
 
   /** A push of `release` to the branch: a new execution starts. */
   push(release: Release, override = 'none'): Execution {
-    return this.startExecution(release, { triggerType: 'Webhook', triggerDetail: `arn:aws:codeconnections:${this.fixture.region}:${this.fixture.account}:connection/00000000-0000-4000-8000-000000000000` }, override);
+    return this.startExecution(
+      release,
+      {
+        triggerType: 'Webhook',
+        triggerDetail: `arn:aws:codeconnections:${this.fixture.region}:${this.fixture.account}:connection/00000000-0000-4000-8000-000000000000`,
+      },
+      override,
+    );
   }
 
   /** Runs the clock until no execution is in progress (or `limitMs` passes). */
   async settle(limitMs = 24 * 3_600_000): Promise<void> {
-    await this.clock.drive(this.waitFor(() => this.pending === 0 && this.executions.every((e) => e.status !== 'InProgress') && !this.deploymentsInFlight() && !this.flagsInFlight(), 30_000), limitMs);
+    await this.clock.drive(
+      this.waitFor(
+        () =>
+          this.pending === 0 &&
+          this.executions.every((e) => e.status !== 'InProgress') &&
+          !this.deploymentsInFlight() &&
+          !this.flagsInFlight(),
+        30_000,
+      ),
+      limitMs,
+    );
   }
 
   /**
@@ -382,8 +419,10 @@ export class World {
    * no simulating; the alarms stay as they are and the minutes before `time` hold no requests.
    */
   async idleUntil(time: number): Promise<void> {
-    const busy = this.pending > 0 || this.executions.some((e) => e.status === 'InProgress') || this.deploymentsInFlight() || this.flagsInFlight();
-    if (busy || [...this.alarms.values()].some((a) => a.state === 'ALARM')) throw new Error('world: idleUntil while something runs or an alarm fires; use settle() first');
+    const busy =
+      this.pending > 0 || this.executions.some((e) => e.status === 'InProgress') || this.deploymentsInFlight() || this.flagsInFlight();
+    if (busy || [...this.alarms.values()].some((a) => a.state === 'ALARM'))
+      throw new Error('world: idleUntil while something runs or an alarm fires; use settle() first');
     this.clock.jump(time);
     await this.clock.advance(0);
   }
@@ -456,7 +495,9 @@ export class World {
   }
 
   flagsInFlight(): boolean {
-    return [...this.flagEnvironments.values()].some((f) => f.deployments.some((d) => ['DEPLOYING', 'BAKING', 'ROLLING_BACK'].includes(d.state)));
+    return [...this.flagEnvironments.values()].some((f) =>
+      f.deployments.some((d) => ['DEPLOYING', 'BAKING', 'ROLLING_BACK'].includes(d.state)),
+    );
   }
 
   deploymentsInFlight(): boolean {
@@ -478,7 +519,12 @@ export class World {
     return `d-LC${String(++this.counter).padStart(7, '0')}`;
   }
 
-  private startExecution(release: Release, trigger: Execution['trigger'], override: string, rollback?: { stage: string; target: Execution }): Execution {
+  private startExecution(
+    release: Release,
+    trigger: Execution['trigger'],
+    override: string,
+    rollback?: { stage: string; target: Execution },
+  ): Execution {
     const exec: Execution = {
       id: this.newId(),
       type: rollback ? 'ROLLBACK' : 'STANDARD',
@@ -518,7 +564,10 @@ export class World {
         run.status = 'Failed';
         exec.status = 'Failed';
         exec.end = this.now;
-        this.emit({ 'detail-type': 'CodePipeline Pipeline Execution State Change', detail: { pipeline: this.fixture.pipelineName, 'execution-id': exec.id, state: 'FAILED' } });
+        this.emit({
+          'detail-type': 'CodePipeline Pipeline Execution State Change',
+          detail: { pipeline: this.fixture.pipelineName, 'execution-id': exec.id, state: 'FAILED' },
+        });
         if (stage.onFailure === 'ROLLBACK' && exec.type === 'STANDARD') this.background(() => this.automaticRollback(stage, exec));
         return;
       }
@@ -539,7 +588,12 @@ export class World {
     if (latest !== failed) return; // an operator's rollback (or a newer execution) got there first
     const target = this.rollbackTargetFor(stage.name);
     if (!target) return;
-    this.startExecution(target.release, { triggerType: 'AutomatedRollback', triggerDetail: `{"FailedPipelineExecutionId":"${failed.id}"}` }, target.override, { stage: stage.name, target });
+    this.startExecution(
+      target.release,
+      { triggerType: 'AutomatedRollback', triggerDetail: `{"FailedPipelineExecutionId":"${failed.id}"}` },
+      target.override,
+      { stage: stage.name, target },
+    );
   }
 
   private rollbackTargetFor(stageName: string): Execution | undefined {
@@ -570,7 +624,12 @@ export class World {
     return run.status;
   }
 
-  private async perform(exec: Execution, stage: FixtureStage, action: FixtureAction, run: ActionRun): Promise<{ status: RunStatus; error?: string; summary?: string }> {
+  private async perform(
+    exec: Execution,
+    stage: FixtureStage,
+    action: FixtureAction,
+    run: ActionRun,
+  ): Promise<{ status: RunStatus; error?: string; summary?: string }> {
     switch (action.provider) {
       case 'CodeStarSourceConnection':
         await this.sleep(0.5 * MINUTE);
@@ -601,7 +660,14 @@ export class World {
       this.pipelineVersion++;
       exec.status = 'Superseded';
       exec.end = this.now;
-      this.startExecution(exec.release, { triggerType: 'CloudFormationStackUpdate', triggerDetail: `arn:aws:cloudformation:${this.fixture.region}:${this.fixture.account}:stack/safe-deploy-pipeline/0` }, exec.override);
+      this.startExecution(
+        exec.release,
+        {
+          triggerType: 'CloudFormationStackUpdate',
+          triggerDetail: `arn:aws:cloudformation:${this.fixture.region}:${this.fixture.account}:stack/safe-deploy-pipeline/0`,
+        },
+        exec.override,
+      );
     }
     return { status: 'Succeeded' };
   }
@@ -612,7 +678,9 @@ export class World {
       .filter((t) => t.pipelineStage === stage.name)
       .flatMap((t) => t.services)
       .filter((s) => this.servedBehaviour(s.stackName) === 'fails-health-check');
-    return broken.length > 0 ? { status: 'Failed', error: `Build terminated with state: FAILED (smoke test of ${broken.map((s) => s.name).join(', ')})` } : { status: 'Succeeded' };
+    return broken.length > 0
+      ? { status: 'Failed', error: `Build terminated with state: FAILED (smoke test of ${broken.map((s) => s.name).join(', ')})` }
+      : { status: 'Succeeded' };
   }
 
   private servedBehaviour(stackName: string): Behaviour | undefined {
@@ -624,17 +692,38 @@ export class World {
   }
 
   /** The wave's `cdk diff --security-only`: new stacks and broadening releases need a person. */
-  private async permissionsCheck(exec: Execution, stage: FixtureStage, action: FixtureAction): Promise<{ status: RunStatus; summary: string }> {
+  private async permissionsCheck(
+    exec: Execution,
+    stage: FixtureStage,
+    action: FixtureAction,
+  ): Promise<{ status: RunStatus; summary: string }> {
     await this.sleep(2 * MINUTE);
-    const stacks = this.fixture.targets.filter((t) => t.pipelineStage === stage.name).flatMap((t) => [t.platformStack, ...t.services.map((s) => s.stackName)]);
+    const stacks = this.fixture.targets
+      .filter((t) => t.pipelineStage === stage.name)
+      .flatMap((t) => [t.platformStack, ...t.services.map((s) => s.stackName)]);
     const broadens = exec.release.broadensPermissions || stacks.some((s) => !this.stacks.has(s));
     if (!broadens) {
-      const event = { PipelineName: this.fixture.pipelineName, StageName: stage.name, ActionName: action.name.replace(/\.Check$/, '.Confirm') };
+      const event = {
+        PipelineName: this.fixture.pipelineName,
+        StageName: stage.name,
+        ActionName: action.name.replace(/\.Check$/, '.Confirm'),
+      };
       const clients = this.clientsOf(this.fixture.account, this.fixture.region);
-      this.clock.spawn(() => approveWhenPending(event, { codepipeline: clients.codepipeline, logger: this.logger, sleep: this.sleep, retry: { sleep: this.sleep } }));
+      this.clock.spawn(() =>
+        approveWhenPending(event, {
+          codepipeline: clients.codepipeline,
+          logger: this.logger,
+          sleep: this.sleep,
+          retry: { sleep: this.sleep },
+        }),
+      );
       return { status: 'Succeeded', summary: 'No security-impacting changes detected.' };
     }
-    return { status: 'Succeeded', summary: 'This wave would make security-impacting changes (or the check could not run). Open the link to review them, then approve or reject.' };
+    return {
+      status: 'Succeeded',
+      summary:
+        'This wave would make security-impacting changes (or the check could not run). Open the link to review them, then approve or reject.',
+    };
   }
 
   private async approval(stage: FixtureStage, run: ActionRun): Promise<{ status: RunStatus; summary?: string }> {
@@ -647,7 +736,13 @@ export class World {
         this.personApprovals.push(stage.name);
         const clients = this.clientsOf(this.fixture.account, this.fixture.region);
         await clients.codepipeline.send(
-          new PutApprovalResultCommand({ pipelineName: this.fixture.pipelineName, stageName: stage.name, actionName: run.action.name, token: run.token, result: { status: 'Approved', summary: 'Reviewed the IAM changes' } }),
+          new PutApprovalResultCommand({
+            pipelineName: this.fixture.pipelineName,
+            stageName: stage.name,
+            actionName: run.action.name,
+            token: run.token,
+            result: { status: 'Approved', summary: 'Reviewed the IAM changes' },
+          }),
         );
         continue;
       }
@@ -656,8 +751,15 @@ export class World {
   }
 
   /** The bake gate's Lambda action: invoked again while it asks to continue. */
-  private async gateAction(exec: Execution, stage: FixtureStage, action: FixtureAction, run: ActionRun): Promise<{ status: RunStatus; error?: string; summary?: string }> {
-    const params = action.userParameters!.replace('#{variables.SafetyOverride}', exec.override).replace('#{codepipeline.PipelineExecutionId}', exec.id);
+  private async gateAction(
+    exec: Execution,
+    stage: FixtureStage,
+    action: FixtureAction,
+    run: ActionRun,
+  ): Promise<{ status: RunStatus; error?: string; summary?: string }> {
+    const params = action
+      .userParameters!.replace('#{variables.SafetyOverride}', exec.override)
+      .replace('#{codepipeline.PipelineExecutionId}', exec.id);
     const gates = exec.release.gates ? exec.release.gates(JSON.parse(JSON.stringify(this.fixture.gates))) : this.fixture.gates;
     const zip = zipSync({ 'manifest.json': strToU8('{}'), 'safe-deploy.release.json': strToU8(JSON.stringify({ version: 1, gates })) });
     const clients = this.clientsOf(this.fixture.account, this.fixture.region);
@@ -673,7 +775,19 @@ export class World {
             accountId: this.fixture.account,
             data: {
               actionConfiguration: { configuration: { FunctionName: 'safe-deploy-bake-gate', UserParameters: params } },
-              inputArtifacts: [{ name: 'Synth_Output', revision: null, location: { type: 'S3', s3Location: { bucketName: 'safedeploypipeline-artifacts', objectKey: `${this.fixture.pipelineName}/Synth_Outp/${exec.release.commit}-${exec.id}` } } }],
+              inputArtifacts: [
+                {
+                  name: 'Synth_Output',
+                  revision: null,
+                  location: {
+                    type: 'S3',
+                    s3Location: {
+                      bucketName: 'safedeploypipeline-artifacts',
+                      objectKey: `${this.fixture.pipelineName}/Synth_Outp/${exec.release.commit}-${exec.id}`,
+                    },
+                  },
+                },
+              ],
               outputArtifacts: [],
               artifactCredentials: { accessKeyId: 'ASIAARTIFACTS', secretAccessKey: 'simulated', sessionToken: 'simulated' },
               continuationToken,
@@ -759,7 +873,11 @@ export class World {
     if (kind === 'platform') {
       await this.sleep(3 * MINUTE);
       if (target.readerRoleName) this.roles.add(`${target.account}/${target.readerRoleName}`);
-      stack.resources.push({ LogicalResourceId: 'GateReaderRole', PhysicalResourceId: target.readerRoleName ?? 'role', ResourceType: 'AWS::IAM::Role' });
+      stack.resources.push({
+        LogicalResourceId: 'GateReaderRole',
+        PhysicalResourceId: target.readerRoleName ?? 'role',
+        ResourceType: 'AWS::IAM::Role',
+      });
       this.event(stack, name, 'AWS::CloudFormation::Stack', 'CREATE_COMPLETE');
       return { status: 'Succeeded' };
     }
@@ -778,18 +896,36 @@ export class World {
     const failure: { resource: string; rollback?: () => Promise<string | undefined> } | undefined =
       kind === 'lambda' ? await this.updateLambdaService(stack, version!) : await this.updateEcsService(stack, version!);
     if (failure) {
-      this.event(stack, name, 'AWS::CloudFormation::Stack', 'UPDATE_ROLLBACK_IN_PROGRESS', `The following resource(s) failed to update: [${failure.resource}].`);
+      this.event(
+        stack,
+        name,
+        'AWS::CloudFormation::Stack',
+        'UPDATE_ROLLBACK_IN_PROGRESS',
+        `The following resource(s) failed to update: [${failure.resource}].`,
+      );
       await this.sleep(2 * MINUTE);
       if (failure.rollback) {
         const rolledBack = await failure.rollback();
         if (rolledBack) {
-          this.event(stack, name, 'AWS::CloudFormation::Stack', 'UPDATE_ROLLBACK_FAILED', `The following resource(s) failed to update: [${failure.resource}].`);
-          return { status: 'Failed', error: `world: stack ${name} failed to update and to roll back (UPDATE_ROLLBACK_FAILED): ${rolledBack}` };
+          this.event(
+            stack,
+            name,
+            'AWS::CloudFormation::Stack',
+            'UPDATE_ROLLBACK_FAILED',
+            `The following resource(s) failed to update: [${failure.resource}].`,
+          );
+          return {
+            status: 'Failed',
+            error: `world: stack ${name} failed to update and to roll back (UPDATE_ROLLBACK_FAILED): ${rolledBack}`,
+          };
         }
       }
       this.event(stack, name, 'AWS::CloudFormation::Stack', 'UPDATE_ROLLBACK_COMPLETE');
       // The world's wording of CodePipeline's CloudFormation action error (AWS's exact text is not documented).
-      return { status: 'Failed', error: `Stack ${name} failed to update. Current stack status: UPDATE_ROLLBACK_COMPLETE. Reason: The following resource(s) failed to update: [${failure.resource}].` };
+      return {
+        status: 'Failed',
+        error: `Stack ${name} failed to update. Current stack status: UPDATE_ROLLBACK_COMPLETE. Reason: The following resource(s) failed to update: [${failure.resource}].`,
+      };
     }
     stack.code = version!.code;
     this.deployFlags(stack);
@@ -807,17 +943,36 @@ export class World {
     const key = `${stack.account}/${stack.region}/${flags.application}`;
     let env = this.flagEnvironments.get(key);
     if (!env) {
-      env = { account: stack.account, region: stack.region, appId: hex(this.counter++, 7), appName: flags.application, envId: hex(this.counter++, 7), envName: flags.environment, stack, deployments: [] };
+      env = {
+        account: stack.account,
+        region: stack.region,
+        appId: hex(this.counter++, 7),
+        appName: flags.application,
+        envId: hex(this.counter++, 7),
+        envName: flags.environment,
+        stack,
+        deployments: [],
+      };
       this.flagEnvironments.set(key, env);
     }
     const description = `safe-deploy: flags of ${stack.service!.name}, sha256 ${flags.digest}`;
     if (env.deployments[0]?.description === description) return;
-    const d = { number: env.deployments.length + 1, state: 'DEPLOYING', startedAt: this.now, description, version: String(env.deployments.length + 1), percent: 0 };
+    const d = {
+      number: env.deployments.length + 1,
+      state: 'DEPLOYING',
+      startedAt: this.now,
+      description,
+      version: String(env.deployments.length + 1),
+      percent: 0,
+    };
     env.deployments.unshift(d);
     this.clock.spawn(async () => {
       // AppConfig watches the service's health alarm while it rolls out and bakes.
       const health = `${stack.account}/${stack.region}/${stack.service!.healthAlarmName}`;
-      const steps: [string, number][] = [['DEPLOYING', flags.deploymentMinutes], ['BAKING', flags.bakeMinutes]];
+      const steps: [string, number][] = [
+        ['DEPLOYING', flags.deploymentMinutes],
+        ['BAKING', flags.bakeMinutes],
+      ];
       for (const [state, minutes] of steps) {
         d.state = state;
         for (let m = 0; m < minutes; m++) {
@@ -880,8 +1035,16 @@ export class World {
     };
     this.groups.set(`${stack.account}/${stack.region}/${group.app}/${group.name}`, group);
     stack.resources.push(
-      { LogicalResourceId: 'ServiceDeploymentGroupApplication2E566B76', PhysicalResourceId: group.app, ResourceType: 'AWS::CodeDeploy::Application' },
-      { LogicalResourceId: 'ServiceDeploymentGroupE338BE38', PhysicalResourceId: group.name, ResourceType: 'AWS::CodeDeploy::DeploymentGroup' },
+      {
+        LogicalResourceId: 'ServiceDeploymentGroupApplication2E566B76',
+        PhysicalResourceId: group.app,
+        ResourceType: 'AWS::CodeDeploy::Application',
+      },
+      {
+        LogicalResourceId: 'ServiceDeploymentGroupE338BE38',
+        PhysicalResourceId: group.name,
+        ResourceType: 'AWS::CodeDeploy::DeploymentGroup',
+      },
     );
     return group;
   }
@@ -892,7 +1055,12 @@ export class World {
 
   private createLambdaService(stack: Stack, version: Release['services'][string]): void {
     const functionName = `${stack.name}-ServiceFunction-${hex(this.counter++, 8).toUpperCase()}`;
-    const fn: LambdaService = { stack, functionName, versions: new Map([['1', { code: version.code, behaviour: version.behaviour ?? 'healthy' }]]), alias: { version: '1' } };
+    const fn: LambdaService = {
+      stack,
+      functionName,
+      versions: new Map([['1', { code: version.code, behaviour: version.behaviour ?? 'healthy' }]]),
+      alias: { version: '1' },
+    };
     this.lambdas.set(functionName, fn);
     const dims = (v?: string) => [
       { Name: 'FunctionName', Value: functionName },
@@ -900,11 +1068,18 @@ export class World {
       ...(v ? [{ Name: 'ExecutedVersion', Value: v }] : []),
     ];
     const alarms = this.createAlarms(stack, (which) => {
-      const v = which === 'new' ? fn.alias.extra?.version ?? fn.alias.version : undefined;
-      return ['Errors', 'Invocations'].map((metricName) => ({ Id: metricName.toLowerCase(), MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: dims(v) }, Period: 60, Stat: 'Sum' } }));
+      const v = which === 'new' ? (fn.alias.extra?.version ?? fn.alias.version) : undefined;
+      return ['Errors', 'Invocations'].map((metricName) => ({
+        Id: metricName.toLowerCase(),
+        MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: dims(v) }, Period: 60, Stat: 'Sum' },
+      }));
     });
     this.createGroup(stack, 'Lambda', alarms);
-    stack.resources.push({ LogicalResourceId: 'ServiceFunction243F2A49', PhysicalResourceId: functionName, ResourceType: 'AWS::Lambda::Function' });
+    stack.resources.push({
+      LogicalResourceId: 'ServiceFunction243F2A49',
+      PhysicalResourceId: functionName,
+      ResourceType: 'AWS::Lambda::Function',
+    });
   }
 
   /** An alias update with a new version: CloudFormation's CodeDeployLambdaAliasUpdate starts a deployment and waits for it. */
@@ -916,11 +1091,24 @@ export class World {
     this.event(stack, 'ServiceFunctionCurrentVersion', 'AWS::Lambda::Version', 'CREATE_COMPLETE');
     this.event(stack, 'ServiceAliasLive4E7C9B2A', 'AWS::Lambda::Alias', 'UPDATE_IN_PROGRESS');
     const group = this.groupOf(stack);
-    const d = this.newDeployment(group, 'CloudFormation', JSON.stringify({
-      version: 0.0,
-      Resources: [{ ServiceFunction: { Type: 'AWS::Lambda::Function', Properties: { Name: fn.functionName, Alias: 'live', CurrentVersion: current, TargetVersion: next } } }],
-      Hooks: [{ BeforeAllowTraffic: `${stack.name}-PreTrafficHook` }, { AfterAllowTraffic: `${stack.name}-PostTrafficHook` }],
-    }), ['BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'], { lambda: { functionName: fn.functionName, currentVersion: current, targetVersion: next } });
+    const d = this.newDeployment(
+      group,
+      'CloudFormation',
+      JSON.stringify({
+        version: 0.0,
+        Resources: [
+          {
+            ServiceFunction: {
+              Type: 'AWS::Lambda::Function',
+              Properties: { Name: fn.functionName, Alias: 'live', CurrentVersion: current, TargetVersion: next },
+            },
+          },
+        ],
+        Hooks: [{ BeforeAllowTraffic: `${stack.name}-PreTrafficHook` }, { AfterAllowTraffic: `${stack.name}-PostTrafficHook` }],
+      }),
+      ['BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'],
+      { lambda: { functionName: fn.functionName, currentVersion: current, targetVersion: next } },
+    );
     this.clock.spawn(() => this.runLambdaDeployment(d, fn));
     while (d.status === 'Created' || d.status === 'InProgress') await this.sleep(30_000);
     if (d.status === 'Succeeded') {
@@ -928,12 +1116,21 @@ export class World {
       return undefined;
     }
     // The world's wording: CloudFormation names the deployment; CodeDeploy has the why.
-    this.event(stack, 'ServiceAliasLive4E7C9B2A', 'AWS::Lambda::Alias', 'UPDATE_FAILED', `CodeDeploy deployment ${d.id} ${d.status === 'Stopped' ? 'was stopped' : 'failed'}; see the deployment in the CodeDeploy console.`);
+    this.event(
+      stack,
+      'ServiceAliasLive4E7C9B2A',
+      'AWS::Lambda::Alias',
+      'UPDATE_FAILED',
+      `CodeDeploy deployment ${d.id} ${d.status === 'Stopped' ? 'was stopped' : 'failed'}; see the deployment in the CodeDeploy console.`,
+    );
     fn.versions.delete(next);
     return { resource: 'ServiceAliasLive4E7C9B2A' };
   }
 
-  private async createEcsService(stack: Stack, version: Release['services'][string]): Promise<{ status: RunStatus; error: string } | undefined> {
+  private async createEcsService(
+    stack: Stack,
+    version: Release['services'][string],
+  ): Promise<{ status: RunStatus; error: string } | undefined> {
     const family = `${stack.name}-TaskDef`;
     const svc: EcsService = {
       stack,
@@ -945,7 +1142,13 @@ export class World {
       revision: 0,
     };
     const td = this.registerTaskDefinition(svc, version);
-    svc.taskSets.push({ id: `ecs-svc/${hex(this.counter++, 19)}`, taskDefinition: td, status: 'PRIMARY', weight: 100, targetGroup: `${stack.name}-Blue` });
+    svc.taskSets.push({
+      id: `ecs-svc/${hex(this.counter++, 19)}`,
+      taskDefinition: td,
+      status: 'PRIMARY',
+      weight: 100,
+      targetGroup: `${stack.name}-Blue`,
+    });
     this.ecsServices.set(`${stack.account}/${stack.region}/${svc.serviceName}`, svc);
     const tgDims = (tg: string) => [
       { Name: 'TargetGroup', Value: `targetgroup/${tg}/0123456789abcdef` },
@@ -953,11 +1156,22 @@ export class World {
     ];
     const alarms = this.createAlarms(stack, (which) =>
       (which === 'new' ? [`${stack.name}-Green`] : [`${stack.name}-Blue`, `${stack.name}-Green`]).flatMap((tg, i) =>
-        ['HTTPCode_Target_5XX_Count', 'RequestCount'].map((metricName) => ({ Id: `${metricName === 'RequestCount' ? 'r' : 'e'}${i}`, MetricStat: { Metric: { Namespace: 'AWS/ApplicationELB', MetricName: metricName, Dimensions: tgDims(tg) }, Period: 60, Stat: 'Sum' } })),
+        ['HTTPCode_Target_5XX_Count', 'RequestCount'].map((metricName) => ({
+          Id: `${metricName === 'RequestCount' ? 'r' : 'e'}${i}`,
+          MetricStat: {
+            Metric: { Namespace: 'AWS/ApplicationELB', MetricName: metricName, Dimensions: tgDims(tg) },
+            Period: 60,
+            Stat: 'Sum',
+          },
+        })),
       ),
     );
     const group = this.createGroup(stack, 'ECS', alarms);
-    stack.resources.push({ LogicalResourceId: 'ServiceD69D759B', PhysicalResourceId: `arn:aws:ecs:${stack.region}:${stack.account}:service/${svc.cluster}/${svc.serviceName}`, ResourceType: 'AWS::ECS::Service' });
+    stack.resources.push({
+      LogicalResourceId: 'ServiceD69D759B',
+      PhysicalResourceId: `arn:aws:ecs:${stack.region}:${stack.account}:service/${svc.cluster}/${svc.serviceName}`,
+      ResourceType: 'AWS::ECS::Service',
+    });
     // The deployment resource's Create: the service already runs what it would deploy.
     const failure = await this.customResource(stack, 'Create', this.ecsProps(svc, group, td));
     if (failure) {
@@ -986,7 +1200,9 @@ export class World {
       ContainerPort: String(svc.stack.service!.port ?? 8080),
       Hooks: {
         AfterAllowTestTraffic: `arn:aws:lambda:${svc.stack.region}:${svc.stack.account}:function:${svc.stack.name}-TestTrafficHook`,
-        ...(svc.stack.service!.trafficCheck ? { AfterAllowTraffic: `arn:aws:lambda:${svc.stack.region}:${svc.stack.account}:function:${svc.stack.name}-TrafficCheckHook` } : {}),
+        ...(svc.stack.service!.trafficCheck
+          ? { AfterAllowTraffic: `arn:aws:lambda:${svc.stack.region}:${svc.stack.account}:function:${svc.stack.name}-TrafficCheckHook` }
+          : {}),
       },
     };
   }
@@ -995,9 +1211,20 @@ export class World {
    * The ECS deployment custom resource through the Provider framework: onEvent, then isComplete every
    * 30 s (queryInterval) until it completes, throws, or CloudFormation's hour runs out.
    */
-  private async customResource(stack: Stack, requestType: 'Create' | 'Update', props: Record<string, unknown>, oldProps?: Record<string, unknown>): Promise<string | undefined> {
+  private async customResource(
+    stack: Stack,
+    requestType: 'Create' | 'Update',
+    props: Record<string, unknown>,
+    oldProps?: Record<string, unknown>,
+  ): Promise<string | undefined> {
     const clients = this.clientsOf(stack.account, stack.region);
-    const deps = { codedeploy: clients.codedeploy, ecs: clients.ecs, logger: this.logger, retry: { sleep: this.sleep }, now: () => new Date(this.now) };
+    const deps = {
+      codedeploy: clients.codedeploy,
+      ecs: clients.ecs,
+      logger: this.logger,
+      retry: { sleep: this.sleep },
+      now: () => new Date(this.now),
+    };
     const base = {
       RequestType: requestType,
       ServiceToken: props.ServiceToken as string,
@@ -1007,7 +1234,9 @@ export class World {
       LogicalResourceId: 'ServiceDeployment0F8E1D2C',
       ResourceType: 'Custom::EcsCodeDeployDeployment',
       ResourceProperties: props,
-      ...(requestType === 'Update' ? { PhysicalResourceId: `${props.ApplicationName}/${props.DeploymentGroupName}`, OldResourceProperties: oldProps } : {}),
+      ...(requestType === 'Update'
+        ? { PhysicalResourceId: `${props.ApplicationName}/${props.DeploymentGroupName}`, OldResourceProperties: oldProps }
+        : {}),
     } as ecsDeployment.OnEventRequest;
     this.event(stack, 'ServiceDeployment0F8E1D2C', 'Custom::EcsCodeDeployDeployment', `${requestType.toUpperCase()}_IN_PROGRESS`);
     try {
@@ -1017,7 +1246,8 @@ export class World {
         await this.sleep(30_000);
         const r = await ecsDeployment.isComplete({ ...base, ...started }, deps);
         if (r.IsComplete) break;
-        if (this.now >= deadline) throw new Error('CloudFormation did not receive a response from your Custom Resource within the specified timeout');
+        if (this.now >= deadline)
+          throw new Error('CloudFormation did not receive a response from your Custom Resource within the specified timeout');
       }
     } catch (err) {
       const reason = (err as Error).message;
@@ -1029,7 +1259,10 @@ export class World {
   }
 
   /** A new task definition revision: the deployment resource's Update; on failure, CloudFormation's rollback Update. */
-  private async updateEcsService(stack: Stack, version: Release['services'][string]): Promise<{ resource: string; rollback: () => Promise<string | undefined> } | undefined> {
+  private async updateEcsService(
+    stack: Stack,
+    version: Release['services'][string],
+  ): Promise<{ resource: string; rollback: () => Promise<string | undefined> } | undefined> {
     const svc = [...this.ecsServices.values()].find((s) => s.stack === stack)!;
     const group = this.groupOf(stack);
     const oldTd = `arn:aws:ecs:${stack.region}:${stack.account}:task-definition/${svc.family}:${svc.revision}`;
@@ -1049,7 +1282,14 @@ export class World {
 
   // ---- CodeDeploy --------------------------------------------------------------------------------------
 
-  private newDeployment(group: Group, creator: string, content: string, events: string[], extra: Pick<Deployment, 'lambda' | 'ecs'>, description?: string): Deployment {
+  private newDeployment(
+    group: Group,
+    creator: string,
+    content: string,
+    events: string[],
+    extra: Pick<Deployment, 'lambda' | 'ecs'>,
+    description?: string,
+  ): Deployment {
     const d: Deployment = {
       id: this.deploymentId(),
       group,
@@ -1103,15 +1343,46 @@ export class World {
     const stack = d.group.stack;
     const clients = this.clientsOf(stack.account, stack.region);
     const ids = { DeploymentId: d.id, LifecycleEventHookExecutionId: executionId };
-    const report = (r: { status: string; reason: string }) => this.hookReports.push({ deploymentId: d.id, stack: stack.name, event: d.hooks.get(executionId)!, status: r.status, reason: r.reason });
+    const report = (r: { status: string; reason: string }) =>
+      this.hookReports.push({
+        deploymentId: d.id,
+        stack: stack.name,
+        event: d.hooks.get(executionId)!,
+        status: r.status,
+        reason: r.reason,
+      });
     if (d.lambda) {
       const service = stack.service!;
-      const check = parseServiceCheck(JSON.stringify(service.healthCheck ? { type: 'http', path: service.healthCheck.path, expectedStatus: service.healthCheck.expectedStatus ?? 200, bodyContains: service.healthCheck.bodyContains } : { type: 'none' }));
+      const check = parseServiceCheck(
+        JSON.stringify(
+          service.healthCheck
+            ? {
+                type: 'http',
+                path: service.healthCheck.path,
+                expectedStatus: service.healthCheck.expectedStatus ?? 200,
+                bodyContains: service.healthCheck.bodyContains,
+              }
+            : { type: 'none' },
+        ),
+      );
       if ('error' in check) throw new Error(check.error);
       const post = fn.endsWith('PostTrafficHook');
       const trafficCheck = post ? service.trafficCheck : undefined;
-      const config = { functionName: d.lambda.functionName, aliasName: 'live', checkTimeoutMs: 30_000, check, ...(trafficCheck ? { trafficCheck } : {}) };
-      const deps = { codedeploy: clients.codedeploy, lambda: clients.lambda, cloudwatch: clients.cloudwatch, config, retry: { sleep: this.sleep }, wait: this.trafficWait() };
+      const config = {
+        functionName: d.lambda.functionName,
+        aliasName: 'live',
+        checkTimeoutMs: 30_000,
+        check,
+        ...(trafficCheck ? { trafficCheck } : {}),
+      };
+      const deps = {
+        codedeploy: clients.codedeploy,
+        lambda: clients.lambda,
+        cloudwatch: clients.cloudwatch,
+        config,
+        retry: { sleep: this.sleep },
+        wait: this.trafficWait(),
+      };
       const timeout = 30_000 + (trafficCheck ? TRAFFIC_CHECK_BUDGET_MS : 0);
       report(
         await runHook(ids, (hookIds, signal) => (post ? checkLiveAlias(hookIds, signal, deps) : checkNewVersion(hookIds, signal, deps)), {
@@ -1133,7 +1404,14 @@ export class World {
         clusterName: `${stack.target.platformStack}-Cluster`,
         serviceName: `${name}-Service`,
       };
-      const deps = { codedeploy: clients.codedeploy, cloudwatch: clients.cloudwatch, cloudformation: clients.cloudformation, ecs: clients.ecs, retry: { sleep: this.sleep }, wait: this.trafficWait() };
+      const deps = {
+        codedeploy: clients.codedeploy,
+        cloudwatch: clients.cloudwatch,
+        cloudformation: clients.cloudformation,
+        ecs: clients.ecs,
+        retry: { sleep: this.sleep },
+        wait: this.trafficWait(),
+      };
       report(
         await runHook(ids, (hookIds, signal) => checkEcsCanaryTraffic(hookIds, signal, config, deps), {
           codedeploy: clients.codedeploy,
@@ -1146,11 +1424,22 @@ export class World {
     }
     const probes = (stack.service!.testTraffic ?? [{ path: '/health' }]).map((p) => ({ ...p }));
     const svc = d.ecs!.service;
-    report(await runHook(
-      ids,
-      (_ids, signal) => checkTestTraffic({ testUrl: `http://${svc.stack.target.id.toLowerCase()}-alb.example:8080`, fetch: this.testListenerFetch(svc), sleep: this.sleep, signal }, probes),
-      { codedeploy: clients.codedeploy, logger: this.logger, checkTimeoutMs: 45_000, retry: { sleep: this.sleep } },
-    ));
+    report(
+      await runHook(
+        ids,
+        (_ids, signal) =>
+          checkTestTraffic(
+            {
+              testUrl: `http://${svc.stack.target.id.toLowerCase()}-alb.example:8080`,
+              fetch: this.testListenerFetch(svc),
+              sleep: this.sleep,
+              signal,
+            },
+            probes,
+          ),
+        { codedeploy: clients.codedeploy, logger: this.logger, checkTimeoutMs: 45_000, retry: { sleep: this.sleep } },
+      ),
+    );
   }
 
   /** The traffic checks' clock: they wait for the step's last minute to be published. */
@@ -1250,7 +1539,8 @@ export class World {
     d.completeTime = this.now;
     d.errorInformation = error;
     d.rollbackInfo = { rollbackMessage: 'Traffic was rerouted to the original version (automatic rollback).' };
-    for (const e of d.events) if (e.status === 'InProgress' || e.status === 'Pending') e.status = e.status === 'InProgress' ? 'Failed' : 'Skipped';
+    for (const e of d.events)
+      if (e.status === 'InProgress' || e.status === 'Pending') e.status = e.status === 'InProgress' ? 'Failed' : 'Skipped';
     const stack = d.group.stack;
     // EventBridge in the stage account; RollbackEventForwarder (platform stack) forwards it unless the
     // stage is the pipeline's own account and region, where the pipeline's rule sees it directly.
@@ -1259,7 +1549,10 @@ export class World {
     const state = status === 'Stopped' ? 'STOP' : 'FAILURE';
     if ((local || forwarder) && ROLLBACK_STATES.includes(state)) {
       this.emit(
-        { 'detail-type': 'CodeDeploy Deployment State-change Notification', detail: { application: d.group.app, deploymentGroup: d.group.name, deploymentId: d.id, state, region: stack.region } },
+        {
+          'detail-type': 'CodeDeploy Deployment State-change Notification',
+          detail: { application: d.group.app, deploymentGroup: d.group.name, deploymentId: d.id, state, region: stack.region },
+        },
         stack.account,
       );
     }
@@ -1279,7 +1572,13 @@ export class World {
     if (!(await this.lifecycle(d, 'BeforeInstall'))) return this.failed(d, rollback);
     await this.lifecycle(d, 'Install', async () => {
       await this.sleep(2 * MINUTE);
-      const green: TaskSet = { id: `ecs-svc/${hex(this.counter++, 19)}`, taskDefinition: d.ecs!.targetTaskDefinition, status: 'ACTIVE', weight: 0, targetGroup: blue.targetGroup.endsWith('-Blue') ? `${svc.stack.name}-Green` : `${svc.stack.name}-Blue` };
+      const green: TaskSet = {
+        id: `ecs-svc/${hex(this.counter++, 19)}`,
+        taskDefinition: d.ecs!.targetTaskDefinition,
+        status: 'ACTIVE',
+        weight: 0,
+        targetGroup: blue.targetGroup.endsWith('-Blue') ? `${svc.stack.name}-Green` : `${svc.stack.name}-Blue`,
+      };
       svc.taskSets.push(green);
       d.ecs!.green = green;
     });
@@ -1287,7 +1586,8 @@ export class World {
     await this.lifecycle(d, 'AllowTestTraffic', async () => {
       svc.testTarget = d.ecs!.green!.targetGroup;
     });
-    for (const name of ['AfterAllowTestTraffic', 'BeforeAllowTraffic']) if (!(await this.lifecycle(d, name))) return this.failed(d, rollback);
+    for (const name of ['AfterAllowTestTraffic', 'BeforeAllowTraffic'])
+      if (!(await this.lifecycle(d, name))) return this.failed(d, rollback);
     let why: 'alarm' | 'stop' | undefined;
     await this.lifecycle(d, 'AllowTraffic', async () => {
       const { first, minutes } = this.shift(svc.stack.service!);
@@ -1340,14 +1640,25 @@ export class World {
           if (!fn) continue;
           const extra = fn.alias.extra;
           const onExtra = extra ? Math.round(perMinute * extra.weight) : 0;
-          const split: [string, number][] = extra ? [[fn.alias.version, perMinute - onExtra], [extra.version, onExtra]] : [[fn.alias.version, perMinute]];
-          for (const [version, n] of split) this.record({ ...point, fn: fn.functionName, version, requests: n, errors: errorsOf(fn.versions.get(version)?.behaviour, n) });
+          const split: [string, number][] = extra
+            ? [
+                [fn.alias.version, perMinute - onExtra],
+                [extra.version, onExtra],
+              ]
+            : [[fn.alias.version, perMinute]];
+          for (const [version, n] of split)
+            this.record({ ...point, fn: fn.functionName, version, requests: n, errors: errorsOf(fn.versions.get(version)?.behaviour, n) });
         } else {
           const svc = [...this.ecsServices.values()].find((s) => s.stack === stack);
           if (!svc) continue;
           for (const ts of svc.taskSets.filter((t) => t.weight > 0)) {
             const n = Math.round((perMinute * ts.weight) / 100);
-            this.record({ ...point, targetGroup: ts.targetGroup, requests: n, errors: errorsOf(svc.taskDefs.get(ts.taskDefinition)?.behaviour, n) });
+            this.record({
+              ...point,
+              targetGroup: ts.targetGroup,
+              requests: n,
+              errors: errorsOf(svc.taskDefs.get(ts.taskDefinition)?.behaviour, n),
+            });
           }
         }
       }
@@ -1382,28 +1693,50 @@ export class World {
     for (const stack of this.stacks.values()) {
       if (!stack.service) continue;
       // Without requests in the window every alarm is (or returns to) OK: skip what is already OK.
-      if (!served.has(stack.name) && ![...this.alarms.values()].some((a) => a.state === 'ALARM' && a.account === stack.account && a.region === stack.region && a.name.startsWith(this.prefixOf(stack.service!)))) continue;
+      if (
+        !served.has(stack.name) &&
+        ![...this.alarms.values()].some(
+          (a) =>
+            a.state === 'ALARM' &&
+            a.account === stack.account &&
+            a.region === stack.region &&
+            a.name.startsWith(this.prefixOf(stack.service!)),
+        )
+      )
+        continue;
       const prefix = this.prefixOf(stack.service);
       const get = (n: string) => this.alarms.get(`${stack.account}/${stack.region}/${n}`);
       const fn = [...this.lambdas.values()].find((l) => l.stack === stack);
       const svc = [...this.ecsServices.values()].find((s) => s.stack === stack);
-      const of = (p: MetricPoint) => p.account === stack.account && p.region === stack.region && (fn ? p.fn === fn.functionName : p.targetGroup?.startsWith(`${stack.name}-`) === true);
+      const of = (p: MetricPoint) =>
+        p.account === stack.account &&
+        p.region === stack.region &&
+        (fn ? p.fn === fn.functionName : p.targetGroup?.startsWith(`${stack.name}-`) === true);
       const newest = fn ? (fn.alias.extra?.version ?? fn.alias.version) : undefined;
-      const green = svc?.taskSets.find((t) => t.status === 'ACTIVE' && t.weight > 0)?.targetGroup ?? svc?.taskSets.find((t) => t.status === 'PRIMARY')?.targetGroup;
+      const green =
+        svc?.taskSets.find((t) => t.status === 'ACTIVE' && t.weight > 0)?.targetGroup ??
+        svc?.taskSets.find((t) => t.status === 'PRIMARY')?.targetGroup;
       const judged = (p: MetricPoint) => of(p) && (fn ? p.version === newest : p.targetGroup === green);
-      const breaching = (pts: { requests: number; errors: number }[]) => pts.filter((x) => x.requests > 0 && x.errors / x.requests > 0.01).length;
+      const breaching = (pts: { requests: number; errors: number }[]) =>
+        pts.filter((x) => x.requests > 0 && x.errors / x.requests > 0.01).length;
       for (const [alarm, match] of [
         [get(`${prefix}-ErrorJudge`), judged],
         [get(`${prefix}-Catastrophe`), of],
       ] as const) {
         if (!alarm) continue;
         const b = breaching(this.recent(match, minute, 3));
-        if (b >= 2) this.setAlarm(alarm, 'ALARM', `Threshold Crossed: ${b} out of the last 3 datapoints were greater than the threshold (1.0) (minimum 2 datapoints for OK -> ALARM transition).`);
+        if (b >= 2)
+          this.setAlarm(
+            alarm,
+            'ALARM',
+            `Threshold Crossed: ${b} out of the last 3 datapoints were greater than the threshold (1.0) (minimum 2 datapoints for OK -> ALARM transition).`,
+          );
         else if (b === 0) this.setAlarm(alarm, 'OK', 'Threshold Crossed: no datapoints were breaching.');
       }
       const health = get(stack.service.healthAlarmName);
       const catastrophe = get(`${prefix}-Catastrophe`);
-      if (health && catastrophe) this.setAlarm(health, catastrophe.state === 'ALARM' ? 'ALARM' : 'OK', `${catastrophe.name} is ${catastrophe.state}`);
+      if (health && catastrophe)
+        this.setAlarm(health, catastrophe.state === 'ALARM' ? 'ALARM' : 'OK', `${catastrophe.name} is ${catastrophe.state}`);
     }
   }
 
@@ -1437,7 +1770,13 @@ export class World {
         sns: clients.sns,
         topicArn: `arn:aws:sns:${this.fixture.region}:${this.fixture.account}:safe-deploy-pipeline-Notifications`,
         logger: this.logger,
-        diagnose: (pipelineName, executionId, region) => diagnosePipeline(this.clientsOf(this.fixture.account, region), { pipelineName, executionId, region, retry: { sleep: this.sleep } }),
+        diagnose: (pipelineName, executionId, region) =>
+          diagnosePipeline(this.clientsOf(this.fixture.account, region), {
+            pipelineName,
+            executionId,
+            region,
+            retry: { sleep: this.sleep },
+          }),
         retry: { sleep: this.sleep },
       });
     });
@@ -1461,83 +1800,179 @@ export class World {
     type Answer = (input: any, where: { account: string; region: string }) => unknown;
     const serve = (mock: unknown, service: string, answers: Map<unknown, Answer>) => {
       const on = answerCommands(mock, service, (call) => {
-        this.calls.push({ at: this.now, account: call.account ?? 'unknown', region: call.region, service, command: call.command, input: call.input });
+        this.calls.push({
+          at: this.now,
+          account: call.account ?? 'unknown',
+          region: call.region,
+          service,
+          command: call.command,
+          input: call.input,
+        });
       });
-      for (const [command, answer] of answers) on(command, (input, where) => answer(input, { account: where.account ?? 'unknown', region: where.region }));
+      for (const [command, answer] of answers)
+        on(command, (input, where) => answer(input, { account: where.account ?? 'unknown', region: where.region }));
     };
     const table = (...entries: [unknown, Answer][]) => new Map(entries);
-    serve(this.mocks.codepipeline as never, 'codepipeline', table(
-      [GetPipelineCommand, () => this.getPipeline()],
-      [GetPipelineStateCommand, () => this.getPipelineState()],
-      [GetPipelineExecutionCommand, (i) => ({ pipelineExecution: this.describeExecution(this.execution(i.pipelineExecutionId)) })],
-      [ListPipelineExecutionsCommand, (i) => this.listExecutions(i)],
-      [ListActionExecutionsCommand, (i) => ({ actionExecutionDetails: this.actionDetails(this.execution(i.filter?.pipelineExecutionId)) })],
-      [PutJobSuccessResultCommand, (i) => this.jobResult(i.jobId, { kind: 'success', token: i.continuationToken, summary: i.executionDetails?.summary })],
-      [PutJobFailureResultCommand, (i) => this.jobResult(i.jobId, { kind: 'failure', message: i.failureDetails?.message })],
-      [PutApprovalResultCommand, (i) => this.putApproval(i)],
-      [RollbackStageCommand, (i) => this.rollbackStage(i)],
-    ));
-    serve(this.mocks.codedeploy as never, 'codedeploy', table(
-      [GetDeploymentGroupCommand, (i, w) => this.getDeploymentGroup(i, w)],
-      [ListDeploymentsCommand, (i, w) => this.listDeployments(i, w)],
-      [GetDeploymentCommand, (i, w) => ({ deploymentInfo: this.deploymentInfo(this.deploymentIn(i.deploymentId, w)) })],
-      [CreateDeploymentCommand, (i, w) => this.createDeployment(i, w)],
-      [StopDeploymentCommand, (i, w) => this.stopDeployment(i, w)],
-      [ContinueDeploymentCommand, (i, w) => {
-        const d = this.deploymentIn(i.deploymentId, w);
-        if (i.deploymentWaitType !== 'TERMINATION_WAIT' || d.terminationWaitStarted === undefined || d.status !== 'InProgress') {
-          throw awsError('InvalidDeploymentStatusException', `The deployment ${d.id} is not waiting to terminate its original task set`);
-        }
-        d.continueRequested = true;
-        return {};
-      }],
-      [PutLifecycleEventHookExecutionStatusCommand, (i, w) => {
-        const d = this.deploymentIn(i.deploymentId, w);
-        if (!d.hooks.has(i.lifecycleEventHookExecutionId)) throw awsError('LifecycleEventAlreadyCompletedException', 'The lifecycle event is already completed');
-        this.hookStatus.set(i.lifecycleEventHookExecutionId, i.status);
-        return { lifecycleEventHookExecutionId: i.lifecycleEventHookExecutionId };
-      }],
-      [ListDeploymentTargetsCommand, (i, w) => ({ targetIds: [this.targetId(this.deploymentIn(i.deploymentId, w))] })],
-      [BatchGetDeploymentTargetsCommand, (i, w) => ({ deploymentTargets: [this.deploymentTarget(this.deploymentIn(i.deploymentId, w))] })],
-    ));
-    serve(this.mocks.cloudformation as never, 'cloudformation', table(
-      [ListStackResourcesCommand, (i, w) => ({ StackResourceSummaries: this.stackIn(i.StackName, w).resources.map((r) => ({ ...r, ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date(T0) })) })],
-      [DescribeStackEventsCommand, (i, w) => ({ StackEvents: this.stackIn(i.StackName, w).events })],
-      [DescribeStacksCommand, (i, w) => {
-        const stack = [...this.stacks.values()].find((x) => x.id === i.StackName) ?? this.stackIn(i.StackName, w);
-        return { Stacks: [{ StackName: stack.name, StackId: stack.id, StackStatus: stack.status, CreationTime: new Date(T0) }] };
-      }],
-    ));
-    serve(this.mocks.cloudwatch as never, 'cloudwatch', table(
-      [DescribeAlarmsCommand, (i, w) => this.describeAlarms(i, w)],
-      [DescribeAlarmHistoryCommand, (i, w) => this.alarmHistory(i, w)],
-      [GetMetricDataCommand, (i, w) => this.metricData(i, w)],
-    ));
+    serve(
+      this.mocks.codepipeline as never,
+      'codepipeline',
+      table(
+        [GetPipelineCommand, () => this.getPipeline()],
+        [GetPipelineStateCommand, () => this.getPipelineState()],
+        [GetPipelineExecutionCommand, (i) => ({ pipelineExecution: this.describeExecution(this.execution(i.pipelineExecutionId)) })],
+        [ListPipelineExecutionsCommand, (i) => this.listExecutions(i)],
+        [
+          ListActionExecutionsCommand,
+          (i) => ({ actionExecutionDetails: this.actionDetails(this.execution(i.filter?.pipelineExecutionId)) }),
+        ],
+        [
+          PutJobSuccessResultCommand,
+          (i) => this.jobResult(i.jobId, { kind: 'success', token: i.continuationToken, summary: i.executionDetails?.summary }),
+        ],
+        [PutJobFailureResultCommand, (i) => this.jobResult(i.jobId, { kind: 'failure', message: i.failureDetails?.message })],
+        [PutApprovalResultCommand, (i) => this.putApproval(i)],
+        [RollbackStageCommand, (i) => this.rollbackStage(i)],
+      ),
+    );
+    serve(
+      this.mocks.codedeploy as never,
+      'codedeploy',
+      table(
+        [GetDeploymentGroupCommand, (i, w) => this.getDeploymentGroup(i, w)],
+        [ListDeploymentsCommand, (i, w) => this.listDeployments(i, w)],
+        [GetDeploymentCommand, (i, w) => ({ deploymentInfo: this.deploymentInfo(this.deploymentIn(i.deploymentId, w)) })],
+        [CreateDeploymentCommand, (i, w) => this.createDeployment(i, w)],
+        [StopDeploymentCommand, (i, w) => this.stopDeployment(i, w)],
+        [
+          ContinueDeploymentCommand,
+          (i, w) => {
+            const d = this.deploymentIn(i.deploymentId, w);
+            if (i.deploymentWaitType !== 'TERMINATION_WAIT' || d.terminationWaitStarted === undefined || d.status !== 'InProgress') {
+              throw awsError(
+                'InvalidDeploymentStatusException',
+                `The deployment ${d.id} is not waiting to terminate its original task set`,
+              );
+            }
+            d.continueRequested = true;
+            return {};
+          },
+        ],
+        [
+          PutLifecycleEventHookExecutionStatusCommand,
+          (i, w) => {
+            const d = this.deploymentIn(i.deploymentId, w);
+            if (!d.hooks.has(i.lifecycleEventHookExecutionId))
+              throw awsError('LifecycleEventAlreadyCompletedException', 'The lifecycle event is already completed');
+            this.hookStatus.set(i.lifecycleEventHookExecutionId, i.status);
+            return { lifecycleEventHookExecutionId: i.lifecycleEventHookExecutionId };
+          },
+        ],
+        [ListDeploymentTargetsCommand, (i, w) => ({ targetIds: [this.targetId(this.deploymentIn(i.deploymentId, w))] })],
+        [
+          BatchGetDeploymentTargetsCommand,
+          (i, w) => ({ deploymentTargets: [this.deploymentTarget(this.deploymentIn(i.deploymentId, w))] }),
+        ],
+      ),
+    );
+    serve(
+      this.mocks.cloudformation as never,
+      'cloudformation',
+      table(
+        [
+          ListStackResourcesCommand,
+          (i, w) => ({
+            StackResourceSummaries: this.stackIn(i.StackName, w).resources.map((r) => ({
+              ...r,
+              ResourceStatus: 'CREATE_COMPLETE',
+              LastUpdatedTimestamp: new Date(T0),
+            })),
+          }),
+        ],
+        [DescribeStackEventsCommand, (i, w) => ({ StackEvents: this.stackIn(i.StackName, w).events })],
+        [
+          DescribeStacksCommand,
+          (i, w) => {
+            const stack = [...this.stacks.values()].find((x) => x.id === i.StackName) ?? this.stackIn(i.StackName, w);
+            return { Stacks: [{ StackName: stack.name, StackId: stack.id, StackStatus: stack.status, CreationTime: new Date(T0) }] };
+          },
+        ],
+      ),
+    );
+    serve(
+      this.mocks.cloudwatch as never,
+      'cloudwatch',
+      table(
+        [DescribeAlarmsCommand, (i, w) => this.describeAlarms(i, w)],
+        [DescribeAlarmHistoryCommand, (i, w) => this.alarmHistory(i, w)],
+        [GetMetricDataCommand, (i, w) => this.metricData(i, w)],
+      ),
+    );
     serve(this.mocks.ecs as never, 'ecs', table([DescribeServicesCommand, (i, w) => this.describeServices(i, w)]));
     serve(this.mocks.lambda as never, 'lambda', table([InvokeCommand, (i, w) => this.invoke(i, w)]));
-    serve(this.mocks.sns as never, 'sns', table([PublishCommand, (i) => {
-      this.published.push({ subject: i.Subject, message: i.Message });
-      return { MessageId: this.newId() };
-    }]));
+    serve(
+      this.mocks.sns as never,
+      'sns',
+      table([
+        PublishCommand,
+        (i) => {
+          this.published.push({ subject: i.Subject, message: i.Message });
+          return { MessageId: this.newId() };
+        },
+      ]),
+    );
     serve(this.mocks.sts as never, 'sts', table([AssumeRoleCommand, (i, w) => this.assumeRole(i, w)]));
-    const flagsIn = (w: { account: string; region: string }) => [...this.flagEnvironments.values()].filter((f) => f.account === w.account && f.region === w.region);
+    const flagsIn = (w: { account: string; region: string }) =>
+      [...this.flagEnvironments.values()].filter((f) => f.account === w.account && f.region === w.region);
     const flagEnv = (i: any, w: { account: string; region: string }) => {
       const f = flagsIn(w).find((x) => x.appId === i.ApplicationId && (i.EnvironmentId === undefined || x.envId === i.EnvironmentId));
-      if (!f) throw awsError('ResourceNotFoundException', `Application ${i.ApplicationId} or environment ${i.EnvironmentId} not found`, 404);
+      if (!f)
+        throw awsError('ResourceNotFoundException', `Application ${i.ApplicationId} or environment ${i.EnvironmentId} not found`, 404);
       return f;
     };
-    serve(this.mocks.appconfig as never, 'appconfig', table(
-      [ac.ListApplicationsCommand, (_i, w) => ({ Items: flagsIn(w).map((f) => ({ Id: f.appId, Name: f.appName })) })],
-      [ac.ListEnvironmentsCommand, (i, w) => ({ Items: flagsIn(w).filter((f) => f.appId === i.ApplicationId).map((f) => ({ ApplicationId: f.appId, Id: f.envId, Name: f.envName, State: 'ReadyForDeployment' })) })],
-      [ac.ListDeploymentsCommand, (i, w) => ({
-        Items: flagEnv(i, w).deployments.map((d) => ({ DeploymentNumber: d.number, ConfigurationName: flagEnv(i, w).envName, ConfigurationVersion: d.version, State: d.state, StartedAt: new Date(d.startedAt), PercentageComplete: d.percent })),
-      })],
-      [ac.GetDeploymentCommand, (i, w) => {
-        const d = flagEnv(i, w).deployments.find((x) => x.number === i.DeploymentNumber);
-        if (!d) throw awsError('ResourceNotFoundException', `Deployment ${i.DeploymentNumber} not found`, 404);
-        return { ApplicationId: i.ApplicationId, EnvironmentId: i.EnvironmentId, DeploymentNumber: d.number, State: d.state, PercentageComplete: d.percent, Description: d.description, ConfigurationVersion: d.version };
-      }],
-    ));
+    serve(
+      this.mocks.appconfig as never,
+      'appconfig',
+      table(
+        [ac.ListApplicationsCommand, (_i, w) => ({ Items: flagsIn(w).map((f) => ({ Id: f.appId, Name: f.appName })) })],
+        [
+          ac.ListEnvironmentsCommand,
+          (i, w) => ({
+            Items: flagsIn(w)
+              .filter((f) => f.appId === i.ApplicationId)
+              .map((f) => ({ ApplicationId: f.appId, Id: f.envId, Name: f.envName, State: 'ReadyForDeployment' })),
+          }),
+        ],
+        [
+          ac.ListDeploymentsCommand,
+          (i, w) => ({
+            Items: flagEnv(i, w).deployments.map((d) => ({
+              DeploymentNumber: d.number,
+              ConfigurationName: flagEnv(i, w).envName,
+              ConfigurationVersion: d.version,
+              State: d.state,
+              StartedAt: new Date(d.startedAt),
+              PercentageComplete: d.percent,
+            })),
+          }),
+        ],
+        [
+          ac.GetDeploymentCommand,
+          (i, w) => {
+            const d = flagEnv(i, w).deployments.find((x) => x.number === i.DeploymentNumber);
+            if (!d) throw awsError('ResourceNotFoundException', `Deployment ${i.DeploymentNumber} not found`, 404);
+            return {
+              ApplicationId: i.ApplicationId,
+              EnvironmentId: i.EnvironmentId,
+              DeploymentNumber: d.number,
+              State: d.state,
+              PercentageComplete: d.percent,
+              Description: d.description,
+              ConfigurationVersion: d.version,
+            };
+          },
+        ],
+      ),
+    );
   }
 
   private getPipeline() {
@@ -1554,9 +1989,16 @@ export class World {
             actionTypeId: { category: a.category, owner: 'AWS', provider: a.provider, version: '1' },
             runOrder: a.runOrder,
             region: a.region === f.region ? undefined : a.region,
-            roleArn: a.provider === 'CloudFormation' ? `arn:aws:iam::${a.account}:role/cdk-hnb659fds-deploy-role-${a.account}-${a.region}` : undefined,
+            roleArn:
+              a.provider === 'CloudFormation'
+                ? `arn:aws:iam::${a.account}:role/cdk-hnb659fds-deploy-role-${a.account}-${a.region}`
+                : undefined,
             configuration: a.stackName
-              ? { StackName: a.stackName, ActionMode: 'CREATE_UPDATE', RoleArn: `arn:aws:iam::${a.account}:role/cdk-hnb659fds-cfn-exec-role-${a.account}-${a.region}` }
+              ? {
+                  StackName: a.stackName,
+                  ActionMode: 'CREATE_UPDATE',
+                  RoleArn: `arn:aws:iam::${a.account}:role/cdk-hnb659fds-cfn-exec-role-${a.account}-${a.region}`,
+                }
               : a.userParameters
                 ? { FunctionName: 'safe-deploy-bake-gate', UserParameters: a.userParameters }
                 : {},
@@ -1568,7 +2010,11 @@ export class World {
         executionMode: f.executionMode,
         variables: f.variables,
       },
-      metadata: { pipelineArn: `arn:aws:codepipeline:${f.region}:${f.account}:${f.pipelineName}`, created: new Date(T0 - 86_400_000), updated: new Date(T0) },
+      metadata: {
+        pipelineArn: `arn:aws:codepipeline:${f.region}:${f.account}:${f.pipelineName}`,
+        created: new Date(T0 - 86_400_000),
+        updated: new Date(T0),
+      },
     };
   }
 
@@ -1582,7 +2028,10 @@ export class World {
         return {
           stageName: s.name,
           inboundTransitionState: { enabled: true },
-          latestExecution: exec && run ? { pipelineExecutionId: exec.id, status: run.status === 'Abandoned' ? 'Stopped' : run.status, type: exec.type } : undefined,
+          latestExecution:
+            exec && run
+              ? { pipelineExecutionId: exec.id, status: run.status === 'Abandoned' ? 'Stopped' : run.status, type: exec.type }
+              : undefined,
           actionStates: s.actions.map((a) => {
             const latest = this.latestRuns.get(`${s.name}/${a.name}`);
             return {
@@ -1608,7 +2057,11 @@ export class World {
 
   private execution(id: string): Execution {
     const e = this.executions.find((x) => x.id === id);
-    if (!e) throw awsError('PipelineExecutionNotFoundException', `Pipeline execution with id '${id}' does not exist in pipeline with name '${this.fixture.pipelineName}'`);
+    if (!e)
+      throw awsError(
+        'PipelineExecutionNotFoundException',
+        `Pipeline execution with id '${id}' does not exist in pipeline with name '${this.fixture.pipelineName}'`,
+      );
     return e;
   }
 
@@ -1644,7 +2097,13 @@ export class World {
         status: e.status,
         startTime: new Date(e.start),
         lastUpdateTime: new Date(e.end ?? this.now),
-        sourceRevisions: [{ actionName: 'example-org_safe-deploy', revisionId: e.release.commit, revisionSummary: JSON.stringify({ ProviderType: 'GitHub', CommitMessage: e.release.message }) }],
+        sourceRevisions: [
+          {
+            actionName: 'example-org_safe-deploy',
+            revisionId: e.release.commit,
+            revisionSummary: JSON.stringify({ ProviderType: 'GitHub', CommitMessage: e.release.message }),
+          },
+        ],
         trigger: e.trigger,
         executionMode: this.fixture.executionMode,
         executionType: e.type,
@@ -1667,14 +2126,23 @@ export class World {
         actionTypeId: { category: r.action.category, owner: 'AWS', provider: r.action.provider, version: '1' },
         configuration: r.action.stackName ? { StackName: r.action.stackName, ActionMode: 'CREATE_UPDATE' } : {},
         resolvedConfiguration: {},
-        roleArn: r.action.provider === 'CloudFormation' ? `arn:aws:iam::${r.action.account}:role/cdk-hnb659fds-deploy-role-${r.action.account}-${r.action.region}` : undefined,
+        roleArn:
+          r.action.provider === 'CloudFormation'
+            ? `arn:aws:iam::${r.action.account}:role/cdk-hnb659fds-deploy-role-${r.action.account}-${r.action.region}`
+            : undefined,
         region: r.action.region,
         inputArtifacts: [],
       },
       output:
         r.status === 'InProgress' && !r.summary
           ? undefined
-          : { outputArtifacts: [], executionResult: { externalExecutionSummary: r.error ?? r.summary, errorDetails: r.error ? { code: 'JobFailed', message: r.error } : undefined } },
+          : {
+              outputArtifacts: [],
+              executionResult: {
+                externalExecutionSummary: r.error ?? r.summary,
+                errorDetails: r.error ? { code: 'JobFailed', message: r.error } : undefined,
+              },
+            },
     }));
   }
 
@@ -1701,14 +2169,28 @@ export class World {
     const stageName = i.stageName as string;
     const latest = this.latestStageExecution(stageName);
     const run = latest?.stages.get(stageName);
-    if (run?.status === 'InProgress') throw awsError('UnableToRollbackStageException', `Unable to roll back stage ${stageName}: the stage is in progress.`);
+    if (run?.status === 'InProgress')
+      throw awsError('UnableToRollbackStageException', `Unable to roll back stage ${stageName}: the stage is in progress.`);
     const target = this.execution(i.targetPipelineExecutionId);
-    if (target.type === 'ROLLBACK') throw awsError('UnableToRollbackStageException', `Unable to roll back to execution ${target.id}: it is a rollback execution.`);
-    if (target.stages.get(stageName)?.status !== 'Succeeded') throw awsError('UnableToRollbackStageException', `Unable to roll back: execution ${target.id} did not succeed in stage ${stageName}.`);
+    if (target.type === 'ROLLBACK')
+      throw awsError('UnableToRollbackStageException', `Unable to roll back to execution ${target.id}: it is a rollback execution.`);
+    if (target.stages.get(stageName)?.status !== 'Succeeded')
+      throw awsError(
+        'UnableToRollbackStageException',
+        `Unable to roll back: execution ${target.id} did not succeed in stage ${stageName}.`,
+      );
     if (target.version !== this.pipelineVersion) {
-      throw awsError('UnableToRollbackStageException', `Unable to roll back stage ${stageName}: execution ${target.id} was not started in the current pipeline version.`);
+      throw awsError(
+        'UnableToRollbackStageException',
+        `Unable to roll back stage ${stageName}: execution ${target.id} was not started in the current pipeline version.`,
+      );
     }
-    const exec = this.startExecution(target.release, { triggerType: 'ManualRollback', triggerDetail: `arn:aws:sts::${this.fixture.account}:assumed-role/Operator/alice` }, target.override, { stage: stageName, target });
+    const exec = this.startExecution(
+      target.release,
+      { triggerType: 'ManualRollback', triggerDetail: `arn:aws:sts::${this.fixture.account}:assumed-role/Operator/alice` },
+      target.override,
+      { stage: stageName, target },
+    );
     return { pipelineExecutionId: exec.id };
   }
 
@@ -1716,7 +2198,9 @@ export class World {
     const g = this.groups.get(`${w.account}/${w.region}/${app}/${name}`);
     if (!g) {
       const appExists = [...this.groups.values()].some((x) => x.account === w.account && x.region === w.region && x.app === app);
-      throw appExists ? awsError('DeploymentGroupDoesNotExistException', `No Deployment Group found for name: ${name}`) : awsError('ApplicationDoesNotExistException', `No application found for name: ${app}`);
+      throw appExists
+        ? awsError('DeploymentGroupDoesNotExistException', `No Deployment Group found for name: ${name}`)
+        : awsError('ApplicationDoesNotExistException', `No application found for name: ${app}`);
     }
     return g;
   }
@@ -1725,7 +2209,14 @@ export class World {
     const g = this.groupIn(i.applicationName, i.deploymentGroupName, w);
     const summary = (id?: string) => {
       const d = id ? this.deployments.get(id) : undefined;
-      return d ? { deploymentId: d.id, status: d.status, createTime: new Date(d.createTime), endTime: d.completeTime ? new Date(d.completeTime) : undefined } : undefined;
+      return d
+        ? {
+            deploymentId: d.id,
+            status: d.status,
+            createTime: new Date(d.createTime),
+            endTime: d.completeTime ? new Date(d.completeTime) : undefined,
+          }
+        : undefined;
     };
     return {
       deploymentGroupInfo: {
@@ -1733,7 +2224,10 @@ export class World {
         deploymentGroupName: g.name,
         computePlatform: g.platform,
         alarmConfiguration: { enabled: true, alarms: g.alarms.map((name) => ({ name })) },
-        autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'] },
+        autoRollbackConfiguration: {
+          enabled: true,
+          events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'],
+        },
         lastSuccessfulDeployment: summary(g.lastSuccessful),
         lastAttemptedDeployment: summary(g.lastAttempted),
       },
@@ -1754,7 +2248,8 @@ export class World {
 
   private deploymentIn(id: string, w: { account: string; region: string }): Deployment {
     const d = this.deployments.get(id);
-    if (!d || d.group.account !== w.account || d.group.region !== w.region) throw awsError('DeploymentDoesNotExistException', `The deployment ${id} could not be found`);
+    if (!d || d.group.account !== w.account || d.group.region !== w.region)
+      throw awsError('DeploymentDoesNotExistException', `The deployment ${id} could not be found`);
     return d;
   }
 
@@ -1794,7 +2289,8 @@ export class World {
     const status = d.status === 'Stopped' ? 'Failed' : d.status === 'Created' ? 'Pending' : d.status;
     if (d.lambda) {
       const fn = this.lambdas.get(d.lambda.functionName)!;
-      const weight = fn.alias.extra?.version === d.lambda.targetVersion ? fn.alias.extra.weight : fn.alias.version === d.lambda.targetVersion ? 1 : 0;
+      const weight =
+        fn.alias.extra?.version === d.lambda.targetVersion ? fn.alias.extra.weight : fn.alias.version === d.lambda.targetVersion ? 1 : 0;
       return {
         deploymentTargetType: 'LambdaTarget',
         lambdaTarget: {
@@ -1802,7 +2298,13 @@ export class World {
           targetId: this.targetId(d),
           status,
           lifecycleEvents: d.events,
-          lambdaFunctionInfo: { functionName: d.lambda.functionName, functionAlias: 'live', currentVersion: d.lambda.currentVersion, targetVersion: d.lambda.targetVersion, targetVersionWeight: weight },
+          lambdaFunctionInfo: {
+            functionName: d.lambda.functionName,
+            functionAlias: 'live',
+            currentVersion: d.lambda.currentVersion,
+            targetVersion: d.lambda.targetVersion,
+            targetVersionWeight: weight,
+          },
         },
       };
     }
@@ -1816,7 +2318,16 @@ export class World {
         lifecycleEvents: d.events,
         taskSetsInfo: [d.ecs!.blue, d.ecs!.green]
           .filter((t): t is TaskSet => t !== undefined && svc.taskSets.includes(t))
-          .map((t) => ({ identifer: t.id, desiredCount: 2, runningCount: 2, pendingCount: 0, status: t.status, trafficWeight: t.weight, targetGroup: { name: t.targetGroup }, taskSetLabel: t === d.ecs!.blue ? 'Blue' : 'Green' })),
+          .map((t) => ({
+            identifer: t.id,
+            desiredCount: 2,
+            runningCount: 2,
+            pendingCount: 0,
+            status: t.status,
+            trafficWeight: t.weight,
+            targetGroup: { name: t.targetGroup },
+            taskSetLabel: t === d.ecs!.blue ? 'Blue' : 'Green',
+          })),
       },
     };
   }
@@ -1831,15 +2342,32 @@ export class World {
     this.ecsCreateDeployments.push({ at: this.now, deploymentGroupName: g.name, taskDefinition });
     const svc = [...this.ecsServices.values()].find((s) => s.stack === g.stack)!;
     const blue = svc.taskSets.find((t) => t.status === 'PRIMARY')!;
-    const events = ['BeforeInstall', 'Install', 'AfterInstall', 'AllowTestTraffic', 'AfterAllowTestTraffic', 'BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'];
-    const d = this.newDeployment(g, 'user', content, events, { ecs: { service: svc, blue, targetTaskDefinition: taskDefinition } }, i.description);
+    const events = [
+      'BeforeInstall',
+      'Install',
+      'AfterInstall',
+      'AllowTestTraffic',
+      'AfterAllowTestTraffic',
+      'BeforeAllowTraffic',
+      'AllowTraffic',
+      'AfterAllowTraffic',
+    ];
+    const d = this.newDeployment(
+      g,
+      'user',
+      content,
+      events,
+      { ecs: { service: svc, blue, targetTaskDefinition: taskDefinition } },
+      i.description,
+    );
     this.clock.spawn(() => this.runEcsDeployment(d));
     return { deploymentId: d.id };
   }
 
   private stopDeployment(i: any, w: { account: string; region: string }) {
     const d = this.deploymentIn(i.deploymentId, w);
-    if (d.status !== 'Created' && d.status !== 'InProgress') throw awsError('DeploymentAlreadyCompletedException', `The deployment ${d.id} has already completed.`);
+    if (d.status !== 'Created' && d.status !== 'InProgress')
+      throw awsError('DeploymentAlreadyCompletedException', `The deployment ${d.id} has already completed.`);
     d.stopRequested = true;
     return { status: 'Pending', statusMessage: 'Stopping Pending. Stopping to deploy the revision, and rolling back.' };
   }
@@ -1856,9 +2384,24 @@ export class World {
 
   private describeAlarms(i: any, w: { account: string; region: string }) {
     const found = ((i.AlarmNames ?? []) as string[]).map((n) => this.alarmIn(n, w)).filter((a): a is Alarm => a !== undefined);
-    const common = (a: Alarm) => ({ AlarmName: a.name, AlarmArn: `arn:aws:cloudwatch:${a.region}:${a.account}:alarm:${a.name}`, StateValue: a.state, StateReason: a.reason, StateUpdatedTimestamp: new Date(a.updated) });
+    const common = (a: Alarm) => ({
+      AlarmName: a.name,
+      AlarmArn: `arn:aws:cloudwatch:${a.region}:${a.account}:alarm:${a.name}`,
+      StateValue: a.state,
+      StateReason: a.reason,
+      StateUpdatedTimestamp: new Date(a.updated),
+    });
     return {
-      MetricAlarms: found.filter((a) => a.kind === 'metric').map((a) => ({ ...common(a), Metrics: a.metrics, ComparisonOperator: 'GreaterThanThreshold', Threshold: 1, EvaluationPeriods: 3, DatapointsToAlarm: 2 })),
+      MetricAlarms: found
+        .filter((a) => a.kind === 'metric')
+        .map((a) => ({
+          ...common(a),
+          Metrics: a.metrics,
+          ComparisonOperator: 'GreaterThanThreshold',
+          Threshold: 1,
+          EvaluationPeriods: 3,
+          DatapointsToAlarm: 2,
+        })),
       CompositeAlarms: found.filter((a) => a.kind === 'composite').map((a) => ({ ...common(a), AlarmRule: a.rule })),
     };
   }
@@ -1894,11 +2437,19 @@ export class World {
           p.region === w.region &&
           p.minute >= from &&
           p.minute < to &&
-          (m.Namespace === 'AWS/Lambda' ? p.fn === dim('FunctionName') && (!dim('ExecutedVersion') || p.version === dim('ExecutedVersion')) : `targetgroup/${p.targetGroup}/0123456789abcdef` === dim('TargetGroup'));
+          (m.Namespace === 'AWS/Lambda'
+            ? p.fn === dim('FunctionName') && (!dim('ExecutedVersion') || p.version === dim('ExecutedVersion'))
+            : `targetgroup/${p.targetGroup}/0123456789abcdef` === dim('TargetGroup'));
         const pts: MetricPoint[] = [];
         for (let minute = from; minute < to; minute++) pts.push(...(this.metrics.get(minute) ?? []).filter(match));
         const value = (p: MetricPoint) => (/Error|5XX/.test(m.MetricName) ? p.errors : p.requests);
-        return { Id: q.Id, Label: m.MetricName, StatusCode: 'Complete', Timestamps: pts.map((p) => new Date(T0 + p.minute * MINUTE)), Values: pts.map(value) };
+        return {
+          Id: q.Id,
+          Label: m.MetricName,
+          StatusCode: 'Complete',
+          Timestamps: pts.map((p) => new Date(T0 + p.minute * MINUTE)),
+          Values: pts.map(value),
+        };
       }),
     };
   }
@@ -1912,7 +2463,12 @@ export class World {
           serviceName: svc.serviceName,
           clusterArn: `arn:aws:ecs:${w.region}:${w.account}:cluster/${svc.cluster}`,
           deploymentController: { type: 'CODE_DEPLOY' },
-          taskSets: svc.taskSets.map((t) => ({ id: t.id, taskDefinition: t.taskDefinition, status: t.status, scale: { value: t.weight, unit: 'PERCENT' } })),
+          taskSets: svc.taskSets.map((t) => ({
+            id: t.id,
+            taskDefinition: t.taskDefinition,
+            status: t.status,
+            scale: { value: t.weight, unit: 'PERCENT' },
+          })),
         },
       ],
       failures: [],
@@ -1922,21 +2478,36 @@ export class World {
   /** A function invoked by a hook: the version's behaviour decides the answer. */
   private invoke(i: any, w: { account: string; region: string }) {
     const fn = this.lambdas.get(i.FunctionName);
-    if (!fn || fn.stack.account !== w.account || fn.stack.region !== w.region) throw awsError('ResourceNotFoundException', `Function not found: ${i.FunctionName}`);
-    const version = i.Qualifier === 'live' ? (fn.alias.extra && fn.alias.extra.weight >= 0.5 ? fn.alias.extra.version : fn.alias.version) : i.Qualifier;
+    if (!fn || fn.stack.account !== w.account || fn.stack.region !== w.region)
+      throw awsError('ResourceNotFoundException', `Function not found: ${i.FunctionName}`);
+    const version =
+      i.Qualifier === 'live' ? (fn.alias.extra && fn.alias.extra.weight >= 0.5 ? fn.alias.extra.version : fn.alias.version) : i.Qualifier;
     const behaviour = fn.versions.get(version)?.behaviour;
-    const body = behaviour === 'fails-health-check' ? { statusCode: 500, body: '{"status":"broken"}' } : { statusCode: 200, body: '{"status":"ok"}' };
+    const body =
+      behaviour === 'fails-health-check' ? { statusCode: 500, body: '{"status":"broken"}' } : { statusCode: 200, body: '{"status":"ok"}' };
     return { StatusCode: 200, ExecutedVersion: version, Payload: new TextEncoder().encode(JSON.stringify(body)) };
   }
 
   private assumeRole(i: any, w: { account: string; region: string }) {
     const [, account, name] = (i.RoleArn as string).match(/^arn:aws:iam::(\d{12}):role\/(.+)$/) ?? [];
     if (!this.roles.has(`${account}/${name}`)) {
-      throw awsError('AccessDenied', `User: arn:aws:sts::${w.account}:assumed-role/safe-deploy-bake-gate/safe-deploy-bake-gate is not authorized to perform: sts:AssumeRole on resource: ${i.RoleArn}`, 403);
+      throw awsError(
+        'AccessDenied',
+        `User: arn:aws:sts::${w.account}:assumed-role/safe-deploy-bake-gate/safe-deploy-bake-gate is not authorized to perform: sts:AssumeRole on resource: ${i.RoleArn}`,
+        403,
+      );
     }
     return {
-      Credentials: { AccessKeyId: `ASIA${account}`, SecretAccessKey: 'simulated', SessionToken: 'simulated', Expiration: new Date(Date.now() + 3_600_000) },
-      AssumedRoleUser: { AssumedRoleId: `AROA:${i.RoleSessionName}`, Arn: `arn:aws:sts::${account}:assumed-role/${name}/${i.RoleSessionName}` },
+      Credentials: {
+        AccessKeyId: `ASIA${account}`,
+        SecretAccessKey: 'simulated',
+        SessionToken: 'simulated',
+        Expiration: new Date(Date.now() + 3_600_000),
+      },
+      AssumedRoleUser: {
+        AssumedRoleId: `AROA:${i.RoleSessionName}`,
+        Arn: `arn:aws:sts::${account}:assumed-role/${name}/${i.RoleSessionName}`,
+      },
     };
   }
 }

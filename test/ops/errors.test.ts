@@ -9,27 +9,50 @@ import { awsJsonError, errorFor, htmlPage } from '../support/http-answers';
 const err = (name: string, message: string, extra: object = {}) => Object.assign(new Error(message), { name, ...extra });
 
 test.each([
-  [err('ExpiredTokenException', 'The security token included in the request is expired'), 'your AWS credentials have expired (ExpiredTokenException): sign in again (e.g. `aws sso login`) and rerun'],
-  [err('UnrecognizedClientException', 'The security token included in the request is invalid.'), 'AWS rejected the credentials (UnrecognizedClientException: The security token included in the request is invalid.): check AWS_PROFILE or your access keys'],
+  [
+    err('ExpiredTokenException', 'The security token included in the request is expired'),
+    'your AWS credentials have expired (ExpiredTokenException): sign in again (e.g. `aws sso login`) and rerun',
+  ],
+  [
+    err('UnrecognizedClientException', 'The security token included in the request is invalid.'),
+    'AWS rejected the credentials (UnrecognizedClientException: The security token included in the request is invalid.): check AWS_PROFILE or your access keys',
+  ],
   [err('AccessDeniedException', 'Access denied\nsecond line'), 'access denied (AccessDeniedException): Access denied'],
-  [err('Error', 'getaddrinfo ENOTFOUND codepipeline.us-east-9.amazonaws.com', { code: 'ENOTFOUND' }), 'cannot reach AWS (Error: getaddrinfo ENOTFOUND codepipeline.us-east-9.amazonaws.com): check your network, proxy and region'],
-  [err('InternalServerException', 'Internal failure', { $metadata: { httpStatusCode: 500 } }), 'AWS had a temporary problem (InternalServerException: Internal failure) even after retries: rerun'],
-  [err('UnableToRollbackStageException', 'Unable to roll back stage Beta: the stage is in progress.'), 'AWS refused (UnableToRollbackStageException): Unable to roll back stage Beta: the stage is in progress.'],
+  [
+    err('Error', 'getaddrinfo ENOTFOUND codepipeline.us-east-9.amazonaws.com', { code: 'ENOTFOUND' }),
+    'cannot reach AWS (Error: getaddrinfo ENOTFOUND codepipeline.us-east-9.amazonaws.com): check your network, proxy and region',
+  ],
+  [
+    err('InternalServerException', 'Internal failure', { $metadata: { httpStatusCode: 500 } }),
+    'AWS had a temporary problem (InternalServerException: Internal failure) even after retries: rerun',
+  ],
+  [
+    err('UnableToRollbackStageException', 'Unable to roll back stage Beta: the stage is in progress.'),
+    'AWS refused (UnableToRollbackStageException): Unable to roll back stage Beta: the stage is in progress.',
+  ],
   [err('SomethingNew', 'first line\n    at stack'), 'SomethingNew: first line'],
   [
-    err('TimeoutError', '@smithy/node-http-handler - [ERROR] a request has exceeded the configured 10000 ms requestTimeout.', { code: 'ETIMEDOUT' }),
+    err('TimeoutError', '@smithy/node-http-handler - [ERROR] a request has exceeded the configured 10000 ms requestTimeout.', {
+      code: 'ETIMEDOUT',
+    }),
     'AWS did not answer in time (a request has exceeded the configured 10000 ms requestTimeout.): check your network, proxy and region (and AWS_ENDPOINT_URL if set)',
   ],
   [
     err('TimeoutError', 'Socket timed out without establishing a connection within 3000 ms'),
     'AWS did not answer in time (Socket timed out without establishing a connection within 3000 ms): check your network, proxy and region (and AWS_ENDPOINT_URL if set)',
   ],
-  [err('Error', 'connect ECONNREFUSED 127.0.0.1:9', { code: 'ECONNREFUSED' }), 'cannot reach AWS (Error: connect ECONNREFUSED 127.0.0.1:9): check your network, proxy and region'],
+  [
+    err('Error', 'connect ECONNREFUSED 127.0.0.1:9', { code: 'ECONNREFUSED' }),
+    'cannot reach AWS (Error: connect ECONNREFUSED 127.0.0.1:9): check your network, proxy and region',
+  ],
   [
     new TypeError("Cannot read properties of undefined (reading 'map')"),
     "internal error (TypeError: Cannot read properties of undefined (reading 'map')): rerun with --debug for the stack trace and report it",
   ],
-  [err('ThrottlingException', 'Rate exceeded', { $metadata: { httpStatusCode: 400 } }), 'AWS is throttling requests (ThrottlingException) even after retries: wait a minute and rerun'],
+  [
+    err('ThrottlingException', 'Rate exceeded', { $metadata: { httpStatusCode: 400 } }),
+    'AWS is throttling requests (ThrottlingException) even after retries: wait a minute and rerun',
+  ],
   [err('Error', 'Region is missing'), 'no AWS region: pass --region, set AWS_REGION, or set pipeline.region in safe-deploy.config.json'],
 ])('describes %p on one line', (e, line) => {
   expect(describeError(e)).toBe(line);
@@ -44,7 +67,8 @@ describe('answers that did not come from the AWS API, as the SDK itself surfaces
   const getState = (c: OpsClients) => c.codepipeline.send(new GetPipelineStateCommand({ name: 'safe-deploy-pipeline' }));
   const stop = (c: OpsClients) => c.codedeploy.send(new StopDeploymentCommand({ deploymentId: 'd-ABCDEF123', autoRollbackEnabled: true }));
   const events = (c: OpsClients) => c.cloudformation.send(new DescribeStackEventsCommand({ StackName: 'Prod-us-east-1-greeting-web' }));
-  const HTML = /^AWS did not answer: HTTP (\d{3}) came back as an HTML page, most likely from a proxy, firewall or captive portal in between: check HTTPS_PROXY \/ NO_PROXY, AWS_ENDPOINT_URL and your network, then rerun$/;
+  const HTML =
+    /^AWS did not answer: HTTP (\d{3}) came back as an HTML page, most likely from a proxy, firewall or captive portal in between: check HTTPS_PROXY \/ NO_PROXY, AWS_ENDPOINT_URL and your network, then rerun$/;
 
   test.each([
     ['CodePipeline (JSON), HTTP 502', getState, htmlPage(502), '502'],
@@ -75,7 +99,9 @@ describe('answers that did not come from the AWS API, as the SDK itself surfaces
 
   test('an empty error body with a 5xx: temporary', async () => {
     const e = await errorFor(getState, { status: 503, body: '' });
-    expect(describeError(e)).toBe('AWS answered HTTP 503 with an empty error (no code, no message), even after retries: a temporary problem at AWS or in a proxy in between; rerun in a minute');
+    expect(describeError(e)).toBe(
+      'AWS answered HTTP 503 with an empty error (no code, no message), even after retries: a temporary problem at AWS or in a proxy in between; rerun in a minute',
+    );
   });
 
   test('a JSON error without an error code ("Unknown: UnknownError")', async () => {
@@ -92,12 +118,18 @@ describe('answers that did not come from the AWS API, as the SDK itself surfaces
   });
 
   test('a real AWS error still reads as AWS wrote it', async () => {
-    const e = await errorFor(stop, awsJsonError('DeploymentAlreadyCompletedException', 'The deployment d-ABCDEF123 has already completed.'));
+    const e = await errorFor(
+      stop,
+      awsJsonError('DeploymentAlreadyCompletedException', 'The deployment d-ABCDEF123 has already completed.'),
+    );
     expect(describeError(e)).toBe('AWS refused (DeploymentAlreadyCompletedException): The deployment d-ABCDEF123 has already completed.');
   });
 
   test.each([
-    [Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'cannot reach AWS (Error: socket hang up): check your network, proxy and region'],
+    [
+      Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+      'cannot reach AWS (Error: socket hang up): check your network, proxy and region',
+    ],
     [
       Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }),
       'the TLS connection to AWS failed its certificate check (SELF_SIGNED_CERT_IN_CHAIN: self-signed certificate in certificate chain): a proxy that inspects TLS needs its CA certificate, e.g. NODE_EXTRA_CA_CERTS=/path/to/proxy-ca.pem',

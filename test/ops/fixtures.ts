@@ -71,7 +71,12 @@ function cdkStackActions(stageName: string, account: string, stackName: string, 
       },
       inputArtifacts: [{ name: 'Synth_Output' }],
     },
-    { ...base, name: `${stackName.replace(`${stageName}-${REGION}-`, '')}.Deploy`, runOrder: runOrder + 1, configuration: { ...configuration, ActionMode: 'CHANGE_SET_EXECUTE' } },
+    {
+      ...base,
+      name: `${stackName.replace(`${stageName}-${REGION}-`, '')}.Deploy`,
+      runOrder: runOrder + 1,
+      configuration: { ...configuration, ActionMode: 'CHANGE_SET_EXECUTE' },
+    },
   ];
 }
 
@@ -129,7 +134,12 @@ export function getPipelineOutput(): GetPipelineOutput {
   };
 }
 
-export function stage(name: string, status: string | undefined, executionId: string, actions: { name: string; status?: string; error?: string }[] = []): StageState {
+export function stage(
+  name: string,
+  status: string | undefined,
+  executionId: string,
+  actions: { name: string; status?: string; error?: string }[] = [],
+): StageState {
   return {
     stageName: name,
     inboundTransitionState: { enabled: true },
@@ -149,7 +159,13 @@ export function stage(name: string, status: string | undefined, executionId: str
 }
 
 export function getPipelineStateOutput(stages: StageState[]): GetPipelineStateOutput {
-  return { pipelineName: PIPELINE, pipelineVersion: 7, stageStates: stages, created: at('2026-10-01T09:00:00Z'), updated: at('2026-11-02T10:00:00Z') };
+  return {
+    pipelineName: PIPELINE,
+    pipelineVersion: 7,
+    stageStates: stages,
+    created: at('2026-10-01T09:00:00Z'),
+    updated: at('2026-11-02T10:00:00Z'),
+  };
 }
 
 /** A CodeConnections source writes the revision summary as JSON. */
@@ -168,7 +184,10 @@ export function execution(executionId: string, sha: string, message: string, sta
           revisionUrl: `https://github.com/example-org/safe-deploy/commit/${sha}`,
         },
       ],
-      trigger: { triggerType: 'Webhook' as const, triggerDetail: `arn:aws:codeconnections:${REGION}:${PIPELINE_ACCOUNT}:connection/00000000-0000-4000-8000-000000000000` },
+      trigger: {
+        triggerType: 'Webhook' as const,
+        triggerDetail: `arn:aws:codeconnections:${REGION}:${PIPELINE_ACCOUNT}:connection/00000000-0000-4000-8000-000000000000`,
+      },
       executionMode: 'QUEUED' as const,
       executionType: 'STANDARD' as const,
     },

@@ -21,12 +21,23 @@ beforeEach(() => {
 });
 afterEach(() => Object.values(m).forEach((x) => x.restore()));
 
-const retry = (stageName?: string) => retryFailedStage(f.clients(), { pipelineName: f.PIPELINE, region: f.REGION, stageName, retry: f.RETRY });
+const retry = (stageName?: string) =>
+  retryFailedStage(f.clients(), { pipelineName: f.PIPELINE, region: f.REGION, stageName, retry: f.RETRY });
 
 test('retries the failed actions of the failed stage by default', async () => {
   const r = await retry();
-  expect(r).toEqual({ pipelineName: f.PIPELINE, stageName: 'Beta', pipelineExecutionId: f.EXEC_CURRENT, retriedActions: ['SmokeTest-Beta-us-east-1'] });
-  expect(m.codepipeline).toHaveReceivedCommandWith(RetryStageExecutionCommand, { pipelineName: f.PIPELINE, stageName: 'Beta', pipelineExecutionId: f.EXEC_CURRENT, retryMode: 'FAILED_ACTIONS' });
+  expect(r).toEqual({
+    pipelineName: f.PIPELINE,
+    stageName: 'Beta',
+    pipelineExecutionId: f.EXEC_CURRENT,
+    retriedActions: ['SmokeTest-Beta-us-east-1'],
+  });
+  expect(m.codepipeline).toHaveReceivedCommandWith(RetryStageExecutionCommand, {
+    pipelineName: f.PIPELINE,
+    stageName: 'Beta',
+    pipelineExecutionId: f.EXEC_CURRENT,
+    retryMode: 'FAILED_ACTIONS',
+  });
   expect(formatRetry(r)).toBe(
     `Retrying the failed actions of stage Beta (SmokeTest-Beta-us-east-1) in execution ${f.EXEC_CURRENT}.\nFollow it with: deployctl status --pipeline ${f.PIPELINE}`,
   );
@@ -38,12 +49,16 @@ test('retries a named failed stage', async () => {
 });
 
 test('fails when the named stage has not failed, and changes nothing', async () => {
-  await expect(retry('Prod-Wave1')).rejects.toThrow(new OpsError('refused', 'nothing to retry: stage Prod-Wave1 has not failed (latest status: Succeeded)'));
+  await expect(retry('Prod-Wave1')).rejects.toThrow(
+    new OpsError('refused', 'nothing to retry: stage Prod-Wave1 has not failed (latest status: Succeeded)'),
+  );
   expect(m.codepipeline).not.toHaveReceivedCommand(RetryStageExecutionCommand);
 });
 
 test('fails when no stage has failed', async () => {
-  m.codepipeline.on(GetPipelineStateCommand).resolves(f.getPipelineStateOutput([f.stage('Source', 'Succeeded', f.EXEC_CURRENT), f.stage('Beta', 'InProgress', f.EXEC_CURRENT)]));
+  m.codepipeline
+    .on(GetPipelineStateCommand)
+    .resolves(f.getPipelineStateOutput([f.stage('Source', 'Succeeded', f.EXEC_CURRENT), f.stage('Beta', 'InProgress', f.EXEC_CURRENT)]));
   await expect(retry()).rejects.toThrow(`nothing to retry: no stage of ${f.PIPELINE} has failed (Source Succeeded, Beta InProgress)`);
   expect(m.codepipeline).not.toHaveReceivedCommand(RetryStageExecutionCommand);
 });

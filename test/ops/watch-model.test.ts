@@ -10,7 +10,16 @@ import {
   WATCH_EXIT,
   WatchSnapshot,
 } from '../../lib/ops/watch-model';
-import { backoffDelay, gateParameters, isNetworkError, latestAttempts, limitClient, stageStatusOf, TokenBucket, watchShouldRetry } from '../../lib/ops/watch-poller';
+import {
+  backoffDelay,
+  gateParameters,
+  isNetworkError,
+  latestAttempts,
+  limitClient,
+  stageStatusOf,
+  TokenBucket,
+  watchShouldRetry,
+} from '../../lib/ops/watch-poller';
 import { ANSI, alarmSummary, bar, duration, lastFrame, renderFrame, stripAnsi, TerminalFrame } from '../../lib/ops/watch-render';
 import { metadata } from './fixtures';
 
@@ -19,15 +28,24 @@ const at = (iso: string) => new Date(iso);
 describe('parseGateSummary reads what the bake gate writes', () => {
   test.each([
     ['baking: 12.5 of 60 minutes elapsed', { phase: 'baking', bakedMinutes: 12.5, requiredMinutes: 60 }],
-    ['baking: 120 of 500 requests served after 61 minutes', { phase: 'waiting-for-traffic', requests: 120, requiredRequests: 500, bakedMinutes: 61 }],
-    ['Prod-Wave1: baked 61.2 minutes (needs 60), 612 requests (needs 500), alarms quiet', { phase: 'passed', bakedMinutes: 61.2, requiredMinutes: 60, requests: 612, requiredRequests: 500 }],
+    [
+      'baking: 120 of 500 requests served after 61 minutes',
+      { phase: 'waiting-for-traffic', requests: 120, requiredRequests: 500, bakedMinutes: 61 },
+    ],
+    [
+      'Prod-Wave1: baked 61.2 minutes (needs 60), 612 requests (needs 500), alarms quiet',
+      { phase: 'passed', bakedMinutes: 61.2, requiredMinutes: 60, requests: 612, requiredRequests: 500 },
+    ],
     [
       'Prod-Wave1: baked 60.2 minutes (needs 60), requests not counted (the previous stage is pre-production), alarms quiet, 2 flag deployments complete',
       { phase: 'passed', bakedMinutes: 60.2, requiredMinutes: 60 },
     ],
     ['Prod-Wave1: alarms quiet', { phase: 'passed' }],
     ['flags: greeting-api in 111111111111/us-east-1: flag deployment 3 is BAKING', { phase: 'evaluating' }],
-    ['Prod-Wave1 is blocked: alarm "Prod-us-east-1-LambdaService-Health" is in ALARM in 222222222222/us-east-1: Threshold Crossed', { phase: 'blocked' }],
+    [
+      'Prod-Wave1 is blocked: alarm "Prod-us-east-1-LambdaService-Health" is in ALARM in 222222222222/us-east-1: Threshold Crossed',
+      { phase: 'blocked' },
+    ],
     ['gate error: AccessDenied: not authorized', { phase: 'blocked' }],
     ['something new', { phase: 'evaluating' }],
   ])('%s', (summary, expected) => {
@@ -79,14 +97,20 @@ describe('outcomes and exit codes', () => {
     expect(outcomeOf(status)).toEqual({ outcome, exitCode: code });
   });
 
-  test('the codes do not reuse the CLI\'s 1 (bad input), 2 (AWS error) and 3 (unexplained diagnosis)', () => {
+  test("the codes do not reuse the CLI's 1 (bad input), 2 (AWS error) and 3 (unexplained diagnosis)", () => {
     expect(Object.values(WATCH_EXIT).filter((c) => c >= 1 && c <= 3)).toEqual([]);
     expect(WATCH_EXIT.interrupted).toBe(130);
   });
 });
 
 describe('diffSnapshots: events are changes, not ticks', () => {
-  const stage = (s: Partial<StageView> & { name: string }): StageView => ({ status: 'Pending', running: [], failed: [], deployments: [], ...s });
+  const stage = (s: Partial<StageView> & { name: string }): StageView => ({
+    status: 'Pending',
+    running: [],
+    failed: [],
+    deployments: [],
+    ...s,
+  });
   const snap = (observedAt: string, stages: StageView[], notes: string[] = []): WatchSnapshot => ({
     pipelineName: 'p',
     region: 'us-east-1',
@@ -109,22 +133,48 @@ describe('diffSnapshots: events are changes, not ticks', () => {
   });
 
   test('the first snapshot gives start, the stages under way and the notes', () => {
-    const events = diffSnapshots(undefined, snap('2026-11-03T14:00:00.000Z', [stage({ name: 'Source', status: 'Succeeded', startedAt: '2026-11-03T13:59:00.000Z', endedAt: '2026-11-03T13:59:30.000Z' }), stage({ name: 'Build' })], ['a note']));
+    const events = diffSnapshots(
+      undefined,
+      snap(
+        '2026-11-03T14:00:00.000Z',
+        [
+          stage({ name: 'Source', status: 'Succeeded', startedAt: '2026-11-03T13:59:00.000Z', endedAt: '2026-11-03T13:59:30.000Z' }),
+          stage({ name: 'Build' }),
+        ],
+        ['a note'],
+      ),
+    );
     expect(events.map((e) => e.type)).toEqual(['start', 'note', 'stage']);
-    expect(events[2]).toEqual({ type: 'stage', time: '2026-11-03T14:00:00.000Z', executionId: 'e1', stage: 'Source', status: 'Succeeded', elapsedSeconds: 30 });
+    expect(events[2]).toEqual({
+      type: 'stage',
+      time: '2026-11-03T14:00:00.000Z',
+      executionId: 'e1',
+      stage: 'Source',
+      status: 'Succeeded',
+      elapsedSeconds: 30,
+    });
   });
 
   test('nothing changed: no event, though time went on', () => {
-    const a = snap('2026-11-03T14:00:00.000Z', [stage({ name: 'Beta', status: 'InProgress', startedAt: '2026-11-03T13:59:00.000Z', deployments: [deployment()] })]);
+    const a = snap('2026-11-03T14:00:00.000Z', [
+      stage({ name: 'Beta', status: 'InProgress', startedAt: '2026-11-03T13:59:00.000Z', deployments: [deployment()] }),
+    ]);
     const b = { ...a, observedAt: '2026-11-03T14:00:15.000Z' };
     expect(diffSnapshots(a, b)).toEqual([]);
   });
 
   test('traffic, lifecycle, alarms and gate summaries that change are events', () => {
-    const a = snap('2026-11-03T14:00:00.000Z', [stage({ name: 'Gate', status: 'InProgress', gate: parseGateSummary('baking: 1 of 60 minutes elapsed') }), stage({ name: 'Beta', status: 'InProgress', deployments: [deployment()] })]);
+    const a = snap('2026-11-03T14:00:00.000Z', [
+      stage({ name: 'Gate', status: 'InProgress', gate: parseGateSummary('baking: 1 of 60 minutes elapsed') }),
+      stage({ name: 'Beta', status: 'InProgress', deployments: [deployment()] }),
+    ]);
     const b = snap('2026-11-03T14:00:15.000Z', [
       stage({ name: 'Gate', status: 'InProgress', gate: parseGateSummary('baking: 2 of 60 minutes elapsed') }),
-      stage({ name: 'Beta', status: 'InProgress', deployments: [deployment({ trafficPercent: 100, alarms: [{ name: 'ErrorRate', state: 'ALARM', reason: 'Threshold Crossed' }] })] }),
+      stage({
+        name: 'Beta',
+        status: 'InProgress',
+        deployments: [deployment({ trafficPercent: 100, alarms: [{ name: 'ErrorRate', state: 'ALARM', reason: 'Threshold Crossed' }] })],
+      }),
     ]);
     const events = diffSnapshots(a, b);
     expect(events.map((e) => e.type)).toEqual(['gate', 'deployment', 'alarm']);
@@ -136,8 +186,13 @@ describe('diffSnapshots: events are changes, not ticks', () => {
   });
 });
 
-describe('stage status from the execution\'s actions', () => {
-  const a = (status: string, start = '2026-11-03T14:00:00Z', name = 'A'): ActionExecutionDetail => ({ stageName: 'S', actionName: name, status: status as 'Succeeded', startTime: at(start) });
+describe("stage status from the execution's actions", () => {
+  const a = (status: string, start = '2026-11-03T14:00:00Z', name = 'A'): ActionExecutionDetail => ({
+    stageName: 'S',
+    actionName: name,
+    status: status as 'Succeeded',
+    startTime: at(start),
+  });
   test.each([
     ['no action yet', [], 2, false, 'Pending'],
     ['no action, execution over', [], 2, true, 'Skipped'],
@@ -157,8 +212,14 @@ describe('stage status from the execution\'s actions', () => {
 });
 
 describe('the bake gate is recognised by its parameters', () => {
-  test('a Lambda action whose UserParameters are the gate\'s', () => {
-    const params = JSON.stringify({ stageName: 'Prod-Wave1', bake: { minutes: 60, minRequests: 500 }, maxWaitMinutes: 180, observe: [], guard: [] });
+  test("a Lambda action whose UserParameters are the gate's", () => {
+    const params = JSON.stringify({
+      stageName: 'Prod-Wave1',
+      bake: { minutes: 60, minRequests: 500 },
+      maxWaitMinutes: 180,
+      observe: [],
+      guard: [],
+    });
     expect(gateParameters('Lambda', params)).toEqual({ bake: { minutes: 60, minRequests: 500 }, window: undefined });
     expect(gateParameters('Lambda', '{"something":"else"}')).toBeUndefined();
     expect(gateParameters('Lambda', 'not json')).toBeUndefined();
@@ -180,9 +241,14 @@ describe('the bake gate is recognised by its parameters', () => {
 describe('polling limits', () => {
   test('the token bucket allows a burst, then its rate: never more than burst + rate x T calls in T seconds', async () => {
     let clock = 0;
-    const bucket = new TokenBucket(2, 4, () => clock, async (ms) => {
-      clock += ms;
-    });
+    const bucket = new TokenBucket(
+      2,
+      4,
+      () => clock,
+      async (ms) => {
+        clock += ms;
+      },
+    );
     const times: number[] = [];
     for (let i = 0; i < 200; i++) {
       await bucket.take();
@@ -200,9 +266,14 @@ describe('polling limits', () => {
 
   test('a clock that never moves cannot make the bucket spin', async () => {
     const sleeps: number[] = [];
-    const bucket = new TokenBucket(2, 4, () => 0, async (ms) => {
-      sleeps.push(ms);
-    });
+    const bucket = new TokenBucket(
+      2,
+      4,
+      () => 0,
+      async (ms) => {
+        sleeps.push(ms);
+      },
+    );
     for (let i = 0; i < 10; i++) await bucket.take();
     expect(sleeps).toEqual([500, 1000, 1500, 2000, 2500, 3000]);
   });
@@ -214,14 +285,38 @@ describe('polling limits', () => {
   });
 
   test('throttling and 5xx are waited out; network errors only once connected; the rest ends the watch', () => {
-    const throttling = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { ...metadata, httpStatusCode: 400 } });
-    const unavailable = Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailableException', $metadata: { ...metadata, httpStatusCode: 503 } });
-    const offline = Object.assign(new Error('getaddrinfo ENOTFOUND codepipeline.us-east-1.amazonaws.com'), { code: 'ENOTFOUND', $metadata: {} });
+    const throttling = Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $metadata: { ...metadata, httpStatusCode: 400 },
+    });
+    const unavailable = Object.assign(new Error('Service Unavailable'), {
+      name: 'ServiceUnavailableException',
+      $metadata: { ...metadata, httpStatusCode: 503 },
+    });
+    const offline = Object.assign(new Error('getaddrinfo ENOTFOUND codepipeline.us-east-1.amazonaws.com'), {
+      code: 'ENOTFOUND',
+      $metadata: {},
+    });
     const timeout = Object.assign(new Error('socket timed out'), { name: 'TimeoutError', $metadata: {} });
-    const denied = Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $metadata: { ...metadata, httpStatusCode: 400 } });
+    const denied = Object.assign(new Error('not authorized'), {
+      name: 'AccessDeniedException',
+      $metadata: { ...metadata, httpStatusCode: 400 },
+    });
     expect(isNetworkError(offline)).toBe(true);
-    expect([throttling, unavailable, offline, timeout, denied].map((e) => watchShouldRetry(e, false))).toEqual([true, true, false, false, false]);
-    expect([throttling, unavailable, offline, timeout, denied].map((e) => watchShouldRetry(e, true))).toEqual([true, true, true, true, false]);
+    expect([throttling, unavailable, offline, timeout, denied].map((e) => watchShouldRetry(e, false))).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    expect([throttling, unavailable, offline, timeout, denied].map((e) => watchShouldRetry(e, true))).toEqual([
+      true,
+      true,
+      true,
+      true,
+      false,
+    ]);
   });
 
   test('a limited client takes a token per attempt and retries what it is told to, until it succeeds', async () => {
@@ -258,7 +353,17 @@ describe('polling limits', () => {
         throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
       },
     };
-    const limited = limitClient(client, { bucket: new TokenBucket(2, 4, () => 0, async () => undefined), sleep: async () => undefined, signal: controller.signal, shouldRetry: () => true });
+    const limited = limitClient(client, {
+      bucket: new TokenBucket(
+        2,
+        4,
+        () => 0,
+        async () => undefined,
+      ),
+      sleep: async () => undefined,
+      signal: controller.signal,
+      shouldRetry: () => true,
+    });
     await expect(limited.send()).rejects.toThrow();
   });
 });
@@ -270,7 +375,14 @@ describe('rendering helpers', () => {
     expect(duration(42)).toBe('0:42');
     expect(duration(725)).toBe('12:05');
     expect(duration(3723)).toBe('1:02:03');
-    expect(alarmSummary([{ name: 'a', state: 'OK' }, { name: 'b', state: 'ALARM' }, { name: 'c', state: 'INSUFFICIENT_DATA' }, { name: 'd', state: 'OK' }])).toBe('! b ALARM, c INSUFFICIENT_DATA, 2 OK');
+    expect(
+      alarmSummary([
+        { name: 'a', state: 'OK' },
+        { name: 'b', state: 'ALARM' },
+        { name: 'c', state: 'INSUFFICIENT_DATA' },
+        { name: 'd', state: 'OK' },
+      ]),
+    ).toBe('! b ALARM, c INSUFFICIENT_DATA, 2 OK');
   });
 
   test('a terminal frame hides the cursor, redraws over itself, clears what is left, and shows the cursor at the end', () => {

@@ -65,10 +65,14 @@ describe('a healthy release through every stage, on a terminal', () => {
   test('a canary: its deployment, traffic shifted, the alarms, and the next shift', () => {
     const frame = lines(run.frameAt(88));
     // The passed gate's summary, cut at the terminal's width.
-    expect(frame).toContain('✓ Gate-Prod-Wave1  Succeeded   1:00:18  passed: baked 60.2 minutes (needs 60), requests not counted (the previous stage is pre-production),…');
+    expect(frame).toContain(
+      '✓ Gate-Prod-Wave1  Succeeded   1:00:18  passed: baked 60.2 minutes (needs 60), requests not counted (the previous stage is pre-production),…',
+    );
     expect(frame).toContain('    running: Prod-us-east-1-greeting-api.Deploy');
     expect(frame).toContain('    Lambda Prod-us-east-1-greeting-api  d-P1LMBDA01  InProgress · AllowTraffic');
-    expect(frame).toContain('           [##------------------]  10% on the new version · canary 10% then 100% after 10 min · next shift to 100% in ~7:45');
+    expect(frame).toContain(
+      '           [##------------------]  10% on the new version · canary 10% then 100% after 10 min · next shift to 100% in ~7:45',
+    );
     // The judge's four alarms, throttles, Function URL 5xx and hook errors.
     expect(frame).toContain('           alarms: 7 OK');
     expect(frame[frame.length - 2]).toMatch(/^updated 15:27:57Z · every 15s · Ctrl-C stops watching \(the release goes on\)$/);
@@ -80,7 +84,9 @@ describe('a healthy release through every stage, on a terminal', () => {
     expect(frame).toContain('    Lambda Prod-us-east-1-greeting-api  d-P1LMBDA01  Succeeded');
     expect(frame).toContain('           [####################] 100% on the new version');
     expect(frame).toContain('    ECS    Prod-us-east-1-greeting-web  d-P1ECSSV02  InProgress · AllowTraffic');
-    expect(frame).toContain('           [##------------------]  10% on the new version · canary 10% then 100% after 10 min · next shift to 100% in ~6:54');
+    expect(frame).toContain(
+      '           [##------------------]  10% on the new version · canary 10% then 100% after 10 min · next shift to 100% in ~6:54',
+    );
     // The judge's four alarms, unhealthy hosts of both target groups, the load balancer's 5xx and hook errors.
     expect(frame).toContain('           alarms: 8 OK');
   });
@@ -94,7 +100,7 @@ describe('a healthy release through every stage, on a terminal', () => {
     expect(lines(run.frameAt(115))).toContainEqual(expect.stringMatching(/^✓ Prod-Wave1 +Succeeded/));
   });
 
-  test('a wave of two regions shows each region\'s services', () => {
+  test("a wave of two regions shows each region's services", () => {
     const frame = run.frameAt(200);
     for (const stack of ['Prod-us-west-2-greeting-web', 'Prod-eu-west-1-greeting-web']) {
       expect(frame).toMatch(new RegExp(`ECS +${stack}  d-\\w{9}  InProgress · AllowTraffic`));
@@ -173,7 +179,7 @@ describe('docs/deployctl-watch.md shows this run', () => {
     expect(docBlock('frame-canary', frame, 'README.md')).toBe(frame);
   });
 
-  test('the call rate when every stage is readable with the pipeline account\'s credentials', () => {
+  test("the call rate when every stage is readable with the pipeline account's credentials", () => {
     const table = rateTable(run.world);
     expect(docBlock('rate-single-account', table)).toBe(table);
   });

@@ -42,7 +42,15 @@ export function watchClients(region: string): WatchClients {
 
 export async function watchWorld(
   world: ReleaseWorld,
-  opts: { mode: WatchOptions['mode']; startMinute?: number; abortAtMinute?: number; executionId?: string; columns?: number; redrawMs?: number; intervalSeconds?: number } = { mode: 'json' },
+  opts: {
+    mode: WatchOptions['mode'];
+    startMinute?: number;
+    abortAtMinute?: number;
+    executionId?: string;
+    columns?: number;
+    redrawMs?: number;
+    intervalSeconds?: number;
+  } = { mode: 'json' },
 ): Promise<WatchRun> {
   const mocks = watchMocks();
   world.install(mocks);
@@ -66,7 +74,12 @@ export async function watchWorld(
       {
         clients: watchClients(world.fixture.region),
         clientsFor: watchClients,
-        out: { write: (s: string) => writes.push({ minute: world.minute(), text: s }), isTTY: opts.mode === 'tty', columns: opts.columns ?? 140, rows: 60 },
+        out: {
+          write: (s: string) => writes.push({ minute: world.minute(), text: s }),
+          isTTY: opts.mode === 'tty',
+          columns: opts.columns ?? 140,
+          rows: 60,
+        },
         err: { write: (s: string) => err.push(s) },
         now: world.now,
         sleep,
@@ -83,7 +96,11 @@ export async function watchWorld(
       writes,
       err: err.join(''),
       world,
-      events: () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as WatchEvent),
+      events: () =>
+        out
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as WatchEvent),
       frameAt: (minute: number) => {
         const upTo = writes.filter((w) => w.minute <= minute && w.text.includes('\n'));
         return lastFrame(upTo[upTo.length - 1]?.text ?? '');

@@ -11,7 +11,8 @@ import { ReleaseWorld, T0 } from './watch-world';
 const lines = (frame: string) => frame.split('\n');
 /** `16:56:00Z`: the time at a simulated minute. */
 const clockAt = (minute: number) => `${new Date(T0 + minute * 60_000).toISOString().slice(11, 19)}Z`;
-const ofType = <T extends WatchEvent['type']>(events: WatchEvent[], type: T) => events.filter((e): e is Extract<WatchEvent, { type: T }> => e.type === type);
+const ofType = <T extends WatchEvent['type']>(events: WatchEvent[], type: T) =>
+  events.filter((e): e is Extract<WatchEvent, { type: T }> => e.type === type);
 
 describe('a canary rolled back by its alarm', () => {
   test('JSON: the alarm, the stopped deployment, the failed action and stage, the diagnosis, exit 4', async () => {
@@ -23,7 +24,14 @@ describe('a canary rolled back by its alarm', () => {
     const alarm = world.groupOf('greeting-api', 'Prod-us-east-1').alarms[0];
     expect(alarm).toBe('Prod-us-east-1-greeting-api-ErrorJudge');
     expect(ofType(events, 'alarm')).toEqual([
-      expect.objectContaining({ stage: 'Prod-Wave1', region: 'us-east-1', alarm, state: 'ALARM', previous: 'OK', reason: expect.stringMatching(/^Threshold Crossed/) }),
+      expect.objectContaining({
+        stage: 'Prod-Wave1',
+        region: 'us-east-1',
+        alarm,
+        state: 'ALARM',
+        previous: 'OK',
+        reason: expect.stringMatching(/^Threshold Crossed/),
+      }),
     ]);
     const lambda = ofType(events, 'deployment').filter((e) => e.deploymentId === 'd-P1LMBDA01');
     expect(lambda.map((e) => [e.status, e.lifecycleEvent, e.trafficPercent])).toEqual([
@@ -36,7 +44,11 @@ describe('a canary rolled back by its alarm', () => {
     expect(ofType(events, 'action')).toEqual([
       expect.objectContaining({ stage: 'Prod-Wave1', action: 'Prod-us-east-1-greeting-api.Deploy', status: 'Failed' }),
     ]);
-    expect(ofType(events, 'stage').filter((e) => e.stage === 'Prod-Wave1').map((e) => e.status)).toEqual(['InProgress', 'Failed']);
+    expect(
+      ofType(events, 'stage')
+        .filter((e) => e.stage === 'Prod-Wave1')
+        .map((e) => e.status),
+    ).toEqual(['InProgress', 'Failed']);
     const [diagnosis] = ofType(events, 'diagnosis');
     expect(diagnosis.diagnosis).toEqual(
       expect.objectContaining({
@@ -46,7 +58,14 @@ describe('a canary rolled back by its alarm', () => {
         actionName: 'Prod-us-east-1-greeting-api.Deploy',
       }),
     );
-    expect(events[events.length - 1]).toEqual({ type: 'end', time: expect.any(String), executionId: f.EXEC_CURRENT, outcome: 'Failed', status: 'Failed', exitCode: 4 });
+    expect(events[events.length - 1]).toEqual({
+      type: 'end',
+      time: expect.any(String),
+      executionId: f.EXEC_CURRENT,
+      outcome: 'Failed',
+      status: 'Failed',
+      exitCode: 4,
+    });
     // One JSON object per line, `type` first.
     for (const l of run.out.trim().split('\n')) expect(l).toMatch(/^\{"type":"\w+","time":"[^"]+","executionId":"[^"]+"/);
   });
@@ -108,7 +127,9 @@ describe('a bake gate waiting for traffic', () => {
     expect(lines(run.frameAt(176.9))).toContain(
       '    traffic  [#############-------] 326 of 500 requests served after 62.1 min (bake time done)',
     );
-    expect(lines(run.finalFrame())).toContain(`stopped watching (Ctrl-C); the release goes on: deployctl watch --execution ${f.EXEC_CURRENT}`);
+    expect(lines(run.finalFrame())).toContain(
+      `stopped watching (Ctrl-C); the release goes on: deployctl watch --execution ${f.EXEC_CURRENT}`,
+    );
     expect(run.out.endsWith(ANSI.showCursor)).toBe(true);
   });
 
@@ -160,10 +181,18 @@ describe('executions that change under the watch', () => {
     const run = await watchWorld(world, { mode: 'json', abortAtMinute: 12 });
     const events = run.events();
     expect(ofType(events, 'restarted')).toEqual([
-      expect.objectContaining({ executionId: world.restartId, previousExecutionId: f.EXEC_CURRENT, reason: 'was superseded by a restart of the same commit (the pipeline updated itself)' }),
+      expect.objectContaining({
+        executionId: world.restartId,
+        previousExecutionId: f.EXEC_CURRENT,
+        reason: 'was superseded by a restart of the same commit (the pipeline updated itself)',
+      }),
     ]);
     expect(ofType(events, 'start').map((e) => e.executionId)).toEqual([f.EXEC_CURRENT, world.restartId]);
-    expect(ofType(events, 'stage').filter((e) => e.executionId === world.restartId && e.stage === 'Beta').map((e) => e.status)).toEqual(['InProgress']);
+    expect(
+      ofType(events, 'stage')
+        .filter((e) => e.executionId === world.restartId && e.stage === 'Beta')
+        .map((e) => e.status),
+    ).toEqual(['InProgress']);
     expect(run.code).toBe(130);
   });
 

@@ -20,12 +20,20 @@ const IMAGE: PublishedImage = { repositoryArn: 'arn:aws:ecr:us-east-1:2222222222
 const CERTIFICATE = 'arn:aws:acm:us-east-1:111111111111:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
 
 /** The shapes of one Beta target holding the storefront fixture, built with `service` changes. */
-function shapes(service: Partial<StageEcsService> = {}, image = IMAGE, env: { account: string; region: string } | null = { account: '111111111111', region: 'us-east-1' }) {
+function shapes(
+  service: Partial<StageEcsService> = {},
+  image = IMAGE,
+  env: { account: string; region: string } | null = { account: '111111111111', region: 'us-east-1' },
+) {
   const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stage = new Stage(app, 'Beta', { env: env ?? undefined });
   const platform = new PlatformStack(stage, 'Platform', { ecs: true });
   new EcsServiceStack(stage, 'storefront', {
-    service: fixtureService('ecs', 'storefront', { deployment: { type: 'canary', percent: 10, intervalMinutes: 5 }, blueTerminationWaitMinutes: 0, ...service }),
+    service: fixtureService('ecs', 'storefront', {
+      deployment: { type: 'canary', percent: 10, intervalMinutes: 5 },
+      blueTerminationWaitMinutes: 0,
+      ...service,
+    }),
     platform,
     image,
   });
@@ -53,7 +61,9 @@ describe('the shape lock of blue/green ECS services', () => {
   test('fails when the container port changes, naming the stack, before and after, and the fix', () => {
     const { problems } = checkShapes(shapes({ port: 3000 }), lock);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toContain(`${KEY}: the ECS service's FARGATE LATEST, load balancer targets app:8080 → FARGATE LATEST, load balancer targets app:3000`);
+    expect(problems[0]).toContain(
+      `${KEY}: the ECS service's FARGATE LATEST, load balancer targets app:8080 → FARGATE LATEST, load balancer targets app:3000`,
+    );
     expect(problems[0]).toContain('Deploy it as a new service instead (rename the service in the config');
     expect(problems[0]).toContain('delete its entry from safe-deploy.lock.json');
   });

@@ -37,7 +37,9 @@ describe('AppConfig quotas used by the flags, per account and region', () => {
   });
 
   test('warns when more than 100 applications (one per service with flags and target) land in one account and region', () => {
-    expect(flagQuotaWarnings(withStages(50))).toEqual([expect.stringContaining("111111111111/us-east-1 would hold 102 AppConfig applications")]);
+    expect(flagQuotaWarnings(withStages(50))).toEqual([
+      expect.stringContaining('111111111111/us-east-1 would hold 102 AppConfig applications'),
+    ]);
   });
 
   test('a config without flags uses none', () => {

@@ -21,7 +21,24 @@ describe('AWS limits at synth', () => {
       c.stages[1].bake.minRequests = 0; // one-wave layouts below would leave nothing to count
       c.stages[1].waves = regions.map((r, i) => ({ name: `Wave${i + 1}`, regions: r }));
     });
-  const REGIONS = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1', 'eu-north-1', 'ap-southeast-1', 'ap-southeast-2', 'ap-northeast-1', 'ap-northeast-2', 'ap-south-1', 'ca-central-1', 'sa-east-1'];
+  const REGIONS = [
+    'us-east-1',
+    'us-east-2',
+    'us-west-1',
+    'us-west-2',
+    'eu-west-1',
+    'eu-west-2',
+    'eu-west-3',
+    'eu-central-1',
+    'eu-north-1',
+    'ap-southeast-1',
+    'ap-southeast-2',
+    'ap-northeast-1',
+    'ap-northeast-2',
+    'ap-south-1',
+    'ca-central-1',
+    'sa-east-1',
+  ];
 
   test('the planned action counts are the built ones; 5 services in a wave of 8 regions fill a stage to exactly 50', () => {
     const config = scaled([REGIONS.slice(0, 4)], 0);
@@ -42,8 +59,19 @@ describe('AWS limits at synth', () => {
       c.services = [c.services[0]];
       const prod = c.stages[1];
       delete prod.bake;
-      prod.waves = [{ name: 'Wave1', regions: REGIONS.slice(0, 8) }, { name: 'Wave2', regions: REGIONS.slice(8, 15) }];
-      c.stages.push({ ...prod, name: 'Prod2', account: '333333333333', waves: [{ name: 'Wave1', regions: REGIONS.slice(0, 8) }, { name: 'Wave2', regions: REGIONS.slice(8, 16) }] });
+      prod.waves = [
+        { name: 'Wave1', regions: REGIONS.slice(0, 8) },
+        { name: 'Wave2', regions: REGIONS.slice(8, 15) },
+      ];
+      c.stages.push({
+        ...prod,
+        name: 'Prod2',
+        account: '333333333333',
+        waves: [
+          { name: 'Wave1', regions: REGIONS.slice(0, 8) },
+          { name: 'Wave2', regions: REGIONS.slice(8, 16) },
+        ],
+      });
     });
     expect(config.stages.reduce((n, st) => n + st.waves.reduce((m, w) => m + w.regions.length, 0), 0)).toBe(32);
     const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -71,6 +99,8 @@ describe('AWS limits at synth', () => {
       awsRegions.slice(0, 23).map((r) => [r]),
       0,
     );
-    expect(() => synth(config)).toThrow(/stages: the pipeline would have 52 stages .*; CodePipeline allows 50: use fewer, larger waves or a second pipeline/);
+    expect(() => synth(config)).toThrow(
+      /stages: the pipeline would have 52 stages .*; CodePipeline allows 50: use fewer, larger waves or a second pipeline/,
+    );
   });
 });

@@ -31,10 +31,13 @@ function whole(name: FixtureName) {
   return built;
 }
 
-test.each<FixtureName>(['three-services', 'lambda-only', 'ecs-only', 'two-ecs'])('the whole app on the %s fixture synthesizes with zero unsuppressed cdk-nag or safety-policy errors', (name) => {
-  const { failures, error } = whole(name);
-  expect({ error, failures }).toEqual({ error: undefined, failures: [] });
-});
+test.each<FixtureName>(['three-services', 'lambda-only', 'ecs-only', 'two-ecs'])(
+  'the whole app on the %s fixture synthesizes with zero unsuppressed cdk-nag or safety-policy errors',
+  (name) => {
+    const { failures, error } = whole(name);
+    expect({ error, failures }).toEqual({ error: undefined, failures: [] });
+  },
+);
 
 describe('any mix, any number of services', () => {
   const targetsOf = (name: FixtureName) => {
@@ -52,7 +55,9 @@ describe('any mix, any number of services', () => {
       orders.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 1);
       const billing = Template.fromStack(target.service('billing-worker') as LambdaServiceStack);
       billing.resourceCountIs('AWS::Lambda::Url', 0);
-      billing.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SERVICE_CHECK: '{"type":"none"}' }) } });
+      billing.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ SERVICE_CHECK: '{"type":"none"}' }) },
+      });
       const store = Template.fromStack(target.service('storefront') as EcsServiceStack);
       store.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 8080, HealthCheckPath: '/healthz' });
       Template.fromStack(target.platform).resourceCountIs('AWS::ECS::Cluster', 1);
@@ -100,7 +105,11 @@ describe('any mix, any number of services', () => {
       ]);
     }
     template.resourcePropertiesCountIs('AWS::ECR::Repository', { RepositoryName: Match.stringLikeRegexp('^safe-deploy/') }, 2);
-    expect(stagesOf(template).find((s) => s.Name === 'Images')!.Actions.map((a) => a.Name)).toEqual(['Image-catalog', 'Image-storefront']);
+    expect(
+      stagesOf(template)
+        .find((s) => s.Name === 'Images')!
+        .Actions.map((a) => a.Name),
+    ).toEqual(['Image-catalog', 'Image-storefront']);
   });
 
   test('a manual approval on production goes into the first gate stage; on pre-production it is a stage of its own', () => {
@@ -109,7 +118,19 @@ describe('any mix, any number of services', () => {
       c.stages[1].manualApproval = true;
     });
     const stages = stagesOf(synth(config).template);
-    expect(stages.map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'Images', 'Approve-Beta', 'Beta', 'Gate-Prod-Wave1', 'Prod-Wave1', 'Gate-Prod-Wave2', 'Prod-Wave2']);
+    expect(stages.map((s) => s.Name)).toEqual([
+      'Source',
+      'Build',
+      'UpdatePipeline',
+      'Assets',
+      'Images',
+      'Approve-Beta',
+      'Beta',
+      'Gate-Prod-Wave1',
+      'Prod-Wave1',
+      'Gate-Prod-Wave2',
+      'Prod-Wave2',
+    ]);
     expect(stages.find((s) => s.Name === 'Gate-Prod-Wave1')!.Actions.map((a) => a.Name)).toEqual(['Approve-Prod-Wave1', 'BakeGate']);
     expect(stages.find((s) => s.Name === 'Gate-Prod-Wave2')!.Actions.map((a) => a.Name)).toEqual(['BakeGate']);
   });
@@ -136,4 +157,3 @@ describe('built once, deployed only when changed', () => {
     );
   });
 });
-

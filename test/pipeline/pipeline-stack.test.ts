@@ -30,13 +30,31 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
       Name: 'safe-deploy-pipeline',
       PipelineType: 'V2',
       ArtifactStores: Match.arrayWith([
-        { Region: 'us-east-1', ArtifactStore: { Type: 'S3', Location: { Ref: Match.stringLikeRegexp('^ArtifactsBucket') }, EncryptionKey: { Type: 'KMS', Id: Match.anyValue() } } },
+        {
+          Region: 'us-east-1',
+          ArtifactStore: {
+            Type: 'S3',
+            Location: { Ref: Match.stringLikeRegexp('^ArtifactsBucket') },
+            EncryptionKey: { Type: 'KMS', Id: Match.anyValue() },
+          },
+        },
       ]),
     });
   });
 
   test('stages run in order: source, build, self-mutation, assets, images, pre-production, then gated production waves', () => {
-    expect(stages.map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'Images', 'Beta', 'Gate-Prod-Wave1', 'Prod-Wave1', 'Gate-Prod-Wave2', 'Prod-Wave2']);
+    expect(stages.map((s) => s.Name)).toEqual([
+      'Source',
+      'Build',
+      'UpdatePipeline',
+      'Assets',
+      'Images',
+      'Beta',
+      'Gate-Prod-Wave1',
+      'Prod-Wave1',
+      'Gate-Prod-Wave2',
+      'Prod-Wave2',
+    ]);
   });
 
   test('each gate reads its settings from the cloud assembly, so its action configuration is small and fixed', () => {
@@ -44,16 +62,31 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
       const [action] = stages.find((s) => s.Name === gate)!.Actions;
       expect(action.ActionTypeId).toMatchObject({ Category: 'Invoke', Provider: 'Lambda' });
       expect(action.InputArtifacts).toEqual([{ Name: 'Synth_Output' }]);
-      expect(JSON.parse(action.Configuration!.UserParameters)).toEqual({ gate, override: '#{variables.SafetyOverride}', executionId: '#{codepipeline.PipelineExecutionId}' });
+      expect(JSON.parse(action.Configuration!.UserParameters)).toEqual({
+        gate,
+        override: '#{variables.SafetyOverride}',
+        executionId: '#{codepipeline.PipelineExecutionId}',
+      });
     }
   });
 
   test('the release manifest: gates observe the stage before and guard the next; requests counted only after production', () => {
     const { gates, waves, images } = stack.releaseManifest;
     expect(Object.keys(gates)).toEqual(['Gate-Prod-Wave1', 'Gate-Prod-Wave2']);
-    expect(gates['Gate-Prod-Wave1']).toMatchObject({ stageName: 'Prod-Wave1', countRequests: false, bake: { minutes: 60, minRequests: 500 }, maxWaitMinutes: 180 });
-    expect(gates['Gate-Prod-Wave1'].observe.map((t) => t.healthAlarmNames)).toEqual([['Beta-us-east-1-greeting-api-Health', 'Beta-us-east-1-greeting-web-Health']]);
-    expect(gates['Gate-Prod-Wave2']).toMatchObject({ stageName: 'Prod-Wave2', countRequests: true, window: { timeZone: 'America/New_York' } });
+    expect(gates['Gate-Prod-Wave1']).toMatchObject({
+      stageName: 'Prod-Wave1',
+      countRequests: false,
+      bake: { minutes: 60, minRequests: 500 },
+      maxWaitMinutes: 180,
+    });
+    expect(gates['Gate-Prod-Wave1'].observe.map((t) => t.healthAlarmNames)).toEqual([
+      ['Beta-us-east-1-greeting-api-Health', 'Beta-us-east-1-greeting-web-Health'],
+    ]);
+    expect(gates['Gate-Prod-Wave2']).toMatchObject({
+      stageName: 'Prod-Wave2',
+      countRequests: true,
+      window: { timeZone: 'America/New_York' },
+    });
     expect(gates['Gate-Prod-Wave2'].guard.map((t) => [t.region, t.roleArn, t.platformAction])).toEqual([
       ['us-west-2', 'arn:aws:iam::222222222222:role/safe-deploy-gate-reader-Prod-us-west-2', 'Prod-us-west-2.Platform.Deploy'],
       ['eu-west-1', 'arn:aws:iam::222222222222:role/safe-deploy-gate-reader-Prod-eu-west-1', 'Prod-eu-west-1.Platform.Deploy'],
@@ -86,13 +119,19 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
       service.hasResourceProperties('AWS::AppConfig::Deployment', { Description: Match.stringLikeRegexp(`sha256 ${f.digest}$`) });
     }
     // The same flags in every stage: the digest the next stage deploys is the one the previous one proved.
-    expect(gates['Gate-Prod-Wave2'].guard.flatMap((t) => t.flags ?? []).map((f) => f.digest)).toEqual([...(beta.flags ?? []), ...(beta.flags ?? [])].map((f) => f.digest));
+    expect(gates['Gate-Prod-Wave2'].guard.flatMap((t) => t.flags ?? []).map((f) => f.digest)).toEqual(
+      [...(beta.flags ?? []), ...(beta.flags ?? [])].map((f) => f.digest),
+    );
   });
 
-  test('every action configuration value is within CodePipeline\'s 1000 characters', () => {
+  test("every action configuration value is within CodePipeline's 1000 characters", () => {
     for (const action of stages.flatMap((s) => s.Actions)) {
       for (const [key, value] of Object.entries(action.Configuration ?? {})) {
-        expect({ action: action.Name, key, length: JSON.stringify(value).length <= 1000 }).toEqual({ action: action.Name, key, length: true });
+        expect({ action: action.Name, key, length: JSON.stringify(value).length <= 1000 }).toEqual({
+          action: action.Name,
+          key,
+          length: true,
+        });
       }
     }
   });
@@ -107,7 +146,9 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
   test('each target trusts the gate with a read-only role named for it, in its platform stack', () => {
     for (const wave of stack.waves) {
       for (const target of wave.targets) {
-        Template.fromStack(target.platform).hasResourceProperties('AWS::IAM::Role', { RoleName: `safe-deploy-gate-reader-${target.stageName}` });
+        Template.fromStack(target.platform).hasResourceProperties('AWS::IAM::Role', {
+          RoleName: `safe-deploy-gate-reader-${target.stageName}`,
+        });
       }
     }
   });
@@ -116,19 +157,34 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
     expect(stages[0].Actions).toEqual([
       expect.objectContaining({
         ActionTypeId: expect.objectContaining({ Category: 'Source', Provider: 'CodeStarSourceConnection' }),
-        Configuration: expect.objectContaining({ ConnectionArn: config.github.connectionArn, FullRepositoryId: 'example-org/safe-deploy', BranchName: 'main' }),
+        Configuration: expect.objectContaining({
+          ConnectionArn: config.github.connectionArn,
+          FullRepositoryId: 'example-org/safe-deploy',
+          BranchName: 'main',
+        }),
       }),
     ]);
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([{ Action: ['codeconnections:UseConnection', 'codestar-connections:UseConnection'], Effect: 'Allow', Resource: config.github.connectionArn }]),
+        Statement: Match.arrayWith([
+          {
+            Action: ['codeconnections:UseConnection', 'codestar-connections:UseConnection'],
+            Effect: 'Allow',
+            Resource: config.github.connectionArn,
+          },
+        ]),
       },
     });
   });
 
   test('only pushes to the configured branch trigger it', () => {
     template.hasResourceProperties('AWS::CodePipeline::Pipeline', {
-      Triggers: [{ ProviderType: 'CodeStarSourceConnection', GitConfiguration: { SourceActionName: stages[0].Actions[0].Name, Push: [{ Branches: { Includes: ['main'] } }] } }],
+      Triggers: [
+        {
+          ProviderType: 'CodeStarSourceConnection',
+          GitConfiguration: { SourceActionName: stages[0].Actions[0].Name, Push: [{ Branches: { Includes: ['main'] } }] },
+        },
+      ],
     });
   });
 
@@ -193,9 +249,23 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
   });
 
   test('one repository per ECS service, replicated to every other target region of the pipeline account', () => {
-    template.resourcePropertiesCountIs('AWS::ECR::Repository', { RepositoryName: 'safe-deploy/greeting-web', ImageTagMutability: 'IMMUTABLE' }, 1);
+    template.resourcePropertiesCountIs(
+      'AWS::ECR::Repository',
+      { RepositoryName: 'safe-deploy/greeting-web', ImageTagMutability: 'IMMUTABLE' },
+      1,
+    );
     template.hasResourceProperties('AWS::ECR::ReplicationConfiguration', {
-      ReplicationConfiguration: { Rules: [{ Destinations: [{ Region: 'eu-west-1', RegistryId: '111111111111' }, { Region: 'us-west-2', RegistryId: '111111111111' }], RepositoryFilters: [{ Filter: 'safe-deploy/', FilterType: 'PREFIX_MATCH' }] }] },
+      ReplicationConfiguration: {
+        Rules: [
+          {
+            Destinations: [
+              { Region: 'eu-west-1', RegistryId: '111111111111' },
+              { Region: 'us-west-2', RegistryId: '111111111111' },
+            ],
+            RepositoryFilters: [{ Filter: 'safe-deploy/', FilterType: 'PREFIX_MATCH' }],
+          },
+        ],
+      },
     });
     expect(Object.keys(stack.replicaStacks).sort()).toEqual(['eu-west-1', 'us-west-2']);
     for (const [region, replica] of Object.entries(stack.replicaStacks)) {
@@ -223,7 +293,7 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
     }
   });
 
-  test('pre-production is smoke-tested with each service\'s own checks through the stack outputs, after it deploys', () => {
+  test("pre-production is smoke-tested with each service's own checks through the stack outputs, after it deploys", () => {
     const beta = stages.find((s) => s.Name === 'Beta')!;
     const smoke = beta.Actions.find((a) => a.Name.startsWith('SmokeTest'))!;
     expect(smoke.RunOrder).toBeGreaterThan(Math.max(...cloudFormationActions(beta).map((d) => d.RunOrder)));
@@ -255,13 +325,15 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
         [`PermissionsCheck-${stage.Name}.Check`, 'CodeBuild'],
         [`PermissionsCheck-${stage.Name}.Confirm`, 'Manual'],
       ]);
-      expect(checks[0].Configuration!.EnvironmentVariables).toBe(`[{"name":"WAVE","type":"PLAINTEXT","value":"${stage.Name}"},{"name":"APPROVAL_ACTION","type":"PLAINTEXT","value":"PermissionsCheck-${stage.Name}.Confirm"}]`);
+      expect(checks[0].Configuration!.EnvironmentVariables).toBe(
+        `[{"name":"WAVE","type":"PLAINTEXT","value":"${stage.Name}"},{"name":"APPROVAL_ACTION","type":"PLAINTEXT","value":"PermissionsCheck-${stage.Name}.Confirm"}]`,
+      );
       expect(Math.max(...checks.map((c) => c.RunOrder))).toBeLessThan(Math.min(...cloudFormationActions(stage).map((d) => d.RunOrder)));
       expect(stage.Actions.some((a) => a.Name.startsWith('SmokeTest'))).toBe(false);
     }
   });
 
-  test('the permission check runs the pinned CLI over the wave\'s targets from the manifest', () => {
+  test("the permission check runs the pinned CLI over the wave's targets from the manifest", () => {
     const check = stages.find((s) => s.Name === 'Prod-Wave2')!.Actions.find((a) => a.Name.endsWith('.Check'))!;
     const spec = buildSpecOf(template, check, outdir);
     expect(spec.phases.install.commands).toEqual(['npm install -g aws-cdk@2.1148.1']);
@@ -272,20 +344,24 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
   });
 
   test('production waves deploy into the production account and their regions', () => {
-    const deployRegions = (name: string) => [...new Set(cloudFormationActions(stages.find((s) => s.Name === name)!).map((a) => a.Region ?? 'us-east-1'))].sort();
+    const deployRegions = (name: string) =>
+      [...new Set(cloudFormationActions(stages.find((s) => s.Name === name)!).map((a) => a.Region ?? 'us-east-1'))].sort();
     expect(deployRegions('Prod-Wave1')).toEqual(['us-east-1']);
     expect(deployRegions('Prod-Wave2')).toEqual(['eu-west-1', 'us-west-2']);
-    const prodRoles = JSON.stringify(stages.filter((s) => /^Prod-Wave/.test(s.Name)).flatMap((s) => cloudFormationActions(s).map((a) => a.RoleArn)));
+    const prodRoles = JSON.stringify(
+      stages.filter((s) => /^Prod-Wave/.test(s.Name)).flatMap((s) => cloudFormationActions(s).map((a) => a.RoleArn)),
+    );
     expect(prodRoles).toContain('222222222222');
     expect(prodRoles).not.toContain(':111111111111:');
   });
 
   test('no manual approval unless configured', () => {
-    expect(stages.flatMap((s) => s.Actions).filter((a) => a.ActionTypeId.Category === 'Approval' && !a.Name.startsWith('PermissionsCheck'))).toEqual([]);
+    expect(
+      stages.flatMap((s) => s.Actions).filter((a) => a.ActionTypeId.Category === 'Approval' && !a.Name.startsWith('PermissionsCheck')),
+    ).toEqual([]);
   });
 
   test('snapshot', () => {
     expect(template.toJSON()).toMatchSnapshot();
   });
 });
-

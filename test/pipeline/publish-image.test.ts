@@ -56,7 +56,15 @@ beforeEach(() => {
     JSON.stringify({
       version: 1,
       images: [
-        { service: 'storefront', repositoryName: 'safe-deploy/storefront', tag: TAG, directory: 'services/storefront', dockerfile: 'Dockerfile', platform: 'linux/amd64', replicaRegions: ['eu-west-1', 'us-west-2'] },
+        {
+          service: 'storefront',
+          repositoryName: 'safe-deploy/storefront',
+          tag: TAG,
+          directory: 'services/storefront',
+          dockerfile: 'Dockerfile',
+          platform: 'linux/amd64',
+          replicaRegions: ['eu-west-1', 'us-west-2'],
+        },
       ],
     }),
   );
@@ -66,7 +74,12 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 /** Runs the script for `service`, with the tag already in `hasTag` regions and `replication` statuses. */
 function publish(service: string, hasTag: string[], replication: Record<string, string> = {}, extraEnv: Record<string, string> = {}): Run {
   writeFileSync(path.join(root, 'state', 'has-tag'), hasTag.map((r) => `${r}\n`).join(''));
-  writeFileSync(path.join(root, 'state', 'replication'), Object.entries(replication).map(([r, s]) => `${r}=${s}\n`).join(''));
+  writeFileSync(
+    path.join(root, 'state', 'replication'),
+    Object.entries(replication)
+      .map(([r, s]) => `${r}=${s}\n`)
+      .join(''),
+  );
   const log = path.join(root, 'calls.log');
   writeFileSync(log, '');
   const result = spawnSync('bash', [SCRIPT, service], {
@@ -86,7 +99,12 @@ function publish(service: string, hasTag: string[], replication: Record<string, 
   const envFile = path.join(root, 'image.env');
   let env: Record<string, string> = {};
   try {
-    env = Object.fromEntries(readFileSync(envFile, 'utf8').trim().split('\n').map((l) => l.split('=') as [string, string]));
+    env = Object.fromEntries(
+      readFileSync(envFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=') as [string, string]),
+    );
   } catch {
     // not written: the script failed before the end
   }

@@ -12,7 +12,7 @@ afterAll(() => apps.cleanup());
 const ENV = { account: '111111111111', region: 'us-east-1' };
 
 describe('ServiceStage', () => {
-  test('the one extension point: code a team adds to a service runs in every target, on that service\'s stack', () => {
+  test("the one extension point: code a team adds to a service runs in every target, on that service's stack", () => {
     const config = fixtureConfig('three-services');
     const seen: string[] = [];
     const stage = new ServiceStage(apps.create({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Beta-us-east-1', {
@@ -41,8 +41,15 @@ describe('ServiceStage', () => {
     const config = fixtureConfig('three-services');
     expect(
       () =>
-        new ServiceStage(apps.create(), 'Beta-us-east-1', { env: ENV, settings: config.stages[0], services: config.services, extensions: { 'billing-workr': () => undefined } }),
-    ).toThrow('extensions: ["billing-workr"] is not a service: the services are ["orders-api","billing-worker","storefront"]; fix the name in safe-deploy.extensions.ts');
+        new ServiceStage(apps.create(), 'Beta-us-east-1', {
+          env: ENV,
+          settings: config.stages[0],
+          services: config.services,
+          extensions: { 'billing-workr': () => undefined },
+        }),
+    ).toThrow(
+      'extensions: ["billing-workr"] is not a service: the services are ["orders-api","billing-worker","storefront"]; fix the name in safe-deploy.extensions.ts',
+    );
   });
 
   test('a plain-JavaScript Lambda entry is bundled like a TypeScript one, with its configured export', () => {
@@ -56,18 +63,27 @@ describe('ServiceStage', () => {
     t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
   });
 
-  test('a Lambda-only target\'s platform stack holds no network, only the gate\'s role when a pipeline deploys it', () => {
+  test("a Lambda-only target's platform stack holds no network, only the gate's role when a pipeline deploys it", () => {
     const config = fixtureConfig('lambda-only');
     const stage = new ServiceStage(apps.create({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Prod-eu-west-1', {
       env: { account: '222222222222', region: 'eu-west-1' },
       settings: config.stages[1],
       services: config.services,
-      pipeline: { account: '111111111111', region: 'us-east-1', appName: 'safe-deploy', gateReaderRoleName: 'safe-deploy-gate-reader-Prod-eu-west-1' },
+      pipeline: {
+        account: '111111111111',
+        region: 'us-east-1',
+        appName: 'safe-deploy',
+        gateReaderRoleName: 'safe-deploy-gate-reader-Prod-eu-west-1',
+      },
     });
     const platform = Template.fromStack(stage.platform);
     // The gate's reader role, and the rollback forwarder (a rule, the role it puts events with, and
     // the dead-letter queue, with its policy and alarm, of events it cannot deliver).
-    expect(Object.values(platform.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type).sort()).toEqual([
+    expect(
+      Object.values(platform.toJSON().Resources as Record<string, { Type: string }>)
+        .map((r) => r.Type)
+        .sort(),
+    ).toEqual([
       'AWS::CloudWatch::Alarm',
       'AWS::Events::Rule',
       'AWS::IAM::Policy',
@@ -86,7 +102,12 @@ describe('ServiceStage', () => {
       env: ENV,
       settings: config.stages[0],
       services: config.services,
-      pipeline: { account: '111111111111', region: 'us-east-1', appName: 'safe-deploy', gateReaderRoleName: 'safe-deploy-gate-reader-Beta-us-east-1' },
+      pipeline: {
+        account: '111111111111',
+        region: 'us-east-1',
+        appName: 'safe-deploy',
+        gateReaderRoleName: 'safe-deploy-gate-reader-Beta-us-east-1',
+      },
     });
     Template.fromStack(stage.platform).resourceCountIs('AWS::Events::Rule', 0);
   });

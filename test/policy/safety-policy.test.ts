@@ -23,10 +23,18 @@ class LambdaServiceStack extends Stack {
   readonly alias: lambda.Alias;
   constructor(scope: Stage, id: string, o: ServiceOptions = {}) {
     super(scope, id);
-    const fn = new lambda.Function(this, 'Fn', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>1') });
+    const fn = new lambda.Function(this, 'Fn', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler=async()=>1'),
+    });
     this.alias = new lambda.Alias(this, 'Live', { aliasName: 'live', version: fn.currentVersion });
     if (o.deploymentGroup === false) return;
-    const alarm = new cloudwatch.Alarm(this, 'Errors', { metric: fn.metricErrors({ period: Duration.minutes(1) }), threshold: 1, evaluationPeriods: 1 });
+    const alarm = new cloudwatch.Alarm(this, 'Errors', {
+      metric: fn.metricErrors({ period: Duration.minutes(1) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+    });
     new codedeploy.LambdaDeploymentGroup(this, 'Deployment', {
       alias: this.alias,
       deploymentConfig: o.config ?? codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
@@ -83,7 +91,13 @@ describe('SafetyPolicyChecks', () => {
     // The stage marker reaches the manifest for the report.
     const prod = assembly.getNestedAssembly('assembly-Prod-Wave1-us-east-1');
     const meta = prod.stacks[0].findMetadataByType(STAGE_TYPE_METADATA);
-    expect(meta).toEqual([{ path: '/Prod-Wave1-us-east-1/LambdaService', type: STAGE_TYPE_METADATA, data: { type: 'production', bake: { minutes: 30, minRequests: 1000 } } }]);
+    expect(meta).toEqual([
+      {
+        path: '/Prod-Wave1-us-east-1/LambdaService',
+        type: STAGE_TYPE_METADATA,
+        data: { type: 'production', bake: { minutes: 30, minRequests: 1000 } },
+      },
+    ]);
   });
 
   test('fails when a production alias has no deployment group, naming the alias and the fix', () => {
@@ -114,14 +128,18 @@ describe('SafetyPolicyChecks', () => {
     const msg = synthError(pipelineApp({ deploymentInAlarm: false }).app);
     expect(msg).toContain('SafeDeploy-AutoRollback');
     expect(msg).toContain('without automatic rollback on alarm (AutoRollbackConfiguration lacks DEPLOYMENT_STOP_ON_ALARM)');
-    expect(msg).toContain('Set autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true } on Prod-Wave1-us-east-1/LambdaService/Deployment/Resource.');
+    expect(msg).toContain(
+      'Set autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true } on Prod-Wave1-us-east-1/LambdaService/Deployment/Resource.',
+    );
     expect(msg).not.toContain('SafeDeploy-Alarms');
   });
 
   test('fails when production comes before any pre-production stage', () => {
     const msg = synthError(pipelineApp({}, { betaFirst: false }).app);
     expect(msg).toContain('SafeDeploy-PreProduction');
-    expect(msg).toContain('Production stage Prod-Wave1-us-east-1 has no pre-production stage before it: the first environment to run a release would be production.');
+    expect(msg).toContain(
+      'Production stage Prod-Wave1-us-east-1 has no pre-production stage before it: the first environment to run a release would be production.',
+    );
   });
 
   test('fails when a production ECS service does not use the CODE_DEPLOY controller', () => {
@@ -132,7 +150,11 @@ describe('SafetyPolicyChecks', () => {
     const prod = new Stage(app, 'Prod-Wave1-us-east-1');
     markStageType(prod, 'production');
     const stack = new Stack(prod, 'EcsService');
-    new ecs.CfnService(stack, 'Service', { cluster: 'c', taskDefinition: 'arn:aws:ecs:us-east-1:111111111111:task-definition/app:1', desiredCount: 2 });
+    new ecs.CfnService(stack, 'Service', {
+      cluster: 'c',
+      taskDefinition: 'arn:aws:ecs:us-east-1:111111111111:task-definition/app:1',
+      desiredCount: 2,
+    });
     const msg = synthError(app);
     expect(msg).toContain(
       'ECS service Prod-Wave1-us-east-1/EcsService/Service has no CodeDeploy canary deployment group (DeploymentController is ECS (default), not CODE_DEPLOY): a new task definition would replace all tasks without a canary.',
@@ -141,7 +163,10 @@ describe('SafetyPolicyChecks', () => {
 
   test('an acknowledged finding with a reason passes', () => {
     const { app, prodStack } = pipelineApp({ deploymentGroup: false });
-    Validations.of(prodStack.alias).acknowledge({ id: 'SafeDeploy-Canary', reason: 'Internal batch alias, invoked only by the nightly job; no live traffic to shift.' });
+    Validations.of(prodStack.alias).acknowledge({
+      id: 'SafeDeploy-Canary',
+      reason: 'Internal batch alias, invoked only by the nightly job; no live traffic to shift.',
+    });
     expect(() => app.synth()).not.toThrow();
   });
 
@@ -163,7 +188,9 @@ describe('SafetyPolicyChecks', () => {
   test('fails when markStageType is given a bad type or called twice', () => {
     const app = new App();
     const s = new Stage(app, 'X');
-    expect(() => markStageType(s, 'prod' as never)).toThrow('markStageType(X): "prod" is not a stage type: use "pre-production" or "production"');
+    expect(() => markStageType(s, 'prod' as never)).toThrow(
+      'markStageType(X): "prod" is not a stage type: use "pre-production" or "production"',
+    );
     markStageType(s, 'production');
     expect(() => markStageType(s, 'production')).toThrow('markStageType(X): the scope is already marked; mark each Stage once');
   });
@@ -227,7 +254,9 @@ describe('SafetyPolicyChecks over hand-written templates (L1s: property override
   });
 
   test('a group named by its DeploymentGroupName is found; Enabled "false" means no alarms', () => {
-    expect(msg).toContain('Lambda alias Prod/NamedGroup/Live is deployed by Prod/NamedGroup/Deployment, which watches no CloudWatch alarms');
+    expect(msg).toContain(
+      'Lambda alias Prod/NamedGroup/Live is deployed by Prod/NamedGroup/Deployment, which watches no CloudWatch alarms',
+    );
     expect(msg).not.toContain('Prod/NamedGroup/Live names a deployment group');
   });
 

@@ -33,9 +33,17 @@ let exampleAssembly: CloudAssembly | undefined;
  * Synthesizes `config` with every pack; returns the assembly (or the error), each pack's report and
  * the findings each pack met and found acknowledged (cdk-nag drops those from its report itself).
  */
-function synthesizeWithAllPacks(config: SafeDeployConfig): { assembly?: CloudAssembly; error?: string; reports: PackReport[]; acknowledged: Record<string, number> } {
+function synthesizeWithAllPacks(config: SafeDeployConfig): {
+  assembly?: CloudAssembly;
+  error?: string;
+  reports: PackReport[];
+  acknowledged: Record<string, number>;
+} {
   // isAcknowledged is protected: every finding of a cdk-nag pack passes through it.
-  const spy = jest.spyOn(NagPack.prototype as unknown as { isAcknowledged: (resource: unknown, ruleId: string) => boolean }, 'isAcknowledged');
+  const spy = jest.spyOn(
+    NagPack.prototype as unknown as { isAcknowledged: (resource: unknown, ruleId: string) => boolean },
+    'isAcknowledged',
+  );
   // Bundling skipped: the packs read the templates, not the handlers' code.
   const app: App = apps.create({ context: { 'aws:cdk:bundling-stacks': [] }, policyValidationBeta1: [new ApplicableCfnGuardValidator()] });
   buildSafeDeployApp(app, config, { commit: 'a'.repeat(40), cliVersion: '2.1148.1' });
@@ -55,7 +63,8 @@ function synthesizeWithAllPacks(config: SafeDeployConfig): { assembly?: CloudAss
   spy.mockRestore();
   const file = path.join(app.outdir, 'validation-report.json');
   const reports: PackReport[] = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).pluginReports : [];
-  for (const p of reports) if (p.suppressedViolations) acknowledged[p.pluginName] = (acknowledged[p.pluginName] ?? 0) + p.suppressedViolations.length;
+  for (const p of reports)
+    if (p.suppressedViolations) acknowledged[p.pluginName] = (acknowledged[p.pluginName] ?? 0) + p.suppressedViolations.length;
   return { assembly, error, reports, acknowledged };
 }
 
@@ -104,7 +113,8 @@ describe.each<[string, () => SafeDeployConfig]>([
         raw.stages[1].waves = [{ name: 'Wave1', regions: ['us-east-1'] }];
         delete raw.stages[1].bake;
         raw.services.find((s: any) => s.kind === 'lambda').url = 'iam';
-        raw.services.find((s: any) => s.kind === 'ecs').certificateArn = 'arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000000';
+        raw.services.find((s: any) => s.kind === 'ecs').certificateArn =
+          'arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000000';
       }),
   ],
 ])('every rule pack on %s', (_name, config) => {
@@ -123,7 +133,8 @@ describe.each<[string, () => SafeDeployConfig]>([
   });
 
   test('each pack ran and found what it acknowledges (a pack that silently did not run would report nothing)', () => {
-    for (const pack of ['AwsSolutions', 'Serverless', 'NIST.800.53.R5', 'cdk-validator-cfnguard']) expect({ pack, ran: (result.acknowledged[pack] ?? 0) > 0 }).toEqual({ pack, ran: true });
+    for (const pack of ['AwsSolutions', 'Serverless', 'NIST.800.53.R5', 'cdk-validator-cfnguard'])
+      expect({ pack, ran: (result.acknowledged[pack] ?? 0) > 0 }).toEqual({ pack, ran: true });
   });
 
   test('every IAM statement on Resource "*" is on an action AWS documents as not resource-scopable, or one with a reviewed reason', () => {
@@ -145,50 +156,88 @@ describe('what the packs found, fixed (example configuration, whole app)', () =>
     assembly = exampleAssembly ?? synthesizeWithAllPacks(fixtureConfig('example')).assembly!;
   });
 
-  test("the pipeline role uses only its own artifact key and the replication keys, by alias, not every key of the account", () => {
+  test('the pipeline role uses only its own artifact key and the replication keys, by alias, not every key of the account', () => {
     const [pipeline] = templates(assembly).filter((t) => t.stack === 'SafeDeployPipeline');
     const policy = Object.entries<any>(pipeline.template.Resources).find(([id]) => /^PipelineRoleDefaultPolicy/.test(id))![1];
-    const kmsStatements = policy.Properties.PolicyDocument.Statement.filter((st: any) => [].concat(st.Action).some((a: string) => a.startsWith('kms:')));
+    const kmsStatements = policy.Properties.PolicyDocument.Statement.filter((st: any) =>
+      [].concat(st.Action).some((a: string) => a.startsWith('kms:')),
+    );
     expect(kmsStatements).toEqual([
       expect.objectContaining({ Resource: { 'Fn::GetAtt': [expect.stringMatching(/^ArtifactsKey/), 'Arn'] } }),
       expect.objectContaining({
         Resource: ['arn:aws:kms:us-west-2:111111111111:key/*', 'arn:aws:kms:eu-west-1:111111111111:key/*'],
-        Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [expect.stringMatching(/^alias\//), expect.stringMatching(/^alias\//)] } },
+        Condition: {
+          'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [expect.stringMatching(/^alias\//), expect.stringMatching(/^alias\//)] },
+        },
       }),
     ]);
     // The aliases are the replication keys' own.
-    const aliases = resources(/^cross-region-stack/, 'AWS::KMS::Alias').map((a) => a.Properties.AliasName).sort();
+    const aliases = resources(/^cross-region-stack/, 'AWS::KMS::Alias')
+      .map((a) => a.Properties.AliasName)
+      .sort();
     expect([...kmsStatements[1].Condition['ForAnyValue:StringEquals']['kms:ResourceAliases']].sort()).toEqual(aliases);
   });
 
   test('the replication buckets are versioned, expire artifacts with the artifact bucket, and log access', () => {
-    const buckets = resources(/^cross-region-stack/, 'AWS::S3::Bucket').filter((b) => b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm === 'aws:kms');
+    const buckets = resources(/^cross-region-stack/, 'AWS::S3::Bucket').filter(
+      (b) => b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm === 'aws:kms',
+    );
     expect(buckets).toHaveLength(2);
     for (const b of buckets) {
       expect(b.Properties).toMatchObject({
         VersioningConfiguration: { Status: 'Enabled' },
-        LifecycleConfiguration: { Rules: expect.arrayContaining([expect.objectContaining({ Id: 'ExpireOldArtifacts', ExpirationInDays: 180, NoncurrentVersionExpiration: { NoncurrentDays: 30 } })]) },
-        LoggingConfiguration: { DestinationBucketName: { Ref: expect.stringMatching(/^ReplicationAccessLogs/) }, LogFilePrefix: 'replication/' },
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        LifecycleConfiguration: {
+          Rules: expect.arrayContaining([
+            expect.objectContaining({
+              Id: 'ExpireOldArtifacts',
+              ExpirationInDays: 180,
+              NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+            }),
+          ]),
+        },
+        LoggingConfiguration: {
+          DestinationBucketName: { Ref: expect.stringMatching(/^ReplicationAccessLogs/) },
+          LogFilePrefix: 'replication/',
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
       });
     }
     // TLS-only: every bucket of the support stacks denies requests without TLS.
     const policies = resources(/^cross-region-stack/, 'AWS::S3::BucketPolicy');
     expect(policies).toHaveLength(4);
-    for (const p of policies) expect(p.Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    for (const p of policies)
+      expect(p.Properties.PolicyDocument.Statement).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
   });
 
-  test('undeliverable notification events land in an encrypted, TLS-only queue: EventBridge DLQs and the notifier\'s on-failure destination', () => {
+  test("undeliverable notification events land in an encrypted, TLS-only queue: EventBridge DLQs and the notifier's on-failure destination", () => {
     const rules = [...resources(/^SafeDeployPipeline$/, 'AWS::Events::Rule'), ...resources(/Platform$/, 'AWS::Events::Rule')];
     expect(rules.length).toBeGreaterThanOrEqual(5);
-    for (const rule of rules) expect(rule.Properties.Targets.map((t: any) => Boolean(t.DeadLetterConfig?.Arn))).toEqual(rule.Properties.Targets.map(() => true));
+    for (const rule of rules)
+      expect(rule.Properties.Targets.map((t: any) => Boolean(t.DeadLetterConfig?.Arn))).toEqual(rule.Properties.Targets.map(() => true));
     expect(resources(/^SafeDeployPipeline$/, 'AWS::Lambda::EventInvokeConfig')).toEqual([
-      expect.objectContaining({ Properties: expect.objectContaining({ DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^SafetyFailedNotificationsQueue/), 'Arn'] } } } }) }),
+      expect.objectContaining({
+        Properties: expect.objectContaining({
+          DestinationConfig: {
+            OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^SafetyFailedNotificationsQueue/), 'Arn'] } },
+          },
+        }),
+      }),
     ]);
-    for (const queue of resources(/./, 'AWS::SQS::Queue')) expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    for (const queue of resources(/./, 'AWS::SQS::Queue'))
+      expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
     const policies = resources(/./, 'AWS::SQS::QueuePolicy');
     expect(policies.length).toBeGreaterThan(0);
-    for (const p of policies) expect(p.Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    for (const p of policies)
+      expect(p.Properties.PolicyDocument.Statement).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
   });
 });
 
@@ -196,13 +245,19 @@ describe('the tables behind the acknowledgements', () => {
   test('every equivalent-rule id names a pack the product runs, and no id belongs to two controls', () => {
     const ids = Object.values(EQUIVALENT_RULES).flat();
     const prefixes = Object.values(RULE_PACKS);
-    for (const id of ids) expect({ id, known: prefixes.some((p) => id.startsWith(`${p}-`) || id.startsWith(`${p}::`)) }).toEqual({ id, known: true });
+    for (const id of ids)
+      expect({ id, known: prefixes.some((p) => id.startsWith(`${p}-`) || id.startsWith(`${p}::`)) }).toEqual({ id, known: true });
     expect(ids.length).toBe(new Set(ids).size);
   });
 
   test('no action is both "not resource-scopable" and "reviewed", and every reference cites the Service Authorization Reference', () => {
     expect(Object.keys(NOT_RESOURCE_SCOPABLE).filter((a) => a in REVIEWED_WILDCARDS)).toEqual([]);
-    for (const [action, source] of Object.entries(NOT_RESOURCE_SCOPABLE)) expect({ action, source }).toEqual({ action, source: expect.stringMatching(/service-authorization\/latest\/reference\/list_\w+\.html$/) });
-    for (const [action, reason] of Object.entries(REVIEWED_WILDCARDS)) expect({ action, long: reason.length >= 40 }).toEqual({ action, long: true });
+    for (const [action, source] of Object.entries(NOT_RESOURCE_SCOPABLE))
+      expect({ action, source }).toEqual({
+        action,
+        source: expect.stringMatching(/service-authorization\/latest\/reference\/list_\w+\.html$/),
+      });
+    for (const [action, reason] of Object.entries(REVIEWED_WILDCARDS))
+      expect({ action, long: reason.length >= 40 }).toEqual({ action, long: true });
   });
 });

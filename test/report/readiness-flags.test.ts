@@ -60,7 +60,17 @@ beforeAll(() => {
   serviceWithFlags(prod, () => 'AppConfig.Linear20PercentEvery6Minutes');
   const beta = new Stage(app, 'Beta-us-east-1');
   markStageType(beta, 'pre-production');
-  serviceWithFlags(beta, (s) => new appconfig.CfnDeploymentStrategy(s, 'Strategy', { name: 'quick', growthFactor: 100, deploymentDurationInMinutes: 0, finalBakeTimeInMinutes: 2, replicateTo: 'NONE' }).ref);
+  serviceWithFlags(
+    beta,
+    (s) =>
+      new appconfig.CfnDeploymentStrategy(s, 'Strategy', {
+        name: 'quick',
+        growthFactor: 100,
+        deploymentDurationInMinutes: 0,
+        finalBakeTimeInMinutes: 2,
+        replicateTo: 'NONE',
+      }).ref,
+  );
   const gamma = new Stage(app, 'Gamma-us-east-1');
   markStageType(gamma, 'pre-production');
   serviceWithFlags(gamma, () => 'AppConfig.AllAtOnce', false);
@@ -85,15 +95,26 @@ test('a predefined production rollout watched 60 min by a 6-minute alarm: a bad 
 });
 
 test("a stack's own strategy baking 2 minutes is shorter than the alarm's 6: flagged", () => {
-  expect(find('Beta-us-east-1').flags).toEqual([expect.objectContaining({ strategy: 'custom', description: 'all at once, bake 2 min', watchedMinutes: 2, rolledBackAutomatically: false })]);
+  expect(find('Beta-us-east-1').flags).toEqual([
+    expect.objectContaining({
+      strategy: 'custom',
+      description: 'all at once, bake 2 min',
+      watchedMinutes: 2,
+      rolledBackAutomatically: false,
+    }),
+  ]);
 });
 
 test('the text says how each flag change rolls out, what watches it and whether a bad one is rolled back', () => {
   const text = formatReport(reports);
-  expect(text).toContain('  feature flags (orders-api): AppConfig.Linear20PercentEvery6Minutes, linear 20 % over 30 min, step every 6 min, bake 30 min; AppConfig watches 60 min');
+  expect(text).toContain(
+    '  feature flags (orders-api): AppConfig.Linear20PercentEvery6Minutes, linear 20 % over 30 min, step every 6 min, bake 30 min; AppConfig watches 60 min',
+  );
   expect(text).toContain('    monitor Prod-us-east-1-orders-api-Health: worst-case detection 6 min');
   expect(text).toContain('    bad flag change rolled back automatically: yes');
-  expect(text).toContain("    bad flag change rolled back automatically: NO - AppConfig stops watching before the alarms can fire; raise the stage's flags.rollout.bakeMinutes");
+  expect(text).toContain(
+    "    bad flag change rolled back automatically: NO - AppConfig stops watching before the alarms can fire; raise the stage's flags.rollout.bakeMinutes",
+  );
   expect(text).toContain('    monitors: NONE - a bad flag change is never rolled back automatically');
 });
 

@@ -59,12 +59,19 @@ beforeAll(() => {
   const prod = new Stage(app, 'Prod-Wave1-us-east-1');
   markStageType(prod, 'production', {
     bake: { minutes: 30, minRequests: 1000 },
-    deploymentWindow: { timeZone: 'Europe/Berlin', windows: [{ days: ['MON', 'TUE'], start: '09:00', end: '16:00' }], blockedDates: ['2026-12-24'] },
+    deploymentWindow: {
+      timeZone: 'Europe/Berlin',
+      windows: [{ days: ['MON', 'TUE'], start: '09:00', end: '16:00' }],
+      blockedDates: ['2026-12-24'],
+    },
   });
   lambdaStack(prod, 'CodeDeployDefault.LambdaCanary10Percent15Minutes', (s) => {
     const fast = metricAlarm(s, 'ErrorRate', 60, 2, 2);
     const slow = metricAlarm(s, 'Latency', 300, 1);
-    return new cloudwatch.CfnCompositeAlarm(s, 'Health', { alarmName: 'Prod-Wave1-us-east-1-LambdaService-Health', alarmRule: `ALARM(${fast.attrArn}) OR ALARM(${slow.attrArn})` });
+    return new cloudwatch.CfnCompositeAlarm(s, 'Health', {
+      alarmName: 'Prod-Wave1-us-east-1-LambdaService-Health',
+      alarmRule: `ALARM(${fast.attrArn}) OR ALARM(${slow.attrArn})`,
+    });
   });
   const ecsStack = new Stack(prod, 'EcsService');
   const svc = new ecs.CfnService(ecsStack, 'Service', { cluster: 'c', desiredCount: 2, deploymentController: { type: 'CODE_DEPLOY' } });
@@ -93,7 +100,9 @@ test('production Lambda canary 10%/15 min behind a composite alarm: slowest chil
   const r = find('Prod-Wave1-us-east-1', '/LambdaService');
   expect(r).toMatchObject({
     model: 'hand',
-    handModelReason: expect.stringMatching(/^the simulator can evaluate none of the alarms \(Prod-Wave1-us-east-1-LambdaService-Health: alarm Health: composite alarms are not simulated/),
+    handModelReason: expect.stringMatching(
+      /^the simulator can evaluate none of the alarms \(Prod-Wave1-us-east-1-LambdaService-Health: alarm Health: composite alarms are not simulated/,
+    ),
     stageType: 'production',
     kind: 'lambda-alias',
     deploymentConfig: 'CodeDeployDefault.LambdaCanary10Percent15Minutes',
@@ -134,26 +143,45 @@ test('production ECS linear 10% every minute: rollback at 5 min with 50% shifted
 
 test('pre-production canary of 5 min with a 6 min alarm: flagged as not caught by the canary', () => {
   const r = find('Beta-us-east-1', '/LambdaService');
-  expect(r).toMatchObject({ model: 'hand', handModelReason: 'pre-production stage: only production services are simulated', stageType: 'pre-production', worstCaseToRollbackSeconds: 360, deploymentMinutes: 5, caughtByCanary: false, shareAtRollbackPercent: 100, exposureTrafficMinutes: 1.5 });
+  expect(r).toMatchObject({
+    model: 'hand',
+    handModelReason: 'pre-production stage: only production services are simulated',
+    stageType: 'pre-production',
+    worstCaseToRollbackSeconds: 360,
+    deploymentMinutes: 5,
+    caughtByCanary: false,
+    shareAtRollbackPercent: 100,
+    exposureTrafficMinutes: 1.5,
+  });
   expect(r.bake).toBeUndefined();
 });
 
 test('text output names stage, config, alarms, numbers, bake and window', () => {
   const text = formatReport(reports);
   expect(text).toContain('Prod-Wave1-us-east-1 (production) Prod-Wave1-us-east-1/LambdaService lambda-alias Live');
-  expect(text).toContain('  deployment config: CodeDeployDefault.LambdaCanary10Percent15Minutes (canary 10% for 15 min, then 100%; done after 15 min)');
+  expect(text).toContain(
+    '  deployment config: CodeDeployDefault.LambdaCanary10Percent15Minutes (canary 10% for 15 min, then 100%; done after 15 min)',
+  );
   expect(text).toContain('  alarm Prod-Wave1-us-east-1-LambdaService-Health: composite of 2, worst-case detection 13 min');
-  expect(text).toContain('    child Prod-Wave1-us-east-1-LambdaService-ErrorRate: period 60s, 2 of 2 datapoints, worst-case detection 6 min');
+  expect(text).toContain(
+    '    child Prod-Wave1-us-east-1-LambdaService-ErrorRate: period 60s, 2 of 2 datapoints, worst-case detection 6 min',
+  );
   expect(text).toContain('  worst case from first errors to rollback start: 13 min');
   expect(text).toContain('  exposure before rollback: 10% of traffic at rollback, 1.3 full-traffic minutes');
   expect(text).toContain('  bake: 30 min and 1000 requests');
   expect(text).toContain('  deployment window: MON,TUE 09:00-16:00 Europe/Berlin, blocked 2026-12-24');
-  expect(text).toContain('  caught by canary: NO - the deployment completes before the alarms can fire; only the bake gate and pipeline rollback remain');
+  expect(text).toContain(
+    '  caught by canary: NO - the deployment completes before the alarms can fire; only the bake gate and pipeline rollback remain',
+  );
   expect(text).toContain('  hand model (worst case), not simulated: pre-production stage: only production services are simulated');
 });
 
 test('bin/report.ts prints JSON over a synthesized assembly', () => {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'bin', 'report.ts'), '--app', outdir, '--json'], { encoding: 'utf-8' });
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, '..', '..', 'bin', 'report.ts'), '--app', outdir, '--json'],
+    { encoding: 'utf-8' },
+  );
   const json = JSON.parse(out) as ServiceReport[];
   expect(json).toHaveLength(3);
   expect(json.map((r) => r.exposureTrafficMinutes).sort()).toEqual([1.3, 1.5, 1.5]);
@@ -183,7 +211,9 @@ test('an alias naming its deployment group by DeploymentGroupName is reported wi
 });
 
 test('fails when the directory is not a cloud assembly', () => {
-  expect(() => buildReport('/nonexistent')).toThrow('/nonexistent is not a cloud assembly (no manifest.json): run "npx cdk synth" first or pass --app <cdk.out>');
+  expect(() => buildReport('/nonexistent')).toThrow(
+    '/nonexistent is not a cloud assembly (no manifest.json): run "npx cdk synth" first or pass --app <cdk.out>',
+  );
 });
 
 describe('production services are simulated on their alarms as synthesized', () => {
@@ -196,7 +226,8 @@ describe('production services are simulated on their alarms as synthesized', () 
     const env = { account: '111111111111', region: 'us-east-1' };
     const prod = new Stage(app, 'Prod', { env });
     markStageType(prod, 'production');
-    const judgedService = (id: string, extra: Parameters<typeof fixtureService>[2]) => new LambdaServiceStack(prod, id, { service: fixtureService('lambda', 'orders-api', extra) });
+    const judgedService = (id: string, extra: Parameters<typeof fixtureService>[2]) =>
+      new LambdaServiceStack(prod, id, { service: fixtureService('lambda', 'orders-api', extra) });
     // Busy (200 requests/s, as its config says), a 10-minute canary step: a crash loop is caught within it.
     judgedService('busy', { deployment: { type: 'canary', percent: 10, intervalMinutes: 10 }, expectedRequestsPerSecond: 200 });
     // The same with a 1-minute step: the step's first minute is published a minute after it ends.
@@ -205,7 +236,11 @@ describe('production services are simulated on their alarms as synthesized', () 
     judgedService('unknown', { deployment: { type: 'canary', percent: 10, intervalMinutes: 10 }, expectedRequestsPerSecond: undefined });
     const platform = new PlatformStack(prod, 'Platform', { ecs: true });
     new EcsServiceStack(prod, 'storefront', {
-      service: fixtureService('ecs', 'storefront', { deployment: { type: 'canary', percent: 10, intervalMinutes: 10 }, blueTerminationWaitMinutes: 5, expectedRequestsPerSecond: 200 }),
+      service: fixtureService('ecs', 'storefront', {
+        deployment: { type: 'canary', percent: 10, intervalMinutes: 10 },
+        blueTerminationWaitMinutes: 5,
+        expectedRequestsPerSecond: 200,
+      }),
       platform,
       image: { repositoryArn: 'arn:aws:ecr:us-east-1:111111111111:repository/safe-deploy/storefront', tag: 'abc1234' },
     });
@@ -218,7 +253,16 @@ describe('production services are simulated on their alarms as synthesized', () 
   test('a crash loop at 200 requests/s is rolled back within a 10-minute canary step, the bad version having served 10% of the requests', () => {
     const r = service('busy');
     expect(r).toMatchObject({ model: 'simulated', caughtByCanary: true });
-    expect(r.simulation).toMatchObject({ rps: 200, rpsSource: 'expectedRequestsPerSecond', runs: 300, seed: 11, canaryPercent: 10, stepMinutes: 10, watchedAfterShiftMinutes: 0, minRequests: 100 });
+    expect(r.simulation).toMatchObject({
+      rps: 200,
+      rpsSource: 'expectedRequestsPerSecond',
+      runs: 300,
+      seed: 11,
+      canaryPercent: 10,
+      stepMinutes: 10,
+      watchedAfterShiftMinutes: 0,
+      minRequests: 100,
+    });
     const crash = scenario('busy', 'crash-loop');
     expect(crash).toMatchObject({ rolledBack: 1, rolledBackInStep: 1, held: 0, passed: 0, stepOutlastsDetection: true });
     // The catastrophe alarm fires on the first published canary minute: 1-2 minutes after the first
@@ -241,7 +285,9 @@ describe('production services are simulated on their alarms as synthesized', () 
 
   test('without expected traffic the default rate is used and said; --rps changes it; the same seed gives the same figures', () => {
     expect(service('unknown').simulation).toMatchObject({ rps: 5, rpsSource: 'default' });
-    expect(formatReport([service('unknown')])).toContain('  simulated at 5 requests/s (default rate: set expectedRequestsPerSecond, or --rps), 300 seeded runs (seed 11) per bad release;');
+    expect(formatReport([service('unknown')])).toContain(
+      '  simulated at 5 requests/s (default rate: set expectedRequestsPerSecond, or --rps), 300 seeded runs (seed 11) per bad release;',
+    );
     // +2 points at 5 requests/s: 30 canary requests a minute, about 6 errors in the step: rarely significant.
     expect(scenario('unknown', 'errors-2pt').stepOutlastsDetection).toBe(false);
     const faster = buildReport(simDir, { rps: 50 });
@@ -255,23 +301,38 @@ describe('production services are simulated on their alarms as synthesized', () 
     expect(r).toMatchObject({ kind: 'ecs-service', model: 'simulated' });
     expect(r.simulation).toMatchObject({ rps: 200, watchedAfterShiftMinutes: 5, minRequests: 100 });
     expect(scenario('storefront', 'crash-loop')).toMatchObject({ rolledBack: 1, rolledBackInStep: 1, stepOutlastsDetection: true });
-    expect(r.simulation!.notSimulated.map((n) => n.alarm)).toEqual(['Prod-storefront-Elb5xxRate', expect.stringMatching(/HookErrorsAlarm/)]);
+    expect(r.simulation!.notSimulated.map((n) => n.alarm)).toEqual([
+      'Prod-storefront-Elb5xxRate',
+      expect.stringMatching(/HookErrorsAlarm/),
+    ]);
     const text = formatReport([r]);
-    expect(text).toContain('  alarm Prod-storefront-Elb5xxRate: period 60s, 2 of 3 datapoints, not simulated (no simulated series for AWS/ApplicationELB HTTPCode_ELB_5XX_Count by LoadBalancer)');
+    expect(text).toContain(
+      '  alarm Prod-storefront-Elb5xxRate: period 60s, 2 of 3 datapoints, not simulated (no simulated series for AWS/ApplicationELB HTTPCode_ELB_5XX_Count by LoadBalancer)',
+    );
     expect(text).toContain('  alarms not simulated can only make a rollback sooner.');
     expect(text).not.toContain('worst case from first errors');
   });
 
   test('bin/report.ts takes --rps', () => {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'bin', 'report.ts'), '--app', simDir, '--json', '--rps', '20'], { encoding: 'utf-8' });
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, '..', '..', 'bin', 'report.ts'), '--app', simDir, '--json', '--rps', '20'],
+      { encoding: 'utf-8' },
+    );
     const json = JSON.parse(out) as ServiceReport[];
     expect(json.find((r) => r.stack === 'Prod/unknown')!.simulation).toMatchObject({ rps: 20, rpsSource: 'default' });
   });
 
   test('fails when --rps is not a rate', () => {
-    expect(() => buildReport(simDir, { rps: 0 })).toThrow('rps: 0 is not a request rate: use a positive number of requests per second, e.g. 5');
-    expect(() => execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'bin', 'report.ts'), '--app', simDir, '--rps', 'many'], { encoding: 'utf-8', stdio: 'pipe' })).toThrow(
-      /option '--rps <n>' argument 'many' is invalid. "many" is not a request rate/,
+    expect(() => buildReport(simDir, { rps: 0 })).toThrow(
+      'rps: 0 is not a request rate: use a positive number of requests per second, e.g. 5',
     );
+    expect(() =>
+      execFileSync(
+        process.execPath,
+        ['--import', 'tsx', path.join(__dirname, '..', '..', 'bin', 'report.ts'), '--app', simDir, '--rps', 'many'],
+        { encoding: 'utf-8', stdio: 'pipe' },
+      ),
+    ).toThrow(/option '--rps <n>' argument 'many' is invalid. "many" is not a request rate/);
   });
 });

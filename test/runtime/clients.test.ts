@@ -9,7 +9,11 @@ describe('createClients', () => {
     }
     expect(CLIENT_SETTINGS.requestHandler).toEqual({ connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true });
     const handler = clients.codepipeline.config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> };
-    await expect(handler.configProvider).resolves.toMatchObject({ connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true });
+    await expect(handler.configProvider).resolves.toMatchObject({
+      connectionTimeout: 3_000,
+      requestTimeout: 10_000,
+      throwOnRequestTimeout: true,
+    });
   });
 
   test('clientsPerRegion creates each region once and reuses the home clients', () => {

@@ -5,7 +5,11 @@ const ctx = () => opsContext(f.clients(), { region: f.REGION, retry: f.RETRY });
 
 describe('collectPages', () => {
   test('follows the tokens to the last page, in order', async () => {
-    const pages: Record<string, { items: number[]; next?: string }> = { start: { items: [1, 2], next: 'a' }, a: { items: [3], next: 'b' }, b: { items: [4] } };
+    const pages: Record<string, { items: number[]; next?: string }> = {
+      start: { items: [1, 2], next: 'a' },
+      a: { items: [3], next: 'b' },
+      b: { items: [4] },
+    };
     const asked: Array<string | undefined> = [];
     const items = await collectPages(ctx(), async (token) => {
       asked.push(token);
@@ -33,7 +37,10 @@ describe('collectPages', () => {
 
   test('a throttled page is retried', async () => {
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
-    const page = jest.fn().mockRejectedValueOnce(throttled).mockResolvedValueOnce({ items: [1] });
+    const page = jest
+      .fn()
+      .mockRejectedValueOnce(throttled)
+      .mockResolvedValueOnce({ items: [1] });
     await expect(collectPages(ctx(), page)).resolves.toEqual([1]);
     expect(page).toHaveBeenCalledTimes(2);
   });

@@ -8,7 +8,11 @@ describe('evaluateDeploymentWindow', () => {
 
   test('open inside a UTC window, start inclusive', () => {
     const d = evaluateDeploymentWindow(utc, at('2026-06-03T09:00:00Z'));
-    expect(d).toEqual({ open: true, reason: 'inside the window MON,TUE,WED,THU,FRI 09:00-17:00 (2026-06-03 09:00 WED UTC)', localTime: '2026-06-03 09:00 WED UTC' });
+    expect(d).toEqual({
+      open: true,
+      reason: 'inside the window MON,TUE,WED,THU,FRI 09:00-17:00 (2026-06-03 09:00 WED UTC)',
+      localTime: '2026-06-03 09:00 WED UTC',
+    });
   });
 
   test('closed at the end minute (end exclusive) and says when it opens next', () => {
@@ -69,7 +73,9 @@ describe('evaluateDeploymentWindow', () => {
     test('a blocked local date closes the window and names the date', () => {
       const d = evaluateDeploymentWindow(spec, at('2026-12-25T09:00:00Z'));
       expect(d.open).toBe(false);
-      expect(d.reason).toBe('2026-12-25 is a blocked date (2026-12-25 10:00 FRI Europe/Berlin); next window opens 2026-12-25T23:00:00.000Z');
+      expect(d.reason).toBe(
+        '2026-12-25 is a blocked date (2026-12-25 10:00 FRI Europe/Berlin); next window opens 2026-12-25T23:00:00.000Z',
+      );
     });
     test('the blocked date is the local one: 23:30Z on the 24th is already the 25th in Berlin', () => {
       expect(evaluateDeploymentWindow(spec, at('2026-12-24T23:30:00Z')).open).toBe(false);
@@ -78,7 +84,11 @@ describe('evaluateDeploymentWindow', () => {
   });
 
   test('no window within 14 days: no nextOpen', () => {
-    const spec: DeploymentWindowSpec = { timeZone: 'UTC', windows: [{ days: ['MON'], start: '09:00', end: '10:00' }], blockedDates: ['2026-06-08', '2026-06-15'] };
+    const spec: DeploymentWindowSpec = {
+      timeZone: 'UTC',
+      windows: [{ days: ['MON'], start: '09:00', end: '10:00' }],
+      blockedDates: ['2026-06-08', '2026-06-15'],
+    };
     const d = evaluateDeploymentWindow(spec, at('2026-06-06T12:00:00Z'));
     expect(d.open).toBe(false);
     expect(d.nextOpen).toBeUndefined();

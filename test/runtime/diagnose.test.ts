@@ -17,7 +17,12 @@ const BETA_ECS = 'Beta-us-east-1-EcsService';
 const BETA_LAMBDA = 'Beta-us-east-1-LambdaService';
 const STACK = 'AWS::CloudFormation::Stack';
 const ECS_EXEC_ROLE = `arn:aws:iam::${f.PIPELINE_ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-${f.PIPELINE_ACCOUNT}-us-east-1`;
-const cfnConfig = (stackName: string) => ({ StackName: stackName, ActionMode: 'CHANGE_SET_EXECUTE', ChangeSetName: 'PipelineChange', RoleArn: ECS_EXEC_ROLE });
+const cfnConfig = (stackName: string) => ({
+  StackName: stackName,
+  ActionMode: 'CHANGE_SET_EXECUTE',
+  ChangeSetName: 'PipelineChange',
+  RoleArn: ECS_EXEC_ROLE,
+});
 const cfnActionError = (stackName: string, resource: string) =>
   `Stack ${stackName} failed to execute change set. Current stack status: UPDATE_ROLLBACK_COMPLETE. Reason: The following resource(s) failed to update: [${resource}].`;
 
@@ -44,31 +49,57 @@ afterEach(() => {
   }
 });
 
-const diagnose = (executionId?: string) => diagnosePipeline(f.clients(), { pipelineName: f.PIPELINE, region: f.REGION, executionId, retry: f.RETRY });
+const diagnose = (executionId?: string) =>
+  diagnosePipeline(f.clients(), { pipelineName: f.PIPELINE, region: f.REGION, executionId, retry: f.RETRY });
 const failedActions = (...details: ReturnType<typeof f.actionDetail>[]) =>
   m.codepipeline.on(ListActionExecutionsCommand).resolves({
     actionExecutionDetails: [
-      f.actionDetail({ stageName: 'Source', actionName: 'example-org_safe-deploy', category: 'Source', provider: 'CodeStarSourceConnection', status: 'Succeeded', lastUpdateTime: '2026-11-02T10:01:00Z' }),
+      f.actionDetail({
+        stageName: 'Source',
+        actionName: 'example-org_safe-deploy',
+        category: 'Source',
+        provider: 'CodeStarSourceConnection',
+        status: 'Succeeded',
+        lastUpdateTime: '2026-11-02T10:01:00Z',
+      }),
       ...details,
     ],
   });
 /** Events newest first, as DescribeStackEvents returns them, ending with the previous operation. */
 function stackEvents(stackName: string, failures: { id: string; type: string; reason: string; status?: string }[]) {
-  const ev = (id: string, type: string, status: string, reason: string | undefined, t: string) => f.stackEvent(stackName, id, type, status, reason, t);
+  const ev = (id: string, type: string, status: string, reason: string | undefined, t: string) =>
+    f.stackEvent(stackName, id, type, status, reason, t);
   m.cloudformation.on(DescribeStackEventsCommand, { StackName: stackName }).resolves({
     StackEvents: [
       ev(stackName, STACK, 'UPDATE_ROLLBACK_COMPLETE', undefined, '2026-11-02T10:19:00Z'),
       ev('ApiServiceFunction1234ABCD', 'AWS::Lambda::Function', 'UPDATE_FAILED', 'Resource update cancelled', '2026-11-02T10:14:59Z'),
-      ev(stackName, STACK, 'UPDATE_ROLLBACK_IN_PROGRESS', 'The following resource(s) failed to update: [' + failures[0].id + '].', '2026-11-02T10:15:01Z'),
+      ev(
+        stackName,
+        STACK,
+        'UPDATE_ROLLBACK_IN_PROGRESS',
+        'The following resource(s) failed to update: [' + failures[0].id + '].',
+        '2026-11-02T10:15:01Z',
+      ),
       ...failures.map((x, i) => ev(x.id, x.type, x.status ?? 'UPDATE_FAILED', x.reason, `2026-11-02T10:1${4 - i}:00Z`)),
       ev('WebServiceTaskDefinition', 'AWS::ECS::TaskDefinition', 'CREATE_COMPLETE', undefined, '2026-11-02T10:06:00Z'),
       ev(stackName, STACK, 'UPDATE_IN_PROGRESS', 'User Initiated', '2026-11-02T10:05:30Z'),
       // The previous operation's failure: not this one's cause.
-      ev('OldQueue', 'AWS::SQS::Queue', 'CREATE_FAILED', 'Resource handler returned message: "Queue already exists"', '2026-10-30T09:00:00Z'),
+      ev(
+        'OldQueue',
+        'AWS::SQS::Queue',
+        'CREATE_FAILED',
+        'Resource handler returned message: "Queue already exists"',
+        '2026-10-30T09:00:00Z',
+      ),
     ],
   });
 }
-function deployment(deploymentId: string, error: { code: string; message: string }, lifecycle: { lifecycleEventName: string; status: string; diagnostics?: object }[] = [], kind: 'ecs' | 'lambda' = 'ecs') {
+function deployment(
+  deploymentId: string,
+  error: { code: string; message: string },
+  lifecycle: { lifecycleEventName: string; status: string; diagnostics?: object }[] = [],
+  kind: 'ecs' | 'lambda' = 'ecs',
+) {
   m.codedeploy.on(GetDeploymentCommand, { deploymentId }).resolves({
     deploymentInfo: {
       applicationName: 'Betauseast1EcsService-WebServiceApplication-1A2B3C4D5E6F',
@@ -76,14 +107,26 @@ function deployment(deploymentId: string, error: { code: string; message: string
       deploymentId,
       status: 'Failed',
       errorInformation: error as { code: 'ALARM_ACTIVE'; message: string },
-      rollbackInfo: { rollbackDeploymentId: 'd-RB0000001', rollbackMessage: 'Automatic rollback d-RB0000001 was triggered by a failed deployment.' },
+      rollbackInfo: {
+        rollbackDeploymentId: 'd-RB0000001',
+        rollbackMessage: 'Automatic rollback d-RB0000001 was triggered by a failed deployment.',
+      },
       creator: 'user',
     },
   });
   m.codedeploy.on(ListDeploymentTargetsCommand, { deploymentId }).resolves({ targetIds: ['target-1'] });
-  const target = { deploymentId, targetId: 'target-1', status: 'Failed' as const, lifecycleEvents: lifecycle as { lifecycleEventName: string; status: 'Failed' }[] };
+  const target = {
+    deploymentId,
+    targetId: 'target-1',
+    status: 'Failed' as const,
+    lifecycleEvents: lifecycle as { lifecycleEventName: string; status: 'Failed' }[],
+  };
   m.codedeploy.on(BatchGetDeploymentTargetsCommand, { deploymentId }).resolves({
-    deploymentTargets: [kind === 'ecs' ? { deploymentTargetType: 'ECSTarget', ecsTarget: target } : { deploymentTargetType: 'LambdaTarget', lambdaTarget: target }],
+    deploymentTargets: [
+      kind === 'ecs'
+        ? { deploymentTargetType: 'ECSTarget', ecsTarget: target }
+        : { deploymentTargetType: 'LambdaTarget', lambdaTarget: target },
+    ],
   });
 }
 
@@ -99,7 +142,8 @@ describe('diagnosePipeline', () => {
         provider: 'CodeBuild',
         externalExecutionId: buildId,
         externalExecutionUrl: `https://console.aws.amazon.com/codebuild/home?region=us-east-1#/builds/${encodeURIComponent(buildId)}/view/new`,
-        error: 'Build terminated with state: FAILED. Phase: BUILD, Code: COMMAND_EXECUTION_ERROR, Message: Error while executing command: npm test. Reason: exit status 1',
+        error:
+          'Build terminated with state: FAILED. Phase: BUILD, Code: COMMAND_EXECUTION_ERROR, Message: Error while executing command: npm test. Reason: exit status 1',
       }),
     );
     m.codebuild.on(BatchGetBuildsCommand).resolves({
@@ -110,10 +154,20 @@ describe('diagnosePipeline', () => {
           phases: [
             { phaseType: 'SUBMITTED', phaseStatus: 'SUCCEEDED' },
             { phaseType: 'INSTALL', phaseStatus: 'SUCCEEDED', contexts: [{ statusCode: '', message: '' }] },
-            { phaseType: 'BUILD', phaseStatus: 'FAILED', contexts: [{ statusCode: 'COMMAND_EXECUTION_ERROR', message: 'Error while executing command: npm test. Reason: exit status 1' }] },
+            {
+              phaseType: 'BUILD',
+              phaseStatus: 'FAILED',
+              contexts: [
+                { statusCode: 'COMMAND_EXECUTION_ERROR', message: 'Error while executing command: npm test. Reason: exit status 1' },
+              ],
+            },
             { phaseType: 'COMPLETED' },
           ],
-          logs: { groupName: '/aws/codebuild/SafeDeployPipelineSynthCdkBuildProject-abc123', streamName: '7e2f9a1c-3b4d-4e5f-8a6b-7c8d9e0f1a2b', deepLink },
+          logs: {
+            groupName: '/aws/codebuild/SafeDeployPipelineSynthCdkBuildProject-abc123',
+            streamName: '7e2f9a1c-3b4d-4e5f-8a6b-7c8d9e0f1a2b',
+            deepLink,
+          },
         },
       ],
     });
@@ -126,18 +180,31 @@ describe('diagnosePipeline', () => {
         stageName: 'Build',
         actionName: 'Synth',
         cause: 'build-or-test',
-        summary: 'Build/Synth failed: the build or tests failed in phase BUILD (COMMAND_EXECUTION_ERROR: Error while executing command: npm test. Reason: exit status 1).',
+        summary:
+          'Build/Synth failed: the build or tests failed in phase BUILD (COMMAND_EXECUTION_ERROR: Error while executing command: npm test. Reason: exit status 1).',
       }),
     );
     expect(d.links[0]).toBe(deepLink);
     expect(d.error).toContain('Build terminated with state: FAILED');
     expect(m.codebuild).toHaveReceivedCommandWith(BatchGetBuildsCommand, { ids: [buildId] });
-    expect(m.codepipeline).toHaveReceivedCommandWith(ListActionExecutionsCommand, { pipelineName: f.PIPELINE, filter: { pipelineExecutionId: f.EXEC_CURRENT } });
+    expect(m.codepipeline).toHaveReceivedCommandWith(ListActionExecutionsCommand, {
+      pipelineName: f.PIPELINE,
+      filter: { pipelineExecutionId: f.EXEC_CURRENT },
+    });
     expect(formatDiagnosis(d)).toContain(`Links:\n  ${deepLink}`);
   });
 
   test('permission-denied: extracts the missing action and the role from the first failing resource', async () => {
-    failedActions(f.actionDetail({ stageName: 'Beta', actionName: 'LambdaService.Deploy', category: 'Deploy', provider: 'CloudFormation', configuration: cfnConfig(BETA_LAMBDA), error: cfnActionError(BETA_LAMBDA, 'ApiServiceFunction1234ABCD') }));
+    failedActions(
+      f.actionDetail({
+        stageName: 'Beta',
+        actionName: 'LambdaService.Deploy',
+        category: 'Deploy',
+        provider: 'CloudFormation',
+        configuration: cfnConfig(BETA_LAMBDA),
+        error: cfnActionError(BETA_LAMBDA, 'ApiServiceFunction1234ABCD'),
+      }),
+    );
     stackEvents(BETA_LAMBDA, [
       {
         id: 'ApiServiceFunction1234ABCD',
@@ -152,12 +219,23 @@ describe('diagnosePipeline', () => {
     expect(d.summary).toBe(
       'Beta/LambdaService.Deploy failed: permission denied: arn:aws:sts::111111111111:assumed-role/cdk-hnb659fds-cfn-exec-role-111111111111-us-east-1/AWSCloudFormation may not call lambda:UpdateFunctionCode while deploying ApiServiceFunction1234ABCD (AWS::Lambda::Function).',
     );
-    expect(d.fix).toMatch(/^Grant lambda:UpdateFunctionCode to role cdk-hnb659fds-cfn-exec-role-111111111111-us-east-1 in account 111111111111/);
+    expect(d.fix).toMatch(
+      /^Grant lambda:UpdateFunctionCode to role cdk-hnb659fds-cfn-exec-role-111111111111-us-east-1 in account 111111111111/,
+    );
     expect(m.cloudformation).toHaveReceivedCommandWith(DescribeStackEventsCommand, { StackName: BETA_LAMBDA });
   });
 
   test('cloudformation-resource: reports the FIRST failing resource of the last operation, not cancellations or older failures', async () => {
-    failedActions(f.actionDetail({ stageName: 'Beta', actionName: 'EcsService.Deploy', category: 'Deploy', provider: 'CloudFormation', configuration: cfnConfig(BETA_ECS), error: cfnActionError(BETA_ECS, 'WebServiceTaskDefinition2') }));
+    failedActions(
+      f.actionDetail({
+        stageName: 'Beta',
+        actionName: 'EcsService.Deploy',
+        category: 'Deploy',
+        provider: 'CloudFormation',
+        configuration: cfnConfig(BETA_ECS),
+        error: cfnActionError(BETA_ECS, 'WebServiceTaskDefinition2'),
+      }),
+    );
     stackEvents(BETA_ECS, [
       { id: 'WebServiceListenerRule', type: 'AWS::ElasticLoadBalancingV2::ListenerRule', reason: 'Resource update cancelled' },
       {
@@ -171,14 +249,27 @@ describe('diagnosePipeline', () => {
 
     const d = await diagnose();
     expect(d.cause).toBe('cloudformation-resource');
-    expect(d.summary).toContain(`CloudFormation could not deploy WebServiceTaskDefinition2 (AWS::ECS::TaskDefinition) in stack ${BETA_ECS}: Resource handler returned message: "Invalid request provided: Create TaskDefinition: Invalid 'cpu' setting for task.`);
+    expect(d.summary).toContain(
+      `CloudFormation could not deploy WebServiceTaskDefinition2 (AWS::ECS::TaskDefinition) in stack ${BETA_ECS}: Resource handler returned message: "Invalid request provided: Create TaskDefinition: Invalid 'cpu' setting for task.`,
+    );
     expect(d.summary).not.toContain('OldQueue');
     expect(d.error).toContain('WebServiceTaskDefinition2 (AWS::ECS::TaskDefinition): Resource handler returned message');
-    expect(d.links).toContain(`https://us-east-1.console.aws.amazon.com/cloudformation/home?region=us-east-1#/stacks/events?stackId=${encodeURIComponent(`arn:aws:cloudformation:us-east-1:${f.PIPELINE_ACCOUNT}:stack/${BETA_ECS}/1f2e3d4c-5b6a-11ef-8a9b-0e1d2c3b4a59`)}`);
+    expect(d.links).toContain(
+      `https://us-east-1.console.aws.amazon.com/cloudformation/home?region=us-east-1#/stacks/events?stackId=${encodeURIComponent(`arn:aws:cloudformation:us-east-1:${f.PIPELINE_ACCOUNT}:stack/${BETA_ECS}/1f2e3d4c-5b6a-11ef-8a9b-0e1d2c3b4a59`)}`,
+    );
   });
 
   test('codedeploy-alarm-rollback: follows the deployment id in the custom resource failure to the alarm that fired', async () => {
-    failedActions(f.actionDetail({ stageName: 'Beta', actionName: 'EcsService.Deploy', category: 'Deploy', provider: 'CloudFormation', configuration: cfnConfig(BETA_ECS), error: cfnActionError(BETA_ECS, 'WebServiceDeploymentA1B2C3D4') }));
+    failedActions(
+      f.actionDetail({
+        stageName: 'Beta',
+        actionName: 'EcsService.Deploy',
+        category: 'Deploy',
+        provider: 'CloudFormation',
+        configuration: cfnConfig(BETA_ECS),
+        error: cfnActionError(BETA_ECS, 'WebServiceDeploymentA1B2C3D4'),
+      }),
+    );
     stackEvents(BETA_ECS, [
       {
         id: 'WebServiceDeploymentA1B2C3D4',
@@ -189,7 +280,8 @@ describe('diagnosePipeline', () => {
     ]);
     deployment('d-7XKQ2M9PL', {
       code: 'ALARM_ACTIVE',
-      message: 'One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, and the affected deployments have been stopped. Activated alarms: safe-deploy-beta-web-5xx',
+      message:
+        'One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, and the affected deployments have been stopped. Activated alarms: safe-deploy-beta-web-5xx',
     });
 
     const d = await diagnose();
@@ -202,19 +294,37 @@ describe('diagnosePipeline', () => {
   });
 
   test('lifecycle-hook: names the hook that failed and its message', async () => {
-    failedActions(f.actionDetail({ stageName: 'Beta', actionName: 'LambdaService.Deploy', category: 'Deploy', provider: 'CloudFormation', configuration: cfnConfig(BETA_LAMBDA), error: cfnActionError(BETA_LAMBDA, 'ApiServiceAliasLive5F6E7D8C') }));
+    failedActions(
+      f.actionDetail({
+        stageName: 'Beta',
+        actionName: 'LambdaService.Deploy',
+        category: 'Deploy',
+        provider: 'CloudFormation',
+        configuration: cfnConfig(BETA_LAMBDA),
+        error: cfnActionError(BETA_LAMBDA, 'ApiServiceAliasLive5F6E7D8C'),
+      }),
+    );
     stackEvents(BETA_LAMBDA, [
       {
         id: 'ApiServiceAliasLive5F6E7D8C',
         type: 'AWS::Lambda::Alias',
-        reason: 'CodeDeploy deployment d-HK3J5L7N9 failed: The deployment failed because one or more of the lifecycle event validation functions failed. (Error code: HOOK_EXECUTION_FAILURE)',
+        reason:
+          'CodeDeploy deployment d-HK3J5L7N9 failed: The deployment failed because one or more of the lifecycle event validation functions failed. (Error code: HOOK_EXECUTION_FAILURE)',
       },
     ]);
     deployment(
       'd-HK3J5L7N9',
-      { code: 'HOOK_EXECUTION_FAILURE', message: 'An error occurred while invoking the lifecycle event hook; the deployment failed because a validation Lambda function failed or returned a Failed status.' },
+      {
+        code: 'HOOK_EXECUTION_FAILURE',
+        message:
+          'An error occurred while invoking the lifecycle event hook; the deployment failed because a validation Lambda function failed or returned a Failed status.',
+      },
       [
-        { lifecycleEventName: 'BeforeAllowTraffic', status: 'Failed', diagnostics: { errorCode: 'ScriptFailed', message: 'smoke test GET /health returned 500 on version 13' } },
+        {
+          lifecycleEventName: 'BeforeAllowTraffic',
+          status: 'Failed',
+          diagnostics: { errorCode: 'ScriptFailed', message: 'smoke test GET /health returned 500 on version 13' },
+        },
         { lifecycleEventName: 'AllowTraffic', status: 'Skipped' },
       ],
       'lambda',
@@ -229,12 +339,22 @@ describe('diagnosePipeline', () => {
   });
 
   test('ecs-health-check: the new tasks failed their ELB health checks', async () => {
-    failedActions(f.actionDetail({ stageName: 'Beta', actionName: 'EcsService.Deploy', category: 'Deploy', provider: 'CloudFormation', configuration: cfnConfig(BETA_ECS), error: cfnActionError(BETA_ECS, 'WebServiceDeploymentA1B2C3D4') }));
+    failedActions(
+      f.actionDetail({
+        stageName: 'Beta',
+        actionName: 'EcsService.Deploy',
+        category: 'Deploy',
+        provider: 'CloudFormation',
+        configuration: cfnConfig(BETA_ECS),
+        error: cfnActionError(BETA_ECS, 'WebServiceDeploymentA1B2C3D4'),
+      }),
+    );
     stackEvents(BETA_ECS, [
       {
         id: 'WebServiceDeploymentA1B2C3D4',
         type: 'AWS::CloudFormation::CustomResource',
-        reason: 'Received response status [FAILED] from custom resource. Message returned: CodeDeploy deployment d-Q1W2E3R4T of the new task definition failed and was rolled back (rollback deployment d-RB0000001).',
+        reason:
+          'Received response status [FAILED] from custom resource. Message returned: CodeDeploy deployment d-Q1W2E3R4T of the new task definition failed and was rolled back (rollback deployment d-RB0000001).',
       },
     ]);
     deployment('d-Q1W2E3R4T', {
@@ -245,15 +365,39 @@ describe('diagnosePipeline', () => {
 
     const d = await diagnose();
     expect(d.cause).toBe('ecs-health-check');
-    expect(d.summary).toBe('Beta/EcsService.Deploy failed: the new ECS tasks did not pass their health checks, so CodeDeploy kept traffic on the old task set (deployment d-Q1W2E3R4T).');
+    expect(d.summary).toBe(
+      'Beta/EcsService.Deploy failed: the new ECS tasks did not pass their health checks, so CodeDeploy kept traffic on the old task set (deployment d-Q1W2E3R4T).',
+    );
     expect(d.error).toContain('CodeDeploy d-Q1W2E3R4T ECS_UPDATE_ERROR: The ECS service cannot reach a steady state.');
   });
 
   test('timeout: a smoke test build that timed out', async () => {
     const buildId = 'SafeDeployPipelineSmokeTestBeta-9f8e7d:2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901';
-    failedActions(f.actionDetail({ stageName: 'Beta', actionName: 'SmokeTest-Beta-us-east-1', category: 'Build', provider: 'CodeBuild', externalExecutionId: buildId, error: 'Build terminated with state: TIMED_OUT' }));
+    failedActions(
+      f.actionDetail({
+        stageName: 'Beta',
+        actionName: 'SmokeTest-Beta-us-east-1',
+        category: 'Build',
+        provider: 'CodeBuild',
+        externalExecutionId: buildId,
+        error: 'Build terminated with state: TIMED_OUT',
+      }),
+    );
     m.codebuild.on(BatchGetBuildsCommand).resolves({
-      builds: [{ id: buildId, buildStatus: 'TIMED_OUT', phases: [{ phaseType: 'BUILD', phaseStatus: 'TIMED_OUT', contexts: [{ statusCode: 'BUILD_TIMED_OUT', message: 'Build has timed out. ' }] }], logs: { deepLink: 'https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#logsV2:log-groups/x' } }],
+      builds: [
+        {
+          id: buildId,
+          buildStatus: 'TIMED_OUT',
+          phases: [
+            {
+              phaseType: 'BUILD',
+              phaseStatus: 'TIMED_OUT',
+              contexts: [{ statusCode: 'BUILD_TIMED_OUT', message: 'Build has timed out. ' }],
+            },
+          ],
+          logs: { deepLink: 'https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#logsV2:log-groups/x' },
+        },
+      ],
     });
 
     const d = await diagnose();
@@ -262,7 +406,16 @@ describe('diagnosePipeline', () => {
   });
 
   test('missing-artifact: the Lambda code asset is gone from the assets bucket', async () => {
-    failedActions(f.actionDetail({ stageName: 'Beta', actionName: 'LambdaService.Deploy', category: 'Deploy', provider: 'CloudFormation', configuration: cfnConfig(BETA_LAMBDA), error: cfnActionError(BETA_LAMBDA, 'ApiServiceFunction1234ABCD') }));
+    failedActions(
+      f.actionDetail({
+        stageName: 'Beta',
+        actionName: 'LambdaService.Deploy',
+        category: 'Deploy',
+        provider: 'CloudFormation',
+        configuration: cfnConfig(BETA_LAMBDA),
+        error: cfnActionError(BETA_LAMBDA, 'ApiServiceFunction1234ABCD'),
+      }),
+    );
     stackEvents(BETA_LAMBDA, [
       {
         id: 'ApiServiceFunction1234ABCD',
@@ -274,7 +427,9 @@ describe('diagnosePipeline', () => {
 
     const d = await diagnose();
     expect(d.cause).toBe('missing-artifact');
-    expect(d.summary).toBe('Beta/LambdaService.Deploy failed: an artifact or container image the action needs does not exist (ApiServiceFunction1234ABCD (AWS::Lambda::Function)).');
+    expect(d.summary).toBe(
+      'Beta/LambdaService.Deploy failed: an artifact or container image the action needs does not exist (ApiServiceFunction1234ABCD (AWS::Lambda::Function)).',
+    );
   });
 
   test('source-connection: the CodeConnections connection is not available', async () => {
@@ -314,7 +469,10 @@ describe('diagnosePipeline', () => {
         category: 'Deploy',
         provider: 'CloudFormation',
         account: f.PROD_ACCOUNT,
-        configuration: { ...cfnConfig('Prod-Wave1-us-east-1-LambdaService'), RoleArn: `arn:aws:iam::${f.PROD_ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-${f.PROD_ACCOUNT}-us-east-1` },
+        configuration: {
+          ...cfnConfig('Prod-Wave1-us-east-1-LambdaService'),
+          RoleArn: `arn:aws:iam::${f.PROD_ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-${f.PROD_ACCOUNT}-us-east-1`,
+        },
         error: cfnActionError('Prod-Wave1-us-east-1-LambdaService', 'ApiServiceAliasLive5F6E7D8C'),
       }),
     );
@@ -322,7 +480,9 @@ describe('diagnosePipeline', () => {
     const d = await diagnose();
     expect(d.cause).toBe('cloudformation-resource');
     expect(d.summary).toContain('CloudFormation could not deploy ApiServiceAliasLive5F6E7D8C; the stack rolled back.');
-    expect(d.summary).toContain(`Stack Prod-Wave1-us-east-1-LambdaService is in account ${f.PROD_ACCOUNT} (us-east-1): use credentials for it to see the failing resource`);
+    expect(d.summary).toContain(
+      `Stack Prod-Wave1-us-east-1-LambdaService is in account ${f.PROD_ACCOUNT} (us-east-1): use credentials for it to see the failing resource`,
+    );
     expect(m.cloudformation).not.toHaveReceivedCommand(DescribeStackEventsCommand);
   });
 
@@ -335,7 +495,15 @@ describe('diagnosePipeline', () => {
       ],
     });
     const d = await diagnose();
-    expect(d).toEqual({ pipelineName: f.PIPELINE, executionId: f.EXEC_PREVIOUS, found: false, cause: 'none', summary: `no failure: the latest finished execution ${f.EXEC_PREVIOUS} Succeeded`, fix: '', links: [] });
+    expect(d).toEqual({
+      pipelineName: f.PIPELINE,
+      executionId: f.EXEC_PREVIOUS,
+      found: false,
+      cause: 'none',
+      summary: `no failure: the latest finished execution ${f.EXEC_PREVIOUS} Succeeded`,
+      fix: '',
+      links: [],
+    });
     expect(formatDiagnosis(d)).toBe(d.summary);
     expect(m.codepipeline).not.toHaveReceivedCommand(ListActionExecutionsCommand);
   });
@@ -344,14 +512,30 @@ describe('diagnosePipeline', () => {
     const ROLLBACK = '4e3d2c1b-0a9f-4e8d-b7c6-5a4f3e2d1c0b';
     m.codepipeline.on(ListPipelineExecutionsCommand).resolves({
       pipelineExecutionSummaries: [
-        { pipelineExecutionId: ROLLBACK, status: 'Succeeded', executionType: 'ROLLBACK', rollbackMetadata: { rollbackTargetPipelineExecutionId: f.EXEC_OLDER }, startTime: f.at('2026-11-02T10:25:00Z') },
+        {
+          pipelineExecutionId: ROLLBACK,
+          status: 'Succeeded',
+          executionType: 'ROLLBACK',
+          rollbackMetadata: { rollbackTargetPipelineExecutionId: f.EXEC_OLDER },
+          startTime: f.at('2026-11-02T10:25:00Z'),
+        },
         { pipelineExecutionId: f.EXEC_CURRENT, status: 'Failed', executionType: 'STANDARD', startTime: f.at('2026-11-02T10:00:00Z') },
       ],
     });
-    failedActions(f.actionDetail({ stageName: 'Build', actionName: 'Synth', category: 'Build', provider: 'CodeBuild', error: 'Build terminated with state: FAILED' }));
+    failedActions(
+      f.actionDetail({
+        stageName: 'Build',
+        actionName: 'Synth',
+        category: 'Build',
+        provider: 'CodeBuild',
+        error: 'Build terminated with state: FAILED',
+      }),
+    );
     const d = await diagnose();
     expect(d.executionId).toBe(f.EXEC_CURRENT);
-    expect(d.summary).toMatch(new RegExp(`Since then, rollback execution ${ROLLBACK} succeeded \\(back to execution ${f.EXEC_OLDER}\\)\\.$`));
+    expect(d.summary).toMatch(
+      new RegExp(`Since then, rollback execution ${ROLLBACK} succeeded \\(back to execution ${f.EXEC_OLDER}\\)\\.$`),
+    );
   });
 
   test('a failed rollback execution is the failure to explain', async () => {
@@ -362,25 +546,51 @@ describe('diagnosePipeline', () => {
         { pipelineExecutionId: f.EXEC_CURRENT, status: 'Failed', executionType: 'STANDARD', startTime: f.at('2026-11-02T10:00:00Z') },
       ],
     });
-    failedActions(f.actionDetail({ stageName: 'Build', actionName: 'Synth', category: 'Build', provider: 'CodeBuild', error: 'Build terminated with state: FAILED', executionId: ROLLBACK }));
+    failedActions(
+      f.actionDetail({
+        stageName: 'Build',
+        actionName: 'Synth',
+        category: 'Build',
+        provider: 'CodeBuild',
+        error: 'Build terminated with state: FAILED',
+        executionId: ROLLBACK,
+      }),
+    );
     expect((await diagnose()).executionId).toBe(ROLLBACK);
   });
 
   test('explains a given execution, and uses the action state when the action history has no message', async () => {
     m.codepipeline.on(GetPipelineExecutionCommand).resolves(f.execution(f.EXEC_OLDER, f.SHA_PREVIOUS, 'Old change', 'Failed'));
-    const detail = f.actionDetail({ stageName: 'Build', actionName: 'Synth', category: 'Build', provider: 'CodeBuild', executionId: f.EXEC_OLDER });
+    const detail = f.actionDetail({
+      stageName: 'Build',
+      actionName: 'Synth',
+      category: 'Build',
+      provider: 'CodeBuild',
+      executionId: f.EXEC_OLDER,
+    });
     m.codepipeline.on(ListActionExecutionsCommand).resolves({ actionExecutionDetails: [detail] });
     m.codepipeline.on(GetPipelineStateCommand).resolves(
       f.getPipelineStateOutput([
         {
           stageName: 'Build',
-          actionStates: [{ actionName: 'Synth', latestExecution: { actionExecutionId: detail.actionExecutionId, status: 'Failed', errorDetails: { code: 'JobFailed', message: 'Build terminated with state: FAILED' } } }],
+          actionStates: [
+            {
+              actionName: 'Synth',
+              latestExecution: {
+                actionExecutionId: detail.actionExecutionId,
+                status: 'Failed',
+                errorDetails: { code: 'JobFailed', message: 'Build terminated with state: FAILED' },
+              },
+            },
+          ],
           latestExecution: { pipelineExecutionId: f.EXEC_OLDER, status: 'Failed' },
         },
       ]),
     );
     const d = await diagnose(f.EXEC_OLDER);
-    expect(d).toEqual(expect.objectContaining({ executionId: f.EXEC_OLDER, cause: 'build-or-test', error: 'Build terminated with state: FAILED' }));
+    expect(d).toEqual(
+      expect.objectContaining({ executionId: f.EXEC_OLDER, cause: 'build-or-test', error: 'Build terminated with state: FAILED' }),
+    );
     expect(m.codepipeline).not.toHaveReceivedCommand(ListPipelineExecutionsCommand);
   });
 
@@ -399,24 +609,39 @@ describe('classifyFailure', () => {
   test('recognises an alarm rollback from the message alone (no deployment readable)', () => {
     const v = classifyFailure({
       provider: 'CloudFormation',
-      actionError: 'The deployment failed because a specified alarm was triggered and the deployment was stopped. Alarm name: safe-deploy-prod-api-errors, safe-deploy-prod-api-latency.',
+      actionError:
+        'The deployment failed because a specified alarm was triggered and the deployment was stopped. Alarm name: safe-deploy-prod-api-errors, safe-deploy-prod-api-latency.',
     });
     expect(v.cause).toBe('codedeploy-alarm-rollback');
     expect(v.summary).toContain('because alarm safe-deploy-prod-api-errors, safe-deploy-prod-api-latency went into ALARM');
   });
 
   test('reads the alarm name from the ECS deployment resource message, angle brackets or not', () => {
-    expect(classifyFailure({ actionError: 'CodeDeploy deployment d-7XKQ2M9PL failed. alarm safe-deploy-beta-web-5xx went into ALARM.' }).summary).toContain('because alarm safe-deploy-beta-web-5xx went into ALARM');
-    expect(classifyFailure({ deployment: { deploymentId: 'd-7XKQ2M9PL', errorCode: 'ALARM_ACTIVE', errorMessage: 'Activated alarms: <safe-deploy-beta-web-5xx>' } }).summary).toContain(
-      'because alarm safe-deploy-beta-web-5xx went into ALARM',
-    );
+    expect(
+      classifyFailure({ actionError: 'CodeDeploy deployment d-7XKQ2M9PL failed. alarm safe-deploy-beta-web-5xx went into ALARM.' }).summary,
+    ).toContain('because alarm safe-deploy-beta-web-5xx went into ALARM');
+    expect(
+      classifyFailure({
+        deployment: {
+          deploymentId: 'd-7XKQ2M9PL',
+          errorCode: 'ALARM_ACTIVE',
+          errorMessage: 'Activated alarms: <safe-deploy-beta-web-5xx>',
+        },
+      }).summary,
+    ).toContain('because alarm safe-deploy-beta-web-5xx went into ALARM');
   });
 
   test.each([
     ['Activated alarms: <Prod-api-ErrorJudge, Prod-api-Catastrophe>'],
     ['Activated alarms: <Prod-api-ErrorJudge>, <Prod-api-Catastrophe>'],
   ])('names every alarm of a list, whole: %s', (message) => {
-    const v = classifyFailure({ deployment: { deploymentId: 'd-ABCDEF123', errorCode: 'ALARM_ACTIVE', errorMessage: `One or more alarms have been activated. ${message}` } });
+    const v = classifyFailure({
+      deployment: {
+        deploymentId: 'd-ABCDEF123',
+        errorCode: 'ALARM_ACTIVE',
+        errorMessage: `One or more alarms have been activated. ${message}`,
+      },
+    });
     expect(v.summary).toContain('because alarm Prod-api-ErrorJudge, Prod-api-Catastrophe went into ALARM');
     expect(v.fix).toContain('(CloudWatch console, Prod-api-ErrorJudge)');
   });

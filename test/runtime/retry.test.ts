@@ -31,7 +31,11 @@ describe('retry', () => {
   });
 
   test('retries transient errors with growing delays, then succeeds', async () => {
-    const fn = jest.fn().mockRejectedValueOnce(error('ThrottlingException')).mockRejectedValueOnce(error('ServiceUnavailable')).mockResolvedValue('ok');
+    const fn = jest
+      .fn()
+      .mockRejectedValueOnce(error('ThrottlingException'))
+      .mockRejectedValueOnce(error('ServiceUnavailable'))
+      .mockResolvedValue('ok');
     await expect(retry(fn, { sleep: noSleep, baseDelayMs: 100 })).resolves.toBe('ok');
     expect(fn).toHaveBeenCalledTimes(3);
     const [first, second] = noSleep.mock.calls.map(([ms]) => ms);

@@ -1,5 +1,13 @@
 import { alarmSpec, alarmsFromTemplate } from '../../lib/simulate/alarms';
-import { AlarmState, bindMetric, DEFAULT_EVALUATION, mixtureQuantile, nextState, PreparedAlarmSet, sampleQuantile } from '../../lib/simulate/evaluate';
+import {
+  AlarmState,
+  bindMetric,
+  DEFAULT_EVALUATION,
+  mixtureQuantile,
+  nextState,
+  PreparedAlarmSet,
+  sampleQuantile,
+} from '../../lib/simulate/evaluate';
 import { Random } from '../../lib/simulate/random';
 import { todayTemplates } from '../../lib/simulate/stacks';
 import { trafficFromBuckets } from '../../lib/simulate/traffic';
@@ -84,19 +92,24 @@ describe('CloudWatch evaluation, hand-computed', () => {
       canary: { requests: [...Array(12).fill(0), 50], errors: [...Array(12).fill(0), 1] },
       baseline: { requests: Array(25).fill(450), errors: Array(25).fill(0) },
     });
-    const state = (treat: string) => new PreparedAlarmSet({ name: treat, alarms: [errorsAlarm({ n: 3, m: 3, treat })] }).statesAt(traffic, 870).Errors;
+    const state = (treat: string) =>
+      new PreparedAlarmSet({ name: treat, alarms: [errorsAlarm({ n: 3, m: 3, treat })] }).statesAt(traffic, 870).Errors;
     expect(state('breaching')).toBe('ALARM');
     expect(state('notBreaching')).toBe('OK');
     expect(state('missing')).toBe('INSUFFICIENT_DATA');
   });
 
-  test('FILL on a delayed metric: the unpublished minute becomes a 0 that hides the published ones (AWS\'s documented caveat)', () => {
+  test("FILL on a delayed metric: the unpublished minute becomes a 0 that hides the published ones (AWS's documented caveat)", () => {
     const filled = alarmSpec('Filled', {
       Type: 'AWS::CloudWatch::Alarm',
       Properties: {
         Metrics: [
           { Id: 'e', Expression: 'FILL(errors, 0)', ReturnData: true },
-          { Id: 'errors', MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: CANARY_DIMS }, Period: 60, Stat: 'Sum' }, ReturnData: false },
+          {
+            Id: 'errors',
+            MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: CANARY_DIMS }, Period: 60, Stat: 'Sum' },
+            ReturnData: false,
+          },
         ],
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',
@@ -117,17 +130,33 @@ describe('CloudWatch evaluation, hand-computed', () => {
       baseline: { requests: Array(25).fill(18), errors: [] },
     });
     const set = new PreparedAlarmSet({ name: 'judge', alarms: [errorsAlarm({ n: 1, m: 1, treat: 'notBreaching' })], minRequests: 100 });
-    expect(set.simulate(quiet, new Random(1), { evaluation: 30, poll: 45 })).toEqual({ result: 'held', seconds: 600, inStep: false, exposure: 0.1 });
+    expect(set.simulate(quiet, new Random(1), { evaluation: 30, poll: 45 })).toEqual({
+      result: 'held',
+      seconds: 600,
+      inStep: false,
+      exposure: 0.1,
+    });
   });
 });
 
 describe('alarm state from datapoints: the guide\'s tables ("How alarm state is evaluated when data is missing")', () => {
   // Each row: the 5 retrieved datapoints oldest first (0 good, X breaching, - missing); the
   // alarm reads the most recent N existing ones, or all existing ones plus missing ones.
-  const state = (row: string, n: number, m: number, treat: 'missing' | 'ignore' | 'breaching' | 'notBreaching', current: AlarmState = 'OK') => {
+  const state = (
+    row: string,
+    n: number,
+    m: number,
+    treat: 'missing' | 'ignore' | 'breaching' | 'notBreaching',
+    current: AlarmState = 'OK',
+  ) => {
     const points = row.split(' ').reverse();
     const existing = points.filter((p) => p !== '-').slice(0, n);
-    return nextState({ evaluationPeriods: n, datapointsToAlarm: m, treatMissingData: treat }, current, existing.length, existing.filter((p) => p === 'X').length);
+    return nextState(
+      { evaluationPeriods: n, datapointsToAlarm: m, treatMissingData: treat },
+      current,
+      existing.length,
+      existing.filter((p) => p === 'X').length,
+    );
   };
   test.each([
     ['0 - X - X', 'OK', 'OK', 'OK', 'OK'],
@@ -164,32 +193,59 @@ describe('alarm state from datapoints: the guide\'s tables ("How alarm state is 
 
 describe('metric roles from the dimensions as synthesized', () => {
   const tgs = ['{"Fn::GetAtt":["Blue","TargetGroupFullName"]}', '{"Fn::GetAtt":["Green","TargetGroupFullName"]}'];
-  const lambda = (metricName: string, stat: string, dims: Record<string, string>) => bindMetric({ namespace: 'AWS/Lambda', metricName, stat, dimensions: dims }, tgs);
+  const lambda = (metricName: string, stat: string, dims: Record<string, string>) =>
+    bindMetric({ namespace: 'AWS/Lambda', metricName, stat, dimensions: dims }, tgs);
   test('Lambda: ExecutedVersion is the version being deployed, without it the alias total', () => {
-    expect(lambda('Invocations', 'Sum', { FunctionName: 'f', Resource: 'f:live', ExecutedVersion: '7' })).toMatchObject({ role: 'canary', quantity: 'requests' });
-    expect(lambda('Errors', 'Sum', { FunctionName: 'f', Resource: 'f:live' })).toMatchObject({ role: 'total', quantity: 'errors', existsWhen: 'requests' });
-    expect(lambda('Duration', 'p99', { FunctionName: 'f', Resource: 'f:live' })).toMatchObject({ role: 'total', quantity: 'latency', percentile: 0.99, scale: 1 });
+    expect(lambda('Invocations', 'Sum', { FunctionName: 'f', Resource: 'f:live', ExecutedVersion: '7' })).toMatchObject({
+      role: 'canary',
+      quantity: 'requests',
+    });
+    expect(lambda('Errors', 'Sum', { FunctionName: 'f', Resource: 'f:live' })).toMatchObject({
+      role: 'total',
+      quantity: 'errors',
+      existsWhen: 'requests',
+    });
+    expect(lambda('Duration', 'p99', { FunctionName: 'f', Resource: 'f:live' })).toMatchObject({
+      role: 'total',
+      quantity: 'latency',
+      percentile: 0.99,
+      scale: 1,
+    });
   });
   test('ALB: each target group is one side; 5xx datapoints exist only with errors; latency in seconds', () => {
-    const alb = (metricName: string, stat: string, tg: string) => bindMetric({ namespace: 'AWS/ApplicationELB', metricName, stat, dimensions: { LoadBalancer: 'lb', TargetGroup: tg } }, tgs);
+    const alb = (metricName: string, stat: string, tg: string) =>
+      bindMetric({ namespace: 'AWS/ApplicationELB', metricName, stat, dimensions: { LoadBalancer: 'lb', TargetGroup: tg } }, tgs);
     expect(alb('RequestCount', 'Sum', tgs[1])).toMatchObject({ role: 'tg1', quantity: 'requests' });
     expect(alb('HTTPCode_Target_5XX_Count', 'Sum', tgs[0])).toMatchObject({ role: 'tg0', existsWhen: 'errors' });
     expect(alb('TargetResponseTime', 'p90', tgs[0])).toMatchObject({ quantity: 'latency', percentile: 0.9, scale: 0.001 });
   });
   test('fails loudly on a metric without a role or a statistic it does not simulate', () => {
-    expect(() => bindMetric({ namespace: 'AWS/SQS', metricName: 'NumberOfMessagesSent', stat: 'Sum', dimensions: {} }, tgs)).toThrow(/has no role in the simulation/);
-    expect(() => lambda('Invocations', 'Average', { FunctionName: 'f', Resource: 'f:live' })).toThrow(/only the Sum of a count is simulated/);
+    expect(() => bindMetric({ namespace: 'AWS/SQS', metricName: 'NumberOfMessagesSent', stat: 'Sum', dimensions: {} }, tgs)).toThrow(
+      /has no role in the simulation/,
+    );
+    expect(() => lambda('Invocations', 'Average', { FunctionName: 'f', Resource: 'f:live' })).toThrow(
+      /only the Sum of a count is simulated/,
+    );
     expect(() => lambda('Duration', 'tm99', { FunctionName: 'f', Resource: 'f:live' })).toThrow(/latency statistic tm99 is not simulated/);
   });
 });
 
 describe('alarm templates the simulator refuses', () => {
-  const metric = (period: number) => ({ Id: `m${period}`, MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: CANARY_DIMS }, Period: period, Stat: 'Sum' }, ReturnData: false });
+  const metric = (period: number) => ({
+    Id: `m${period}`,
+    MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: CANARY_DIMS }, Period: period, Stat: 'Sum' },
+    ReturnData: false,
+  });
   test('metrics with different periods', () => {
     expect(() =>
       alarmSpec('Mixed', {
         Type: 'AWS::CloudWatch::Alarm',
-        Properties: { Metrics: [{ Id: 'e', Expression: 'm60 + m300' }, metric(60), metric(300)], Threshold: 1, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1 },
+        Properties: {
+          Metrics: [{ Id: 'e', Expression: 'm60 + m300' }, metric(60), metric(300)],
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanThreshold',
+          EvaluationPeriods: 1,
+        },
       }),
     ).toThrow('alarm Mixed: its metrics use different periods (60, 300 s); CloudWatch requires one');
   });
@@ -197,14 +253,24 @@ describe('alarm templates the simulator refuses', () => {
     expect(() =>
       alarmSpec('Bad', {
         Type: 'AWS::CloudWatch::Alarm',
-        Properties: { Metrics: [{ Id: 'e', Expression: 'm60 +' }, metric(60)], Threshold: 1, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1 },
+        Properties: {
+          Metrics: [{ Id: 'e', Expression: 'm60 +' }, metric(60)],
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanThreshold',
+          EvaluationPeriods: 1,
+        },
       }),
     ).toThrow(/expected a number, an id, a function/);
   });
   test('composite alarms and anomaly-detection comparisons', () => {
-    expect(() => alarmSpec('C', { Type: 'AWS::CloudWatch::CompositeAlarm', Properties: {} })).toThrow('alarm C: composite alarms are not simulated (CodeDeploy is given metric alarms)');
+    expect(() => alarmSpec('C', { Type: 'AWS::CloudWatch::CompositeAlarm', Properties: {} })).toThrow(
+      'alarm C: composite alarms are not simulated (CodeDeploy is given metric alarms)',
+    );
     expect(() =>
-      alarmSpec('A', { Type: 'AWS::CloudWatch::Alarm', Properties: { ComparisonOperator: 'LessThanLowerOrGreaterThanUpperThreshold', EvaluationPeriods: 1 } }),
+      alarmSpec('A', {
+        Type: 'AWS::CloudWatch::Alarm',
+        Properties: { ComparisonOperator: 'LessThanLowerOrGreaterThanUpperThreshold', EvaluationPeriods: 1 },
+      }),
     ).toThrow('alarm A: ComparisonOperator "LessThanLowerOrGreaterThanUpperThreshold" is not supported by the simulator');
   });
 });

@@ -8,7 +8,9 @@ const run = (expression: string, series: Record<string, number[]>) =>
 describe('metric math: the CloudWatch user guide examples', () => {
   // "Using IF expressions": IF(metric1, metric2, metric3) with missing points.
   test('IF(series, series, series)', () => {
-    expect(run('IF(metric1, metric2, metric3)', { metric1: [1, 1, 0, 0, N], metric2: [30, N, 0, 0, 30], metric3: [0, 0, 20, N, 20] })).toEqual([30, 0, 20, N, N]);
+    expect(
+      run('IF(metric1, metric2, metric3)', { metric1: [1, 1, 0, 0, N], metric2: [30, N, 0, 0, 30], metric3: [0, 0, 20, N, 20] }),
+    ).toEqual([30, 0, 20, N, N]);
   });
   test('IF(series, scalar, series) and IF(series, series, scalar)', () => {
     const m = { metric1: [1, 1, 0, 0, N], metric2: [30, N, 0, 0, 30], metric3: [0, 0, 20, N, 20] };
@@ -49,7 +51,7 @@ describe('metric math: missing data and division by zero', () => {
     expect(run('(a > 1 && b > 1) || a == 0', { a: [2, 0, 2], b: [2, 0, 0] })).toEqual([1, 1, 0]);
     expect(run('ABS(a - b) != 1', { a: [2, 5], b: [3, 1] })).toEqual([0, 1]);
   });
-  test('today\'s Lambda error rate: 100 * errors / invocations', () => {
+  test("today's Lambda error rate: 100 * errors / invocations", () => {
     expect(run('100 * errors / invocations', { errors: [0, 1, N], invocations: [30, 50, N] })).toEqual([0, 2, N]);
   });
   test('expressions refer to other expressions, each computed once per point', () => {
@@ -82,8 +84,14 @@ describe('metric math: parse errors and unsupported functions fail loudly', () =
   });
   test.each([
     ['SQRT(a)', 'function SQRT at 0 in "SQRT(a)" is not supported by this simulator (supported: FILL, IF, ABS, MAX([..]), MIN([..]))'],
-    ['SUM([a, a])', 'function SUM at 0 in "SUM([a, a])" is not supported by this simulator (supported: FILL, IF, ABS, MAX([..]), MIN([..]))'],
-    ['METRICS()', 'function METRICS at 0 in "METRICS()" is not supported by this simulator (supported: FILL, IF, ABS, MAX([..]), MIN([..]))'],
+    [
+      'SUM([a, a])',
+      'function SUM at 0 in "SUM([a, a])" is not supported by this simulator (supported: FILL, IF, ABS, MAX([..]), MIN([..]))',
+    ],
+    [
+      'METRICS()',
+      'function METRICS at 0 in "METRICS()" is not supported by this simulator (supported: FILL, IF, ABS, MAX([..]), MIN([..]))',
+    ],
     [
       'MAX(a)',
       'MAX at 0 in "MAX(a)" of a single series is one number over the whole retrieved range, which AWS advises against in alarms: not supported (use MAX([a, b]))',
@@ -96,6 +104,15 @@ describe('metric math: parse errors and unsupported functions fail loudly', () =
     expect(() => run(src, { a: [1] })).toThrow(new MetricMathError(message));
   });
   test('an expression that refers to itself', () => {
-    expect(() => compileAlarm([{ id: 'x', expression: 'y + 1' }, { id: 'y', expression: 'x * 2' }], 'x', () => () => 0)).toThrow('expression x refers to itself');
+    expect(() =>
+      compileAlarm(
+        [
+          { id: 'x', expression: 'y + 1' },
+          { id: 'y', expression: 'x * 2' },
+        ],
+        'x',
+        () => () => 0,
+      ),
+    ).toThrow('expression x refers to itself');
   });
 });

@@ -18,12 +18,19 @@ const REPO = 'arn:aws:ecr:us-east-1:222222222222:repository/safe-deploy/storefro
 const IMAGE: PublishedImage = { repositoryArn: REPO, tag: 'abc1234' };
 
 /** The three-services fixture's storefront (port 8080, /healthz) in a target of its own, with its platform stack. */
-function build(service: Partial<StageEcsService> = {}, options: { envAgnostic?: boolean; image?: PublishedImage | null; natGateways?: number } = {}) {
+function build(
+  service: Partial<StageEcsService> = {},
+  options: { envAgnostic?: boolean; image?: PublishedImage | null; natGateways?: number } = {},
+) {
   const app = apps.create();
   const stage = new Stage(app, 'Beta', { env: options.envAgnostic ? undefined : ENV });
   const platform = new PlatformStack(stage, 'Platform', { ecs: true, natGateways: options.natGateways });
   const stack = new EcsServiceStack(stage, 'storefront', {
-    service: fixtureService('ecs', 'storefront', { deployment: { type: 'canary', percent: 10, intervalMinutes: 5 }, blueTerminationWaitMinutes: 0, ...service }),
+    service: fixtureService('ecs', 'storefront', {
+      deployment: { type: 'canary', percent: 10, intervalMinutes: 5 },
+      blueTerminationWaitMinutes: 0,
+      ...service,
+    }),
     platform,
     image: options.image === null ? undefined : (options.image ?? IMAGE),
   });
@@ -40,7 +47,13 @@ function changedResources(a: Template, b: Template): string[] {
 let stack: EcsServiceStack;
 let template: Template;
 let platformTemplate: Template;
-let nagReport: { pluginReports: { pluginName: string; conclusion: string; violations: { ruleName: string; severity?: string; violatingConstructs: { constructPath: string }[] }[] }[] };
+let nagReport: {
+  pluginReports: {
+    pluginName: string;
+    conclusion: string;
+    violations: { ruleName: string; severity?: string; violatingConstructs: { constructPath: string }[] }[];
+  }[];
+};
 
 beforeAll(() => {
   const built = build();
@@ -83,10 +96,16 @@ describe('EcsServiceStack', () => {
     platformTemplate.resourceCountIs('AWS::EC2::Subnet', 4);
     platformTemplate.resourceCountIs('AWS::EC2::NatGateway', 1);
     platformTemplate.resourceCountIs('AWS::EC2::EIP', 1);
-    platformTemplate.hasResourceProperties('AWS::EC2::NatGateway', { AllocationId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NatEip1'), 'AllocationId'] } });
+    platformTemplate.hasResourceProperties('AWS::EC2::NatGateway', {
+      AllocationId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NatEip1'), 'AllocationId'] },
+    });
     platformTemplate.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: { 'Fn::Select': [0, { 'Fn::GetAZs': '' }] } });
     platformTemplate.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: { 'Fn::Select': [1, { 'Fn::GetAZs': '' }] } });
-    platformTemplate.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'REJECT', LogDestinationType: 'cloud-watch-logs' });
+    platformTemplate.hasResourceProperties('AWS::EC2::FlowLog', {
+      ResourceType: 'VPC',
+      TrafficType: 'REJECT',
+      LogDestinationType: 'cloud-watch-logs',
+    });
     platformTemplate.hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }] });
     template.resourceCountIs('AWS::EC2::VPC', 0);
     template.resourceCountIs('AWS::ECS::Cluster', 0);
@@ -132,7 +151,11 @@ describe('EcsServiceStack', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          { Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], Effect: 'Allow', Resource: REPO },
+          {
+            Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+            Effect: 'Allow',
+            Resource: REPO,
+          },
           { Action: 'ecr:GetAuthorizationToken', Effect: 'Allow', Resource: '*' },
         ]),
       },
@@ -158,30 +181,58 @@ describe('EcsServiceStack', () => {
       Protocol: 'HTTP',
       DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('GreenTargetGroup') } }],
     });
-    const sg = Object.values(template.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('^ALB') } }))[0] as {
+    const sg = Object.values(
+      template.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('^ALB') } }),
+    )[0] as {
       Properties: { SecurityGroupIngress: { CidrIp: unknown; FromPort: number }[] };
     };
     expect(sg.Properties.SecurityGroupIngress).toEqual([
       expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 80, ToPort: 80 }),
       // The platform stack's NAT address, by a (weak) cross-stack reference.
       expect.objectContaining({
-        CidrIp: { 'Fn::Join': ['', [{ 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'Beta-Platform', OutputName: expect.stringMatching(/NatEip1PublicIp/) }) }, '/32']] },
+        CidrIp: {
+          'Fn::Join': [
+            '',
+            [
+              {
+                'Fn::GetStackOutput': expect.objectContaining({
+                  StackName: 'Beta-Platform',
+                  OutputName: expect.stringMatching(/NatEip1PublicIp/),
+                }),
+              },
+              '/32',
+            ],
+          ],
+        },
         FromPort: 8080,
         ToPort: 8080,
       }),
     ]);
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
     });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
   });
 
   test("blue and green target groups health-check the service's own path (/healthz)", () => {
     const tgs = template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup', {
-      Properties: { HealthCheckPath: '/healthz', Matcher: { HttpCode: '200' }, TargetType: 'ip', Port: 8080, HealthCheckIntervalSeconds: 10 },
+      Properties: {
+        HealthCheckPath: '/healthz',
+        Matcher: { HttpCode: '200' },
+        TargetType: 'ip',
+        Port: 8080,
+        HealthCheckIntervalSeconds: 10,
+      },
     });
     expect(Object.keys(tgs).sort()).toEqual([expect.stringMatching(/BlueTargetGroup/), expect.stringMatching(/GreenTargetGroup/)]);
   });
@@ -194,8 +245,17 @@ describe('EcsServiceStack', () => {
     template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
       DeploymentConfigName: { Ref: Match.stringLikeRegexp('DeploymentConfig') },
       DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
-      AutoRollbackConfiguration: { Enabled: true, Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'] },
-      AlarmConfiguration: { Enabled: true, Alarms: Match.arrayWith([{ Name: { Ref: Match.stringLikeRegexp('JudgeErrorJudge') } }, { Name: { Ref: Match.stringLikeRegexp('JudgeCatastrophe') } }]) },
+      AutoRollbackConfiguration: {
+        Enabled: true,
+        Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'],
+      },
+      AlarmConfiguration: {
+        Enabled: true,
+        Alarms: Match.arrayWith([
+          { Name: { Ref: Match.stringLikeRegexp('JudgeErrorJudge') } },
+          { Name: { Ref: Match.stringLikeRegexp('JudgeCatastrophe') } },
+        ]),
+      },
       BlueGreenDeploymentConfiguration: {
         TerminateBlueInstancesOnDeploymentSuccess: { Action: 'TERMINATE', TerminationWaitTimeInMinutes: 0 },
         DeploymentReadyOption: { ActionOnTimeout: 'CONTINUE_DEPLOYMENT', WaitTimeInMinutes: 0 },
@@ -209,7 +269,9 @@ describe('EcsServiceStack', () => {
         ],
       },
     });
-    const group = Object.values(template.findResources('AWS::CodeDeploy::DeploymentGroup'))[0] as { Properties: { AlarmConfiguration: { Alarms: Array<{ Name: { Ref: string } }> } } };
+    const group = Object.values(template.findResources('AWS::CodeDeploy::DeploymentGroup'))[0] as {
+      Properties: { AlarmConfiguration: { Alarms: Array<{ Name: { Ref: string } }> } };
+    };
     // The judge (4), unhealthy tasks per target group (2), the load balancer's own 5xx, the hook's errors: within CodeDeploy's 10.
     expect(group.Properties.AlarmConfiguration.Alarms.map((a) => a.Name.Ref.replace(/[0-9A-F]{8}$/, ''))).toEqual([
       'ServiceJudgeErrorJudge',
@@ -228,7 +290,11 @@ describe('EcsServiceStack', () => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `Beta-storefront-${name}`, TreatMissingData: 'notBreaching' });
     }
     template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('-5xxRate$') }, 0);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'Beta-storefront-Green-UnhealthyHosts', MetricName: 'UnHealthyHostCount', Threshold: 0 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Beta-storefront-Green-UnhealthyHosts',
+      MetricName: 'UnHealthyHostCount',
+      Threshold: 0,
+    });
   });
 
   test("the load balancer's own 5xx (no healthy target, timeouts), which no target group counts", () => {
@@ -237,17 +303,25 @@ describe('EcsServiceStack', () => {
       Threshold: 1,
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: 'IF(requests >= 10, 100 * FILL(errors, 0) / requests, 0)' }),
-        Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'HTTPCode_ELB_5XX_Count', Dimensions: [Match.objectLike({ Name: 'LoadBalancer' })] }) }) }),
+        Match.objectLike({
+          Id: 'errors',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ MetricName: 'HTTPCode_ELB_5XX_Count', Dimensions: [Match.objectLike({ Name: 'LoadBalancer' })] }),
+          }),
+        }),
       ]),
     });
   });
 
   test('composite alarm named <stack name>-Health over the absolute alarms (the judges are silent after the shift)', () => {
-    const composite = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm'))[0] as { Properties: { AlarmName: string; AlarmRule: unknown } };
+    const composite = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm'))[0] as {
+      Properties: { AlarmName: string; AlarmRule: unknown };
+    };
     expect(composite.Properties.AlarmName).toBe('Beta-storefront-Health');
     const rule = JSON.stringify(composite.Properties.AlarmRule);
     expect(rule.match(/ALARM\(/g)).toHaveLength(5);
-    for (const part of ['JudgeCatastrophe', 'BlueUnhealthyHosts', 'GreenUnhealthyHosts', 'LoadBalancerErrors', 'HookErrors']) expect(rule).toContain(part);
+    for (const part of ['JudgeCatastrophe', 'BlueUnhealthyHosts', 'GreenUnhealthyHosts', 'LoadBalancerErrors', 'HookErrors'])
+      expect(rule).toContain(part);
   });
 
   test('test hook: in the VPC, calls the test listener, may report only to its group; CodeDeploy may invoke it', () => {
@@ -319,7 +393,7 @@ describe('EcsServiceStack', () => {
     });
   });
 
-  test('traffic-check hook of the judged canary: knows the step, the judge\'s minimum, the load balancer and both target groups', () => {
+  test("traffic-check hook of the judged canary: knows the step, the judge's minimum, the load balancer and both target groups", () => {
     const fnId = stack.getLogicalId(stack.service.trafficCheckHook!.function.node.defaultChild as never);
     const fn = template.toJSON().Resources[fnId];
     expect(fn.Properties).toMatchObject({
@@ -345,7 +419,9 @@ describe('EcsServiceStack', () => {
           },
           STACK_ID: { Ref: 'AWS::StackId' },
           // The service whose original task set tells which task definition a deployment replaces.
-          CLUSTER_NAME: template.toJSON().Resources[stack.getLogicalId(stack.service.deployment.resource.node.defaultChild as never)].Properties.ClusterName,
+          CLUSTER_NAME:
+            template.toJSON().Resources[stack.getLogicalId(stack.service.deployment.resource.node.defaultChild as never)].Properties
+              .ClusterName,
           SERVICE_NAME: { 'Fn::GetAtt': [expect.stringMatching(/^Service[0-9A-F]{8}$/), 'Name'] },
           CHECK_TIMEOUT_MS: '240000',
         },
@@ -356,17 +432,35 @@ describe('EcsServiceStack', () => {
   });
 
   test('traffic-check hook IAM: report and read only its group and its history, the stack status of its own stack and its own service; targets, metrics and task definitions on * (no resource-level permissions)', () => {
-    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('TrafficCheckHookFunctionRole') }] } });
-    const statements = (Object.values(policies)[0] as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement;
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('TrafficCheckHookFunctionRole') }] },
+    });
+    const statements = (Object.values(policies)[0] as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties
+      .PolicyDocument.Statement;
     expect(statements).toEqual([
-      { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/TrafficCheckHookFunctionLogs/), 'Arn'] } },
       {
-        Action: ['codedeploy:BatchGetDeployments', 'codedeploy:GetDeployment', 'codedeploy:ListDeployments', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/TrafficCheckHookFunctionLogs/), 'Arn'] },
+      },
+      {
+        Action: [
+          'codedeploy:BatchGetDeployments',
+          'codedeploy:GetDeployment',
+          'codedeploy:ListDeployments',
+          'codedeploy:PutLifecycleEventHookExecutionStatus',
+        ],
         Effect: 'Allow',
         Resource: { 'Fn::Join': ['', expect.arrayContaining(['arn:aws:codedeploy:us-east-1:111111111111:deploymentgroup:'])] },
       },
       {
-        Action: ['cloudwatch:GetMetricData', 'codedeploy:BatchGetDeploymentTargets', 'codedeploy:ListDeploymentTargets', 'ecs:DescribeTaskDefinition', 'ecs:ListTaskDefinitions'],
+        Action: [
+          'cloudwatch:GetMetricData',
+          'codedeploy:BatchGetDeploymentTargets',
+          'codedeploy:ListDeploymentTargets',
+          'ecs:DescribeTaskDefinition',
+          'ecs:ListTaskDefinitions',
+        ],
         Effect: 'Allow',
         Resource: '*',
       },
@@ -377,7 +471,9 @@ describe('EcsServiceStack', () => {
   });
 
   test('hook errors: the alarm the deployment group watches covers both hooks by name', () => {
-    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) => JSON.stringify(a).includes('Hook errors')) as { Properties: { Metrics: unknown[] } };
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) =>
+      JSON.stringify(a).includes('Hook errors'),
+    ) as { Properties: { Metrics: unknown[] } };
     const names = JSON.stringify(alarm.Properties.Metrics);
     expect(names).toContain('"Beta-storefront-Service-TestTrafficHook"');
     expect(names).toContain('"Beta-storefront-Service-TrafficCheckHook"');
@@ -393,7 +489,9 @@ describe('EcsServiceStack', () => {
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('AfterAllowTestTraffic'),
-      VpcConfig: Match.objectLike({ SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('TestTrafficHookSecurityGroup'), 'GroupId'] }] }),
+      VpcConfig: Match.objectLike({
+        SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('TestTrafficHookSecurityGroup'), 'GroupId'] }],
+      }),
     });
   });
 
@@ -402,7 +500,9 @@ describe('EcsServiceStack', () => {
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'codedeploy.amazonaws.com' } })] },
       ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AWSCodeDeployRoleForECSLimited']] }],
     });
-    template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { ServiceRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ServiceDeploymentRole'), 'Arn'] } });
+    template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      ServiceRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ServiceDeploymentRole'), 'Arn'] },
+    });
   });
 
   test('no role has AWSLambdaBasicExecutionRole, AWSLambdaVPCAccessExecutionRole or AWSCodeDeployRoleForECS (logs:* or invoke/read on the whole account)', () => {
@@ -415,7 +515,7 @@ describe('EcsServiceStack', () => {
     expect(managed).not.toMatch(/AWSCodeDeployRoleForECS"/);
   });
 
-  test("handler log groups (hooks, deployment resource, Provider framework and its waiter): 90 days, deleted with the stack", () => {
+  test('handler log groups (hooks, deployment resource, Provider framework and its waiter): 90 days, deleted with the stack', () => {
     const groups = Object.entries(template.findResources('AWS::Logs::LogGroup')).filter(([id]) => /Hook|Deployment/.test(id));
     expect(groups.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
       'ServiceDeploymentIsCompleteLogs',
@@ -425,7 +525,8 @@ describe('EcsServiceStack', () => {
       'ServiceTestTrafficHookFunctionLogs',
       'ServiceTrafficCheckHookFunctionLogs',
     ]);
-    for (const [, g] of groups) expect(g).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete', Properties: { RetentionInDays: 90 } });
+    for (const [, g] of groups)
+      expect(g).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete', Properties: { RetentionInDays: 90 } });
   });
 
   test('deployment resource: task definition ARN, service, container, hook; waits 55 min at most (CloudFormation allows 60), 30 s polling', () => {
@@ -443,7 +544,9 @@ describe('EcsServiceStack', () => {
         AfterAllowTraffic: { 'Fn::GetAtt': [Match.stringLikeRegexp('TrafficCheckHook'), 'Arn'] },
       },
     });
-    const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as { Properties: { DefinitionString: unknown; LoggingConfiguration: { Level: string } } };
+    const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as {
+      Properties: { DefinitionString: unknown; LoggingConfiguration: { Level: string } };
+    };
     const def = JSON.stringify(sm.Properties.DefinitionString);
     expect(def).toContain('\\"IntervalSeconds\\":30');
     expect(def).toContain('\\"MaxAttempts\\":110'); // 55 min / 30 s
@@ -462,7 +565,11 @@ describe('EcsServiceStack', () => {
         Resource: groupArn,
       },
       { Action: 'ecs:DescribeServices', Effect: 'Allow', Resource: { Ref: Match.stringLikeRegexp('^Service') } },
-      { Action: 'codedeploy:GetDeploymentConfig', Effect: 'Allow', Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':deploymentconfig:')])] }) },
+      {
+        Action: 'codedeploy:GetDeploymentConfig',
+        Effect: 'Allow',
+        Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':deploymentconfig:')])] }),
+      },
       {
         Action: ['codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision'],
         Effect: 'Allow',
@@ -481,7 +588,11 @@ describe('EcsServiceStack', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
-          { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeploymentOnEventLogs'), 'Arn'] } },
+          {
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeploymentOnEventLogs'), 'Arn'] },
+          },
           ...startDeployment,
           // No resource-level permissions for StopDeployment and ContinueDeployment (IAM service authorization reference).
           { Action: ['codedeploy:ContinueDeployment', 'codedeploy:StopDeployment'], Effect: 'Allow', Resource: '*' },
@@ -492,7 +603,11 @@ describe('EcsServiceStack', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
-          { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeploymentIsCompleteLogs'), 'Arn'] } },
+          {
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeploymentIsCompleteLogs'), 'Arn'] },
+          },
           ...startDeployment,
           { Action: ['codedeploy:BatchGetDeploymentTargets', 'codedeploy:ListDeploymentTargets'], Effect: 'Allow', Resource: '*' },
         ],
@@ -504,7 +619,11 @@ describe('EcsServiceStack', () => {
       template.hasResourceProperties('AWS::IAM::Policy', {
         PolicyDocument: {
           Statement: Match.arrayWith([
-            { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeploymentProviderLogs'), 'Arn'] } },
+            {
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              Effect: 'Allow',
+              Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeploymentProviderLogs'), 'Arn'] },
+            },
           ]),
         },
         Roles: [{ Ref: Match.stringLikeRegexp(role) }],
@@ -514,7 +633,9 @@ describe('EcsServiceStack', () => {
 
   test('dashboard and outputs', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    template.hasOutput('ServiceUrl', { Value: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [Match.stringLikeRegexp('LoadBalancer'), 'DNSName'] }]] } });
+    template.hasOutput('ServiceUrl', {
+      Value: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [Match.stringLikeRegexp('LoadBalancer'), 'DNSName'] }]] },
+    });
     expect(stack.serviceUrl.node.id).toBe('ServiceUrl');
     expect(stack.service.compositeAlarm).toBeDefined();
   });
@@ -548,8 +669,20 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
       TreatMissingData: 'notBreaching',
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: '100 * FILL(greenErrors, 0) / greenRequests', Id: 'expr_1' }),
-        Match.objectLike({ Id: 'greenErrors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ApplicationELB' }), Period: 60, Stat: 'Sum' }), ReturnData: false }),
-        Match.objectLike({ Id: 'greenRequests', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'RequestCount' }), Period: 60, Stat: 'Sum' }), ReturnData: false }),
+        Match.objectLike({
+          Id: 'greenErrors',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ApplicationELB' }),
+            Period: 60,
+            Stat: 'Sum',
+          }),
+          ReturnData: false,
+        }),
+        Match.objectLike({
+          Id: 'greenRequests',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'RequestCount' }), Period: 60, Stat: 'Sum' }),
+          ReturnData: false,
+        }),
       ]),
     });
     linear.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -572,9 +705,10 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
     linear.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     // Nothing to hold without a judge: no traffic-check hook, and the AppSpec has only the test hook.
     linear.resourcePropertiesCountIs('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('AfterAllowTraffic hook') }, 0);
-    linear.hasResourceProperties('Custom::EcsCodeDeployDeployment', { Hooks: { AfterAllowTestTraffic: Match.anyValue(), AfterAllowTraffic: Match.absent() } });
+    linear.hasResourceProperties('Custom::EcsCodeDeployDeployment', {
+      Hooks: { AfterAllowTestTraffic: Match.anyValue(), AfterAllowTraffic: Match.absent() },
+    });
   });
-
 
   test('warns, as the Lambda stack does, when a linear step is shorter than the fixed alarms can react', () => {
     const short = build({ deployment: { type: 'linear', percent: 20, intervalMinutes: 5 } }).stack;
@@ -594,9 +728,12 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
   });
 
   test('linear', () => {
-    Template.fromStack(build({ deployment: { type: 'linear', percent: 20, intervalMinutes: 2 } }).stack).hasResourceProperties('AWS::CodeDeploy::DeploymentConfig', {
-      TrafficRoutingConfig: { Type: 'TimeBasedLinear', TimeBasedLinear: { LinearPercentage: 20, LinearInterval: 2 } },
-    });
+    Template.fromStack(build({ deployment: { type: 'linear', percent: 20, intervalMinutes: 2 } }).stack).hasResourceProperties(
+      'AWS::CodeDeploy::DeploymentConfig',
+      {
+        TrafficRoutingConfig: { Type: 'TimeBasedLinear', TimeBasedLinear: { LinearPercentage: 20, LinearInterval: 2 } },
+      },
+    );
   });
 
   test('all-at-once, alarm overrides, blue wait, HTTPS, two NATs, env-agnostic with the local image asset', () => {
@@ -613,11 +750,22 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
     t.resourceCountIs('AWS::CodeDeploy::DeploymentConfig', 0);
     t.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
       DeploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce',
-      BlueGreenDeploymentConfiguration: Match.objectLike({ TerminateBlueInstancesOnDeploymentSuccess: { Action: 'TERMINATE', TerminationWaitTimeInMinutes: 30 } }),
+      BlueGreenDeploymentConfiguration: Match.objectLike({
+        TerminateBlueInstancesOnDeploymentSuccess: { Action: 'TERMINATE', TerminationWaitTimeInMinutes: 30 },
+      }),
     });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('-Blue-5xxRate$'), Threshold: 5, EvaluationPeriods: 5, DatapointsToAlarm: 3 });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: Match.stringLikeRegexp('-Blue-5xxRate$'),
+      Threshold: 5,
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 3,
+    });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TargetResponseTime', Threshold: 2.5, Period: 120 });
-    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS', Certificates: [{ CertificateArn: Match.stringLikeRegexp('^arn:aws:acm') }] });
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Protocol: 'HTTPS',
+      Certificates: [{ CertificateArn: Match.stringLikeRegexp('^arn:aws:acm') }],
+    });
     Template.fromStack(built.platform).resourceCountIs('AWS::EC2::NatGateway', 2);
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
       LoadBalancerAttributes: Match.arrayWith([{ Key: 'access_logs.s3.enabled', Value: 'true' }]),
@@ -627,7 +775,9 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
         Statement: Match.arrayWith([
           Match.objectLike({
             Action: 's3:PutObject',
-            Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { 'Fn::FindInMap': Match.anyValue() }, ':root']] } },
+            Principal: {
+              AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { 'Fn::FindInMap': Match.anyValue() }, ':root']] },
+            },
           }),
         ]),
       },
@@ -640,10 +790,14 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
 
 describe('validation', () => {
   test('fails when natGateways is 0', () => {
-    expect(() => build({}, { natGateways: 0 })).toThrow('natGateways: 0 is out of range: use 1 (cost-sized) or 2 (one per AZ); tasks run in private subnets and need egress');
+    expect(() => build({}, { natGateways: 0 })).toThrow(
+      'natGateways: 0 is out of range: use 1 (cost-sized) or 2 (one per AZ); tasks run in private subnets and need egress',
+    );
   });
   test('fails when blueTerminationWaitMinutes is out of range', () => {
-    expect(() => build({ blueTerminationWaitMinutes: 3000 })).toThrow("blueTerminationWait: 3000 minutes is out of CodeDeploy's range: use 0 to 2880 minutes (2 days)");
+    expect(() => build({ blueTerminationWaitMinutes: 3000 })).toThrow(
+      "blueTerminationWait: 3000 minutes is out of CodeDeploy's range: use 0 to 2880 minutes (2 days)",
+    );
   });
   test('fails when the image is not an ECR repository ARN', () => {
     expect(() => build({}, { image: { repositoryArn: 'my-repo', tag: 'abc' } })).toThrow(
@@ -654,12 +808,14 @@ describe('validation', () => {
     const app = apps.create();
     const stage = new Stage(app, 'Beta', { env: ENV });
     const platform = new PlatformStack(stage, 'Platform', { ecs: false });
-    expect(() => new EcsServiceStack(stage, 'storefront', { service: fixtureService('ecs', 'storefront'), platform, image: IMAGE })).toThrow(
-      'EcsServiceStack Beta/storefront: the platform stack Beta/Platform has no cluster: create it with ecs: true',
-    );
+    expect(
+      () => new EcsServiceStack(stage, 'storefront', { service: fixtureService('ecs', 'storefront'), platform, image: IMAGE }),
+    ).toThrow('EcsServiceStack Beta/storefront: the platform stack Beta/Platform has no cluster: create it with ecs: true');
   });
   test('fails when an alarm override is invalid', () => {
-    expect(() => build({ alarms: { evaluationPeriods: 2, datapointsToAlarm: 3 } })).toThrow('alarms.datapointsToAlarm: 3 must be a whole number from 1 to evaluationPeriods (2)');
+    expect(() => build({ alarms: { evaluationPeriods: 2, datapointsToAlarm: 3 } })).toThrow(
+      'alarms.datapointsToAlarm: 3 must be a whole number from 1 to evaluationPeriods (2)',
+    );
   });
   test('fails when the certificate ARN is not an ACM ARN', () => {
     expect(() => build({ certificateArn: 'arn:aws:iam::111111111111:server-certificate/x' })).toThrow(

@@ -8,7 +8,8 @@ import { TestApps } from '../support/app';
 import { fixtureService } from '../support/fixtures';
 
 const apps = new TestApps();
-const maskAssetHashes = (s: string) => s.replace(/[0-9a-f]{64}/g, '[ASSET_HASH]').replace(/CurrentVersion[0-9A-Fa-f]{40}/g, 'CurrentVersion[HASH]');
+const maskAssetHashes = (s: string) =>
+  s.replace(/[0-9a-f]{64}/g, '[ASSET_HASH]').replace(/CurrentVersion[0-9A-Fa-f]{40}/g, 'CurrentVersion[HASH]');
 afterAll(() => apps.cleanup());
 
 describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min)', () => {
@@ -22,7 +23,10 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     const stage = new Stage(app, 'Prod', { env: { account: '111111111111', region: 'us-east-1' } });
     stack = new LambdaServiceStack(stage, 'orders-api', {
-      service: fixtureService('lambda', 'orders-api', { deployment: { type: 'canary', percent: 10, intervalMinutes: 10 }, alarms: { errorRatePercent: 2, p99LatencyMs: 800 } }),
+      service: fixtureService('lambda', 'orders-api', {
+        deployment: { type: 'canary', percent: 10, intervalMinutes: 10 },
+        alarms: { errorRatePercent: 2, p99LatencyMs: 800 },
+      }),
     });
     outdir = app.outdir;
     try {
@@ -75,7 +79,11 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
       Timeout: 10,
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^ServiceFunctionLogGroup') } },
     });
-    template.hasResource('AWS::Lambda::Version', { UpdateReplacePolicy: 'Retain', DeletionPolicy: 'Retain', Properties: { FunctionName: { Ref: ids().fn } } });
+    template.hasResource('AWS::Lambda::Version', {
+      UpdateReplacePolicy: 'Retain',
+      DeletionPolicy: 'Retain',
+      Properties: { FunctionName: { Ref: ids().fn } },
+    });
   });
 
   test('the live alias points at the current version and its update is a CodeDeploy deployment with both hooks', () => {
@@ -91,12 +99,20 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
         },
       },
       // Alarms move to the new version's dimensions before the alias update starts the deployment.
-      DependsOn: Match.arrayWith([logicalId('AWS::CloudWatch::Alarm', 'Judge/Catastrophe'), logicalId('AWS::CloudWatch::Alarm', 'Judge/ErrorJudge'), logicalId('AWS::CloudWatch::Alarm', 'ThrottlesAlarm')]),
+      DependsOn: Match.arrayWith([
+        logicalId('AWS::CloudWatch::Alarm', 'Judge/Catastrophe'),
+        logicalId('AWS::CloudWatch::Alarm', 'Judge/ErrorJudge'),
+        logicalId('AWS::CloudWatch::Alarm', 'ThrottlesAlarm'),
+      ]),
     });
   });
 
   test('a public Function URL on the alias, and its URL as the ServiceUrl output', () => {
-    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', Qualifier: 'live', TargetFunctionArn: { 'Fn::GetAtt': [ids().fn, 'Arn'] } });
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'NONE',
+      Qualifier: 'live',
+      TargetFunctionArn: { 'Fn::GetAtt': [ids().fn, 'Arn'] },
+    });
     template.hasOutput('ServiceUrl', { Value: { 'Fn::GetAtt': [logicalId('AWS::Lambda::Url', 'Alias/FunctionUrl'), 'FunctionUrl'] } });
     expect(stack.serviceUrl!.node.id).toBe('ServiceUrl');
   });
@@ -110,7 +126,10 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
     template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
       DeploymentConfigName: { Ref: logicalId('AWS::CodeDeploy::DeploymentConfig', 'DeploymentConfig') },
       DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
-      AutoRollbackConfiguration: { Enabled: true, Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'] },
+      AutoRollbackConfiguration: {
+        Enabled: true,
+        Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'],
+      },
       AlarmConfiguration: {
         Enabled: true,
         Alarms: [
@@ -131,9 +150,15 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `Prod-orders-api-${name}`, TreatMissingData: 'notBreaching' });
     }
     const judge = template.toJSON().Resources[logicalId('AWS::CloudWatch::Alarm', 'Judge/ErrorJudge')];
-    const dims = JSON.stringify(judge.Properties.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat).map((m: any) => m.MetricStat.Metric.Dimensions));
+    const dims = JSON.stringify(
+      judge.Properties.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat).map((m: any) => m.MetricStat.Metric.Dimensions),
+    );
     expect(dims).toContain('ExecutedVersion');
-    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp('^The version being deployed fails more than') }, 0);
+    template.resourcePropertiesCountIs(
+      'AWS::CloudWatch::Alarm',
+      { AlarmDescription: Match.stringLikeRegexp('^The version being deployed fails more than') },
+      0,
+    );
   });
 
   test('the Function URL 5xx rate (what users see, even when the handler answers 500 without throwing), with a minimum of requests', () => {
@@ -158,7 +183,12 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
       EvaluationPeriods: 1,
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: 'FILL(h0, 0) + FILL(h1, 0)' }),
-        Match.objectLike({ Id: 'h0', MetricStat: Match.objectLike({ Metric: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: hooks[0] }] } }) }),
+        Match.objectLike({
+          Id: 'h0',
+          MetricStat: Match.objectLike({
+            Metric: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: hooks[0] }] },
+          }),
+        }),
       ]),
     });
   });
@@ -189,7 +219,20 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
     template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
       AlarmName: 'Prod-orders-api-Health',
       AlarmRule: {
-        'Fn::Join': ['', ['(ALARM("', arn('Judge/Catastrophe'), '") OR ALARM("', arn('ThrottlesAlarm'), '") OR ALARM("', arn('UrlErrorsAlarm'), '") OR ALARM("', arn('HookErrorsAlarm'), '"))']],
+        'Fn::Join': [
+          '',
+          [
+            '(ALARM("',
+            arn('Judge/Catastrophe'),
+            '") OR ALARM("',
+            arn('ThrottlesAlarm'),
+            '") OR ALARM("',
+            arn('UrlErrorsAlarm'),
+            '") OR ALARM("',
+            arn('HookErrorsAlarm'),
+            '"))',
+          ],
+        ],
       },
     });
   });
@@ -197,39 +240,69 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
   test.each([
     ['pre', 'PreTrafficHookRole/DefaultPolicy'],
     ['post', 'PostTrafficHookRole/DefaultPolicy'],
-  ])('the %s-traffic hook may write its logs, invoke only the service function qualifiers, and read/report only its deployment group (and its function\'s versions)', (name, policyPath) => {
-    const { fn, app, group } = ids();
-    const policy = template.toJSON().Resources[logicalId('AWS::IAM::Policy', policyPath)];
-    expect(policy.Properties.PolicyDocument.Statement).toEqual([
-      { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logicalId('AWS::Logs::LogGroup', name === 'pre' ? 'PreTrafficHookLogs' : 'PostTrafficHookLogs'), 'Arn'] } },
-      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [fn, 'Arn'] }, ':*']] } },
-      // The judged canary's traffic check: GetMetricData has no resource-level permissions; whether
-      // the target returns to code that served is read from this function's versions and this
-      // group's history only.
-      ...(name === 'post'
-        ? [
-            { Action: 'cloudwatch:GetMetricData', Effect: 'Allow', Resource: '*' },
-            { Action: 'lambda:ListVersionsByFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [fn, 'Arn'] } },
-          ]
-        : []),
-      {
-        Action: name === 'post' ? ['codedeploy:BatchGetDeployments', 'codedeploy:GetDeployment', 'codedeploy:ListDeployments', 'codedeploy:PutLifecycleEventHookExecutionStatus'] : ['codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
-        Effect: 'Allow',
-        Resource: { 'Fn::Join': ['', ['arn:aws:codedeploy:us-east-1:111111111111:deploymentgroup:', { Ref: app }, '/', { Ref: group }]] },
-      },
-    ]);
-  });
+  ])(
+    "the %s-traffic hook may write its logs, invoke only the service function qualifiers, and read/report only its deployment group (and its function's versions)",
+    (name, policyPath) => {
+      const { fn, app, group } = ids();
+      const policy = template.toJSON().Resources[logicalId('AWS::IAM::Policy', policyPath)];
+      expect(policy.Properties.PolicyDocument.Statement).toEqual([
+        {
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Effect: 'Allow',
+          Resource: {
+            'Fn::GetAtt': [logicalId('AWS::Logs::LogGroup', name === 'pre' ? 'PreTrafficHookLogs' : 'PostTrafficHookLogs'), 'Arn'],
+          },
+        },
+        { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [fn, 'Arn'] }, ':*']] } },
+        // The judged canary's traffic check: GetMetricData has no resource-level permissions; whether
+        // the target returns to code that served is read from this function's versions and this
+        // group's history only.
+        ...(name === 'post'
+          ? [
+              { Action: 'cloudwatch:GetMetricData', Effect: 'Allow', Resource: '*' },
+              { Action: 'lambda:ListVersionsByFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [fn, 'Arn'] } },
+            ]
+          : []),
+        {
+          Action:
+            name === 'post'
+              ? [
+                  'codedeploy:BatchGetDeployments',
+                  'codedeploy:GetDeployment',
+                  'codedeploy:ListDeployments',
+                  'codedeploy:PutLifecycleEventHookExecutionStatus',
+                ]
+              : ['codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
+          Effect: 'Allow',
+          Resource: { 'Fn::Join': ['', ['arn:aws:codedeploy:us-east-1:111111111111:deploymentgroup:', { Ref: app }, '/', { Ref: group }]] },
+        },
+      ]);
+    },
+  );
 
   test('the hooks keep their logs 90 days, as every handler does, and drop them with the stack', () => {
     for (const id of ['PreTrafficHookLogs', 'PostTrafficHookLogs']) {
-      expect(template.toJSON().Resources[logicalId('AWS::Logs::LogGroup', id)]).toMatchObject({ DeletionPolicy: 'Delete', Properties: { RetentionInDays: 90 } });
+      expect(template.toJSON().Resources[logicalId('AWS::Logs::LogGroup', id)]).toMatchObject({
+        DeletionPolicy: 'Delete',
+        Properties: { RetentionInDays: 90 },
+      });
     }
   });
 
-  test('the hooks know their function, alias, check timeout and the service\'s own check, and outlive the check', () => {
-    const common = { FUNCTION_NAME: { Ref: ids().fn }, ALIAS_NAME: 'live', CHECK_TIMEOUT_MS: '30000', SERVICE_CHECK: '{"type":"http","path":"/health","expectedStatus":200}' };
+  test("the hooks know their function, alias, check timeout and the service's own check, and outlive the check", () => {
+    const common = {
+      FUNCTION_NAME: { Ref: ids().fn },
+      ALIAS_NAME: 'live',
+      CHECK_TIMEOUT_MS: '30000',
+      SERVICE_CHECK: '{"type":"http","path":"/health","expectedStatus":200}',
+    };
     const props = (id: string) => template.toJSON().Resources[id].Properties;
-    expect(props(ids().pre)).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 60, Environment: { Variables: common } });
+    expect(props(ids().pre)).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Timeout: 60,
+      Environment: { Variables: common },
+    });
     expect(props(ids().pre).Environment.Variables.CANARY_TRAFFIC_CHECK).toBeUndefined();
     // The post-traffic hook of a judged canary also counts the step's canary requests, and may wait
     // for the step's last minute to be published: 30 s check + 240 s traffic check + 30 s to report.
@@ -284,7 +357,10 @@ describe('LambdaServiceStack in a Stage with a concrete env (canary 10% / 10 min
 describe('LambdaServiceStack, env-agnostic (laptop)', () => {
   test.each([
     [{ type: 'all-at-once' } as const, undefined],
-    [{ type: 'linear', percent: 25, intervalMinutes: 2 } as const, { Type: 'TimeBasedLinear', TimeBasedLinear: { LinearPercentage: 25, LinearInterval: 2 } }],
+    [
+      { type: 'linear', percent: 25, intervalMinutes: 2 } as const,
+      { Type: 'TimeBasedLinear', TimeBasedLinear: { LinearPercentage: 25, LinearInterval: 2 } },
+    ],
   ])('synthesizes with %j', (deployment, routing) => {
     const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new LambdaServiceStack(app, 'billing-worker', { service: fixtureService('lambda', 'billing-worker', { deployment }) });
@@ -309,12 +385,17 @@ describe('LambdaServiceStack, env-agnostic (laptop)', () => {
   test('without a canary (linear), fixed thresholds on the new version: error rate and p99, 2 of 3 minutes, no data = OK', () => {
     const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
     const s = new LambdaServiceStack(app, 'orders-api', {
-      service: fixtureService('lambda', 'orders-api', { deployment: { type: 'linear', percent: 20, intervalMinutes: 2 }, alarms: { errorRatePercent: 2, p99LatencyMs: 800 } }),
+      service: fixtureService('lambda', 'orders-api', {
+        deployment: { type: 'linear', percent: 20, intervalMinutes: 2 },
+        alarms: { errorRatePercent: 2, p99LatencyMs: 800 },
+      }),
     });
     const t = Template.fromStack(s);
     expect(s.service.judge).toBeUndefined();
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Metrics: Match.arrayWith([Match.objectLike({ Id: 'expr_1', Expression: '100 * errors / invocations', ReturnData: true, Label: 'New version error rate (%)' })]),
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Id: 'expr_1', Expression: '100 * errors / invocations', ReturnData: true, Label: 'New version error rate (%)' }),
+      ]),
       Threshold: 2,
       ComparisonOperator: 'GreaterThanThreshold',
       EvaluationPeriods: 3,
@@ -322,7 +403,17 @@ describe('LambdaServiceStack, env-agnostic (laptop)', () => {
       TreatMissingData: 'notBreaching',
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Metrics: [Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Duration', Dimensions: Match.arrayWith([Match.objectLike({ Name: 'ExecutedVersion' })]) }), Stat: 'p99' }) })],
+      Metrics: [
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({
+              MetricName: 'Duration',
+              Dimensions: Match.arrayWith([Match.objectLike({ Name: 'ExecutedVersion' })]),
+            }),
+            Stat: 'p99',
+          }),
+        }),
+      ],
       Threshold: 800,
     });
     t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('Judge') }, 0);
@@ -335,7 +426,9 @@ describe('LambdaServiceStack, env-agnostic (laptop)', () => {
 
   test('warns when a linear step is shorter than the fixed alarms can react', () => {
     const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new LambdaServiceStack(app, 'orders-api', { service: fixtureService('lambda', 'orders-api', { deployment: { type: 'linear', percent: 10, intervalMinutes: 3 } }) });
+    const stack = new LambdaServiceStack(app, 'orders-api', {
+      service: fixtureService('lambda', 'orders-api', { deployment: { type: 'linear', percent: 10, intervalMinutes: 3 } }),
+    });
     Annotations.fromStack(stack).hasWarning(
       '/orders-api',
       "deployment.intervalMinutes 3 is shorter than the alarms' worst-case detection time (360 s): a bad version may take all traffic before its alarm fires. Use intervalMinutes >= 6 or faster alarms. [ack: safe-deploy:canary-shorter-than-alarms]",

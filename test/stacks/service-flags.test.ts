@@ -13,10 +13,17 @@ import { fixtureConfig, FixtureName } from '../support/fixtures';
 const apps = new TestApps();
 afterAll(() => apps.cleanup());
 
-const PIPELINE = { account: '111111111111', region: 'us-east-1', appName: 'safe-deploy', gateReaderRoleName: 'safe-deploy-gate-reader-Prod-us-west-2' };
+const PIPELINE = {
+  account: '111111111111',
+  region: 'us-east-1',
+  appName: 'safe-deploy',
+  gateReaderRoleName: 'safe-deploy-gate-reader-Prod-us-west-2',
+};
 
 /** One target of a fixture's stage, as the pipeline builds it (the example: greeting-api and greeting-web, both with flags). */
-function target(o: { fixture?: FixtureName; stage?: number; region?: string; mutate?: (raw: any) => void; bundle?: boolean; nag?: boolean } = {}) {
+function target(
+  o: { fixture?: FixtureName; stage?: number; region?: string; mutate?: (raw: any) => void; bundle?: boolean; nag?: boolean } = {},
+) {
   const config = fixtureConfig(o.fixture ?? 'example', o.mutate);
   const stage = config.stages[o.stage ?? 1];
   const region = o.region ?? 'us-west-2';
@@ -29,7 +36,12 @@ function target(o: { fixture?: FixtureName; stage?: number; region?: string; mut
     services: config.services,
     pipeline: { ...PIPELINE, gateReaderRoleName: `safe-deploy-gate-reader-${id}` },
   });
-  return { app, target: t, api: t.service('greeting-api') as LambdaServiceStack | undefined, web: t.service('greeting-web') as EcsServiceStack | undefined };
+  return {
+    app,
+    target: t,
+    api: t.service('greeting-api') as LambdaServiceStack | undefined,
+    web: t.service('greeting-web') as EcsServiceStack | undefined,
+  };
 }
 
 /** The resources of each stack of two syntheses that differ, as "<stack>/<type>". */
@@ -64,16 +76,25 @@ describe('a target of the example (production, us-west-2): both services declare
   test('cdk-nag AwsSolutions: zero unacknowledged findings in the target', () => {
     expect(synthError).toBeUndefined();
     const report = path.join(built.app.outdir, 'validation-report.json');
-    const violations = fs.existsSync(report) ? JSON.parse(fs.readFileSync(report, 'utf8')).pluginReports.flatMap((r: { violations: unknown[] }) => r.violations) : [];
+    const violations = fs.existsSync(report)
+      ? JSON.parse(fs.readFileSync(report, 'utf8')).pluginReports.flatMap((r: { violations: unknown[] }) => r.violations)
+      : [];
     expect(violations).toEqual([]);
   });
 
   test('each service stack holds its own application, environment, profile and deployment, named after it', () => {
-    for (const [t, name, stack] of [[api, 'greeting-api', built.api!], [web, 'greeting-web', built.web!]] as const) {
+    for (const [t, name, stack] of [
+      [api, 'greeting-api', built.api!],
+      [web, 'greeting-web', built.web!],
+    ] as const) {
       t.resourceCountIs('AWS::AppConfig::Application', 1);
       t.hasResourceProperties('AWS::AppConfig::Application', { Name: `${stack.stackName}-flags` });
       t.hasResourceProperties('AWS::AppConfig::Environment', { Name: name });
-      t.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', { Name: name, Type: 'AWS.AppConfig.FeatureFlags', LocationUri: 'hosted' });
+      t.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', {
+        Name: name,
+        Type: 'AWS.AppConfig.FeatureFlags',
+        LocationUri: 'hosted',
+      });
       t.resourceCountIs('AWS::AppConfig::Deployment', 1);
     }
     // The platform stack, which every service stack of an ECS target depends on, holds none of it.
@@ -81,10 +102,18 @@ describe('a target of the example (production, us-west-2): both services declare
   });
 
   test("the environment's monitor is the service's composite health alarm, read through a role only AppConfig assumes", () => {
-    for (const [t, stack] of [[api, built.api!], [web, built.web!]] as const) {
+    for (const [t, stack] of [
+      [api, built.api!],
+      [web, built.web!],
+    ] as const) {
       const healthId = stack.getLogicalId(stack.service.compositeAlarm.node.defaultChild as never);
       t.hasResourceProperties('AWS::AppConfig::Environment', {
-        Monitors: [{ AlarmArn: { 'Fn::GetAtt': [healthId, 'Arn'] }, AlarmRoleArn: { 'Fn::GetAtt': [stack.getLogicalId(stack.flags!.monitorRole.node.defaultChild as never), 'Arn'] } }],
+        Monitors: [
+          {
+            AlarmArn: { 'Fn::GetAtt': [healthId, 'Arn'] },
+            AlarmRoleArn: { 'Fn::GetAtt': [stack.getLogicalId(stack.flags!.monitorRole.node.defaultChild as never), 'Arn'] },
+          },
+        ],
       });
     }
   });
@@ -114,7 +143,15 @@ describe('a target of the example (production, us-west-2): both services declare
             Action: ['appconfig:GetLatestConfiguration', 'appconfig:StartConfigurationSession'],
             Effect: 'Allow',
             Resource: {
-              'Fn::Join': ['', ['arn:aws:appconfig:us-west-2:222222222222:application/', { Ref: stack.getLogicalId(stack.flags!.application.node.defaultChild as never) }, '/environment/*/configuration/', { Ref: stack.getLogicalId(stack.flags!.profile) }]],
+              'Fn::Join': [
+                '',
+                [
+                  'arn:aws:appconfig:us-west-2:222222222222:application/',
+                  { Ref: stack.getLogicalId(stack.flags!.application.node.defaultChild as never) },
+                  '/environment/*/configuration/',
+                  { Ref: stack.getLogicalId(stack.flags!.profile) },
+                ],
+              ],
             },
           },
         ]),
@@ -127,15 +164,26 @@ describe('a target of the example (production, us-west-2): both services declare
     const byName = Object.fromEntries(task.Properties.ContainerDefinitions.map((c) => [c.Name, c]));
     expect(byName['appconfig-agent']).toMatchObject({ Essential: false, Image: 'public.ecr.aws/aws-appconfig/aws-appconfig-agent:2.x' });
     expect(byName.app.DependsOn).toEqual([{ ContainerName: 'appconfig-agent', Condition: 'START' }]);
-    expect(byName.app.Environment).toEqual(expect.arrayContaining([{ Name: FLAG_ENV.environment, Value: 'greeting-web' }, { Name: FLAG_ENV.application, Value: `${built.web!.stackName}-flags` }]));
+    expect(byName.app.Environment).toEqual(
+      expect.arrayContaining([
+        { Name: FLAG_ENV.environment, Value: 'greeting-web' },
+        { Name: FLAG_ENV.application, Value: `${built.web!.stackName}-flags` },
+      ]),
+    );
   });
 
   test("the target's gate reader role may read the flag deployments' state, read-only", () => {
-    const statements = Object.values(Template.fromStack(built.target.platform).findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const statements = Object.values(Template.fromStack(built.target.platform).findResources('AWS::IAM::Policy')).flatMap(
+      (p: any) => p.Properties.PolicyDocument.Statement,
+    );
     const appconfig = statements.filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('appconfig:')));
     expect(appconfig).toEqual([
       { Action: ['appconfig:ListApplications', 'cloudwatch:GetMetricData'], Effect: 'Allow', Resource: '*' },
-      { Action: ['appconfig:GetDeployment', 'appconfig:ListDeployments', 'appconfig:ListEnvironments'], Effect: 'Allow', Resource: 'arn:aws:appconfig:us-west-2:222222222222:application/*' },
+      {
+        Action: ['appconfig:GetDeployment', 'appconfig:ListDeployments', 'appconfig:ListEnvironments'],
+        Effect: 'Allow',
+        Resource: 'arn:aws:appconfig:us-west-2:222222222222:application/*',
+      },
     ]);
   });
 });
@@ -146,9 +194,16 @@ test('the pre-production stage rolls flags out all at once with a 10-minute bake
 });
 
 test("a stage's own rollout becomes a strategy of the service's stack", () => {
-  const { api } = target({ mutate: (c) => (c.stages[1].flags = { rollout: { type: 'linear', percent: 10, intervalMinutes: 3, bakeMinutes: 20 } }) });
+  const { api } = target({
+    mutate: (c) => (c.stages[1].flags = { rollout: { type: 'linear', percent: 10, intervalMinutes: 3, bakeMinutes: 20 } }),
+  });
   const t = Template.fromStack(api!);
-  t.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', { GrowthType: 'LINEAR', GrowthFactor: 10, DeploymentDurationInMinutes: 30, FinalBakeTimeInMinutes: 20 });
+  t.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', {
+    GrowthType: 'LINEAR',
+    GrowthFactor: 10,
+    DeploymentDurationInMinutes: 30,
+    FinalBakeTimeInMinutes: 20,
+  });
   t.hasResourceProperties('AWS::AppConfig::Deployment', { DeploymentStrategyId: { Ref: api!.getLogicalId(api!.flags!.strategy!) } });
 });
 
@@ -157,7 +212,9 @@ test('warns when a rollout watches the health alarm for less than its detection 
   for (const stack of [api!, web!]) {
     Annotations.fromStack(stack).hasWarning(
       `/${stack.node.path}/Flags`,
-      Match.stringLikeRegexp("AppConfig watches the health alarm for 2 min \\(rollout 0 \\+ bake 2\\), less than the alarm's worst-case detection time of \\d+ min"),
+      Match.stringLikeRegexp(
+        "AppConfig watches the health alarm for 2 min \\(rollout 0 \\+ bake 2\\), less than the alarm's worst-case detection time of \\d+ min",
+      ),
     );
   }
   // The example's own rollouts bake longer than detection: no such warning.
@@ -169,7 +226,8 @@ test('services without flags get nothing: no AppConfig resource, layer, sidecar 
   const { target: t } = target({ fixture: 'three-services', stage: 0, region: 'us-east-1' });
   for (const stack of [t.platform, ...t.services]) {
     const template = Template.fromStack(stack);
-    for (const type of ['AWS::AppConfig::Application', 'AWS::AppConfig::Environment', 'AWS::AppConfig::Deployment']) template.resourceCountIs(type, 0);
+    for (const type of ['AWS::AppConfig::Application', 'AWS::AppConfig::Environment', 'AWS::AppConfig::Deployment'])
+      template.resourceCountIs(type, 0);
     expect(JSON.stringify(template.toJSON())).not.toMatch(/AppConfig-Extension|aws-appconfig-agent|appconfig:/);
   }
 });

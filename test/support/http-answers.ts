@@ -11,7 +11,8 @@ import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import type { OpsClients } from '../../lib/runtime/clients';
 
 /** One HTTP answer, or a network failure thrown by the HTTP layer. */
-export type HttpAnswer = { readonly status: number; readonly body: string; readonly headers?: Record<string, string> } | { readonly throws: Error };
+export type HttpAnswer =
+  { readonly status: number; readonly body: string; readonly headers?: Record<string, string> } | { readonly throws: Error };
 
 /** An HTTP answer of AWS's JSON protocols, e.g. `{"__type":"DeploymentAlreadyCompletedException","message":"..."}`. */
 export const awsJsonError = (type: string, message: string, status = 400): HttpAnswer => ({

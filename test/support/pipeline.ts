@@ -10,7 +10,11 @@ import type { TestApps } from './app';
 export const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 
 /** The pipeline stack, in an App whose assets are not bundled: the pipeline tests are about the pipeline. */
-export function synthPipeline(apps: TestApps, config: SafeDeployConfig, app: App = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } })) {
+export function synthPipeline(
+  apps: TestApps,
+  config: SafeDeployConfig,
+  app: App = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } }),
+) {
   const stack = new PipelineStack(app, 'SafeDeployPipeline', {
     env: { account: config.pipeline.account, region: config.pipeline.region },
     config,
@@ -21,7 +25,15 @@ export function synthPipeline(apps: TestApps, config: SafeDeployConfig, app: App
   return { stack, template: Template.fromStack(stack) };
 }
 
-export type Action = { Name: string; ActionTypeId: { Category: string; Provider: string }; RunOrder: number; Configuration?: Record<string, any>; RoleArn?: unknown; Region?: string; InputArtifacts?: Array<{ Name: string }> };
+export type Action = {
+  Name: string;
+  ActionTypeId: { Category: string; Provider: string };
+  RunOrder: number;
+  Configuration?: Record<string, any>;
+  RoleArn?: unknown;
+  Region?: string;
+  InputArtifacts?: Array<{ Name: string }>;
+};
 export type PipelineStage = { Name: string; Actions: Action[]; OnFailure?: { Result: string } };
 
 export function stagesOf(template: Template): PipelineStage[] {
@@ -42,4 +54,3 @@ export function buildSpecOf(template: Template, action: Action, outdir: string):
 }
 
 export const cloudFormationActions = (stage: PipelineStage) => stage.Actions.filter((a) => a.ActionTypeId.Provider === 'CloudFormation');
-

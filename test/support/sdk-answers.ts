@@ -19,23 +19,30 @@ export interface AnsweredCall extends CallContext {
   readonly service: string;
   /** The command's name without `Command`, e.g. `GetPipelineState`. */
   readonly command: string;
-  readonly input: any;  
+  readonly input: any;
 }
 
-export type CommandAnswer = (input: any, where: CallContext) => unknown;  
+export type CommandAnswer = (input: any, where: CallContext) => unknown;
 
 /** A mock's stubbed `send`, as aws-sdk-client-mock exposes it. */
 interface MockedSend {
-  readonly send: { callsFake(fn: (...args: any[]) => unknown): unknown };  
+  readonly send: { callsFake(fn: (...args: any[]) => unknown): unknown };
 }
 
 /**
  * Installs the fake on `mock` and returns `on(command, answer)` to add answers to its table.
  * `before` sees every call first: it may record it, or throw to fail it (throttling, denial).
  */
-export function answerCommands(mock: unknown, service: string, before?: (call: AnsweredCall) => void): (command: unknown, answer: CommandAnswer) => void {
+export function answerCommands(
+  mock: unknown,
+  service: string,
+  before?: (call: AnsweredCall) => void,
+): (command: unknown, answer: CommandAnswer) => void {
   const answers = new Map<unknown, CommandAnswer>();
-  (mock as MockedSend).send.callsFake(async function (this: { config: { region: unknown; credentials: unknown } }, cmd: { constructor: unknown; input: unknown }) {
+  (mock as MockedSend).send.callsFake(async function (
+    this: { config: { region: unknown; credentials: unknown } },
+    cmd: { constructor: unknown; input: unknown },
+  ) {
     const command = (cmd.constructor as { name: string }).name.replace(/Command$/, '');
     const answer = answers.get(cmd.constructor);
     if (!answer) throw new Error(`simulated AWS: no answer for ${service}:${command}`);

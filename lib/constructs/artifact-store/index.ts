@@ -60,7 +60,6 @@ export class ArtifactStore extends Construct {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-
   }
 }
 
@@ -79,6 +78,10 @@ export function accessLogBucket(scope: Construct, id: string, retentionDays: num
     removalPolicy: RemovalPolicy.RETAIN,
   });
   acknowledgeRule(bucket, 's3Logging', `This is the access-log bucket of ${of}; logging it to itself would loop.`);
-  acknowledgeRule(bucket, 's3Kms', 'S3 server access logging cannot deliver to a bucket encrypted with a KMS key; SSE-S3 is the encryption it supports.');
+  acknowledgeRule(
+    bucket,
+    's3Kms',
+    'S3 server access logging cannot deliver to a bucket encrypted with a KMS key; SSE-S3 is the encryption it supports.',
+  );
   return bucket;
 }

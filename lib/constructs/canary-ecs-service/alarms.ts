@@ -69,7 +69,12 @@ export function targetGroupAlarms(
 const ELB_MIN_REQUESTS = 10;
 
 /** The load balancer's own 5xx rate (502/503/504 when no target answers), with at least a few requests a period. */
-export function loadBalancerErrorsAlarm(scope: Construct, loadBalancer: elbv2.ApplicationLoadBalancer, s: AlarmSettings, namePrefix: string): cloudwatch.Alarm {
+export function loadBalancerErrorsAlarm(
+  scope: Construct,
+  loadBalancer: elbv2.ApplicationLoadBalancer,
+  s: AlarmSettings,
+  namePrefix: string,
+): cloudwatch.Alarm {
   const period = Duration.seconds(s.periodSeconds);
   return new cloudwatch.MathExpression({
     expression: `IF(requests >= ${ELB_MIN_REQUESTS}, 100 * FILL(errors, 0) / requests, 0)`,

@@ -194,7 +194,15 @@ export class CanaryEcsService extends CanaryService {
     // With a judge, it replaces the fixed 5xx-rate and p99 alarms; unhealthy tasks stay absolute.
     const fixed = [
       ...targetGroupAlarms(this, 'Blue', this.blueTargetGroup, this.alarmSettings, namePrefix, healthCheck.path, props.judge !== undefined),
-      ...targetGroupAlarms(this, 'Green', this.greenTargetGroup, this.alarmSettings, namePrefix, healthCheck.path, props.judge !== undefined),
+      ...targetGroupAlarms(
+        this,
+        'Green',
+        this.greenTargetGroup,
+        this.alarmSettings,
+        namePrefix,
+        healthCheck.path,
+        props.judge !== undefined,
+      ),
     ];
     if (props.judge) {
       this.judge = new CanaryJudge(this, 'Judge', {

@@ -23,7 +23,9 @@ export function ecsServiceDashboard(scope: Construct, id: string, props: EcsDash
   const period = Duration.seconds(s.periodSeconds);
   const tgs = props.targetGroups;
   const dashboard = new cloudwatch.Dashboard(scope, id, { dashboardName: props.dashboardName, defaultInterval: Duration.hours(3) });
-  dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms (any one rolls a deployment back)', alarms: props.alarms, width: 24 }));
+  dashboard.addWidgets(
+    new cloudwatch.AlarmStatusWidget({ title: 'Alarms (any one rolls a deployment back)', alarms: props.alarms, width: 24 }),
+  );
   dashboard.addWidgets(
     new cloudwatch.GraphWidget({
       title: 'Requests per target group',

@@ -88,12 +88,19 @@ export class EcsCodeDeployDeployment extends Construct {
     for (const fn of [onEvent, isComplete]) {
       fn.addToRolePolicy(
         new iam.PolicyStatement({
-          actions: ['codedeploy:GetDeploymentGroup', 'codedeploy:ListDeployments', 'codedeploy:GetDeployment', 'codedeploy:CreateDeployment'],
+          actions: [
+            'codedeploy:GetDeploymentGroup',
+            'codedeploy:ListDeployments',
+            'codedeploy:GetDeployment',
+            'codedeploy:CreateDeployment',
+          ],
           resources: [groupArn],
         }),
       );
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeServices'], resources: [props.service.serviceArn] }));
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeploymentConfig'], resources: [group.deploymentConfig.deploymentConfigArn] }));
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['codedeploy:GetDeploymentConfig'], resources: [group.deploymentConfig.deploymentConfigArn] }),
+      );
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['codedeploy:RegisterApplicationRevision', 'codedeploy:GetApplicationRevision'],
@@ -108,8 +115,12 @@ export class EcsCodeDeployDeployment extends Construct {
         }),
       );
     }
-    onEvent.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:StopDeployment', 'codedeploy:ContinueDeployment'], resources: ['*'] }));
-    isComplete.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets'], resources: ['*'] }));
+    onEvent.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['codedeploy:StopDeployment', 'codedeploy:ContinueDeployment'], resources: ['*'] }),
+    );
+    isComplete.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets'], resources: ['*'] }),
+    );
     for (const fn of [onEvent, isComplete]) {
       acknowledgeFindings(fn.executionRole, {
         'AwsSolutions-IAM5[Resource::*]':
@@ -125,7 +136,10 @@ export class EcsCodeDeployDeployment extends Construct {
       queryInterval: props.queryInterval ?? Duration.seconds(30),
       totalTimeout: timeout,
       logGroup: providerLogs,
-      frameworkOnEventRole: logWriterRole(this, 'FrameworkOnEventRole', { logGroup: providerLogs, description: `Provider framework onEvent of ${this.node.path}` }),
+      frameworkOnEventRole: logWriterRole(this, 'FrameworkOnEventRole', {
+        logGroup: providerLogs,
+        description: `Provider framework onEvent of ${this.node.path}`,
+      }),
       frameworkCompleteAndTimeoutRole: logWriterRole(this, 'FrameworkCompleteAndTimeoutRole', {
         logGroup: providerLogs,
         description: `Provider framework isComplete/onTimeout of ${this.node.path}`,
@@ -161,12 +175,19 @@ export class EcsCodeDeployDeployment extends Construct {
     this.deploymentId = this.resource.getAttString('DeploymentId');
     // The Provider framework's own functions and state machine (aws-cdk-lib code, not ours).
     const arnOf = (fn: lambda.IFunction) => `<${stack.resolve(stack.getLogicalId(fn.node.defaultChild as CfnElement))}.Arn>:*`;
-    const invoked = [onEvent, isComplete, ...['framework-isComplete', 'framework-onTimeout'].map((c) => provider.node.findChild(c) as lambda.IFunction)];
+    const invoked = [
+      onEvent,
+      isComplete,
+      ...['framework-isComplete', 'framework-onTimeout'].map((c) => provider.node.findChild(c) as lambda.IFunction),
+    ];
     // On this construct: the invoking policies belong to the framework roles above and the waiter's role.
     acknowledgeFindings(
       this,
       Object.fromEntries(
-        invoked.map((fn) => [`AwsSolutions-IAM5[Resource::${arnOf(fn)}]`, 'The Provider framework invokes this one function; the :* suffix only covers its versions and aliases.']),
+        invoked.map((fn) => [
+          `AwsSolutions-IAM5[Resource::${arnOf(fn)}]`,
+          'The Provider framework invokes this one function; the :* suffix only covers its versions and aliases.',
+        ]),
       ),
     );
     acknowledgeFindings(provider, {
@@ -180,9 +201,17 @@ export class EcsCodeDeployDeployment extends Construct {
       'The waiter state machine only loops over isComplete; its executions are logged (ALL) and the handlers log every decision, so X-Ray adds nothing to diagnose.',
       ['AwsSolutions-SF2'],
     );
-    acknowledgeRule(provider, 'lambdaMemory', "The Provider framework's functions (aws-cdk-lib's) only relay CloudFormation events and poll; 128 MB is what aws-cdk-lib sizes and tests them with.");
+    acknowledgeRule(
+      provider,
+      'lambdaMemory',
+      "The Provider framework's functions (aws-cdk-lib's) only relay CloudFormation events and poll; 128 MB is what aws-cdk-lib sizes and tests them with.",
+    );
     for (const rule of ['lambdaDlq', 'lambdaConcurrency', 'lambdaInVpc'] as const) {
-      acknowledgeRule(provider, rule, "The Provider framework's functions (aws-cdk-lib's) serve one stack event at a time, report failures to CloudFormation themselves, and call only AWS APIs.");
+      acknowledgeRule(
+        provider,
+        rule,
+        "The Provider framework's functions (aws-cdk-lib's) serve one stack event at a time, report failures to CloudFormation themselves, and call only AWS APIs.",
+      );
     }
   }
 }

@@ -17,7 +17,11 @@ export const blueTerminationWaitMinutesField = wholeNumberField(
 export const portField = wholeNumberField(1, 65535, (v) => `${show(v)} is not a port: use a whole number from 1 to 65535, e.g. 8080`);
 
 /** Tasks per task set: at least one; the product caps it at 100. */
-export const desiredCountField = wholeNumberField(1, 100, (v) => `${show(v)} is not a task count: use a whole number from 1 to 100 (2 or more spreads tasks over both AZs)`);
+export const desiredCountField = wholeNumberField(
+  1,
+  100,
+  (v) => `${show(v)} is not a task count: use a whole number from 1 to 100 (2 or more spreads tasks over both AZs)`,
+);
 
 /** Probes the AfterAllowTestTraffic hook sends: each may take up to 19 s within the hook's time. */
 export const MAX_TEST_TRAFFIC_PROBES = 10;

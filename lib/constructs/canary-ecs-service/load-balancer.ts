@@ -55,7 +55,11 @@ export function serviceLoadBalancer(scope: Construct, o: ServiceLoadBalancerOpti
     lifecycleRules: [{ expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(1) }],
     removalPolicy: RemovalPolicy.RETAIN,
   });
-  acknowledgeRule(accessLogBucket, 's3Logging', 'This bucket receives the ALB access logs; logging access to the log bucket itself would only log the log delivery.');
+  acknowledgeRule(
+    accessLogBucket,
+    's3Logging',
+    'This bucket receives the ALB access logs; logging access to the log bucket itself would only log the log delivery.',
+  );
   acknowledgeRule(accessLogBucket, 's3Kms', 'ALB access-log delivery supports only SSE-S3 (Amazon S3-managed keys) on the target bucket.');
   const albSg = new ec2.SecurityGroup(scope, 'LoadBalancerSecurityGroup', {
     vpc,
@@ -103,7 +107,11 @@ export function serviceLoadBalancer(scope: Construct, o: ServiceLoadBalancerOpti
   if (o.certificateArn) {
     // Port 80 only redirects: users' traffic flows through the HTTPS listener, the one CodeDeploy shifts.
     redirectListener = loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
-    acknowledgeRule(redirectListener, 'albHttp', 'This listener answers every request on port 80 with a 301 redirect to the HTTPS listener on 443; it serves no content, so it holds no certificate.');
+    acknowledgeRule(
+      redirectListener,
+      'albHttp',
+      'This listener answers every request on port 80 with a 301 redirect to the HTTPS listener on 443; it serves no content, so it holds no certificate.',
+    );
   } else {
     acknowledgeRule(
       productionListener,
@@ -148,7 +156,16 @@ export function serviceLoadBalancer(scope: Construct, o: ServiceLoadBalancerOpti
   for (const peer of o.testTrafficPeers) {
     albSg.addIngressRule(peer, ec2.Port.tcp(testPort), 'Test listener: VPC egress (NAT) address, used by the AfterAllowTestTraffic hook');
   }
-  return { accessLogBucket, securityGroup: albSg, loadBalancer, blueTargetGroup, greenTargetGroup, productionListener, testListener, redirectListener };
+  return {
+    accessLogBucket,
+    securityGroup: albSg,
+    loadBalancer,
+    blueTargetGroup,
+    greenTargetGroup,
+    productionListener,
+    testListener,
+    redirectListener,
+  };
 }
 
 function logAccess(loadBalancer: elbv2.ApplicationLoadBalancer, accessLogBucket: s3.Bucket): void {

@@ -30,13 +30,17 @@ export function serviceTaskDefinition(
   });
   Validations.of(executionRole).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'ecr:GetAuthorizationToken, needed to pull the image, has no resource-level permissions; the pull actions themselves are scoped to the repository.',
+    reason:
+      'ecr:GetAuthorizationToken, needed to pull the image, has no resource-level permissions; the pull actions themselves are scoped to the repository.',
   });
   const taskDefinition = new ecs.FargateTaskDefinition(scope, 'TaskDefinition', {
     cpu: props.cpu ?? 256,
     memoryLimitMiB,
     executionRole,
-    runtimePlatform: { cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+    runtimePlatform: {
+      cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64,
+      operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+    },
   });
   // Keep replaced revisions ACTIVE: CodeDeploy rolls back to the previous one, and operators may redeploy it.
   (taskDefinition.node.defaultChild as ecs.CfnTaskDefinition).cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
@@ -52,21 +56,29 @@ export function serviceTaskDefinition(
       streamPrefix: 'app',
       logGroup: new logs.LogGroup(scope, 'AppLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY }),
     }),
-    environment: { ...props.environment, PORT: String(containerPort), APP_VERSION: props.version ?? 'dev', SERVICE_NAME: Stack.of(scope).stackName },
+    environment: {
+      ...props.environment,
+      PORT: String(containerPort),
+      APP_VERSION: props.version ?? 'dev',
+      SERVICE_NAME: Stack.of(scope).stackName,
+    },
     stopTimeout: Duration.seconds(30),
   });
   Validations.of(taskDefinition).acknowledge(
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ecr:GetAuthorizationToken, needed to pull the image, has no resource-level permissions; the pull actions themselves are scoped to the repository.',
+      reason:
+        'ecr:GetAuthorizationToken, needed to pull the image, has no resource-level permissions; the pull actions themselves are scoped to the repository.',
     },
     {
       id: 'CloudFormation-Validate::W3011',
-      reason: 'UpdateReplacePolicy Retain keeps replaced revisions registered for CodeDeploy and operator rollbacks; on stack delete the current revision is deregistered with the service, which is intended.',
+      reason:
+        'UpdateReplacePolicy Retain keeps replaced revisions registered for CodeDeploy and operator rollbacks; on stack delete the current revision is deregistered with the service, which is intended.',
     },
     {
       id: 'AwsSolutions-ECS2',
-      reason: 'The environment holds the listen port, the release version, the service name and the configured variables, which the config schema refuses when they look like secrets.',
+      reason:
+        'The environment holds the listen port, the release version, the service name and the configured variables, which the config schema refuses when they look like secrets.',
     },
   );
   return { taskDefinition, container };

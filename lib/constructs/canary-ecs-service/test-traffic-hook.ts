@@ -41,7 +41,11 @@ export class TestTrafficHook extends Construct {
       description: 'AfterAllowTestTraffic hook: out to the test listener and HTTPS only',
       allowAllOutbound: false,
     });
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(props.testListenerPort), 'The test listener, reached at the ALB public addresses through the NAT');
+    this.securityGroup.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(props.testListenerPort),
+      'The test listener, reached at the ALB public addresses through the NAT',
+    );
     this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'CodeDeploy API (PutLifecycleEventHookExecutionStatus)');
 
     const checkTimeout = Duration.seconds(PROBE_WORST_CASE.toSeconds() * props.probes.length + 5);
@@ -55,7 +59,9 @@ export class TestTrafficHook extends Construct {
       securityGroups: [this.securityGroup],
       environment: {
         TEST_URL: props.testUrl,
-        TEST_PROBES: JSON.stringify(props.probes.map((p) => ({ path: p.path, expectedStatus: p.expectedStatus ?? 200, bodyContains: p.bodyContains }))),
+        TEST_PROBES: JSON.stringify(
+          props.probes.map((p) => ({ path: p.path, expectedStatus: p.expectedStatus ?? 200, bodyContains: p.bodyContains })),
+        ),
         CHECK_TIMEOUT_MS: String(checkTimeout.toMilliseconds()),
       },
     });

@@ -59,13 +59,24 @@ export class TrafficCheckHook extends Construct {
     // The group's history (ListDeployments, BatchGetDeployments) tells which earlier revision served.
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['codedeploy:PutLifecycleEventHookExecutionStatus', 'codedeploy:GetDeployment', 'codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments'],
+        actions: [
+          'codedeploy:PutLifecycleEventHookExecutionStatus',
+          'codedeploy:GetDeployment',
+          'codedeploy:ListDeployments',
+          'codedeploy:BatchGetDeployments',
+        ],
         resources: [props.deploymentGroupArn],
       }),
     );
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets', 'cloudwatch:GetMetricData', 'ecs:ListTaskDefinitions', 'ecs:DescribeTaskDefinition'],
+        actions: [
+          'codedeploy:ListDeploymentTargets',
+          'codedeploy:BatchGetDeploymentTargets',
+          'cloudwatch:GetMetricData',
+          'ecs:ListTaskDefinitions',
+          'ecs:DescribeTaskDefinition',
+        ],
         resources: ['*'],
       }),
     );

@@ -115,11 +115,15 @@ export class CanaryJudge extends Construct {
     super(scope, id);
     const problems: string[] = [];
     if (!(Number.isFinite(props.canaryPercent) && props.canaryPercent > 0 && props.canaryPercent < 50)) {
-      problems.push(`canaryPercent: ${JSON.stringify(props.canaryPercent)} is not a canary share the judge can use: use the canary step's percentage, above 0 and below 50, e.g. 10`);
+      problems.push(
+        `canaryPercent: ${JSON.stringify(props.canaryPercent)} is not a canary share the judge can use: use the canary step's percentage, above 0 and below 50, e.g. 10`,
+      );
     }
     problems.push(...props.traffic.validate());
     if (props.alarmNamePrefix !== undefined && !/^[\x20-\x7e]{1,200}$/.test(props.alarmNamePrefix)) {
-      problems.push(`alarmNamePrefix: ${JSON.stringify(props.alarmNamePrefix)} is not usable in an alarm name: use 1 to 200 printable ASCII characters`);
+      problems.push(
+        `alarmNamePrefix: ${JSON.stringify(props.alarmNamePrefix)} is not usable in an alarm name: use 1 to 200 printable ASCII characters`,
+      );
     }
     if (problems.length > 0) throw new Error(`Invalid CanaryJudge properties:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     const s = (this.settings = resolveJudgeSettings(props.settings));
@@ -174,7 +178,13 @@ export class CanaryJudge extends Construct {
   }
 
   /** A judge's alarm: fires at `threshold` on the judge's own evaluation periods; no data is not a breach. */
-  private judgeAlarm(id: string, metric: cloudwatch.IMetric, threshold: number, alarmName: string | undefined, alarmDescription: string): cloudwatch.Alarm {
+  private judgeAlarm(
+    id: string,
+    metric: cloudwatch.IMetric,
+    threshold: number,
+    alarmName: string | undefined,
+    alarmDescription: string,
+  ): cloudwatch.Alarm {
     return new cloudwatch.Alarm(this, id, {
       metric,
       threshold,
@@ -192,7 +202,8 @@ export class CanaryJudge extends Construct {
     const period = Duration.minutes(minutes);
     const b = this.traffic.bind(period);
     const helpers: Record<string, cloudwatch.IMetric> = {};
-    const e = (expression: string, label?: string) => new cloudwatch.MathExpression({ expression, usingMetrics: usedBy(expression, b.using, helpers), period, label });
+    const e = (expression: string, label?: string) =>
+      new cloudwatch.MathExpression({ expression, usingMetrics: usedBy(expression, b.using, helpers), period, label });
     // Division by zero drops a datapoint, and a missing datapoint counts as 0 in arithmetic and in
     // comparisons between series (CloudWatch user guide, "Metric math syntax and functions"), so
     // every guard below is false on a 0. A window nothing has been published for yet must stay
@@ -211,8 +222,12 @@ export class CanaryJudge extends Construct {
       `((pc * IF(sh < ${num(this.share)}, sh / ${num(this.share)}, 1)) >= (${num(1 + s.minRelativeIncrease)} * pb))`,
     ].join(' AND ');
     const judge = e(`IF(${guard}, ${z}, 0)`, `Canary error significance z over ${minutes} min (0 when not judged)`);
-    return this.judgeAlarm(id, judge, s.zThreshold, alarmName,
-        `Canary judge over ${minutes} min: the canary has more errors than its share of all errors with z >= ${s.zThreshold}, its error rate is >= ${s.minEffectPoints} points ` +
+    return this.judgeAlarm(
+      id,
+      judge,
+      s.zThreshold,
+      alarmName,
+      `Canary judge over ${minutes} min: the canary has more errors than its share of all errors with z >= ${s.zThreshold}, its error rate is >= ${s.minEffectPoints} points ` +
         `and >= ${1 + s.minRelativeIncrease}x the baseline's, with >= ${s.minRequests} requests on each side. Rolls the deployment back.`,
     );
   }
@@ -241,8 +256,12 @@ export class CanaryJudge extends Construct {
       period,
       label: `Canary / baseline latency over ${minutes} min (0 when not judged)`,
     });
-    return this.judgeAlarm('LatencyJudge', judge, s.latencyRatio, alarmName,
-        `Canary judge over ${minutes} min: the canary's latency statistic is >= ${s.latencyRatio}x the baseline's and >= ${s.latencyFloorMs} ms above it, ` +
+    return this.judgeAlarm(
+      'LatencyJudge',
+      judge,
+      s.latencyRatio,
+      alarmName,
+      `Canary judge over ${minutes} min: the canary's latency statistic is >= ${s.latencyRatio}x the baseline's and >= ${s.latencyFloorMs} ms above it, ` +
         `with >= ${s.minRequests} requests on each side. Rolls the deployment back.`,
     );
   }
@@ -265,7 +284,11 @@ export class CanaryJudge extends Construct {
       // One expression per side, then their maximum point by point (MAX of an array of series).
       const sides: Record<string, cloudwatch.IMetric> = {};
       b.catastropheSides.forEach(([req, err], i) => {
-        sides[`cat${i}`] = new cloudwatch.MathExpression({ expression: rate(`req${i}`, `err${i}`), usingMetrics: { [`req${i}`]: req, [`err${i}`]: err }, period });
+        sides[`cat${i}`] = new cloudwatch.MathExpression({
+          expression: rate(`req${i}`, `err${i}`),
+          usingMetrics: { [`req${i}`]: req, [`err${i}`]: err },
+          period,
+        });
       });
       metric = new cloudwatch.MathExpression({ expression: `MAX([${Object.keys(sides).join(', ')}])`, usingMetrics: sides, period, label });
     }

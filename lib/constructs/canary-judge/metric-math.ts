@@ -18,7 +18,10 @@ export function conditionalPoissonZ(k: string, total: string, share: string): st
 }
 
 /** The entries of `pools` (later pools first) whose ids occur in `expression`. */
-export function usedBy(expression: string, ...pools: Array<Readonly<Record<string, cloudwatch.IMetric>>>): Record<string, cloudwatch.IMetric> {
+export function usedBy(
+  expression: string,
+  ...pools: Array<Readonly<Record<string, cloudwatch.IMetric>>>
+): Record<string, cloudwatch.IMetric> {
   const ids = new Set(expression.match(/\b[a-z][a-zA-Z0-9_]*\b/g) ?? []);
   const out: Record<string, cloudwatch.IMetric> = {};
   for (const pool of [...pools].reverse()) {

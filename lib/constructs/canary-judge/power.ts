@@ -115,7 +115,8 @@ export function canaryStepWarning(query: PowerQuery & { readonly stepMinutes: nu
   if (!need.detectable) {
     return `${what}: the effect is below minEffectPoints (${s.minEffectPoints}) or minRelativeIncrease (${s.minRelativeIncrease}); lower them or accept it`;
   }
-  if (need.windowMinutes === undefined) return `${what}: no window up to a day reaches it; hold such releases for traffic or raise the canary percentage`;
+  if (need.windowMinutes === undefined)
+    return `${what}: no window up to a day reaches it; hold such releases for traffic or raise the canary percentage`;
   return `${what}: use errorWindowMinutes >= ${need.windowMinutes} and a canary step of at least ${need.stepMinutes} minutes`;
 }
 
@@ -152,7 +153,13 @@ export function erfc(x: number): number {
     Math.exp(
       -z * z -
         1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? r : 2 - r;
 }

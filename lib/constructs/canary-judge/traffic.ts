@@ -140,7 +140,8 @@ export abstract class JudgeTraffic {
     const fn = props.function.functionName;
     const aliasDims = { FunctionName: fn, Resource: `${fn}:${props.aliasName}` };
     const metrics = (dimensionsMap: Record<string, string>): VersionMetrics => {
-      const m = (metricName: string, statistic: string) => new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName, statistic, dimensionsMap, period: Duration.minutes(1) });
+      const m = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName, statistic, dimensionsMap, period: Duration.minutes(1) });
       return { requests: m('Invocations', 'Sum'), errors: m('Errors', 'Sum'), latency: m('Duration', props.latencyStatistic ?? 'p90') };
     };
     return JudgeTraffic.canaryWithinTotal({
@@ -189,7 +190,11 @@ class CanaryWithinTotal extends JudgeTraffic {
       // Metric math treats a missing datapoint as 0 in arithmetic (CloudWatch user guide, "Basic
       // arithmetic functions"), so a minute without canary traffic leaves the baseline = the total.
       xreq: new cloudwatch.MathExpression({ expression: 'treq - creq', usingMetrics: { treq: t.requests, creq: c.requests }, period }),
-      xerr: new cloudwatch.MathExpression({ expression: 'FILL(terr, 0) - FILL(cerr, 0)', usingMetrics: { terr: t.errors, cerr: c.errors }, period }),
+      xerr: new cloudwatch.MathExpression({
+        expression: 'FILL(terr, 0) - FILL(cerr, 0)',
+        usingMetrics: { terr: t.errors, cerr: c.errors },
+        period,
+      }),
       xlat: t.latency,
     };
     return { using, catastropheSides: [[c.requests, c.errors]], canaryRequestsExpression: 'FILL(creq, 0)' };
@@ -265,7 +270,11 @@ class Pair extends JudgeTraffic {
 
 /** The metrics re-made with the alarm's period (metric math requires one period for all its metrics). */
 function withPeriod(v: VersionMetrics, period: Duration): VersionMetrics {
-  return { requests: withAlarmPeriod(v.requests, period), errors: withAlarmPeriod(v.errors, period), latency: withAlarmPeriod(v.latency, period) };
+  return {
+    requests: withAlarmPeriod(v.requests, period),
+    errors: withAlarmPeriod(v.errors, period),
+    latency: withAlarmPeriod(v.latency, period),
+  };
 }
 
 function withAlarmPeriod(m: cloudwatch.IMetric, period: Duration): cloudwatch.IMetric {
@@ -288,7 +297,9 @@ function checkVersion(name: string, v: VersionMetrics): string[] {
   }
   for (const field of ['requests', 'errors', 'latency'] as const) {
     if (!(v[field] instanceof cloudwatch.Metric || v[field] instanceof cloudwatch.MathExpression)) {
-      problems.push(`traffic.${name}.${field}: ${String(v[field])} is neither a Metric nor a MathExpression: use one, so the judge can set its period`);
+      problems.push(
+        `traffic.${name}.${field}: ${String(v[field])} is neither a Metric nor a MathExpression: use one, so the judge can set its period`,
+      );
     }
   }
   return problems;

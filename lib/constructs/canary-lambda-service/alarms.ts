@@ -104,7 +104,10 @@ export function lambdaServiceAlarms(scope: Construct, o: LambdaServiceAlarmsOpti
     // it. The URL's own 5xx count sees what users see, for both versions (no per-version dimension).
     urlErrorsAlarm = new cloudwatch.MathExpression({
       expression: `IF(requests >= ${URL_MIN_REQUESTS}, 100 * FILL(errors, 0) / requests, 0)`,
-      usingMetrics: { errors: metric('Url5xxCount', 'Sum', aliasDims, 'URL 5xx'), requests: metric('UrlRequestCount', 'Sum', aliasDims, 'URL requests') },
+      usingMetrics: {
+        errors: metric('Url5xxCount', 'Sum', aliasDims, 'URL 5xx'),
+        requests: metric('UrlRequestCount', 'Sum', aliasDims, 'URL requests'),
+      },
       period,
       label: 'Function URL 5xx rate (%)',
     }).createAlarm(scope, 'UrlErrorsAlarm', {

@@ -32,7 +32,12 @@ export function lambdaServiceDashboard(scope: Construct, o: LambdaServiceDashboa
     new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName, statistic, dimensionsMap: aliasDims, period, label });
   const dashboard = new cloudwatch.Dashboard(scope, 'Dashboard', { defaultInterval: Duration.hours(3) });
   dashboard.addWidgets(
-    new cloudwatch.GraphWidget({ title: `Invocations by version (alias ${aliasName})`, left: [byVersion('Invocations', '')], width: 12, stacked: true }),
+    new cloudwatch.GraphWidget({
+      title: `Invocations by version (alias ${aliasName})`,
+      left: [byVersion('Invocations', '')],
+      width: 12,
+      stacked: true,
+    }),
     new cloudwatch.GraphWidget({
       title: 'Errors by version, and the new version error rate (%)',
       left: [byVersion('Errors', '')],
@@ -47,10 +52,12 @@ export function lambdaServiceDashboard(scope: Construct, o: LambdaServiceDashboa
       leftAnnotations: [{ value: o.p99LatencyMs, label: 'p99 alarm threshold' }],
       width: 12,
     }),
-    new cloudwatch.GraphWidget({ title: `Throttles (alias ${aliasName})`, left: [aliasMetric('Throttles', 'Sum', 'Throttles')], width: 12 }),
+    new cloudwatch.GraphWidget({
+      title: `Throttles (alias ${aliasName})`,
+      left: [aliasMetric('Throttles', 'Sum', 'Throttles')],
+      width: 12,
+    }),
   );
-  dashboard.addWidgets(
-    new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: o.alarms, width: 24 }),
-  );
+  dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: o.alarms, width: 24 }));
   return dashboard;
 }

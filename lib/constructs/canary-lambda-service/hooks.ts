@@ -42,7 +42,15 @@ export function lambdaServiceHooks(
     CHECK_TIMEOUT_MS: String(checkTimeout.toMilliseconds()),
     ...serviceCheckEnvironment(o.healthCheck, o.invokeCheck),
   };
-  const preTrafficHook = hookFunction(scope, o.fn, 'PreTrafficHook', 'lambda-pre-traffic-hook/index.ts', 'BeforeAllowTraffic', hookEnvironment, checkTimeout);
+  const preTrafficHook = hookFunction(
+    scope,
+    o.fn,
+    'PreTrafficHook',
+    'lambda-pre-traffic-hook/index.ts',
+    'BeforeAllowTraffic',
+    hookEnvironment,
+    checkTimeout,
+  );
   // A judged canary's step must have served the judge's minRequests: the post-traffic hook counts
   // them, and may wait for the step's last minute to be published.
   const trafficCheck = o.trafficCheck;
@@ -65,7 +73,12 @@ export function lambdaServiceHooks(
         "cloudwatch:GetMetricData has no resource-level permissions (IAM service authorization reference for Amazon CloudWatch); the hook reads the canary version's Invocations only.",
     });
   }
-  const errorsAlarm = hookErrorsAlarm(scope, 'HookErrorsAlarm', [preTrafficHook, postTrafficHook].map((h) => h.fixedName!), o.period);
+  const errorsAlarm = hookErrorsAlarm(
+    scope,
+    'HookErrorsAlarm',
+    [preTrafficHook, postTrafficHook].map((h) => h.fixedName!),
+    o.period,
+  );
   return { preTrafficHook, postTrafficHook, errorsAlarm };
 }
 

@@ -145,7 +145,10 @@ export class CanaryLambdaService extends CanaryService {
     validate(props, aliasName);
     const checkTimeout = props.hookCheckTimeout ?? Duration.seconds(30);
 
-    const logGroup = new logs.LogGroup(this, 'FunctionLogGroup', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    const logGroup = new logs.LogGroup(this, 'FunctionLogGroup', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.function = new NodejsFunction(this, 'Function', {
       code: bundledHandler(props.entry),
       handler: `index.${props.handler ?? 'handler'}`,
@@ -179,9 +182,17 @@ export class CanaryLambdaService extends CanaryService {
     this.latencyAlarm = alarms.latencyAlarm;
     this.throttlesAlarm = alarms.throttlesAlarm;
     this.urlErrorsAlarm = alarms.urlErrorsAlarm;
-    const metricAlarms = [...(this.judge ? this.judge.alarms : [this.errorRateAlarm!, this.latencyAlarm!]), this.throttlesAlarm, ...(this.urlErrorsAlarm ? [this.urlErrorsAlarm] : [])];
+    const metricAlarms = [
+      ...(this.judge ? this.judge.alarms : [this.errorRateAlarm!, this.latencyAlarm!]),
+      this.throttlesAlarm,
+      ...(this.urlErrorsAlarm ? [this.urlErrorsAlarm] : []),
+    ];
     // The health the pipeline's gates judge after the shift: what stays meaningful without a baseline.
-    this.healthAlarms.push(...(this.judge ? [this.judge.catastropheAlarm] : [this.errorRateAlarm!, this.latencyAlarm!]), this.throttlesAlarm, ...(this.urlErrorsAlarm ? [this.urlErrorsAlarm] : []));
+    this.healthAlarms.push(
+      ...(this.judge ? [this.judge.catastropheAlarm] : [this.errorRateAlarm!, this.latencyAlarm!]),
+      this.throttlesAlarm,
+      ...(this.urlErrorsAlarm ? [this.urlErrorsAlarm] : []),
+    );
     this.healthAlarmName = props.healthAlarmName ?? `${stack.stackName}-${id}-Health`;
     this.compositeAlarm = new cloudwatch.CompositeAlarm(this, 'HealthAlarm', {
       compositeAlarmName: this.healthAlarmName,
@@ -223,7 +234,12 @@ export class CanaryLambdaService extends CanaryService {
     // the traffic check reads (which earlier version served).
     for (const hook of [this.preTrafficHook, this.postTrafficHook]) {
       const history = hook === this.postTrafficHook && trafficCheck ? ['codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments'] : [];
-      hook.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeployment', ...history], resources: [this.deploymentGroup.deploymentGroupArn] }));
+      hook.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['codedeploy:GetDeployment', ...history],
+          resources: [this.deploymentGroup.deploymentGroupArn],
+        }),
+      );
     }
     this.acknowledgeDeploymentGroupFindings();
     validateDeploymentGroupAlarmCount(this, this.rollbackAlarms);
@@ -247,7 +263,11 @@ export class CanaryLambdaService extends CanaryService {
       "The service's function answers synchronous requests (its URL, direct invokes, the hooks' checks), whose callers see the error. " +
         'A service invoked asynchronously adds its own on-failure destination in safe-deploy.extensions.ts.',
     );
-    acknowledgeRule(this.function, 'lambdaInVpc', 'The service needs no private network by default; a service that reaches VPC resources attaches the VPC in safe-deploy.extensions.ts.');
+    acknowledgeRule(
+      this.function,
+      'lambdaInVpc',
+      'The service needs no private network by default; a service that reaches VPC resources attaches the VPC in safe-deploy.extensions.ts.',
+    );
     if (props.reservedConcurrentExecutions === undefined) {
       acknowledgeRule(
         this.function,

@@ -8,12 +8,16 @@ import type { CanaryLambdaServiceProps } from '.';
 export function validate(props: CanaryLambdaServiceProps, aliasName: string): void {
   const problems: string[] = [];
   if (!/^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$/.test(aliasName)) {
-    problems.push(`aliasName: ${JSON.stringify(aliasName)} is not a Lambda alias name: use letters, digits, '-' or '_' (not only digits), e.g. "live"`);
+    problems.push(
+      `aliasName: ${JSON.stringify(aliasName)} is not a Lambda alias name: use letters, digits, '-' or '_' (not only digits), e.g. "live"`,
+    );
   }
   const checkTimeout = props.hookCheckTimeout?.toSeconds() ?? 30;
-  if (checkTimeout < 1 || checkTimeout > 600) problems.push(`hookCheckTimeout: ${checkTimeout} s is out of range: use 1 to 600 seconds, e.g. Duration.seconds(30)`);
+  if (checkTimeout < 1 || checkTimeout > 600)
+    problems.push(`hookCheckTimeout: ${checkTimeout} s is out of range: use 1 to 600 seconds, e.g. Duration.seconds(30)`);
   if (props.judge) problems.push(...judgeProblems(props.judge));
-  if (props.healthCheck && props.invokeCheck) problems.push('healthCheck and invokeCheck are both set: give an HTTP service a healthCheck, an event-driven one an invokeCheck');
+  if (props.healthCheck && props.invokeCheck)
+    problems.push('healthCheck and invokeCheck are both set: give an HTTP service a healthCheck, an event-driven one an invokeCheck');
   const concurrency = fieldProblem('reservedConcurrentExecutions', reservedConcurrencyField, props.reservedConcurrentExecutions);
   if (concurrency) problems.push(concurrency);
   if (props.functionUrlAuthType === lambda.FunctionUrlAuthType.NONE && props.reservedConcurrentExecutions === undefined) {

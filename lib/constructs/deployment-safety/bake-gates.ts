@@ -65,20 +65,32 @@ export class BakeGates {
       }),
     });
     const gateRole = this.gateFunction.executionRole;
-    const custom = props.stages.flatMap((s) => s.targets).filter((t) => t.readerRoleName && !t.readerRoleName.startsWith(`${appName}-gate-reader-`));
+    const custom = props.stages
+      .flatMap((s) => s.targets)
+      .filter((t) => t.readerRoleName && !t.readerRoleName.startsWith(`${appName}-gate-reader-`));
     if (custom.length > 0) {
-      throw new Error(`DeploymentSafety: readerRoleName ${custom.map((t) => `"${t.readerRoleName}"`).join(', ')} must start with "${appName}-gate-reader-" (the gate may assume only those roles)`);
+      throw new Error(
+        `DeploymentSafety: readerRoleName ${custom.map((t) => `"${t.readerRoleName}"`).join(', ')} must start with "${appName}-gate-reader-" (the gate may assume only those roles)`,
+      );
     }
     // Exactly the reader roles of the targets, each known at synth: no wildcard.
-    const readerRoleArns = [...new Set(props.stages.flatMap((s) => s.targets.map((t) => readerRoleArn(t, appName, stack.partition))))].sort();
+    const readerRoleArns = [
+      ...new Set(props.stages.flatMap((s) => s.targets.map((t) => readerRoleArn(t, appName, stack.partition)))),
+    ].sort();
     gateRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: readerRoleArns }));
     Validations.of(gateRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'codepipeline:PutJobSuccessResult/PutJobFailureResult (added by LambdaInvokeAction) support no resource-level permissions; a job id cannot be scoped by ARN.',
+      reason:
+        'codepipeline:PutJobSuccessResult/PutJobFailureResult (added by LambdaInvokeAction) support no resource-level permissions; a job id cannot be scoped by ARN.',
     });
     new iam.Policy(scope, 'GateReadsPipeline', {
       roles: [gateRole],
-      statements: [new iam.PolicyStatement({ actions: ['codepipeline:GetPipelineExecution', 'codepipeline:GetPipelineState'], resources: [pipeline.pipelineArn] })],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['codepipeline:GetPipelineExecution', 'codepipeline:GetPipelineState'],
+          resources: [pipeline.pipelineArn],
+        }),
+      ],
     });
 
     pipeline.addVariable(
@@ -104,7 +116,13 @@ export class BakeGates {
         executionId: '#{codepipeline.PipelineExecutionId}',
       });
       const approval = stage.manualApproval
-        ? [new actions.ManualApprovalAction({ actionName: `Approve-${stage.stageName}`, runOrder: 1, additionalInformation: `Promote to ${stage.stageName}? The bake gate runs after the approval.` })]
+        ? [
+            new actions.ManualApprovalAction({
+              actionName: `Approve-${stage.stageName}`,
+              runOrder: 1,
+              additionalInformation: `Promote to ${stage.stageName}? The bake gate runs after the approval.`,
+            }),
+          ]
         : [];
       pipeline.addStage({
         stageName: gateStageName,
@@ -131,9 +149,13 @@ export class BakeGates {
   gates(): Record<string, GateSettings> {
     const stack = Stack.of(this.scope);
     const cfn = this.props.pipeline.node.defaultChild as codepipeline.CfnPipeline;
-    const stages = stack.resolve(cfn.stages) as Array<{ name: string; actions: Array<{ name: string; configuration?: { StackName?: unknown; ActionMode?: unknown } }> }>;
+    const stages = stack.resolve(cfn.stages) as Array<{
+      name: string;
+      actions: Array<{ name: string; configuration?: { StackName?: unknown; ActionMode?: unknown } }>;
+    }>;
     // The action that changes the stack (not the one that only prepares a change set).
-    const deploys = (a: { configuration?: { ActionMode?: unknown } }) => ['CREATE_UPDATE', 'CHANGE_SET_EXECUTE'].includes(String(a.configuration?.ActionMode));
+    const deploys = (a: { configuration?: { ActionMode?: unknown } }) =>
+      ['CREATE_UPDATE', 'CHANGE_SET_EXECUTE'].includes(String(a.configuration?.ActionMode));
     const actionsOf = (stageName: string) => (stackName: string) => {
       const action = stages.find((s) => s.name === stageName)?.actions.find((a) => a.configuration?.StackName === stackName && deploys(a));
       if (!action) throw new Error(`DeploymentSafety: pipeline stage "${stageName}" has no action deploying stack ${stackName}`);
@@ -146,7 +168,13 @@ export class BakeGates {
         bake: g.stage.bake,
         // Pre-production serves only smoke-test requests: only a production wave's traffic is counted.
         countRequests: g.previous.type === 'production',
-        window: g.stage.deploymentWindow ? { ...g.stage.deploymentWindow, windows: g.stage.deploymentWindow.windows.map((w) => ({ ...w, days: [...w.days] })), blockedDates: [...(g.stage.deploymentWindow.blockedDates ?? [])] } : undefined,
+        window: g.stage.deploymentWindow
+          ? {
+              ...g.stage.deploymentWindow,
+              windows: g.stage.deploymentWindow.windows.map((w) => ({ ...w, days: [...w.days] })),
+              blockedDates: [...(g.stage.deploymentWindow.blockedDates ?? [])],
+            }
+          : undefined,
         observe: g.previous.targets.map((t) => gateTarget(t, this.props.appName, stack.partition, actionsOf(g.previous.stageName))),
         guard: g.stage.targets.map((t) => gateTarget(t, this.props.appName, stack.partition, actionsOf(g.stage.stageName))),
         maxWaitMinutes: g.maxWaitMinutes,
@@ -177,4 +205,3 @@ function gateTarget(t: SafetyTarget, appName: string, partition: string, actionO
     ...(t.featureFlags && t.featureFlags.length > 0 ? { flags: t.featureFlags.map((f) => ({ ...f })) } : {}),
   };
 }
-

@@ -73,7 +73,12 @@ export class DeploymentSafety extends Construct {
     this.gateFunction = this.bakeGates.gateFunction;
     this.gateStageNames = this.bakeGates.gateStageNames;
     rollBackFailedProductionStages(this, props.pipeline, props.stages);
-    const notifications = new PipelineNotifications(this, { pipeline: props.pipeline, stages: props.stages, topic: this.topic, gateFunction: this.gateFunction });
+    const notifications = new PipelineNotifications(this, {
+      pipeline: props.pipeline,
+      stages: props.stages,
+      topic: this.topic,
+      gateFunction: this.gateFunction,
+    });
     this.notifierFunction = notifications.notifierFunction;
     this.failedNotifications = notifications.failedNotifications;
   }

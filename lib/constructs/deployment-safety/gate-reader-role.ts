@@ -39,7 +39,9 @@ export class GateReaderRole extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     if (Token.isUnresolved(stack.region)) {
-      throw new Error(`GateReaderRole ${this.node.path}: the stack has no concrete region; give it env: { account, region } (the role name contains the region)`);
+      throw new Error(
+        `GateReaderRole ${this.node.path}: the stack has no concrete region; give it env: { account, region } (the role name contains the region)`,
+      );
     }
     const appName = props.appName ?? 'safe-deploy';
     const parts = { partition: stack.partition, region: stack.region, account: stack.account };
@@ -64,21 +66,27 @@ export class GateReaderRole extends Construct {
       const applications = (p: ArnParts) => `arn:${p.partition}:appconfig:${p.region}:${p.account}:application/*`;
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['appconfig:ListApplications'], resources: ['*'] }));
       this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['appconfig:ListEnvironments', 'appconfig:ListDeployments', 'appconfig:GetDeployment'], resources: [applications(parts)] }),
+        new iam.PolicyStatement({
+          actions: ['appconfig:ListEnvironments', 'appconfig:ListDeployments', 'appconfig:GetDeployment'],
+          resources: [applications(parts)],
+        }),
       );
       Validations.of(this.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagResource((x) => stack.resolve(x), parts, applications)}]`,
-        reason: 'Read-only AppConfig deployment state (ListEnvironments, ListDeployments, GetDeployment) in this account and region: application and environment IDs are generated, the gate finds them by name.',
+        reason:
+          'Read-only AppConfig deployment state (ListEnvironments, ListDeployments, GetDeployment) in this account and region: application and environment IDs are generated, the gate finds them by name.',
       });
     }
     Validations.of(this.role).acknowledge(
       {
         id: `AwsSolutions-IAM5[Resource::${nagResource((x) => stack.resolve(x), parts, alarms)}]`,
-        reason: 'Read-only DescribeAlarms/DescribeAlarmHistory over this account and region: child alarm names are generated and discovered from the composite health alarm at run time.',
+        reason:
+          'Read-only DescribeAlarms/DescribeAlarmHistory over this account and region: child alarm names are generated and discovered from the composite health alarm at run time.',
       },
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'cloudwatch:GetMetricData (and appconfig:ListApplications, when the gate reads flag deployments) supports no resource-level permissions (IAM service authorization reference); read-only.',
+        reason:
+          'cloudwatch:GetMetricData (and appconfig:ListApplications, when the gate reads flag deployments) supports no resource-level permissions (IAM service authorization reference); read-only.',
       },
     );
   }
@@ -108,7 +116,9 @@ export class RollbackEventForwarder extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     if (stack.account === props.pipelineAccount && stack.region === props.pipelineRegion) {
-      throw new Error(`RollbackEventForwarder ${this.node.path}: the stack is in the pipeline's own account and region, where CodeDeploy's events already reach the notifier: do not forward them (they would be notified twice)`);
+      throw new Error(
+        `RollbackEventForwarder ${this.node.path}: the stack is in the pipeline's own account and region, where CodeDeploy's events already reach the notifier: do not forward them (they would be notified twice)`,
+      );
     }
     const bus = events.EventBus.fromEventBusArn(
       this,
@@ -117,9 +127,17 @@ export class RollbackEventForwarder extends Construct {
     );
     this.rule = new events.Rule(this, 'Resource', {
       description: 'Forwards failed or stopped CodeDeploy deployments (rollbacks) to the pipeline account for notification',
-      eventPattern: { source: ['aws.codedeploy'], detailType: ['CodeDeploy Deployment State-change Notification'], detail: { state: ROLLBACK_STATES } },
+      eventPattern: {
+        source: ['aws.codedeploy'],
+        detailType: ['CodeDeploy Deployment State-change Notification'],
+        detail: { state: ROLLBACK_STATES },
+      },
       // What cannot be put on the pipeline's bus (its policy missing, the region down) waits here.
-      targets: [new targets.EventBus(bus, { deadLetterQueue: new FailedEventsQueue(this, 'Undelivered', { purpose: 'A rollback event for the pipeline account' }).queue })],
+      targets: [
+        new targets.EventBus(bus, {
+          deadLetterQueue: new FailedEventsQueue(this, 'Undelivered', { purpose: 'A rollback event for the pipeline account' }).queue,
+        }),
+      ],
     });
   }
 }

@@ -84,7 +84,8 @@ export class PipelineNotifications {
     this.grantDiagnosis(notifierRole, pipeline, props.stages, parts);
     Validations.of(notifierRole).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason: "Added by topic.grantPublish for the topic's own KMS key (resource-scoped to that key): SNS needs a data key to encrypt each message.",
+      reason:
+        "Added by topic.grantPublish for the topic's own KMS key (resource-scoped to that key): SNS needs a data key to encrypt each message.",
     });
 
     // The gate and the notifier fail their invocation only when they cannot report (a malformed
@@ -108,15 +109,32 @@ export class PipelineNotifications {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
     );
-    alarmOnErrors(props.gateFunction, topic, 'The bake gate could not evaluate or report a job: the gate action will time out (CodePipeline waits up to its 20-minute reply window). See its log group.');
-    alarmOnErrors(this.notifierFunction, topic, 'The notifier failed to explain or publish a failure: a failed execution or rollback may have gone unnoticed. See its log group and run deployctl diagnose.');
+    alarmOnErrors(
+      props.gateFunction,
+      topic,
+      'The bake gate could not evaluate or report a job: the gate action will time out (CodePipeline waits up to its 20-minute reply window). See its log group.',
+    );
+    alarmOnErrors(
+      this.notifierFunction,
+      topic,
+      'The notifier failed to explain or publish a failure: a failed execution or rollback may have gone unnoticed. See its log group and run deployctl diagnose.',
+    );
 
     // Failures are not lost: EventBridge sends what it cannot deliver to the notifier, and the
     // notifier what it fails to handle after Lambda's retries, to one encrypted queue that alarms.
-    this.failedNotifications = new FailedEventsQueue(scope, 'FailedNotifications', { purpose: 'A failed execution or rollback notification' });
+    this.failedNotifications = new FailedEventsQueue(scope, 'FailedNotifications', {
+      purpose: 'A failed execution or rollback notification',
+    });
     this.failedNotifications.alarm.addAlarmAction(new cloudwatchActions.SnsAction(topic));
-    this.notifierFunction.configureAsyncInvoke({ onFailure: new destinations.SqsDestination(this.failedNotifications.queue), retryAttempts: 2 });
-    const target = new targets.LambdaFunction(this.notifierFunction, { retryAttempts: 4, maxEventAge: Duration.hours(1), deadLetterQueue: this.failedNotifications.queue });
+    this.notifierFunction.configureAsyncInvoke({
+      onFailure: new destinations.SqsDestination(this.failedNotifications.queue),
+      retryAttempts: 2,
+    });
+    const target = new targets.LambdaFunction(this.notifierFunction, {
+      retryAttempts: 4,
+      maxEventAge: Duration.hours(1),
+      deadLetterQueue: this.failedNotifications.queue,
+    });
     new events.Rule(scope, 'PipelineFailed', {
       description: `Notifies ${topic.node.path}: failed executions of the pipeline (includes blocked gates)`,
       eventPattern: {
@@ -128,7 +146,8 @@ export class PipelineNotifications {
       targets: [target],
     });
     new events.Rule(scope, 'CodeDeployRollback', {
-      description: 'Notifies failed or stopped (rolled back) CodeDeploy deployments: its own, and those RollbackEventForwarder forwards from other accounts and regions',
+      description:
+        'Notifies failed or stopped (rolled back) CodeDeploy deployments: its own, and those RollbackEventForwarder forwards from other accounts and regions',
       eventPattern: {
         source: ['aws.codedeploy'],
         detailType: ['CodeDeploy Deployment State-change Notification'],
@@ -164,17 +183,21 @@ export class PipelineNotifications {
     const resolve = (x: unknown) => stack.resolve(x);
     const local = stages.flatMap((s) => s.targets).filter((t) => t.account === stack.account || Token.isUnresolved(stack.account));
     const regions = [...new Set([own.region, ...local.map((t) => t.region)])];
-    const arn = (service: string, region: string, resource: string) => `arn:${own.partition}:${service}:${region}:${own.account}:${resource}`;
+    const arn = (service: string, region: string, resource: string) =>
+      `arn:${own.partition}:${service}:${region}:${own.account}:${resource}`;
     const byScope = actionsByScope();
     const resources: Record<ResourceScope, string[]> = {
       pipeline: [pipeline.pipelineArn],
       'codebuild-project': [arn('codebuild', own.region, 'project/*')],
-      stack: [stack.stackName, ...local.flatMap((t) => [t.platformStackName, ...t.serviceStackNames])].map((name) => arn('cloudformation', regionOf(name, local, own.region), `stack/${name}/*`)),
+      stack: [stack.stackName, ...local.flatMap((t) => [t.platformStackName, ...t.serviceStackNames])].map((name) =>
+        arn('cloudformation', regionOf(name, local, own.region), `stack/${name}/*`),
+      ),
       'deployment-group': regions.map((r) => arn('codedeploy', r, 'deploymentgroup:*')),
       none: ['*'],
     };
     for (const scope of Object.keys(byScope) as ResourceScope[]) {
-      if (byScope[scope].length > 0) role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: byScope[scope], resources: [...new Set(resources[scope])] }));
+      if (byScope[scope].length > 0)
+        role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: byScope[scope], resources: [...new Set(resources[scope])] }));
     }
     const reasons: Record<string, string> = {
       [`AwsSolutions-IAM5[Resource::${nagResource(resolve, own, (p) => `arn:${p.partition}:codebuild:${p.region}:${p.account}:project/*`)}]`]:
@@ -183,12 +206,16 @@ export class PipelineNotifications {
         'codedeploy:ListDeploymentTargets and BatchGetDeploymentTargets support no resource-level permissions (IAM service authorization reference); read-only.',
     };
     for (const r of regions) {
-      reasons[`AwsSolutions-IAM5[Resource::${nagResource(resolve, { ...own, region: r }, (p) => `arn:${p.partition}:codedeploy:${p.region}:${p.account}:deploymentgroup:*`)}]`] =
+      reasons[
+        `AwsSolutions-IAM5[Resource::${nagResource(resolve, { ...own, region: r }, (p) => `arn:${p.partition}:codedeploy:${p.region}:${p.account}:deploymentgroup:*`)}]`
+      ] =
         'Diagnosis reads the CodeDeploy deployment of whichever service failed; deployment group names are generated by CloudFormation in the stage stacks. Read-only (GetDeployment, ListDeployments), this account and the region.';
     }
     for (const name of [stack.stackName, ...local.flatMap((t) => [t.platformStackName, ...t.serviceStackNames])]) {
       const region = regionOf(name, local, own.region);
-      reasons[`AwsSolutions-IAM5[Resource::${nagResource(resolve, { ...own, region }, (p) => `arn:${p.partition}:cloudformation:${p.region}:${p.account}:stack/${name}/*`)}]`] =
+      reasons[
+        `AwsSolutions-IAM5[Resource::${nagResource(resolve, { ...own, region }, (p) => `arn:${p.partition}:cloudformation:${p.region}:${p.account}:stack/${name}/*`)}]`
+      ] =
         'The stack is named; the wildcard is its id suffix, which CloudFormation generates. Read-only (DescribeStackEvents, ListStackResources).';
     }
     Validations.of(role).acknowledge(...Object.entries(reasons).map(([id, reason]) => ({ id, reason })));
@@ -199,4 +226,3 @@ export class PipelineNotifications {
 function regionOf(stackName: string, among: SafetyTarget[], fallback: string): string {
   return among.find((t) => t.platformStackName === stackName || t.serviceStackNames.includes(stackName))?.region ?? fallback;
 }
-

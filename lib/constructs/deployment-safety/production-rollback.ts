@@ -16,7 +16,9 @@ export function rollBackFailedProductionStages(scope: Construct, pipeline: codep
       validate: () =>
         pipeline.stages[index]?.stageName === stage.stageName
           ? []
-          : [`DeploymentSafety: pipeline stage ${index} is no longer "${stage.stageName}": a stage was added after DeploymentSafety; create DeploymentSafety last`],
+          : [
+              `DeploymentSafety: pipeline stage ${index} is no longer "${stage.stageName}": a stage was added after DeploymentSafety; create DeploymentSafety last`,
+            ],
     });
   }
 }

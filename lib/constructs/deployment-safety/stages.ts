@@ -45,7 +45,9 @@ export interface SafetyStage extends StageSafetySettings {
 
 /** The GateReaderRole the gate assumes in a target's account. */
 export function readerRoleArn(t: SafetyTarget, appName: string, partition: string): string {
-  return t.readerRoleName ? `arn:${partition}:iam::${t.account}:role/${t.readerRoleName}` : gateReaderRoleArn(appName, t.account, t.region, partition);
+  return t.readerRoleName
+    ? `arn:${partition}:iam::${t.account}:role/${t.readerRoleName}`
+    : gateReaderRoleArn(appName, t.account, t.region, partition);
 }
 
 /** Refuses, with every problem at once, stages the pipeline does not have or cannot guard. */
@@ -53,10 +55,14 @@ export function validateStages(stages: SafetyStage[], pipeline: codepipeline.Pip
   const problems: string[] = [];
   const names = new Set(pipeline.stages.map((s) => s.stageName));
   stages.forEach((s, i) => {
-    if (!names.has(s.stageName)) problems.push(`stages[${i}].stageName: "${s.stageName}" is not a stage of the pipeline (stages: ${[...names].join(', ')})`);
-    if (s.type === 'production' && i === 0) problems.push(`stages[${i}]: production stage "${s.stageName}" has no stage before it to bake in: put a pre-production stage first`);
-    if (s.targets.length === 0) problems.push(`stages[${i}].targets: "${s.stageName}" lists no targets: give each region's account, region and health alarm names`);
-    if (s.type !== 'production' && (s.bake || s.deploymentWindow)) problems.push(`stages[${i}]: bake and deploymentWindow guard production stages only; "${s.stageName}" is ${s.type}`);
+    if (!names.has(s.stageName))
+      problems.push(`stages[${i}].stageName: "${s.stageName}" is not a stage of the pipeline (stages: ${[...names].join(', ')})`);
+    if (s.type === 'production' && i === 0)
+      problems.push(`stages[${i}]: production stage "${s.stageName}" has no stage before it to bake in: put a pre-production stage first`);
+    if (s.targets.length === 0)
+      problems.push(`stages[${i}].targets: "${s.stageName}" lists no targets: give each region's account, region and health alarm names`);
+    if (s.type !== 'production' && (s.bake || s.deploymentWindow))
+      problems.push(`stages[${i}]: bake and deploymentWindow guard production stages only; "${s.stageName}" is ${s.type}`);
     const bake = fieldProblem(`stages[${i}].bake.minutes`, bakeMinutesField, s.bake?.minutes);
     if (bake) problems.push(bake);
   });

@@ -66,7 +66,10 @@ export const LAMBDA_EXTENSION_REGIONS: readonly string[] = Object.keys(LAMBDA_EX
 export function appConfigExtensionLayerArn(region: string, architecture: lambda.Architecture): string {
   const entry = LAMBDA_EXTENSION_LAYERS[region];
   if (!entry) {
-    const what = /\$\{Token/.test(region) || region.startsWith('${') ? 'an unresolved region (the stack has no env.region)' : `region ${JSON.stringify(region)}`;
+    const what =
+      /\$\{Token/.test(region) || region.startsWith('${')
+        ? 'an unresolved region (the stack has no env.region)'
+        : `region ${JSON.stringify(region)}`;
     throw new Error(
       `feature flags: the AWS AppConfig Lambda extension ${LAMBDA_EXTENSION_VERSION} has no layer for ${what}: deploy the stack to a concrete region listed in lib/constructs/feature-flags/agent.ts, ` +
         'or add the region from https://docs.aws.amazon.com/appconfig/latest/userguide/appconfig-integration-lambda-extensions-versions.html',

@@ -40,7 +40,9 @@ export class FeatureFlagsApplication extends Construct implements IFeatureFlagsA
   /** An application created elsewhere, by ID. */
   static fromApplicationId(scope: Construct, id: string, applicationId: string): IFeatureFlagsApplication {
     if (Token.isUnresolved(applicationId) || !/^[a-z0-9]{4,7}$/.test(applicationId)) {
-      throw new Error(`applicationId: ${JSON.stringify(applicationId)} is not an AppConfig application ID: use the 4 to 7 lower-case letters and digits AppConfig shows, e.g. "abc1234"`);
+      throw new Error(
+        `applicationId: ${JSON.stringify(applicationId)} is not an AppConfig application ID: use the 4 to 7 lower-case letters and digits AppConfig shows, e.g. "abc1234"`,
+      );
     }
     class Imported extends Construct implements IFeatureFlagsApplication {
       readonly applicationId = applicationId;
@@ -59,9 +61,13 @@ export class FeatureFlagsApplication extends Construct implements IFeatureFlagsA
     const stackName = Stack.of(this).stackName;
     const name =
       props.applicationName ??
-      (!Token.isUnresolved(stackName) && stackName.length <= 58 ? `${stackName}-flags` : Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }));
+      (!Token.isUnresolved(stackName) && stackName.length <= 58
+        ? `${stackName}-flags`
+        : Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }));
     if (Token.isUnresolved(name) || !/^[^\n]{1,64}$/.test(name)) {
-      throw new Error(`applicationName: ${JSON.stringify(name)} is not usable: services address the application by name, so give a literal of 1 to 64 characters, unique in the account and region`);
+      throw new Error(
+        `applicationName: ${JSON.stringify(name)} is not usable: services address the application by name, so give a literal of 1 to 64 characters, unique in the account and region`,
+      );
     }
     this.applicationIdentifier = name;
     this.resource = new appconfig.CfnApplication(this, 'Resource', {

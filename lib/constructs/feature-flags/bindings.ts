@@ -46,7 +46,9 @@ export function bindFlagsToTaskDefinition(
   options: { agentImage?: ecs.ContainerImage } = {},
 ): ecs.ContainerDefinition {
   if (appContainer.taskDefinition !== taskDefinition) {
-    throw new Error(`feature flags of ${flags.serviceName}: container ${appContainer.containerName} does not belong to task definition ${taskDefinition.node.path}`);
+    throw new Error(
+      `feature flags of ${flags.serviceName}: container ${appContainer.containerName} does not belong to task definition ${taskDefinition.node.path}`,
+    );
   }
   const logGroup = new logs.LogGroup(flags, `AgentLogs${Names.nodeUniqueId(taskDefinition.node)}`, {
     retention: logs.RetentionDays.ONE_MONTH,
@@ -94,8 +96,7 @@ export function grantFlagsRead(flags: ServiceFeatureFlags, grantee: iam.IGrantab
   const role = grantee.grantPrincipal;
   if (role instanceof iam.Role) {
     acknowledgeFindings(role, {
-      [`AwsSolutions-IAM5[Resource::${nagResource(Stack.of(role), flags.configurationArn)}]`]:
-        `Reads the feature flags of ${flags.serviceName}: one configuration profile in its application; the environment is a wildcard because naming its ID would make a dependency cycle (environment monitor -> health alarm -> function version -> role policy).`,
+      [`AwsSolutions-IAM5[Resource::${nagResource(Stack.of(role), flags.configurationArn)}]`]: `Reads the feature flags of ${flags.serviceName}: one configuration profile in its application; the environment is a wildcard because naming its ID would make a dependency cycle (environment monitor -> health alarm -> function version -> role policy).`,
     });
   }
   return grant;
@@ -114,7 +115,13 @@ function extensionLayerArn(fn: lambda.Function): string {
     (stack.node.tryFindChild(id) as CfnMapping | undefined) ??
     new CfnMapping(stack, id, {
       mapping: Object.fromEntries(
-        LAMBDA_EXTENSION_REGIONS.map((r) => [r, { x8664: appConfigExtensionLayerArn(r, lambda.Architecture.X86_64), arm64: appConfigExtensionLayerArn(r, lambda.Architecture.ARM_64) }]),
+        LAMBDA_EXTENSION_REGIONS.map((r) => [
+          r,
+          {
+            x8664: appConfigExtensionLayerArn(r, lambda.Architecture.X86_64),
+            arm64: appConfigExtensionLayerArn(r, lambda.Architecture.ARM_64),
+          },
+        ]),
       ),
     });
   return mapping.findInMap(Aws.REGION, fn.architecture.name === 'arm64' ? 'arm64' : 'x8664');

@@ -57,7 +57,8 @@ export function featureFlagsDocument(flags: readonly FlagDeclaration[]): Record<
 }
 
 function constraintsOf(value: AttributeValue): Record<string, unknown> {
-  if (Array.isArray(value)) return { type: 'array', elements: { type: value.length > 0 && typeof value[0] === 'number' ? 'number' : 'string' } };
+  if (Array.isArray(value))
+    return { type: 'array', elements: { type: value.length > 0 && typeof value[0] === 'number' ? 'number' : 'string' } };
   return { type: typeof value === 'string' ? 'string' : typeof value === 'number' ? 'number' : 'boolean' };
 }
 
@@ -78,7 +79,11 @@ export function featureFlagsDigest(content: string): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }

@@ -140,7 +140,10 @@ export class ServiceFeatureFlags extends Construct {
     this.application =
       props.application ??
       new FeatureFlagsApplication(this, 'Application', {
-        applicationName: !Token.isUnresolved(stack.stackName) && ownName.length <= 64 ? ownName : Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
+        applicationName:
+          !Token.isUnresolved(stack.stackName) && ownName.length <= 64
+            ? ownName
+            : Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
       });
     this.applicationId = this.application.applicationId;
 
@@ -246,7 +249,11 @@ export class ServiceFeatureFlags extends Construct {
    * Gives an ECS task its flags: the AppConfig agent as a (non-essential) sidecar container, the
    * identifiers as environment variables of `appContainer`, and read access for the task role.
    */
-  bindToTaskDefinition(taskDefinition: ecs.TaskDefinition, appContainer: ecs.ContainerDefinition, options: { agentImage?: ecs.ContainerImage } = {}): ecs.ContainerDefinition {
+  bindToTaskDefinition(
+    taskDefinition: ecs.TaskDefinition,
+    appContainer: ecs.ContainerDefinition,
+    options: { agentImage?: ecs.ContainerImage } = {},
+  ): ecs.ContainerDefinition {
     return bindFlagsToTaskDefinition(this, taskDefinition, appContainer, options);
   }
 
@@ -265,7 +272,9 @@ function toDeclarationInput(f: FlagDeclaration): unknown {
     default: f.default,
     variants: Object.fromEntries(Object.entries(f.variants).map(([n, v]) => [n, { enabled: v.enabled, attributes: v.attributes }])),
     rules: f.rules.map((r) =>
-      r.kind === 'percent' ? { variant: r.variant, percent: r.percent, by: r.by } : { variant: r.variant, attribute: r.attribute, values: [...r.values] },
+      r.kind === 'percent'
+        ? { variant: r.variant, percent: r.percent, by: r.by }
+        : { variant: r.variant, attribute: r.attribute, values: [...r.values] },
     ),
   };
 }

@@ -14,10 +14,15 @@ export const CONTEXT_KEY = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 // eslint-disable-next-line no-control-regex -- control characters cannot appear in a rule's string literal
 export const CONTEXT_VALUE = /^[^",=\\\u0000-\u001f\u007f]{1,256}$/;
 /** AppConfig limits: `rule` maxLength, attributes per flag, variants per flag (the schema's `maxLength: 32` on `_variants`). */
-export const APPCONFIG_LIMITS = { ruleChars: 16384, attributes: 25, variants: 32, stringAttributeChars: 1024, descriptionChars: 1024 } as const;
+export const APPCONFIG_LIMITS = {
+  ruleChars: 16384,
+  attributes: 25,
+  variants: 32,
+  stringAttributeChars: 1024,
+  descriptionChars: 1024,
+} as const;
 /** Context keys the sugar fields `userIds` and `tenants` compare, and `percent` splits by unless `by` says otherwise. */
 export const CONTEXT_KEYS = { userId: 'userId', tenant: 'tenant' } as const;
-
 
 /** A value a flag variant carries to the service. */
 export type AttributeValue = string | number | boolean | string[] | number[];

@@ -42,45 +42,57 @@ export interface AppConfigStrategySettings {
 }
 
 const show = (v: unknown) => JSON.stringify(v);
-const minutes = (fix: string) => ({ error: (i: { input?: unknown }) => (i.input === undefined ? `is missing: ${fix}` : `${show(i.input)} is not a number of minutes: ${fix}`) });
+const minutes = (fix: string) => ({
+  error: (i: { input?: unknown }) => (i.input === undefined ? `is missing: ${fix}` : `${show(i.input)} is not a number of minutes: ${fix}`),
+});
 const bake = z
   .number(minutes(`use 0 to ${APPCONFIG_STRATEGY_LIMITS.bakeMinutes}, e.g. 30`))
   .int({ error: (i) => `${show(i.input)} is not a whole number of minutes: use 0 to ${APPCONFIG_STRATEGY_LIMITS.bakeMinutes}` })
   .min(0, { error: (i) => `${show(i.input)} minutes is out of range: use 0 to ${APPCONFIG_STRATEGY_LIMITS.bakeMinutes}` })
-  .max(APPCONFIG_STRATEGY_LIMITS.bakeMinutes, { error: (i) => `${show(i.input)} minutes is longer than AppConfig's ${APPCONFIG_STRATEGY_LIMITS.bakeMinutes}-minute final bake: use at most ${APPCONFIG_STRATEGY_LIMITS.bakeMinutes}` });
+  .max(APPCONFIG_STRATEGY_LIMITS.bakeMinutes, {
+    error: (i) =>
+      `${show(i.input)} minutes is longer than AppConfig's ${APPCONFIG_STRATEGY_LIMITS.bakeMinutes}-minute final bake: use at most ${APPCONFIG_STRATEGY_LIMITS.bakeMinutes}`,
+  });
 
 /** A rollout as configuration (e.g. per stage type); the config schema can embed it. */
-export const flagRolloutSchema: z.ZodType<FlagRollout> = z.discriminatedUnion(
-  'type',
-  [
-    z.strictObject({ type: z.literal('all-at-once'), bakeMinutes: bake.optional() }),
-    z.strictObject({
-      type: z.literal('linear'),
-      percent: z
-        .number({ error: (i) => (i.input === undefined ? 'is missing: add the percent of agents per step, e.g. 20' : `${show(i.input)} is not a percentage: use 1 to 100`) })
-        .int({ error: (i) => `${show(i.input)} is not a whole percentage: use 1 to 100` })
-        .min(1, { error: (i) => `${show(i.input)} is not a step: use 1 to 100 (percent of agents per step)` })
-        .max(100, { error: (i) => `${show(i.input)} is not a step: use 1 to 100 (percent of agents per step)` }),
-      intervalMinutes: z
-        .number(minutes('use 1 or more, e.g. 6'))
-        .int({ error: (i) => `${show(i.input)} is not a whole number of minutes: use 1 or more` })
-        .min(1, { error: (i) => `${show(i.input)} minutes is too short: use 1 or more` }),
-      bakeMinutes: bake,
-    }),
-  ],
-  { error: (i) => `${show((i.input as { type?: unknown })?.type ?? i.input)} is not a rollout type: use "all-at-once" or "linear"` },
-).superRefine((r, ctx) => {
-  if (r.type !== 'linear') return;
-  const duration = linearDurationMinutes(r);
-  if (duration > APPCONFIG_STRATEGY_LIMITS.durationMinutes) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['intervalMinutes'],
-      input: r.intervalMinutes,
-      message: `${r.intervalMinutes} minutes x ${Math.ceil(100 / r.percent)} steps of ${r.percent} % take ${duration} minutes, longer than AppConfig's ${APPCONFIG_STRATEGY_LIMITS.durationMinutes}-minute deployment: use a shorter interval or a bigger step`,
-    });
-  }
-});
+export const flagRolloutSchema: z.ZodType<FlagRollout> = z
+  .discriminatedUnion(
+    'type',
+    [
+      z.strictObject({ type: z.literal('all-at-once'), bakeMinutes: bake.optional() }),
+      z.strictObject({
+        type: z.literal('linear'),
+        percent: z
+          .number({
+            error: (i) =>
+              i.input === undefined
+                ? 'is missing: add the percent of agents per step, e.g. 20'
+                : `${show(i.input)} is not a percentage: use 1 to 100`,
+          })
+          .int({ error: (i) => `${show(i.input)} is not a whole percentage: use 1 to 100` })
+          .min(1, { error: (i) => `${show(i.input)} is not a step: use 1 to 100 (percent of agents per step)` })
+          .max(100, { error: (i) => `${show(i.input)} is not a step: use 1 to 100 (percent of agents per step)` }),
+        intervalMinutes: z
+          .number(minutes('use 1 or more, e.g. 6'))
+          .int({ error: (i) => `${show(i.input)} is not a whole number of minutes: use 1 or more` })
+          .min(1, { error: (i) => `${show(i.input)} minutes is too short: use 1 or more` }),
+        bakeMinutes: bake,
+      }),
+    ],
+    { error: (i) => `${show((i.input as { type?: unknown })?.type ?? i.input)} is not a rollout type: use "all-at-once" or "linear"` },
+  )
+  .superRefine((r, ctx) => {
+    if (r.type !== 'linear') return;
+    const duration = linearDurationMinutes(r);
+    if (duration > APPCONFIG_STRATEGY_LIMITS.durationMinutes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['intervalMinutes'],
+        input: r.intervalMinutes,
+        message: `${r.intervalMinutes} minutes x ${Math.ceil(100 / r.percent)} steps of ${r.percent} % take ${duration} minutes, longer than AppConfig's ${APPCONFIG_STRATEGY_LIMITS.durationMinutes}-minute deployment: use a shorter interval or a bigger step`,
+      });
+    }
+  });
 
 function linearDurationMinutes(r: { percent: number; intervalMinutes: number }): number {
   // Whole minutes: AppConfig takes the duration in minutes, so a step that does not divide 100 rounds up.
@@ -101,7 +113,12 @@ export function toAppConfigStrategy(rollout: FlagRollout): AppConfigStrategySett
   if (r.type === 'all-at-once') {
     return { growthType: 'LINEAR', growthFactor: 100, deploymentDurationInMinutes: 0, finalBakeTimeInMinutes: r.bakeMinutes ?? 0 };
   }
-  return { growthType: 'LINEAR', growthFactor: r.percent, deploymentDurationInMinutes: linearDurationMinutes(r), finalBakeTimeInMinutes: r.bakeMinutes };
+  return {
+    growthType: 'LINEAR',
+    growthFactor: r.percent,
+    deploymentDurationInMinutes: linearDurationMinutes(r),
+    finalBakeTimeInMinutes: r.bakeMinutes,
+  };
 }
 
 /**
@@ -115,7 +132,12 @@ export function toAppConfigStrategy(rollout: FlagRollout): AppConfigStrategySett
  */
 export const PREDEFINED_STRATEGIES: Readonly<Record<string, AppConfigStrategySettings>> = {
   'AppConfig.AllAtOnce': { growthType: 'LINEAR', growthFactor: 100, deploymentDurationInMinutes: 0, finalBakeTimeInMinutes: 10 },
-  'AppConfig.Linear20PercentEvery6Minutes': { growthType: 'LINEAR', growthFactor: 20, deploymentDurationInMinutes: 30, finalBakeTimeInMinutes: 30 },
+  'AppConfig.Linear20PercentEvery6Minutes': {
+    growthType: 'LINEAR',
+    growthFactor: 20,
+    deploymentDurationInMinutes: 30,
+    finalBakeTimeInMinutes: 30,
+  },
 };
 
 /** The predefined strategy a rollout equals, if any (both defaults do). */
@@ -123,16 +145,26 @@ export function predefinedStrategyId(rollout: FlagRollout): string | undefined {
   const s = toAppConfigStrategy(rollout);
   return Object.keys(PREDEFINED_STRATEGIES).find((id) => {
     const p = PREDEFINED_STRATEGIES[id];
-    return p.growthFactor === s.growthFactor && p.deploymentDurationInMinutes === s.deploymentDurationInMinutes && p.finalBakeTimeInMinutes === s.finalBakeTimeInMinutes;
+    return (
+      p.growthFactor === s.growthFactor &&
+      p.deploymentDurationInMinutes === s.deploymentDurationInMinutes &&
+      p.finalBakeTimeInMinutes === s.finalBakeTimeInMinutes
+    );
   });
 }
 
 /** `linear 20 % every 6 min, bake 30 min` — how deployctl and the docs describe a rollout. */
-export function describeStrategy(s: { growthType?: string; growthFactor?: number; deploymentDurationInMinutes?: number; finalBakeTimeInMinutes?: number }): string {
+export function describeStrategy(s: {
+  growthType?: string;
+  growthFactor?: number;
+  deploymentDurationInMinutes?: number;
+  finalBakeTimeInMinutes?: number;
+}): string {
   const bakeText = `bake ${s.finalBakeTimeInMinutes ?? 0} min`;
   if ((s.deploymentDurationInMinutes ?? 0) === 0 || s.growthFactor === 100) return `all at once, ${bakeText}`;
   const type = (s.growthType ?? 'LINEAR').toLowerCase();
-  const every = type === 'linear' && s.growthFactor ? `, step every ${round((s.deploymentDurationInMinutes! * s.growthFactor) / 100)} min` : '';
+  const every =
+    type === 'linear' && s.growthFactor ? `, step every ${round((s.deploymentDurationInMinutes! * s.growthFactor) / 100)} min` : '';
   return `${type} ${s.growthFactor ?? '?'} % over ${s.deploymentDurationInMinutes} min${every}, ${bakeText}`;
 }
 

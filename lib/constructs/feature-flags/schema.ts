@@ -33,26 +33,36 @@ import { checkVariantFlag, normalizeRule } from './variant-checks';
 
 const show = (v: unknown) => JSON.stringify(v);
 type IssueInput = { input?: unknown };
-const missingOr = (fix: string, otherwise: (i: IssueInput) => string) => (i: IssueInput) => (i.input === undefined ? `is missing: ${fix}` : otherwise(i));
+const missingOr = (fix: string, otherwise: (i: IssueInput) => string) => (i: IssueInput) =>
+  i.input === undefined ? `is missing: ${fix}` : otherwise(i);
 
 const flagName = z
-  .string({ error: missingOr('add it, e.g. "new_checkout"', (i) => `${show(i.input)} is not a flag name: use a string, e.g. "new_checkout"`) })
+  .string({
+    error: missingOr('add it, e.g. "new_checkout"', (i) => `${show(i.input)} is not a flag name: use a string, e.g. "new_checkout"`),
+  })
   .regex(KEY, {
-    error: (i) => `${show(i.input)} is not a valid flag name: start with a lower-case letter, then letters, digits, '_' or '-' (at most 64 characters), e.g. "new_checkout"`,
+    error: (i) =>
+      `${show(i.input)} is not a valid flag name: start with a lower-case letter, then letters, digits, '_' or '-' (at most 64 characters), e.g. "new_checkout"`,
   });
 
 const description = z
   .string({ error: (i) => `${show(i.input)} is not a description: use a string` })
-  .max(APPCONFIG_LIMITS.descriptionChars, { error: (i) => `is ${(i.input as string).length} characters long: AppConfig allows ${APPCONFIG_LIMITS.descriptionChars}, shorten it` });
+  .max(APPCONFIG_LIMITS.descriptionChars, {
+    error: (i) => `is ${(i.input as string).length} characters long: AppConfig allows ${APPCONFIG_LIMITS.descriptionChars}, shorten it`,
+  });
 
 const contextKey = z
   .string({ error: (i) => `${show(i.input)} is not a context attribute name: use a string, e.g. "country"` })
-  .regex(CONTEXT_KEY, { error: (i) => `${show(i.input)} is not a valid context attribute name: start with a letter, then letters, digits or '_' (at most 64), e.g. "country"` });
+  .regex(CONTEXT_KEY, {
+    error: (i) =>
+      `${show(i.input)} is not a valid context attribute name: start with a letter, then letters, digits or '_' (at most 64), e.g. "country"`,
+  });
 
 const contextValue = z
   .string({ error: (i) => `${show(i.input)} is not a value to match: use a string, e.g. "acme"` })
   .regex(CONTEXT_VALUE, {
-    error: (i) => `${show(i.input)} cannot be matched: use 1 to 256 characters without quotes, backslashes, ',' or '=' (the agent's Context header separates pairs with ',' and '=')`,
+    error: (i) =>
+      `${show(i.input)} cannot be matched: use 1 to 256 characters without quotes, backslashes, ',' or '=' (the agent's Context header separates pairs with ',' and '=')`,
   });
 
 const valueList = (example: string) =>
@@ -72,7 +82,9 @@ const attributeValue = z.unknown().superRefine((v, ctx) => {
     (typeof v === 'string' && v.length <= APPCONFIG_LIMITS.stringAttributeChars) ||
     (typeof v === 'number' && Number.isFinite(v)) ||
     typeof v === 'boolean' ||
-    (Array.isArray(v) && (v.every((e) => typeof e === 'string' && e.length <= APPCONFIG_LIMITS.stringAttributeChars) || v.every((e) => typeof e === 'number' && Number.isFinite(e))));
+    (Array.isArray(v) &&
+      (v.every((e) => typeof e === 'string' && e.length <= APPCONFIG_LIMITS.stringAttributeChars) ||
+        v.every((e) => typeof e === 'number' && Number.isFinite(e))));
   if (!ok) {
     ctx.addIssue({
       code: 'custom',
@@ -85,9 +97,13 @@ const attributeValue = z.unknown().superRefine((v, ctx) => {
 const variantSchema = z.strictObject(
   {
     /** Whether the flag is on for users who get this variant. */
-    enabled: z.boolean({ error: missingOr('add "enabled": true or false', (i) => `${show(i.input)} is not true or false: use true or false`) }),
+    enabled: z.boolean({
+      error: missingOr('add "enabled": true or false', (i) => `${show(i.input)} is not true or false: use true or false`),
+    }),
     /** Values the service reads with the flag (AppConfig attribute values). */
-    attributes: z.record(z.string(), attributeValue, { error: (i) => `${show(i.input)} is not an object: use { "name": value, ... }` }).optional(),
+    attributes: z
+      .record(z.string(), attributeValue, { error: (i) => `${show(i.input)} is not an object: use { "name": value, ... }` })
+      .optional(),
   },
   { error: unknownOrNotObject('a variant', '{ "enabled": true }') },
 );
@@ -95,7 +111,9 @@ const variantSchema = z.strictObject(
 export const ruleSchema = z.strictObject(
   {
     /** The variant users matching this rule get. */
-    variant: z.string({ error: missingOr('name the variant this rule selects', (i) => `${show(i.input)} is not a variant name: use a string`) }),
+    variant: z.string({
+      error: missingOr('name the variant this rule selects', (i) => `${show(i.input)} is not a variant name: use a string`),
+    }),
     /** Share of all users, by a consistent hash of the `by` context value. */
     percent: percent.optional(),
     /** Context attribute `percent` splits by. */
@@ -117,7 +135,12 @@ const booleanFlagSchema = z.strictObject(
     name: flagName,
     description: description.optional(),
     /** On or off for everyone. */
-    default: z.boolean({ error: missingOr('add "default": true or false', (i) => `${show(i.input)} is not true or false: a flag without "variants" is on or off; use true or false, or declare "variants"`) }),
+    default: z.boolean({
+      error: missingOr(
+        'add "default": true or false',
+        (i) => `${show(i.input)} is not true or false: a flag without "variants" is on or off; use true or false, or declare "variants"`,
+      ),
+    }),
   },
   { error: unknownOrNotObject('a flag', '{ "name": "new_checkout", "default": false }') },
 );
@@ -127,9 +150,16 @@ export const variantFlagSchema = z.strictObject(
     name: flagName,
     description: description.optional(),
     /** The variants by name. */
-    variants: z.record(z.string(), variantSchema, { error: (i) => `${show(i.input)} is not an object: use { "<variant>": { "enabled": true }, ... }` }),
+    variants: z.record(z.string(), variantSchema, {
+      error: (i) => `${show(i.input)} is not an object: use { "<variant>": { "enabled": true }, ... }`,
+    }),
     /** The variant users get when no rule matches. */
-    default: z.string({ error: missingOr('name the variant users get when no rule matches', (i) => `${show(i.input)} is not a variant name: use the name of one of "variants"`) }),
+    default: z.string({
+      error: missingOr(
+        'name the variant users get when no rule matches',
+        (i) => `${show(i.input)} is not a variant name: use the name of one of "variants"`,
+      ),
+    }),
     /** Evaluated in order; the first that matches selects its variant. */
     rules: z.array(ruleSchema, { error: (i) => `${show(i.input)} is not a list: use a list of rules` }).default([]),
   },
@@ -144,9 +174,7 @@ function unknownOrNotObject(what: string, example: string) {
 }
 
 /** A flag as written in JSON, before validation. */
-export type FlagDeclarationInput =
-  | z.input<typeof booleanFlagSchema>
-  | z.input<typeof variantFlagSchema>;
+export type FlagDeclarationInput = z.input<typeof booleanFlagSchema> | z.input<typeof variantFlagSchema>;
 
 /** One flag: multi-variant when it has `variants`, boolean otherwise. */
 export const flagSchema: z.ZodType<FlagDeclaration, FlagDeclarationInput> = z.unknown().transform((input, ctx): FlagDeclaration => {
@@ -166,7 +194,9 @@ export const flagSchema: z.ZodType<FlagDeclaration, FlagDeclarationInput> = z.un
     name: flag.name,
     description: flag.description,
     default: flag.default,
-    variants: Object.fromEntries(Object.entries(flag.variants).map(([n, v]) => [n, { enabled: v.enabled, attributes: v.attributes ?? {} }])),
+    variants: Object.fromEntries(
+      Object.entries(flag.variants).map(([n, v]) => [n, { enabled: v.enabled, attributes: v.attributes ?? {} }]),
+    ),
     rules: flag.rules.map(normalizeRule),
   };
 }) as z.ZodType<FlagDeclaration, FlagDeclarationInput>;
@@ -179,12 +209,21 @@ export const serviceFlagsSchema = z
     flags.forEach((f, i) => {
       const seen = first.get(f.name);
       if (seen === undefined) first.set(f.name, i);
-      else ctx.addIssue({ code: 'custom', path: [i, 'name'], input: f.name, message: `${show(f.name)} is already declared by [${seen}]: give each flag a unique name` });
+      else
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'name'],
+          input: f.name,
+          message: `${show(f.name)} is already declared by [${seen}]: give each flag a unique name`,
+        });
     });
   });
 
 /** The shape of `services/<name>/flags.json`. */
-export const flagsFileSchema = z.strictObject({ flags: serviceFlagsSchema }, { error: unknownOrNotObject('a flags file', '{ "flags": [ ... ] }') });
+export const flagsFileSchema = z.strictObject(
+  { flags: serviceFlagsSchema },
+  { error: unknownOrNotObject('a flags file', '{ "flags": [ ... ] }') },
+);
 
 /** A declaration that cannot be used; `problems` are `flags[1].rules[0].percent: ...` lines. */
 export class FlagDeclarationError extends Error {
@@ -205,7 +244,10 @@ export function parseServiceFlags(input: unknown, options: { source?: string; ro
   const result = serviceFlagsSchema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   const root = options.root ?? 'flags';
-  throw new FlagDeclarationError(options.source ?? 'flag declarations', result.error.issues.map((issue) => describeFlagIssue(issue, root)));
+  throw new FlagDeclarationError(
+    options.source ?? 'flag declarations',
+    result.error.issues.map((issue) => describeFlagIssue(issue, root)),
+  );
 }
 
 /** `flags[1].rules[0].percent: 150 is not a percentage: use 0 to 100` */

@@ -27,7 +27,10 @@ export function checkVariantFlag(flag: z.output<typeof variantFlagSchema>, repor
   const listed = names.map((n) => show(n)).join(', ');
   for (const n of names) {
     if (!VARIANT_NAME.test(n)) {
-      problem(['variants', n], `${show(n)} is not a valid variant name: start with a letter or digit, then letters, digits, '_', '.' or '-' (at most 64), e.g. "control"`);
+      problem(
+        ['variants', n],
+        `${show(n)} is not a valid variant name: start with a letter or digit, then letters, digits, '_', '.' or '-' (at most 64), e.g. "control"`,
+      );
     }
   }
   if (names.length > APPCONFIG_LIMITS.variants) {
@@ -42,23 +45,35 @@ export function checkVariantFlag(flag: z.output<typeof variantFlagSchema>, repor
   for (const [vName, v] of Object.entries(flag.variants)) {
     const attrs = Object.entries(v.attributes ?? {});
     if (attrs.length > APPCONFIG_LIMITS.attributes) {
-      problem(['variants', vName, 'attributes'], `${attrs.length} attributes are more than AppConfig's ${APPCONFIG_LIMITS.attributes} per flag: remove some`);
+      problem(
+        ['variants', vName, 'attributes'],
+        `${attrs.length} attributes are more than AppConfig's ${APPCONFIG_LIMITS.attributes} per flag: remove some`,
+      );
     }
     for (const [aName, value] of attrs) {
       if (!KEY.test(aName) || aName === 'enabled') {
-        problem(['variants', vName, 'attributes', aName], `${show(aName)} is not a valid attribute name: start with a lower-case letter, then letters, digits, '_' or '-' (at most 64), and do not use "enabled" (the agent returns it beside the attributes)`);
+        problem(
+          ['variants', vName, 'attributes', aName],
+          `${show(aName)} is not a valid attribute name: start with a lower-case letter, then letters, digits, '_' or '-' (at most 64), and do not use "enabled" (the agent returns it beside the attributes)`,
+        );
         continue;
       }
       const type = attributeType(value);
       const seen = typeOf.get(aName);
       if (!seen) typeOf.set(aName, { type, variant: vName });
       else if (seen.type !== type) {
-        problem(['variants', vName, 'attributes', aName], `${show(value)} is ${type} but variant ${show(seen.variant)} gives ${seen.type}: use the same type in every variant`);
+        problem(
+          ['variants', vName, 'attributes', aName],
+          `${show(value)} is ${type} but variant ${show(seen.variant)} gives ${seen.type}: use the same type in every variant`,
+        );
       }
     }
   }
   if (typeOf.size > APPCONFIG_LIMITS.attributes) {
-    problem(['variants'], `the variants declare ${typeOf.size} attributes, more than AppConfig's ${APPCONFIG_LIMITS.attributes} per flag: remove some`);
+    problem(
+      ['variants'],
+      `the variants declare ${typeOf.size} attributes, more than AppConfig's ${APPCONFIG_LIMITS.attributes} per flag: remove some`,
+    );
   }
 
   // Rules: known variants, not the default, one kind each, contiguous per variant, shares within 100 %.
@@ -69,14 +84,25 @@ export function checkVariantFlag(flag: z.output<typeof variantFlagSchema>, repor
   const shares: string[] = [];
   flag.rules.forEach((r, i) => {
     const at = (field?: string) => (field ? ['rules', i, field] : ['rules', i]);
-    const kinds = [r.percent !== undefined && 'percent', r.userIds && 'userIds', r.tenants && 'tenants', (r.attribute !== undefined || r.values !== undefined) && 'attribute'].filter(Boolean);
+    const kinds = [
+      r.percent !== undefined && 'percent',
+      r.userIds && 'userIds',
+      r.tenants && 'tenants',
+      (r.attribute !== undefined || r.values !== undefined) && 'attribute',
+    ].filter(Boolean);
     if (kinds.length !== 1) {
-      problem(at(), `${kinds.length === 0 ? 'selects nobody' : `mixes ${kinds.join(' and ')}`}: give exactly one of "percent", "userIds", "tenants", or "attribute" with "values"`);
+      problem(
+        at(),
+        `${kinds.length === 0 ? 'selects nobody' : `mixes ${kinds.join(' and ')}`}: give exactly one of "percent", "userIds", "tenants", or "attribute" with "values"`,
+      );
       return;
     }
     if ((r.attribute === undefined) !== (r.values === undefined)) {
       const missing = r.attribute === undefined ? 'attribute' : 'values';
-      problem(at(missing), `is missing: "attribute" and "values" go together, e.g. { "variant": "on", "attribute": "country", "values": ["DE"] }`);
+      problem(
+        at(missing),
+        `is missing: "attribute" and "values" go together, e.g. { "variant": "on", "attribute": "country", "values": ["DE"] }`,
+      );
       return;
     }
     if (r.by !== undefined && r.percent === undefined) {
@@ -87,21 +113,31 @@ export function checkVariantFlag(flag: z.output<typeof variantFlagSchema>, repor
       return;
     }
     if (r.variant === flag.default) {
-      problem(at('variant'), `${show(r.variant)} is the default variant, which users get when no rule matches (AppConfig gives the default variant no rule): select another variant or remove the rule`);
+      problem(
+        at('variant'),
+        `${show(r.variant)} is the default variant, which users get when no rule matches (AppConfig gives the default variant no rule): select another variant or remove the rule`,
+      );
       return;
     }
     const previous = lastRuleOf.get(r.variant);
     if (previous !== undefined && previous !== i - 1) {
-      problem(at('variant'), `${show(r.variant)} also has rules[${previous}], and other variants' rules sit between them: put the rules of a variant next to each other (AppConfig evaluates one rule per variant, in order)`);
+      problem(
+        at('variant'),
+        `${show(r.variant)} also has rules[${previous}], and other variants' rules sit between them: put the rules of a variant next to each other (AppConfig evaluates one rule per variant, in order)`,
+      );
     }
     lastRuleOf.set(r.variant, i);
     if (r.percent !== undefined) {
       const other = percentRuleOf.get(r.variant);
-      if (other !== undefined) problem(at('percent'), `variant ${show(r.variant)} already has a percentage in rules[${other}]: merge them into one rule`);
+      if (other !== undefined)
+        problem(at('percent'), `variant ${show(r.variant)} already has a percentage in rules[${other}]: merge them into one rule`);
       percentRuleOf.set(r.variant, i);
       const by = r.by ?? CONTEXT_KEYS.userId;
       if (splitBy && splitBy.by !== by) {
-        problem(at('by'), `${show(by)} differs from rules[${splitBy.at}], which splits by ${show(splitBy.by)}: split all percentage rules of a flag by the same attribute`);
+        problem(
+          at('by'),
+          `${show(by)} differs from rules[${splitBy.at}], which splits by ${show(splitBy.by)}: split all percentage rules of a flag by the same attribute`,
+        );
       }
       splitBy ??= { by, at: i };
       total += r.percent;
@@ -121,7 +157,10 @@ export function checkVariantFlag(flag: z.output<typeof variantFlagSchema>, repor
   if (problems > 0) return;
   for (const [variant, rule] of renderRules({ name: flag.name, rules: flag.rules.map(normalizeRule) })) {
     if (rule.length > APPCONFIG_LIMITS.ruleChars) {
-      problem(['rules', lastRuleOf.get(variant) ?? 0], `the rules of variant ${show(variant)} render to ${rule.length} characters, more than AppConfig's ${APPCONFIG_LIMITS.ruleChars}: shorten the lists`);
+      problem(
+        ['rules', lastRuleOf.get(variant) ?? 0],
+        `the rules of variant ${show(variant)} render to ${rule.length} characters, more than AppConfig's ${APPCONFIG_LIMITS.ruleChars}: shorten the lists`,
+      );
     }
   }
 }

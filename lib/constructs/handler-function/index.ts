@@ -74,7 +74,11 @@ export class HandlerFunction extends NodejsFunction {
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     const logGroup = handlerLogGroup(scope, `${id}Logs`);
-    const role = logWriterRole(scope, `${id}Role`, { logGroup, description: `Execution role of ${scope.node.path}/${id}`, roleName: props.roleName });
+    const role = logWriterRole(scope, `${id}Role`, {
+      logGroup,
+      description: `Execution role of ${scope.node.path}/${id}`,
+      roleName: props.roleName,
+    });
     super(scope, id, {
       code: bundledHandler(props.entry),
       handler: `index.${props.handlerName ?? 'handler'}`,
@@ -140,11 +144,16 @@ function acknowledgeHandlerConventions(fn: HandlerFunction, inVpc: boolean): voi
     'A handler runs once per deployment event (a few at a time); reserving concurrency would take it from the account pool, and a cap low enough to matter could throttle a hook mid-deployment.',
   );
   if (!inVpc) {
-    acknowledgeRule(fn, 'lambdaInVpc', 'The handler calls only AWS APIs, over TLS; a VPC would add NAT cost and no control. The ECS test-traffic hook, which calls the service, runs in its VPC.');
+    acknowledgeRule(
+      fn,
+      'lambdaInVpc',
+      'The handler calls only AWS APIs, over TLS; a VPC would add NAT cost and no control. The ECS test-traffic hook, which calls the service, runs in its VPC.',
+    );
   } else {
     Validations.of(fn).acknowledge({
       id: EQUIVALENT_RULES.lambdaInVpc[1],
-      reason: "The function is in the VPC's private subnets with a security group; its subnet ids are imports from the platform stack, which the cfn-guard rule cannot read.",
+      reason:
+        "The function is in the VPC's private subnets with a security group; its subnet ids are imports from the platform stack, which the cfn-guard rule cannot read.",
     });
   }
 }

@@ -51,14 +51,27 @@ export class ImageRepository extends Construct {
       encryption: ecr.RepositoryEncryption.KMS,
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [
-        { rulePriority: 1, description: 'Untagged layers of failed pushes', tagStatus: ecr.TagStatus.UNTAGGED, maxImageAge: Duration.days(1) },
-        { rulePriority: 2, description: `Keep the last ${imageCount} images to roll back to`, tagStatus: ecr.TagStatus.ANY, maxImageCount: imageCount },
+        {
+          rulePriority: 1,
+          description: 'Untagged layers of failed pushes',
+          tagStatus: ecr.TagStatus.UNTAGGED,
+          maxImageAge: Duration.days(1),
+        },
+        {
+          rulePriority: 2,
+          description: `Keep the last ${imageCount} images to roll back to`,
+          tagStatus: ecr.TagStatus.ANY,
+          maxImageCount: imageCount,
+        },
       ],
     });
     const pullAccounts = [...new Set(props.pullAccounts ?? [])].sort();
     if (pullAccounts.length > 0) {
       const path = props.pullRolePath ?? '/safe-deploy/';
-      if (!/^\/([\x21-\x7e]+\/)?$/.test(path)) throw new Error(`ImageRepository pullRolePath: ${JSON.stringify(path)} is not an IAM path: start and end with "/", e.g. "/safe-deploy/my-app/"`);
+      if (!/^\/([\x21-\x7e]+\/)?$/.test(path))
+        throw new Error(
+          `ImageRepository pullRolePath: ${JSON.stringify(path)} is not an IAM path: start and end with "/", e.g. "/safe-deploy/my-app/"`,
+        );
       const partition = Stack.of(this).partition;
       this.repository.addToResourcePolicy(
         new iam.PolicyStatement({

@@ -36,7 +36,15 @@ export function bundledHandler(entry: string): lambda.Code {
       // Only used if local bundling were unavailable, which it never is here: esbuild is a dependency.
       image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
       // Names the entry, so two handlers in one folder get separate cache entries.
-      command: ['esbuild', path.relative(LAMBDA_ROOT, file), '--bundle', '--platform=node', '--target=node22', '--minify', '--external:@aws-sdk/*'],
+      command: [
+        'esbuild',
+        path.relative(LAMBDA_ROOT, file),
+        '--bundle',
+        '--platform=node',
+        '--target=node22',
+        '--minify',
+        '--external:@aws-sdk/*',
+      ],
       local: {
         tryBundle(outputDir: string): boolean {
           buildSync({ ...options, outfile: path.join(outputDir, 'index.js') });

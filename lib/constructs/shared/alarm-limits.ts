@@ -12,7 +12,10 @@ export const isPeriodCount = (v: number) => Number.isInteger(v) && v >= 1 && v <
 
 /** EvaluationPeriods or DatapointsToAlarm (N or M of M-of-N), with `example` in its message. */
 export const periodCountField = (example: number) =>
-  numberField(isPeriodCount, (v) => `${show(v)} is out of range: use a whole number from 1 to ${ALARM_LIMITS.maxEvaluationPeriods}, e.g. ${example}`);
+  numberField(
+    isPeriodCount,
+    (v) => `${show(v)} is out of range: use a whole number from 1 to ${ALARM_LIMITS.maxEvaluationPeriods}, e.g. ${example}`,
+  );
 
 /** The message when DatapointsToAlarm exceeds EvaluationPeriods. */
 export const datapointsOverPeriodsMessage = (datapoints: number, periods: number) =>

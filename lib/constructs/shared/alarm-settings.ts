@@ -32,7 +32,6 @@ export const DEFAULT_ALARM_SETTINGS: AlarmSettings = {
 
 const show = (v: unknown) => JSON.stringify(v);
 
-
 /** Each alarm setting's bounds and message, for the config (per field) and the constructs (after defaults) alike. */
 const alarmFields = {
   /** Percentage of requests that fail before the alarm fires. */
@@ -52,7 +51,8 @@ const alarmFields = {
    */
   periodSeconds: numberField(
     (v) => Number.isInteger(v) && v >= 60 && v % 60 === 0,
-    (v) => `${show(v)} is not a whole number of minutes, the resolution Lambda and ALB metrics are published at: use a multiple of 60, e.g. 60`,
+    (v) =>
+      `${show(v)} is not a whole number of minutes, the resolution Lambda and ALB metrics are published at: use a multiple of 60, e.g. 60`,
   ),
   /** Number of periods the alarm looks at. */
   evaluationPeriods: periodCountField(3),

@@ -28,13 +28,19 @@ export class FailedEventsQueue extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    acknowledgeRule(this.queue, 'sqsDlq', 'This queue is itself the dead-letter queue of undeliverable notification events; a queue behind it would never be read.');
-    this.alarm = this.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }).createAlarm(this, 'NotEmpty', {
-      threshold: 0,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `${props.purpose} could not be delivered and waits in ${this.queue.node.path} (kept 14 days): read it, then run deployctl diagnose.`,
-    });
+    acknowledgeRule(
+      this.queue,
+      'sqsDlq',
+      'This queue is itself the dead-letter queue of undeliverable notification events; a queue behind it would never be read.',
+    );
+    this.alarm = this.queue
+      .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' })
+      .createAlarm(this, 'NotEmpty', {
+        threshold: 0,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: `${props.purpose} could not be delivered and waits in ${this.queue.node.path} (kept 14 days): read it, then run deployctl diagnose.`,
+      });
   }
 }

@@ -10,10 +10,21 @@ import type { Construct } from 'constructs';
 export function hookErrorsAlarm(scope: Construct, id: string, hookFunctionNames: string[], period: Duration): cloudwatch.Alarm {
   // By literal name: the hooks' policies reference the deployment group, which references this alarm.
   const usingMetrics = Object.fromEntries(
-    hookFunctionNames.map((name, i) => [`h${i}`, new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'Errors', dimensionsMap: { FunctionName: name }, statistic: 'Sum', period })]),
+    hookFunctionNames.map((name, i) => [
+      `h${i}`,
+      new cloudwatch.Metric({
+        namespace: 'AWS/Lambda',
+        metricName: 'Errors',
+        dimensionsMap: { FunctionName: name },
+        statistic: 'Sum',
+        period,
+      }),
+    ]),
   );
   return new cloudwatch.MathExpression({
-    expression: Object.keys(usingMetrics).map((k) => `FILL(${k}, 0)`).join(' + '),
+    expression: Object.keys(usingMetrics)
+      .map((k) => `FILL(${k}, 0)`)
+      .join(' + '),
     usingMetrics,
     period,
     label: 'Hook errors',
@@ -30,4 +41,3 @@ export function hookErrorsAlarm(scope: Construct, id: string, hookFunctionNames:
 export function anyAlarm(alarms: readonly cloudwatch.IAlarm[]): string {
   return cloudwatch.AlarmRule.anyOf(...alarms.map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))).renderAlarmRule();
 }
-

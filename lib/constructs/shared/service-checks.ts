@@ -10,7 +10,9 @@ export function validateDeploymentGroupAlarmCount(scope: IConstruct, alarms: rea
   scope.node.addValidation({
     validate: () =>
       alarms.length > MAX_DEPLOYMENT_GROUP_ALARMS
-        ? [`${scope.node.path}: ${alarms.length} alarms watch the deployment group, CodeDeploy allows at most ${MAX_DEPLOYMENT_GROUP_ALARMS}: combine some with metric math`]
+        ? [
+            `${scope.node.path}: ${alarms.length} alarms watch the deployment group, CodeDeploy allows at most ${MAX_DEPLOYMENT_GROUP_ALARMS}: combine some with metric math`,
+          ]
         : [],
   });
 }
@@ -30,7 +32,9 @@ export function serviceCheckEnvironment(healthCheck?: HttpCheck, invokeCheck?: I
       : { type: 'none' };
   const json = JSON.stringify(check);
   if (json.length > MAX_CHECK_JSON) {
-    throw new Error(`the service's ${check.type} check is ${json.length} characters as JSON: keep it under ${MAX_CHECK_JSON} (Lambda allows 4 KB of environment variables in all); shorten the payload`);
+    throw new Error(
+      `the service's ${check.type} check is ${json.length} characters as JSON: keep it under ${MAX_CHECK_JSON} (Lambda allows 4 KB of environment variables in all); shorten the payload`,
+    );
   }
   return { SERVICE_CHECK: json };
 }

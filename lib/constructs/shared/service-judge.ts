@@ -21,6 +21,7 @@ export function judgeProblems(judge: ServiceJudgeProps): string[] {
   const minutes = judge.canaryStep.toMinutes({ integral: false });
   return Number.isInteger(minutes) && minutes >= 1
     ? []
-    : [`judge.canaryStep: ${judge.canaryStep.toHumanString()} is not a canary step CodeDeploy can take: use whole minutes, at least 1 (the deployment config's interval), e.g. Duration.minutes(10)`];
+    : [
+        `judge.canaryStep: ${judge.canaryStep.toHumanString()} is not a canary step CodeDeploy can take: use whole minutes, at least 1 (the deployment config's interval), e.g. Duration.minutes(10)`,
+      ];
 }
-

@@ -3,8 +3,7 @@ import { deploymentGroupRule } from './rule';
 /** The deployment group of a production canary watches CloudWatch alarms. */
 export const alarmsRule = deploymentGroupRule({
   id: 'SafeDeploy-Alarms',
-  description:
-    'The deployment group releasing a production Lambda alias or ECS service watches at least one CloudWatch alarm.',
+  description: 'The deployment group releasing a production Lambda alias or ECS service watches at least one CloudWatch alarm.',
   property: 'AlarmConfiguration',
   requires: (configuration) => (configuration.Alarms ?? []).length > 0,
   message: (what, group) => ({

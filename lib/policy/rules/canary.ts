@@ -56,12 +56,16 @@ function unwired(target: DeploymentTarget, what: string): TargetFinding {
 
 /** Classifies a deployment config reference: predefined name, or a custom config in the template. */
 function deploymentConfigKind(ref: unknown, index: TemplateIndex, platform: 'Lambda' | 'ECS'): { name: string; allAtOnce: boolean } {
-  if (ref === undefined) return { name: `no DeploymentConfigName (CodeDeploy's default, CodeDeployDefault.${platform}AllAtOnce)`, allAtOnce: true };
+  if (ref === undefined)
+    return { name: `no DeploymentConfigName (CodeDeploy's default, CodeDeployDefault.${platform}AllAtOnce)`, allAtOnce: true };
   if (typeof ref === 'string') return { name: ref, allAtOnce: /AllAtOnce/i.test(ref) };
   const custom = index.referenced(ref);
   if (custom?.Type === 'AWS::CodeDeploy::DeploymentConfig') {
     const type = (custom.Properties?.TrafficRoutingConfig as { Type?: string } | undefined)?.Type;
-    return { name: `custom deployment config ${refOf(ref)} (${type ?? 'no TrafficRoutingConfig'})`, allAtOnce: !type || type === 'AllAtOnce' };
+    return {
+      name: `custom deployment config ${refOf(ref)} (${type ?? 'no TrafficRoutingConfig'})`,
+      allAtOnce: !type || type === 'AllAtOnce',
+    };
   }
   return { name: JSON.stringify(ref), allAtOnce: false };
 }

@@ -5,7 +5,8 @@ export function rawError(e: FailureEvidence): string | undefined {
   const parts = [e.actionError];
   if (e.build?.message) parts.push(`Build phase ${e.build.phase}: ${e.build.message}`);
   if (e.stackEvent?.reason) parts.push(`${e.stackEvent.logicalId} (${e.stackEvent.resourceType}): ${e.stackEvent.reason}`);
-  if (e.deployment?.errorMessage) parts.push(`CodeDeploy ${e.deployment.deploymentId} ${e.deployment.errorCode ?? ''}: ${e.deployment.errorMessage}`.replace(' :', ':'));
+  if (e.deployment?.errorMessage)
+    parts.push(`CodeDeploy ${e.deployment.deploymentId} ${e.deployment.errorCode ?? ''}: ${e.deployment.errorMessage}`.replace(' :', ':'));
   if (e.deployment?.hookMessage) parts.push(`${e.deployment.failedHook}: ${e.deployment.hookMessage}`);
   const text = parts.filter(Boolean).join('\n');
   return text || undefined;

@@ -73,7 +73,9 @@ export async function gatherExecutionFacts(clients: OpsClients, opts: DiagnoseOp
     executionId = latest.pipelineExecutionId!;
     statusSummary = latest.statusSummary;
   } else {
-    const out = await call(ctx, () => clients.codepipeline.send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId: executionId })));
+    const out = await call(ctx, () =>
+      clients.codepipeline.send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId: executionId })),
+    );
     const status = out.pipelineExecution?.status;
     if (status !== 'Failed') {
       return { failed: false, executionId, reason: `no failure: execution ${executionId} is ${status ?? 'unknown'}` };
@@ -100,18 +102,24 @@ export async function gatherExecutionFacts(clients: OpsClients, opts: DiagnoseOp
  * ended on purpose, and a successful rollback execution only undid a failure: look past them (the
  * rollback is returned too, to say so). A failed rollback is a failure of its own.
  */
-async function latestFinishedExecution(ctx: OpsContext, pipelineName: string): Promise<{ latest?: PipelineExecutionSummary; rollback?: PipelineExecutionSummary }> {
+async function latestFinishedExecution(
+  ctx: OpsContext,
+  pipelineName: string,
+): Promise<{ latest?: PipelineExecutionSummary; rollback?: PipelineExecutionSummary }> {
   const out = await call(ctx, () => ctx.clients.codepipeline.send(new ListPipelineExecutionsCommand({ pipelineName, maxResults: 25 })));
-  const finished = (out.pipelineExecutionSummaries ?? []).filter((e) => !IN_FLIGHT.has(e.status ?? '') && (e.status === 'Failed' || e.status === 'Succeeded'));
+  const finished = (out.pipelineExecutionSummaries ?? []).filter(
+    (e) => !IN_FLIGHT.has(e.status ?? '') && (e.status === 'Failed' || e.status === 'Succeeded'),
+  );
   const rollback = finished.find((e) => e.executionType === 'ROLLBACK' && e.status === 'Succeeded');
   const latest = finished.find((e) => !(e.executionType === 'ROLLBACK' && e.status === 'Succeeded'));
-  return { latest, rollback: rollback && latest && (rollback.startTime?.getTime() ?? 0) >= (latest.startTime?.getTime() ?? 0) ? rollback : undefined };
+  return {
+    latest,
+    rollback: rollback && latest && (rollback.startTime?.getTime() ?? 0) >= (latest.startTime?.getTime() ?? 0) ? rollback : undefined,
+  };
 }
 async function failedActions(ctx: OpsContext, pipelineName: string, executionId: string): Promise<ActionExecutionDetail[]> {
   const all = await listActionExecutions(ctx, pipelineName, executionId);
-  return all
-    .filter((a) => a.status === 'Failed')
-    .sort((a, b) => (a.lastUpdateTime?.getTime() ?? 0) - (b.lastUpdateTime?.getTime() ?? 0));
+  return all.filter((a) => a.status === 'Failed').sort((a, b) => (a.lastUpdateTime?.getTime() ?? 0) - (b.lastUpdateTime?.getTime() ?? 0));
 }
 
 /** GetPipelineState has the action's error message when this is still its latest execution. */
@@ -131,7 +139,13 @@ async function stateError(ctx: OpsContext, pipelineName: string, action: ActionE
 
 const DEPLOYMENT_ID = /\bd-[A-Z0-9]{9}\b/;
 
-async function gatherEvidence(ctx: OpsContext, action: ActionExecutionDetail, pipelineAccount: string | undefined, actionError: string | undefined, links: string[]): Promise<FailureEvidence> {
+async function gatherEvidence(
+  ctx: OpsContext,
+  action: ActionExecutionDetail,
+  pipelineAccount: string | undefined,
+  actionError: string | undefined,
+  links: string[],
+): Promise<FailureEvidence> {
   const input = action.input ?? {};
   const result = action.output?.executionResult;
   const category = input.actionTypeId?.category;
@@ -152,7 +166,11 @@ async function gatherEvidence(ctx: OpsContext, action: ActionExecutionDetail, pi
     if (b) {
       const phase = b.phases?.find((p) => p.phaseStatus && p.phaseStatus !== 'SUCCEEDED' && p.phaseType !== 'COMPLETED');
       const context = phase?.contexts?.find((c) => c.message);
-      build = { status: b.buildStatus, phase: phase?.phaseType, message: context ? `${context.statusCode}: ${context.message}` : undefined };
+      build = {
+        status: b.buildStatus,
+        phase: phase?.phaseType,
+        message: context ? `${context.statusCode}: ${context.message}` : undefined,
+      };
       if (b.logs?.deepLink) links.unshift(b.logs.deepLink);
     }
   }
@@ -161,7 +179,9 @@ async function gatherEvidence(ctx: OpsContext, action: ActionExecutionDetail, pi
   const stackName = input.configuration?.StackName;
   if (provider === 'CloudFormation' && stackName) {
     if (foreign) {
-      notes.push(`Stack ${stackName} is in account ${account} (${region}): use credentials for it to see the failing resource (\`aws cloudformation describe-stack-events --stack-name ${stackName} --region ${region}\`).`);
+      notes.push(
+        `Stack ${stackName} is in account ${account} (${region}): use credentials for it to see the failing resource (\`aws cloudformation describe-stack-events --stack-name ${stackName} --region ${region}\`).`,
+      );
     } else {
       const ev = await tolerate(notes, `stack ${stackName}`, () => firstFailingEvent(ctx, clients, stackName));
       if (ev) {
@@ -188,7 +208,11 @@ async function tolerate<T>(notes: string[], what: string, fn: () => Promise<T>):
     return await fn();
   } catch (err) {
     const e = err as Error;
-    notes.push(isMissingStack(err) ? `Could not read ${what}: it no longer exists.` : `Could not read ${what} (${e.name}: ${e.message.split('\n')[0]}).`);
+    notes.push(
+      isMissingStack(err)
+        ? `Could not read ${what}: it no longer exists.`
+        : `Could not read ${what} (${e.name}: ${e.message.split('\n')[0]}).`,
+    );
     return undefined;
   }
 }
@@ -201,22 +225,33 @@ export async function firstFailingEvent(ctx: OpsContext, clients: OpsClients, st
   const operation: StackEvent[] = [];
   let token: string | undefined;
   scan: for (let page = 0; page < 10; page++) {
-    const out = await call(ctx, () => clients.cloudformation.send(new DescribeStackEventsCommand({ StackName: stackName, NextToken: token })));
+    const out = await call(ctx, () =>
+      clients.cloudformation.send(new DescribeStackEventsCommand({ StackName: stackName, NextToken: token })),
+    );
     for (const ev of out.StackEvents ?? []) {
       operation.push(ev);
       const isStack = ev.ResourceType === 'AWS::CloudFormation::Stack' && ev.LogicalResourceId === ev.StackName;
-      if (isStack && /^(CREATE|UPDATE|IMPORT)_IN_PROGRESS$/.test(ev.ResourceStatus ?? '') && ev.ResourceStatusReason === 'User Initiated') break scan;
+      if (isStack && /^(CREATE|UPDATE|IMPORT)_IN_PROGRESS$/.test(ev.ResourceStatus ?? '') && ev.ResourceStatusReason === 'User Initiated')
+        break scan;
     }
     token = out.NextToken;
     if (!token) break;
   }
   const failures = operation
-    .filter((ev) => /_FAILED$/.test(ev.ResourceStatus ?? '') && !(ev.ResourceType === 'AWS::CloudFormation::Stack' && ev.LogicalResourceId === ev.StackName))
+    .filter(
+      (ev) =>
+        /_FAILED$/.test(ev.ResourceStatus ?? '') &&
+        !(ev.ResourceType === 'AWS::CloudFormation::Stack' && ev.LogicalResourceId === ev.StackName),
+    )
     .reverse();
   return failures.find((ev) => !/cancelled/i.test(ev.ResourceStatusReason ?? '')) ?? failures[0];
 }
 
-async function describeFailedDeployment(ctx: OpsContext, clients: OpsClients, deploymentId: string): Promise<NonNullable<FailureEvidence['deployment']>> {
+async function describeFailedDeployment(
+  ctx: OpsContext,
+  clients: OpsClients,
+  deploymentId: string,
+): Promise<NonNullable<FailureEvidence['deployment']>> {
   const out = await call(ctx, () => clients.codedeploy.send(new GetDeploymentCommand({ deploymentId })));
   const info = out.deploymentInfo;
   const targets = await getDeploymentTargets(ctx, clients, deploymentId);

@@ -21,7 +21,13 @@ function rows(service: string, scope: ResourceScope, actions: readonly string[])
 
 /** By SDK command name. */
 export const DIAGNOSIS_PERMISSIONS: Readonly<Record<string, ReadPermission>> = {
-  ...rows('codepipeline', 'pipeline', ['GetPipeline', 'GetPipelineState', 'GetPipelineExecution', 'ListPipelineExecutions', 'ListActionExecutions']),
+  ...rows('codepipeline', 'pipeline', [
+    'GetPipeline',
+    'GetPipelineState',
+    'GetPipelineExecution',
+    'ListPipelineExecutions',
+    'ListActionExecutions',
+  ]),
   // Authorised on the project, not the build.
   ...rows('codebuild', 'codebuild-project', ['BatchGetBuilds']),
   ...rows('cloudformation', 'stack', ['DescribeStackEvents', 'ListStackResources']),

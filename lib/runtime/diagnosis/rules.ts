@@ -32,7 +32,8 @@ const DENIED = /AccessDenied|Access Denied|UnauthorizedOperation|IAM_ROLE_PERMIS
 const PRINCIPAL = /User:\s*(arn:\S+)/;
 const ALARM_NAMES = /(?:Activated alarms?|Alarm names?):\s*([^\n;]+)/i;
 const ALARM_TEXT = /alarms? (?:was|were|has been|have been) (?:triggered|activated)|went into ALARM|ALARM_ACTIVE/i;
-const HOOK_NAMES = /\b(BeforeInstall|AfterInstall|AfterAllowTestTraffic|BeforeAllowTraffic|AfterAllowTraffic|ApplicationStop|ApplicationStart|ValidateService)\b/;
+const HOOK_NAMES =
+  /\b(BeforeInstall|AfterInstall|AfterAllowTestTraffic|BeforeAllowTraffic|AfterAllowTraffic|ApplicationStop|ApplicationStart|ValidateService)\b/;
 const HOOK_TEXT = /lifecycle event|validation (?:Lambda )?functions?|HOOK_EXECUTION_FAILURE/i;
 const MISSING_ARTIFACT =
   /CannotPullContainerError|manifest (?:for \S+ )?(?:not found|unknown)|image\S* .*(?:does not exist|not found)|NoSuchKey|specified key does not exist|artifact.*(?:not found|does not exist|missing)|REVISION_MISSING|Unable to find the artifact|requested image not found|repository .* does not exist/i;
@@ -40,7 +41,8 @@ const HEALTH = /health ?checks?|HEALTH_CONSTRAINTS|unhealthy|cannot reach a stea
 const TIMEOUT = /timed out|time ?out\b|TIMED_OUT|exceeded the (?:maximum )?(?:time|duration)/i;
 const SOURCE =
   /codestar-connections|codeconnections|connection is not (?:available|in)|not in (?:the )?AVAILABLE state|Could not access the (?:GitHub )?repository|No Branch \[|repository not found|Could not fetch|webhook/i;
-const CFN_RESOURCE = /Resource handler returned message|failed to (?:create|update|delete)|resource\(s\) failed|ROLLBACK_(?:COMPLETE|IN_PROGRESS)|Failed to execute change set/i;
+const CFN_RESOURCE =
+  /Resource handler returned message|failed to (?:create|update|delete)|resource\(s\) failed|ROLLBACK_(?:COMPLETE|IN_PROGRESS)|Failed to execute change set/i;
 
 /** The facts the rules read, from the evidence. */
 export function failureFacts(e: FailureEvidence): FailureFacts {
@@ -57,7 +59,14 @@ const deploymentNote = ({ evidence: { deployment: d } }: FailureFacts) => (d ? `
 function explainAlarm({ evidence: { deployment: d }, text }: FailureFacts) {
   // "<a>, <b>" or "<a, b>": brackets off before splitting, so each name comes out whole.
   const listed = text.match(ALARM_NAMES)?.[1].replace(/[<>]/g, '').split(',') ?? [text.match(/alarms? (\S+) went into ALARM/)?.[1] ?? ''];
-  const names = listed.map((n) => n.trim().replace(/\.$/, '').replace(/^<(.*)>$/, '$1')).filter(Boolean);
+  const names = listed
+    .map((n) =>
+      n
+        .trim()
+        .replace(/\.$/, '')
+        .replace(/^<(.*)>$/, '$1'),
+    )
+    .filter(Boolean);
   const which = names.length > 0 ? `alarm ${names.join(', ')}` : 'one of its alarms';
   return {
     summary: `CodeDeploy${d ? ` deployment ${d.deploymentId}` : ''} stopped and rolled back because ${which} went into ALARM during the traffic shift; the previous version serves all traffic again.`,
@@ -66,7 +75,10 @@ function explainAlarm({ evidence: { deployment: d }, text }: FailureFacts) {
 }
 
 function explainHook(facts: FailureFacts) {
-  const { evidence: { deployment: d }, text } = facts;
+  const {
+    evidence: { deployment: d },
+    text,
+  } = facts;
   const name = d?.failedHook ?? text.match(HOOK_NAMES)?.[1];
   const message = d?.hookMessage ? ` (${d.hookMessage})` : '';
   const summary = `the ${name ?? 'lifecycle'} hook reported Failed${message}, so CodeDeploy rolled the deployment back`;

@@ -38,7 +38,12 @@ export interface FailureEvidence {
   /** The action's error message. */
   readonly actionError?: string;
   /** The first resource that failed in the stack's last operation. */
-  readonly stackEvent?: { readonly logicalId?: string; readonly resourceType?: string; readonly reason?: string; readonly stackName?: string };
+  readonly stackEvent?: {
+    readonly logicalId?: string;
+    readonly resourceType?: string;
+    readonly reason?: string;
+    readonly stackName?: string;
+  };
   /** The CodeDeploy deployment involved, if any. */
   readonly deployment?: {
     readonly deploymentId: string;

@@ -101,15 +101,26 @@ export function createFlagsClient(options: FlagsClientOptions = {}): FlagsClient
     log(JSON.stringify({ level: 'WARN', ...entry }));
   };
   const fallBack = <T>(name: string, value: T, why: Fallback): T => {
-    logOnce(`${why.reason}:${name}`, { message: 'feature flag: using the declared default', flag: name, reason: why.reason, detail: why.detail, default: value });
+    logOnce(`${why.reason}:${name}`, {
+      message: 'feature flag: using the declared default',
+      flag: name,
+      reason: why.reason,
+      detail: why.detail,
+      default: value,
+    });
     return value;
   };
 
   async function ask(name: string, context: FlagContext): Promise<{ value: Record<string, unknown> } | Fallback> {
     if (!application || !environment || !profile) {
-      return { reason: 'not-configured', detail: 'FEATURE_FLAGS_APPLICATION, FEATURE_FLAGS_ENVIRONMENT and FEATURE_FLAGS_PROFILE must all be set (ServiceFeatureFlags sets them)' };
+      return {
+        reason: 'not-configured',
+        detail:
+          'FEATURE_FLAGS_APPLICATION, FEATURE_FLAGS_ENVIRONMENT and FEATURE_FLAGS_PROFILE must all be set (ServiceFeatureFlags sets them)',
+      };
     }
-    if (typeof doFetch !== 'function') return { reason: 'no-fetch', detail: 'global fetch is missing: run on Node.js 20 or later, or pass options.fetch' };
+    if (typeof doFetch !== 'function')
+      return { reason: 'no-fetch', detail: 'global fetch is missing: run on Node.js 20 or later, or pass options.fetch' };
     const url = `${agentUrl}/applications/${encodeURIComponent(application)}/environments/${encodeURIComponent(environment)}/configurations/${encodeURIComponent(profile)}?flag=${encodeURIComponent(name)}`;
     const headers: Record<string, string> = { Accept: 'application/json' };
     const pairs: string[] = [];
@@ -136,8 +147,12 @@ export function createFlagsClient(options: FlagsClientOptions = {}): FlagsClient
       response = await doFetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     } catch (err) {
       const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-      if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return { reason: 'timeout', detail: `the agent at ${agentUrl} did not answer within ${timeoutMs} ms` };
-      return { reason: 'unreachable', detail: `cannot reach the agent at ${agentUrl}: ${e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err)}` };
+      if (e?.name === 'TimeoutError' || e?.name === 'AbortError')
+        return { reason: 'timeout', detail: `the agent at ${agentUrl} did not answer within ${timeoutMs} ms` };
+      return {
+        reason: 'unreachable',
+        detail: `cannot reach the agent at ${agentUrl}: ${e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err)}`,
+      };
     }
     let text: string;
     try {
@@ -146,7 +161,10 @@ export function createFlagsClient(options: FlagsClientOptions = {}): FlagsClient
       return { reason: 'timeout', detail: `the agent's answer did not arrive within ${timeoutMs} ms (${(err as Error).name})` };
     }
     if (!response.ok) {
-      return { reason: `http-${response.status}`, detail: `the agent answered ${response.status}: ${text.replace(/\s+/g, ' ').trim().slice(0, 200) || '(empty)'}` };
+      return {
+        reason: `http-${response.status}`,
+        detail: `the agent answered ${response.status}: ${text.replace(/\s+/g, ' ').trim().slice(0, 200) || '(empty)'}`,
+      };
     }
     let body: unknown;
     try {
@@ -155,7 +173,9 @@ export function createFlagsClient(options: FlagsClientOptions = {}): FlagsClient
       return { reason: 'not-json', detail: `the agent's answer is not JSON: ${text.slice(0, 100)}` };
     }
     const value = flagValue(body, name);
-    return value ? { value } : { reason: 'unexpected-answer', detail: `the agent's answer has no "enabled" for flag ${name}: ${text.slice(0, 200)}` };
+    return value
+      ? { value }
+      : { reason: 'unexpected-answer', detail: `the agent's answer has no "enabled" for flag ${name}: ${text.slice(0, 200)}` };
   }
 
   return {
@@ -166,7 +186,16 @@ export function createFlagsClient(options: FlagsClientOptions = {}): FlagsClient
     async evaluateFlagDetails(name, context, declaredDefault) {
       const answer = await ask(name, context);
       if (!('value' in answer)) {
-        return fallBack(name, { enabled: declaredDefault.enabled, variant: declaredDefault.variant, attributes: declaredDefault.attributes ?? {}, source: 'default' as const }, answer);
+        return fallBack(
+          name,
+          {
+            enabled: declaredDefault.enabled,
+            variant: declaredDefault.variant,
+            attributes: declaredDefault.attributes ?? {},
+            source: 'default' as const,
+          },
+          answer,
+        );
       }
       const { enabled, _variant, ...attributes } = answer.value;
       return { enabled: enabled === true, variant: typeof _variant === 'string' ? _variant : undefined, attributes, source: 'agent' };
@@ -180,7 +209,8 @@ export function createFlagsClient(options: FlagsClientOptions = {}): FlagsClient
  * the single-flag shape is documented by example only.
  */
 function flagValue(body: unknown, name: string): Record<string, unknown> | undefined {
-  const isFlag = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { enabled?: unknown }).enabled === 'boolean';
+  const isFlag = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { enabled?: unknown }).enabled === 'boolean';
   if (typeof body !== 'object' || body === null) return undefined;
   const keyed = (body as Record<string, unknown>)[name];
   if (isFlag(keyed)) return keyed;

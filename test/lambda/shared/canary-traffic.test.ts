@@ -8,11 +8,17 @@ describe('CANARY_TRAFFIC_CHECK', () => {
     expect(parseCanaryTrafficCheck('')).toBeUndefined();
   });
   test('round trip', () => {
-    expect(parseCanaryTrafficCheck(canaryTrafficCheckValue({ minRequests: 100, stepMinutes: 10 }))).toEqual({ minRequests: 100, stepMinutes: 10 });
+    expect(parseCanaryTrafficCheck(canaryTrafficCheckValue({ minRequests: 100, stepMinutes: 10 }))).toEqual({
+      minRequests: 100,
+      stepMinutes: 10,
+    });
   });
   test.each([
     ['{', /^CANARY_TRAFFIC_CHECK is not JSON: /],
-    ['[]', /^CANARY_TRAFFIC_CHECK.minRequests undefined is not a whole number of at least 1; CANARY_TRAFFIC_CHECK.stepMinutes undefined is not/],
+    [
+      '[]',
+      /^CANARY_TRAFFIC_CHECK.minRequests undefined is not a whole number of at least 1; CANARY_TRAFFIC_CHECK.stepMinutes undefined is not/,
+    ],
     ['{"minRequests":100,"stepMinutes":2.5}', /^CANARY_TRAFFIC_CHECK.stepMinutes 2.5 is not a whole number of minutes of at least 1$/],
   ])('fails when %s', (raw, error) => {
     expect(parseCanaryTrafficCheck(raw)).toEqual({ error: expect.stringMatching(error) });
@@ -21,8 +27,14 @@ describe('CANARY_TRAFFIC_CHECK', () => {
 
 describe('stepWindow', () => {
   test('whole minutes: from the minute the step starts in to the start of the minute it ends in', () => {
-    expect(stepWindow(new Date('2026-11-22T10:00:42Z'), 10)).toEqual({ start: new Date('2026-11-22T10:00:00Z'), end: new Date('2026-11-22T10:10:00Z') });
-    expect(stepWindow(new Date('2026-11-22T23:59:59Z'), 1)).toEqual({ start: new Date('2026-11-22T23:59:00Z'), end: new Date('2026-11-23T00:00:00Z') });
+    expect(stepWindow(new Date('2026-11-22T10:00:42Z'), 10)).toEqual({
+      start: new Date('2026-11-22T10:00:00Z'),
+      end: new Date('2026-11-22T10:10:00Z'),
+    });
+    expect(stepWindow(new Date('2026-11-22T23:59:59Z'), 1)).toEqual({
+      start: new Date('2026-11-22T23:59:00Z'),
+      end: new Date('2026-11-23T00:00:00Z'),
+    });
   });
 });
 
@@ -33,18 +45,26 @@ describe('judgeCanaryTraffic', () => {
   test('the last wait is cut to the end of the allowance', async () => {
     let t = new Date('2026-11-22T10:12:50Z').getTime(); // 10 s before 10:10 + 180 s
     const sleeps: number[] = [];
-    const result = await judgeCanaryTraffic(async () => ({ count: 99, detail: 'd' }), check, window, { now: () => t, sleep: async (ms) => void (sleeps.push(ms), (t += ms)) });
+    const result = await judgeCanaryTraffic(async () => ({ count: 99, detail: 'd' }), check, window, {
+      now: () => t,
+      sleep: async (ms) => void (sleeps.push(ms), (t += ms)),
+    });
     expect(sleeps).toEqual([10_000]);
     expect(result).toEqual({ status: 'Failed', reason: `${heldReason(99, check)} (d, 10:00-10:10 UTC)` });
   });
 
   test('exactly minRequests passes', async () => {
-    expect(await judgeCanaryTraffic(async () => ({ count: 100, detail: 'd' }), check, window, { now: () => Date.parse('2026-11-22T10:10:30Z') })).toMatchObject({ status: 'Succeeded' });
+    expect(
+      await judgeCanaryTraffic(async () => ({ count: 100, detail: 'd' }), check, window, { now: () => Date.parse('2026-11-22T10:10:30Z') }),
+    ).toMatchObject({ status: 'Succeeded' });
   });
 
-  test('a wait aborted by the hook\'s time limit rejects (runHook reports the timeout) instead of holding on a partial count', async () => {
+  test("a wait aborted by the hook's time limit rejects (runHook reports the timeout) instead of holding on a partial count", async () => {
     const controller = new AbortController();
-    const pending = judgeCanaryTraffic(async () => ({ count: 5, detail: 'd' }), check, window, { now: () => Date.parse('2026-11-22T10:10:30Z'), signal: controller.signal });
+    const pending = judgeCanaryTraffic(async () => ({ count: 5, detail: 'd' }), check, window, {
+      now: () => Date.parse('2026-11-22T10:10:30Z'),
+      signal: controller.signal,
+    });
     setTimeout(() => controller.abort(new Error('timed out')), 5);
     await expect(pending).rejects.toThrow('timed out');
   });

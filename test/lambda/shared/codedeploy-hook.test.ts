@@ -18,12 +18,18 @@ function deps(checkTimeoutMs = 1000) {
 }
 
 function throttled() {
-  return Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 }, $retryable: { throttling: true } });
+  return Object.assign(new Error('Rate exceeded'), {
+    name: 'ThrottlingException',
+    $metadata: { httpStatusCode: 400 },
+    $retryable: { throttling: true },
+  });
 }
 
 beforeEach(() => {
   codedeployMock.reset();
-  codedeployMock.on(PutLifecycleEventHookExecutionStatusCommand).resolves({ lifecycleEventHookExecutionId: EVENT.LifecycleEventHookExecutionId });
+  codedeployMock
+    .on(PutLifecycleEventHookExecutionStatusCommand)
+    .resolves({ lifecycleEventHookExecutionId: EVENT.LifecycleEventHookExecutionId });
 });
 
 describe('parseHookIds', () => {
@@ -35,8 +41,14 @@ describe('parseHookIds', () => {
     ['d-1', 'event is string, expected an object with DeploymentId and LifecycleEventHookExecutionId'],
     [{}, 'event lacks DeploymentId and LifecycleEventHookExecutionId (got keys: none)'],
     [{ DeploymentId: 'd-1', Other: 1 }, 'event lacks LifecycleEventHookExecutionId (got keys: DeploymentId, Other)'],
-    [{ DeploymentId: '', LifecycleEventHookExecutionId: 'x' }, 'event lacks DeploymentId (got keys: DeploymentId, LifecycleEventHookExecutionId)'],
-    [{ DeploymentId: 42, LifecycleEventHookExecutionId: 'x' }, 'event lacks DeploymentId (got keys: DeploymentId, LifecycleEventHookExecutionId)'],
+    [
+      { DeploymentId: '', LifecycleEventHookExecutionId: 'x' },
+      'event lacks DeploymentId (got keys: DeploymentId, LifecycleEventHookExecutionId)',
+    ],
+    [
+      { DeploymentId: 42, LifecycleEventHookExecutionId: 'x' },
+      'event lacks DeploymentId (got keys: DeploymentId, LifecycleEventHookExecutionId)',
+    ],
   ])('explains what is wrong with %j', (event, error) => {
     expect(parseHookIds(event)).toEqual({ error });
   });
@@ -65,15 +77,38 @@ describe('runHook', () => {
 
   test('reports Failed when the check throws, asynchronously or not', async () => {
     const { deps: d } = deps();
-    await expect(runHook(EVENT, async () => { throw new TypeError('boom'); }, d)).resolves.toEqual({ status: 'Failed', reason: 'check failed: TypeError: boom', reported: true });
-    await expect(runHook(EVENT, () => { throw new RangeError('sync'); }, d)).resolves.toEqual({ status: 'Failed', reason: 'check failed: RangeError: sync', reported: true });
+    await expect(
+      runHook(
+        EVENT,
+        async () => {
+          throw new TypeError('boom');
+        },
+        d,
+      ),
+    ).resolves.toEqual({ status: 'Failed', reason: 'check failed: TypeError: boom', reported: true });
+    await expect(
+      runHook(
+        EVENT,
+        () => {
+          throw new RangeError('sync');
+        },
+        d,
+      ),
+    ).resolves.toEqual({ status: 'Failed', reason: 'check failed: RangeError: sync', reported: true });
     expect(codedeployMock).toHaveReceivedCommandTimes(PutLifecycleEventHookExecutionStatusCommand, 2);
   });
 
   test('reports Failed when the check outlives the timeout, and aborts its signal', async () => {
     const { deps: d } = deps(20);
     let signal: AbortSignal | undefined;
-    const result = await runHook(EVENT, (_ids, s) => { signal = s; return new Promise(() => undefined); }, d);
+    const result = await runHook(
+      EVENT,
+      (_ids, s) => {
+        signal = s;
+        return new Promise(() => undefined);
+      },
+      d,
+    );
     expect(result).toEqual({ status: 'Failed', reason: 'check failed: CheckTimeout: timed out after 20 ms', reported: true });
     expect(signal?.aborted).toBe(true);
     expect(codedeployMock).toHaveReceivedCommandWith(PutLifecycleEventHookExecutionStatusCommand, { status: 'Failed' });
@@ -85,17 +120,26 @@ describe('runHook', () => {
     expect(result).toEqual({ status: 'Failed', reason: 'check returned {"status":"Maybe"}, not { status, reason }', reported: true });
   });
 
-  test.each([null, undefined, 'not-an-event', 42, [EVENT], { DeploymentId: 'd-1' }, { LifecycleEventHookExecutionId: 'x' }, { DeploymentId: ['d-1'], LifecycleEventHookExecutionId: 'x' }])(
-    'a malformed event %j fails the invocation and is logged; nothing is reported (there is nothing to report against)',
-    async (event) => {
-      const { deps: d, err } = deps();
-      const check = jest.fn();
-      await expect(runHook(event, check, d)).rejects.toThrow(/^malformed CodeDeploy hook event: event (is|lacks) /);
-      expect(check).not.toHaveBeenCalled();
-      expect(codedeployMock).not.toHaveReceivedCommand(PutLifecycleEventHookExecutionStatusCommand);
-      expect(err).toHaveBeenCalledWith('Malformed hook event; cannot report to CodeDeploy', expect.objectContaining({ reason: expect.any(String) }));
-    },
-  );
+  test.each([
+    null,
+    undefined,
+    'not-an-event',
+    42,
+    [EVENT],
+    { DeploymentId: 'd-1' },
+    { LifecycleEventHookExecutionId: 'x' },
+    { DeploymentId: ['d-1'], LifecycleEventHookExecutionId: 'x' },
+  ])('a malformed event %j fails the invocation and is logged; nothing is reported (there is nothing to report against)', async (event) => {
+    const { deps: d, err } = deps();
+    const check = jest.fn();
+    await expect(runHook(event, check, d)).rejects.toThrow(/^malformed CodeDeploy hook event: event (is|lacks) /);
+    expect(check).not.toHaveBeenCalled();
+    expect(codedeployMock).not.toHaveReceivedCommand(PutLifecycleEventHookExecutionStatusCommand);
+    expect(err).toHaveBeenCalledWith(
+      'Malformed hook event; cannot report to CodeDeploy',
+      expect.objectContaining({ reason: expect.any(String) }),
+    );
+  });
 
   test('retries a throttled report until it goes through', async () => {
     codedeployMock.on(PutLifecycleEventHookExecutionStatusCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({});
@@ -108,7 +152,13 @@ describe('runHook', () => {
   test('still reports after a crashed check even when the first report is throttled', async () => {
     codedeployMock.on(PutLifecycleEventHookExecutionStatusCommand).rejectsOnce(throttled()).resolves({});
     const { deps: d } = deps();
-    const result = await runHook(EVENT, async () => { throw new Error('crash'); }, d);
+    const result = await runHook(
+      EVENT,
+      async () => {
+        throw new Error('crash');
+      },
+      d,
+    );
     expect(result).toEqual({ status: 'Failed', reason: 'check failed: Error: crash', reported: true });
     expect(codedeployMock).toHaveReceivedCommandTimes(PutLifecycleEventHookExecutionStatusCommand, 2);
     expect(codedeployMock).toHaveReceivedNthCommandWith(2, PutLifecycleEventHookExecutionStatusCommand, { status: 'Failed' });
@@ -120,7 +170,10 @@ describe('runHook', () => {
     const { deps: d, err } = deps();
     await expect(runHook(EVENT, async () => ({ status: 'Succeeded', reason: 'ok' }), d)).rejects.toThrow('not authorized');
     expect(codedeployMock).toHaveReceivedCommandTimes(PutLifecycleEventHookExecutionStatusCommand, 1);
-    expect(err).toHaveBeenCalledWith('Could not report hook status to CodeDeploy', { deploymentId: 'd-ABCDEF123', error: 'AccessDeniedException: not authorized' });
+    expect(err).toHaveBeenCalledWith('Could not report hook status to CodeDeploy', {
+      deploymentId: 'd-ABCDEF123',
+      error: 'AccessDeniedException: not authorized',
+    });
   });
 });
 

@@ -9,13 +9,20 @@ const GROUP = { applicationName: 'Beta-orders-App', deploymentGroupName: 'Beta-o
 /** Past deployments' AppSpecs here are just the target's id, read back by `targetOf`. */
 const targetOf = (content: string | undefined) => content;
 const twin = (id: string, since = '2026-11-01T09:00:00Z'): EarlierTwin => ({ id, label: `version ${id}`, since: new Date(since) });
-function past(deploymentId: string, target: string, status: DeploymentInfo['status'], creator: DeploymentInfo['creator'] = 'CloudFormation'): DeploymentInfo {
+function past(
+  deploymentId: string,
+  target: string,
+  status: DeploymentInfo['status'],
+  creator: DeploymentInfo['creator'] = 'CloudFormation',
+): DeploymentInfo {
   return { deploymentId, status, creator, ...GROUP, revision: { revisionType: 'AppSpecContent', appSpecContent: { content: target } } };
 }
 /** The group's history: ListDeployments lists the ids, BatchGetDeployments answers for those asked. */
 function history(infos: DeploymentInfo[]) {
   cd.on(ListDeploymentsCommand).resolves({ deployments: infos.map((i) => i.deploymentId!) });
-  cd.on(BatchGetDeploymentsCommand).callsFake((input: { deploymentIds: string[] }) => ({ deploymentsInfo: infos.filter((i) => input.deploymentIds.includes(i.deploymentId!)) }));
+  cd.on(BatchGetDeploymentsCommand).callsFake((input: { deploymentIds: string[] }) => ({
+    deploymentsInfo: infos.filter((i) => input.deploymentIds.includes(i.deploymentId!)),
+  }));
 }
 
 beforeEach(() => cd.reset());
@@ -28,7 +35,9 @@ describe('servedTwin', () => {
 
   test('a twin that a deployment took live served; the history is read from an hour before the oldest twin, ended deployments only', async () => {
     history([past('d-5', '5', 'Succeeded'), past('d-6', '6', 'Succeeded')]);
-    await expect(servedTwin(codedeploy, GROUP, [twin('5', '2026-11-10T09:00:00Z'), twin('3', '2026-11-01T09:00:00Z')], targetOf)).resolves.toEqual({ served: twin('5', '2026-11-10T09:00:00Z'), rolledBack: [] });
+    await expect(
+      servedTwin(codedeploy, GROUP, [twin('5', '2026-11-10T09:00:00Z'), twin('3', '2026-11-01T09:00:00Z')], targetOf),
+    ).resolves.toEqual({ served: twin('5', '2026-11-10T09:00:00Z'), rolledBack: [] });
     expect(cd).toHaveReceivedCommandWith(ListDeploymentsCommand, {
       ...GROUP,
       includeOnlyStatuses: ['Succeeded', 'Failed', 'Stopped'],
@@ -58,7 +67,9 @@ describe('servedTwin', () => {
     history([past('d-5', '5', 'Failed')]);
     const verdict = await servedTwin(codedeploy, GROUP, [twin('5')], targetOf);
     expect(verdict).toEqual({ rolledBack: [{ twin: twin('5'), deploymentId: 'd-5', status: 'Failed' }] });
-    expect(rolledBackNote(verdict)).toBe('it runs the same as version 5 (deployment d-5 Failed), rolled back, so it is counted as a release');
+    expect(rolledBackNote(verdict)).toBe(
+      'it runs the same as version 5 (deployment d-5 Failed), rolled back, so it is counted as a release',
+    );
   });
 
   test('failed once, then deployed again and succeeded (Lambda republishes no unchanged version): served', async () => {
@@ -67,7 +78,11 @@ describe('servedTwin', () => {
   });
 
   test("a rollback deployment's outcome is no evidence: a failed rollback to a version does not make it rolled back", async () => {
-    history([past('d-5', '5', 'Succeeded'), past('d-r', '5', 'Failed', 'codeDeployRollback'), past('d-s', '5', 'Stopped', 'CloudFormationRollback')]);
+    history([
+      past('d-5', '5', 'Succeeded'),
+      past('d-r', '5', 'Failed', 'codeDeployRollback'),
+      past('d-s', '5', 'Stopped', 'CloudFormationRollback'),
+    ]);
     await expect(servedTwin(codedeploy, GROUP, [twin('5')], targetOf)).resolves.toMatchObject({ served: twin('5'), rolledBack: [] });
   });
 
@@ -76,7 +91,9 @@ describe('servedTwin', () => {
     cd.on(ListDeploymentsCommand)
       .resolvesOnce({ deployments: infos.slice(0, 40).map((i) => i.deploymentId!), nextToken: 'more' })
       .resolvesOnce({ deployments: infos.slice(40).map((i) => i.deploymentId!) });
-    cd.on(BatchGetDeploymentsCommand).callsFake((input: { deploymentIds: string[] }) => ({ deploymentsInfo: infos.filter((i) => input.deploymentIds.includes(i.deploymentId!)) }));
+    cd.on(BatchGetDeploymentsCommand).callsFake((input: { deploymentIds: string[] }) => ({
+      deploymentsInfo: infos.filter((i) => input.deploymentIds.includes(i.deploymentId!)),
+    }));
     await servedTwin(codedeploy, GROUP, [twin('5')], targetOf);
     expect(cd.commandCalls(ListDeploymentsCommand).map((c) => c.args[0].input.nextToken)).toEqual([undefined, 'more']);
     expect(cd.commandCalls(BatchGetDeploymentsCommand).map((c) => c.args[0].input.deploymentIds!.length)).toEqual([25, 25, 10]);
@@ -95,14 +112,20 @@ describe('servedTwin', () => {
   });
 
   test('a history that cannot be read throws (after the retries), for the hook to say so and count the canary', async () => {
-    cd.on(ListDeploymentsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
-    await expect(servedTwin(codedeploy, GROUP, [twin('5')], targetOf, { retry: { sleep: async () => undefined } })).rejects.toThrow('Rate exceeded');
+    cd.on(ListDeploymentsCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }),
+    );
+    await expect(servedTwin(codedeploy, GROUP, [twin('5')], targetOf, { retry: { sleep: async () => undefined } })).rejects.toThrow(
+      'Rate exceeded',
+    );
     expect(cd).toHaveReceivedCommandTimes(ListDeploymentsCommand, 5);
   });
 });
 
 test('lookupFailedNote', () => {
-  expect(lookupFailedNote('AccessDeniedException: no')).toBe('could not tell whether it returns to code that served before (AccessDeniedException: no), so it is counted as a release');
+  expect(lookupFailedNote('AccessDeniedException: no')).toBe(
+    'could not tell whether it returns to code that served before (AccessDeniedException: no), so it is counted as a release',
+  );
 });
 
 test('canonicalJson ignores key order but keeps array order', () => {

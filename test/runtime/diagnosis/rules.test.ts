@@ -2,13 +2,7 @@
  * The classification table alone: evidence in, rule and verdict out, no SDK mocks. The end-to-end
  * scenarios (AWS responses to diagnosis) are in test/runtime/diagnose.test.ts.
  */
-import {
-  CLASSIFICATION_RULES,
-  classifyFailure,
-  FailureEvidence,
-  failureFacts,
-  matchingRule,
-} from '../../../lib/runtime/diagnosis';
+import { CLASSIFICATION_RULES, classifyFailure, FailureEvidence, failureFacts, matchingRule } from '../../../lib/runtime/diagnosis';
 
 const DEPLOYMENT = 'd-7XKQ2M9PL';
 const STACK = 'Beta-us-east-1-EcsService';
@@ -33,7 +27,13 @@ const CASES: Record<string, { evidence: FailureEvidence; summary: string; fix?: 
   ],
   'lifecycle-hook-code': [
     {
-      evidence: { deployment: { deploymentId: DEPLOYMENT, errorCode: 'HOOK_EXECUTION_FAILURE', errorMessage: 'The deployment failed because a hook failed.' } },
+      evidence: {
+        deployment: {
+          deploymentId: DEPLOYMENT,
+          errorCode: 'HOOK_EXECUTION_FAILURE',
+          errorMessage: 'The deployment failed because a hook failed.',
+        },
+      },
       summary: 'the lifecycle hook reported Failed, so CodeDeploy rolled the deployment back.',
       fix: /^Read the hook function's logs/,
     },
@@ -133,11 +133,13 @@ const CASES: Record<string, { evidence: FailureEvidence; summary: string; fix?: 
   'alarm-rollback-text': [
     {
       evidence: { actionError: `CodeDeploy deployment ${DEPLOYMENT} failed. alarm safe-deploy-beta-web-5xx went into ALARM.` },
-      summary: 'CodeDeploy stopped and rolled back because alarm safe-deploy-beta-web-5xx went into ALARM during the traffic shift; the previous version serves all traffic again.',
+      summary:
+        'CodeDeploy stopped and rolled back because alarm safe-deploy-beta-web-5xx went into ALARM during the traffic shift; the previous version serves all traffic again.',
     },
     {
       evidence: { actionError: 'One or more alarms have been activated.' },
-      summary: 'CodeDeploy stopped and rolled back because one of its alarms went into ALARM during the traffic shift; the previous version serves all traffic again.',
+      summary:
+        'CodeDeploy stopped and rolled back because one of its alarms went into ALARM during the traffic shift; the previous version serves all traffic again.',
       fix: /\(CloudWatch console, the alarm\)/,
     },
   ],
@@ -158,7 +160,8 @@ const CASES: Record<string, { evidence: FailureEvidence; summary: string; fix?: 
         stackEvent: {
           logicalId: 'WebService',
           resourceType: 'AWS::ECS::Service',
-          reason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 111111111111.dkr.ecr.us-east-1.amazonaws.com/web:3f9c2e1: not found',
+          reason:
+            'CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 111111111111.dkr.ecr.us-east-1.amazonaws.com/web:3f9c2e1: not found',
         },
       },
       summary: 'an artifact or container image the action needs does not exist (WebService (AWS::ECS::Service)).',
@@ -167,7 +170,9 @@ const CASES: Record<string, { evidence: FailureEvidence; summary: string; fix?: 
   ],
   'ecs-health-check': [
     {
-      evidence: { deployment: { deploymentId: DEPLOYMENT, errorCode: 'ECS_UPDATE_ERROR', errorMessage: 'The ECS service could not be updated.' } },
+      evidence: {
+        deployment: { deploymentId: DEPLOYMENT, errorCode: 'ECS_UPDATE_ERROR', errorMessage: 'The ECS service could not be updated.' },
+      },
       summary: `the new ECS tasks did not pass their health checks, so CodeDeploy kept traffic on the old task set (deployment ${DEPLOYMENT}).`,
       fix: /target group's health check path and port/,
     },
@@ -184,7 +189,10 @@ const CASES: Record<string, { evidence: FailureEvidence; summary: string; fix?: 
       fix: /raise the timeout if the work is legitimately slow/,
     },
     {
-      evidence: { deployment: { deploymentId: DEPLOYMENT, errorCode: 'TIMEOUT' }, stackEvent: { logicalId: 'WebDeployment', resourceType: 'Custom::EcsDeployment' } },
+      evidence: {
+        deployment: { deploymentId: DEPLOYMENT, errorCode: 'TIMEOUT' },
+        stackEvent: { logicalId: 'WebDeployment', resourceType: 'Custom::EcsDeployment' },
+      },
       summary: `the action ran out of time (deployment ${DEPLOYMENT}) on WebDeployment (Custom::EcsDeployment).`,
     },
   ],
@@ -204,9 +212,14 @@ const CASES: Record<string, { evidence: FailureEvidence; summary: string; fix?: 
       evidence: {
         category: 'Build',
         provider: 'CodeBuild',
-        build: { status: 'FAILED', phase: 'BUILD', message: 'COMMAND_EXECUTION_ERROR: Error while executing command: npm test. Reason: exit status 1' },
+        build: {
+          status: 'FAILED',
+          phase: 'BUILD',
+          message: 'COMMAND_EXECUTION_ERROR: Error while executing command: npm test. Reason: exit status 1',
+        },
       },
-      summary: 'the build or tests failed in phase BUILD (COMMAND_EXECUTION_ERROR: Error while executing command: npm test. Reason: exit status 1).',
+      summary:
+        'the build or tests failed in phase BUILD (COMMAND_EXECUTION_ERROR: Error while executing command: npm test. Reason: exit status 1).',
       fix: /npm ci && npm test && npx cdk synth/,
     },
     {
@@ -218,13 +231,20 @@ const CASES: Record<string, { evidence: FailureEvidence; summary: string; fix?: 
     {
       evidence: {
         provider: 'CloudFormation',
-        stackEvent: { logicalId: 'WebQueue', resourceType: 'AWS::SQS::Queue', stackName: STACK, reason: 'Resource handler returned message: "Queue already exists"' },
+        stackEvent: {
+          logicalId: 'WebQueue',
+          resourceType: 'AWS::SQS::Queue',
+          stackName: STACK,
+          reason: 'Resource handler returned message: "Queue already exists"',
+        },
       },
       summary: `CloudFormation could not deploy WebQueue (AWS::SQS::Queue) in stack ${STACK}: Resource handler returned message: "Queue already exists"; the stack rolled back.`,
       fix: /the first failure is the cause/,
     },
     {
-      evidence: { actionError: `Stack ${STACK} failed to execute change set. The following resource(s) failed to update: [ApiServiceFunction1234ABCD].` },
+      evidence: {
+        actionError: `Stack ${STACK} failed to execute change set. The following resource(s) failed to update: [ApiServiceFunction1234ABCD].`,
+      },
       summary: 'CloudFormation could not deploy ApiServiceFunction1234ABCD; the stack rolled back.',
     },
     {

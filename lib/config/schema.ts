@@ -408,6 +408,13 @@ function checkServices(cfg: ConfigShape, ctx: Ctx): void {
         message: 'is set together with healthCheck: give an HTTP service a healthCheck, an event-driven one an invokeCheck, not both',
       });
     }
+    if (svc.kind === 'ecs' && svc.flagsAgentImage && !svc.flags?.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['services', i, 'flagsAgentImage'],
+        message: `is set, but ${show(svc.name)} declares no flags, so its tasks run no agent: remove it, or declare flags`,
+      });
+    }
     if (svc.kind === 'ecs' && FARGATE_CPU.includes(svc.cpu) && !isFargateSize(svc.cpu, svc.memoryMiB)) {
       ctx.addIssue({
         code: 'custom',

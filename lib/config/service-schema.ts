@@ -8,6 +8,7 @@ import {
   testTrafficProbesMessage,
 } from '../constructs/canary-ecs-service/limits';
 import { reservedConcurrencyField } from '../constructs/canary-lambda-service/limits';
+import { agentImageField } from '../constructs/feature-flags/agent';
 import { serviceFlagsSchema } from '../constructs/feature-flags/schema';
 
 /**
@@ -199,6 +200,11 @@ export const ecsServiceSchema = z
      * touches an ECS build context, whose content hash is the image tag. @default - none: no AppConfig resources
      */
     flags: serviceFlagsSchema.optional(),
+    /**
+     * The AppConfig agent sidecar's image, pinned by digest so that every task of a task definition
+     * runs the same agent build. @default - ECS_AGENT_IMAGE, the moving `2.x` tag, pulled at each task start
+     */
+    flagsAgentImage: agentImageField.optional(),
   })
   .strict();
 

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import type { TrafficShift } from '../config/schema';
 import type { StageEcsService } from '../config/stage-services';
 import { CanaryEcsService } from '../constructs/canary-ecs-service';
-import type { ServiceFeatureFlags } from '../constructs/feature-flags';
+import { agentContainerImage, type ServiceFeatureFlags } from '../constructs/feature-flags';
 import { worstCaseDetectionSeconds } from '../constructs/shared/alarm-settings';
 import { healthAlarmName } from '../constructs/shared/health-alarm';
 import { judgeFor } from '../constructs/shared/judge-for';
@@ -98,7 +98,10 @@ export class EcsServiceStack extends cdk.Stack {
 
     // Flags: the agent sidecar, names and read access; a flag change touches no task definition.
     this.flags = addServiceFlags(this, svc, this.service.compositeAlarm, worstCaseDetectionSeconds(this.service.alarmSettings));
-    this.flags?.bindToTaskDefinition(this.service.taskDefinition, this.service.taskDefinition.defaultContainer!);
+    if (this.flags) {
+      const agentImage = svc.flagsAgentImage ? agentContainerImage(this.flags, svc.flagsAgentImage) : undefined;
+      this.flags.bindToTaskDefinition(this.service.taskDefinition, this.service.taskDefinition.defaultContainer!, { agentImage });
+    }
 
     this.serviceUrl = new cdk.CfnOutput(this, 'ServiceUrl', { value: this.service.url, description: `Production URL of ${svc.name}` });
     new cdk.CfnOutput(this, 'DeploymentGroupName', { value: this.service.deploymentGroup.deploymentGroupName });

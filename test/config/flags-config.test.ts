@@ -108,6 +108,39 @@ describe('feature flags in the config', () => {
     ]);
   });
 
+  test("an ECS service's flagsAgentImage reaches the stage's service; without it, the default tag applies", () => {
+    const pinned = `public.ecr.aws/aws-appconfig/aws-appconfig-agent:2.x@sha256:${'a'.repeat(64)}`;
+    const config = fixtureConfig('example', (c) => (c.services[1].flagsAgentImage = pinned));
+    expect(stageServices(config, config.stages[1])[1]).toMatchObject({ name: 'greeting-web', flagsAgentImage: pinned });
+    expect(stageServices(fixtureConfig('example'), config.stages[1])[1]).not.toHaveProperty('flagsAgentImage');
+  });
+
+  test('fails when flagsAgentImage is not an image reference, naming the value and the form to use', () => {
+    const fix =
+      'is not an image reference: use registry/repository[:tag][@sha256:<64 hex digits>]; pin a digest so every task runs the agent build you tested, ' +
+      'e.g. "public.ecr.aws/aws-appconfig/aws-appconfig-agent:2.x@sha256:<digest>"';
+    for (const bad of [
+      'aws-appconfig-agent:2.x',
+      'public.ecr.aws/aws-appconfig/aws-appconfig-agent@sha256:abc',
+      'public.ecr.aws/Agent:2.x',
+    ]) {
+      expect(problems((c) => (c.services[1].flagsAgentImage = bad))).toEqual([
+        `services[1].flagsAgentImage: ${JSON.stringify(bad)} ${fix}`,
+      ]);
+    }
+  });
+
+  test('fails when flagsAgentImage is set on a service without flags', () => {
+    expect(
+      problems((c) => {
+        delete c.services[1].flags;
+        c.services[1].flagsAgentImage = 'public.ecr.aws/aws-appconfig/aws-appconfig-agent:2.x';
+      }),
+    ).toEqual([
+      'services[1].flagsAgentImage: is set, but "greeting-web" declares no flags, so its tasks run no agent: remove it, or declare flags',
+    ]);
+  });
+
   test('fails when a stage flags block has an unknown field', () => {
     expect(problems((c) => (c.stages[1].flags = { rollout: c.stages[1].flags.rollout, rolout: {} }))).toEqual([
       'stages[1].flags: unknown field "rolout": remove it or check the spelling (README, "Configuration reference")',

@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { CanaryEcsService } from '../../lib/constructs/canary-ecs-service';
 import { CanaryLambdaService } from '../../lib/constructs/canary-lambda-service';
 import {
+  agentContainerImage,
   appConfigExtensionLayerArn,
   DEFAULT_FLAG_ROLLOUTS,
   FeatureFlagsApplication,
@@ -444,6 +445,13 @@ describe('ServiceFeatureFlags on its own', () => {
     const container = b.addContainer('App', { containerName: 'app', image: ecs.ContainerImage.fromRegistry('nginx') });
     expect(() => flags.bindToTaskDefinition(a, container)).toThrow(
       'feature flags of orders: container app does not belong to task definition Small/A',
+    );
+  });
+
+  test('fails when an agent image reference built in code is not an image reference, as the config check says', () => {
+    const { stack } = buildSmall();
+    expect(() => agentContainerImage(stack, 'aws-appconfig-agent:latest')).toThrow(
+      /^flagsAgentImage: "aws-appconfig-agent:latest" is not an image reference: use registry\/repository\[:tag\]\[@sha256:<64 hex digits>\]; pin a digest/,
     );
   });
 

@@ -188,6 +188,34 @@ describe('a target of the example (production, us-west-2): both services declare
   });
 });
 
+test("an ECS service's pinned flagsAgentImage is the sidecar's image; a private ECR one is pulled with the execution role", () => {
+  const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
+  const agentOf = (image: string) => {
+    const { web } = target({ mutate: (c) => (c.services[1].flagsAgentImage = image) });
+    const t = Template.fromStack(web!);
+    const [task] = Object.values(t.findResources('AWS::ECS::TaskDefinition')) as Array<{ Properties: { ContainerDefinitions: any[] } }>;
+    return { t, agent: task.Properties.ContainerDefinitions.find((c) => c.Name === 'appconfig-agent') };
+  };
+  const pinned = `public.ecr.aws/aws-appconfig/aws-appconfig-agent:2.x@${digest}`;
+  expect(agentOf(pinned).agent).toMatchObject({ Essential: false, Image: pinned });
+
+  const mirror = agentOf(`333333333333.dkr.ecr.us-west-2.amazonaws.com/mirror/appconfig-agent@${digest}`);
+  expect(mirror.agent.Image).toEqual({
+    'Fn::Join': ['', ['333333333333.dkr.ecr.us-west-2.', { Ref: 'AWS::URLSuffix' }, `/mirror/appconfig-agent@${digest}`]],
+  });
+  mirror.t.hasResourceProperties('AWS::IAM::Policy', {
+    Roles: [{ Ref: Match.stringLikeRegexp('^ServiceExecutionRole') }],
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({
+          Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+          Resource: Match.arrayWith(['arn:aws:ecr:us-west-2:333333333333:repository/mirror/appconfig-agent']),
+        }),
+      ]),
+    },
+  });
+});
+
 test('the pre-production stage rolls flags out all at once with a 10-minute bake (AppConfig.AllAtOnce)', () => {
   const { api } = target({ stage: 0, region: 'us-east-1' });
   Template.fromStack(api!).hasResourceProperties('AWS::AppConfig::Deployment', { DeploymentStrategyId: 'AppConfig.AllAtOnce' });

@@ -1,4 +1,8 @@
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { fieldProblem, patternField, showValue as show } from '../shared/limits';
 
 /**
  * Where the AWS AppConfig agent comes from, for Lambda (an extension layer) and ECS (a sidecar image).
@@ -76,20 +80,57 @@ export function appConfigExtensionLayerArn(region: string, architecture: lambda.
     );
   }
   const [account, x86, arm] = entry;
-  const partition = region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+  const partition = partitionOf(region);
   const arm64 = architecture.name === 'arm64';
   return `arn:${partition}:lambda:${region}:${account}:layer:AWS-AppConfig-Extension${arm64 ? '-Arm64' : ''}:${arm64 ? arm : x86}`;
+}
+
+/** The partition a concrete region belongs to. */
+function partitionOf(region: string): string {
+  return region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
 }
 
 /**
  * The agent's sidecar image for ECS, from the AppConfig guide "Starting the AWS AppConfig agent for
  * Amazon ECS integration" (`public.ecr.aws/aws-appconfig/aws-appconfig-agent:2.x`, port 2772).
  * https://docs.aws.amazon.com/appconfig/latest/userguide/appconfig-integration-containers-agent-starting-ecs.html
- * `2.x` moves with new agent releases; pin a digest through `agentImage` to control upgrades.
+ * `2.x` moves with new agent releases; pin a digest (config `services[].flagsAgentImage`) to control upgrades.
  * Multi-variant flags need agent 2.0.4416 or later; per-user consistency during a gradual deployment
  * (the `Entity-Id` header) needs 2.0.136060 or later.
  */
 export const ECS_AGENT_IMAGE = 'public.ecr.aws/aws-appconfig/aws-appconfig-agent:2.x';
+
+const HOST = /[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+(?::\d{1,5})?/.source;
+const PATH_COMPONENT = /[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*/.source;
+const TAG_OR_DIGEST = /(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?/.source;
+/** An image reference with its registry: `registry/repository[:tag][@sha256:<64 hex>]` (Docker's grammar). */
+const IMAGE_REFERENCE = new RegExp(`^${HOST}/${PATH_COMPONENT}(?:/${PATH_COMPONENT})*${TAG_OR_DIGEST}$`);
+/** A private ECR repository: the task execution role needs a grant to pull from it. */
+const PRIVATE_ECR = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([^@]+))?(?:@(sha256:[a-f0-9]{64}))?$/;
+
+/** The agent's sidecar image as the config names it (`services[].flagsAgentImage`). */
+export const agentImageField = patternField(
+  IMAGE_REFERENCE,
+  (v) =>
+    `${show(v)} is not an image reference: use registry/repository[:tag][@sha256:<64 hex digits>]; ` +
+    `pin a digest so every task runs the agent build you tested, e.g. "${ECS_AGENT_IMAGE}@sha256:<digest>"`,
+);
+
+/**
+ * The agent's sidecar image from its reference: a private ECR image is pulled with a grant to the task
+ * execution role (as the service's own image is), any other registry as a public image.
+ */
+export function agentContainerImage(scope: Construct, reference: string): ecs.ContainerImage {
+  const problem = fieldProblem('flagsAgentImage', agentImageField, reference);
+  if (problem) throw new Error(problem);
+  const ecrImage = PRIVATE_ECR.exec(reference);
+  if (!ecrImage) return ecs.ContainerImage.fromRegistry(reference);
+  const [, account, region, repositoryName, tag, digest] = ecrImage;
+  const arn = `arn:${partitionOf(region)}:ecr:${region}:${account}:repository/${repositoryName}`;
+  const repository = ecr.Repository.fromRepositoryArn(scope, 'AppConfigAgentRepository', arn);
+  // A digest alone is `@sha256:...`; with a tag, ECS takes `:<tag>@sha256:...` as written.
+  return ecs.ContainerImage.fromEcrRepository(repository, tag && digest ? `${tag}@${digest}` : (digest ?? tag ?? 'latest'));
+}
 
 /** The agent's default local port, for Lambda and ECS alike. */
 export const AGENT_PORT = 2772;

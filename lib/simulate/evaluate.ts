@@ -104,7 +104,7 @@ export function bindMetric(m: MetricIdentity, targetGroups: readonly string[]): 
       // Nothing throttles in these scenarios, and Lambda publishes no datapoint then.
       Throttles: () => sum('never', 'never', role),
     };
-    const bind = lambda[m.metricName];
+    const bind = Object.hasOwn(lambda, m.metricName) ? lambda[m.metricName] : undefined;
     if (bind) return bind();
   }
   if (m.namespace === 'AWS/ApplicationELB' && 'TargetGroup' in m.dimensions) {
@@ -122,7 +122,7 @@ export function bindMetric(m: MetricIdentity, targetGroups: readonly string[]): 
         return { role, quantity: 'unhealthy', existsWhen: 'always', scale: 1 };
       },
     };
-    const bind = alb[m.metricName];
+    const bind = Object.hasOwn(alb, m.metricName) ? alb[m.metricName] : undefined;
     if (bind) return bind();
   }
   throw new Error(

@@ -237,7 +237,7 @@ describe('DeploymentSafety', () => {
     });
   });
 
-  test('the notifier may make every call its diagnosis makes (from lib/ops/permissions.ts), scoped as IAM allows', () => {
+  test('the notifier may make every call its diagnosis makes (from lib/runtime/diagnosis/permissions.ts), scoped as IAM allows', () => {
     const [policy] = Object.values(
       template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^SafetyNotifierRole') }] } }),
     );

@@ -661,7 +661,7 @@ describe('classifyFailure', () => {
   });
 });
 
-describe('the permissions diagnosis needs (the notifier runs it, with a role granted from lib/ops/permissions.ts)', () => {
+describe('the permissions diagnosis needs (the notifier runs it, with a role granted from lib/runtime/diagnosis/permissions.ts)', () => {
   test('every AWS call the scenarios above made is in the permission table', () => {
     expect(callsMade.size).toBeGreaterThanOrEqual(8);
     const missing = [...callsMade].filter((name) => !DIAGNOSIS_PERMISSIONS[name]);

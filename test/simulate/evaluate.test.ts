@@ -227,6 +227,10 @@ describe('metric roles from the dimensions as synthesized', () => {
       /only the Sum of a count is simulated/,
     );
     expect(() => lambda('Duration', 'tm99', { FunctionName: 'f', Resource: 'f:live' })).toThrow(/latency statistic tm99 is not simulated/);
+    // A metric named like an object's own members is still unknown, not a lookup of Object.prototype.
+    for (const name of ['constructor', 'toString', 'valueOf']) {
+      expect(() => lambda(name, 'Sum', { FunctionName: 'f', Resource: 'f:live' })).toThrow(/has no role in the simulation/);
+    }
   });
 });
 

@@ -172,7 +172,7 @@ export class PipelineNotifications {
   }
 
   /**
-   * Every read deployctl's diagnosis makes (lib/ops/permissions.ts), scoped as far as IAM allows:
+   * Every read deployctl's diagnosis makes (lib/runtime/diagnosis/permissions.ts), scoped as far as IAM allows:
    * this pipeline; the CodeBuild projects, CloudFormation stacks and CodeDeploy deployment groups of
    * this account in the regions its stages deploy to (stacks by name; project and group names are
    * generated, so by account and region). Targets in other accounts are not readable from here:

@@ -53,7 +53,9 @@ export function loadConfig(options: LoadConfigOptions = {}): SafeDeployConfig {
   const env = options.env ?? {};
   const file = configFile(options);
   if (!existsSync(file)) {
-    throw new ConfigError(file, [`the file does not exist: create it (copy safe-deploy.config.json) or point -c config=<path> at yours`]);
+    throw new ConfigError(file, [
+      `the file does not exist: create it (copy safe-deploy.config.json), or name yours with -c config=<path> (cdk), --config <path> (deployctl) or SAFE_DEPLOY_CONFIG`,
+    ]);
   }
   let raw: unknown;
   try {

@@ -79,7 +79,9 @@ describe('overrides for a laptop deploy', () => {
     });
 
     test('fails when the file does not exist', () => {
-      expect(() => loadConfig({ file: path.join(dir, 'missing.json') })).toThrow(/the file does not exist: create it/);
+      expect(() => loadConfig({ file: path.join(dir, 'missing.json') })).toThrow(
+        /the file does not exist: create it \(copy safe-deploy.config.json\), or name yours with -c config=<path> \(cdk\), --config <path> \(deployctl\) or SAFE_DEPLOY_CONFIG/,
+      );
     });
 
     test('fails when the file is not JSON', () => {

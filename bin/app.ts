@@ -8,8 +8,9 @@ import { writeReleaseManifest } from '../lib/pipeline/release-manifest';
 import { buildSafeDeployApp } from '../lib/pipeline/safe-deploy-app';
 import { extensions } from '../safe-deploy.extensions';
 
-// The built-in CloudFormation validation costs seconds per synth; `npm test` runs it over the whole
-// app (test/app.test.ts), and so does the pipeline's build step. CDK_VALIDATION=true turns it on here.
+// The built-in CloudFormation validation costs seconds per synth: off on a laptop, on in the pipeline's
+// Build (CDK_VALIDATION=true), so your configuration's templates are validated before any deploy.
+// `npm test` runs it over the example configuration (test/app.test.ts).
 const app = new App({ builtinCloudFormationValidation: process.env.CDK_VALIDATION === 'true' });
 
 const configOptions = { context: (key: string) => app.node.tryGetContext(key), env: process.env };

@@ -109,7 +109,8 @@ export class PipelineStack extends cdk.Stack {
       // The README's test command: a failing type-check, lint or test stops the pipeline here.
       commands: ['npm test', 'npx cdk synth'],
       primaryOutputDirectory: 'cdk.out',
-      env: { CI: 'true' },
+      // CDK_VALIDATION: bin/app.ts runs CloudFormation's template validation over your configuration here.
+      env: { CI: 'true', CDK_VALIDATION: 'true' },
       buildEnvironment,
       cache: codebuild.Cache.bucket(this.artifacts.bucket, { prefix: 'build-cache' }),
       // npm's download cache, and .cache/: type-check, jest, ESLint and Prettier caches (see package.json).

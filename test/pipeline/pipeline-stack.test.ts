@@ -195,6 +195,10 @@ describe('PipelineStack on the example (one Lambda, one ECS service)', () => {
     expect(spec.phases.build.commands).toEqual(['npm test', 'npx cdk synth']);
     expect(spec.cache).toEqual({ paths: ['/root/.npm/**/*', '.cache/**/*'] });
     const projectRef = stages[1].Actions[0].Configuration!.ProjectName.Ref;
+    // The synth validates your configuration's templates against CloudFormation's schemas (bin/app.ts).
+    expect(template.toJSON().Resources[projectRef].Properties.Environment.EnvironmentVariables).toEqual(
+      expect.arrayContaining([{ Name: 'CDK_VALIDATION', Type: 'PLAINTEXT', Value: 'true' }]),
+    );
     expect(template.toJSON().Resources[projectRef].Properties.Cache).toEqual({
       Type: 'S3',
       Location: { 'Fn::Join': ['/', [{ Ref: expect.stringMatching(/^ArtifactsBucket/) }, 'build-cache']] },

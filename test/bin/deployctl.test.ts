@@ -15,9 +15,7 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import { main } from '../../lib/ops/cli';
 import * as f from '../ops/fixtures';
-
-/** The configuration deployctl reads when no flag names the pipeline: a fixture, never the user's. */
-const CONFIG = path.join(__dirname, '..', 'fixtures', 'example.config.json');
+import { CLI_FIXTURE_ENV } from '../support/fixtures';
 
 /** Runs the CLI with mocked clients and captures everything it prints. */
 async function run(
@@ -32,7 +30,7 @@ async function run(
     stderr: { write: (s: string) => err.push(s) },
     isTTY: extra.isTTY ?? false,
     confirm: extra.confirm ?? (async () => false),
-    env: { SAFE_DEPLOY_CONFIG: CONFIG, ...extra.env },
+    env: { ...CLI_FIXTURE_ENV, ...extra.env },
     sleep: async () => undefined,
   });
   return { code, stdout: out.join(''), stderr: err.join('') };

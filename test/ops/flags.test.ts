@@ -22,6 +22,7 @@ import {
   getFlagsStatus,
   planFlagsRollback,
 } from '../../lib/ops/flags';
+import { CLI_FIXTURE_ENV } from '../support/fixtures';
 import * as f from './fixtures';
 
 const BETA_LAMBDA = `Beta-${f.REGION}-LambdaService`;
@@ -376,7 +377,7 @@ describe('the CLI verbs', () => {
       stderr: { write: (s: string) => err.push(s) },
       isTTY: extra.isTTY ?? false,
       confirm: extra.confirm ?? (async () => false),
-      env: {},
+      env: CLI_FIXTURE_ENV,
       sleep: async () => undefined,
     });
     return { code, stdout: out.join(''), stderr: err.join('') };

@@ -13,6 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { main } from '../../lib/ops/cli';
 import { ANSI } from '../../lib/ops/watch-render';
 import { examplePipeline } from '../lifecycle/fixture';
+import { CLI_FIXTURE_ENV } from '../support/fixtures';
 import { pipelineDeclaration } from '../support/pipeline-aws';
 import * as f from './fixtures';
 
@@ -27,7 +28,7 @@ async function run(argv: string[], extra: { tty?: boolean; onSleep?: (n: number)
     clients: f.clients(),
     stdout: Object.assign({ write: (s: string) => out.push(s) }, extra.tty ? { isTTY: true, columns: 120, rows: 40 } : {}),
     stderr: { write: (s: string) => err.push(s) },
-    env: {},
+    env: CLI_FIXTURE_ENV,
     now: () => clock,
     sleep: async (ms: number) => {
       clock += ms;

@@ -7,6 +7,12 @@ import { StageService, stageServices } from '../../lib/config/stage-services';
 /** Fixture configs and the services they name live here; tests never read safe-deploy.config.json. */
 export const FIXTURES_DIR = path.join(__dirname, '..', 'fixtures');
 
+/**
+ * The environment deployctl's CLI tests run with: it names the example fixture as the configuration,
+ * so a verb run without --pipeline reads the fixture, never the user's file.
+ */
+export const CLI_FIXTURE_ENV: Readonly<Record<string, string>> = { SAFE_DEPLOY_CONFIG: path.join(FIXTURES_DIR, 'example.config.json') };
+
 /** The fixture configurations, by file name without `.config.json`. */
 export type FixtureName = 'example' | 'three-services' | 'lambda-only' | 'ecs-only' | 'two-ecs';
 

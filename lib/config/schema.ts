@@ -6,6 +6,7 @@ import { judgeSettingsInputSchema } from '../constructs/canary-judge/settings';
 import { bakeMinutesField } from '../constructs/deployment-safety/limits';
 import { flagRolloutSchema } from '../constructs/feature-flags/rollout';
 import { alarmOverridesSchema } from '../constructs/shared/alarm-settings';
+import { showValue as show } from '../constructs/shared/limits';
 import { ecsShiftProblem, MAX_SHIFT_INTERVAL_MINUTES } from '../constructs/shared/traffic-shift';
 import { checkReservedConcurrency } from './concurrency';
 import { FARGATE_CPU, isFargateSize, reservedConcurrencySchema, serviceNameSchema, serviceSchema, ServiceKind } from './service-schema';
@@ -17,7 +18,6 @@ import { FARGATE_CPU, isFargateSize, reservedConcurrencySchema, serviceNameSchem
  */
 
 const known = new Set(RegionInfo.regions.map((r) => r.name));
-const show = (v: unknown) => JSON.stringify(v);
 
 const accountId = z
   .string({ error: (i) => `${show(i.input)} is not an AWS account id: use the 12-digit id as a string, e.g. "123456789012"` })

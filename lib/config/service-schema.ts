@@ -10,13 +10,12 @@ import {
 import { reservedConcurrencyField } from '../constructs/canary-lambda-service/limits';
 import { agentImageField } from '../constructs/feature-flags/agent';
 import { serviceFlagsSchema } from '../constructs/feature-flags/schema';
+import { showValue as show } from '../constructs/shared/limits';
 
 /**
  * The `services` list of `safe-deploy.config.json`: the team's own Lambda functions and ECS
  * containers. Paths are relative to the config file; the loader resolves and checks them.
  */
-
-const show = (v: unknown) => JSON.stringify(v);
 
 /** Service names appear in stack, alarm, role and repository names, so they are short and DNS-like. */
 export const SERVICE_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;

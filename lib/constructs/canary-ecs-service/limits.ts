@@ -1,4 +1,4 @@
-import { fieldProblem, patternField, showValue as show, wholeNumberField } from '../shared/limits';
+import { patternField, showValue as show, wholeNumberField } from '../shared/limits';
 
 /**
  * The bounds of a CanaryEcsService's props, each with its message: the construct checks its props
@@ -39,5 +39,3 @@ export const certificateArnField = patternField(
   /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/,
   (v) => `${show(v)} is not an ACM certificate ARN: use arn:aws:acm:<region>:<account>:certificate/<uuid>`,
 );
-
-export { fieldProblem };

@@ -1,4 +1,5 @@
 import { Token } from 'aws-cdk-lib';
+import { fieldProblem } from '../shared/limits';
 import { judgeProblems } from '../shared/service-judge';
 import type { CanaryEcsServiceProps } from './canary-ecs-service';
 import {
@@ -6,7 +7,6 @@ import {
   certificateArnField,
   containerUserField,
   desiredCountField,
-  fieldProblem,
   MAX_TEST_TRAFFIC_PROBES,
   portField,
   testTrafficProbesMessage,

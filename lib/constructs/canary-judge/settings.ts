@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { datapointsOverPeriodsMessage, oneDayWindowProblem, periodCountField } from '../shared/alarm-limits';
-import { numberField } from '../shared/limits';
+import { numberField, showValue as show } from '../shared/limits';
 
 /**
  * The canary judge's settings: one zod schema gives the type, the defaults and the validation, so
@@ -8,8 +8,6 @@ import { numberField } from '../shared/limits';
  * `judge` block later without restating a rule. Every message reads "<value> is ...: use ...";
  * `resolveJudgeSettings` prefixes the field name.
  */
-
-const show = (v: unknown) => JSON.stringify(v);
 
 const wholeMinutes = (max: number, example: number) =>
   numberField(

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
+import { showValue as show } from '../shared/limits';
 import type { AttributeValue, FlagDeclaration, FlagRule } from './flag-types';
 
 /**
  * The AppConfig feature-flag document (`AWS.AppConfig.FeatureFlags`, format version 1) of validated
  * flags, rendered byte-stable so that only a real change makes a new hosted version.
  */
-
-const show = (v: unknown) => JSON.stringify(v);
 
 /** The `_variants` rule of each non-default variant, in evaluation order. */
 export function renderRules(flag: { name: string; rules: readonly FlagRule[] }): Array<[string, string]> {

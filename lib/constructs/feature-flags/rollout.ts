@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { showValue as show } from '../shared/limits';
 
 /**
  * How a flag change reaches a service's compute: AppConfig hands the new configuration version to
@@ -41,7 +42,6 @@ export interface AppConfigStrategySettings {
   readonly finalBakeTimeInMinutes: number;
 }
 
-const show = (v: unknown) => JSON.stringify(v);
 const minutes = (fix: string) => ({
   error: (i: { input?: unknown }) => (i.input === undefined ? `is missing: ${fix}` : `${show(i.input)} is not a number of minutes: ${fix}`),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { showValue as show } from '../shared/limits';
 import { APPCONFIG_LIMITS, AttributeValue, CONTEXT_KEY, CONTEXT_VALUE, FlagDeclaration, KEY } from './flag-types';
 import { checkVariantFlag, normalizeRule } from './variant-checks';
 
@@ -31,7 +32,6 @@ import { checkVariantFlag, normalizeRule } from './variant-checks';
  *   https://docs.aws.amazon.com/appconfig/latest/userguide/appconfig-creating-multi-variant-feature-flags-rules-operators.html
  */
 
-const show = (v: unknown) => JSON.stringify(v);
 type IssueInput = { input?: unknown };
 const missingOr = (fix: string, otherwise: (i: IssueInput) => string) => (i: IssueInput) =>
   i.input === undefined ? `is missing: ${fix}` : otherwise(i);

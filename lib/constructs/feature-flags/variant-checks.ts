@@ -1,11 +1,10 @@
 import type { z } from 'zod';
+import { showValue as show } from '../shared/limits';
 import { renderRules } from './document';
 import { APPCONFIG_LIMITS, AttributeValue, CONTEXT_KEYS, FlagRule, KEY, VARIANT_NAME } from './flag-types';
 import type { ruleSchema, variantFlagSchema } from './schema';
 
 /** The checks of a multi-variant flag that need the whole flag, and the normalization of its rules. */
-
-const show = (v: unknown) => JSON.stringify(v);
 
 type RawRule = z.output<typeof ruleSchema>;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { datapointsOverPeriodsMessage, isPeriodCount, oneDayWindowProblem, periodCountField } from './alarm-limits';
 import { metricAlarmDetectionSeconds } from './detection-time';
-import { numberField } from './limits';
+import { numberField, showValue as show } from './limits';
 
 /** Alarm settings with every field decided. */
 export interface AlarmSettings {
@@ -29,8 +29,6 @@ export const DEFAULT_ALARM_SETTINGS: AlarmSettings = {
   evaluationPeriods: 3,
   datapointsToAlarm: 2,
 };
-
-const show = (v: unknown) => JSON.stringify(v);
 
 /** Each alarm setting's bounds and message, for the config (per field) and the constructs (after defaults) alike. */
 const alarmFields = {

@@ -6,7 +6,8 @@ import { z } from 'zod';
  * applied by the construct to its props (prefixed with the prop's name by `fieldProblem`).
  */
 
-const show = (v: unknown) => JSON.stringify(v);
+/** A value as the messages quote it: JSON, so strings keep their quotes. */
+export const showValue = (v: unknown): string => JSON.stringify(v);
 
 /** A number field whose every failure (wrong type included) gives the same fix-it message. */
 export function numberField(ok: (v: number) => boolean, message: (v: unknown) => string) {
@@ -29,5 +30,3 @@ export function fieldProblem(field: string, schema: z.ZodType, value: unknown): 
   const parsed = schema.safeParse(value);
   return parsed.success ? undefined : `${field}: ${parsed.error.issues[0].message}`;
 }
-
-export { show as showValue };

@@ -7,6 +7,7 @@ import { Diagnosis, diagnosePipeline, formatDiagnosis } from '../../lib/runtime/
 import { errorLine } from '../../lib/runtime/errors';
 import { BOUNDED_HTTP } from '../../lib/runtime/http';
 import { isTransientError, retry, RetryOptions } from '../../lib/runtime/retry';
+import { truncate } from '../../lib/runtime/text';
 import { withTimeout } from '../shared/codedeploy-hook';
 import { createLogger } from '../shared/logger';
 
@@ -117,10 +118,6 @@ export async function notify(event: NotifierEvent, deps: NotifierDeps): Promise<
   });
   deps.logger.info('Notification published', { subject: n.subject });
   return n;
-}
-
-function truncate(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 3)}...`;
 }
 
 /** Time kept after the diagnosis for publishing (with retries) before the function's timeout. */

@@ -2,6 +2,7 @@ import { OpsClients } from '../runtime/clients';
 import { CommonOptions, opsContext, shortSha } from '../runtime/context';
 import { findInFlightDeployments, formatTraffic, InFlightDeployment } from '../runtime/deployments';
 import { getExecutionRevisions, getPipelineInfo, getPipelineState, Revision } from '../runtime/pipeline';
+import { oneLine, truncate } from '../runtime/text';
 
 /** One stage's latest state. */
 export interface StageStatus {
@@ -98,12 +99,4 @@ export function formatStatus(s: PipelineStatus): string {
   }
   for (const n of s.notes) lines.push(`  note: ${n}`);
   return lines.join('\n');
-}
-
-export function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
-
-export function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
 }

@@ -6,7 +6,7 @@
  */
 import { shortSha } from '../runtime/context';
 import { formatDiagnosis } from '../runtime/diagnosis';
-import { truncate } from './status';
+import { oneLine, truncate } from '../runtime/text';
 import {
   AlarmView,
   DeploymentView,
@@ -187,10 +187,6 @@ export function clock(iso: string): string {
 
 function num(n: number | undefined): string {
   return n === undefined ? '?' : String(Math.round(n * 10) / 10);
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
 }
 
 /** One plain line (or a few, for a diagnosis) per change event, for pipes and CI logs. */

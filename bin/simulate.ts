@@ -2,7 +2,7 @@
 /**
  * Replays simulated canary deployments through today's fixed-threshold alarms and the canary judge:
  * `npm run simulate -- [--runs 1000] [--seed 11] [--json] [--rates 0.2,5,200] [--scenarios a,b]
- *   [--metric-delay 60] [--poll 60]`.
+ *   [--metric-delay 60] [--high-resolution-delay 30] [--poll 60]`.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_EVALUATION } from '../lib/simulate/evaluate';
@@ -35,13 +35,28 @@ const program = new Command()
   .option('--rates <list>', 'requests per second, comma-separated', rates)
   .option('--scenarios <list>', 'scenario ids, comma-separated (default: all)', (v: string) => v.split(','))
   .option('--metric-delay <s>', 'model: seconds after its minute until a datapoint is visible (default 60)', nonNegative)
+  .option(
+    '--high-resolution-delay <s>',
+    "model: seconds after its 10 seconds until a service's own high-resolution datapoint is visible (default 30)",
+    nonNegative,
+  )
   .option('--poll <s>', "model: seconds between CodeDeploy's alarm polls (default 60)", positiveInt)
   .option('--json', 'print JSON instead of markdown', false)
   .action(
-    (opts: { runs: number; seed: number; rates?: number[]; scenarios?: string[]; metricDelay?: number; poll?: number; json: boolean }) => {
+    (opts: {
+      runs: number;
+      seed: number;
+      rates?: number[];
+      scenarios?: string[];
+      metricDelay?: number;
+      highResolutionDelay?: number;
+      poll?: number;
+      json: boolean;
+    }) => {
       const evaluation = {
         ...DEFAULT_EVALUATION,
         ...(opts.metricDelay === undefined ? {} : { metricDelaySeconds: opts.metricDelay }),
+        ...(opts.highResolutionDelay === undefined ? {} : { highResolutionDelaySeconds: opts.highResolutionDelay }),
         ...(opts.poll === undefined ? {} : { codeDeployPollSeconds: opts.poll }),
       };
       const result = runSimulation({ runs: opts.runs, seed: opts.seed, rates: opts.rates, scenarios: opts.scenarios, evaluation });

@@ -136,8 +136,10 @@ export function alarmSpec(logicalId: string, resource: Resource): AlarmSpec {
   if (new Set(periods).size !== 1)
     throw new Error(`${where}: its metrics use different periods (${[...new Set(periods)].join(', ')} s); CloudWatch requires one`);
   const periodSeconds = periods[0];
-  if (periodSeconds < 60 || periodSeconds % 60 !== 0)
-    throw new Error(`${where}: period ${periodSeconds} s: the simulator models one-minute metrics, so periods must be whole minutes`);
+  // High-resolution alarms (10 or 30 s) read metrics stored at a 1-second resolution; the simulator
+  // models those as 10-second buckets, so the periods below a minute it accepts are 10, 20 and 30.
+  if (!(periodSeconds === 10 || periodSeconds === 20 || periodSeconds === 30 || (periodSeconds >= 60 && periodSeconds % 60 === 0)))
+    throw new Error(`${where}: period ${periodSeconds} s: the simulator models periods of 10, 20, 30 s and whole minutes`);
   const name = typeof p.AlarmName === 'string' ? p.AlarmName : logicalId;
   return {
     logicalId,

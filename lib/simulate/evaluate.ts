@@ -1,4 +1,5 @@
 import { DETECTION_MODEL } from '../constructs/shared/detection-time';
+import { CANARY_METRICS } from '../runtime/canary-metrics';
 import type { AlarmSpec, MetricIdentity } from './alarms';
 import { compileAlarm } from './metric-math';
 import { normalCdf, normalQuantile, Random } from './random';
@@ -23,8 +24,15 @@ import { MAX_COMPONENTS, RunTraffic, VersionTraffic } from './traffic';
 export interface EvaluationModel {
   /** Seconds after a one-minute bucket ends until its datapoint is visible to alarms. */
   readonly metricDelaySeconds: number;
-  /** Seconds between two evaluations of an alarm. */
+  /** Seconds between two evaluations of an alarm with a period of a minute or more. */
   readonly evaluationIntervalSeconds: number;
+  /**
+   * Seconds after a 10-second bucket of a high-resolution metric the service publishes itself
+   * (embedded metric format, through CloudWatch Logs) ends until it is visible to alarms.
+   */
+  readonly highResolutionDelaySeconds: number;
+  /** Seconds between two evaluations of an alarm with a period of 10 or 30 s (documented: 10). */
+  readonly highResolutionEvaluationSeconds: number;
   /** Seconds between two CodeDeploy alarm polls. */
   readonly codeDeployPollSeconds: number;
   /** Datapoints retrieved beyond EvaluationPeriods. */
@@ -34,6 +42,8 @@ export interface EvaluationModel {
 export const DEFAULT_EVALUATION: EvaluationModel = {
   metricDelaySeconds: DETECTION_MODEL.metricDelaySeconds,
   evaluationIntervalSeconds: DETECTION_MODEL.evaluationIntervalSeconds,
+  highResolutionDelaySeconds: DETECTION_MODEL.highResolutionMetricDelaySeconds,
+  highResolutionEvaluationSeconds: DETECTION_MODEL.highResolutionEvaluationSeconds,
   codeDeployPollSeconds: DETECTION_MODEL.codeDeployPollSeconds,
   evaluationRangeExtra: 2,
 };
@@ -72,26 +82,43 @@ interface Binding {
   readonly average?: boolean;
   /** Latency unit factor from milliseconds (ALB TargetResponseTime is in seconds). */
   readonly scale: number;
+  /** Seconds per datapoint the metric is stored at: 60 for AWS's, 10 (as simulated) for high-resolution ones. */
+  readonly resolution: number;
 }
 
 /**
  * Maps a metric of a template to a simulated series by the role its dimensions give it:
  * AWS/Lambda with ExecutedVersion is the version being deployed, without it the alias total;
+ * SafeDeploy/Canary (the service's own high-resolution metrics) likewise with Version;
  * AWS/ApplicationELB metrics belong to one of two target groups, which is the canary decided per
  * run (blue and green alternate between deployments).
  */
 export function bindMetric(m: MetricIdentity, targetGroups: readonly string[]): Binding {
   const what = `${m.namespace} ${m.metricName} ${m.stat} ${JSON.stringify(Object.keys(m.dimensions).sort())}`;
+  const resolution = m.namespace === CANARY_METRICS.namespace ? 10 : 60;
   const sum = (quantity: Quantity, existsWhen: Binding['existsWhen'], role: Role): Binding => {
     if (m.stat !== 'Sum') throw new Error(`${what}: only the Sum of a count is simulated`);
-    return { role, quantity, existsWhen, scale: 1 };
+    return { role, quantity, existsWhen, scale: 1, resolution };
   };
   const latency = (role: Role, scale: number): Binding => {
     const p = /^p(\d+(\.\d+)?)$/.exec(m.stat);
-    if (p) return { role, quantity: 'latency', existsWhen: 'requests', percentile: Number(p[1]) / 100, scale };
-    if (m.stat === 'Average') return { role, quantity: 'latency', existsWhen: 'requests', average: true, scale };
+    if (p) return { role, quantity: 'latency', existsWhen: 'requests', percentile: Number(p[1]) / 100, scale, resolution };
+    if (m.stat === 'Average') return { role, quantity: 'latency', existsWhen: 'requests', average: true, scale, resolution };
     throw new Error(`${what}: latency statistic ${m.stat} is not simulated (use pNN or Average)`);
   };
+  if (m.namespace === CANARY_METRICS.namespace) {
+    if (!(CANARY_METRICS.serviceDimension in m.dimensions))
+      throw new Error(`${what}: a ${CANARY_METRICS.namespace} metric without the ${CANARY_METRICS.serviceDimension} dimension has no role`);
+    const role: Role = CANARY_METRICS.versionDimension in m.dimensions ? 'canary' : 'total';
+    const own: Record<string, () => Binding> = {
+      // The helper writes Requests and Errors (0 included) for every request.
+      [CANARY_METRICS.requests]: () => sum('requests', 'requests', role),
+      [CANARY_METRICS.errors]: () => sum('errors', 'requests', role),
+      [CANARY_METRICS.latency]: () => latency(role, 1),
+    };
+    const bind = Object.hasOwn(own, m.metricName) ? own[m.metricName] : undefined;
+    if (bind) return bind();
+  }
   if (m.namespace === 'AWS/Lambda') {
     if (!('FunctionName' in m.dimensions && 'Resource' in m.dimensions))
       throw new Error(`${what}: a Lambda metric without FunctionName and Resource has no role`);
@@ -119,14 +146,14 @@ export function bindMetric(m: MetricIdentity, targetGroups: readonly string[]): 
       UnHealthyHostCount: () => {
         if (!['Maximum', 'Average', 'Minimum'].includes(m.stat))
           throw new Error(`${what}: only Maximum/Average/Minimum of UnHealthyHostCount are simulated`);
-        return { role, quantity: 'unhealthy', existsWhen: 'always', scale: 1 };
+        return { role, quantity: 'unhealthy', existsWhen: 'always', scale: 1, resolution };
       },
     };
     const bind = Object.hasOwn(alb, m.metricName) ? alb[m.metricName] : undefined;
     if (bind) return bind();
   }
   throw new Error(
-    `${what}: this metric has no role in the simulation (Lambda Invocations/Errors/Duration/Throttles, ALB RequestCount/HTTPCode_Target_5XX_Count/TargetResponseTime/UnHealthyHostCount)`,
+    `${what}: this metric has no role in the simulation (Lambda Invocations/Errors/Duration/Throttles, ALB RequestCount/HTTPCode_Target_5XX_Count/TargetResponseTime/UnHealthyHostCount, ${CANARY_METRICS.namespace} Requests/Errors/Latency)`,
   );
 }
 
@@ -135,10 +162,12 @@ interface Context {
   rng: Random;
   /** The versions behind each role in this run. */
   roles: Record<Role, VersionTraffic[]>;
-  /** Index of the bucket the evaluation time falls in (incomplete). */
+  /** Index of the datapoint (in the evaluated alarm's resolution) the evaluation time falls in (incomplete). */
   current: number;
-  /** Last bucket whose datapoint has been delivered. */
+  /** Last datapoint (same units) that has been delivered. */
   delivered: number;
+  /** Traffic buckets per datapoint of the evaluated alarm's resolution. */
+  factor: number;
   /** Sampled latency statistics by metric and window, so that one window gives one value per run. */
   readonly memo: Map<number, number>;
   /** Scratch space for a window's latency mixture. */
@@ -148,6 +177,14 @@ interface Context {
 
 interface AlarmRuntime {
   readonly spec: AlarmSpec;
+  /** Seconds per stored datapoint of its metrics (60, or 10 for high-resolution ones). */
+  readonly resolution: number;
+  /** Datapoints per period. */
+  readonly periodUnits: number;
+  /** Seconds between two evaluations. */
+  readonly interval: number;
+  /** Seconds after a datapoint's end until it is visible. */
+  readonly delay: number;
   readonly value: (i: number) => number;
   /** The alarm's value for a window without any delivered datapoint (every metric missing). */
   readonly empty: number;
@@ -184,25 +221,46 @@ export class PreparedAlarmSet {
       roles: { canary: [], total: [], tg0: [], tg1: [] },
       current: 0,
       delivered: -1,
+      factor: 1,
       memo: new Map(),
       mixMu: new Float64Array(4 * MAX_COMPONENTS),
       mixWeight: new Float64Array(4 * MAX_COMPONENTS),
     };
     let bindingIds = 0;
     this.alarms = set.alarms.map((spec) => {
-      const periodBuckets = spec.periodSeconds / 60;
       const metrics = new Map(
         spec.entries.filter((e) => e.metric).map((e) => [e.id, { binding: bindMetric(e.metric!, targetGroups), key: bindingIds++ }]),
       );
+      const resolutions = [...new Set([...metrics.values()].map((m) => m.binding.resolution))];
+      if (resolutions.length !== 1)
+        throw new Error(`alarm ${spec.name}: its metrics mix resolutions (${resolutions.join(', ')} s); the simulator needs one`);
+      const resolution = resolutions[0];
+      if (spec.periodSeconds % resolution !== 0)
+        throw new Error(
+          `alarm ${spec.name}: period ${spec.periodSeconds} s on metrics stored every ${resolution} s: CloudWatch finds no datapoint for most periods`,
+        );
+      const periodUnits = spec.periodSeconds / resolution;
+      const highResolution = spec.periodSeconds < 60;
       const value = compileAlarm(spec.entries, spec.returnId, (id) => {
         const m = metrics.get(id)!;
-        return (i) => this.datapoint(m.binding, m.key, periodBuckets, i);
+        return (i) => this.datapoint(m.binding, m.key, periodUnits, i);
       });
       // A window with no delivered bucket reads every metric as missing: its value is a constant.
       this.ctx.delivered = -1;
       this.ctx.current = -1;
       const empty = value(0);
-      return { spec, value, empty, settled: new Map<number, number>(), state: 'OK' as AlarmState, next: 0 };
+      return {
+        spec,
+        resolution,
+        periodUnits,
+        interval: highResolution ? model.highResolutionEvaluationSeconds : model.evaluationIntervalSeconds,
+        delay: resolution < 60 ? model.highResolutionDelaySeconds : model.metricDelaySeconds,
+        value,
+        empty,
+        settled: new Map<number, number>(),
+        state: 'OK' as AlarmState,
+        next: 0,
+      };
     });
   }
 
@@ -214,12 +272,12 @@ export class PreparedAlarmSet {
   simulate(traffic: RunTraffic, rng: Random, phases?: { readonly evaluation: number; readonly poll: number }): RunOutcome {
     this.start(traffic, rng);
     const m = this.model;
-    const interval = m.evaluationIntervalSeconds;
-    const first = traffic.t0 - interval;
     for (const alarm of this.alarms) {
       alarm.state = 'OK';
       alarm.settled.clear();
-      const phase = phases ? phases.evaluation : rng.uniform() * interval;
+      const interval = alarm.interval;
+      const first = traffic.t0 - interval;
+      const phase = phases ? phases.evaluation % interval : rng.uniform() * interval;
       alarm.next = Math.ceil((first - phase) / interval) * interval + phase;
     }
     let poll = traffic.t0 + (phases ? phases.poll : rng.uniform() * m.codeDeployPollSeconds);
@@ -232,7 +290,7 @@ export class PreparedAlarmSet {
       if (t > traffic.end) break;
       if (alarm && alarm.next === t) {
         this.evaluate(alarm, t);
-        alarm.next += interval;
+        alarm.next += alarm.interval;
       } else if (poll === t) {
         const firing = this.alarms.find((a) => a.state === 'ALARM');
         if (firing) return outcome('rollback', t, traffic, firing.spec.name);
@@ -263,7 +321,7 @@ export class PreparedAlarmSet {
     const a = this.alarms.find((x) => x.spec.name === alarmName);
     if (!a) throw new Error(`no alarm ${alarmName} in ${this.name}`);
     this.start(traffic, rng);
-    this.setTime(t);
+    this.setTime(t, a);
     return a.value(i);
   }
 
@@ -272,26 +330,33 @@ export class PreparedAlarmSet {
     ctx.traffic = traffic;
     ctx.rng = rng;
     ctx.memo.clear();
+    for (const a of this.alarms) {
+      if (a.resolution % traffic.bucketSeconds !== 0)
+        throw new Error(
+          `alarm ${a.spec.name} reads metrics stored every ${a.resolution} s: simulate traffic in buckets of ${a.resolution} s or a divisor of it, not ${traffic.bucketSeconds} s`,
+        );
+    }
     const [first, second] = traffic.canaryIsFirst ? [traffic.canary, traffic.baseline] : [traffic.baseline, traffic.canary];
     ctx.roles = { canary: [traffic.canary], total: [traffic.canary, traffic.baseline], tg0: [first], tg1: [second] };
   }
 
-  private setTime(t: number): void {
-    this.ctx.current = Math.floor(t / 60);
-    // Bucket k covers [60k, 60k + 60) and is visible from 60k + 60 + delay.
-    this.ctx.delivered = Math.floor((t - this.model.metricDelaySeconds) / 60) - 1;
+  /** The evaluation time, in datapoints of the alarm's resolution R: datapoint k covers [Rk, Rk + R) and is visible from Rk + R + delay. */
+  private setTime(t: number, a: AlarmRuntime): void {
+    this.ctx.current = Math.floor(t / a.resolution);
+    this.ctx.delivered = Math.floor((t - a.delay) / a.resolution) - 1;
+    this.ctx.factor = a.resolution / this.ctx.traffic.bucketSeconds;
   }
 
   /**
-   * One evaluation. With a sliding window, datapoint i covers [t - (i+1)P, t - iP): the buckets
-   * whose minute starts in it. The alarm reads the most recent N existing datapoints of its range,
+   * One evaluation. With a sliding window, datapoint i covers [t - (i+1)P, t - iP): the stored
+   * datapoints (minutes, or 10-second ones) that start in it. The alarm reads the most recent N existing datapoints of its range,
    * or, when the range holds fewer, those plus missing ones treated per TreatMissingData.
    */
   private evaluate(a: AlarmRuntime, t: number): void {
     const s = a.spec;
-    this.setTime(t);
+    this.setTime(t, a);
     const range = s.evaluationPeriods + this.model.evaluationRangeExtra;
-    const periodBuckets = s.periodSeconds / 60;
+    const periodBuckets = a.periodUnits;
     let existing = 0;
     let breaching = 0;
     const { current, delivered } = this.ctx;
@@ -315,14 +380,17 @@ export class PreparedAlarmSet {
     a.state = nextState(s, a.state, existing, breaching);
   }
 
-  private datapoint(b: Binding, key: number, periodBuckets: number, i: number): number {
+  private datapoint(b: Binding, key: number, periodUnits: number, i: number): number {
     const ctx = this.ctx;
     const tr = ctx.traffic;
-    let hi = ctx.current - i * periodBuckets;
-    let lo = hi - periodBuckets + 1;
-    if (hi > ctx.delivered) hi = ctx.delivered;
-    if (lo < 0) lo = 0;
-    if (hi < lo || b.existsWhen === 'never') return NaN;
+    let last = ctx.current - i * periodUnits;
+    let firstUnit = last - periodUnits + 1;
+    if (last > ctx.delivered) last = ctx.delivered;
+    if (firstUnit < 0) firstUnit = 0;
+    if (last < firstUnit || b.existsWhen === 'never') return NaN;
+    // From the alarm's datapoints to the traffic's buckets (the same when both are a minute).
+    const lo = firstUnit * ctx.factor;
+    let hi = last * ctx.factor + ctx.factor - 1;
     if (hi > tr.buckets - 1) hi = tr.buckets - 1;
     const versions = ctx.roles[b.role];
     if (b.quantity === 'unhealthy') {

@@ -28,12 +28,18 @@ export interface SimulationResult {
   readonly ecs: CellResult[];
   /** The quiet service with its canary step and error window sized by the power calculation. */
   readonly sized: { readonly rps: number; readonly power: PowerResult; readonly lambda: CellResult[]; readonly ecs: CellResult[] };
+  /**
+   * The judge of a service that publishes its own high-resolution metrics (its HighResErrorJudge
+   * beside the one-minute alarms), on traffic drawn in 10-second buckets: every scenario and rate.
+   */
+  readonly highResolution: { readonly lambda: CellResult[]; readonly ecs: CellResult[] };
   readonly targets: TargetCheck[];
   readonly seconds: number;
 }
 
 const TODAY = 'today (fixed thresholds)';
 const JUDGE = 'canary judge';
+const HIGH_RES_JUDGE = 'canary judge, own 10-s metrics';
 
 /** Runs the comparison `npm run simulate` prints. */
 export function runSimulation(options: SimulationOptions = {}): SimulationResult {
@@ -55,9 +61,10 @@ export function runSimulation(options: SimulationOptions = {}): SimulationResult
     DEFAULT_JUDGE_SETTINGS,
   );
   const today = todayTemplates();
-  const [judge, sizedJudge] = judgeTemplateVariants([
+  const [judge, sizedJudge, highRes] = judgeTemplateVariants([
     {},
     { settings: { errorWindowMinutes: power.windowMinutes ?? DEFAULT_JUDGE_SETTINGS.errorWindowMinutes } },
+    { highResolution: true },
   ]);
   // Alarm sets 0-3: today Lambda, judge Lambda, today ECS, judge ECS; 4-5: the sized judges.
   const sets: AlarmSet[] = [
@@ -67,6 +74,9 @@ export function runSimulation(options: SimulationOptions = {}): SimulationResult
     { name: JUDGE, alarms: alarmsFromTemplate(judge.ecs), minRequests: judge.minRequests },
     { name: JUDGE, alarms: alarmsFromTemplate(sizedJudge.lambda), minRequests: sizedJudge.minRequests },
     { name: JUDGE, alarms: alarmsFromTemplate(sizedJudge.ecs), minRequests: sizedJudge.minRequests },
+    // 6-7: the judge with the services' own high-resolution metrics.
+    { name: HIGH_RES_JUDGE, alarms: alarmsFromTemplate(highRes.lambda), minRequests: highRes.minRequests },
+    { name: HIGH_RES_JUDGE, alarms: alarmsFromTemplate(highRes.ecs), minRequests: highRes.minRequests },
   ];
   const jobs: Array<{ readonly cell: Cell; readonly sets: readonly number[] }> = [];
   for (const scenario of scenarios) for (const rps of rates) jobs.push({ cell: { scenario, rps }, sets: [0, 1, 2, 3] });
@@ -77,6 +87,9 @@ export function runSimulation(options: SimulationOptions = {}): SimulationResult
       jobs.push({ cell: { scenario, rps: quiet, traffic }, sets: [0, 4, 2, 5] });
     }
   }
+  const sized = jobs.length;
+  for (const scenario of scenarios)
+    for (const rps of rates) jobs.push({ cell: { scenario, rps, traffic: { bucketSeconds: 10 } }, sets: [6, 7] });
   const prepared = sets.map((set) => new PreparedAlarmSet(set, evaluation));
   const results = jobs.map((job) =>
     runCell(
@@ -89,9 +102,16 @@ export function runSimulation(options: SimulationOptions = {}): SimulationResult
   const split = results.map(splitCell);
   const lambda = split.slice(0, main).map(([l]) => l);
   const ecs = split.slice(0, main).map(([, e]) => e);
-  const sizedLambda = split.slice(main).map(([l]) => l);
-  const sizedEcs = split.slice(main).map(([, e]) => e);
-  const targets = [...checkTargets('Lambda', lambda, JUDGE, sizedLambda), ...checkTargets('ECS', ecs, JUDGE, sizedEcs)];
+  const sizedLambda = split.slice(main, sized).map(([l]) => l);
+  const sizedEcs = split.slice(main, sized).map(([, e]) => e);
+  const highResLambda = results.slice(sized).map((c) => ({ ...c, sets: c.sets.slice(0, 1) }));
+  const highResEcs = results.slice(sized).map((c) => ({ ...c, sets: c.sets.slice(1) }));
+  const targets = [
+    ...checkTargets('Lambda', lambda, JUDGE, sizedLambda),
+    ...checkTargets('ECS', ecs, JUDGE, sizedEcs),
+    ...checkTargets('Lambda, own 10-s metrics', highResLambda, HIGH_RES_JUDGE),
+    ...checkTargets('ECS, own 10-s metrics', highResEcs, HIGH_RES_JUDGE),
+  ];
   return {
     runs,
     seed,
@@ -99,6 +119,7 @@ export function runSimulation(options: SimulationOptions = {}): SimulationResult
     lambda,
     ecs,
     sized: { rps: quiet, power, lambda: sizedLambda, ecs: sizedEcs },
+    highResolution: { lambda: highResLambda, ecs: highResEcs },
     targets,
     seconds: (Date.now() - started) / 1000,
   };
@@ -118,7 +139,8 @@ export function formatSimulation(r: SimulationResult): string {
   const p = r.sized.power;
   const out = [
     `Canary 10% for the step, then 100% (watched ${DEFAULT_TRAFFIC.postShiftMinutes} more minutes); ${r.runs} seeded runs per cell (seed ${r.seed}).`,
-    `Model: metrics visible ${e.metricDelaySeconds} s after their minute, alarms evaluated every ${e.evaluationIntervalSeconds} s, CodeDeploy polls every ${e.codeDeployPollSeconds} s, evaluation range N+${e.evaluationRangeExtra}.`,
+    `Model: metrics visible ${e.metricDelaySeconds} s after their minute, alarms evaluated every ${e.evaluationIntervalSeconds} s, CodeDeploy polls every ${e.codeDeployPollSeconds} s, evaluation range N+${e.evaluationRangeExtra}; ` +
+      `a service's own high-resolution metrics visible ${e.highResolutionDelaySeconds} s after their 10 seconds, their 10/30-s alarms evaluated every ${e.highResolutionEvaluationSeconds} s.`,
     "Times run from the canary's first request to rollback start; exposure is the share of requests the new version served until then.",
     '',
     '### Lambda (alias with ExecutedVersion = new version vs alias totals)',
@@ -142,6 +164,16 @@ export function formatSimulation(r: SimulationResult): string {
     'ECS:',
     '',
     table(r.sized.ecs),
+    '',
+    `### A service that publishes its own high-resolution metrics (HighResErrorJudge over ${DEFAULT_JUDGE_SETTINGS.highResolutionWindowSeconds} s beside the judge's one-minute alarms)`,
+    '',
+    'Traffic drawn in 10-second buckets, independently of the tables above. Lambda:',
+    '',
+    table(r.highResolution.lambda),
+    '',
+    'ECS:',
+    '',
+    table(r.highResolution.ecs),
     '',
     '### Targets (judge)',
     '',

@@ -24,6 +24,11 @@ export interface JudgeStackOptions {
   readonly lambdaLatencyStatistic?: string;
   /** Latency statistic of the ECS judge. @default 'p90' */
   readonly ecsLatencyStatistic?: string;
+  /**
+   * The services publish their own high-resolution metrics (lib/runtime/canary-metrics.ts), which
+   * adds the judge's HighResErrorJudge. @default false
+   */
+  readonly highResolution?: boolean;
 }
 
 /**
@@ -59,6 +64,9 @@ export function judgeTemplateVariants(variants: readonly JudgeStackOptions[], ta
       new lambda.Alias(lambdaStack, 'Alias', { aliasName: 'live', version });
       new CanaryJudge(lambdaStack, 'Judge', {
         traffic: JudgeTraffic.lambdaAlias({ function: fn, aliasName: 'live', version, latencyStatistic: options.lambdaLatencyStatistic }),
+        highResolutionTraffic: options.highResolution
+          ? JudgeTraffic.embeddedMetrics({ service: 'JudgeLambda', version: version.version })
+          : undefined,
         canaryPercent,
         settings: options.settings,
       });
@@ -83,6 +91,9 @@ export function judgeTemplateVariants(variants: readonly JudgeStackOptions[], ta
       lb.addListener('TestListener', { port: 8080, defaultTargetGroups: [green], open: false });
       new CanaryJudge(ecsStack, 'Judge', {
         traffic: JudgeTraffic.applicationTargetGroups({ first: blue, second: green, latencyStatistic: options.ecsLatencyStatistic }),
+        // The version being deployed publishes its task definition's revision (any value: the
+        // simulator tells the canary by the presence of the Version dimension).
+        highResolutionTraffic: options.highResolution ? JudgeTraffic.embeddedMetrics({ service: 'JudgeEcs', version: '2' }) : undefined,
         canaryPercent,
         settings: options.settings,
       });

@@ -1,8 +1,9 @@
 import { Random } from './random';
 
 /**
- * Simulated traffic of one deployment, as one-minute buckets per version (the resolution Lambda and
- * the ALB publish at): request and error counts (Poisson, so a bucket split by an event is exact:
+ * Simulated traffic of one deployment, as buckets per version: one minute (the resolution Lambda and
+ * the ALB publish at), or 10 seconds for alarms on high-resolution metrics (the noise factors still
+ * change once a minute): request and error counts (Poisson, so a bucket split by an event is exact:
  * the pieces are independent Poisson draws), latency as lognormal components weighted by their
  * request counts, and the unhealthy-host flag of a crash-looping task set.
  */
@@ -55,6 +56,8 @@ export interface TrafficModel {
   readonly latencyMedianMs: number;
   /** Sigma of log latency (0.5: p90 = 1.9 x median, p99 = 3.2 x median). */
   readonly latencySigma: number;
+  /** Seconds per bucket: 60, or 10 for high-resolution alarms (a divisor of 60). */
+  readonly bucketSeconds: number;
 }
 
 export const DEFAULT_TRAFFIC: Omit<TrafficModel, 'rps'> = {
@@ -64,6 +67,7 @@ export const DEFAULT_TRAFFIC: Omit<TrafficModel, 'rps'> = {
   historyMinutes: 15,
   latencyMedianMs: 80,
   latencySigma: 0.5,
+  bucketSeconds: 60,
 };
 
 /** Lognormal latency components a bucket of one version can hold (healthy, in an incident). */
@@ -94,6 +98,8 @@ export interface RunTraffic {
   /** When CodeDeploy stops watching the alarms. */
   readonly end: number;
   readonly buckets: number;
+  /** Seconds per bucket. */
+  readonly bucketSeconds: number;
   readonly canary: VersionTraffic;
   readonly baseline: VersionTraffic;
   /** Canary requests served during the step (what the traffic check sums). */
@@ -111,10 +117,13 @@ export interface RunTraffic {
  * run of the same model whose buffers are overwritten (it must not be read afterwards).
  */
 export function generateRun(model: TrafficModel, scenario: Scenario, rng: Random, reuse?: RunTraffic): RunTraffic {
+  const size = model.bucketSeconds;
+  if (!(Number.isInteger(size) && size > 0 && 60 % size === 0))
+    throw new Error(`bucketSeconds ${size}: use a divisor of 60 (60, 30, 20, 10, ...)`);
   const t0 = model.historyMinutes * 60 + 60 * rng.uniform();
   const stepEnd = t0 + model.stepMinutes * 60;
   const end = stepEnd + model.postShiftMinutes * 60;
-  const buckets = Math.ceil(end / 60) + 1;
+  const buckets = Math.ceil(end / size) + 1;
   const canaryIsFirst = rng.uniform() < 0.5;
   let outageStart: number | undefined;
   let outageEnd = -1;
@@ -131,13 +140,20 @@ export function generateRun(model: TrafficModel, scenario: Scenario, rng: Random
   let stepCanaryRequests = 0;
   const cuts = [t0, stepEnd, ...(outageStart === undefined ? [] : [outageStart, outageEnd])];
 
+  let shared = 1;
+  let noiseC = 1;
+  let noiseB = 1;
+  let jitter = 0;
   for (let k = 0; k < buckets; k++) {
-    const from = 60 * k;
-    const to = from + 60;
-    const shared = scenario.errorNoise ? rng.lognormalFactor(scenario.errorNoise.shared) : 1;
-    const noiseC = scenario.errorNoise ? rng.lognormalFactor(scenario.errorNoise.perVersion) : 1;
-    const noiseB = scenario.errorNoise ? rng.lognormalFactor(scenario.errorNoise.perVersion) : 1;
-    const jitter = scenario.latencyNoise ? scenario.latencyNoise * rng.normal() : 0;
+    const from = size * k;
+    const to = from + size;
+    if (from % 60 === 0) {
+      // The noise is minute-to-minute whatever the bucket size (drawn in the same order at 60 s).
+      shared = scenario.errorNoise ? rng.lognormalFactor(scenario.errorNoise.shared) : 1;
+      noiseC = scenario.errorNoise ? rng.lognormalFactor(scenario.errorNoise.perVersion) : 1;
+      noiseB = scenario.errorNoise ? rng.lognormalFactor(scenario.errorNoise.perVersion) : 1;
+      jitter = scenario.latencyNoise ? scenario.latencyNoise * rng.normal() : 0;
+    }
     const points = cuts.some((c) => c > from && c < to)
       ? [from, ...cuts.filter((c) => c > from && c < to).sort((x, y) => x - y), to]
       : [from, to];
@@ -165,6 +181,7 @@ export function generateRun(model: TrafficModel, scenario: Scenario, rng: Random
     stepEnd,
     end,
     buckets,
+    bucketSeconds: size,
     canary,
     baseline,
     stepCanaryRequests,
@@ -271,10 +288,12 @@ export interface BucketSeries {
 
 /**
  * A run built from given bucket counts instead of drawn ones, for hand-computed cases: bucket k is
- * the minute [60k, 60k + 60). The step's canary requests are those of the buckets starting in it.
+ * [Bk, Bk + B), B = `bucketSeconds` (default 60). The step's canary requests are those of the
+ * buckets starting in it.
  */
 export function trafficFromBuckets(props: {
   readonly t0: number;
+  readonly bucketSeconds?: number;
   readonly stepMinutes: number;
   readonly postShiftMinutes?: number;
   readonly canaryShare?: number;
@@ -283,9 +302,10 @@ export function trafficFromBuckets(props: {
   readonly canary: BucketSeries;
   readonly baseline: BucketSeries;
 }): RunTraffic {
+  const size = props.bucketSeconds ?? 60;
   const stepEnd = props.t0 + props.stepMinutes * 60;
   const end = stepEnd + (props.postShiftMinutes ?? 2) * 60;
-  const buckets = Math.max(props.canary.requests.length, props.baseline.requests.length, Math.ceil(end / 60) + 1);
+  const buckets = Math.max(props.canary.requests.length, props.baseline.requests.length, Math.ceil(end / size) + 1);
   const fill = (series: BucketSeries): VersionTraffic => {
     const v = emptyVersion(buckets);
     for (let k = 0; k < buckets; k++) {
@@ -305,12 +325,13 @@ export function trafficFromBuckets(props: {
   const canary = fill(props.canary);
   let stepCanaryRequests = 0;
   for (let k = 0; k < buckets; k++)
-    if (60 * k >= Math.floor(props.t0 / 60) * 60 && 60 * k < stepEnd) stepCanaryRequests += canary.requests[k];
+    if (size * k >= Math.floor(props.t0 / size) * size && size * k < stepEnd) stepCanaryRequests += canary.requests[k];
   return {
     t0: props.t0,
     stepEnd,
     end,
     buckets,
+    bucketSeconds: size,
     canary,
     baseline: fill(props.baseline),
     stepCanaryRequests,

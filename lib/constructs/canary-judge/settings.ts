@@ -55,6 +55,15 @@ const fields = {
   errorWindowMinutes: wholeMinutes(1440, 10),
   /** Window of the fast error judge, which lets a busy service's regression roll back within minutes. */
   fastErrorWindowMinutes: wholeMinutes(1440, 1),
+  /**
+   * Window (alarm period) of the high-resolution error judge, for a service that publishes its own
+   * per-version metrics (lib/runtime/canary-metrics.ts): 10 or 30 seconds, the high-resolution alarm
+   * periods CloudWatch evaluates every 10 seconds (user guide, "Using Amazon CloudWatch alarms").
+   */
+  highResolutionWindowSeconds: numberField(
+    (v) => v === 10 || v === 30,
+    (v) => `${show(v)} is not a high-resolution alarm period: use 10 or 30 (seconds), e.g. 30`,
+  ),
   /** Ratio of canary to baseline latency statistic that fails the canary. */
   latencyRatio: numberField(
     (v) => v > 1 && v <= 100,
@@ -93,6 +102,7 @@ export interface JudgeSettings {
   readonly minRelativeIncrease: number;
   readonly errorWindowMinutes: number;
   readonly fastErrorWindowMinutes: number;
+  readonly highResolutionWindowSeconds: number;
   readonly latencyRatio: number;
   readonly latencyFloorMs: number;
   readonly latencyWindowMinutes: number;
@@ -122,6 +132,7 @@ export const DEFAULT_JUDGE_SETTINGS: JudgeSettings = {
   minRelativeIncrease: 0.75,
   errorWindowMinutes: 10,
   fastErrorWindowMinutes: 1,
+  highResolutionWindowSeconds: 30,
   latencyRatio: 1.5,
   latencyFloorMs: 50,
   latencyWindowMinutes: 5,

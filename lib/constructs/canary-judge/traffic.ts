@@ -2,6 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { CANARY_METRICS } from '../../runtime/canary-metrics';
 
 /** The three metrics the judge reads for one side of the comparison. */
 export interface VersionMetrics {
@@ -87,6 +88,22 @@ export interface ApplicationTargetGroupsTrafficProps {
   readonly latencyStatistic?: string;
 }
 
+/** Properties of `JudgeTraffic.embeddedMetrics`. */
+export interface EmbeddedMetricsTrafficProps {
+  /** Value of the `Service` dimension the service publishes under (its `SAFE_DEPLOY_METRICS_SERVICE`). */
+  readonly service: string;
+  /**
+   * Value of the `Version` dimension the version being deployed publishes under: a Lambda version
+   * number (`AWS_LAMBDA_FUNCTION_VERSION`), an ECS task definition revision.
+   */
+  readonly version: string;
+  /**
+   * Statistic of `Latency` the latency judge would compare.
+   * @default 'p90'
+   */
+  readonly latencyStatistic?: string;
+}
+
 /** Metrics of the side-by-side versions as the alarms' math needs them, for one alarm period. */
 export interface JudgeBinding {
   /**
@@ -159,6 +176,31 @@ export abstract class JudgeTraffic {
       latency: tg.metrics.targetResponseTime({ statistic: props.latencyStatistic ?? 'p90', period: Duration.minutes(1) }),
     });
     return JudgeTraffic.targetGroupPair({ first: metrics(props.first), second: metrics(props.second), latencyUnit: 'seconds' });
+  }
+
+  /**
+   * The high-resolution metrics a service publishes per request with lib/runtime/canary-metrics.ts
+   * (embedded metric format, storage resolution 1 s): `Requests`, `Errors` and `Latency` in
+   * `SafeDeploy/Canary`, with dimension Service for both versions together and Service plus Version
+   * for the version being deployed. The Lambda shape: the baseline is `total - canary`.
+   */
+  static embeddedMetrics(props: EmbeddedMetricsTrafficProps): JudgeTraffic {
+    const m = CANARY_METRICS;
+    const metrics = (dimensionsMap: Record<string, string>): VersionMetrics => {
+      const metric = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({ namespace: m.namespace, metricName, statistic, dimensionsMap, period: Duration.seconds(10) });
+      return {
+        requests: metric(m.requests, 'Sum'),
+        errors: metric(m.errors, 'Sum'),
+        latency: metric(m.latency, props.latencyStatistic ?? 'p90'),
+      };
+    };
+    const service = { [m.serviceDimension]: props.service };
+    return JudgeTraffic.canaryWithinTotal({
+      canary: metrics({ ...service, [m.versionDimension]: props.version }),
+      total: metrics(service),
+      latencyUnit: 'milliseconds',
+    });
   }
 
   /** Unit of the latency metrics. */

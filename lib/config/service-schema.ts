@@ -90,6 +90,14 @@ const expectedRps = z
   .positive({ error: (i) => `${show(i.input)} is not a request rate: use requests per second, e.g. 5` })
   .optional();
 
+/** Whether the service publishes its own per-request metrics with lib/canary-metrics. */
+const highResolutionMetrics = z
+  .boolean({
+    error: (i) =>
+      `${show(i.input)} is not true or false: use true when the service publishes its requests with lib/canary-metrics (README, "Faster judgement"), else leave it out`,
+  })
+  .optional();
+
 const sourceFile = z.string().regex(/\.(ts|mts|cts|js|mjs|cjs)$/, {
   error: (i) =>
     `${show(i.input)} is not a TypeScript or JavaScript file: point entry at the handler's source, e.g. "services/orders-api/handler.ts"`,
@@ -135,6 +143,12 @@ export const lambdaServiceSchema = z
     reservedConcurrency: reservedConcurrencySchema.optional(),
     /** Requests per second the service usually serves: synth warns when a canary step is too short to judge it. @default - no check */
     expectedRequestsPerSecond: expectedRps,
+    /**
+     * The service publishes its own per-request, per-version metrics at a 1-second resolution
+     * (lib/canary-metrics): its canaries also get the judge's 30-second error alarm,
+     * evaluated every 10 seconds. @default false
+     */
+    highResolutionMetrics,
     /** CPU architecture. */
     architecture: z
       .enum(['arm64', 'x86_64'], { error: (i) => `${show(i.input)} is not an architecture: use "arm64" or "x86_64"` })
@@ -187,6 +201,12 @@ export const ecsServiceSchema = z
     user: containerUserField.optional(),
     /** Requests per second the service usually serves: synth warns when a canary step is too short to judge it. @default - no check */
     expectedRequestsPerSecond: expectedRps,
+    /**
+     * The service publishes its own per-request, per-version metrics at a 1-second resolution
+     * (lib/canary-metrics): its canaries also get the judge's 30-second error alarm,
+     * evaluated every 10 seconds. @default false
+     */
+    highResolutionMetrics,
     /** ACM certificate (same region as each target) for HTTPS on 443. @default - HTTP on port 80 */
     certificateArn: certificateArnField.optional(),
     /** CPU architecture of the image. */

@@ -25,7 +25,7 @@ export interface JudgeStackOptions {
   /** Latency statistic of the ECS judge. @default 'p90' */
   readonly ecsLatencyStatistic?: string;
   /**
-   * The services publish their own high-resolution metrics (lib/runtime/canary-metrics.ts), which
+   * The services publish their own high-resolution metrics (lib/canary-metrics), which
    * adds the judge's HighResErrorJudge. @default false
    */
   readonly highResolution?: boolean;

@@ -79,7 +79,7 @@ export class EcsServiceStack extends cdk.Stack {
       deploymentConfig: toEcsDeploymentConfig(this, svc.deployment),
       blueTerminationWait: cdk.Duration.minutes(svc.blueTerminationWaitMinutes),
       alarms: svc.alarms,
-      judge: judgeFor(svc),
+      judge: judgeFor(svc, this.stackName),
       certificateArn: svc.certificateArn,
       containerPort: svc.port,
       healthCheck: svc.healthCheck,

@@ -51,7 +51,7 @@ export class LambdaServiceStack extends cdk.Stack {
       architecture: svc.architecture === 'x86_64' ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
       description: `${svc.name} (safe-deploy Lambda service, ${this.stackName})`,
       alarms: svc.alarms,
-      judge: judgeFor(svc),
+      judge: judgeFor(svc, this.stackName),
       healthAlarmName: healthAlarmName(this),
     });
     // Flags: the extension layer, names and read access; a flag change touches no function version.

@@ -459,6 +459,12 @@ describe('services', () => {
     ]);
   });
 
+  test('fails when highResolutionMetrics is not a boolean, naming the helper', () => {
+    expect(problems((c) => (c.services[1].highResolutionMetrics = 'yes'))).toEqual([
+      'services[1].highResolutionMetrics: "yes" is not true or false: use true when the service publishes its requests with lib/canary-metrics (README, "Faster judgement"), else leave it out',
+    ]);
+  });
+
   test('fails when a Lambda service has both a health check and an invoke check', () => {
     expect(problems((c) => (c.services[0].invokeCheck = { payload: {} }))).toEqual([
       'services[0].invokeCheck: is set together with healthCheck: give an HTTP service a healthCheck, an event-driven one an invokeCheck, not both',

@@ -275,3 +275,68 @@ test('records its share, minimum and expected traffic in the assembly, for the r
     { canaryPercent: 10, minRequests: 100, expectedRequestsPerSecond: 200 },
   ]);
 });
+
+describe("CanaryJudge with the service's own high-resolution metrics", () => {
+  const service = { Name: 'Service', Value: 'orders' };
+  const version = { Name: 'Version', Value: '7' };
+  const { stack, judge } = ecsStack({
+    highResolutionTraffic: JudgeTraffic.embeddedMetrics({ service: 'orders', version: '7' }),
+    alarmNamePrefix: 'prod-orders',
+  });
+  const template = Template.fromStack(stack);
+
+  test('adds a fifth alarm beside the one-minute judges, which still read the metrics AWS publishes', () => {
+    expect(judge.alarms).toEqual([
+      judge.errorAlarm,
+      judge.fastErrorAlarm,
+      judge.highResolutionErrorAlarm,
+      judge.latencyAlarm,
+      judge.catastropheAlarm,
+    ]);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'prod-orders-FastErrorJudge',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'RequestCount' }) }) }),
+      ]),
+    });
+  });
+
+  test('HighResErrorJudge: the same test over 30 s of SafeDeploy/Canary metrics, 1 breaching of 3 windows', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'prod-orders-HighResErrorJudge',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 4.5,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 1,
+      TreatMissingData: 'notBreaching',
+      Metrics: Match.arrayWith([
+        expr('expr_1', /^IF\(\(creq >= 100\) AND \(xreq >= 100\) AND \(sh <= 0\.12\)/),
+        stat('creq', 'Requests', 'Sum', 30, [service, version]),
+        stat('cerr', 'Errors', 'Sum', 30, [service, version]),
+        expr('xreq', 'treq - creq'),
+        stat('treq', 'Requests', 'Sum', 30, [service]),
+        stat('terr', 'Errors', 'Sum', 30, [service]),
+      ]),
+    });
+  });
+
+  test('a 10-second window when asked; any other is refused with the fix', () => {
+    const short = lambdaStack({
+      highResolutionTraffic: JudgeTraffic.embeddedMetrics({ service: 's', version: '1' }),
+      settings: { highResolutionWindowSeconds: 10 },
+    });
+    Template.fromStack(short.stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([stat('creq', 'Requests', 'Sum', 10, Match.anyValue())]),
+    });
+    expect(() => lambdaStack({ settings: { highResolutionWindowSeconds: 20 } })).toThrow(
+      'settings.highResolutionWindowSeconds: 20 is not a high-resolution alarm period: use 10 or 30 (seconds), e.g. 30',
+    );
+  });
+
+  test('records its window in the assembly', () => {
+    expect(judge.node.metadata.filter((m) => m.type === CANARY_JUDGE_METADATA).map((m) => m.data)).toEqual([
+      { canaryPercent: 10, minRequests: 100, highResolutionWindowSeconds: 30 },
+    ]);
+  });
+});

@@ -19,7 +19,10 @@ const quiet = requiredCanaryStep(
   { requestsPerSecond: 5, canaryPercent: 10, baselineErrorPercent: 0.2, effectPoints: 2 },
   DEFAULT_JUDGE_SETTINGS,
 );
-const [judge, sized] = judgeTemplateVariants([{}, { settings: { errorWindowMinutes: quiet.windowMinutes } }], apps.create());
+const [judge, sized, highRes] = judgeTemplateVariants(
+  [{}, { settings: { errorWindowMinutes: quiet.windowMinutes } }, { highResolution: true }],
+  apps.create(),
+);
 const sets = (t: typeof judge) => [
   new PreparedAlarmSet({ name: 'lambda', alarms: alarmsFromTemplate(t.lambda), minRequests: t.minRequests }),
   new PreparedAlarmSet({ name: 'ecs', alarms: alarmsFromTemplate(t.ecs), minRequests: t.minRequests }),
@@ -30,7 +33,7 @@ const cell = (
   id: string,
   rps: number,
   runs: number,
-  traffic?: { stepMinutes: number; historyMinutes: number },
+  traffic?: { stepMinutes?: number; historyMinutes?: number; bucketSeconds?: number },
   over = judges,
 ): SetResult[] => runCell({ scenario: scenario(id), rps, traffic }, over, runs, SEED).sets;
 
@@ -85,5 +88,24 @@ describe('regressions', () => {
 describe('incidents that hit both versions', () => {
   test.each([5, 200])('a dependency outage (20%% errors, latency x3) rolls back at most 5%% at %s rps', (rps) => {
     for (const s of cell('outage', rps, 150)) expect(s.rollback).toBeLessThanOrEqual(0.05);
+  });
+});
+
+describe('a service that publishes its own high-resolution metrics (10-second buckets)', () => {
+  const own = (id: string, rps: number, runs: number) => cell(id, rps, runs, { bucketSeconds: 10 }, sets(highRes));
+  test("+2 points at 200 rps: caught within the step, median at most 150 s (the issue's target)", () => {
+    for (const s of own('errors-2pt', 200, 150)) {
+      expect(s.rollbackInStep).toBe(1);
+      expect(s.medianSeconds!).toBeLessThanOrEqual(150);
+      // The high-resolution judge is what makes it faster: it is the alarm CodeDeploy finds first.
+      const byHighRes = Object.entries(s.firstAlarm).filter(([name]) => name.startsWith('JudgeHighResErrorJudge'));
+      expect(byHighRes.reduce((n, [, count]) => n + count, 0)).toBeGreaterThan(0.5 * s.runs);
+    }
+  });
+  test.each(['healthy', 'healthy-noisy'])('%s releases at 200 rps are not rolled back (0 of 200)', (id) => {
+    for (const s of own(id, 200, 200)) expect(s.rollback).toBe(0);
+  });
+  test('a dependency outage at 200 rps rolls back at most 5%', () => {
+    for (const s of own('outage', 200, 150)) expect(s.rollback).toBeLessThanOrEqual(0.05);
   });
 });

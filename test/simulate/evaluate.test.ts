@@ -139,6 +139,79 @@ describe('CloudWatch evaluation, hand-computed', () => {
   });
 });
 
+describe('high-resolution metrics, hand-computed (10-second buckets)', () => {
+  /** Errors >= 1 in 1 of 3 periods of `period` s, on the service's own metric or on Lambda's. */
+  const alarm = (namespace: string, period: number, dims: unknown) =>
+    alarmSpec(`Errors${period}`, {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        Namespace: namespace,
+        MetricName: 'Errors',
+        Dimensions: dims,
+        Statistic: 'Sum',
+        Period: period,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 1,
+        TreatMissingData: 'notBreaching',
+      },
+    });
+  const own = alarm('SafeDeploy/Canary', 10, [
+    { Name: 'Service', Value: 'orders' },
+    { Name: 'Version', Value: '7' },
+  ]);
+  const lambdaMinute = alarm('AWS/Lambda', 60, CANARY_DIMS);
+  // The canary starts at 600 s (bucket 60) with 5 requests per 10 s; its only error is in bucket 62, [620, 630).
+  const tenSeconds = trafficFromBuckets({
+    t0: 600,
+    bucketSeconds: 10,
+    stepMinutes: 10,
+    canary: { requests: [...Array(60).fill(0), ...Array(90).fill(5)], errors: [...Array(62).fill(0), 1] },
+    baseline: { requests: Array(150).fill(45), errors: [] },
+  });
+
+  test('a 10-s datapoint is visible 30 s after its end (the default delay); the alarm reads N + 2 datapoints back', () => {
+    const set = new PreparedAlarmSet({ name: 'own', alarms: [own] });
+    // At 655 s: current bucket 65, visible through floor((655 - 30) / 10) - 1 = 61: no error yet.
+    expect(set.statesAt(tenSeconds, 655)).toEqual({ Errors10: 'OK' });
+    // At 665 s bucket 62 is visible: datapoint 4 (the oldest of the range of 5) holds the error.
+    expect(set.valueAt('Errors10', tenSeconds, 665, 4)).toBe(1);
+    expect(set.valueAt('Errors10', tenSeconds, 665, 3)).toBeNaN();
+    expect(set.statesAt(tenSeconds, 665)).toEqual({ Errors10: 'ALARM' });
+  });
+
+  test("the same traffic through a one-minute alarm: the minute's six buckets, visible a minute after it", () => {
+    const set = new PreparedAlarmSet({ name: 'minute', alarms: [lambdaMinute] });
+    // Minute 10 = buckets 60-65, visible from 600 + 60 + 60 = 720 s.
+    expect(set.statesAt(tenSeconds, 719)).toEqual({ Errors60: 'OK' });
+    expect(set.valueAt('Errors60', tenSeconds, 721, 2)).toBe(1);
+    expect(set.statesAt(tenSeconds, 721)).toEqual({ Errors60: 'ALARM' });
+  });
+
+  test('evaluated every 10 s; CodeDeploy sees ALARM only if a poll falls while it lasts', () => {
+    const set = new PreparedAlarmSet({ name: 'own', alarms: [own] });
+    // Evaluations at 10k + 5: ALARM from 665 s; at 675 s bucket 62 has left the range of 5 datapoints: OK again.
+    expect(set.statesAt(tenSeconds, 675)).toEqual({ Errors10: 'OK' });
+    // A poll at 667 s starts the rollback, 67 s after the canary's first request...
+    expect(set.simulate(tenSeconds, new Random(1), { evaluation: 5, poll: 67 })).toMatchObject({ result: 'rollback', seconds: 67 });
+    // ...polls at 680 and 740 s miss the 10-second ALARM: the judge's windows must breach for longer.
+    expect(set.simulate(tenSeconds, new Random(1), { evaluation: 5, poll: 80 })).toMatchObject({ result: 'completed' });
+  });
+
+  test('fails loudly when the traffic is coarser than the metric', () => {
+    const minutes = trafficFromBuckets({
+      t0: 600,
+      stepMinutes: 10,
+      canary: { requests: [], errors: [] },
+      baseline: { requests: [], errors: [] },
+    });
+    expect(() => new PreparedAlarmSet({ name: 'own', alarms: [own] }).statesAt(minutes, 700)).toThrow(
+      'alarm Errors10 reads metrics stored every 10 s: simulate traffic in buckets of 10 s or a divisor of it, not 60 s',
+    );
+  });
+});
+
 describe('alarm state from datapoints: the guide\'s tables ("How alarm state is evaluated when data is missing")', () => {
   // Each row: the 5 retrieved datapoints oldest first (0 good, X breaching, - missing); the
   // alarm reads the most recent N existing ones, or all existing ones plus missing ones.
@@ -218,6 +291,15 @@ describe('metric roles from the dimensions as synthesized', () => {
     expect(alb('RequestCount', 'Sum', tgs[1])).toMatchObject({ role: 'tg1', quantity: 'requests' });
     expect(alb('HTTPCode_Target_5XX_Count', 'Sum', tgs[0])).toMatchObject({ role: 'tg0', existsWhen: 'errors' });
     expect(alb('TargetResponseTime', 'p90', tgs[0])).toMatchObject({ quantity: 'latency', percentile: 0.9, scale: 0.001 });
+  });
+  test("the service's own metrics: Version is the version being deployed, stored every 10 s", () => {
+    const own = (metricName: string, stat: string, dimensions: Record<string, string>) =>
+      bindMetric({ namespace: 'SafeDeploy/Canary', metricName, stat, dimensions }, tgs);
+    expect(own('Requests', 'Sum', { Service: 's', Version: '3' })).toMatchObject({ role: 'canary', quantity: 'requests', resolution: 10 });
+    expect(own('Errors', 'Sum', { Service: 's' })).toMatchObject({ role: 'total', existsWhen: 'requests', resolution: 10 });
+    expect(own('Latency', 'p90', { Service: 's' })).toMatchObject({ quantity: 'latency', percentile: 0.9, scale: 1 });
+    expect(() => own('Requests', 'Sum', { Version: '3' })).toThrow(/without the Service dimension has no role/);
+    expect(lambda('Errors', 'Sum', { FunctionName: 'f', Resource: 'f:live' })).toMatchObject({ resolution: 60 });
   });
   test('fails loudly on a metric without a role or a statistic it does not simulate', () => {
     expect(() => bindMetric({ namespace: 'AWS/SQS', metricName: 'NumberOfMessagesSent', stat: 'Sum', dimensions: {} }, tgs)).toThrow(

@@ -727,6 +727,58 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
     Annotations.fromStack(busy).hasNoWarning('*', Match.stringLikeRegexp('CanaryJudge'));
   });
 
+  test("a service that publishes its own metrics: SAFE_DEPLOY_METRICS_SERVICE, and a 30-s judge on its task definition's revision", () => {
+    const { stack: own } = build({ deployment: { type: 'canary', percent: 10, intervalMinutes: 10 }, highResolutionMetrics: true });
+    const ownTemplate = Template.fromStack(own);
+    ownTemplate.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: Match.arrayWith([
+        Match.objectLike({ Environment: Match.arrayWith([{ Name: 'SAFE_DEPLOY_METRICS_SERVICE', Value: 'Beta-storefront' }]) }),
+      ]),
+    });
+    const taskDefinition = Object.keys(ownTemplate.findResources('AWS::ECS::TaskDefinition'))[0];
+    ownTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Beta-storefront-HighResErrorJudge',
+      EvaluationPeriods: 3,
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          Id: 'creq',
+          MetricStat: {
+            Metric: {
+              Namespace: 'SafeDeploy/Canary',
+              MetricName: 'Requests',
+              Dimensions: [
+                { Name: 'Service', Value: 'Beta-storefront' },
+                { Name: 'Version', Value: { 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: taskDefinition }] }] } },
+              ],
+            },
+            Period: 30,
+            Stat: 'Sum',
+          },
+        }),
+      ]),
+    });
+    const group = Object.values(ownTemplate.findResources('AWS::CodeDeploy::DeploymentGroup'))[0] as {
+      Properties: { AlarmConfiguration: { Alarms: Array<{ Name: { Ref: string } }> } };
+    };
+    // Nine of CodeDeploy's ten.
+    expect(group.Properties.AlarmConfiguration.Alarms.map((a) => a.Name.Ref.replace(/[0-9A-F]{8}$/, ''))).toEqual([
+      'ServiceJudgeErrorJudge',
+      'ServiceJudgeFastErrorJudge',
+      'ServiceJudgeHighResErrorJudge',
+      'ServiceJudgeLatencyJudge',
+      'ServiceJudgeCatastrophe',
+      'ServiceBlueUnhealthyHostsAlarm',
+      'ServiceGreenUnhealthyHostsAlarm',
+      'ServiceLoadBalancerErrorsAlarm',
+      'ServiceHookErrorsAlarm',
+    ]);
+    // Without a canary there is no judge, and nothing to publish for.
+    const linear = Template.fromStack(
+      build({ deployment: { type: 'linear', percent: 20, intervalMinutes: 10 }, highResolutionMetrics: true }).stack,
+    );
+    linear.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('HighResErrorJudge$') }, 0);
+  });
+
   test('linear', () => {
     Template.fromStack(build({ deployment: { type: 'linear', percent: 20, intervalMinutes: 2 } }).stack).hasResourceProperties(
       'AWS::CodeDeploy::DeploymentConfig',

@@ -382,6 +382,42 @@ describe('LambdaServiceStack, env-agnostic (laptop)', () => {
     expect(policies).toContain('{"Ref":"AWS::AccountId"}');
   });
 
+  test('a service that publishes its own metrics: SAFE_DEPLOY_METRICS_SERVICE, and a 30-s judge on the executed version', () => {
+    const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const s = new LambdaServiceStack(app, 'orders-api', {
+      service: fixtureService('lambda', 'orders-api', {
+        deployment: { type: 'canary', percent: 10, intervalMinutes: 10 },
+        highResolutionMetrics: true,
+      }),
+    });
+    const t = Template.fromStack(s);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SAFE_DEPLOY_METRICS_SERVICE: 'orders-api' }) },
+    });
+    const version = Object.keys(t.findResources('AWS::Lambda::Version'))[0];
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'orders-api-HighResErrorJudge',
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          Id: 'cerr',
+          MetricStat: {
+            Metric: {
+              Namespace: 'SafeDeploy/Canary',
+              MetricName: 'Errors',
+              Dimensions: [
+                { Name: 'Service', Value: 'orders-api' },
+                { Name: 'Version', Value: { 'Fn::GetAtt': [version, 'Version'] } },
+              ],
+            },
+            Period: 30,
+            Stat: 'Sum',
+          },
+        }),
+      ]),
+    });
+    expect(s.service.judge!.highResolutionErrorAlarm).toBeDefined();
+  });
+
   test('without a canary (linear), fixed thresholds on the new version: error rate and p99, 2 of 3 minutes, no data = OK', () => {
     const app = apps.create({ context: { 'aws:cdk:bundling-stacks': [] } });
     const s = new LambdaServiceStack(app, 'orders-api', {

@@ -1,4 +1,4 @@
-import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -8,6 +8,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { AlarmOverrides } from '../../config/schema';
 import type { HttpCheck } from '../../config/service-schema';
+import { CANARY_METRICS } from '../../runtime/canary-metrics';
 import { CanaryJudge, JudgeTraffic } from '../canary-judge';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
 import { CanaryService } from '../shared/canary-service';
@@ -154,6 +155,8 @@ export class CanaryEcsService extends CanaryService {
     this.cluster = props.cluster;
 
     const { taskDefinition, container } = serviceTaskDefinition(this, props, containerPort);
+    if (props.judge?.highResolutionMetricsService)
+      container.addEnvironment(CANARY_METRICS.serviceEnv, props.judge.highResolutionMetricsService);
     this.taskDefinition = taskDefinition;
 
     // Load balancer: production listener open to the internet, test listener only to testTrafficPeers.
@@ -207,6 +210,13 @@ export class CanaryEcsService extends CanaryService {
     if (props.judge) {
       this.judge = new CanaryJudge(this, 'Judge', {
         traffic: JudgeTraffic.applicationTargetGroups({ first: this.blueTargetGroup, second: this.greenTargetGroup }),
+        // The new task set publishes its task definition's revision (task metadata endpoint v4) as Version.
+        highResolutionTraffic: props.judge.highResolutionMetricsService
+          ? JudgeTraffic.embeddedMetrics({
+              service: props.judge.highResolutionMetricsService,
+              version: taskDefinitionRevision(this.taskDefinition),
+            })
+          : undefined,
         canaryPercent: props.judge.canaryPercent,
         settings: props.judge.settings,
         expectedTraffic: props.judge.expectedTraffic,
@@ -284,4 +294,12 @@ export class CanaryEcsService extends CanaryService {
       errorRateAlarms: fixed.filter((a) => a.node.id.endsWith('ErrorRateAlarm')),
     });
   }
+}
+
+/**
+ * The revision number of a task definition, from its ARN (`arn:<partition>:ecs:<region>:<account>:
+ * task-definition/<family>:<revision>`): the Version a task of it publishes its metrics under.
+ */
+function taskDefinitionRevision(taskDefinition: ecs.ITaskDefinition): string {
+  return Fn.select(6, Fn.split(':', taskDefinition.taskDefinitionArn));
 }

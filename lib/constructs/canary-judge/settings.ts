@@ -57,7 +57,7 @@ const fields = {
   fastErrorWindowMinutes: wholeMinutes(1440, 1),
   /**
    * Window (alarm period) of the high-resolution error judge, for a service that publishes its own
-   * per-version metrics (lib/runtime/canary-metrics.ts): 10 or 30 seconds, the high-resolution alarm
+   * per-version metrics (lib/canary-metrics): 10 or 30 seconds, the high-resolution alarm
    * periods CloudWatch evaluates every 10 seconds (user guide, "Using Amazon CloudWatch alarms").
    */
   highResolutionWindowSeconds: numberField(

@@ -179,7 +179,7 @@ export abstract class JudgeTraffic {
   }
 
   /**
-   * The high-resolution metrics a service publishes per request with lib/runtime/canary-metrics.ts
+   * The high-resolution metrics a service publishes per request with lib/canary-metrics
    * (embedded metric format, storage resolution 1 s): `Requests`, `Errors` and `Latency` in
    * `SafeDeploy/Canary`, with dimension Service for both versions together and Service plus Version
    * for the version being deployed. The Lambda shape: the baseline is `total - canary`.

@@ -72,6 +72,10 @@ export function lambdaServiceAlarms(scope: Construct, o: LambdaServiceAlarmsOpti
   if (o.judge) {
     judge = new CanaryJudge(scope, 'Judge', {
       traffic: JudgeTraffic.lambdaAlias({ function: o.fn, aliasName, version: o.fn.currentVersion }),
+      // The version publishes AWS_LAMBDA_FUNCTION_VERSION as its Version dimension.
+      highResolutionTraffic: o.judge.highResolutionMetricsService
+        ? JudgeTraffic.embeddedMetrics({ service: o.judge.highResolutionMetricsService, version: o.fn.currentVersion.version })
+        : undefined,
       canaryPercent: o.judge.canaryPercent,
       settings: o.judge.settings,
       expectedTraffic: o.judge.expectedTraffic,

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import type { AlarmOverrides } from '../../config/schema';
 import type { HttpCheck, InvokeCheck } from '../../config/service-schema';
 import { acknowledgeRule } from '../../policy/acknowledgements';
+import { CANARY_METRICS } from '../../runtime/canary-metrics';
 import type { CanaryJudge } from '../canary-judge';
 import { acknowledgeNodeRuntime, HandlerFunction } from '../handler-function';
 import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
@@ -156,7 +157,10 @@ export class CanaryLambdaService extends CanaryService {
       architecture: props.architecture ?? lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
-      environment: props.environment,
+      environment: {
+        ...props.environment,
+        ...(props.judge?.highResolutionMetricsService ? { [CANARY_METRICS.serviceEnv]: props.judge.highResolutionMetricsService } : {}),
+      },
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       description: props.description ?? `${this.node.path} (canary-released by CodeDeploy)`,
       role: logWriterRole(this, 'FunctionRole', { logGroup, description: `Execution role of ${this.node.path}/Function` }),

@@ -115,18 +115,20 @@ export function simulateService(
   const canary = shift.type === 'canary';
   const stepMinutes = canary ? shift.intervalMinutes! : 0;
   const longestWindow = Math.max(...specs.map((s) => s.periodSeconds / 60));
-  const traffic: Partial<Omit<TrafficModel, 'rps'>> = {
-    canaryShare: canary ? shift.percent! / 100 : 1,
-    stepMinutes,
-    postShiftMinutes: input.watchedAfterShiftMinutes,
-    historyMinutes: Math.max(DEFAULT_TRAFFIC.historyMinutes, longestWindow + 5),
-  };
   const runs = input.runs ?? REPORT_RUNS;
   const seed = input.seed ?? REPORT_SEED;
   const set = new PreparedAlarmSet(
     { name: 'service', alarms: specs, minRequests: canary ? input.minRequests : undefined },
     DEFAULT_EVALUATION,
   );
+  const traffic: Partial<Omit<TrafficModel, 'rps'>> = {
+    canaryShare: canary ? shift.percent! / 100 : 1,
+    stepMinutes,
+    postShiftMinutes: input.watchedAfterShiftMinutes,
+    historyMinutes: Math.max(DEFAULT_TRAFFIC.historyMinutes, longestWindow + 5),
+    // 10-second buckets when the service publishes its own high-resolution metrics.
+    bucketSeconds: set.resolution,
+  };
   const scenarios = REPORT_SCENARIOS.map((id) => {
     const scenario = SCENARIOS.find((s) => s.id === id)!;
     const [r] = runCell({ scenario, rps: input.rps, traffic }, [set], runs, seed).sets;

@@ -199,6 +199,8 @@ interface AlarmRuntime {
 export class PreparedAlarmSet {
   readonly name: string;
   readonly minRequests?: number;
+  /** Seconds per datapoint of its finest metrics: the traffic's bucket size must divide it (60, or 10 with a service's own metrics). */
+  readonly resolution: number;
   private readonly alarms: AlarmRuntime[];
   private readonly ctx: Context;
 
@@ -227,6 +229,7 @@ export class PreparedAlarmSet {
       mixWeight: new Float64Array(4 * MAX_COMPONENTS),
     };
     let bindingIds = 0;
+    let finest = 60;
     this.alarms = set.alarms.map((spec) => {
       const metrics = new Map(
         spec.entries.filter((e) => e.metric).map((e) => [e.id, { binding: bindMetric(e.metric!, targetGroups), key: bindingIds++ }]),
@@ -240,6 +243,7 @@ export class PreparedAlarmSet {
           `alarm ${spec.name}: period ${spec.periodSeconds} s on metrics stored every ${resolution} s: CloudWatch finds no datapoint for most periods`,
         );
       const periodUnits = spec.periodSeconds / resolution;
+      finest = Math.min(finest, resolution);
       const highResolution = spec.periodSeconds < 60;
       const value = compileAlarm(spec.entries, spec.returnId, (id) => {
         const m = metrics.get(id)!;
@@ -262,6 +266,7 @@ export class PreparedAlarmSet {
         next: 0,
       };
     });
+    this.resolution = finest;
   }
 
   /**

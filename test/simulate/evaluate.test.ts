@@ -199,6 +199,11 @@ describe('high-resolution metrics, hand-computed (10-second buckets)', () => {
     expect(set.simulate(tenSeconds, new Random(1), { evaluation: 5, poll: 80 })).toMatchObject({ result: 'completed' });
   });
 
+  test("a set's resolution is its finest metric's, the bucket size its traffic needs (the readiness report draws it so)", () => {
+    expect(new PreparedAlarmSet({ name: 'both', alarms: [lambdaMinute, own] }).resolution).toBe(10);
+    expect(new PreparedAlarmSet({ name: 'minute', alarms: [lambdaMinute] }).resolution).toBe(60);
+  });
+
   test('fails loudly when the traffic is coarser than the metric', () => {
     const minutes = trafficFromBuckets({
       t0: 600,

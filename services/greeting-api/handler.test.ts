@@ -67,15 +67,23 @@ test('other methods on known routes are 405 with Allow: GET', () => {
   expect(body(r)).toEqual({ message: 'POST is not allowed on /health: use GET' });
 });
 
-test('the handler reports the Lambda version it runs as', async () => {
-  const saved = process.env.AWS_LAMBDA_FUNCTION_VERSION;
+test('the handler reports the Lambda version it runs as, and publishes the request under it for the canary judge', async () => {
+  const saved = { ...process.env };
   process.env.AWS_LAMBDA_FUNCTION_VERSION = '12';
+  process.env.SAFE_DEPLOY_METRICS_SERVICE = 'Prod-us-east-1-greeting-api';
+  const lines: string[] = [];
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    lines.push(String(chunk));
+    return true;
+  });
   try {
     expect(body(await handler(event('GET', '/health')))).toEqual({ status: 'ok', version: '12' });
   } finally {
-    if (saved === undefined) delete process.env.AWS_LAMBDA_FUNCTION_VERSION;
-    else process.env.AWS_LAMBDA_FUNCTION_VERSION = saved;
+    write.mockRestore();
+    process.env = saved;
   }
+  const published = lines.map((l) => JSON.parse(l)).filter((l) => l._aws);
+  expect(published).toEqual([expect.objectContaining({ Service: 'Prod-us-east-1-greeting-api', Version: '12', Requests: 1, Errors: 0 })]);
 });
 
 describe('feature flags, through the AppConfig agent', () => {

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { withCanaryMetrics } from '../../lib/canary-metrics';
 import { createFlagsClient, FlagContext, FlagsClient } from '../../lib/flags-client/feature-flags';
 
 /** What the service knows about itself; injected so tests need no Lambda environment. */
@@ -80,8 +81,10 @@ export async function serve(event: APIGatewayProxyEventV2, client: FlagsClient):
   return response;
 }
 
-// Lambda passes (event, context): the flags client is not a parameter of the entry point.
-export const handler = (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => serve(event, flagsClient);
+// Lambda passes (event, context): the flags client is not a parameter of the entry point. Each
+// request is also published per version for the canary judge's 30-second alarm
+// ("highResolutionMetrics": true in safe-deploy.config.json).
+export const handler = withCanaryMetrics((event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => serve(event, flagsClient));
 
 function methodNotAllowed(method: string, path: string): APIGatewayProxyStructuredResultV2 {
   return { ...json(405, { message: `${method} is not allowed on ${path}: use GET` }), headers: { 'content-type': 'application/json', allow: 'GET' } };

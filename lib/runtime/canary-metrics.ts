@@ -27,19 +27,30 @@ export interface RequestOutcome {
   readonly latencyMs: number;
 }
 
+/** Values one EMF document may carry for a metric (the embedded metric format specification's limit). */
+export const MAX_VALUES_PER_DOCUMENT = 100;
+
 /**
- * One EMF document for one request: `Requests` 1, `Errors` 0 or 1, `Latency` in milliseconds, each
- * with a storage resolution of 1 second (high resolution, so that 10- and 30-second alarms can read
- * them) under two dimension sets: [Service] (every version: the total) and [Service, Version] (this
- * version). Errors is written for every request, so that a window with requests always has an
- * Errors datapoint.
+ * One EMF document for up to MAX_VALUES_PER_DOCUMENT requests: `Requests` (their count), `Errors`
+ * (how many failed, 0 included, so that a window with requests always has an Errors datapoint) and
+ * `Latency` (each request's milliseconds), each with a storage resolution of 1 second (high
+ * resolution, so that 10- and 30-second alarms can read them), under two dimension sets: [Service]
+ * (every version: the total) and [Service, Version] (this version).
  */
-export function canaryMetricsDocument(service: string, version: string, outcome: RequestOutcome, now = Date.now()): string {
-  const latency = Number.isFinite(outcome.latencyMs) && outcome.latencyMs >= 0 ? outcome.latencyMs : 0;
+export function canaryMetricsDocument(
+  service: string,
+  version: string,
+  outcomes: RequestOutcome | readonly RequestOutcome[],
+  timestamp = Date.now(),
+): string {
+  const batch = Array.isArray(outcomes) ? (outcomes as readonly RequestOutcome[]) : [outcomes as RequestOutcome];
+  if (batch.length === 0 || batch.length > MAX_VALUES_PER_DOCUMENT)
+    throw new Error(`an EMF document holds 1 to ${MAX_VALUES_PER_DOCUMENT} requests, not ${batch.length}`);
+  const latencies = batch.map((o) => Math.round((Number.isFinite(o.latencyMs) && o.latencyMs >= 0 ? o.latencyMs : 0) * 1000) / 1000);
   const m = CANARY_METRICS;
   return JSON.stringify({
     _aws: {
-      Timestamp: now,
+      Timestamp: timestamp,
       CloudWatchMetrics: [
         {
           Namespace: m.namespace,
@@ -54,8 +65,8 @@ export function canaryMetricsDocument(service: string, version: string, outcome:
     },
     [m.serviceDimension]: service,
     [m.versionDimension]: version,
-    [m.requests]: 1,
-    [m.errors]: outcome.failed ? 1 : 0,
-    [m.latency]: Math.round(latency * 1000) / 1000,
+    [m.requests]: batch.length,
+    [m.errors]: batch.filter((o) => o.failed).length,
+    [m.latency]: latencies.length === 1 ? latencies[0] : latencies,
   });
 }

@@ -30,6 +30,15 @@ describe('the EMF document', () => {
       Latency: 12.346,
     });
   });
+  test('a batch: its count, its failures, each latency; more than 100 requests is refused', () => {
+    const ok = { failed: false, latencyMs: 5 };
+    expect(parse(canaryMetricsDocument('s', '1', [ok, { failed: true, latencyMs: 7 }, ok], 1))).toMatchObject({
+      Requests: 3,
+      Errors: 1,
+      Latency: [5, 7, 5],
+    });
+    expect(() => canaryMetricsDocument('s', '1', Array(101).fill(ok))).toThrow('an EMF document holds 1 to 100 requests, not 101');
+  });
   test('a successful request has Errors 0 (so every window with requests has an Errors datapoint); a bad latency becomes 0', () => {
     const doc = parse(canaryMetricsDocument('s', '1', { failed: false, latencyMs: NaN }));
     expect(doc).toMatchObject({ Errors: 0, Latency: 0, Requests: 1 });
@@ -88,7 +97,6 @@ describe('containerCanaryMetrics (ECS)', () => {
     process.env = env;
   });
   const response = (statusCode: number) => Object.assign(new EventEmitter(), { statusCode });
-  const flush = () => new Promise((resolve) => setImmediate(resolve));
 
   test('reads the task definition revision once from the task metadata endpoint; 5xx and aborted requests fail', async () => {
     process.env = { ...env, [CANARY_METRICS.serviceEnv]: 'prod-web', ECS_CONTAINER_METADATA_URI_V4: 'http://169.254.170.2/v4/abc' };
@@ -98,7 +106,8 @@ describe('containerCanaryMetrics (ECS)', () => {
       return new Response(JSON.stringify({ Family: 'prod-web', Revision: '42' }), { status: 200 });
     }) as unknown as typeof globalThis.fetch;
     const lines: string[] = [];
-    const metrics = containerCanaryMetrics({ fetch, write: (l) => lines.push(l) });
+    let clock = 1_000;
+    const metrics = containerCanaryMetrics({ fetch, write: (l) => lines.push(l), now: () => (clock += 10) });
     const ok = response(200);
     const failed = response(502);
     const aborted = response(200);
@@ -107,13 +116,42 @@ describe('containerCanaryMetrics (ECS)', () => {
     ok.emit('close'); // after finish: not counted again
     failed.emit('finish');
     aborted.emit('close');
-    await flush();
+    expect(lines).toEqual([]); // batched until the next flush
+    await metrics.flush();
     expect(urls).toEqual(['http://169.254.170.2/v4/abc/task']);
-    expect(lines.map(parse).map((d) => [d.Version, d.Errors])).toEqual([
-      ['42', 0],
-      ['42', 1],
-      ['42', 1],
+    // One line for the three: the first one's start as its time, each latency, the 502 and the abort failed.
+    expect(lines.map(parse)).toEqual([
+      expect.objectContaining({
+        Version: '42',
+        Requests: 3,
+        Errors: 2,
+        Latency: [30, 30, 30],
+        _aws: expect.objectContaining({ Timestamp: 1010 }),
+      }),
     ]);
+    await metrics.flush();
+    expect(lines).toHaveLength(1);
+  });
+  test('writes at most 100 requests per line (the EMF limit), and flushes on its own every second', async () => {
+    process.env = { ...env, [CANARY_METRICS.serviceEnv]: 'prod-web' };
+    jest.useFakeTimers();
+    try {
+      const lines: string[] = [];
+      const metrics = containerCanaryMetrics({ version: '3', write: (l) => lines.push(l) });
+      for (let i = 0; i < 250; i++) {
+        const r = response(i < 5 ? 500 : 200);
+        metrics.observe(r);
+        r.emit('finish');
+      }
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(lines.map(parse).map((d) => [d.Requests, d.Errors, (d.Latency as number[]).length])).toEqual([
+        [100, 5, 100],
+        [100, 0, 100],
+        [50, 0, 50],
+      ]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
   test('an endpoint without a revision: warns and publishes as "unknown"; outside ECS: "local"', async () => {
     process.env = { ...env, [CANARY_METRICS.serviceEnv]: 'prod-web', ECS_CONTAINER_METADATA_URI_V4: 'http://meta' };
@@ -121,9 +159,10 @@ describe('containerCanaryMetrics (ECS)', () => {
     const lines: string[] = [];
     const warnings: string[] = [];
     const r = response(200);
-    containerCanaryMetrics({ fetch, write: (l) => lines.push(l), warn: (l) => warnings.push(l) }).observe(r);
+    const metrics = containerCanaryMetrics({ fetch, write: (l) => lines.push(l), warn: (l) => warnings.push(l) });
+    metrics.observe(r);
     r.emit('finish');
-    await flush();
+    await metrics.flush();
     expect(parse(lines[0]).Version).toBe('unknown');
     expect(warnings).toEqual([
       'canary-metrics: the task metadata endpoint answered 500 without a Revision: requests are published as version "unknown"',
@@ -132,9 +171,10 @@ describe('containerCanaryMetrics (ECS)', () => {
     delete process.env.ECS_CONTAINER_METADATA_URI_V4;
     const local: string[] = [];
     const r2 = response(200);
-    containerCanaryMetrics({ write: (l) => local.push(l) }).observe(r2);
+    const localMetrics = containerCanaryMetrics({ write: (l) => local.push(l) });
+    localMetrics.observe(r2);
     r2.emit('finish');
-    await flush();
+    await localMetrics.flush();
     expect(parse(local[0]).Version).toBe('local');
   });
 });

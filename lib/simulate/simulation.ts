@@ -157,24 +157,10 @@ export function formatSimulation(r: SimulationResult): string {
       ? `No error window up to a day reaches the power (best ${p.power.toFixed(2)}).`
       : `requiredCanaryStep: errorWindowMinutes ${p.windowMinutes}, canary step ${p.stepMinutes} min (${p.canaryRequests} canary requests expected in the window, power ${p.power.toFixed(2)} by judgePower's Poisson approximation).`,
     '',
-    'Lambda:',
-    '',
-    table(r.sized.lambda),
-    '',
-    'ECS:',
-    '',
-    table(r.sized.ecs),
-    '',
+    ...bothShapes('Lambda:', r.sized),
     `### A service that publishes its own high-resolution metrics (HighResErrorJudge over ${DEFAULT_JUDGE_SETTINGS.highResolutionWindowSeconds} s beside the judge's one-minute alarms)`,
     '',
-    'Traffic drawn in 10-second buckets, independently of the tables above. Lambda:',
-    '',
-    table(r.highResolution.lambda),
-    '',
-    'ECS:',
-    '',
-    table(r.highResolution.ecs),
-    '',
+    ...bothShapes('Traffic drawn in 10-second buckets, independently of the tables above. Lambda:', r.highResolution),
     '### Targets (judge)',
     '',
     targetsTable(r.targets),
@@ -182,6 +168,11 @@ export function formatSimulation(r: SimulationResult): string {
     `${r.targets.filter((t) => t.met).length} of ${r.targets.length} targets met; simulated in ${r.seconds.toFixed(1)} s.`,
   ];
   return out.join('\n');
+}
+
+/** The Lambda table after `intro`, then the ECS table, each followed by a blank line. */
+function bothShapes(intro: string, cells: { readonly lambda: CellResult[]; readonly ecs: CellResult[] }): string[] {
+  return [intro, '', table(cells.lambda), '', 'ECS:', '', table(cells.ecs), ''];
 }
 
 export { pct };

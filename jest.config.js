@@ -10,6 +10,8 @@ module.exports = {
     '^.+\\.tsx?$': ['ts-jest', {}],
   },
   setupFiles: ['<rootDir>/test/support/quiet-logs.ts'],
+  // CDK's creation stack traces skip jest's source mapping (about a tenth of the suite's time).
+  setupFilesAfterEnv: ['<rootDir>/test/support/cheap-stack-captures.ts'],
   snapshotSerializers: ['<rootDir>/test/asset-hash-serializer.ts'],
   modulePathIgnorePatterns: ['<rootDir>/cdk.out', '<rootDir>/services/.*/node_modules'],
   testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],

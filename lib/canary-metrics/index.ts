@@ -1,13 +1,83 @@
-import { CANARY_METRICS, canaryMetricsDocument, MAX_VALUES_PER_DOCUMENT, RequestOutcome } from '../runtime/canary-metrics';
+/**
+ * Per-request, per-version, high-resolution metrics for your services, so that the canary judge's
+ * 30-second error alarm (HighResErrorJudge, evaluated every 10 seconds) can judge your canaries
+ * faster than the one-minute metrics AWS publishes allow. Turn it on with
+ * `"highResolutionMetrics": true` on the service in safe-deploy.config.json, which also sets
+ * SAFE_DEPLOY_METRICS_SERVICE. README, "Faster judgement".
+ *
+ * The metrics use CloudWatch's embedded metric format (EMF): JSON log lines that CloudWatch Logs
+ * turns into metrics (user guide, "Embedding metrics within logs"). No dependency and no AWS call:
+ * a Lambda function's stdout and an ECS container's awslogs driver already deliver log lines to
+ * CloudWatch Logs, and the `x-amzn-logs-format: json/emf` header is optional there ("Using the
+ * PutLogEvents API to send manually-created embedded metric format logs").
+ *
+ * One file without imports: import it, or copy it into a service whose build context cannot reach
+ * it (services/greeting-web/src/canary-metrics.ts is such a copy; a test keeps it identical). The
+ * canary judge (JudgeTraffic.embeddedMetrics) and the simulator read CANARY_METRICS from here.
+ */
+
+export const CANARY_METRICS = {
+  namespace: 'SafeDeploy/Canary',
+  requests: 'Requests',
+  errors: 'Errors',
+  latency: 'Latency',
+  serviceDimension: 'Service',
+  versionDimension: 'Version',
+  /** Environment variable through which the service learns the value of its `Service` dimension. */
+  serviceEnv: 'SAFE_DEPLOY_METRICS_SERVICE',
+} as const;
+
+/** One request's outcome. */
+export interface RequestOutcome {
+  /** Whether the request failed (a 5xx, an unhandled error). */
+  readonly failed: boolean;
+  /** How long it took, in milliseconds. */
+  readonly latencyMs: number;
+}
+
+/** Values one EMF document may carry for a metric (the embedded metric format specification's limit). */
+export const MAX_VALUES_PER_DOCUMENT = 100;
 
 /**
- * For your services: publish each request's outcome as high-resolution, per-version metrics, so that
- * the canary judge's 30-second error alarm (HighResErrorJudge, evaluated every 10 seconds) can judge
- * your canaries faster than the one-minute metrics AWS publishes allow. Turn it on with
- * `"highResolutionMetrics": true` on the service in safe-deploy.config.json, which also sets
- * SAFE_DEPLOY_METRICS_SERVICE. One JSON line per request goes to stdout, which Lambda and the ECS
- * awslogs driver deliver to CloudWatch Logs; no AWS call, no dependency. README, "Faster judgement".
+ * One EMF document for up to MAX_VALUES_PER_DOCUMENT requests: `Requests` (their count), `Errors`
+ * (how many failed, 0 included, so that a window with requests always has an Errors datapoint) and
+ * `Latency` (each request's milliseconds), each with a storage resolution of 1 second (high
+ * resolution, so that 10- and 30-second alarms can read them), under two dimension sets: [Service]
+ * (every version: the total) and [Service, Version] (this version).
  */
+export function canaryMetricsDocument(
+  service: string,
+  version: string,
+  outcomes: RequestOutcome | readonly RequestOutcome[],
+  timestamp = Date.now(),
+): string {
+  const batch = Array.isArray(outcomes) ? (outcomes as readonly RequestOutcome[]) : [outcomes as RequestOutcome];
+  if (batch.length === 0 || batch.length > MAX_VALUES_PER_DOCUMENT)
+    throw new Error(`an EMF document holds 1 to ${MAX_VALUES_PER_DOCUMENT} requests, not ${batch.length}`);
+  const latencies = batch.map((o) => Math.round((Number.isFinite(o.latencyMs) && o.latencyMs >= 0 ? o.latencyMs : 0) * 1000) / 1000);
+  const m = CANARY_METRICS;
+  return JSON.stringify({
+    _aws: {
+      Timestamp: timestamp,
+      CloudWatchMetrics: [
+        {
+          Namespace: m.namespace,
+          Dimensions: [[m.serviceDimension], [m.serviceDimension, m.versionDimension]],
+          Metrics: [
+            { Name: m.requests, Unit: 'Count', StorageResolution: 1 },
+            { Name: m.errors, Unit: 'Count', StorageResolution: 1 },
+            { Name: m.latency, Unit: 'Milliseconds', StorageResolution: 1 },
+          ],
+        },
+      ],
+    },
+    [m.serviceDimension]: service,
+    [m.versionDimension]: version,
+    [m.requests]: batch.length,
+    [m.errors]: batch.filter((o) => o.failed).length,
+    [m.latency]: latencies.length === 1 ? latencies[0] : latencies,
+  });
+}
 
 /** Options of both helpers; the defaults are what Lambda and ECS provide. */
 export interface CanaryMetricsOptions {
@@ -140,7 +210,7 @@ function createRecorder(options: CanaryMetricsOptions, resolveVersion: () => Pro
         if (!warned) {
           warned = true;
           warn(
-            `canary-metrics: ${CANARY_METRICS.serviceEnv} is not set, so no request is published: set "highResolutionMetrics": true on this service in safe-deploy.config.json (stages that release it as a canary set it)`,
+            `canary-metrics: ${CANARY_METRICS.serviceEnv} is not set, so no request is published: set "highResolutionMetrics": true on this service in safe-deploy.config.json`,
           );
         }
         return;

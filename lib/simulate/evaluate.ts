@@ -1,5 +1,5 @@
+import { CANARY_METRICS } from '../canary-metrics';
 import { DETECTION_MODEL } from '../constructs/shared/detection-time';
-import { CANARY_METRICS } from '../runtime/canary-metrics';
 import type { AlarmSpec, MetricIdentity } from './alarms';
 import { compileAlarm } from './metric-math';
 import { normalCdf, normalQuantile, Random } from './random';

@@ -51,7 +51,8 @@ export class LambdaServiceStack extends cdk.Stack {
       architecture: svc.architecture === 'x86_64' ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
       description: `${svc.name} (safe-deploy Lambda service, ${this.stackName})`,
       alarms: svc.alarms,
-      judge: judgeFor(svc, this.stackName),
+      judge: judgeFor(svc),
+      highResolutionMetricsService: svc.highResolutionMetrics ? this.stackName : undefined,
       healthAlarmName: healthAlarmName(this),
     });
     // Flags: the extension layer, names and read access; a flag change touches no function version.

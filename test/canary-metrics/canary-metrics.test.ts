@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { containerCanaryMetrics, withCanaryMetrics } from '../../lib/canary-metrics';
-import { CANARY_METRICS, canaryMetricsDocument } from '../../lib/runtime/canary-metrics';
+import { CANARY_METRICS, canaryMetricsDocument, containerCanaryMetrics, withCanaryMetrics } from '../../lib/canary-metrics';
 
 const parse = (line: string) =>
   JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<Record<string, unknown>> } };
@@ -86,7 +85,7 @@ describe('withCanaryMetrics (Lambda)', () => {
     expect(await handler()).toBe('ok');
     expect(lines).toEqual([]);
     expect(warnings).toEqual([
-      'canary-metrics: SAFE_DEPLOY_METRICS_SERVICE is not set, so no request is published: set "highResolutionMetrics": true on this service in safe-deploy.config.json (stages that release it as a canary set it)',
+      'canary-metrics: SAFE_DEPLOY_METRICS_SERVICE is not set, so no request is published: set "highResolutionMetrics": true on this service in safe-deploy.config.json',
     ]);
   });
 });

@@ -222,6 +222,12 @@ describe('the copies the example services build from stay the client', () => {
     expect(readFileSync(path.join(root, 'services', 'greeting-web', 'src', 'feature-flags.ts'), 'utf8')).toBe(source);
   });
 
+  test('services/greeting-web/src/canary-metrics.ts is lib/canary-metrics/index.ts, for the same reason', () => {
+    expect(readFileSync(path.join(root, 'services', 'greeting-web', 'src', 'canary-metrics.ts'), 'utf8')).toBe(
+      readFileSync(path.join(root, 'lib', 'canary-metrics', 'index.ts'), 'utf8'),
+    );
+  });
+
   test('the plain-JS fixture container runs the client compiled to CommonJS, and that copy evaluates like the source', async () => {
     const compiled = transformSync(source, { loader: 'ts', format: 'cjs', target: 'node22' }).code;
     const fixture = path.join(root, 'test', 'fixtures', 'services', 'greeting-web', 'feature-flags.js');

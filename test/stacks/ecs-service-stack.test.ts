@@ -769,11 +769,16 @@ describe('deployment config per stage type, overrides and env-agnostic synth', (
     expect(alarms.filter((a) => a !== 'ServiceJudgeHighResErrorJudge')).toEqual(
       deploymentGroupAlarms(Template.fromStack(build({ deployment: { type: 'canary', percent: 10, intervalMinutes: 10 } }).stack)),
     );
-    // Without a canary there is no judge, and nothing to publish for.
+    // Without a canary there is no judge: the service still publishes (in every stage), nothing alarms on it.
     const linear = Template.fromStack(
       build({ deployment: { type: 'linear', percent: 20, intervalMinutes: 10 }, highResolutionMetrics: true }).stack,
     );
     linear.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('HighResErrorJudge$') }, 0);
+    linear.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: Match.arrayWith([
+        Match.objectLike({ Environment: Match.arrayWith([{ Name: 'SAFE_DEPLOY_METRICS_SERVICE', Value: 'Beta-storefront' }]) }),
+      ]),
+    });
   });
 
   test('linear', () => {

@@ -6,9 +6,9 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { CANARY_METRICS } from '../../canary-metrics';
 import type { AlarmOverrides } from '../../config/schema';
 import type { HttpCheck } from '../../config/service-schema';
-import { CANARY_METRICS } from '../../runtime/canary-metrics';
 import { CanaryJudge, JudgeTraffic } from '../canary-judge';
 import { AlarmSettings, resolveAlarmSettings } from '../shared/alarm-settings';
 import { CanaryService } from '../shared/canary-service';
@@ -46,6 +46,12 @@ export interface CanaryEcsServiceProps {
    * @default - fixed thresholds on each target group
    */
   readonly judge?: ServiceJudgeProps;
+  /**
+   * The service publishes its own per-request metrics (lib/canary-metrics) under this `Service`
+   * dimension value, which it receives as SAFE_DEPLOY_METRICS_SERVICE; a canary judge then adds its
+   * HighResErrorJudge. @default - the service publishes none
+   */
+  readonly highResolutionMetricsService?: string;
   /**
    * Who may reach the test listener (the green task set before it takes production traffic).
    * The test hook calls it from the VPC, so its egress (NAT) addresses belong here.
@@ -155,8 +161,7 @@ export class CanaryEcsService extends CanaryService {
     this.cluster = props.cluster;
 
     const { taskDefinition, container } = serviceTaskDefinition(this, props, containerPort);
-    if (props.judge?.highResolutionMetricsService)
-      container.addEnvironment(CANARY_METRICS.serviceEnv, props.judge.highResolutionMetricsService);
+    if (props.highResolutionMetricsService) container.addEnvironment(CANARY_METRICS.serviceEnv, props.highResolutionMetricsService);
     this.taskDefinition = taskDefinition;
 
     // Load balancer: production listener open to the internet, test listener only to testTrafficPeers.
@@ -211,9 +216,9 @@ export class CanaryEcsService extends CanaryService {
       this.judge = new CanaryJudge(this, 'Judge', {
         traffic: JudgeTraffic.applicationTargetGroups({ first: this.blueTargetGroup, second: this.greenTargetGroup }),
         // The new task set publishes its task definition's revision (task metadata endpoint v4) as Version.
-        highResolutionTraffic: props.judge.highResolutionMetricsService
+        highResolutionTraffic: props.highResolutionMetricsService
           ? JudgeTraffic.embeddedMetrics({
-              service: props.judge.highResolutionMetricsService,
+              service: props.highResolutionMetricsService,
               version: taskDefinitionRevision(this.taskDefinition),
             })
           : undefined,

@@ -2,7 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import { CANARY_METRICS } from '../../runtime/canary-metrics';
+import { CANARY_METRICS } from '../../canary-metrics';
 
 /** The three metrics the judge reads for one side of the comparison. */
 export interface VersionMetrics {

@@ -15,6 +15,8 @@ export interface LambdaServiceAlarmsOptions {
   readonly settings: AlarmSettings;
   /** @default - fixed thresholds on the new version */
   readonly judge?: ServiceJudgeProps;
+  /** The `Service` dimension of the service's own metrics, when it publishes them. @default - none */
+  readonly highResolutionMetricsService?: string;
   /** @default - the judge's alarms are named by the construct path */
   readonly healthAlarmName?: string;
 }
@@ -73,8 +75,8 @@ export function lambdaServiceAlarms(scope: Construct, o: LambdaServiceAlarmsOpti
     judge = new CanaryJudge(scope, 'Judge', {
       traffic: JudgeTraffic.lambdaAlias({ function: o.fn, aliasName, version: o.fn.currentVersion }),
       // The version publishes AWS_LAMBDA_FUNCTION_VERSION as its Version dimension.
-      highResolutionTraffic: o.judge.highResolutionMetricsService
-        ? JudgeTraffic.embeddedMetrics({ service: o.judge.highResolutionMetricsService, version: o.fn.currentVersion.version })
+      highResolutionTraffic: o.highResolutionMetricsService
+        ? JudgeTraffic.embeddedMetrics({ service: o.highResolutionMetricsService, version: o.fn.currentVersion.version })
         : undefined,
       canaryPercent: o.judge.canaryPercent,
       settings: o.judge.settings,

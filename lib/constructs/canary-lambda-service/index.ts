@@ -6,10 +6,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CANARY_METRICS } from '../../canary-metrics';
 import type { AlarmOverrides } from '../../config/schema';
 import type { HttpCheck, InvokeCheck } from '../../config/service-schema';
 import { acknowledgeRule } from '../../policy/acknowledgements';
-import { CANARY_METRICS } from '../../runtime/canary-metrics';
 import type { CanaryJudge } from '../canary-judge';
 import { acknowledgeNodeRuntime, HandlerFunction } from '../handler-function';
 import { bundledHandler, HANDLER_RUNTIME } from '../lambda-code';
@@ -79,6 +79,12 @@ export interface CanaryLambdaServiceProps {
    * @default - fixed thresholds on the new version alone
    */
   readonly judge?: ServiceJudgeProps;
+  /**
+   * The service publishes its own per-request metrics (lib/canary-metrics) under this `Service`
+   * dimension value, which it receives as SAFE_DEPLOY_METRICS_SERVICE; a canary judge then adds its
+   * HighResErrorJudge. @default - the service publishes none
+   */
+  readonly highResolutionMetricsService?: string;
   /**
    * Name of the alias that callers use and CodeDeploy shifts.
    * @default 'live'
@@ -159,7 +165,7 @@ export class CanaryLambdaService extends CanaryService {
       timeout: props.timeout ?? Duration.seconds(10),
       environment: {
         ...props.environment,
-        ...(props.judge?.highResolutionMetricsService ? { [CANARY_METRICS.serviceEnv]: props.judge.highResolutionMetricsService } : {}),
+        ...(props.highResolutionMetricsService ? { [CANARY_METRICS.serviceEnv]: props.highResolutionMetricsService } : {}),
       },
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       description: props.description ?? `${this.node.path} (canary-released by CodeDeploy)`,
@@ -179,6 +185,7 @@ export class CanaryLambdaService extends CanaryService {
       hasFunctionUrl: this.functionUrl !== undefined,
       settings,
       judge: props.judge,
+      highResolutionMetricsService: props.highResolutionMetricsService,
       healthAlarmName: props.healthAlarmName,
     });
     this.judge = alarms.judge;

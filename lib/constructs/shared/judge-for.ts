@@ -7,7 +7,7 @@ import type { ServiceJudgeProps } from './service-judge';
  * shifts traffic as a canary, where both versions serve side by side at a known share; by fixed
  * thresholds otherwise (all at once has no baseline, and a linear shift changes the share).
  */
-export function judgeFor(svc: StageService, metricsService: string): ServiceJudgeProps | undefined {
+export function judgeFor(svc: StageService): ServiceJudgeProps | undefined {
   if (svc.deployment.type !== 'canary') return undefined;
   return {
     canaryPercent: svc.deployment.percent,
@@ -17,6 +17,5 @@ export function judgeFor(svc: StageService, metricsService: string): ServiceJudg
       svc.expectedRequestsPerSecond === undefined
         ? undefined
         : { requestsPerSecond: svc.expectedRequestsPerSecond, canaryStep: Duration.minutes(svc.deployment.intervalMinutes) },
-    highResolutionMetricsService: svc.highResolutionMetrics ? metricsService : undefined,
   };
 }

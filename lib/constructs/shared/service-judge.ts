@@ -14,12 +14,6 @@ export interface ServiceJudgeProps {
   readonly settings?: JudgeSettingsInput;
   /** Expected traffic, to warn at synth when the canary step is too short to catch a regression. @default - no check */
   readonly expectedTraffic?: ExpectedTraffic;
-  /**
-   * The service publishes its own high-resolution metrics (lib/canary-metrics) under this
-   * `Service` dimension value, which the construct passes to it as SAFE_DEPLOY_METRICS_SERVICE: adds
-   * the judge's HighResErrorJudge. @default - the judge reads only the metrics AWS publishes
-   */
-  readonly highResolutionMetricsService?: string;
 }
 
 /** What is wrong with a service's judge props (shared by both service constructs). */

@@ -1,6 +1,8 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 // A copy of lib/flags-client/feature-flags.ts: the image builds from this directory alone (a test keeps them equal).
 import { createFlagsClient, FlagContext, FlagsClient } from './feature-flags';
+// A copy of lib/canary-metrics/index.ts, for the same reason.
+import { containerCanaryMetrics } from './canary-metrics';
 
 /** What the server reports about itself. */
 export interface ServerOptions {
@@ -10,6 +12,11 @@ export interface ServerOptions {
   readonly serviceName: string;
   /** Asks the AppConfig agent (the task's sidecar) for flags. @default - a client configured from FEATURE_FLAGS_* */
   readonly flags?: FlagsClient;
+  /**
+   * Publishes each request for the canary judge's 30-second alarm ("highResolutionMetrics": true in
+   * safe-deploy.config.json). @default - containerCanaryMetrics(): the task's revision, once a second
+   */
+  readonly metrics?: { observe(res: ServerResponse): void };
 }
 
 /**
@@ -75,7 +82,9 @@ export function route(method: string, rawUrl: string, options: ServerOptions, fl
 /** An HTTP server for the service; call `listen` yourself (tests use port 0). */
 export function createAppServer(options: ServerOptions): Server {
   const flagsClient = options.flags ?? createFlagsClient();
+  const metrics = options.metrics ?? containerCanaryMetrics();
   const respond = async (req: IncomingMessage, res: ServerResponse) => {
+    metrics.observe(res);
     let result: { status: number; body: unknown };
     try {
       // Only greetings depend on flags: the health check never waits for the agent.

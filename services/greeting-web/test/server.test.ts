@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { createFlagsClient } from '../src/feature-flags';
 import { createAppServer, route, shutdown } from '../src/server';
 
-const options = { version: 'abc1234', serviceName: 'svc' };
+/** Records the responses the server hands to its canary metrics. */
+const observed: Array<{ statusCode: number }> = [];
+const options = { version: 'abc1234', serviceName: 'svc', metrics: { observe: (res: { statusCode: number }) => void observed.push(res) } };
 
 describe('container server over HTTP', () => {
   let server: Server;
@@ -32,6 +34,13 @@ describe('container server over HTTP', () => {
     const res = await fetch(`${base}/greeting?name=Ada`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ message: 'Hello, Ada!', service: 'svc', version: 'abc1234' });
+  });
+
+  test('every request is handed to the canary metrics with its response', async () => {
+    observed.length = 0;
+    await fetch(`${base}/health`);
+    await fetch(`${base}/nope`);
+    expect(observed.map((r) => r.statusCode)).toEqual([200, 404]);
   });
 
   test('GET / greets the world', async () => {

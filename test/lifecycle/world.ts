@@ -75,6 +75,7 @@ import type { OpsClients } from '../../lib/runtime/clients';
 import { diagnosePipeline } from '../../lib/runtime/diagnosis';
 import type { GateSettings } from '../../lib/runtime/gate-settings';
 import { parseServiceCheck } from '../../lib/runtime/service-check';
+import { pipelineDeclaration } from '../support/pipeline-aws';
 import { answerCommands } from '../support/sdk-answers';
 import type { FixtureAction, FixtureService, FixtureStage, FixtureTarget, PipelineFixture } from './fixture';
 import { SimClock } from './sim-clock';
@@ -1976,46 +1977,8 @@ export class World {
   }
 
   private getPipeline() {
-    const f = this.fixture;
-    return {
-      pipeline: {
-        name: f.pipelineName,
-        roleArn: `arn:aws:iam::${f.account}:role/safe-deploy-pipeline-PipelineRole`,
-        artifactStore: { type: 'S3', location: 'safedeploypipeline-artifacts' },
-        stages: f.stages.map((s) => ({
-          name: s.name,
-          actions: s.actions.map((a) => ({
-            name: a.name,
-            actionTypeId: { category: a.category, owner: 'AWS', provider: a.provider, version: '1' },
-            runOrder: a.runOrder,
-            region: a.region === f.region ? undefined : a.region,
-            roleArn:
-              a.provider === 'CloudFormation'
-                ? `arn:aws:iam::${a.account}:role/cdk-hnb659fds-deploy-role-${a.account}-${a.region}`
-                : undefined,
-            configuration: a.stackName
-              ? {
-                  StackName: a.stackName,
-                  ActionMode: 'CREATE_UPDATE',
-                  RoleArn: `arn:aws:iam::${a.account}:role/cdk-hnb659fds-cfn-exec-role-${a.account}-${a.region}`,
-                }
-              : a.userParameters
-                ? { FunctionName: 'safe-deploy-bake-gate', UserParameters: a.userParameters }
-                : {},
-          })),
-          ...(s.onFailure ? { onFailure: { result: s.onFailure } } : {}),
-        })),
-        version: this.pipelineVersion,
-        pipelineType: 'V2',
-        executionMode: f.executionMode,
-        variables: f.variables,
-      },
-      metadata: {
-        pipelineArn: `arn:aws:codepipeline:${f.region}:${f.account}:${f.pipelineName}`,
-        created: new Date(T0 - 86_400_000),
-        updated: new Date(T0),
-      },
-    };
+    const declared = pipelineDeclaration(this.fixture, this.pipelineVersion);
+    return { ...declared, metadata: { ...declared.metadata, created: new Date(T0 - 86_400_000), updated: new Date(T0) } };
   }
 
   private getPipelineState() {

@@ -4,12 +4,12 @@ import { App, Validations } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { NagPack, NIST80053R5Checks } from 'cdk-nag';
 import type { SafeDeployConfig } from '../../lib/config/schema';
-import { buildSafeDeployApp } from '../../lib/pipeline/safe-deploy-app';
 import { EQUIVALENT_RULES, RULE_PACKS } from '../../lib/policy/acknowledgements';
 import { NOT_RESOURCE_SCOPABLE, REVIEWED_WILDCARDS } from '../../lib/policy/wildcard-resources';
 import { TestApps } from '../support/app';
 import { ApplicableCfnGuardValidator } from '../support/applicable-cfn-guard';
 import { fixtureConfig } from '../support/fixtures';
+import { buildApp, trySynth } from '../support/whole-app';
 
 /**
  * The rule packs other teams' reviews run, as part of `npm test`: AwsSolutions and Serverless (which
@@ -46,15 +46,9 @@ function synthesizeWithAllPacks(config: SafeDeployConfig): {
   );
   // Bundling skipped: the packs read the templates, not the handlers' code.
   const app: App = apps.create({ context: { 'aws:cdk:bundling-stacks': [] }, policyValidationBeta1: [new ApplicableCfnGuardValidator()] });
-  buildSafeDeployApp(app, config, { commit: 'a'.repeat(40), cliVersion: '2.1148.1' });
+  buildApp(config, app);
   Validations.of(app).addPlugins(new NIST80053R5Checks(app));
-  let assembly: CloudAssembly | undefined;
-  let error: string | undefined;
-  try {
-    assembly = app.synth();
-  } catch (e) {
-    error = String(e);
-  }
+  const { assembly, error } = trySynth(app);
   const acknowledged: Record<string, number> = {};
   spy.mock.results.forEach((r, i) => {
     const pack = (spy.mock.contexts[i] as NagPack).readPackName;

@@ -5,15 +5,18 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import type { SafeDeployConfig } from '../../lib/config/schema';
 import { buildSafeDeployApp, SafeDeployApp } from '../../lib/pipeline/safe-deploy-app';
 
+/** Synthesizes `app`; returns the assembly, or the error synth threw (a failed validation throws). */
+export function trySynth(app: App): { assembly?: CloudAssembly; error?: string } {
+  try {
+    return { assembly: app.synth() };
+  } catch (e) {
+    return { error: String(e) };
+  }
+}
+
 /** Synthesizes the whole app; returns the assembly or the error, and every unsuppressed validation failure. */
 export function synthesize(app: App): { assembly?: CloudAssembly; failures: string[]; error?: string } {
-  let assembly: CloudAssembly | undefined;
-  let error: string | undefined;
-  try {
-    assembly = app.synth();
-  } catch (e) {
-    error = String(e);
-  }
+  const { assembly, error } = trySynth(app);
   const report = path.join(app.outdir, 'validation-report.json');
   const failures: string[] = existsSync(report)
     ? JSON.parse(readFileSync(report, 'utf8')).pluginReports.flatMap((p: any) =>

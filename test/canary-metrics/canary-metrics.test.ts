@@ -6,7 +6,7 @@ const parse = (line: string) =>
 
 describe('the EMF document', () => {
   test('one request under [Service] and [Service, Version], 1-second resolution, the names the judge reads', () => {
-    const doc = parse(canaryMetricsDocument('prod-orders', '7', { failed: true, latencyMs: 12.3456 }, 1_700_000_000_000));
+    const doc = parse(canaryMetricsDocument('prod-orders', '7', [{ failed: true, latencyMs: 12.3456 }], 1_700_000_000_000));
     expect(doc).toEqual({
       _aws: {
         Timestamp: 1_700_000_000_000,
@@ -39,7 +39,7 @@ describe('the EMF document', () => {
     expect(() => canaryMetricsDocument('s', '1', Array(101).fill(ok))).toThrow('an EMF document holds 1 to 100 requests, not 101');
   });
   test('a successful request has Errors 0 (so every window with requests has an Errors datapoint); a bad latency becomes 0', () => {
-    const doc = parse(canaryMetricsDocument('s', '1', { failed: false, latencyMs: NaN }));
+    const doc = parse(canaryMetricsDocument('s', '1', [{ failed: false, latencyMs: NaN }]));
     expect(doc).toMatchObject({ Errors: 0, Latency: 0, Requests: 1 });
   });
 });

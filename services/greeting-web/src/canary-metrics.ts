@@ -45,13 +45,7 @@ export const MAX_VALUES_PER_DOCUMENT = 100;
  * resolution, so that 10- and 30-second alarms can read them), under two dimension sets: [Service]
  * (every version: the total) and [Service, Version] (this version).
  */
-export function canaryMetricsDocument(
-  service: string,
-  version: string,
-  outcomes: RequestOutcome | readonly RequestOutcome[],
-  timestamp = Date.now(),
-): string {
-  const batch = Array.isArray(outcomes) ? (outcomes as readonly RequestOutcome[]) : [outcomes as RequestOutcome];
+export function canaryMetricsDocument(service: string, version: string, batch: readonly RequestOutcome[], timestamp = Date.now()): string {
   if (batch.length === 0 || batch.length > MAX_VALUES_PER_DOCUMENT)
     throw new Error(`an EMF document holds 1 to ${MAX_VALUES_PER_DOCUMENT} requests, not ${batch.length}`);
   const latencies = batch.map((o) => Math.round((Number.isFinite(o.latencyMs) && o.latencyMs >= 0 ? o.latencyMs : 0) * 1000) / 1000);
@@ -111,10 +105,10 @@ export function withCanaryMetrics<A extends unknown[], R>(
     const started = recorder.now();
     try {
       const result = await handler(...args);
-      await recorder.record({ failed: failedResult(result), latencyMs: recorder.now() - started }, started);
+      await recorder.record([{ failed: failedResult(result), latencyMs: recorder.now() - started }], started);
       return result;
     } catch (err) {
-      await recorder.record({ failed: true, latencyMs: recorder.now() - started }, started);
+      await recorder.record([{ failed: true, latencyMs: recorder.now() - started }], started);
       throw err;
     }
   };
@@ -190,20 +184,23 @@ export function containerCanaryMetrics(options: ContainerCanaryMetricsOptions = 
   };
 }
 
+/** The default `warn`: one line on stderr. */
+const toStderr = (line: string): void => void process.stderr.write(`${line}\n`);
+
 interface Recorder {
   now(): number;
-  record(outcomes: RequestOutcome | readonly RequestOutcome[], at: number): Promise<void>;
+  record(batch: readonly RequestOutcome[], at: number): Promise<void>;
 }
 
 function createRecorder(options: CanaryMetricsOptions, resolveVersion: () => Promise<string>): Recorder {
   const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
-  const warn = options.warn ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const warn = options.warn ?? toStderr;
   const now = options.now ?? Date.now;
   let version: Promise<string> | undefined;
   let warned = false;
   return {
     now,
-    async record(outcomes, at) {
+    async record(batch, at) {
       const service = options.service ?? process.env[CANARY_METRICS.serviceEnv];
       if (!service) {
         // Loud once, never in the way: the service keeps serving, the one-minute judges keep judging.
@@ -216,7 +213,7 @@ function createRecorder(options: CanaryMetricsOptions, resolveVersion: () => Pro
         return;
       }
       version ??= resolveVersion();
-      write(canaryMetricsDocument(service, await version, outcomes, at));
+      write(canaryMetricsDocument(service, await version, batch, at));
     },
   };
 }
@@ -225,7 +222,7 @@ function createRecorder(options: CanaryMetricsOptions, resolveVersion: () => Pro
 async function taskRevision(options: ContainerCanaryMetricsOptions): Promise<string> {
   const uri = process.env.ECS_CONTAINER_METADATA_URI_V4;
   if (!uri) return 'local';
-  const warn = options.warn ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const warn = options.warn ?? toStderr;
   try {
     const response = await (options.fetch ?? globalThis.fetch)(`${uri}/task`, { signal: AbortSignal.timeout(2000) });
     const body = (await response.json()) as { Revision?: unknown };

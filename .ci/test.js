@@ -7,6 +7,7 @@
  */
 const { spawn } = require('node:child_process');
 const path = require('node:path');
+const { scripts } = require('../package.json');
 
 /** A package's command, as its package.json declares it (subpaths may not be exported). */
 const bin = (pkg, name = pkg) => {
@@ -23,13 +24,12 @@ const run = (script, args, stdio) => {
   return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output: () => output })));
 };
 
-// The same commands as the lint, format:check and typecheck scripts of package.json.
-const held = ['ignore', 'pipe', 'pipe'];
-const checks = [
-  ['eslint', run(bin('eslint'), ['--cache', '--cache-location', '.cache/eslint/', '.'], held)],
-  ['prettier --check', run(bin('prettier'), ['--check', '--cache', '--cache-location', '.cache/prettier', '.'], held)],
-  ['tsc --noEmit', run(bin('typescript', 'tsc'), ['--noEmit'], held)],
-];
+// package.json's lint, format:check and typecheck scripts, run without npm (plain words, no shell).
+const PACKAGE_OF = { eslint: 'eslint', prettier: 'prettier', tsc: 'typescript' };
+const checks = ['lint', 'format:check', 'typecheck'].map((name) => {
+  const [command, ...args] = scripts[name].split(/\s+/);
+  return [`npm run ${name}`, run(bin(PACKAGE_OF[command], command), args, ['ignore', 'pipe', 'pipe'])];
+});
 const jest = run(bin('jest'), process.argv.slice(2), 'inherit');
 
 Promise.all([jest, ...checks.map(([, done]) => done)]).then(([jestResult, ...results]) => {

@@ -87,7 +87,7 @@ export function runSimulation(options: SimulationOptions = {}): SimulationResult
       jobs.push({ cell: { scenario, rps: quiet, traffic }, sets: [0, 4, 2, 5] });
     }
   }
-  const sized = jobs.length;
+  const highResStart = jobs.length;
   for (const scenario of scenarios)
     for (const rps of rates) jobs.push({ cell: { scenario, rps, traffic: { bucketSeconds: 10 } }, sets: [6, 7] });
   const prepared = sets.map((set) => new PreparedAlarmSet(set, evaluation));
@@ -102,10 +102,10 @@ export function runSimulation(options: SimulationOptions = {}): SimulationResult
   const split = results.map(splitCell);
   const lambda = split.slice(0, main).map(([l]) => l);
   const ecs = split.slice(0, main).map(([, e]) => e);
-  const sizedLambda = split.slice(main, sized).map(([l]) => l);
-  const sizedEcs = split.slice(main, sized).map(([, e]) => e);
-  const highResLambda = results.slice(sized).map((c) => ({ ...c, sets: c.sets.slice(0, 1) }));
-  const highResEcs = results.slice(sized).map((c) => ({ ...c, sets: c.sets.slice(1) }));
+  const sizedLambda = split.slice(main, highResStart).map(([l]) => l);
+  const sizedEcs = split.slice(main, highResStart).map(([, e]) => e);
+  const highResLambda = results.slice(highResStart).map((c) => ({ ...c, sets: c.sets.slice(0, 1) }));
+  const highResEcs = results.slice(highResStart).map((c) => ({ ...c, sets: c.sets.slice(1) }));
   const targets = [
     ...checkTargets('Lambda', lambda, JUDGE, sizedLambda),
     ...checkTargets('ECS', ecs, JUDGE, sizedEcs),
